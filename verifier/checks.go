@@ -1,0 +1,136 @@
+package verifier
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/questgate/questgate/catalog"
+	openapi "github.com/twilio/twilio-go/rest/api/v2010"
+)
+
+// checkMessage applies the objective's checks to the message Twilio
+// returned, in the order a player should fix things.
+func checkMessage(verdict Verdict, obj catalog.Objective, m *openapi.ApiV2010Message, accountSID string) Verdict {
+	msg := convert(m)
+	// Twilio looked the message up under the player's account, so this
+	// only fails if something upstream misbehaves; but proof must come
+	// from the player's own account, so never trust it blindly. Another
+	// account's message is not shown.
+	if msg.AccountSID != accountSID {
+		return verdict.reject(NotFound, "")
+	}
+	verdict.Message = msg
+	if !directionAccepted(msg.Direction, obj.Checks.DirectionIn) {
+		detail := ""
+		switch {
+		case msg.Direction == "inbound":
+			detail = DetailInbound
+		case strings.HasPrefix(msg.Direction, "outbound") && !slices.ContainsFunc(obj.Checks.DirectionIn, isOutbound):
+			detail = DetailOutbound
+		}
+		return verdict.reject(WrongDirection, detail)
+	}
+	if slices.Contains(obj.Checks.StatusNotIn, msg.Status) {
+		return verdict.reject(FailedStatus, msg.Status)
+	}
+	if obj.Checks.BodyNotSample && isSampleBody(msg.Body, obj.Samples.Body) {
+		return verdict.reject(SampleBody, "")
+	}
+	verdict.Passed, verdict.Reason, verdict.Detail = true, "", ""
+	return verdict
+}
+
+func isOutbound(direction string) bool { return strings.HasPrefix(direction, "outbound") }
+
+// directionAccepted reports whether a message's direction is one of
+// allowed (any, when allowed is empty). outbound-api and outbound-reply
+// stand for each other: a reply sent through a Messaging Service shows
+// outbound-api, so an objective listing either accepts both.
+func directionAccepted(direction string, allowed []string) bool {
+	if len(allowed) == 0 {
+		return true
+	}
+	sent := func(d string) bool { return d == "outbound-api" || d == "outbound-reply" }
+	for _, a := range allowed {
+		if a == direction || sent(a) && sent(direction) {
+			return true
+		}
+	}
+	return false
+}
+
+// trialPrefix is what Twilio prepends to every message a trial account
+// sends; the player did not write it.
+const trialPrefix = "Sent from your Twilio trial account - "
+
+// isSampleBody reports whether body is, for a human, one of the sample
+// bodies of the objective's instructions, in any language: the page may
+// have been read in French while the player's language is English (checking
+// only the current language's sample is a known validator bug).
+func isSampleBody(body string, samples catalog.Text) bool {
+	got := bodyKey(body)
+	if got == "" {
+		return false
+	}
+	for _, sample := range samples {
+		if want := bodyKey(sample); want != "" && got == want {
+			return true
+		}
+	}
+	return false
+}
+
+var trialPrefixKey = letters(cases.Fold().String(trialPrefix))
+
+// bodyKey reduces a body to what makes it a different text: its letters and
+// digits, Unicode-normalised and case-folded, without Twilio's trial prefix.
+// Case, spacing, punctuation, typographic apostrophes and the space French
+// puts before "!" all differ between copies of the same sample, and none of
+// them makes the player's message their own.
+func bodyKey(s string) string {
+	// A Caser is stateful: one per call, never shared between goroutines.
+	k := letters(cases.Fold().String(norm.NFKC.String(s)))
+	return strings.TrimPrefix(k, trialPrefixKey)
+}
+
+func letters(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return r
+		}
+		return -1
+	}, s)
+}
+
+// convert copies twilio-go's message, whose every field is an optional
+// pointer, into a Message. Missing or malformed fields are zero.
+func convert(m *openapi.ApiV2010Message) *Message {
+	str := func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
+	}
+	msg := &Message{
+		SID:        str(m.Sid),
+		AccountSID: str(m.AccountSid),
+		Status:     str(m.Status),
+		Direction:  str(m.Direction),
+		To:         str(m.To),
+		From:       str(m.From),
+		Body:       str(m.Body),
+	}
+	if n, err := strconv.Atoi(strings.TrimSpace(str(m.NumMedia))); err == nil && n > 0 {
+		msg.NumMedia = n
+	}
+	if t, err := time.Parse(time.RFC1123Z, str(m.DateCreated)); err == nil {
+		msg.DateCreated = t.UTC()
+	}
+	return msg
+}

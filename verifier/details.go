@@ -1,0 +1,50 @@
+package verifier
+
+// Detail values refine a Reason so a player gets the most specific help
+// there is: the localised message "reason.<reason>.detail.<detail>" when it
+// exists, else the reason's generic help. Like reasons, they are stored and
+// keyed on, so never rename one.
+const (
+	// InvalidSID details: what is wrong with the pasted text.
+	DetailEmpty      = "empty"      // nothing was pasted
+	DetailLength     = "length"     // the right prefix, but too short or too long
+	DetailCharacters = "characters" // something other than letters and digits
+	DetailFormat     = "format"     // anything else that is not a SID
+
+	// WrongResource details: which resource the well-formed SID belongs to.
+	DetailAccount = "account" // AC…: the Account SID, the most common mistake
+	DetailAPIKey  = "api_key" // SK…: an API key
+	DetailCall    = "call"    // CA…: a call
+	DetailMMS     = "mms"     // MM… where the objective wants an SMS
+	DetailSMS     = "sms"     // SM… where the objective wants an MMS
+	// DetailOtherResource is any other resource. It is not "other" because
+	// go-i18n reserves that key for plural forms: a message table holding
+	// it next to other details would not load.
+	DetailOtherResource = "other_resource"
+
+	// BadCredentials details (DetailFormat is also one of them: a malformed
+	// SID or secret, refused before any request).
+	DetailRejected  = "rejected"  // Twilio answered 401: wrong SID/secret pair
+	DetailForbidden = "forbidden" // Twilio answered 403: a restricted API key
+
+	// WrongDirection details: what the message was instead.
+	DetailInbound  = "inbound"  // a message the player received
+	DetailOutbound = "outbound" // a message sent where a received one is wanted
+
+	// UpstreamUnavailable detail: Twilio did not answer within Options.Timeout.
+	DetailTimeout = "timeout"
+
+	// FailedStatus details are the message's Twilio status itself, such as
+	// "failed", "undelivered" or "canceled".
+)
+
+// MessageIDs returns the ids of the localised messages for a reason and
+// detail: its title, its generic help, and the detail's specific help (empty
+// when detail is). Show the detail help when the bundle has it, else help.
+func MessageIDs(r Reason, detail string) (title, help, detailHelp string) {
+	base := "reason." + string(r)
+	if detail != "" {
+		detailHelp = base + ".detail." + detail
+	}
+	return base + ".title", base + ".help", detailHelp
+}

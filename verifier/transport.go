@@ -1,0 +1,116 @@
+package verifier
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+const (
+	// maxBody bounds what is read from Twilio: a message is a few KB, so
+	// anything bigger is a broken upstream, not a reason to use memory.
+	maxBody = 1 << 20
+	// maxErrorBody bounds an error page read in full so that its
+	// connection can be reused (twilio-go never closes error bodies).
+	maxErrorBody = 64 << 10
+)
+
+// newTransport returns the transport shared by every call when Options has
+// none: the default transport's proxy, dial and TLS settings, with more idle
+// connections kept per host, since every call goes to the same host and a
+// classroom submits in bursts (the default keeps 2, so a burst would open,
+// and TLS-handshake, a connection per request).
+func newTransport() http.RoundTripper {
+	t, ok := http.DefaultTransport.(*http.Transport)
+	if !ok {
+		t = &http.Transport{Proxy: http.ProxyFromEnvironment, ForceAttemptHTTP2: true,
+			TLSHandshakeTimeout: 10 * time.Second}
+	}
+	t = t.Clone()
+	t.MaxIdleConns = 100
+	t.MaxIdleConnsPerHost = 50
+	t.IdleConnTimeout = 90 * time.Second
+	return t
+}
+
+// callTransport serves one verification. twilio-go builds its requests with
+// context.Background() and a fixed https://api.twilio.com base, and hides
+// the response status and headers; this round tripper, wrapping the shared
+// transport, applies the verification's context (so cancelling it or its
+// deadline aborts the call), sends the request to the configured base URL
+// (keeping its path prefix), and records what twilio-go does not expose.
+// It is used by a single goroutine, and read after the call returns.
+type callTransport struct {
+	ctx  context.Context
+	base *url.URL
+	next http.RoundTripper
+
+	// Filled by RoundTrip: the last URL tried, and the last response's
+	// status (zero when no response came) and Retry-After.
+	url        string
+	status     int
+	retryAfter time.Duration
+}
+
+func (t *callTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	r := req.Clone(t.ctx)
+	r.URL.Scheme = t.base.Scheme
+	r.URL.Host = t.base.Host
+	if t.base.RawPath != "" {
+		r.URL.RawPath = t.base.RawPath + req.URL.EscapedPath()
+	} else {
+		r.URL.RawPath = ""
+	}
+	r.URL.Path = t.base.Path + req.URL.Path
+	r.Host = "" // the Host header follows the new URL
+	t.url = r.URL.Redacted()
+
+	resp, err := t.next.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	t.status = resp.StatusCode
+	t.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	body := resp.Body
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		resp.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.LimitReader(body, maxBody), body}
+		return resp, nil
+	}
+	// twilio-go decodes error bodies but never closes them: read the page
+	// here and close it, so the connection goes back to the pool.
+	data, err := io.ReadAll(io.LimitReader(body, maxErrorBody))
+	body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(data))
+	return resp, nil
+}
+
+// parseRetryAfter reads a Retry-After header: a number of seconds or an
+// HTTP date. It returns zero when the header is absent, malformed or past.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs <= 0 {
+			return 0
+		}
+		const maxSecs = int64(24 * time.Hour / time.Second)
+		return time.Duration(min(secs, maxSecs)) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return min(t.Sub(now).Round(time.Second), 24*time.Hour)
+	}
+	return 0
+}

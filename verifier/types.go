@@ -1,0 +1,102 @@
+package verifier
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/questgate/questgate/catalog"
+)
+
+// Credentials open a player's Twilio account. Either the account's own Auth
+// Token (APIKeySID empty) or an API key and its secret acting on behalf of
+// AccountSID. Secret is never logged: String masks it.
+type Credentials struct {
+	AccountSID string
+	APIKeySID  string
+	Secret     string
+}
+
+// Username is what goes into HTTP Basic auth: the API key when there is one.
+func (c Credentials) Username() string {
+	if c.APIKeySID != "" {
+		return c.APIKeySID
+	}
+	return c.AccountSID
+}
+
+// IsZero reports whether no credentials were given.
+func (c Credentials) IsZero() bool { return c.AccountSID == "" && c.Secret == "" }
+
+// String masks the secret so credentials can never leak through %v.
+func (c Credentials) String() string {
+	return fmt.Sprintf("{%s %s ****}", c.AccountSID, c.APIKeySID)
+}
+
+// GoString masks the secret for %#v too.
+func (c Credentials) GoString() string { return c.String() }
+
+// Request is one attempt to prove an objective with a SID.
+type Request struct {
+	Objective   catalog.Objective
+	SID         string // as the player pasted it
+	Credentials Credentials
+}
+
+// Message is what Twilio told us about the message, kept with the
+// submission so players and instructors see what was verified.
+type Message struct {
+	SID         string
+	AccountSID  string
+	Status      string
+	Direction   string
+	To          string
+	From        string
+	Body        string
+	NumMedia    int
+	DateCreated time.Time
+}
+
+// Verdict is the verifier's decision on a request.
+type Verdict struct {
+	// Passed is true when every check of the objective holds.
+	Passed bool
+	// Reason explains a rejection; empty when Passed.
+	Reason Reason
+	// Detail refines Reason for a more specific message (one of the
+	// Detail… constants, or the message status for FailedStatus); empty
+	// when there is nothing more specific to say.
+	Detail string
+	// SID is the normalised SID (empty when nothing usable was pasted).
+	SID string
+	// Message is what Twilio returned, when it returned a message.
+	Message *Message
+	// Upstream is how long Twilio took to answer (zero when not called).
+	Upstream time.Duration
+}
+
+// UpstreamError means the verifier could not decide because Twilio (or the
+// network to it) failed. It is not the player's fault, and retrying later
+// may succeed.
+type UpstreamError struct {
+	Reason     Reason        // UpstreamUnavailable or UpstreamRateLimited
+	RetryAfter time.Duration // zero when Twilio did not say
+	Status     int           // HTTP status, zero for network errors
+	Err        error
+}
+
+func (e *UpstreamError) Error() string {
+	return fmt.Sprintf("twilio %s (http %d): %v", e.Reason, e.Status, e.Err)
+}
+
+func (e *UpstreamError) Unwrap() error { return e.Err }
+
+// ReasonOf returns the reason code carried by err, or UpstreamUnavailable
+// for any other error, so every failure maps to a message a player can act on.
+func ReasonOf(err error) Reason {
+	var ue *UpstreamError
+	if errors.As(err, &ue) {
+		return ue.Reason
+	}
+	return UpstreamUnavailable
+}
