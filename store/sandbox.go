@@ -1,0 +1,203 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// SandboxAccount is an account of the built-in Twilio sandbox. The auth
+// token is kept in clear because the sandbox returns it on the Account
+// resource, as Twilio does; sandbox accounts guard nothing of value.
+type SandboxAccount struct {
+	SID          string
+	AuthToken    string
+	FriendlyName string
+	CreatedAt    time.Time
+}
+
+// SandboxKey is an API key of a sandbox account: a second credential
+// (SID + secret) that authenticates as its account.
+type SandboxKey struct {
+	SID          string
+	AccountSID   string
+	Secret       string
+	FriendlyName string
+	CreatedAt    time.Time
+}
+
+// SandboxMessage is a message "sent" through the sandbox. It stores where
+// the message ends up (FinalStatus, ErrorCode) rather than its current
+// status: the sandbox derives the status a client sees from the message's
+// age, so nothing has to run in the background to move it along.
+type SandboxMessage struct {
+	SID        string
+	AccountSID string
+	Direction  string
+	// From is empty when the message was sent through a Messaging
+	// Service without a From number.
+	From     string
+	To       string
+	Body     string
+	NumMedia int
+	// MessagingServiceSID is empty when none was given.
+	MessagingServiceSID string
+	FinalStatus         string
+	// ErrorCode is 0 when the message ends without error (NULL in SQL).
+	ErrorCode int
+	CreatedAt time.Time
+}
+
+// SandboxMessageFilter selects one page of an account's messages, newest
+// first. Empty To and From match every message.
+type SandboxMessageFilter struct {
+	AccountSID string
+	To         string
+	From       string
+	Offset     int
+	// Limit caps the number of messages; zero or less means no cap.
+	Limit int
+}
+
+// CreateSandboxAccount stores a new sandbox account. A zero CreatedAt is
+// set from the store's clock; the sandbox passes its own so that a test
+// clock drives both.
+func (s *Store) CreateSandboxAccount(ctx context.Context, a SandboxAccount) (SandboxAccount, error) {
+	a.CreatedAt = s.sandboxStamp(a.CreatedAt)
+	_, err := s.w.ExecContext(ctx, `INSERT INTO sandbox_accounts (sid, auth_token, friendly_name, created_at)
+		VALUES (?, ?, ?, ?)`, a.SID, a.AuthToken, a.FriendlyName, a.CreatedAt)
+	if err != nil {
+		return SandboxAccount{}, fmt.Errorf("create sandbox account: %w", err)
+	}
+	return a, nil
+}
+
+// SandboxAccount returns the sandbox account sid, or ErrNotFound.
+func (s *Store) SandboxAccount(ctx context.Context, sid string) (SandboxAccount, error) {
+	var a SandboxAccount
+	err := s.r.QueryRowContext(ctx, `SELECT sid, auth_token, friendly_name, created_at
+		FROM sandbox_accounts WHERE sid = ?`, sid).Scan(&a.SID, &a.AuthToken, &a.FriendlyName, &a.CreatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return SandboxAccount{}, ErrNotFound
+	}
+	if err != nil {
+		return SandboxAccount{}, fmt.Errorf("read sandbox account: %w", err)
+	}
+	return a, nil
+}
+
+// CreateSandboxKey stores a new API key for an existing sandbox account.
+// A zero CreatedAt is set from the store's clock.
+func (s *Store) CreateSandboxKey(ctx context.Context, k SandboxKey) (SandboxKey, error) {
+	k.CreatedAt = s.sandboxStamp(k.CreatedAt)
+	_, err := s.w.ExecContext(ctx, `INSERT INTO sandbox_keys (sid, account_sid, secret, friendly_name, created_at)
+		VALUES (?, ?, ?, ?, ?)`, k.SID, k.AccountSID, k.Secret, k.FriendlyName, k.CreatedAt)
+	if err != nil {
+		return SandboxKey{}, fmt.Errorf("create sandbox key: %w", err)
+	}
+	return k, nil
+}
+
+// SandboxKey returns the sandbox API key sid, or ErrNotFound.
+func (s *Store) SandboxKey(ctx context.Context, sid string) (SandboxKey, error) {
+	var k SandboxKey
+	err := s.r.QueryRowContext(ctx, `SELECT sid, account_sid, secret, friendly_name, created_at
+		FROM sandbox_keys WHERE sid = ?`, sid).Scan(&k.SID, &k.AccountSID, &k.Secret, &k.FriendlyName, &k.CreatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return SandboxKey{}, ErrNotFound
+	}
+	if err != nil {
+		return SandboxKey{}, fmt.Errorf("read sandbox key: %w", err)
+	}
+	return k, nil
+}
+
+// CreateSandboxMessage stores a new message of an existing sandbox
+// account. A zero CreatedAt is set from the store's clock.
+func (s *Store) CreateSandboxMessage(ctx context.Context, m SandboxMessage) (SandboxMessage, error) {
+	m.CreatedAt = s.sandboxStamp(m.CreatedAt)
+	var code any
+	if m.ErrorCode != 0 {
+		code = m.ErrorCode
+	}
+	_, err := s.w.ExecContext(ctx, `INSERT INTO sandbox_messages (sid, account_sid, direction, from_number,
+		to_number, body, num_media, messaging_service_sid, final_status, error_code, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.SID, m.AccountSID, m.Direction, m.From, m.To, m.Body, m.NumMedia, m.MessagingServiceSID,
+		m.FinalStatus, code, m.CreatedAt)
+	if err != nil {
+		return SandboxMessage{}, fmt.Errorf("create sandbox message: %w", err)
+	}
+	return m, nil
+}
+
+const sandboxMessageColumns = `sid, account_sid, direction, from_number, to_number, body, num_media,
+	messaging_service_sid, final_status, error_code, created_at`
+
+func scanSandboxMessage(row interface{ Scan(...any) error }) (SandboxMessage, error) {
+	var (
+		m    SandboxMessage
+		code sql.NullInt64
+	)
+	err := row.Scan(&m.SID, &m.AccountSID, &m.Direction, &m.From, &m.To, &m.Body, &m.NumMedia,
+		&m.MessagingServiceSID, &m.FinalStatus, &code, &m.CreatedAt)
+	if err != nil {
+		return SandboxMessage{}, err
+	}
+	m.ErrorCode = int(code.Int64)
+	return m, nil
+}
+
+// SandboxMessage returns the message sid of account accountSID. A message
+// of another account is ErrNotFound, as Twilio answers 404 for it.
+func (s *Store) SandboxMessage(ctx context.Context, accountSID, sid string) (SandboxMessage, error) {
+	m, err := scanSandboxMessage(s.r.QueryRowContext(ctx, `SELECT `+sandboxMessageColumns+`
+		FROM sandbox_messages WHERE account_sid = ? AND sid = ?`, accountSID, sid))
+	if errors.Is(err, sql.ErrNoRows) {
+		return SandboxMessage{}, ErrNotFound
+	}
+	if err != nil {
+		return SandboxMessage{}, fmt.Errorf("read sandbox message: %w", err)
+	}
+	return m, nil
+}
+
+// SandboxMessages returns the page of an account's messages that f
+// selects, newest first; messages created in the same instant come in
+// reverse insertion order, so paging is stable.
+func (s *Store) SandboxMessages(ctx context.Context, f SandboxMessageFilter) ([]SandboxMessage, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = -1 // SQLite: no limit
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+sandboxMessageColumns+` FROM sandbox_messages
+		WHERE account_sid = ? AND (? = '' OR to_number = ?) AND (? = '' OR from_number = ?)
+		ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?`,
+		f.AccountSID, f.To, f.To, f.From, f.From, limit, max(f.Offset, 0))
+	if err != nil {
+		return nil, fmt.Errorf("list sandbox messages: %w", err)
+	}
+	defer rows.Close()
+	var out []SandboxMessage
+	for rows.Next() {
+		m, err := scanSandboxMessage(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list sandbox messages: %w", err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list sandbox messages: %w", err)
+	}
+	return out, nil
+}
+
+// sandboxStamp returns t in UTC, or the store's clock when t is zero.
+func (s *Store) sandboxStamp(t time.Time) time.Time {
+	if t.IsZero() {
+		t = s.now()
+	}
+	return t.UTC()
+}

@@ -1,0 +1,198 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/questgate/questgate/verifier"
+)
+
+// Submission is one attempt at an objective, kept whatever its outcome.
+type Submission struct {
+	ID          int64
+	PlayerID    string
+	ObjectiveID string
+	RawSID      string
+	SID         string
+	Reason      verifier.Reason
+	// Message is what Twilio returned, nil when nothing was fetched.
+	Message   *verifier.Message
+	Upstream  time.Duration
+	CreatedAt time.Time
+}
+
+// Award is an objective a player holds.
+type Award struct {
+	PlayerID     string
+	ObjectiveID  string
+	SID          string
+	XP           int
+	SubmissionID int64
+	CreatedAt    time.Time
+}
+
+// RecordAttempt stores a submission. When grant is non-nil the verifier has
+// passed it, and the award is attempted in the same transaction; the
+// recorded reason then says what happened: awarded, already_awarded (the
+// player already holds the objective) or sid_already_used (another player
+// was awarded with this SID). The uniqueness rules are database constraints,
+// so two concurrent attempts can never both award.
+func (s *Store) RecordAttempt(ctx context.Context, sub Submission, grant *Award) (Submission, error) {
+	sub.CreatedAt = s.now().UTC()
+	if grant != nil {
+		sub.Reason = verifier.Awarded
+	}
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if grant != nil {
+			var holder, heldSID string
+			err := tx.QueryRowContext(ctx, `SELECT player_id, sid FROM awards
+				WHERE (player_id = ? AND objective_id = ?) OR (objective_id = ? AND sid = ?)
+				ORDER BY player_id = ? DESC LIMIT 1`,
+				sub.PlayerID, sub.ObjectiveID, sub.ObjectiveID, sub.SID, sub.PlayerID).Scan(&holder, &heldSID)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+			case err != nil:
+				return fmt.Errorf("check awards: %w", err)
+			case holder == sub.PlayerID:
+				sub.Reason = verifier.AlreadyAwarded
+			default:
+				sub.Reason = verifier.SIDAlreadyUsed
+			}
+		}
+		id, err := insertSubmission(ctx, tx, sub)
+		if err != nil {
+			return err
+		}
+		sub.ID = id
+		if sub.Reason != verifier.Awarded {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO awards (player_id, objective_id, sid, xp, submission_id, created_at)
+			VALUES (?, ?, ?, ?, ?, ?)`, sub.PlayerID, sub.ObjectiveID, sub.SID, grant.XP, sub.ID, sub.CreatedAt)
+		if err != nil {
+			return fmt.Errorf("award: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return Submission{}, fmt.Errorf("record attempt: %w", err)
+	}
+	return sub, nil
+}
+
+func insertSubmission(ctx context.Context, tx *sql.Tx, sub Submission) (int64, error) {
+	var m verifier.Message
+	var created any
+	if sub.Message != nil {
+		m = *sub.Message
+		if !m.DateCreated.IsZero() {
+			created = m.DateCreated.UTC()
+		}
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO submissions (player_id, objective_id, raw_sid, sid, reason,
+		msg_status, msg_direction, msg_to, msg_from, msg_body, msg_num_media, msg_date_created, upstream_ms, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		sub.PlayerID, sub.ObjectiveID, sub.RawSID, sub.SID, string(sub.Reason),
+		m.Status, m.Direction, m.To, m.From, m.Body, m.NumMedia, created, sub.Upstream.Milliseconds(), sub.CreatedAt)
+	if err != nil {
+		return 0, fmt.Errorf("insert submission: %w", err)
+	}
+	return res.LastInsertId()
+}
+
+const submissionColumns = `id, player_id, objective_id, raw_sid, sid, reason, msg_status, msg_direction,
+	msg_to, msg_from, msg_body, msg_num_media, msg_date_created, upstream_ms, created_at`
+
+func scanSubmission(row interface{ Scan(...any) error }) (Submission, error) {
+	var (
+		sub     Submission
+		m       verifier.Message
+		created sql.NullTime
+		ms      int64
+		reason  string
+	)
+	err := row.Scan(&sub.ID, &sub.PlayerID, &sub.ObjectiveID, &sub.RawSID, &sub.SID, &reason,
+		&m.Status, &m.Direction, &m.To, &m.From, &m.Body, &m.NumMedia, &created, &ms, &sub.CreatedAt)
+	if err != nil {
+		return Submission{}, err
+	}
+	sub.Reason = verifier.Reason(reason)
+	sub.Upstream = time.Duration(ms) * time.Millisecond
+	if m.Status != "" || m.Body != "" || created.Valid {
+		m.SID = sub.SID
+		m.DateCreated = created.Time
+		sub.Message = &m
+	}
+	return sub, nil
+}
+
+// Submission returns one of a player's submissions; another player's id
+// is ErrNotFound, so nobody reads what is not theirs.
+func (s *Store) Submission(ctx context.Context, playerID string, id int64) (Submission, error) {
+	sub, err := scanSubmission(s.r.QueryRowContext(ctx,
+		`SELECT `+submissionColumns+` FROM submissions WHERE id = ? AND player_id = ?`, id, playerID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Submission{}, ErrNotFound
+	}
+	if err != nil {
+		return Submission{}, fmt.Errorf("read submission: %w", err)
+	}
+	return sub, nil
+}
+
+// RecentSubmissions returns a player's latest attempts at an objective, newest first.
+func (s *Store) RecentSubmissions(ctx context.Context, playerID, objectiveID string, limit int) ([]Submission, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+submissionColumns+` FROM submissions
+		WHERE player_id = ? AND objective_id = ? ORDER BY id DESC LIMIT ?`, playerID, objectiveID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list submissions: %w", err)
+	}
+	defer rows.Close()
+	var out []Submission
+	for rows.Next() {
+		sub, err := scanSubmission(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list submissions: %w", err)
+		}
+		out = append(out, sub)
+	}
+	return out, rows.Err()
+}
+
+// Awards returns the objectives a player holds, keyed by objective id.
+func (s *Store) Awards(ctx context.Context, playerID string) (map[string]Award, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT objective_id, sid, xp, submission_id, created_at
+		FROM awards WHERE player_id = ?`, playerID)
+	if err != nil {
+		return nil, fmt.Errorf("list awards: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]Award{}
+	for rows.Next() {
+		a := Award{PlayerID: playerID}
+		if err := rows.Scan(&a.ObjectiveID, &a.SID, &a.XP, &a.SubmissionID, &a.CreatedAt); err != nil {
+			return nil, fmt.Errorf("list awards: %w", err)
+		}
+		out[a.ObjectiveID] = a
+	}
+	return out, rows.Err()
+}
+
+// AwardedSubmission returns the submission that awarded objectiveID with sid,
+// whoever holds it, or ErrNotFound. It lets a repeat be answered from the
+// database without asking Twilio again.
+func (s *Store) AwardedSubmission(ctx context.Context, objectiveID, sid string) (Submission, error) {
+	sub, err := scanSubmission(s.r.QueryRowContext(ctx, `SELECT `+prefixed("s.", submissionColumns)+`
+		FROM awards a JOIN submissions s ON s.id = a.submission_id
+		WHERE a.objective_id = ? AND a.sid = ?`, objectiveID, sid))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Submission{}, ErrNotFound
+	}
+	if err != nil {
+		return Submission{}, fmt.Errorf("read award: %w", err)
+	}
+	return sub, nil
+}
