@@ -1,0 +1,237 @@
+package quest
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/questgate/questgate/catalog"
+	"github.com/questgate/questgate/store"
+	"github.com/questgate/questgate/verifier"
+)
+
+// fakeVerifier answers with its functions and counts calls.
+type fakeVerifier struct {
+	verify func(verifier.Request) (verifier.Verdict, error)
+	check  func(verifier.Credentials) error
+	calls  atomic.Int32
+}
+
+func (f *fakeVerifier) Verify(_ context.Context, r verifier.Request) (verifier.Verdict, error) {
+	f.calls.Add(1)
+	return f.verify(r)
+}
+
+func (f *fakeVerifier) CheckCredentials(_ context.Context, c verifier.Credentials) error {
+	f.calls.Add(1)
+	return f.check(c)
+}
+
+// passing accepts any request, echoing the credentials' account in the message.
+func passing() *fakeVerifier {
+	return &fakeVerifier{
+		verify: func(r verifier.Request) (verifier.Verdict, error) {
+			sid := verifier.Normalize(r.SID)
+			return verifier.Verdict{Passed: true, SID: sid, Upstream: 80 * time.Millisecond,
+				Message: &verifier.Message{SID: sid, AccountSID: r.Credentials.AccountSID, Body: "hi", Status: "sent"}}, nil
+		},
+		check: func(verifier.Credentials) error { return nil },
+	}
+}
+
+type fakeSandbox struct{ accounts map[string]bool }
+
+func (f fakeSandbox) CreateAccount(context.Context, string) (string, string, error) {
+	return "AC" + hex32('c'), hex32('d'), nil
+}
+
+func (f fakeSandbox) IsAccount(_ context.Context, sid string) (bool, error) {
+	return f.accounts[sid], nil
+}
+
+func hex32(c byte) string {
+	b := make([]byte, 32)
+	for i := range b {
+		b[i] = c
+	}
+	return string(b)
+}
+
+var (
+	smsSID   = "SM" + hex32('1')
+	realAC   = "AC" + hex32('a')
+	sandAC   = "AC" + hex32('b')
+	token    = hex32('e')
+	demoCred = verifier.Credentials{AccountSID: "AC" + hex32('f'), Secret: token}
+)
+
+type fixture struct {
+	svc     *Service
+	st      *store.Store
+	twilio  *fakeVerifier
+	sandbox *fakeVerifier
+	player  string
+}
+
+func newFixture(t *testing.T, withSandbox bool) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "q.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	cat, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := st.CreatePlayer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{st: st, twilio: passing(), sandbox: passing(), player: p.ID}
+	cfg := Config{Catalog: cat, Store: st, Twilio: f.twilio}
+	if withSandbox {
+		cfg.Sandbox = fakeSandbox{accounts: map[string]bool{sandAC: true}}
+		cfg.SandboxVerifier = f.sandbox
+		cfg.Demo = &demoCred
+	}
+	f.svc = New(cfg)
+	return f
+}
+
+func (f *fixture) submit(t *testing.T, sid string) Result {
+	t.Helper()
+	res, err := f.svc.Submit(context.Background(), Attempt{PlayerID: f.player, ObjectiveID: "send-sms", SID: sid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestSubmitRoutesToTheRightUpstream(t *testing.T) {
+	tests := []struct {
+		name        string
+		sandbox     bool
+		creds       *store.Credentials
+		wantTwilio  int32
+		wantSandbox int32
+		wantDemo    bool
+		wantReason  verifier.Reason
+	}{
+		{"real credentials go to Twilio", true, &store.Credentials{AccountSID: realAC, Secret: token}, 1, 0, false, verifier.Awarded},
+		{"sandbox credentials go to the sandbox", true, &store.Credentials{AccountSID: sandAC, Secret: token, Sandbox: true}, 0, 1, false, verifier.Awarded},
+		{"no credentials use the demo account", true, nil, 0, 1, true, verifier.Awarded},
+		{"no credentials and no sandbox", false, nil, 1, 0, false, verifier.Awarded},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, tt.sandbox)
+			if tt.creds != nil {
+				c := *tt.creds
+				c.PlayerID = f.player
+				if err := f.st.SaveCredentials(context.Background(), c); err != nil {
+					t.Fatal(err)
+				}
+			}
+			res := f.submit(t, smsSID)
+			if res.Submission.Reason != tt.wantReason || res.Demo != tt.wantDemo {
+				t.Errorf("reason %q demo %v, want %q %v", res.Submission.Reason, res.Demo, tt.wantReason, tt.wantDemo)
+			}
+			if f.twilio.calls.Load() != tt.wantTwilio || f.sandbox.calls.Load() != tt.wantSandbox {
+				t.Errorf("calls: twilio %d sandbox %d, want %d %d", f.twilio.calls.Load(), f.sandbox.calls.Load(), tt.wantTwilio, tt.wantSandbox)
+			}
+		})
+	}
+}
+
+func TestSubmitAwardsOnceAndAnswersRepeatsFromTheDatabase(t *testing.T) {
+	f := newFixture(t, true)
+	first := f.submit(t, " '"+smsSID+"' ")
+	if first.Submission.Reason != verifier.Awarded || first.XP != 100 || first.Submission.SID != smsSID {
+		t.Fatalf("first = %+v", first)
+	}
+	again := f.submit(t, smsSID)
+	if again.Submission.Reason != verifier.AlreadyAwarded || again.XP != 0 {
+		t.Errorf("again = %+v", again)
+	}
+	if again.Submission.Message == nil || again.Submission.Message.Body != "hi" {
+		t.Errorf("a repeat shows what was verified, got %+v", again.Submission.Message)
+	}
+	if n := f.sandbox.calls.Load(); n != 1 {
+		t.Errorf("upstream calls = %d, want 1", n)
+	}
+}
+
+func TestSubmitRecordsUpstreamTrouble(t *testing.T) {
+	f := newFixture(t, true)
+	f.sandbox.verify = func(r verifier.Request) (verifier.Verdict, error) {
+		return verifier.Verdict{SID: smsSID, Reason: verifier.UpstreamRateLimited},
+			&verifier.UpstreamError{Reason: verifier.UpstreamRateLimited, RetryAfter: 7 * time.Second, Status: 429, Err: errors.New("slow down")}
+	}
+	res := f.submit(t, smsSID)
+	if res.Submission.Reason != verifier.UpstreamRateLimited || res.RetryAfter != 7*time.Second || res.Submission.ID == 0 {
+		t.Errorf("result = %+v", res)
+	}
+}
+
+func TestSubmitUnknownObjective(t *testing.T) {
+	f := newFixture(t, false)
+	_, err := f.svc.Submit(context.Background(), Attempt{PlayerID: f.player, ObjectiveID: "nope", SID: smsSID})
+	if !errors.Is(err, ErrUnknownObjective) {
+		t.Errorf("err = %v, want ErrUnknownObjective", err)
+	}
+}
+
+func TestSaveCredentials(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name        string
+		account     string
+		check       error
+		wantErr     bool
+		wantSandbox bool
+	}{
+		{"real account", realAC, nil, false, false},
+		{"sandbox account", sandAC, nil, false, true},
+		{"bad format", "AC123", nil, true, false},
+		{"rejected by Twilio", realAC, &verifier.CredentialsError{Field: verifier.FieldSecret, Problem: verifier.ProblemRejected}, true, false},
+		{"Twilio down", realAC, &verifier.UpstreamError{Reason: verifier.UpstreamUnavailable}, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, true)
+			f.twilio.check = func(verifier.Credentials) error { return tt.check }
+			_, err := f.svc.SaveCredentials(ctx, f.player, tt.account, "", token)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
+			}
+			got, gerr := f.st.Credentials(ctx, f.player)
+			if tt.wantErr {
+				if !errors.Is(gerr, store.ErrNotFound) {
+					t.Errorf("failed save stored %+v", got)
+				}
+				return
+			}
+			if gerr != nil || got.Sandbox != tt.wantSandbox || got.AccountSID != tt.account {
+				t.Errorf("stored %+v, %v", got, gerr)
+			}
+		})
+	}
+}
+
+func TestUseSandboxAccount(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, true)
+	c, err := f.svc.UseSandboxAccount(ctx, f.player)
+	if err != nil || !c.Sandbox || c.AccountSID == "" {
+		t.Fatalf("UseSandboxAccount = %+v, %v", c, err)
+	}
+	off := newFixture(t, false)
+	if _, err := off.svc.UseSandboxAccount(ctx, off.player); !errors.Is(err, ErrNoSandbox) {
+		t.Errorf("without sandbox: err = %v", err)
+	}
+}
