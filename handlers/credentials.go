@@ -1,0 +1,105 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/questgate/questgate/quest"
+	"github.com/questgate/questgate/store"
+	"github.com/questgate/questgate/templates"
+	"github.com/questgate/questgate/verifier"
+)
+
+// maxCredentialsForm bounds the credentials form: three fields of a few
+// dozen characters each, with room for clumsy pasting.
+const maxCredentialsForm = 16 << 10
+
+// credentialNotices pair the query flag a successful change redirects with
+// and the notice it shows, so a reload of /credentials?saved=1 shows the
+// same page and never repeats the change (Post/Redirect/Get).
+var credentialNotices = []struct{ flag, messageID string }{
+	{"saved", "credentials.saved"},
+	{"sandbox", "credentials.sandbox_created"},
+	{"deleted", "credentials.deleted"},
+}
+
+// credentials shows the player's saved credentials and the form.
+func (h *Player) credentials(c echo.Context) error {
+	notice := ""
+	for _, n := range credentialNotices {
+		if c.QueryParam(n.flag) != "" {
+			notice = n.messageID
+			break
+		}
+	}
+	return h.renderCredentials(c, http.StatusOK, notice, templates.CredentialsForm{})
+}
+
+// saveCredentials checks and saves credentials. A field the player must
+// fix re-renders the form (422) with what they typed, secrets excepted;
+// Twilio trouble says nothing was saved (503). Success redirects.
+func (h *Player) saveCredentials(c echo.Context) error {
+	form, ferr := readForm(c, maxCredentialsForm, verifier.FieldAccountSID, verifier.FieldSecret)
+	if ferr != nil {
+		return h.renderCredentials(c, http.StatusUnprocessableEntity, "", templates.CredentialsForm{Error: ferr.messageID})
+	}
+	f := templates.CredentialsForm{
+		AccountSID: form.Get(verifier.FieldAccountSID),
+		APIKeySID:  form.Get(verifier.FieldAPIKeySID),
+	}
+	_, err := h.quests.SaveCredentials(c.Request().Context(), playerOf(c).ID,
+		f.AccountSID, f.APIKeySID, form.Get(verifier.FieldSecret))
+	if ce, ok := errors.AsType[*verifier.CredentialsError](err); ok {
+		f.Errors = map[string]string{ce.Field: ce.Problem}
+		return h.renderCredentials(c, http.StatusUnprocessableEntity, "", f)
+	}
+	if ue, ok := errors.AsType[*verifier.UpstreamError](err); ok {
+		f.Error, f.RetryAfter = "credentials.upstream", seconds(ue.RetryAfter)
+		setRetryAfter(c, ue.RetryAfter)
+		return h.renderCredentials(c, http.StatusServiceUnavailable, "", f)
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/credentials?saved=1")
+}
+
+// useSandbox gives the player a sandbox account of their own.
+func (h *Player) useSandbox(c echo.Context) error {
+	_, err := h.quests.UseSandboxAccount(c.Request().Context(), playerOf(c).ID)
+	if errors.Is(err, quest.ErrNoSandbox) {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/credentials?sandbox=1")
+}
+
+// deleteCredentials forgets the player's credentials.
+func (h *Player) deleteCredentials(c echo.Context) error {
+	if err := h.data.DeleteCredentials(c.Request().Context(), playerOf(c).ID); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/credentials?deleted=1")
+}
+
+// renderCredentials renders the credentials page around form's state.
+func (h *Player) renderCredentials(c echo.Context, status int, notice string, form templates.CredentialsForm) error {
+	props := templates.CredentialsProps{
+		SandboxEnabled: h.quests.SandboxEnabled(),
+		Notice:         notice,
+		Form:           form,
+	}
+	_, props.Demo = h.quests.Demo()
+	saved, err := h.data.Credentials(c.Request().Context(), playerOf(c).ID)
+	switch {
+	case err == nil:
+		props.Saved = &saved
+	case !errors.Is(err, store.ErrNotFound):
+		return err
+	}
+	return render(c, status, templates.CredentialsPage(props))
+}

@@ -1,0 +1,281 @@
+package handlers_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/questgate/questgate/catalog"
+	"github.com/questgate/questgate/handlers"
+	"github.com/questgate/questgate/locale"
+	"github.com/questgate/questgate/quest"
+	"github.com/questgate/questgate/store"
+	"github.com/questgate/questgate/verifier"
+)
+
+// fakeVerifier stands in for Twilio. A nil function fails the test that
+// reached it, so a test states every call it expects.
+type fakeVerifier struct {
+	t      *testing.T
+	verify func(ctx context.Context, req verifier.Request) (verifier.Verdict, error)
+	check  func(ctx context.Context, c verifier.Credentials) error
+}
+
+func (f *fakeVerifier) Verify(ctx context.Context, req verifier.Request) (verifier.Verdict, error) {
+	if f.verify == nil {
+		f.t.Errorf("unexpected Verify(%v)", req.SID)
+		return verifier.Verdict{}, errors.New("unexpected call")
+	}
+	return f.verify(ctx, req)
+}
+
+func (f *fakeVerifier) CheckCredentials(ctx context.Context, c verifier.Credentials) error {
+	if f.check == nil {
+		f.t.Errorf("unexpected CheckCredentials(%v)", c)
+		return errors.New("unexpected call")
+	}
+	return f.check(ctx, c)
+}
+
+// fakeSandbox hands out sandbox accounts and remembers them.
+type fakeSandbox struct {
+	mu       sync.Mutex
+	accounts map[string]string
+}
+
+func (s *fakeSandbox) CreateAccount(_ context.Context, _ string) (string, string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sid, token := "AC"+randomHex(16), randomHex(16)
+	s.accounts[sid] = token
+	return sid, token, nil
+}
+
+func (s *fakeSandbox) IsAccount(_ context.Context, sid string) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.accounts[sid]
+	return ok, nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Values used across tests, shaped like Twilio's.
+var (
+	testAccountSID = "AC" + strings.Repeat("a1", 16)
+	testMessageSID = "SM" + strings.Repeat("b2", 16)
+	testSecret     = "s3cr3tT0kenValue0123456789abWXYZ"
+)
+
+// options change the environment a test runs in.
+type options struct {
+	sandbox bool
+	demo    *verifier.Credentials
+}
+
+// env is a running questgate with the player pages: the real store
+// (SQLite in a temporary folder), the real quest.Service and locale
+// bundle, and fakes for Twilio and the sandbox.
+type env struct {
+	t       *testing.T
+	store   *store.Store
+	bundle  *locale.Bundle
+	twilio  *fakeVerifier
+	sandbox *fakeVerifier
+	accts   *fakeSandbox
+	srv     *httptest.Server
+	client  *http.Client
+}
+
+const publicURL = "https://questgate.example"
+
+func newEnv(t *testing.T, opt options) *env {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "q.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	cat, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle, err := locale.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, store: st, bundle: bundle, twilio: &fakeVerifier{t: t}, sandbox: &fakeVerifier{t: t}}
+	cfg := quest.Config{Catalog: cat, Store: st, Twilio: e.twilio}
+	if opt.sandbox {
+		e.accts = &fakeSandbox{accounts: map[string]string{}}
+		cfg.Sandbox, cfg.SandboxVerifier = e.accts, e.sandbox
+	}
+	if opt.demo != nil {
+		cfg.Demo, cfg.SandboxVerifier = opt.demo, e.sandbox
+	}
+	log := slog.New(slog.DiscardHandler)
+	ech := handlers.New(handlers.Config{Log: log, Locales: bundle, Version: "v1.2.3-test"})
+	handlers.NewPlayer(quest.New(cfg), st, publicURL).Routes(ech.Group(""))
+	e.srv = httptest.NewServer(ech)
+	t.Cleanup(e.srv.Close)
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Redirects are checked by hand: a test sees the 303 itself.
+	e.client = &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}
+	return e
+}
+
+// page is a response with its body read and parsed.
+type page struct {
+	status int
+	header http.Header
+	body   string
+	doc    *goquery.Document
+}
+
+// text returns the trimmed text of the first element with data-testid id.
+func (p page) text(id string) string {
+	return strings.Join(strings.Fields(p.find(id).First().Text()), " ")
+}
+
+// find selects the elements with data-testid id.
+func (p page) find(id string) *goquery.Selection {
+	return p.doc.Find(`[data-testid="` + id + `"]`)
+}
+
+// attr returns an attribute of the first element with data-testid id.
+func (p page) attr(id, name string) string {
+	v, _ := p.find(id).First().Attr(name)
+	return v
+}
+
+func (e *env) do(req *http.Request) page {
+	e.t.Helper()
+	resp, err := e.client.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(string(b)))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return page{status: resp.StatusCode, header: resp.Header, body: string(b), doc: doc}
+}
+
+// get requests path with headers given as name, value pairs.
+func (e *env) get(path string, headers ...string) page {
+	e.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, e.srv.URL+path, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	setHeaders(req, headers)
+	return e.do(req)
+}
+
+// post sends form to path, URL-encoded, with headers as in get.
+func (e *env) post(path string, form url.Values, headers ...string) page {
+	e.t.Helper()
+	return e.postRaw(path, form.Encode(), headers...)
+}
+
+func (e *env) postRaw(path, body string, headers ...string) page {
+	e.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, e.srv.URL+path, strings.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	setHeaders(req, headers)
+	return e.do(req)
+}
+
+func setHeaders(req *http.Request, kv []string) {
+	for i := 0; i+1 < len(kv); i += 2 {
+		req.Header.Set(kv[i], kv[i+1])
+	}
+}
+
+// playerID is the id of the player the test's browser became, creating
+// it with a first visit when needed.
+func (e *env) playerID() string {
+	e.t.Helper()
+	u, _ := url.Parse(e.srv.URL)
+	for _, c := range e.client.Jar.Cookies(u) {
+		if c.Name == "questgate_player" {
+			return c.Value
+		}
+	}
+	e.get("/")
+	for _, c := range e.client.Jar.Cookies(u) {
+		if c.Name == "questgate_player" {
+			return c.Value
+		}
+	}
+	e.t.Fatal("no player cookie after a visit")
+	return ""
+}
+
+// msg is the bundle's message id in lang, failing the test when the
+// message is missing, so a test never compares a key with itself.
+func (e *env) msg(lang, id string, data ...map[string]any) string {
+	e.t.Helper()
+	l := e.bundle.Localizer(lang)
+	if !l.Has(id) {
+		e.t.Fatalf("no message %q in %s", id, lang)
+	}
+	return l.T(id, data...)
+}
+
+// accept returns the header pair asking for lang.
+func accept(lang string) []string { return []string{"Accept-Language", lang} }
+
+// htmx marks a request as htmx's.
+var htmx = []string{"HX-Request", "true"}
+
+// passing is a verifier that passes every SID with a message of body.
+func passing(body string) func(context.Context, verifier.Request) (verifier.Verdict, error) {
+	return func(_ context.Context, req verifier.Request) (verifier.Verdict, error) {
+		sid := verifier.Normalize(req.SID)
+		return verifier.Verdict{Passed: true, SID: sid, Message: &verifier.Message{
+			SID: sid, AccountSID: req.Credentials.AccountSID, Status: "delivered", Direction: "outbound-api",
+			To: "+15558675310", From: "+15017122661", Body: body,
+		}}, nil
+	}
+}
+
+// saveCredentials stores credentials for the test's player directly.
+func (e *env) saveCredentials(c store.Credentials) {
+	e.t.Helper()
+	c.PlayerID = e.playerID()
+	if err := e.store.SaveCredentials(context.Background(), c); err != nil {
+		e.t.Fatal(err)
+	}
+}

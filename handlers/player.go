@@ -1,0 +1,290 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/questgate/questgate/catalog"
+	"github.com/questgate/questgate/quest"
+	"github.com/questgate/questgate/store"
+	"github.com/questgate/questgate/templates"
+	"github.com/questgate/questgate/verifier"
+)
+
+// Quests is the part of *quest.Service the player pages use.
+type Quests interface {
+	Catalog() *catalog.Catalog
+	Submit(ctx context.Context, a quest.Attempt) (quest.Result, error)
+	SaveCredentials(ctx context.Context, playerID, accountSID, apiKeySID, secret string) (store.Credentials, error)
+	UseSandboxAccount(ctx context.Context, playerID string) (store.Credentials, error)
+	SandboxEnabled() bool
+	Demo() (verifier.Credentials, bool)
+}
+
+// PlayerData is the part of *store.Store the player pages read, plus
+// forgetting credentials, which needs no domain rule.
+type PlayerData interface {
+	PlayerStore
+	Credentials(ctx context.Context, playerID string) (store.Credentials, error)
+	DeleteCredentials(ctx context.Context, playerID string) error
+	Awards(ctx context.Context, playerID string) (map[string]store.Award, error)
+	RecentSubmissions(ctx context.Context, playerID, objectiveID string, limit int) ([]store.Submission, error)
+}
+
+// Player serves the pages a player uses: the objectives, the hack
+// interface and the Twilio credentials.
+type Player struct {
+	quests    Quests
+	data      PlayerData
+	publicURL string
+}
+
+// NewPlayer returns the player pages. publicURL is where players reach this
+// server ("https://questgate.example"); the sandbox's code examples point
+// at it. When empty, the request's own scheme and host are used.
+func NewPlayer(quests Quests, data PlayerData, publicURL string) *Player {
+	return &Player{quests: quests, data: data, publicURL: strings.TrimRight(publicURL, "/")}
+}
+
+// Routes mounts the player pages on g. Every handler acts for the
+// request's player, which WithPlayer provides.
+//
+// The player middleware goes on each route, not on the group: a group's
+// middleware also runs for its catch-all 404 route, and would create a
+// player for every bot probing unknown URLs.
+func (h *Player) Routes(g *echo.Group) {
+	p := WithPlayer(h.data)
+	g.GET("/", h.home, p)
+	g.GET("/objectives/:id", h.objective, p)
+	g.POST("/objectives/:id/hack", h.hack, p)
+	g.GET("/credentials", h.credentials, p)
+	g.POST("/credentials", h.saveCredentials, p)
+	g.POST("/credentials/sandbox", h.useSandbox, p)
+	g.POST("/credentials/delete", h.deleteCredentials, p)
+}
+
+// recentAttempts is how many past attempts the hack interface lists.
+const recentAttempts = 5
+
+// home lists the objectives with the player's progress.
+func (h *Player) home(c echo.Context) error {
+	ctx := c.Request().Context()
+	p := playerOf(c)
+	awards, err := h.data.Awards(ctx, p.ID)
+	if err != nil {
+		return err
+	}
+	account, _, err := h.account(c)
+	if err != nil {
+		return err
+	}
+	props := templates.HomeProps{Account: account}
+	for _, o := range h.quests.Catalog().All() {
+		card := templates.ObjectiveCard{Objective: o}
+		if a, ok := awards[o.ID]; ok {
+			card.Award = &a
+			props.TotalXP += a.XP
+		} else {
+			tried, err := h.data.RecentSubmissions(ctx, p.ID, o.ID, 1)
+			if err != nil {
+				return err
+			}
+			card.Tried = len(tried) > 0
+		}
+		props.Cards = append(props.Cards, card)
+	}
+	return render(c, http.StatusOK, templates.HomePage(props))
+}
+
+// objective shows an objective with a ready hack interface.
+func (h *Player) objective(c echo.Context) error {
+	o, ok := h.quests.Catalog().Get(c.Param("id"))
+	if !ok {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	props, err := h.objectiveProps(c, o, templates.HackProps{Objective: o})
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, templates.ObjectivePage(props))
+}
+
+// defaultRetryAfter is the Retry-After sent with Twilio trouble when
+// Twilio gave no delay of its own. The page's words stay vaguer ("in a
+// moment"), as the delay is a guess.
+const defaultRetryAfter = 30 * time.Second
+
+// maxHackForm bounds a hack form: a SID is 34 characters, and a player
+// who pastes a whole API answer still fits.
+const maxHackForm = 16 << 10
+
+// hack checks a pasted SID. Any verdict is a 200, the player's answer
+// being a normal outcome; Twilio's trouble is a 429 or 503 with
+// Retry-After, which htmx still swaps in. An htmx request gets the hack
+// panel alone, a plain form post the whole page.
+func (h *Player) hack(c echo.Context) error {
+	o, ok := h.quests.Catalog().Get(c.Param("id"))
+	if !ok {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	ctx := c.Request().Context()
+	p := playerOf(c)
+	hp := templates.HackProps{Objective: o}
+	status := http.StatusOK
+
+	form, ferr := readForm(c, maxHackForm, "sid")
+	if ferr != nil {
+		hp.FormError, status = ferr.messageID, http.StatusUnprocessableEntity
+	} else {
+		hp.SID = form.Get("sid")
+		res, err := h.quests.Submit(ctx, quest.Attempt{PlayerID: p.ID, ObjectiveID: o.ID, SID: hp.SID})
+		if errors.Is(err, quest.ErrUnknownObjective) {
+			return echo.NewHTTPError(http.StatusNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		hp.Result = &res
+		hp.RetryAfter = seconds(res.RetryAfter)
+		if res.Submission.Reason.Success() {
+			// The field is for the next attempt; the proof is in the result.
+			hp.SID = ""
+		}
+		switch res.Submission.Reason {
+		case verifier.UpstreamRateLimited:
+			status = http.StatusTooManyRequests
+		case verifier.UpstreamUnavailable:
+			status = http.StatusServiceUnavailable
+		}
+		if status != http.StatusOK {
+			setRetryAfter(c, res.RetryAfter)
+		}
+	}
+	if isHTMX(c) {
+		attempts, err := h.data.RecentSubmissions(ctx, p.ID, o.ID, recentAttempts)
+		if err != nil {
+			return err
+		}
+		hp.Attempts = attempts
+		return render(c, status, templates.HackPanel(hp))
+	}
+	props, err := h.objectiveProps(c, o, hp)
+	if err != nil {
+		return err
+	}
+	return render(c, status, templates.ObjectivePage(props))
+}
+
+// objectiveProps gathers an objective page's data around hack's state,
+// the player's latest attempts included.
+func (h *Player) objectiveProps(c echo.Context, o catalog.Objective, hack templates.HackProps) (templates.ObjectiveProps, error) {
+	ctx := c.Request().Context()
+	p := playerOf(c)
+	status, account, err := h.account(c)
+	if err != nil {
+		return templates.ObjectiveProps{}, err
+	}
+	props := templates.ObjectiveProps{Objective: o, Account: account, Status: status, Hack: hack}
+	awards, err := h.data.Awards(ctx, p.ID)
+	if err != nil {
+		return templates.ObjectiveProps{}, err
+	}
+	if a, ok := awards[o.ID]; ok {
+		props.Award = &a
+	}
+	if props.Hack.Attempts, err = h.data.RecentSubmissions(ctx, p.ID, o.ID, recentAttempts); err != nil {
+		return templates.ObjectiveProps{}, err
+	}
+	return props, nil
+}
+
+// account says whose Twilio account the player's attempts use and what the
+// code examples may show of it: a real account's secret never leaves
+// here, a sandbox account's token does, since it guards nothing real.
+func (h *Player) account(c echo.Context) (templates.AccountStatus, templates.Account, error) {
+	ctx := c.Request().Context()
+	a := templates.Account{SandboxURL: h.baseURL(c) + "/sandbox"}
+	creds, err := h.data.Credentials(ctx, playerOf(c).ID)
+	switch {
+	case err == nil:
+		// A sandbox account saved while the server ran its sandbox gets
+		// examples aimed at it only while it still runs.
+		a.AccountSID, a.APIKeySID = creds.AccountSID, creds.APIKeySID
+		a.Sandbox = creds.Sandbox && h.quests.SandboxEnabled()
+		if a.Sandbox {
+			a.Secret = creds.Secret
+		}
+		return templates.AccountStatus{Saved: true, Sandbox: a.Sandbox}, a, nil
+	case !errors.Is(err, store.ErrNotFound):
+		return templates.AccountStatus{}, templates.Account{}, err
+	}
+	if demo, ok := h.quests.Demo(); ok {
+		a.AccountSID, a.APIKeySID, a.Secret, a.Sandbox, a.Demo = demo.AccountSID, demo.APIKeySID, demo.Secret, true, true
+		return templates.AccountStatus{Demo: true}, a, nil
+	}
+	return templates.AccountStatus{}, a, nil
+}
+
+// baseURL is where players reach this server.
+func (h *Player) baseURL(c echo.Context) string {
+	if h.publicURL != "" {
+		return h.publicURL
+	}
+	return c.Scheme() + "://" + c.Request().Host
+}
+
+// isHTMX reports whether htmx sent the request, which then wants the
+// fragment it swaps rather than a whole page.
+func isHTMX(c echo.Context) bool { return c.Request().Header.Get("HX-Request") == "true" }
+
+// seconds rounds d up to whole seconds, the unit of Retry-After and of the
+// messages' {{.RetryAfter}}: waiting 1.2 s is waiting 2 s.
+func seconds(d time.Duration) int {
+	if d <= 0 {
+		return 0
+	}
+	return int(math.Ceil(d.Seconds()))
+}
+
+// setRetryAfter tells clients when to try again after Twilio trouble: the
+// delay Twilio gave, else defaultRetryAfter.
+func setRetryAfter(c echo.Context, d time.Duration) {
+	if d <= 0 {
+		d = defaultRetryAfter
+	}
+	c.Response().Header().Set("Retry-After", strconv.Itoa(seconds(d)))
+}
+
+// formError is a form that could not be read at all: too large, or a field
+// missing (a stale page, a hand-made request). Nothing was done; the page
+// says so in the player's language with messageID.
+type formError struct{ messageID string }
+
+// readForm reads a URL-encoded form of at most limit bytes in which every
+// required field is present (empty is fine: what an empty value means is
+// the domain's call). It is the only way the player pages read a form, so
+// every one of them bounds its input and fails whole, never half-read.
+func readForm(c echo.Context, limit int64, required ...string) (url.Values, *formError) {
+	r := c.Request()
+	r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
+	if err := r.ParseForm(); err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return nil, &formError{"form.too_large"}
+		}
+		return nil, &formError{"form.missing"}
+	}
+	for _, name := range required {
+		if _, ok := r.PostForm[name]; !ok {
+			return nil, &formError{"form.missing"}
+		}
+	}
+	return r.PostForm, nil
+}

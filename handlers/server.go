@@ -1,0 +1,150 @@
+// Package handlers is questgate's HTTP layer: it turns requests into calls
+// on the domain (quest, store reads) and renders the answers with the
+// templates. It knows HTTP, not SQL nor Twilio.
+package handlers
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/questgate/questgate/locale"
+	"github.com/questgate/questgate/logging"
+	"github.com/questgate/questgate/static"
+	"github.com/questgate/questgate/templates"
+)
+
+// Config wires the Echo instance shared by every handler.
+type Config struct {
+	Log     *slog.Logger
+	Locales *locale.Bundle
+	// Version is shown in debug info and the page footer.
+	Version string
+}
+
+// New returns an Echo instance with questgate's middleware, error handler
+// and static files. Handlers add their routes with their Routes method.
+func New(cfg Config) *echo.Echo {
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = errorHandler(cfg.Log)
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, DisablePrintStack: true,
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			cfg.Log.ErrorContext(c.Request().Context(), "panic", "error", err, "stack", string(stack))
+			return err
+		}}))
+	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
+		RequestIDHandler: func(c echo.Context, id string) {
+			c.SetRequest(c.Request().WithContext(logging.WithRequestID(c.Request().Context(), id)))
+		},
+	}))
+	e.Use(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogStatus: true, LogMethod: true, LogURIPath: true, LogLatency: true, HandleError: true,
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			cfg.Log.LogAttrs(c.Request().Context(), slog.LevelDebug, "request",
+				slog.String("method", v.Method), slog.String("path", v.URIPath),
+				slog.Int("status", v.Status), slog.Duration("latency", v.Latency))
+			return nil
+		},
+	}))
+	e.Use(withLocale(cfg.Locales))
+	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			c.SetRequest(c.Request().WithContext(templates.WithVersion(c.Request().Context(), cfg.Version)))
+			return next(c)
+		}
+	})
+	static.Routes(e.Group("/static"))
+	e.GET("/lang/:lang", switchLanguage)
+	return e
+}
+
+// render writes a templ component as the response with status.
+func render(c echo.Context, status int, t templ.Component) error {
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	c.Response().WriteHeader(status)
+	return t.Render(c.Request().Context(), c.Response())
+}
+
+// errorHandler renders every error as a friendly, localised page. Server
+// faults (5xx) are logged with their detail; players only see what to do.
+func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		status := http.StatusInternalServerError
+		var he *echo.HTTPError
+		if errors.As(err, &he) {
+			status = he.Code
+		}
+		ctx := c.Request().Context()
+		if status >= 500 && !errors.Is(err, context.Canceled) {
+			log.ErrorContext(ctx, "request failed", "method", c.Request().Method,
+				"path", c.Request().URL.Path, "status", status, "error", err)
+		}
+		props := templates.ErrorProps{Status: status, RequestID: logging.RequestID(ctx)}
+		if c.Request().Method == http.MethodHead {
+			_ = c.NoContent(status)
+			return
+		}
+		if rerr := render(c, status, templates.ErrorPage(props)); rerr != nil {
+			log.ErrorContext(ctx, "render error page", "error", rerr)
+		}
+	}
+}
+
+// langCookie remembers a language chosen with the switcher.
+const langCookie = "questgate_lang"
+
+// withLocale picks the request's language (switcher cookie, then
+// Accept-Language) and puts its Localizer in the request context.
+func withLocale(b *locale.Bundle) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			choice := ""
+			if ck, err := c.Cookie(langCookie); err == nil {
+				choice = ck.Value
+			}
+			lang := b.Match(choice, c.Request().Header.Get("Accept-Language"))
+			h := c.Response().Header()
+			h.Set("Content-Language", lang)
+			h.Add("Vary", "Accept-Language")
+			h.Add("Vary", "Cookie")
+			c.SetRequest(c.Request().WithContext(locale.With(c.Request().Context(), b.Localizer(lang))))
+			return next(c)
+		}
+	}
+}
+
+// switchLanguage stores the chosen language and goes back to the page the
+// player was on. It is a plain link, so it works without JavaScript.
+func switchLanguage(c echo.Context) error {
+	lang := c.Param("lang")
+	if !isSupported(lang) {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	c.SetCookie(&http.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: int((365 * 24 * time.Hour).Seconds()),
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"})
+	return c.Redirect(http.StatusSeeOther, localPath(c.QueryParam("next")))
+}
+
+func isSupported(lang string) bool { return slices.Contains(locale.Supported, lang) }
+
+// localPath keeps redirects on this site: anything but a plain local path
+// ("/x", not "//host" or "/\host") becomes "/".
+func localPath(p string) string {
+	if len(p) == 0 || p[0] != '/' || (len(p) > 1 && (p[1] == '/' || p[1] == '\\')) {
+		return "/"
+	}
+	return p
+}
