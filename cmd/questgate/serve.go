@@ -1,0 +1,226 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/questgate/questgate/catalog"
+	"github.com/questgate/questgate/handlers"
+	"github.com/questgate/questgate/locale"
+	"github.com/questgate/questgate/logging"
+	"github.com/questgate/questgate/quest"
+	"github.com/questgate/questgate/sandbox"
+	"github.com/questgate/questgate/store"
+	"github.com/questgate/questgate/verifier"
+)
+
+// sandboxURL is where in-process verifications of sandbox accounts go; the
+// host is never dialled, the sandbox answers in memory.
+const sandboxURL = "http://sandbox.questgate.internal/sandbox"
+
+// demoAccountSetting names the setting holding the demo sandbox account.
+const demoAccountSetting = "sandbox.demo_account_sid"
+
+func serveCommand(f flags) *cli.Command {
+	return &cli.Command{
+		Name:  "serve",
+		Usage: "serve the player pages (and, with --sandbox, a Twilio-compatible sandbox)",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "addr", Value: ":8080", Sources: f.env("QUESTGATE_ADDR"),
+				Usage: "address to listen on, host:port"},
+			&cli.StringFlag{Name: "public-url", Sources: f.env("QUESTGATE_PUBLIC_URL"),
+				Usage:     "URL players reach this server at, used in examples (default: http://localhost:<port>)",
+				Validator: httpURL("--public-url")},
+			f.dataDir(), f.database(), f.logFormat(), f.logLevel(),
+			&cli.StringFlag{Name: "twilio-api-url", Value: "https://api.twilio.com", Sources: f.env("QUESTGATE_TWILIO_API_URL"),
+				Usage:     "base URL of the Twilio API; may carry a path prefix, such as http://localhost:8081/sandbox",
+				Validator: httpURL("--twilio-api-url")},
+			&cli.DurationFlag{Name: "twilio-timeout", Value: 15 * time.Second, Sources: f.env("QUESTGATE_TWILIO_TIMEOUT"),
+				Usage: "how long one verification may wait for Twilio", Validator: positive("--twilio-timeout")},
+			&cli.BoolFlag{Name: "sandbox", Sources: f.env("QUESTGATE_SANDBOX"),
+				Usage: "serve the Twilio-compatible sandbox under /sandbox and verify sandbox accounts against it"},
+		},
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			return serve(ctx, cmd)
+		},
+	}
+}
+
+// databasePath returns --database, or questgate.db in --data-dir.
+func databasePath(cmd *cli.Command) string {
+	if p := cmd.String("database"); p != "" {
+		return p
+	}
+	return filepath.Join(cmd.String("data-dir"), "questgate.db")
+}
+
+func serve(ctx context.Context, cmd *cli.Command) error {
+	log, err := logging.New(cmd.Root().ErrWriter, cmd.String("log-format"), cmd.String("log-level"))
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cmd.String("addr"))
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another questgate running? choose another --addr)", cmd.String("addr"), err)
+	}
+	defer ln.Close()
+	publicURL := strings.TrimSuffix(cmd.String("public-url"), "/")
+	if publicURL == "" {
+		publicURL = "http://localhost:" + portOf(ln.Addr())
+	}
+
+	cat, err := catalog.Default()
+	if err != nil {
+		return err
+	}
+	bundle, err := locale.Load()
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, databasePath(cmd))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	twilio, err := verifier.New(verifier.Options{BaseURL: cmd.String("twilio-api-url"), Timeout: cmd.Duration("twilio-timeout")})
+	if err != nil {
+		return err
+	}
+	qcfg := quest.Config{Catalog: cat, Store: st, Twilio: twilio, Log: log}
+
+	var sb *sandbox.Sandbox
+	if cmd.Bool("sandbox") {
+		sb = sandbox.New(st, sandbox.Options{})
+		sv, err := verifier.New(verifier.Options{BaseURL: sandboxURL, Transport: sandbox.InProcess(sb),
+			Timeout: cmd.Duration("twilio-timeout")})
+		if err != nil {
+			return err
+		}
+		demo, err := demoAccount(ctx, st, sb)
+		if err != nil {
+			return err
+		}
+		qcfg.Sandbox, qcfg.SandboxVerifier, qcfg.Demo = sandboxAccounts{sb}, sv, &demo
+	}
+	quests := quest.New(qcfg)
+
+	e := handlers.New(handlers.Config{Log: log, Locales: bundle, Version: buildVersion()})
+	handlers.NewPlayer(quests, st, publicURL).Routes(e.Group(""))
+	if sb != nil {
+		sb.Routes(e.Group("/sandbox"))
+	}
+
+	out := cmd.Root().Writer
+	fmt.Fprintf(out, "questgate %s is serving on %s\n", buildVersion(), publicURL)
+	if qcfg.Demo != nil {
+		printSandboxHelp(out, publicURL, *qcfg.Demo, cat)
+	}
+	return serveHTTP(ctx, log, ln, e)
+}
+
+// serveHTTP serves until ctx is done, then shuts down gracefully: no new
+// connections, and requests in flight get time to finish.
+func serveHTTP(ctx context.Context, log *slog.Logger, ln net.Listener, h http.Handler) error {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func portOf(a net.Addr) string {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		return fmt.Sprint(ta.Port)
+	}
+	_, port, _ := net.SplitHostPort(a.String())
+	return port
+}
+
+// demoAccount returns the server's demo sandbox account, creating it on
+// first start so restarts keep the same credentials.
+func demoAccount(ctx context.Context, st *store.Store, sb *sandbox.Sandbox) (verifier.Credentials, error) {
+	sid, err := st.Setting(ctx, demoAccountSetting)
+	if err == nil {
+		acc, err := st.SandboxAccount(ctx, sid)
+		if err == nil {
+			return verifier.Credentials{AccountSID: acc.SID, Secret: acc.AuthToken}, nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return verifier.Credentials{}, err
+		}
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return verifier.Credentials{}, err
+	}
+	acc, err := sb.CreateAccount(ctx, "questgate demo")
+	if err != nil {
+		return verifier.Credentials{}, err
+	}
+	if err := st.SetSetting(ctx, demoAccountSetting, acc.SID); err != nil {
+		return verifier.Credentials{}, err
+	}
+	return verifier.Credentials{AccountSID: acc.SID, Secret: acc.AuthToken}, nil
+}
+
+// sandboxAccounts adapts the sandbox to what quest needs.
+type sandboxAccounts struct{ sb *sandbox.Sandbox }
+
+func (a sandboxAccounts) CreateAccount(ctx context.Context, name string) (string, string, error) {
+	acc, err := a.sb.CreateAccount(ctx, name)
+	return acc.SID, acc.AuthToken, err
+}
+
+func (a sandboxAccounts) IsAccount(ctx context.Context, sid string) (bool, error) {
+	return a.sb.IsAccount(ctx, sid)
+}
+
+// printSandboxHelp tells whoever ran `make run` how to win the first
+// objective in two steps.
+func printSandboxHelp(w io.Writer, publicURL string, demo verifier.Credentials, cat *catalog.Catalog) {
+	from, to := "+15017122661", "+15558675310"
+	if o, ok := cat.Get("send-sms"); ok {
+		from, to = o.Samples.From, o.Samples.To
+	}
+	fmt.Fprintf(w, `
+The sandbox is on. Send a text message through it with the demo account:
+
+  curl -X POST %s/sandbox/2010-04-01/Accounts/%s/Messages.json \
+    --data-urlencode "From=%s" \
+    --data-urlencode "Body=Hello from my first questgate message" \
+    --data-urlencode "To=%s" \
+    -u %s:%s
+
+Then paste the "sid" it answers (SM...) on %s/objectives/send-sms and press HACK.
+`, publicURL, demo.AccountSID, from, to, demo.AccountSID, demo.Secret, publicURL)
+}
