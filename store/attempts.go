@@ -40,10 +40,10 @@ var countedReasons = func() string {
 // attempts are thus serialised: however many arrive at once, no more than
 // Max are ever let through.
 //
-// retryAt says when a place frees, for a limit with a window: when the
-// oldest counted attempt in the window leaves it. It is zero for a
-// permanent lockout and for a reservation.
-func (s *Store) ReserveAttempt(ctx context.Context, sub Submission, lim AttemptLimit) (saved Submission, retryAt time.Time, err error) {
+// retryAfter says how long until a place frees, for a limit with a
+// window: until the oldest counted attempt in the window leaves it. It is
+// zero for a permanent lockout and for a reservation.
+func (s *Store) ReserveAttempt(ctx context.Context, sub Submission, lim AttemptLimit) (saved Submission, retryAfter time.Duration, err error) {
 	sub.CreatedAt = s.now().UTC()
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		since := time.Time{}
@@ -63,7 +63,7 @@ func (s *Store) ReserveAttempt(ctx context.Context, sub Submission, lim AttemptL
 			sub.Reason = verifier.AttemptsExhausted
 			if lim.Window > 0 && oldest.Valid {
 				if t, err := parseTime(oldest.String); err == nil {
-					retryAt = t.Add(lim.Window)
+					retryAfter = max(t.Add(lim.Window).Sub(sub.CreatedAt), time.Second)
 				}
 			}
 		}
@@ -72,9 +72,9 @@ func (s *Store) ReserveAttempt(ctx context.Context, sub Submission, lim AttemptL
 		return err
 	})
 	if err != nil {
-		return Submission{}, time.Time{}, fmt.Errorf("reserve attempt: %w", err)
+		return Submission{}, 0, fmt.Errorf("reserve attempt: %w", err)
 	}
-	return sub, retryAt, nil
+	return sub, retryAfter, nil
 }
 
 // FinishAttempt is the second half: it records the outcome of a reserved
