@@ -182,3 +182,38 @@ func TestConcurrentReservationsNeverExceedTheLimit(t *testing.T) {
 		t.Errorf("outcomes = %v, want %d pending and the rest exhausted", got, limit)
 	}
 }
+
+// BenchmarkLimitedAttempt measures what an attempt limit adds to an
+// attempt: the reservation (count and insert in one transaction) and the
+// update with the outcome, against RecordAttempt's single insert.
+func BenchmarkLimitedAttempt(b *testing.B) {
+	ctx := context.Background()
+	s, err := Open(ctx, b.TempDir()+"/bench.db")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	p, _ := s.CreatePlayer(ctx)
+	sub := Submission{PlayerID: p.ID, ObjectiveID: "x", RawSID: sid, SID: sid}
+	b.Run("reserve+finish", func(b *testing.B) {
+		for b.Loop() {
+			r, _, err := s.ReserveAttempt(ctx, sub, AttemptLimit{Max: 1 << 30, Window: time.Hour})
+			if err != nil {
+				b.Fatal(err)
+			}
+			r.Reason = verifier.NotFound
+			if _, err := s.FinishAttempt(ctx, r, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("record", func(b *testing.B) {
+		sub := sub
+		sub.Reason = verifier.NotFound
+		for b.Loop() {
+			if _, err := s.RecordAttempt(ctx, sub, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
