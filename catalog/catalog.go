@@ -1,18 +1,15 @@
 // Package catalog holds the objectives players can complete. Objectives are
-// data, not code: an embedded YAML file ships the defaults so that a new
-// objective or a new language needs no Go change.
+// data, not code: an embedded YAML file ships the defaults, and instructors
+// and game authors load their own file on top of it (see docs/objectives.md
+// for the schema), so that a new objective or a new language needs no Go
+// change.
 package catalog
 
 import (
-	"bytes"
 	_ "embed"
-	"errors"
-	"fmt"
 	"regexp"
 	"slices"
-	"strings"
-
-	"github.com/goccy/go-yaml"
+	"time"
 )
 
 //go:embed catalog.yaml
@@ -25,8 +22,37 @@ var Locales = []string{"en", "fr"}
 // Kind names the Twilio resource an objective asks the player to create.
 type Kind string
 
-// KindMessage is an SMS or MMS fetched from the Messages resource.
-const KindMessage Kind = "message"
+const (
+	// KindMessage is an SMS (SM…) or MMS (MM…) fetched from the Messages
+	// resource.
+	KindMessage Kind = "message"
+	// KindCall is a phone call (CA…) fetched from the Calls resource.
+	KindCall Kind = "call"
+)
+
+// Kinds lists every kind, in the order error messages name them.
+var Kinds = []Kind{KindMessage, KindCall}
+
+// kindPrefixes are the SID prefixes each kind's resource can have; an
+// objective's sid_prefixes must be among them, and defaults to all of them.
+var kindPrefixes = map[Kind][]string{
+	KindMessage: {"SM", "MM"},
+	KindCall:    {"CA"},
+}
+
+// Directions and statuses each kind's resource can have, as Twilio spells
+// them: checks naming anything else are typos that would never match.
+var (
+	kindDirections = map[Kind][]string{
+		KindMessage: {"inbound", "outbound-api", "outbound-call", "outbound-reply"},
+		KindCall:    {"inbound", "outbound-api", "outbound-dial", "trunking-terminating", "trunking-originating"},
+	}
+	kindStatuses = map[Kind][]string{
+		KindMessage: {"queued", "sending", "sent", "failed", "delivered", "undelivered", "receiving", "received",
+			"accepted", "scheduled", "read", "partially_delivered", "canceled"},
+		KindCall: {"queued", "ringing", "in-progress", "completed", "busy", "failed", "no-answer", "canceled"},
+	}
+)
 
 // Text is a piece of player-facing text keyed by locale ("en", "fr", ...).
 type Text map[string]string
@@ -52,16 +78,60 @@ func (t Text) All() []string {
 	return out
 }
 
+// Which party of a resource must be one of the player's registered numbers
+// (Checks.RegisteredNumber).
+const (
+	PartyTo     = "to"
+	PartyFrom   = "from"
+	PartyEither = "either"
+)
+
 // Checks are the rules a fetched resource must satisfy beyond existing in
-// the player's account. Empty sets mean "no constraint".
+// the player's account. Zero values mean "no constraint"; an objective may
+// combine any of them.
 type Checks struct {
-	// DirectionIn lists accepted message directions.
+	// DirectionIn lists accepted directions. outbound-api and
+	// outbound-reply stand for each other (a reply sent through a
+	// Messaging Service reads outbound-api).
 	DirectionIn []string `yaml:"direction_in"`
-	// StatusNotIn lists statuses that mean the message never made it.
+	// StatusIn lists the only accepted statuses.
+	StatusIn []string `yaml:"status_in"`
+	// StatusNotIn lists statuses that mean the resource never made it.
 	StatusNotIn []string `yaml:"status_not_in"`
+	// BodyContains must appear in the body, ignoring case.
+	BodyContains string `yaml:"body_contains"`
+	// BodyMatches is an RE2 regular expression the body must match
+	// (anywhere: anchor it with ^ and $ to match the whole body).
+	BodyMatches string `yaml:"body_matches"`
 	// BodyNotSample rejects a body equal to a sample body in any locale,
 	// so copying the instructions verbatim does not count.
 	BodyNotSample bool `yaml:"body_not_sample"`
+	// MinMedia is the least number of media files a message must carry
+	// (1 for an MMS objective).
+	MinMedia int `yaml:"min_media"`
+	// RegisteredNumber names the party ("to", "from" or "either") that
+	// must be one of the numbers the player registered in questgate.
+	RegisteredNumber string `yaml:"registered_number"`
+	// CreatedAfterOpened rejects a resource created before the player
+	// first opened the objective, so one made before the quest (or for
+	// another objective) cannot be reused.
+	CreatedAfterOpened bool `yaml:"created_after_opened"`
+
+	bodyRE *regexp.Regexp
+}
+
+// BodyRegexp returns BodyMatches compiled, or nil when there is none. A
+// catalog compiles it once at load; checks built by hand (tests) compile
+// it here, and an invalid one is reported by ok false.
+func (c Checks) BodyRegexp() (re *regexp.Regexp, ok bool) {
+	if c.BodyMatches == "" {
+		return nil, true
+	}
+	if c.bodyRE != nil {
+		return c.bodyRE, true
+	}
+	re, err := regexp.Compile(c.BodyMatches)
+	return re, err == nil
 }
 
 // Samples are the placeholder values shown in an objective's instructions
@@ -70,104 +140,109 @@ type Samples struct {
 	From string `yaml:"from"`
 	To   string `yaml:"to"`
 	Body Text   `yaml:"body"`
+	// MediaURL is the picture of an MMS example.
+	MediaURL string `yaml:"media_url"`
+	// URL is the TwiML a call example plays.
+	URL string `yaml:"url"`
+}
+
+// Item is a reward granted with an objective, beside its XP.
+type Item struct {
+	ID   string `yaml:"id"`
+	Name Text   `yaml:"name"`
 }
 
 // Objective is one thing a player can do to earn XP.
 type Objective struct {
-	ID           string   `yaml:"id"`
-	Kind         Kind     `yaml:"kind"`
-	SIDPrefixes  []string `yaml:"sid_prefixes"`
-	XP           int      `yaml:"xp"`
-	Title        Text     `yaml:"title"`
-	Summary      Text     `yaml:"summary"`
-	Instructions Text     `yaml:"instructions"`
-	Checks       Checks   `yaml:"checks"`
-	Samples      Samples  `yaml:"samples"`
+	ID          string   `yaml:"id"`
+	Kind        Kind     `yaml:"kind"`
+	SIDPrefixes []string `yaml:"sid_prefixes"`
+	XP          int      `yaml:"xp"`
+	Items       []Item   `yaml:"items"`
+	Title       Text     `yaml:"title"`
+	// Summary is one plain-text line, shown on the objectives list.
+	Summary Text `yaml:"summary"`
+	// Instructions are Markdown; see InstructionsHTML.
+	Instructions Text `yaml:"instructions"`
+	// Prerequisites are the ids of objectives a player must hold before
+	// this one unlocks.
+	Prerequisites []string `yaml:"prerequisites"`
+	// MaxAttempts caps the attempts that count against the player (see
+	// docs/objectives.md); zero means no cap.
+	MaxAttempts int `yaml:"max_attempts"`
+	// AttemptsWindow, a Go duration such as "15m", turns the cap into a
+	// sliding window: at most MaxAttempts counted attempts within any
+	// such period. Empty means a permanent lockout once the cap is hit.
+	AttemptsWindow string  `yaml:"attempts_window"`
+	Checks         Checks  `yaml:"checks"`
+	Samples        Samples `yaml:"samples"`
+
+	// Window is AttemptsWindow parsed.
+	Window time.Duration `yaml:"-"`
+	// html is Instructions rendered, per locale.
+	html Text
 }
 
 // AcceptsPrefix reports whether a SID starting with prefix (e.g. "SM") is the
 // kind of resource this objective wants.
 func (o Objective) AcceptsPrefix(prefix string) bool {
-	return slices.Contains(o.SIDPrefixes, prefix)
+	return slices.Contains(o.Prefixes(), prefix)
+}
+
+// Prefixes returns the SID prefixes the objective accepts: its own list,
+// else every prefix of its kind.
+func (o Objective) Prefixes() []string {
+	if len(o.SIDPrefixes) > 0 {
+		return o.SIDPrefixes
+	}
+	if p, ok := kindPrefixes[o.Kind]; ok {
+		return p
+	}
+	return kindPrefixes[KindMessage]
+}
+
+// InstructionsHTML returns the instructions in locale (with the usual
+// fallback) as HTML rendered from their Markdown when the catalog loaded.
+// It is safe to insert as is: raw HTML in the Markdown was dropped and
+// every value escaped (see markdown). An objective built by hand, outside
+// a catalog, has none, and gets its Markdown source escaped.
+func (o Objective) InstructionsHTML(locale string) string {
+	if s := o.html.In(locale); s != "" {
+		return s
+	}
+	html, err := renderMarkdown(o.Instructions.In(locale))
+	if err != nil {
+		return ""
+	}
+	return html
+}
+
+// Limited reports whether the objective caps attempts.
+func (o Objective) Limited() bool { return o.MaxAttempts > 0 }
+
+// ItemName returns the name of the objective's item id in locale.
+func (o Objective) ItemName(id, locale string) string {
+	for _, it := range o.Items {
+		if it.ID == id {
+			return it.Name.In(locale)
+		}
+	}
+	return id
+}
+
+// ItemIDs returns the ids of the objective's items.
+func (o Objective) ItemIDs() []string {
+	out := make([]string, len(o.Items))
+	for i, it := range o.Items {
+		out[i] = it.ID
+	}
+	return out
 }
 
 // Catalog is an ordered, validated set of objectives.
 type Catalog struct {
 	objectives []Objective
 	byID       map[string]int
-}
-
-// Default returns the catalog embedded in the binary.
-func Default() (*Catalog, error) {
-	return Parse("catalog.yaml", embedded)
-}
-
-// Parse decodes and validates a catalog file. Errors name the file and, where
-// the YAML decoder knows it, the line, so authors can fix them quickly.
-func Parse(name string, data []byte) (*Catalog, error) {
-	var doc struct {
-		Objectives []Objective `yaml:"objectives"`
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(data), yaml.DisallowUnknownField())
-	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("%s: %s", name, yaml.FormatError(err, false, true))
-	}
-	c := &Catalog{byID: map[string]int{}}
-	var errs []error
-	for i, o := range doc.Objectives {
-		for _, err := range validate(o) {
-			errs = append(errs, fmt.Errorf("%s: objective %d (%q): %w", name, i+1, o.ID, err))
-		}
-		if _, dup := c.byID[o.ID]; dup {
-			errs = append(errs, fmt.Errorf("%s: objective %d: id %q is used twice", name, i+1, o.ID))
-		}
-		c.byID[o.ID] = i
-		c.objectives = append(c.objectives, o)
-	}
-	if len(doc.Objectives) == 0 {
-		errs = append(errs, fmt.Errorf("%s: no objectives", name))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return c, nil
-}
-
-var (
-	idPattern     = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
-	prefixPattern = regexp.MustCompile(`^[A-Z]{2}$`)
-)
-
-func validate(o Objective) []error {
-	var errs []error
-	if !idPattern.MatchString(o.ID) {
-		errs = append(errs, errors.New("id: use 1 to 63 lowercase letters, digits and dashes"))
-	}
-	if o.Kind != KindMessage {
-		errs = append(errs, fmt.Errorf("kind: %q is not supported (allowed: %s)", o.Kind, KindMessage))
-	}
-	if len(o.SIDPrefixes) == 0 {
-		errs = append(errs, errors.New("sid_prefixes: list at least one, such as SM"))
-	}
-	for _, p := range o.SIDPrefixes {
-		if !prefixPattern.MatchString(p) {
-			errs = append(errs, fmt.Errorf("sid_prefixes: %q is not two capital letters", p))
-		}
-	}
-	if o.XP < 0 {
-		errs = append(errs, errors.New("xp: must not be negative"))
-	}
-	for field, t := range map[string]Text{"title": o.Title, "summary": o.Summary, "instructions": o.Instructions} {
-		for _, l := range Locales {
-			if strings.TrimSpace(t[l]) == "" {
-				errs = append(errs, fmt.Errorf("%s: missing the %q text", field, l))
-			}
-		}
-	}
-	if o.Checks.BodyNotSample && len(o.Samples.Body) == 0 {
-		errs = append(errs, errors.New("checks.body_not_sample: needs samples.body"))
-	}
-	return errs
 }
 
 // All returns the objectives in catalog order.
@@ -180,4 +255,18 @@ func (c *Catalog) Get(id string) (Objective, bool) {
 		return Objective{}, false
 	}
 	return c.objectives[i], true
+}
+
+// Missing returns the prerequisites of o that done does not report done,
+// in the order o lists them: o is locked while any is missing.
+func (c *Catalog) Missing(o Objective, done func(id string) bool) []Objective {
+	var out []Objective
+	for _, id := range o.Prerequisites {
+		if !done(id) {
+			if p, ok := c.Get(id); ok {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
 }

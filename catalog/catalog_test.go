@@ -43,7 +43,7 @@ objectives:
 		{"bad kind", strings.Replace(good, "kind: message", "kind: fax", 1), `kind: "fax" is not supported`},
 		{"missing French", strings.Replace(good, "title: {en: a, fr: b}", "title: {en: a}", 1), `title: missing the "fr" text`},
 		{"bad prefix", strings.Replace(good, "[SM]", "[sm]", 1), `"sm" is not two capital letters`},
-		{"duplicate id", good + strings.TrimPrefix(good, "\nobjectives:\n"), `id "x" is used twice`},
+		{"duplicate id", good + strings.TrimPrefix(good, "\nobjectives:\n"), `"x" is already the id of objective 1`},
 		{"bad yaml", "objectives: [", "catalog.yaml"},
 	}
 	for _, tt := range tests {

@@ -23,6 +23,8 @@ var credentialNotices = []struct{ flag, messageID string }{
 	{"saved", "credentials.saved"},
 	{"sandbox", "credentials.sandbox_created"},
 	{"deleted", "credentials.deleted"},
+	{"number_added", "numbers.added"},
+	{"number_removed", "numbers.removed"},
 }
 
 // credentials shows the player's saved credentials and the form.
@@ -88,18 +90,31 @@ func (h *Player) deleteCredentials(c echo.Context) error {
 
 // renderCredentials renders the credentials page around form's state.
 func (h *Player) renderCredentials(c echo.Context, status int, notice string, form templates.CredentialsForm) error {
+	props, err := h.credentialsProps(c, notice, form)
+	if err != nil {
+		return err
+	}
+	return render(c, status, templates.CredentialsPage(props))
+}
+
+// credentialsProps gathers the credentials page's data.
+func (h *Player) credentialsProps(c echo.Context, notice string, form templates.CredentialsForm) (templates.CredentialsProps, error) {
+	ctx := c.Request().Context()
 	props := templates.CredentialsProps{
 		SandboxEnabled: h.quests.SandboxEnabled(),
 		Notice:         notice,
 		Form:           form,
 	}
 	_, props.Demo = h.quests.Demo()
-	saved, err := h.data.Credentials(c.Request().Context(), playerOf(c).ID)
+	saved, err := h.data.Credentials(ctx, playerOf(c).ID)
 	switch {
 	case err == nil:
 		props.Saved = &saved
 	case !errors.Is(err, store.ErrNotFound):
-		return err
+		return props, err
 	}
-	return render(c, status, templates.CredentialsPage(props))
+	if props.Numbers, err = h.quests.Numbers(ctx, playerOf(c).ID); err != nil {
+		return props, err
+	}
+	return props, nil
 }

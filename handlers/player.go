@@ -27,6 +27,11 @@ type Quests interface {
 	UseSandboxAccount(ctx context.Context, playerID string) (store.Credentials, error)
 	SandboxEnabled() bool
 	Demo() (verifier.Credentials, bool)
+	Missing(o catalog.Objective, awards map[string]store.Award) []catalog.Objective
+	Open(ctx context.Context, playerID, objectiveID string) (time.Time, error)
+	AddNumber(ctx context.Context, playerID, raw string) (string, error)
+	RemoveNumber(ctx context.Context, playerID, number string) error
+	Numbers(ctx context.Context, playerID string) ([]string, error)
 }
 
 // PlayerData is the part of *store.Store the player pages read, plus
@@ -69,6 +74,8 @@ func (h *Player) Routes(g *echo.Group) {
 	g.POST("/credentials", h.saveCredentials, p)
 	g.POST("/credentials/sandbox", h.useSandbox, p)
 	g.POST("/credentials/delete", h.deleteCredentials, p)
+	g.POST("/credentials/numbers", h.addNumber, p)
+	g.POST("/credentials/numbers/delete", h.removeNumber, p)
 }
 
 // recentAttempts is how many past attempts the hack interface lists.
@@ -88,7 +95,7 @@ func (h *Player) home(c echo.Context) error {
 	}
 	props := templates.HomeProps{Account: account}
 	for _, o := range h.quests.Catalog().All() {
-		card := templates.ObjectiveCard{Objective: o}
+		card := templates.ObjectiveCard{Objective: o, Missing: h.quests.Missing(o, awards)}
 		if a, ok := awards[o.ID]; ok {
 			card.Award = &a
 			props.TotalXP += a.XP
@@ -104,13 +111,19 @@ func (h *Player) home(c echo.Context) error {
 	return render(c, http.StatusOK, templates.HomePage(props))
 }
 
-// objective shows an objective with a ready hack interface.
+// objective shows an objective with a ready hack interface, and records
+// the player's first visit (checks.created_after_opened counts from it).
+// A locked objective is shown too, so the player can read what is ahead,
+// but its first visit is recorded only once it unlocks.
 func (h *Player) objective(c echo.Context) error {
 	o, ok := h.quests.Catalog().Get(c.Param("id"))
 	if !ok {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
 	props, err := h.objectiveProps(c, o, templates.HackProps{Objective: o})
+	if err == nil && len(props.Missing) == 0 {
+		_, err = h.quests.Open(c.Request().Context(), playerOf(c).ID, o.ID)
+	}
 	if err != nil {
 		return err
 	}
@@ -174,6 +187,7 @@ func (h *Player) hack(c echo.Context) error {
 			return err
 		}
 		hp.Attempts = attempts
+		hp.Locked = hp.Result != nil && hp.Result.Submission.Reason == verifier.Locked
 		return render(c, status, templates.HackPanel(hp))
 	}
 	props, err := h.objectiveProps(c, o, hp)
@@ -199,7 +213,10 @@ func (h *Player) objectiveProps(c echo.Context, o catalog.Objective, hack templa
 	}
 	if a, ok := awards[o.ID]; ok {
 		props.Award = &a
+	} else {
+		props.Missing = h.quests.Missing(o, awards)
 	}
+	props.Hack.Locked = len(props.Missing) > 0
 	if props.Hack.Attempts, err = h.data.RecentSubmissions(ctx, p.ID, o.ID, recentAttempts); err != nil {
 		return templates.ObjectiveProps{}, err
 	}

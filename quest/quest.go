@@ -25,6 +25,13 @@ type Store interface {
 	SaveCredentials(ctx context.Context, c store.Credentials) error
 	AwardedSubmission(ctx context.Context, objectiveID, sid string) (store.Submission, error)
 	RecordAttempt(ctx context.Context, sub store.Submission, grant *store.Award) (store.Submission, error)
+	Awards(ctx context.Context, playerID string) (map[string]store.Award, error)
+	ReserveAttempt(ctx context.Context, sub store.Submission, lim store.AttemptLimit) (store.Submission, time.Duration, error)
+	FinishAttempt(ctx context.Context, sub store.Submission, grant *store.Award) (store.Submission, error)
+	OpenObjective(ctx context.Context, playerID, objectiveID string) (time.Time, error)
+	PlayerNumbers(ctx context.Context, playerID string) ([]string, error)
+	AddPlayerNumber(ctx context.Context, playerID, number string, limit int) error
+	RemovePlayerNumber(ctx context.Context, playerID, number string) error
 }
 
 // Verifier decides whether a SID proves an objective, and whether
@@ -88,10 +95,21 @@ type Result struct {
 	RetryAfter time.Duration
 	// Demo is true when the attempt used the demo sandbox account.
 	Demo bool
+	// Missing are the prerequisites still to complete, for a locked
+	// objective.
+	Missing []catalog.Objective
+	// Items are the ids of the items this attempt granted.
+	Items []string
 }
 
 // Submit verifies and records an attempt. Every attempt is recorded, even
 // rejected ones and upstream failures; only a failure to record is an error.
+//
+// Before Twilio is asked: a locked objective (prerequisites missing) is
+// refused as locked; a SID that already won this player the objective is
+// answered from the database; and for an objective with max_attempts a
+// place under the limit is reserved atomically, or the attempt is refused
+// as attempts_exhausted.
 func (s *Service) Submit(ctx context.Context, a Attempt) (Result, error) {
 	obj, ok := s.cfg.Catalog.Get(a.ObjectiveID)
 	if !ok {
@@ -99,6 +117,17 @@ func (s *Service) Submit(ctx context.Context, a Attempt) (Result, error) {
 	}
 	res := Result{Objective: obj}
 	sub := store.Submission{PlayerID: a.PlayerID, ObjectiveID: obj.ID, RawSID: a.SID, SID: verifier.Normalize(a.SID)}
+
+	awards, err := s.cfg.Store.Awards(ctx, a.PlayerID)
+	if err != nil {
+		return Result{}, err
+	}
+	_, held := awards[obj.ID]
+	if res.Missing = s.Missing(obj, awards); len(res.Missing) > 0 && !held {
+		sub.Reason = verifier.Locked
+		return s.record(ctx, res, sub, nil, "locked")
+	}
+	res.Missing = nil
 
 	// A SID that already won this player the objective is answered from
 	// the database: no second call to Twilio, and no second grant. Another
@@ -117,22 +146,49 @@ func (s *Service) Submit(ctx context.Context, a Attempt) (Result, error) {
 		}
 	}
 
+	// With an attempt limit, hold a place before asking Twilio, so that
+	// concurrent attempts cannot all pass the count. A player who holds
+	// the objective already is not limited: nothing is left to guess.
+	reserved := false
+	if obj.Limited() && !held {
+		r, retryAfter, err := s.cfg.Store.ReserveAttempt(ctx, sub, store.AttemptLimit{Max: obj.MaxAttempts, Window: obj.Window})
+		if err != nil {
+			return Result{}, err
+		}
+		if r.Reason == verifier.AttemptsExhausted {
+			res.Submission, res.Detail = r, verifier.DetailPermanent
+			if obj.Window > 0 {
+				res.Detail, res.RetryAfter = verifier.DetailWindow, retryAfter
+			}
+			s.logAttempt(ctx, res, "limit")
+			return res, nil
+		}
+		sub, reserved = r, true
+	}
+
 	creds, sandboxed, err := s.credentials(ctx, a.PlayerID)
 	if err != nil {
-		return Result{}, err
+		return Result{}, s.abandon(ctx, sub, reserved, err)
+	}
+	player, err := s.player(ctx, a.PlayerID, obj)
+	if err != nil {
+		return Result{}, s.abandon(ctx, sub, reserved, err)
 	}
 	res.Demo = sandboxed && creds == *s.cfgDemo()
 	v := s.cfg.Twilio
 	if sandboxed {
 		v = s.cfg.SandboxVerifier
 	}
-	verdict, err := v.Verify(ctx, verifier.Request{Objective: obj, SID: a.SID, Credentials: creds})
+	verdict, err := v.Verify(ctx, verifier.Request{Objective: obj, SID: a.SID, Credentials: creds, Player: player})
 	sub.Upstream = verdict.Upstream
 	sub.Message = verdict.Message
 	if verdict.SID != "" {
 		sub.SID = verdict.SID
 	}
 	res.Detail = verdict.Detail
+	// The attempt is recorded even when the player has gone: their
+	// cancelled request must not leave a reservation behind.
+	ctx = context.WithoutCancel(ctx)
 	if err != nil {
 		var ue *verifier.UpstreamError
 		if errors.As(err, &ue) {
@@ -141,13 +197,70 @@ func (s *Service) Submit(ctx context.Context, a Attempt) (Result, error) {
 		sub.Reason = verifier.ReasonOf(err)
 		s.cfg.Log.WarnContext(ctx, "twilio could not answer", "objective", obj.ID, "sid", sub.SID,
 			"reason", sub.Reason, "error", err)
-		return s.record(ctx, res, sub, nil, "upstream")
+		return s.finish(ctx, res, sub, nil, reserved, "upstream")
 	}
 	if !verdict.Passed {
 		sub.Reason = verdict.Reason
-		return s.record(ctx, res, sub, nil, "verified")
+		return s.finish(ctx, res, sub, nil, reserved, "verified")
 	}
-	return s.record(ctx, res, sub, &store.Award{XP: obj.XP}, "verified")
+	return s.finish(ctx, res, sub, &store.Award{XP: obj.XP, Items: obj.ItemIDs()}, reserved, "verified")
+}
+
+// Missing returns the prerequisites of o that a player with awards has
+// not completed: o is locked while there are any.
+func (s *Service) Missing(o catalog.Objective, awards map[string]store.Award) []catalog.Objective {
+	return s.cfg.Catalog.Missing(o, func(id string) bool { _, ok := awards[id]; return ok })
+}
+
+// Open records that a player opened an objective (the first time only)
+// and returns when they first did. Pages call it on every visit.
+func (s *Service) Open(ctx context.Context, playerID, objectiveID string) (time.Time, error) {
+	return s.cfg.Store.OpenObjective(ctx, playerID, objectiveID)
+}
+
+// player gathers what the objective's checks compare with: when the
+// player first opened it (recording it now when they never did: a
+// resource made before this attempt then does not count), and their
+// registered numbers.
+func (s *Service) player(ctx context.Context, playerID string, o catalog.Objective) (*verifier.Player, error) {
+	p := &verifier.Player{}
+	var err error
+	if o.Checks.CreatedAfterOpened {
+		if p.OpenedAt, err = s.cfg.Store.OpenObjective(ctx, playerID, o.ID); err != nil {
+			return nil, err
+		}
+	}
+	if o.Checks.RegisteredNumber != "" {
+		if p.Numbers, err = s.cfg.Store.PlayerNumbers(ctx, playerID); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// finish records an attempt: it completes its reservation when it has
+// one, and records it afresh otherwise.
+func (s *Service) finish(ctx context.Context, res Result, sub store.Submission, grant *store.Award, reserved bool, via string) (Result, error) {
+	if !reserved {
+		return s.record(ctx, res, sub, grant, via)
+	}
+	saved, err := s.cfg.Store.FinishAttempt(ctx, sub, grant)
+	if err != nil {
+		return Result{}, err
+	}
+	return s.recorded(ctx, res, saved, grant, via), nil
+}
+
+// abandon gives a reservation back when the attempt fails before Twilio
+// is asked (a storage error), and returns err.
+func (s *Service) abandon(ctx context.Context, sub store.Submission, reserved bool, err error) error {
+	if reserved {
+		sub.Reason = verifier.UpstreamUnavailable
+		if _, ferr := s.cfg.Store.FinishAttempt(context.WithoutCancel(ctx), sub, nil); ferr != nil {
+			return errors.Join(err, ferr)
+		}
+	}
+	return err
 }
 
 func (s *Service) cfgDemo() *verifier.Credentials {
@@ -162,14 +275,24 @@ func (s *Service) record(ctx context.Context, res Result, sub store.Submission, 
 	if err != nil {
 		return Result{}, err
 	}
+	return s.recorded(ctx, res, saved, grant, via), nil
+}
+
+// recorded completes res with the saved submission and what it granted.
+func (s *Service) recorded(ctx context.Context, res Result, saved store.Submission, grant *store.Award, via string) Result {
 	res.Submission = saved
 	if saved.Reason == verifier.Awarded && grant != nil {
-		res.XP = grant.XP
+		res.XP, res.Items = grant.XP, grant.Items
 	}
-	s.cfg.Log.InfoContext(ctx, "verification", "objective", saved.ObjectiveID, "player", saved.PlayerID,
-		"sid", saved.SID, "reason", saved.Reason, "detail", res.Detail, "via", via,
-		"upstream_ms", saved.Upstream.Milliseconds(), "submission", saved.ID)
-	return res, nil
+	s.logAttempt(ctx, res, via)
+	return res
+}
+
+func (s *Service) logAttempt(ctx context.Context, res Result, via string) {
+	sub := res.Submission
+	s.cfg.Log.InfoContext(ctx, "verification", "objective", sub.ObjectiveID, "player", sub.PlayerID,
+		"sid", sub.SID, "reason", sub.Reason, "detail", res.Detail, "via", via,
+		"upstream_ms", sub.Upstream.Milliseconds(), "submission", sub.ID)
 }
 
 // credentials returns the credentials to verify a player's attempt with,

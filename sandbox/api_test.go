@@ -397,11 +397,19 @@ func TestRoutes(t *testing.T) {
 		{http.MethodDelete, acct + "/Messages.json", 405, 20004, ""},
 		{http.MethodGet, acct + "/Messages", 404, 20404, ""},
 		{http.MethodGet, acct + "/Messages/" + sid + ".json", 200, 0, schemaMessage},
-		{http.MethodGet, acct + "/Messages/" + sid + "/Media.json", 404, 20404, ""},
+		{http.MethodGet, acct + "/Messages/" + sid + "/Media.json", 200, 0, "media_list"},
+		{http.MethodGet, acct + "/Messages/SM0123456789abcdef0123456789abcdef/Media.json", 404, 20404, ""},
+		{http.MethodPost, acct + "/Messages/" + sid + "/Media.json", 405, 20004, ""},
 		{http.MethodPost, acct + "/Messages/" + sid + ".json", 405, 20004, ""},
 		{http.MethodPost, acct + "/Keys.json", 201, 0, schemaNewKey},
 		{http.MethodGet, acct + "/Keys.json", 405, 20004, ""},
-		{http.MethodGet, acct + "/Calls.json", 404, 20404, ""},
+		{http.MethodGet, acct + "/Calls.json", 200, 0, "call_list"},
+		{http.MethodPost, acct + "/Calls.json", 400, 21201, ""}, // empty form reaches the handler
+		{http.MethodGet, acct + "/Calls", 404, 20404, ""},
+		{http.MethodGet, acct + "/Calls/CA0123456789abcdef0123456789abcdef.json", 404, 20404, ""},
+		{http.MethodGet, acct + "/Calls/" + sid + ".json", 404, 20404, ""},
+		{http.MethodDelete, acct + "/Calls/CA0123456789abcdef0123456789abcdef.json", 405, 20004, ""},
+		{http.MethodGet, "/accounts/" + a.SID + "/inbound", 405, 20004, ""},
 		{http.MethodGet, "/2010-04-01/Accounts.json", 404, 20404, ""},
 		{http.MethodGet, "/2010-04-01", 404, 20404, ""},
 		{http.MethodGet, "/2010-04-01/", 404, 20404, ""},
@@ -421,6 +429,10 @@ func TestRoutes(t *testing.T) {
 			switch tt.schema {
 			case "list":
 				validateList(t, r.body)
+			case "media_list":
+				validate(t, responseSchema(t, mediaListPath, "GET", "200"), r.body)
+			case "call_list":
+				validate(t, responseSchema(t, callsPath, "GET", "200"), r.body)
 			default:
 				validate(t, componentSchema(t, tt.schema), r.body)
 			}
@@ -460,7 +472,7 @@ func TestAccountResource(t *testing.T) {
 		"owner_account_sid": created.AccountSID,
 		"sid":               created.AccountSID,
 		"status":            "active",
-		"subresource_uris":  map[string]any{"messages": base + "/Messages.json", "keys": base + "/Keys.json"},
+		"subresource_uris":  map[string]any{"messages": base + "/Messages.json", "calls": base + "/Calls.json", "keys": base + "/Keys.json"},
 		"type":              "Full",
 		"uri":               base + ".json",
 	}

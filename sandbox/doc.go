@@ -6,16 +6,28 @@
 // the host changed, and questgate verifies the message SIDs they paste
 // against it like it verifies real ones.
 //
-// It speaks the part of the 2010-04-01 API that the send-SMS objectives
-// use, with Twilio's own JSON shapes (checked in tests against Twilio's
-// OpenAPI description) and Twilio's error bodies:
+// It speaks the part of the 2010-04-01 API that the objectives use
+// (messages, MMS media, calls), with Twilio's own JSON shapes (checked in
+// tests against Twilio's OpenAPI description) and Twilio's error bodies:
 //
 //	POST /accounts                                        create a sandbox account (no auth)
+//	POST /accounts/{AccountSid}/inbound                   simulate a text arriving (not a Twilio API)
 //	GET  /2010-04-01/Accounts/{AccountSid}.json            fetch the account
-//	POST /2010-04-01/Accounts/{AccountSid}/Messages.json   send a message
+//	POST /2010-04-01/Accounts/{AccountSid}/Messages.json   send a message (MediaUrl makes an MMS)
 //	GET  /2010-04-01/Accounts/{AccountSid}/Messages.json   list messages, newest first
 //	GET  /2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json
+//	GET  /2010-04-01/Accounts/{AccountSid}/Messages/{Sid}/Media.json   an MMS's media
+//	POST /2010-04-01/Accounts/{AccountSid}/Calls.json      place a call (Url, Twiml or ApplicationSid required, never run)
+//	GET  /2010-04-01/Accounts/{AccountSid}/Calls.json      list calls, newest first
+//	GET  /2010-04-01/Accounts/{AccountSid}/Calls/{Sid}.json
 //	POST /2010-04-01/Accounts/{AccountSid}/Keys.json       create an API key
+//
+// The inbound endpoint takes From (the texting phone), To (the account's
+// number), Body, and optionally ReplyBody: it stores the incoming message
+// (direction inbound, status received) and, with ReplyBody, the reply a
+// TwiML <Message> would have sent (direction outbound-reply), and answers
+// {"inbound": …, "reply": …}. That is how a workshop plays the reply
+// objective without a phone or a webhook.
 //
 // The caller mounts [Sandbox.Routes] on a group at "/sandbox", so the API
 // base a client uses instead of https://api.twilio.com is
@@ -47,6 +59,10 @@
 //	To   +15005550004  201, then final status "failed", error_code 30006
 //	To   +15005550009  201, then final status "undelivered", error_code 30003
 //	From +15005550001  400, code 21212: invalid 'From' number (as Twilio's test credentials)
+//
+// Calls to the same numbers: +15005550001 is refused (21211), +15005550004
+// fails after queued, +15005550009 rings and ends no-answer; any other
+// call goes queued → ringing → in-progress → completed, one Step each.
 //
 // Any other valid number is delivered. To and From may be the same number:
 // the sample curl command of the send-SMS objective does exactly that.

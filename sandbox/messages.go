@@ -19,8 +19,11 @@ const (
 	statusDelivered   = "delivered"
 	statusUndelivered = "undelivered"
 	statusFailed      = "failed"
+	statusReceived    = "received"
 
-	directionOutboundAPI = "outbound-api"
+	directionOutboundAPI   = "outbound-api"
+	directionOutboundReply = "outbound-reply"
+	directionInbound       = "inbound"
 
 	apiVersion = "2010-04-01"
 	apiRoot    = "/" + apiVersion
@@ -62,6 +65,7 @@ var errorMessages = map[int]string{
 type newMessage struct {
 	to, from, body, service string
 	media                   int
+	mediaURLs               []string
 	final                   string
 	code                    int
 }
@@ -77,7 +81,7 @@ func parseNewMessage(form url.Values) (newMessage, *apiError) {
 		final:   statusDelivered,
 	}
 	media := form["MediaUrl"]
-	m.media = len(media)
+	m.media, m.mediaURLs = len(media), media
 	if m.to == "" {
 		return m, errMissingTo
 	}
@@ -193,6 +197,11 @@ func (s *Sandbox) render(m store.SandboxMessage, now time.Time) messageResource 
 		To:                  m.To,
 		URI:                 base,
 		MessagingServiceSID: nullable(m.MessagingServiceSID),
+	}
+	if m.Direction == directionInbound {
+		// A received message is logged once it has arrived.
+		r.Status, r.DateSent = m.FinalStatus, nullable(rfc2822(m.CreatedAt))
+		return r
 	}
 	age := now.Sub(m.CreatedAt)
 	sentAt := m.CreatedAt.Add(s.step)

@@ -55,6 +55,19 @@ func (s *Sandbox) Routes(g *echo.Group) {
 	route(accounts+"/Messages/:"+paramSID, map[string]echo.HandlerFunc{
 		http.MethodGet: s.authenticated(keysAllowed, s.fetchMessage),
 	})
+	route(accounts+"/Messages/:"+paramSID+"/Media.json", map[string]echo.HandlerFunc{
+		http.MethodGet: s.authenticated(keysAllowed, s.listMedia),
+	})
+	route(accounts+"/Calls.json", map[string]echo.HandlerFunc{
+		http.MethodGet:  s.authenticated(keysAllowed, s.listCalls),
+		http.MethodPost: s.authenticated(keysAllowed, s.createCall),
+	})
+	route(accounts+"/Calls/:"+paramSID, map[string]echo.HandlerFunc{
+		http.MethodGet: s.authenticated(keysAllowed, s.fetchCall),
+	})
+	route("/accounts/:"+paramAccount+"/inbound", map[string]echo.HandlerFunc{
+		http.MethodPost: s.authenticated(keysAllowed, s.inbound),
+	})
 	route(accounts+"/Keys.json", map[string]echo.HandlerFunc{
 		http.MethodPost: s.authenticated(accountOnly, s.createKey),
 	})
@@ -237,6 +250,7 @@ func (s *Sandbox) fetchAccount(c echo.Context) error {
 		Status:          "active",
 		SubresourceURIs: map[string]string{
 			"messages": base + "/Messages.json",
+			"calls":    base + "/Calls.json",
 			"keys":     base + "/Keys.json",
 		},
 		Type: "Full",
@@ -281,6 +295,7 @@ func (s *Sandbox) createMessage(c echo.Context) error {
 		FinalStatus:         nm.final,
 		ErrorCode:           nm.code,
 		CreatedAt:           now.UTC(),
+		Media:               mediaOf(nm.mediaURLs),
 	})
 	if err != nil {
 		return fail(c, err)

@@ -26,6 +26,10 @@ type Store interface {
 	CreateSandboxMessage(ctx context.Context, m store.SandboxMessage) (store.SandboxMessage, error)
 	SandboxMessage(ctx context.Context, accountSID, sid string) (store.SandboxMessage, error)
 	SandboxMessages(ctx context.Context, f store.SandboxMessageFilter) ([]store.SandboxMessage, error)
+	SandboxMedia(ctx context.Context, accountSID, messageSID string) ([]store.SandboxMedia, error)
+	CreateSandboxCall(ctx context.Context, c store.SandboxCall) (store.SandboxCall, error)
+	SandboxCall(ctx context.Context, accountSID, sid string) (store.SandboxCall, error)
+	SandboxCalls(ctx context.Context, f store.SandboxMessageFilter) ([]store.SandboxCall, error)
 }
 
 // Options tune a Sandbox. The zero value is ready for production use.

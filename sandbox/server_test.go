@@ -275,7 +275,7 @@ func (panickingStore) CreateSandboxAccount(context.Context, store.SandboxAccount
 // questgate's main server will.
 func TestRoutesInCallersEcho(t *testing.T) {
 	e := newEnv(t) // newEnv mounts Routes on a plain echo.New()
-	for _, path := range []string{"/2010-04-01/Nope", "/2010-04-01/Accounts/AC1/Calls/CA1.json"} {
+	for _, path := range []string{"/2010-04-01/Nope", "/2010-04-01/Accounts/AC1/Conferences/CF1.json"} {
 		r := e.do(t, req{method: http.MethodGet, path: path, noAuth: true})
 		validateError(t, r, http.StatusNotFound, 20404)
 	}

@@ -48,6 +48,9 @@ type SandboxMessage struct {
 	// ErrorCode is 0 when the message ends without error (NULL in SQL).
 	ErrorCode int
 	CreatedAt time.Time
+	// Media are the message's media, written with it (only on create:
+	// reads leave it empty; see SandboxMedia).
+	Media []SandboxMedia
 }
 
 // SandboxMessageFilter selects one page of an account's messages, newest
@@ -122,11 +125,26 @@ func (s *Store) CreateSandboxMessage(ctx context.Context, m SandboxMessage) (San
 	if m.ErrorCode != 0 {
 		code = m.ErrorCode
 	}
-	_, err := s.w.ExecContext(ctx, `INSERT INTO sandbox_messages (sid, account_sid, direction, from_number,
-		to_number, body, num_media, messaging_service_sid, final_status, error_code, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		m.SID, m.AccountSID, m.Direction, m.From, m.To, m.Body, m.NumMedia, m.MessagingServiceSID,
-		m.FinalStatus, code, m.CreatedAt)
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO sandbox_messages (sid, account_sid, direction, from_number,
+			to_number, body, num_media, messaging_service_sid, final_status, error_code, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			m.SID, m.AccountSID, m.Direction, m.From, m.To, m.Body, m.NumMedia, m.MessagingServiceSID,
+			m.FinalStatus, code, m.CreatedAt)
+		if err != nil {
+			return err
+		}
+		for i, md := range m.Media {
+			md.AccountSID, md.MessageSID, md.CreatedAt = m.AccountSID, m.SID, m.CreatedAt
+			// Same instant for all: the rowid keeps their order.
+			if _, err := tx.ExecContext(ctx, `INSERT INTO sandbox_media (sid, account_sid, message_sid, url, content_type, created_at)
+				VALUES (?, ?, ?, ?, ?, ?)`, md.SID, md.AccountSID, md.MessageSID, md.URL, md.ContentType, md.CreatedAt); err != nil {
+				return err
+			}
+			m.Media[i] = md
+		}
+		return nil
+	})
 	if err != nil {
 		return SandboxMessage{}, fmt.Errorf("create sandbox message: %w", err)
 	}

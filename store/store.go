@@ -50,7 +50,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
-	dsn := "file:" + path + "?" + q.Encode()
+	// The path is escaped: in a file: URI a "#" or "?" would end it, and
+	// the database would silently be another file, shared by whoever
+	// makes the same mistake (test folders named after subtests, such as
+	// "…#01", did exactly that).
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 
 	w, err := sql.Open("sqlite", dsn)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/questgate/questgate/verifier"
@@ -26,10 +27,12 @@ type Submission struct {
 
 // Award is an objective a player holds.
 type Award struct {
-	PlayerID     string
-	ObjectiveID  string
-	SID          string
-	XP           int
+	PlayerID    string
+	ObjectiveID string
+	SID         string
+	XP          int
+	// Items are the ids of the item rewards granted with the award.
+	Items        []string
 	SubmissionID int64
 	CreatedAt    time.Time
 }
@@ -47,19 +50,8 @@ func (s *Store) RecordAttempt(ctx context.Context, sub Submission, grant *Award)
 	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		if grant != nil {
-			var holder, heldSID string
-			err := tx.QueryRowContext(ctx, `SELECT player_id, sid FROM awards
-				WHERE (player_id = ? AND objective_id = ?) OR (objective_id = ? AND sid = ?)
-				ORDER BY player_id = ? DESC LIMIT 1`,
-				sub.PlayerID, sub.ObjectiveID, sub.ObjectiveID, sub.SID, sub.PlayerID).Scan(&holder, &heldSID)
-			switch {
-			case errors.Is(err, sql.ErrNoRows):
-			case err != nil:
-				return fmt.Errorf("check awards: %w", err)
-			case holder == sub.PlayerID:
-				sub.Reason = verifier.AlreadyAwarded
-			default:
-				sub.Reason = verifier.SIDAlreadyUsed
+			if err := checkAward(ctx, tx, &sub); err != nil {
+				return err
 			}
 		}
 		id, err := insertSubmission(ctx, tx, sub)
@@ -70,17 +62,43 @@ func (s *Store) RecordAttempt(ctx context.Context, sub Submission, grant *Award)
 		if sub.Reason != verifier.Awarded {
 			return nil
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO awards (player_id, objective_id, sid, xp, submission_id, created_at)
-			VALUES (?, ?, ?, ?, ?, ?)`, sub.PlayerID, sub.ObjectiveID, sub.SID, grant.XP, sub.ID, sub.CreatedAt)
-		if err != nil {
-			return fmt.Errorf("award: %w", err)
-		}
-		return nil
+		return insertAward(ctx, tx, sub, grant)
 	})
 	if err != nil {
 		return Submission{}, fmt.Errorf("record attempt: %w", err)
 	}
 	return sub, nil
+}
+
+// checkAward sets sub.Reason to already_awarded when the player holds the
+// objective, or sid_already_used when another player won it with this SID.
+func checkAward(ctx context.Context, tx *sql.Tx, sub *Submission) error {
+	var holder, heldSID string
+	err := tx.QueryRowContext(ctx, `SELECT player_id, sid FROM awards
+		WHERE (player_id = ? AND objective_id = ?) OR (objective_id = ? AND sid = ?)
+		ORDER BY player_id = ? DESC LIMIT 1`,
+		sub.PlayerID, sub.ObjectiveID, sub.ObjectiveID, sub.SID, sub.PlayerID).Scan(&holder, &heldSID)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return fmt.Errorf("check awards: %w", err)
+	case holder == sub.PlayerID:
+		sub.Reason = verifier.AlreadyAwarded
+	default:
+		sub.Reason = verifier.SIDAlreadyUsed
+	}
+	return nil
+}
+
+// insertAward records the award of a submission, with its items.
+func insertAward(ctx context.Context, tx *sql.Tx, sub Submission, grant *Award) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO awards (player_id, objective_id, sid, xp, submission_id, created_at, items)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, sub.PlayerID, sub.ObjectiveID, sub.SID, grant.XP, sub.ID, sub.CreatedAt,
+		strings.Join(grant.Items, " "))
+	if err != nil {
+		return fmt.Errorf("award: %w", err)
+	}
+	return nil
 }
 
 func insertSubmission(ctx context.Context, tx *sql.Tx, sub Submission) (int64, error) {
@@ -164,7 +182,7 @@ func (s *Store) RecentSubmissions(ctx context.Context, playerID, objectiveID str
 
 // Awards returns the objectives a player holds, keyed by objective id.
 func (s *Store) Awards(ctx context.Context, playerID string) (map[string]Award, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT objective_id, sid, xp, submission_id, created_at
+	rows, err := s.r.QueryContext(ctx, `SELECT objective_id, sid, xp, submission_id, created_at, items
 		FROM awards WHERE player_id = ?`, playerID)
 	if err != nil {
 		return nil, fmt.Errorf("list awards: %w", err)
@@ -173,9 +191,11 @@ func (s *Store) Awards(ctx context.Context, playerID string) (map[string]Award, 
 	out := map[string]Award{}
 	for rows.Next() {
 		a := Award{PlayerID: playerID}
-		if err := rows.Scan(&a.ObjectiveID, &a.SID, &a.XP, &a.SubmissionID, &a.CreatedAt); err != nil {
+		var items string
+		if err := rows.Scan(&a.ObjectiveID, &a.SID, &a.XP, &a.SubmissionID, &a.CreatedAt, &items); err != nil {
 			return nil, fmt.Errorf("list awards: %w", err)
 		}
+		a.Items = strings.Fields(items)
 		out[a.ObjectiveID] = a
 	}
 	return out, rows.Err()

@@ -64,7 +64,12 @@ type exampleInput struct {
 	baseURL    string // without the trailing slash
 	from, to   string
 	body       string
-	comments   exampleComments
+	// call makes the examples place a call (to url's TwiML) instead of
+	// sending a message; mediaURL, when set, makes the message an MMS.
+	call     bool
+	url      string
+	mediaURL string
+	comments exampleComments
 }
 
 // exampleComments are the localised comments written into the code.
@@ -92,6 +97,9 @@ func Examples(ctx context.Context, o catalog.Objective, a Account) []Example {
 		from:       o.Samples.From,
 		to:         o.Samples.To,
 		body:       o.Samples.Body.In(locale.Lang(ctx)),
+		call:       o.Kind == catalog.KindCall,
+		url:        o.Samples.URL,
+		mediaURL:   o.Samples.MediaURL,
 	}
 	if in.accountSID == "" {
 		in.accountSID, in.username = placeholderAccountSID, placeholderAccountSID
@@ -107,7 +115,7 @@ func Examples(ctx context.Context, o catalog.Objective, a Account) []Example {
 		token:   tr(ctx, "code.token_where"),
 		sandbox: tr(ctx, "code.sandbox"),
 		body:    tr(ctx, "code.own_body"),
-		sid:     tr(ctx, "code.copy_sid", map[string]any{"Prefix": sidPrefix(o)}),
+		sid:     tr(ctx, copySID(o), map[string]any{"Prefix": sidPrefix(o)}),
 		curlSID: tr(ctx, "code.curl_sid", map[string]any{"Prefix": sidPrefix(o)}),
 		rewrite: tr(ctx, "code.go_rewrite"),
 	}
@@ -119,9 +127,22 @@ func Examples(ctx context.Context, o catalog.Objective, a Account) []Example {
 	}
 }
 
-// messagesURL is the Messages resource of the account under base.
+// copySID is the id of the comment telling what to paste.
+func copySID(o catalog.Objective) string {
+	if o.Kind == catalog.KindCall {
+		return "code.copy_call_sid"
+	}
+	return "code.copy_sid"
+}
+
+// messagesURL is the resource the example creates in (Messages, or Calls
+// for a call) of the account under base.
 func (in exampleInput) messagesURL() string {
-	return in.baseURL + "/2010-04-01/Accounts/" + in.accountSID + "/Messages.json"
+	resource := "/Messages.json"
+	if in.call {
+		resource = "/Calls.json"
+	}
+	return in.baseURL + "/2010-04-01/Accounts/" + in.accountSID + resource
 }
 
 // apiKey reports whether the example authenticates with an API key, which
@@ -155,12 +176,23 @@ func curlExample(in exampleInput) string {
 	} else {
 		ls = append(ls, "# "+in.comments.token)
 	}
+	if !in.call {
+		ls = append(ls, "# "+in.comments.body)
+	}
 	ls = append(ls,
-		"# "+in.comments.body,
 		"curl -X POST "+shellQuote(in.messagesURL())+` \`,
 		"  --data-urlencode "+shellQuote("From="+in.from)+` \`,
-		"  --data-urlencode "+shellQuote("To="+in.to)+` \`,
-		"  --data-urlencode "+shellQuote("Body="+in.body)+` \`,
+		"  --data-urlencode "+shellQuote("To="+in.to)+` \`)
+	switch {
+	case in.call:
+		ls = append(ls, "  --data-urlencode "+shellQuote("Url="+in.url)+` \`)
+	default:
+		ls = append(ls, "  --data-urlencode "+shellQuote("Body="+in.body)+` \`)
+		if in.mediaURL != "" {
+			ls = append(ls, "  --data-urlencode "+shellQuote("MediaUrl="+in.mediaURL)+` \`)
+		}
+	}
+	ls = append(ls,
 		"  -u "+shellQuote(in.username+":"+in.secret),
 		"# "+in.comments.curlSID,
 	)
@@ -188,13 +220,27 @@ func pythonExample(in exampleInput) string {
 		ls = append(ls, "# "+in.comments.sandbox,
 			"client.api.base_url = "+jsString(in.baseURL))
 	}
+	if in.call {
+		ls = append(ls, "",
+			"call = client.calls.create(",
+			"    from_="+jsString(in.from)+",",
+			"    to="+jsString(in.to)+",",
+			"    url="+jsString(in.url)+",",
+			")",
+			"# "+in.comments.sid,
+			"print(call.sid)")
+		return lines(ls...)
+	}
 	ls = append(ls, "",
 		"message = client.messages.create(",
 		"    from_="+jsString(in.from)+",",
 		"    to="+jsString(in.to)+",",
 		"    # "+in.comments.body,
-		"    body="+jsString(in.body)+",",
-		")",
+		"    body="+jsString(in.body)+",")
+	if in.mediaURL != "" {
+		ls = append(ls, "    media_url=["+jsString(in.mediaURL)+"],")
+	}
+	ls = append(ls, ")",
 		"# "+in.comments.sid,
 		"print(message.sid)")
 	return lines(ls...)
@@ -221,13 +267,30 @@ func nodeExample(in exampleInput) string {
 		ls = append(ls, "// "+in.comments.sandbox,
 			"client.api.baseUrl = "+jsString(in.baseURL)+";")
 	}
+	if in.call {
+		ls = append(ls, "",
+			"client.calls",
+			"  .create({",
+			"    from: "+jsString(in.from)+",",
+			"    to: "+jsString(in.to)+",",
+			"    url: "+jsString(in.url)+",",
+			"  })",
+			"  // "+in.comments.sid,
+			"  .then((call) => console.log(call.sid))",
+			"  .catch((err) => console.error(err));")
+		return lines(ls...)
+	}
 	ls = append(ls, "",
 		"client.messages",
 		"  .create({",
 		"    from: "+jsString(in.from)+",",
 		"    to: "+jsString(in.to)+",",
 		"    // "+in.comments.body,
-		"    body: "+jsString(in.body)+",",
+		"    body: "+jsString(in.body)+",")
+	if in.mediaURL != "" {
+		ls = append(ls, "    mediaUrl: ["+jsString(in.mediaURL)+"],")
+	}
+	ls = append(ls,
 		"  })",
 		"  // "+in.comments.sid,
 		"  .then((message) => console.log(message.sid))",
@@ -307,21 +370,41 @@ func goExample(in exampleInput) string {
 		}
 		ls = append(ls, "\t})")
 	}
+	if in.call {
+		ls = append(ls,
+			"",
+			"\tparams := &api.CreateCallParams{}",
+			"\tparams.SetFrom("+q(in.from)+")",
+			"\tparams.SetTo("+q(in.to)+")",
+			"\tparams.SetUrl("+q(in.url)+")",
+			"",
+			"\tcall, err := tw.Api.CreateCall(params)")
+	} else {
+		ls = append(ls,
+			"",
+			"\tparams := &api.CreateMessageParams{}",
+			"\tparams.SetFrom("+q(in.from)+")",
+			"\tparams.SetTo("+q(in.to)+")",
+			"\t// "+in.comments.body,
+			"\tparams.SetBody("+q(in.body)+")")
+		if in.mediaURL != "" {
+			ls = append(ls, "\tparams.SetMediaUrl([]string{"+q(in.mediaURL)+"})")
+		}
+		ls = append(ls,
+			"",
+			"\tmessage, err := tw.Api.CreateMessage(params)")
+	}
+	result := "message"
+	if in.call {
+		result = "call"
+	}
 	ls = append(ls,
-		"",
-		"\tparams := &api.CreateMessageParams{}",
-		"\tparams.SetFrom("+q(in.from)+")",
-		"\tparams.SetTo("+q(in.to)+")",
-		"\t// "+in.comments.body,
-		"\tparams.SetBody("+q(in.body)+")",
-		"",
-		"\tmessage, err := tw.Api.CreateMessage(params)",
 		"\tif err != nil {",
 		"\t\tfmt.Fprintln(os.Stderr, err)",
 		"\t\tos.Exit(1)",
 		"\t}",
 		"\t// "+in.comments.sid,
-		"\tfmt.Println(*message.Sid)",
+		"\tfmt.Println(*"+result+".Sid)",
 		"}")
 	return lines(ls...)
 }

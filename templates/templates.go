@@ -63,20 +63,6 @@ func text(ctx context.Context, t catalog.Text) string {
 	return t.In(locale.Lang(ctx))
 }
 
-// paragraphs splits catalog text on blank lines, so that instructions
-// written as plain text in the YAML keep their paragraphs while staying
-// plain text: no markup from the catalog ever reaches the page.
-func paragraphs(s string) []string {
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	var out []string
-	for _, p := range strings.Split(s, "\n\n") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, strings.Join(strings.Fields(p), " "))
-		}
-	}
-	return out
-}
-
 // langURL is the switcher's link to lang, coming back to path.
 func langURL(lang, path string) string {
 	if path == "" {
@@ -134,4 +120,58 @@ func sidPrefix(o catalog.Objective) string {
 		return strings.Join(o.SIDPrefixes, " / ")
 	}
 	return "SM"
+}
+
+// samplesHeading is the id of the samples section's heading: the SMS
+// wording for the plain message objectives, a general one otherwise.
+func samplesHeading(o catalog.Objective) string {
+	if o.Kind == catalog.KindCall || o.Samples.MediaURL != "" {
+		return "objective.samples_heading_values"
+	}
+	return "objective.samples_heading"
+}
+
+// hackLabel and hackHint are the ids of the SID field's label and hint,
+// which speak of a call for a call objective.
+func hackLabel(o catalog.Objective) string {
+	if o.Kind == catalog.KindCall {
+		return "hack.label_call"
+	}
+	return "hack.label"
+}
+
+func hackHint(o catalog.Objective) string {
+	if o.Kind == catalog.KindCall {
+		return "hack.hint_call"
+	}
+	return "hack.hint"
+}
+
+// limitText says how many attempts the objective allows.
+func limitText(ctx context.Context, o catalog.Objective) string {
+	if o.Window > 0 {
+		return tr(ctx, "objective.limit_window", map[string]any{"Max": o.MaxAttempts, "Window": shortDuration(o.Window)})
+	}
+	return tr(ctx, "objective.limit", map[string]any{"Max": o.MaxAttempts})
+}
+
+// itemNames lists item ids by their names in the context's language.
+func itemNames(ctx context.Context, o catalog.Objective, ids []string) string {
+	names := make([]string, len(ids))
+	for i, id := range ids {
+		names[i] = o.ItemName(id, locale.Lang(ctx))
+	}
+	return strings.Join(names, ", ")
+}
+
+// shortDuration writes d without its zero tails: 10m rather than 10m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

@@ -139,14 +139,6 @@ func TestShellQuote(t *testing.T) {
 	}
 }
 
-func TestParagraphs(t *testing.T) {
-	got := paragraphs("One\nline.\n\n\n  Two <b>x</b>.  \r\n\r\nThree.\n")
-	want := []string{"One line.", "Two <b>x</b>.", "Three."}
-	if strings.Join(got, "|") != strings.Join(want, "|") {
-		t.Errorf("paragraphs = %q, want %q", got, want)
-	}
-}
-
 func TestLast4(t *testing.T) {
 	for in, want := range map[string]string{testSecret: "WXYZ", "abcd": "", "": "", "abcde": "bcde"} {
 		if got := last4(in); got != want {
@@ -193,7 +185,7 @@ func parse(t *testing.T, html string) *goquery.Document {
 }
 
 // messageID matches what a missing message renders as: its id.
-var messageID = regexp.MustCompile(`\b(?:layout|lang|home|account|objective|examples|code|hack|form|credentials|error|reason)\.[a-z0-9_.]*[a-z0-9_]`)
+var messageID = regexp.MustCompile(`\b(?:layout|lang|home|account|objective|examples|code|hack|form|credentials|error|reason|numbers)\.[a-z0-9_.]*[a-z0-9_]`)
 
 // TestEveryPageIsFullyTranslated renders every page in many states in each
 // language and fails on any message id left in the text, so a typo in a
@@ -224,6 +216,19 @@ func TestEveryPageIsFullyTranslated(t *testing.T) {
 	for _, id := range []string{"form.missing", "form.too_large"} {
 		pages = append(pages, HackPanel(HackProps{Objective: o, FormError: id}))
 	}
+	cat, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, other := range cat.All() {
+		missing := cat.Missing(other, func(string) bool { return false })
+		res := &quest.Result{Objective: other, Submission: sub(verifier.Awarded, msg), XP: 10, Items: other.ItemIDs()}
+		pages = append(pages,
+			ObjectivePage(ObjectiveProps{Objective: other, Missing: missing, Hack: HackProps{Objective: other, Locked: len(missing) > 0}}),
+			ObjectivePage(ObjectiveProps{Objective: other, Account: Account{Sandbox: true, AccountSID: testAccountSID},
+				Hack: HackProps{Objective: other, Result: res}}))
+		pages = append(pages, HomePage(HomeProps{Cards: []ObjectiveCard{{Objective: other, Missing: missing}}}))
+	}
 	real := &store.Credentials{AccountSID: testAccountSID, APIKeySID: testKeySID, Secret: testSecret, UpdatedAt: now}
 	sandbox := &store.Credentials{AccountSID: testAccountSID, Secret: testSecret, Sandbox: true, UpdatedAt: now}
 	pages = append(pages,
@@ -232,7 +237,12 @@ func TestEveryPageIsFullyTranslated(t *testing.T) {
 		CredentialsPage(CredentialsProps{Saved: sandbox, Notice: "credentials.sandbox_created"}),
 		CredentialsPage(CredentialsProps{Notice: "credentials.deleted", Form: CredentialsForm{Error: "credentials.upstream", RetryAfter: 5}}),
 		CredentialsPage(CredentialsProps{Form: CredentialsForm{Error: "form.missing"}}),
+		CredentialsPage(CredentialsProps{Numbers: []string{"+15558675310"}, Notice: "numbers.added"}),
+		CredentialsPage(CredentialsProps{Notice: "numbers.removed"}),
 	)
+	for _, problem := range []string{"required", "format", "too_many"} {
+		pages = append(pages, CredentialsPage(CredentialsProps{Number: "x", NumberError: "numbers.error." + problem}))
+	}
 	for field, problem := range map[string]string{verifier.FieldAccountSID: verifier.ProblemFormat,
 		verifier.FieldAPIKeySID: verifier.ProblemKeyIsAccount, verifier.FieldSecret: verifier.ProblemRejected} {
 		pages = append(pages, CredentialsPage(CredentialsProps{Form: CredentialsForm{Errors: map[string]string{field: problem}}}))
@@ -297,5 +307,71 @@ func TestVersion(t *testing.T) {
 	}
 	if got := Version(context.Background()); got != "" {
 		t.Errorf("Version without one = %q", got)
+	}
+}
+
+// TestMarkdownInstructionsCannotInjectScript renders an objective whose
+// Markdown carries a script and event handlers: none reaches the page.
+func TestMarkdownInstructionsCannotInjectScript(t *testing.T) {
+	c, err := catalog.Parse("evil.yaml", []byte(`
+objectives:
+  - id: evil
+    kind: message
+    title: {en: Evil, fr: Méchant}
+    summary: {en: a, fr: b}
+    instructions:
+      en: "Hi <script>alert(1)</script> [x](javascript:alert(2)) <img src=x onerror=alert(3)>\n\n<script>alert(4)</script>"
+      fr: b
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, _ := c.Get("evil")
+	html := renderString(t, contextIn(t, "en"), ObjectivePage(ObjectiveProps{Objective: o, Hack: HackProps{Objective: o}}))
+	doc := parse(t, html)
+	doc.Find("script").Each(func(_ int, s *goquery.Selection) {
+		if _, ok := s.Attr("src"); !ok {
+			t.Errorf("an inline <script> reached the page: %s", html)
+		}
+	})
+	ins := doc.Find(`[data-testid="instructions"]`)
+	// Text between dropped tags stays, as inert text: only markup is removed.
+	if ins.Find("img, [onerror]").Length() > 0 || strings.Contains(html, "javascript:") || strings.Contains(html, "alert(4)") {
+		t.Errorf("instructions carry active content:\n%s", goquery.NewDocumentFromNode(ins.Nodes[0]).Text())
+	}
+	if got := strings.TrimSpace(ins.Find("p").First().Text()); !strings.HasPrefix(got, "Hi") {
+		t.Errorf("the harmless text is lost: %q", got)
+	}
+}
+
+func TestExamplesForEveryKind(t *testing.T) {
+	c, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := contextIn(t, "en")
+	call, _ := c.Get("make-call")
+	mms, _ := c.Get("send-mms")
+	for _, a := range []Account{{}, {Sandbox: true, AccountSID: testAccountSID, Secret: testSecret, SandboxURL: "https://q.example/sandbox"}} {
+		for _, ex := range Examples(ctx, call, a) {
+			if !strings.Contains(ex.Code, "voice.xml") || strings.Contains(ex.Code, "Messages") || strings.Contains(ex.Code, "messages") {
+				t.Errorf("call example %s:\n%s", ex.ID, ex.Code)
+			}
+			if ex.ID == "go" {
+				if _, err := format.Source([]byte(ex.Code)); err != nil {
+					t.Errorf("call Go example does not parse: %v\n%s", err, ex.Code)
+				}
+			}
+		}
+		for _, ex := range Examples(ctx, mms, a) {
+			if !strings.Contains(ex.Code, "owl.png") {
+				t.Errorf("MMS example %s has no media:\n%s", ex.ID, ex.Code)
+			}
+			if ex.ID == "go" {
+				if src, err := format.Source([]byte(ex.Code)); err != nil || string(src) != ex.Code {
+					t.Errorf("MMS Go example is not gofmted Go: %v\n%s", err, ex.Code)
+				}
+			}
+		}
 	}
 }

@@ -14,36 +14,111 @@ import (
 	openapi "github.com/twilio/twilio-go/rest/api/v2010"
 )
 
-// checkMessage applies the objective's checks to the message Twilio
-// returned, in the order a player should fix things.
-func checkMessage(verdict Verdict, obj catalog.Objective, m *openapi.ApiV2010Message, accountSID string) Verdict {
-	msg := convert(m)
-	// Twilio looked the message up under the player's account, so this
+// createdGrace is how much earlier than the player's first visit a
+// resource may be dated and still count as created after it: Twilio's
+// clock and questgate's may differ a little, and a player who opens the
+// page and sends at once must not be refused.
+const createdGrace = 2 * time.Minute
+
+// checkResource applies the objective's checks to the message or call
+// Twilio returned, in the order a player should fix things (see
+// docs/objectives.md).
+func checkResource(verdict Verdict, req Request, msg *Message, accountSID string) Verdict {
+	obj := req.Objective
+	c := obj.Checks
+	// Twilio looked the resource up under the player's account, so this
 	// only fails if something upstream misbehaves; but proof must come
 	// from the player's own account, so never trust it blindly. Another
-	// account's message is not shown.
+	// account's resource is not shown.
 	if msg.AccountSID != accountSID {
-		return verdict.reject(NotFound, "")
+		return verdict.reject(NotFound, notFoundDetail(obj))
 	}
 	verdict.Message = msg
-	if !directionAccepted(msg.Direction, obj.Checks.DirectionIn) {
+	if !directionAccepted(msg.Direction, c.DirectionIn) {
 		detail := ""
 		switch {
 		case msg.Direction == "inbound":
 			detail = DetailInbound
-		case strings.HasPrefix(msg.Direction, "outbound") && !slices.ContainsFunc(obj.Checks.DirectionIn, isOutbound):
+		case strings.HasPrefix(msg.Direction, "outbound") && !slices.ContainsFunc(c.DirectionIn, isOutbound):
 			detail = DetailOutbound
 		}
 		return verdict.reject(WrongDirection, detail)
 	}
-	if slices.Contains(obj.Checks.StatusNotIn, msg.Status) {
+	if len(c.StatusIn) > 0 && !slices.Contains(c.StatusIn, msg.Status) {
+		return verdict.reject(WrongStatus, msg.Status)
+	}
+	if slices.Contains(c.StatusNotIn, msg.Status) {
 		return verdict.reject(FailedStatus, msg.Status)
 	}
-	if obj.Checks.BodyNotSample && isSampleBody(msg.Body, obj.Samples.Body) {
+	if c.CreatedAfterOpened {
+		switch {
+		case req.Player == nil:
+			verdict.Skipped = append(verdict.Skipped, "created_after_opened")
+		case msg.DateCreated.IsZero() || msg.DateCreated.Before(req.Player.OpenedAt.Add(-createdGrace)):
+			return verdict.reject(CreatedBeforeOpened, "")
+		}
+	}
+	if party := c.RegisteredNumber; party != "" {
+		switch {
+		case req.Player == nil:
+			verdict.Skipped = append(verdict.Skipped, "registered_number")
+		case len(req.Player.Numbers) == 0:
+			return verdict.reject(NumberNotRegistered, DetailNoNumbers)
+		case !registered(msg, party, req.Player.Numbers):
+			return verdict.reject(NumberNotRegistered, party)
+		}
+	}
+	if msg.NumMedia < c.MinMedia {
+		return verdict.reject(NoMedia, "")
+	}
+	if c.BodyNotSample && isSampleBody(msg.Body, obj.Samples.Body) {
 		return verdict.reject(SampleBody, "")
+	}
+	body := withoutTrialPrefix(msg.Body)
+	if c.BodyContains != "" && !strings.Contains(fold(body), fold(c.BodyContains)) {
+		return verdict.reject(BodyMismatch, DetailContains)
+	}
+	if re, ok := c.BodyRegexp(); !ok || re != nil && !re.MatchString(body) {
+		return verdict.reject(BodyMismatch, DetailMatches)
 	}
 	verdict.Passed, verdict.Reason, verdict.Detail = true, "", ""
 	return verdict
+}
+
+// registered reports whether the party of msg is one of numbers. A
+// channel prefix ("whatsapp:") is not part of the number.
+func registered(msg *Message, party string, numbers []string) bool {
+	to, from := bareNumber(msg.To), bareNumber(msg.From)
+	for _, n := range numbers {
+		n = bareNumber(n)
+		switch {
+		case party == catalog.PartyTo && n == to,
+			party == catalog.PartyFrom && n == from,
+			party == catalog.PartyEither && (n == to || n == from):
+			return true
+		}
+	}
+	return false
+}
+
+func bareNumber(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, ':'); i >= 0 {
+		s = s[i+1:]
+	}
+	return s
+}
+
+// fold prepares text for a comparison that ignores case and Unicode form.
+func fold(s string) string { return cases.Fold().String(norm.NFKC.String(s)) }
+
+// withoutTrialPrefix removes what Twilio prepends to a trial account's
+// messages, which the player did not write.
+func withoutTrialPrefix(body string) string {
+	if len(body) >= len(trialPrefix) && strings.EqualFold(body[:len(trialPrefix)], trialPrefix) {
+		return body[len(trialPrefix):]
+	}
+	return body
 }
 
 func isOutbound(direction string) bool { return strings.HasPrefix(direction, "outbound") }

@@ -34,8 +34,30 @@ const (
 	// UpstreamUnavailable detail: Twilio did not answer within Options.Timeout.
 	DetailTimeout = "timeout"
 
-	// FailedStatus details are the message's Twilio status itself, such as
-	// "failed", "undelivered" or "canceled".
+	// Details for a call objective, where the generic help speaks of
+	// messages: InvalidSID and WrongResource details get this prefix
+	// ("call_account", "call_length", …), NotFound gets DetailCall, and a
+	// message SID pasted for a call is DetailMessage.
+	DetailCallPrefix = "call_"
+	DetailMessage    = "message"
+
+	// BodyMismatch details: which check failed.
+	DetailContains = "contains"
+	DetailMatches  = "matches"
+
+	// NumberNotRegistered details: which party, or that the player has
+	// registered no number at all.
+	DetailNoNumbers = "no_numbers"
+	DetailTo        = "to"
+	DetailFrom      = "from"
+	DetailEither    = "either"
+
+	// AttemptsExhausted details: for good, or until the window moves.
+	DetailPermanent = "permanent"
+	DetailWindow    = "window"
+
+	// FailedStatus and WrongStatus details are the resource's Twilio
+	// status itself, such as "failed", "undelivered" or "canceled".
 )
 
 // MessageIDs returns the ids of the localised messages for a reason and

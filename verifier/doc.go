@@ -4,7 +4,7 @@
 // The package is deliberately free of HTTP server, HTML and framework code:
 // it takes a Request and answers a Verdict (the player's outcome, with a
 // stable Reason and a finer Detail that key the localised messages in
-// locale/messages/reasons.*.toml) or an *UpstreamError (Twilio's trouble,
+// locale/messages/reasons.*.toml and objectives.*.toml) or an *UpstreamError (Twilio's trouble,
 // which must not count against the player).
 //
 // Everything a player can get wrong is checked locally first (an empty or

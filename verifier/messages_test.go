@@ -10,9 +10,14 @@ import (
 
 // details lists every Detail the verifier gives, by reason.
 var details = map[verifier.Reason][]string{
-	verifier.InvalidSID: {verifier.DetailEmpty, verifier.DetailLength, verifier.DetailCharacters, verifier.DetailFormat},
+	verifier.InvalidSID: {verifier.DetailEmpty, verifier.DetailLength, verifier.DetailCharacters, verifier.DetailFormat,
+		"call_empty", "call_length", "call_characters", "call_format"},
 	verifier.WrongResource: {verifier.DetailAccount, verifier.DetailAPIKey, verifier.DetailCall, verifier.DetailMMS,
-		verifier.DetailSMS, verifier.DetailOtherResource},
+		verifier.DetailSMS, verifier.DetailOtherResource, "call_account", "call_api_key", "call_message", "call_other_resource"},
+	verifier.NotFound:            {verifier.DetailCall},
+	verifier.NumberNotRegistered: {verifier.DetailNoNumbers, verifier.DetailTo, verifier.DetailFrom, verifier.DetailEither},
+	verifier.BodyMismatch:        {verifier.DetailContains, verifier.DetailMatches},
+	verifier.AttemptsExhausted:   {verifier.DetailPermanent, verifier.DetailWindow},
 	verifier.BadCredentials:      {verifier.DetailFormat, verifier.DetailRejected, verifier.DetailForbidden},
 	verifier.WrongDirection:      {verifier.DetailInbound, verifier.DetailOutbound},
 	verifier.FailedStatus:        {"failed", "undelivered", "canceled"},

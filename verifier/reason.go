@@ -22,6 +22,20 @@ const (
 	SampleBody          Reason = "sample_body"
 	UpstreamRateLimited Reason = "upstream_rate_limited"
 	UpstreamUnavailable Reason = "upstream_unavailable"
+
+	// Checks an objective may combine (see catalog.Checks).
+	WrongStatus         Reason = "wrong_status"          // status not in status_in
+	CreatedBeforeOpened Reason = "created_before_opened" // made before the player opened the objective
+	NumberNotRegistered Reason = "number_not_registered" // to/from is none of the player's numbers
+	NoMedia             Reason = "no_media"              // fewer media than min_media
+	BodyMismatch        Reason = "body_mismatch"         // body_contains or body_matches failed
+
+	// Refusals decided before anything is fetched, by package quest.
+	Locked            Reason = "locked"             // prerequisites not done yet
+	AttemptsExhausted Reason = "attempts_exhausted" // max_attempts reached
+	// Pending marks an attempt reserved against an attempt limit while
+	// Twilio is asked; it is replaced by the outcome when the answer comes.
+	Pending Reason = "pending"
 )
 
 // Reasons lists every code, so tests can prove each one has a message in
@@ -30,6 +44,8 @@ var Reasons = []Reason{
 	Awarded, AlreadyAwarded, SIDAlreadyUsed, InvalidSID, WrongResource, NotFound,
 	BadCredentials, NoCredentials, WrongDirection, FailedStatus, SampleBody,
 	UpstreamRateLimited, UpstreamUnavailable,
+	WrongStatus, CreatedBeforeOpened, NumberNotRegistered, NoMedia, BodyMismatch,
+	Locked, AttemptsExhausted, Pending,
 }
 
 // Success reports whether the reason means the player holds the objective.
@@ -38,3 +54,25 @@ func (r Reason) Success() bool { return r == Awarded || r == AlreadyAwarded }
 // Upstream reports whether the reason is Twilio's trouble rather than the
 // player's: such attempts must not count against the player.
 func (r Reason) Upstream() bool { return r == UpstreamRateLimited || r == UpstreamUnavailable }
+
+// Counts reports whether an attempt with this outcome counts against an
+// objective's max_attempts: only answers that were the player's own
+// mistake do. Successes, Twilio's trouble, credentials problems (set-up,
+// not an answer) and refusals made without looking at the SID (locked,
+// attempts_exhausted) never count. Pending counts, so that an attempt in
+// flight holds its place.
+func (r Reason) Counts() bool {
+	switch r {
+	case InvalidSID, WrongResource, NotFound, SIDAlreadyUsed, WrongDirection, FailedStatus, SampleBody,
+		WrongStatus, CreatedBeforeOpened, NumberNotRegistered, NoMedia, BodyMismatch, Pending:
+		return true
+	}
+	return false
+}
+
+// Undecided reports whether the verifier could not decide: the attempt
+// says nothing about the SID (Twilio's trouble, or credentials that do not
+// open the account).
+func (r Reason) Undecided() bool {
+	return r.Upstream() || r == BadCredentials || r == NoCredentials
+}

@@ -3,6 +3,7 @@ package verifier
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/questgate/questgate/catalog"
@@ -41,10 +42,25 @@ type Request struct {
 	Objective   catalog.Objective
 	SID         string // as the player pasted it
 	Credentials Credentials
+	// Player holds what checks about the player compare with. Nil when
+	// there is no player (questgate verify): those checks are then
+	// skipped and listed in Verdict.Skipped.
+	Player *Player
 }
 
-// Message is what Twilio told us about the message, kept with the
-// submission so players and instructors see what was verified.
+// Player is what the verifier knows of the player an attempt is for.
+type Player struct {
+	// OpenedAt is when the player first opened the objective
+	// (checks.created_after_opened).
+	OpenedAt time.Time
+	// Numbers are the phone numbers the player registered
+	// (checks.registered_number).
+	Numbers []string
+}
+
+// Message is what Twilio told us about the message (or the call: a call
+// has no body nor media), kept with the submission so players and
+// instructors see what was verified.
 type Message struct {
 	SID         string
 	AccountSID  string
@@ -73,7 +89,13 @@ type Verdict struct {
 	Message *Message
 	// Upstream is how long Twilio took to answer (zero when not called).
 	Upstream time.Duration
+	// Skipped lists the checks (their catalog names, such as
+	// "created_after_opened") that could not run for want of a Player.
+	Skipped []string
 }
+
+// IsCall reports whether m describes a call (a CA… SID).
+func (m *Message) IsCall() bool { return m != nil && strings.HasPrefix(m.SID, "CA") }
 
 // UpstreamError means the verifier could not decide because Twilio (or the
 // network to it) failed. It is not the player's fault, and retrying later

@@ -11,6 +11,8 @@ import (
 
 	"github.com/twilio/twilio-go/client"
 	openapi "github.com/twilio/twilio-go/rest/api/v2010"
+
+	"github.com/questgate/questgate/catalog"
 )
 
 // DefaultBaseURL is Twilio's REST API.
@@ -97,7 +99,8 @@ func New(opts Options) (*Verifier, error) {
 // (and Detail) saying what to fix. Local checks come first and cost no
 // request, in the order a player should fix things: the SID (InvalidSID,
 // WrongResource), then the credentials (NoCredentials, BadCredentials with
-// DetailFormat). Then the message is fetched from the player's own account
+// DetailFormat). Then the message (or the call, for a call objective) is
+// fetched from the player's own account
 // and checked (NotFound, BadCredentials, WrongDirection, FailedStatus,
 // SampleBody).
 //
@@ -107,8 +110,8 @@ func New(opts Options) (*Verifier, error) {
 // against the player. No other error is returned.
 func (v *Verifier) Verify(ctx context.Context, req Request) (Verdict, error) {
 	sid := Normalize(req.SID)
-	if reason, detail := checkSID(sid, req.Objective.SIDPrefixes); reason != "" {
-		verdict := Verdict{Reason: reason, Detail: detail}
+	if reason, detail := checkSID(sid, req.Objective.Prefixes()); reason != "" {
+		verdict := Verdict{Reason: reason, Detail: forKind(req.Objective, detail)}
 		if reason == WrongResource {
 			verdict.SID = sid
 		}
@@ -123,20 +126,18 @@ func (v *Verifier) Verify(ctx context.Context, req Request) (Verdict, error) {
 		return verdict.reject(BadCredentials, DetailFormat), nil
 	}
 
-	var msg *openapi.ApiV2010Message
-	res := v.call(ctx, creds, func(api *openapi.ApiService) error {
-		var err error
-		msg, err = api.FetchMessage(sid, &openapi.FetchMessageParams{PathAccountSid: &creds.AccountSID})
-		return err
-	})
-	verdict.Upstream = res.elapsed
-	if res.err == nil && (msg == nil || msg.Sid == nil || !strings.EqualFold(*msg.Sid, sid)) {
-		res.err = fmt.Errorf("twilio answered %d without message %s", res.status, sid)
+	var msg *Message
+	var res callResult
+	if req.Objective.Kind == catalog.KindCall {
+		msg, res = v.fetchCall(ctx, creds, sid)
+	} else {
+		msg, res = v.fetchMessage(ctx, creds, sid)
 	}
+	verdict.Upstream = res.elapsed
 	switch outcome := res.outcome(); outcome {
 	case outcomeOK:
 	case outcomeNotFound:
-		return verdict.reject(NotFound, ""), nil
+		return verdict.reject(NotFound, notFoundDetail(req.Objective)), nil
 	case outcomeRejected, outcomeForbidden, outcomeFormat:
 		return verdict.reject(BadCredentials, outcome.detail()), nil
 	default:
@@ -147,7 +148,24 @@ func (v *Verifier) Verify(ctx context.Context, req Request) (Verdict, error) {
 		}
 		return verdict, ue
 	}
-	return checkMessage(verdict, req.Objective, msg, creds.AccountSID), nil
+	return checkResource(verdict, req, msg, creds.AccountSID), nil
+}
+
+// fetchMessage fetches message sid from the player's account.
+func (v *Verifier) fetchMessage(ctx context.Context, creds Credentials, sid string) (*Message, callResult) {
+	var msg *openapi.ApiV2010Message
+	res := v.call(ctx, creds, func(api *openapi.ApiService) error {
+		var err error
+		msg, err = api.FetchMessage(sid, &openapi.FetchMessageParams{PathAccountSid: &creds.AccountSID})
+		return err
+	})
+	if res.err == nil && (msg == nil || msg.Sid == nil || !strings.EqualFold(*msg.Sid, sid)) {
+		res.err = fmt.Errorf("twilio answered %d without message %s", res.status, sid)
+	}
+	if res.err != nil {
+		return nil, res
+	}
+	return convert(msg), res
 }
 
 // CheckCredentials makes one cheap call to tell a player, while they fill

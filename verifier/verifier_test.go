@@ -60,6 +60,7 @@ func sendMMS() catalog.Objective {
 type fakeTwilio struct {
 	t       *testing.T
 	message http.HandlerFunc // GET {prefix}/2010-04-01/Accounts/{AC}/Messages/{SID}.json
+	call    http.HandlerFunc // GET {prefix}/2010-04-01/Accounts/{AC}/Calls/{SID}.json
 	account http.HandlerFunc // GET {prefix}/2010-04-01/Accounts/{AC}.json
 	calls   atomic.Int32
 }
@@ -70,6 +71,8 @@ func (f *fakeTwilio) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case strings.Contains(r.URL.Path, "/Messages/"):
 		h = f.message
+	case strings.Contains(r.URL.Path, "/Calls/"):
+		h = f.call
 	case strings.Contains(r.URL.Path, "/Accounts/"):
 		h = f.account
 	}

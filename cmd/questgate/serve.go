@@ -49,6 +49,7 @@ func serveCommand(f flags) *cli.Command {
 				Usage: "how long one verification may wait for Twilio", Validator: positive("--twilio-timeout")},
 			&cli.BoolFlag{Name: "sandbox", Sources: f.env("QUESTGATE_SANDBOX"),
 				Usage: "serve the Twilio-compatible sandbox under /sandbox and verify sandbox accounts against it"},
+			f.objectives(),
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			return serve(ctx, cmd)
@@ -79,7 +80,7 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 		publicURL = "http://localhost:" + portOf(ln.Addr())
 	}
 
-	cat, err := catalog.Default()
+	cat, err := loadCatalog(cmd.String("objectives"))
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,259 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/questgate/questgate/locale"
+	"github.com/questgate/questgate/quest"
+	"github.com/questgate/questgate/verifier"
+)
+
+// Exit statuses of `questgate verify`.
+const (
+	exitRejected  = 1 // the SID does not prove the objective
+	exitUndecided = 2 // could not decide: usage, credentials, Twilio
+)
+
+func verifyCommand(f flags) *cli.Command {
+	return &cli.Command{
+		Name:  "verify",
+		Usage: "check one SID against an objective from a terminal, recording nothing: exit 0 passed, 1 rejected, 2 undecided",
+		Description: "Secrets are read from standard input, never from flags:\n" +
+			"  printf '%s' \"$AUTH_TOKEN\" | questgate verify --objective send-sms --sid SM… --account-sid AC… --auth-token-stdin",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "objective", Usage: "objective id, such as send-sms"},
+			&cli.StringFlag{Name: "sid", Usage: "the SID to check (SM…, MM…, CA…)"},
+			&cli.StringFlag{Name: "account-sid", Usage: "the Account SID (AC…) the SID belongs to"},
+			&cli.BoolFlag{Name: "auth-token-stdin", Usage: "read the account's Auth Token from standard input"},
+			&cli.StringFlag{Name: "api-key", Usage: "an API key SID (SK…) of the account, with --api-secret-stdin"},
+			&cli.BoolFlag{Name: "api-secret-stdin", Usage: "read the API key's secret from standard input"},
+			&cli.BoolFlag{Name: "json", Usage: "print the verdict as JSON"},
+			&cli.StringFlag{Name: "opened-at", Usage: "when the player opened the objective (RFC 3339), for checks.created_after_opened"},
+			&cli.StringSliceFlag{Name: "number", Usage: "a number the player registered (repeatable), for checks.registered_number"},
+			&cli.StringFlag{Name: "twilio-api-url", Value: "https://api.twilio.com", Sources: f.env("QUESTGATE_TWILIO_API_URL"),
+				Usage: "base URL of the Twilio API, such as http://localhost:8081/sandbox", Validator: httpURL("--twilio-api-url")},
+			&cli.DurationFlag{Name: "twilio-timeout", Value: 15 * time.Second, Sources: f.env("QUESTGATE_TWILIO_TIMEOUT"),
+				Usage: "how long to wait for Twilio", Validator: positive("--twilio-timeout")},
+			f.objectives(),
+		},
+		OnUsageError: func(_ context.Context, _ *cli.Command, err error, _ bool) error {
+			return &exitError{exitUndecided, err}
+		},
+		Action: runVerify,
+	}
+}
+
+// usage is a mistake on the command line: exit 2, nothing was checked.
+func usage(format string, args ...any) error {
+	return &exitError{exitUndecided, fmt.Errorf(format, args...)}
+}
+
+func runVerify(ctx context.Context, cmd *cli.Command) error {
+	cat, err := loadCatalog(cmd.String("objectives"))
+	if err != nil {
+		return &exitError{exitUndecided, err}
+	}
+	id := cmd.String("objective")
+	obj, ok := cat.Get(id)
+	switch {
+	case id == "":
+		return usage("--objective is required, such as --objective send-sms")
+	case !ok:
+		return usage("no objective %q (there are: %s)", id, strings.Join(objectiveIDs(cat.All()), ", "))
+	case cmd.String("sid") == "":
+		return usage("--sid is required: the SID to check")
+	case cmd.String("account-sid") == "":
+		return usage("--account-sid is required: the account the SID belongs to")
+	case cmd.Bool("auth-token-stdin") == cmd.Bool("api-secret-stdin"):
+		return usage("give exactly one of --auth-token-stdin, or --api-key with --api-secret-stdin; the secret is read from standard input")
+	case cmd.Bool("api-secret-stdin") && cmd.String("api-key") == "":
+		return usage("--api-secret-stdin needs --api-key SK…")
+	case cmd.Bool("auth-token-stdin") && cmd.String("api-key") != "":
+		return usage("--api-key goes with --api-secret-stdin, not --auth-token-stdin")
+	}
+	secret, err := readSecret(cmd.Root().Reader)
+	if err != nil {
+		return usage("read the secret from standard input: %v", err)
+	}
+	bundle, err := locale.Load()
+	if err != nil {
+		return err
+	}
+	en := bundle.Localizer("en")
+	creds, err := verifier.ParseCredentials(cmd.String("account-sid"), cmd.String("api-key"), secret)
+	if ce, ok := errors.AsType[*verifier.CredentialsError](err); ok {
+		return &exitError{exitUndecided, errors.New(en.T(ce.MessageID()))}
+	}
+	player, err := playerFacts(cmd)
+	if err != nil {
+		return err
+	}
+	v, err := verifier.New(verifier.Options{BaseURL: cmd.String("twilio-api-url"), Timeout: cmd.Duration("twilio-timeout")})
+	if err != nil {
+		return &exitError{exitUndecided, err}
+	}
+	verdict, verr := v.Verify(ctx, verifier.Request{Objective: obj, SID: cmd.String("sid"), Credentials: creds, Player: player})
+	out := newVerifyOutput(obj.ID, verdict, verr, en)
+	w := cmd.Root().Writer
+	if cmd.Bool("json") {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(out); err != nil {
+			return err
+		}
+	} else {
+		out.print(w)
+	}
+	switch out.Verdict {
+	case "passed":
+		return nil
+	case "rejected":
+		return &exitError{exitRejected, fmt.Errorf("rejected: %s", out.Reason)}
+	}
+	if verr != nil {
+		return &exitError{exitUndecided, fmt.Errorf("could not decide: %w", verr)}
+	}
+	return &exitError{exitUndecided, fmt.Errorf("could not decide: %s", out.Reason)}
+}
+
+// readSecret reads one line from r: what `printf '%s' "$TOKEN" |` or a
+// terminal gives.
+func readSecret(r io.Reader) (string, error) {
+	if r == nil {
+		return "", errors.New("no standard input")
+	}
+	line, err := bufio.NewReader(io.LimitReader(r, 4096)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	line = strings.TrimSpace(line)
+	if line == "" {
+		return "", errors.New("it is empty")
+	}
+	return line, nil
+}
+
+// playerFacts builds the player the checks compare with from --opened-at
+// and --number, or nil when neither is given (those checks are skipped).
+func playerFacts(cmd *cli.Command) (*verifier.Player, error) {
+	at, numbers := cmd.String("opened-at"), cmd.StringSlice("number")
+	if at == "" && len(numbers) == 0 {
+		return nil, nil
+	}
+	p := &verifier.Player{}
+	if at != "" {
+		t, err := time.Parse(time.RFC3339, at)
+		if err != nil {
+			return nil, usage("--opened-at %q: give an RFC 3339 time, such as 2026-05-24T17:44:46Z", at)
+		}
+		p.OpenedAt = t
+	}
+	for _, raw := range numbers {
+		n, err := quest.NormalizeNumber(raw)
+		if err != nil {
+			return nil, usage("--number %q: give a number in E.164 form, such as +15558675310", raw)
+		}
+		p.Numbers = append(p.Numbers, n)
+	}
+	return p, nil
+}
+
+// verifyOutput is what verify prints, as text or JSON.
+type verifyOutput struct {
+	Objective  string          `json:"objective"`
+	SID        string          `json:"sid"`
+	Verdict    string          `json:"verdict"` // passed, rejected or undecided
+	Reason     verifier.Reason `json:"reason,omitempty"`
+	Detail     string          `json:"detail,omitempty"`
+	Title      string          `json:"title,omitempty"`
+	Help       string          `json:"help,omitempty"`
+	RetryAfter int             `json:"retry_after_seconds,omitempty"`
+	Resource   *resourceOutput `json:"resource,omitempty"`
+	Skipped    []string        `json:"not_checked,omitempty"`
+}
+
+type resourceOutput struct {
+	SID         string `json:"sid"`
+	Status      string `json:"status"`
+	Direction   string `json:"direction"`
+	To          string `json:"to"`
+	From        string `json:"from"`
+	Body        string `json:"body,omitempty"`
+	NumMedia    int    `json:"num_media,omitempty"`
+	DateCreated string `json:"date_created,omitempty"`
+}
+
+func newVerifyOutput(objective string, v verifier.Verdict, err error, en *locale.Localizer) verifyOutput {
+	out := verifyOutput{Objective: objective, SID: v.SID, Reason: v.Reason, Detail: v.Detail, Skipped: v.Skipped}
+	switch {
+	case v.Passed:
+		out.Verdict, out.Reason = "passed", ""
+	case err != nil || v.Reason.Undecided():
+		out.Verdict = "undecided"
+	default:
+		out.Verdict = "rejected"
+	}
+	var ue *verifier.UpstreamError
+	if errors.As(err, &ue) && ue.RetryAfter > 0 {
+		out.RetryAfter = int((ue.RetryAfter + time.Second - 1) / time.Second)
+	}
+	if out.Reason != "" {
+		title, help, detail := verifier.MessageIDs(out.Reason, out.Detail)
+		if detail != "" && en.Has(detail) {
+			help = detail
+		}
+		data := map[string]any{"SID": v.SID, "Status": "", "RetryAfter": out.RetryAfter}
+		if v.Message != nil {
+			data["Status"] = v.Message.Status
+		}
+		out.Title, out.Help = en.T(title, data), en.T(help, data)
+	}
+	if m := v.Message; m != nil {
+		out.Resource = &resourceOutput{SID: m.SID, Status: m.Status, Direction: m.Direction, To: m.To, From: m.From,
+			Body: m.Body, NumMedia: m.NumMedia}
+		if !m.DateCreated.IsZero() {
+			out.Resource.DateCreated = m.DateCreated.Format(time.RFC3339)
+		}
+	}
+	return out
+}
+
+func (o verifyOutput) print(w io.Writer) {
+	fmt.Fprintf(w, "objective: %s\nsid:       %s\n", o.Objective, o.SID)
+	switch o.Verdict {
+	case "passed":
+		fmt.Fprintln(w, "verdict:   PASSED")
+	default:
+		fmt.Fprintf(w, "verdict:   %s (%s", strings.ToUpper(o.Verdict), o.Reason)
+		if o.Detail != "" {
+			fmt.Fprintf(w, ", %s", o.Detail)
+		}
+		fmt.Fprintf(w, ")\n           %s\n           %s\n", o.Title, o.Help)
+	}
+	if r := o.Resource; r != nil {
+		fmt.Fprintf(w, "resource:  %s, %s, from %s to %s", r.Status, r.Direction, r.From, r.To)
+		if r.DateCreated != "" {
+			fmt.Fprintf(w, ", created %s", r.DateCreated)
+		}
+		if r.NumMedia > 0 {
+			fmt.Fprintf(w, ", %d media", r.NumMedia)
+		}
+		fmt.Fprintln(w)
+		if r.Body != "" {
+			fmt.Fprintf(w, "body:      %q\n", r.Body)
+		}
+	}
+	for _, s := range o.Skipped {
+		hint := map[string]string{"created_after_opened": "--opened-at", "registered_number": "--number"}[s]
+		fmt.Fprintf(w, "not checked: %s (give %s to check it)\n", s, hint)
+	}
+}

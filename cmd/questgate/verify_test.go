@@ -1,0 +1,223 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/questgate/questgate/sandbox"
+	"github.com/questgate/questgate/store"
+)
+
+// fakeTwilio is the sandbox on its own server, as `questgate sandbox`
+// serves it, standing in for Twilio.
+type fakeTwilio struct {
+	api     string // the API base, for --twilio-api-url
+	account sandbox.Account
+}
+
+func newFakeTwilio(t *testing.T) *fakeTwilio {
+	t.Helper()
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "sandbox.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	sb := sandbox.New(st, sandbox.Options{})
+	srv := httptest.NewServer(sandbox.Server(sb))
+	t.Cleanup(srv.Close)
+	acc, err := sb.CreateAccount(context.Background(), "verify test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fakeTwilio{api: srv.URL + sandbox.Prefix, account: acc}
+}
+
+// create posts form to an account resource and returns the answer's field.
+func (f *fakeTwilio) create(t *testing.T, resource string, form url.Values, field string) string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, f.api+"/2010-04-01/Accounts/"+f.account.SID+"/"+resource, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(f.account.SID, f.account.AuthToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create %s: %s %v", resource, resp.Status, err)
+	}
+	return out[field].(string)
+}
+
+// runCLI runs questgate with args and stdin, and returns its exit status
+// and output.
+func runCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr strings.Builder
+	err := run(context.Background(), append([]string{"questgate"}, args...), func(string) string { return "" },
+		strings.NewReader(stdin), &stdout, &stderr)
+	code := 0
+	if err != nil {
+		code = exitCode(err)
+		stderr.WriteString(err.Error())
+	}
+	return code, stdout.String(), stderr.String()
+}
+
+func TestVerifyExitCodes(t *testing.T) {
+	f := newFakeTwilio(t)
+	sms := func(body string) string {
+		return f.create(t, "Messages.json", url.Values{"From": {"+15017122661"}, "To": {"+15558675310"}, "Body": {body}}, "sid")
+	}
+	own, sample := sms("My very own words"), sms("Ahoy from the Twilio API!")
+	keySID := ""
+	keySecret := ""
+	{
+		req, _ := http.NewRequest(http.MethodPost, f.api+"/2010-04-01/Accounts/"+f.account.SID+"/Keys.json", strings.NewReader("FriendlyName=cli"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(f.account.SID, f.account.AuthToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var k struct{ Sid, Secret string }
+		_ = json.NewDecoder(resp.Body).Decode(&k)
+		resp.Body.Close()
+		keySID, keySecret = k.Sid, k.Secret
+	}
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	down := "http://" + ln.Addr().String()
+	ln.Close()
+
+	base := func(sid string) []string {
+		return []string{"verify", "--objective", "send-sms", "--sid", sid, "--account-sid", f.account.SID, "--twilio-api-url", f.api}
+	}
+	token := f.account.AuthToken + "\n"
+	tests := []struct {
+		name       string
+		stdin      string
+		args       []string
+		code       int
+		wantOutput string
+	}{
+		{"passed", token, append(base(own), "--auth-token-stdin"), 0, "PASSED"},
+		{"sample body", token, append(base(sample), "--auth-token-stdin"), 1, "REJECTED (sample_body)"},
+		{"english help", token, append(base(sample), "--auth-token-stdin"), 1, "Write your own message"},
+		{"not found", token, append(base("SM0123456789abcdef0123456789abcdef"), "--auth-token-stdin"), 1, "REJECTED (not_found)"},
+		{"account SID pasted", token, append(base(f.account.SID), "--auth-token-stdin"), 1, "wrong_resource"},
+		{"API key", keySecret, append(base(own), "--api-key", keySID, "--api-secret-stdin"), 0, "PASSED"},
+		{"wrong token", strings.Repeat("0", 32), append(base(own), "--auth-token-stdin"), 2, "UNDECIDED (bad_credentials, rejected)"},
+		{"Twilio unavailable", token, []string{"verify", "--objective", "send-sms", "--sid", own, "--account-sid", f.account.SID,
+			"--auth-token-stdin", "--twilio-api-url", down}, 2, "UNDECIDED (upstream_unavailable"},
+		{"malformed secret", "not a token!", append(base(own), "--auth-token-stdin"), 2, ""},
+		{"no secret on stdin", "", append(base(own), "--auth-token-stdin"), 2, ""},
+		{"no way to read the secret", token, base(own), 2, ""},
+		{"both ways", token, append(base(own), "--auth-token-stdin", "--api-secret-stdin", "--api-key", keySID), 2, ""},
+		{"secret flag does not exist", token, append(base(own), "--auth-token", f.account.AuthToken), 2, ""},
+		{"unknown objective", token, []string{"verify", "--objective", "send-fax", "--sid", own, "--account-sid", f.account.SID, "--auth-token-stdin"}, 2, ""},
+		{"no SID", token, []string{"verify", "--objective", "send-sms", "--account-sid", f.account.SID, "--auth-token-stdin"}, 2, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, tt.stdin, tt.args...)
+			if code != tt.code || !strings.Contains(out, tt.wantOutput) {
+				t.Errorf("exit %d, want %d; output %q should contain %q\nstderr: %s", code, tt.code, out, tt.wantOutput, errOut)
+			}
+			if strings.Contains(out+errOut, f.account.AuthToken) || (keySecret != "" && strings.Contains(out+errOut, keySecret)) {
+				t.Errorf("the secret was printed:\n%s\n%s", out, errOut)
+			}
+		})
+	}
+}
+
+func TestVerifyJSONAndPlayerChecks(t *testing.T) {
+	f := newFakeTwilio(t)
+	call := f.create(t, "Calls.json", url.Values{"From": {"+15017122661"}, "To": {"+15558675310"}, "Url": {"http://demo.twilio.com/docs/voice.xml"}}, "sid")
+	args := []string{"verify", "--objective", "make-call", "--sid", call, "--account-sid", f.account.SID,
+		"--auth-token-stdin", "--twilio-api-url", f.api, "--json"}
+	code, out, errOut := runCLI(t, f.account.AuthToken, args...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s %s", code, out, errOut)
+	}
+	var v struct {
+		Verdict  string   `json:"verdict"`
+		SID      string   `json:"sid"`
+		Skipped  []string `json:"not_checked"`
+		Resource struct {
+			Direction string `json:"direction"`
+		} `json:"resource"`
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	if v.Verdict != "passed" || v.SID != call || v.Resource.Direction != "outbound-api" || len(v.Skipped) != 1 || v.Skipped[0] != "created_after_opened" {
+		t.Errorf("verdict = %+v", v)
+	}
+	// With --opened-at after the call, created_after_opened refuses it.
+	code, out, _ = runCLI(t, f.account.AuthToken, append(args, "--opened-at", "2999-01-01T00:00:00Z")...)
+	if code != 1 || !strings.Contains(out, `"reason": "created_before_opened"`) {
+		t.Errorf("opened later: exit %d\n%s", code, out)
+	}
+	if code, _, _ := runCLI(t, f.account.AuthToken, append(args, "--opened-at", "yesterday")...); code != 2 {
+		t.Errorf("bad --opened-at: exit %d", code)
+	}
+}
+
+func TestObjectivesCheck(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	bad := filepath.Join(dir, "bad.yaml")
+	write := func(path, content string) {
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(good, `objectives:
+  - id: bonus
+    kind: call
+    prerequisites: [make-call]
+    title: {en: Bonus, fr: Bonus}
+    summary: {en: a, fr: b}
+    instructions: {en: a, fr: b}
+`)
+	write(bad, `objectives:
+  - id: bonus
+    kind: call
+    prerequisites: [make-fax]
+    title: {en: Bonus, fr: Bonus}
+    summary: {en: a, fr: b}
+    instructions: {en: a, fr: b}
+    checks:
+      status_in: [delivered]
+`)
+	code, out, _ := runCLI(t, "", "objectives", "check", good)
+	if code != 0 || !strings.Contains(out, "5 objectives") || !strings.Contains(out, "bonus") {
+		t.Errorf("good file: exit %d\n%s", code, out)
+	}
+	code, out, _ = runCLI(t, "", "objectives", "check", bad)
+	if code != 1 || !strings.Contains(out, bad+":4:") || !strings.Contains(out, `"make-fax" is not an objective`) ||
+		!strings.Contains(out, bad+":9:") || !strings.Contains(out, `"delivered" is not a call status`) {
+		t.Errorf("bad file: exit %d\n%s", code, out)
+	}
+	if code, _, _ := runCLI(t, "", "objectives", "check"); code != 2 {
+		t.Errorf("no file: exit %d", code)
+	}
+	if code, _, errOut := runCLI(t, "", "objectives", "check", filepath.Join(dir, "missing.yaml")); code != 1 || !strings.Contains(errOut, "missing.yaml") {
+		t.Errorf("missing file: exit %d %s", code, errOut)
+	}
+
+	// serve refuses to start with it, saying where the problem is.
+	code, _, errOut := runCLI(t, "", "serve", "--addr", "127.0.0.1:0", "--data-dir", dir, "--objectives", bad)
+	if code == 0 || !strings.Contains(errOut, bad+":4:") {
+		t.Errorf("serve with a bad file: exit %d\n%s", code, errOut)
+	}
+}

@@ -1,0 +1,134 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/questgate/questgate/verifier"
+)
+
+// AttemptLimit caps the attempts at an objective that count against a
+// player (verifier.Reason.Counts): at most Max, ever, or within any
+// Window when it is set.
+type AttemptLimit struct {
+	Max    int
+	Window time.Duration
+}
+
+// countedReasons is the SQL list of the reasons that count, pending
+// reservations included.
+var countedReasons = func() string {
+	var rs []string
+	for _, r := range verifier.Reasons {
+		if r.Counts() {
+			rs = append(rs, "'"+string(r)+"'")
+		}
+	}
+	return "(" + strings.Join(rs, ", ") + ")"
+}()
+
+// ReserveAttempt is the first half of an attempt at an objective with an
+// attempt limit. In one write transaction (the store's single writer and
+// BEGIN IMMEDIATE make it exclusive) it counts the player's counted
+// attempts and then either records sub as pending (verifier.Pending),
+// holding one place under the limit while Twilio is asked, or, when no
+// place is left, records it as verifier.AttemptsExhausted. Concurrent
+// attempts are thus serialised: however many arrive at once, no more than
+// Max are ever let through.
+//
+// retryAfter says how long until a place frees, for a limit with a
+// window: until the oldest counted attempt in the window leaves it. It is
+// zero for a permanent lockout and for a reservation.
+func (s *Store) ReserveAttempt(ctx context.Context, sub Submission, lim AttemptLimit) (saved Submission, retryAfter time.Duration, err error) {
+	sub.CreatedAt = s.now().UTC()
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		since := time.Time{}
+		if lim.Window > 0 {
+			since = sub.CreatedAt.Add(-lim.Window)
+		}
+		var n int
+		var oldest sql.NullString
+		err := tx.QueryRowContext(ctx, `SELECT count(*), min(created_at) FROM submissions
+			WHERE player_id = ? AND objective_id = ? AND created_at > ? AND reason IN `+countedReasons,
+			sub.PlayerID, sub.ObjectiveID, since).Scan(&n, &oldest)
+		if err != nil {
+			return fmt.Errorf("count attempts: %w", err)
+		}
+		sub.Reason = verifier.Pending
+		if n >= lim.Max {
+			sub.Reason = verifier.AttemptsExhausted
+			if lim.Window > 0 && oldest.Valid {
+				if t, err := parseTime(oldest.String); err == nil {
+					retryAfter = max(t.Add(lim.Window).Sub(sub.CreatedAt), time.Second)
+				}
+			}
+		}
+		id, err := insertSubmission(ctx, tx, sub)
+		sub.ID = id
+		return err
+	})
+	if err != nil {
+		return Submission{}, 0, fmt.Errorf("reserve attempt: %w", err)
+	}
+	return sub, retryAfter, nil
+}
+
+// FinishAttempt is the second half: it records the outcome of a reserved
+// attempt (sub.ID, from ReserveAttempt) and, when grant is non-nil,
+// attempts the award exactly as RecordAttempt does. An outcome that does
+// not count (a success, Twilio's trouble) gives its place back.
+func (s *Store) FinishAttempt(ctx context.Context, sub Submission, grant *Award) (Submission, error) {
+	if grant != nil {
+		sub.Reason = verifier.Awarded
+	}
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if grant != nil {
+			if err := checkAward(ctx, tx, &sub); err != nil {
+				return err
+			}
+		}
+		var m verifier.Message
+		var created any
+		if sub.Message != nil {
+			m = *sub.Message
+			if !m.DateCreated.IsZero() {
+				created = m.DateCreated.UTC()
+			}
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE submissions SET sid = ?, reason = ?, msg_status = ?, msg_direction = ?,
+			msg_to = ?, msg_from = ?, msg_body = ?, msg_num_media = ?, msg_date_created = ?, upstream_ms = ?
+			WHERE id = ? AND player_id = ? AND reason = ?`,
+			sub.SID, string(sub.Reason), m.Status, m.Direction, m.To, m.From, m.Body, m.NumMedia, created,
+			sub.Upstream.Milliseconds(), sub.ID, sub.PlayerID, string(verifier.Pending))
+		if err != nil {
+			return fmt.Errorf("update submission: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return errors.New("no pending submission to finish")
+		}
+		if sub.Reason == verifier.Awarded {
+			return insertAward(ctx, tx, sub, grant)
+		}
+		return nil
+	})
+	if err != nil {
+		return Submission{}, fmt.Errorf("finish attempt: %w", err)
+	}
+	return sub, nil
+}
+
+// parseTime reads a timestamp that an aggregate (min) returned as text:
+// the SQLite driver writes time.Time values in Go's default format, and
+// converts them back only for columns declared TIMESTAMP.
+func parseTime(s string) (time.Time, error) {
+	for _, layout := range []string{"2006-01-02 15:04:05.999999999 -0700 MST", time.RFC3339Nano, "2006-01-02 15:04:05.999999999-07:00"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("unreadable time %q", s)
+}

@@ -1,0 +1,114 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// SandboxMedia is one media file of a sandbox MMS: the MediaUrl it was
+// sent with, and the content type guessed from it.
+type SandboxMedia struct {
+	SID         string
+	AccountSID  string
+	MessageSID  string
+	URL         string
+	ContentType string
+	CreatedAt   time.Time
+}
+
+// SandboxCall is a call "placed" through the sandbox. Like a message it
+// stores where the call ends up (FinalStatus); the status a client sees
+// follows its age.
+type SandboxCall struct {
+	SID         string
+	AccountSID  string
+	Direction   string
+	From        string
+	To          string
+	FinalStatus string
+	CreatedAt   time.Time
+}
+
+// SandboxMedia returns the media of an account's message, in the order
+// they were sent.
+func (s *Store) SandboxMedia(ctx context.Context, accountSID, messageSID string) ([]SandboxMedia, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT sid, account_sid, message_sid, url, content_type, created_at
+		FROM sandbox_media WHERE account_sid = ? AND message_sid = ? ORDER BY created_at, rowid`, accountSID, messageSID)
+	if err != nil {
+		return nil, fmt.Errorf("list sandbox media: %w", err)
+	}
+	defer rows.Close()
+	var out []SandboxMedia
+	for rows.Next() {
+		var m SandboxMedia
+		if err := rows.Scan(&m.SID, &m.AccountSID, &m.MessageSID, &m.URL, &m.ContentType, &m.CreatedAt); err != nil {
+			return nil, fmt.Errorf("list sandbox media: %w", err)
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// CreateSandboxCall stores a new call of an existing sandbox account. A
+// zero CreatedAt is set from the store's clock.
+func (s *Store) CreateSandboxCall(ctx context.Context, c SandboxCall) (SandboxCall, error) {
+	c.CreatedAt = s.sandboxStamp(c.CreatedAt)
+	_, err := s.w.ExecContext(ctx, `INSERT INTO sandbox_calls (sid, account_sid, direction, from_number, to_number,
+		final_status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		c.SID, c.AccountSID, c.Direction, c.From, c.To, c.FinalStatus, c.CreatedAt)
+	if err != nil {
+		return SandboxCall{}, fmt.Errorf("create sandbox call: %w", err)
+	}
+	return c, nil
+}
+
+const sandboxCallColumns = `sid, account_sid, direction, from_number, to_number, final_status, created_at`
+
+func scanSandboxCall(row interface{ Scan(...any) error }) (SandboxCall, error) {
+	var c SandboxCall
+	err := row.Scan(&c.SID, &c.AccountSID, &c.Direction, &c.From, &c.To, &c.FinalStatus, &c.CreatedAt)
+	return c, err
+}
+
+// SandboxCall returns the call sid of account accountSID; another
+// account's call is ErrNotFound, as Twilio answers 404 for it.
+func (s *Store) SandboxCall(ctx context.Context, accountSID, sid string) (SandboxCall, error) {
+	c, err := scanSandboxCall(s.r.QueryRowContext(ctx, `SELECT `+sandboxCallColumns+`
+		FROM sandbox_calls WHERE account_sid = ? AND sid = ?`, accountSID, sid))
+	if errors.Is(err, sql.ErrNoRows) {
+		return SandboxCall{}, ErrNotFound
+	}
+	if err != nil {
+		return SandboxCall{}, fmt.Errorf("read sandbox call: %w", err)
+	}
+	return c, nil
+}
+
+// SandboxCalls returns one page of an account's calls, newest first,
+// selected like SandboxMessages.
+func (s *Store) SandboxCalls(ctx context.Context, f SandboxMessageFilter) ([]SandboxCall, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = -1
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+sandboxCallColumns+` FROM sandbox_calls
+		WHERE account_sid = ? AND (? = '' OR to_number = ?) AND (? = '' OR from_number = ?)
+		ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?`,
+		f.AccountSID, f.To, f.To, f.From, f.From, limit, max(f.Offset, 0))
+	if err != nil {
+		return nil, fmt.Errorf("list sandbox calls: %w", err)
+	}
+	defer rows.Close()
+	var out []SandboxCall
+	for rows.Next() {
+		c, err := scanSandboxCall(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list sandbox calls: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,215 @@
+package verifier
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/questgate/questgate/catalog"
+)
+
+const testCA = "CA" + hex32
+
+// makeCall mirrors the catalog's make-call objective.
+func makeCall() catalog.Objective {
+	return catalog.Objective{
+		ID:   "make-call",
+		Kind: catalog.KindCall,
+		Checks: catalog.Checks{
+			DirectionIn:        []string{"outbound-api"},
+			StatusNotIn:        []string{"failed", "canceled"},
+			CreatedAfterOpened: true,
+		},
+	}
+}
+
+// call answers with a completed outbound call of the test account.
+func call(overrides map[string]any) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c := map[string]any{
+			"sid": testCA, "account_sid": testAccount, "status": "completed", "direction": "outbound-api",
+			"to": "+15558675310", "from": "+15017122661", "date_created": testCreated, "duration": "12",
+			"api_version": "2010-04-01", "parent_call_sid": nil, "price": nil, "price_unit": "USD",
+		}
+		for k, v := range overrides {
+			if v == nil {
+				delete(c, k)
+			} else {
+				c[k] = v
+			}
+		}
+		writeJSON(w, http.StatusOK, c)
+	}
+}
+
+// opened is a player who opened the objective just before testCreated.
+func opened(numbers ...string) *Player {
+	at, _ := time.Parse(time.RFC1123Z, testCreated)
+	return &Player{OpenedAt: at.Add(-time.Minute), Numbers: numbers}
+}
+
+// TestVerifyEachCheck runs each check of catalog.Checks against the fake
+// Twilio, passing and failing, with the reason and detail a player sees.
+func TestVerifyEachCheck(t *testing.T) {
+	with := func(o catalog.Objective, change func(*catalog.Checks)) catalog.Objective {
+		change(&o.Checks)
+		return o
+	}
+	plain := sendSMS()
+	plain.Checks = catalog.Checks{}
+	created, _ := time.Parse(time.RFC1123Z, testCreated)
+	tests := []struct {
+		name    string
+		obj     catalog.Objective
+		sid     string
+		player  *Player
+		handler http.HandlerFunc
+		reason  Reason
+		detail  string
+		skipped []string
+	}{
+		{"status_in passes", with(plain, func(c *catalog.Checks) { c.StatusIn = []string{"delivered", "sent"} }), testSM, nil, message(nil), "", "", nil},
+		{"status_in rejects", with(plain, func(c *catalog.Checks) { c.StatusIn = []string{"delivered"} }), testSM, nil,
+			message(map[string]any{"status": "queued"}), WrongStatus, "queued", nil},
+
+		{"created after opening", with(plain, func(c *catalog.Checks) { c.CreatedAfterOpened = true }), testSM, opened(), message(nil), "", "", nil},
+		{"created within the grace", with(plain, func(c *catalog.Checks) { c.CreatedAfterOpened = true }), testSM,
+			&Player{OpenedAt: created.Add(time.Minute)}, message(nil), "", "", nil},
+		{"created before opening", with(plain, func(c *catalog.Checks) { c.CreatedAfterOpened = true }), testSM,
+			&Player{OpenedAt: created.Add(time.Hour)}, message(nil), CreatedBeforeOpened, "", nil},
+		{"no creation date", with(plain, func(c *catalog.Checks) { c.CreatedAfterOpened = true }), testSM, opened(),
+			message(map[string]any{"date_created": nil}), CreatedBeforeOpened, "", nil},
+		{"created_after_opened without a player", with(plain, func(c *catalog.Checks) { c.CreatedAfterOpened = true }), testSM, nil,
+			message(nil), "", "", []string{"created_after_opened"}},
+
+		{"to registered", with(plain, func(c *catalog.Checks) { c.RegisteredNumber = catalog.PartyTo }), testSM,
+			opened("+33612345678", "+15558675310"), message(nil), "", "", nil},
+		{"to on WhatsApp", with(plain, func(c *catalog.Checks) { c.RegisteredNumber = catalog.PartyTo }), testSM,
+			opened("+15558675310"), message(map[string]any{"to": "whatsapp:+15558675310"}), "", "", nil},
+		{"to not registered", with(plain, func(c *catalog.Checks) { c.RegisteredNumber = catalog.PartyTo }), testSM,
+			opened("+15017122661"), message(nil), NumberNotRegistered, DetailTo, nil},
+		{"from registered", with(plain, func(c *catalog.Checks) { c.RegisteredNumber = catalog.PartyFrom }), testSM,
+			opened("+15017122661"), message(nil), "", "", nil},
+		{"from not registered", with(plain, func(c *catalog.Checks) { c.RegisteredNumber = catalog.PartyFrom }), testSM,
+			opened("+15558675310"), message(nil), NumberNotRegistered, DetailFrom, nil},
+		{"either", with(plain, func(c *catalog.Checks) { c.RegisteredNumber = catalog.PartyEither }), testSM,
+			opened("+15017122661"), message(nil), "", "", nil},
+		{"either, neither", with(plain, func(c *catalog.Checks) { c.RegisteredNumber = catalog.PartyEither }), testSM,
+			opened("+4915112345678"), message(nil), NumberNotRegistered, DetailEither, nil},
+		{"no numbers at all", with(plain, func(c *catalog.Checks) { c.RegisteredNumber = catalog.PartyTo }), testSM,
+			opened(), message(nil), NumberNotRegistered, DetailNoNumbers, nil},
+		{"registered_number without a player", with(plain, func(c *catalog.Checks) { c.RegisteredNumber = catalog.PartyTo }), testSM,
+			nil, message(nil), "", "", []string{"registered_number"}},
+
+		{"MMS with media", with(sendMMS(), func(c *catalog.Checks) { c.MinMedia = 1 }), testMM, nil,
+			message(map[string]any{"sid": testMM, "num_media": "1"}), "", "", nil},
+		{"MMS without media", with(sendMMS(), func(c *catalog.Checks) { c.MinMedia = 1 }), testMM, nil,
+			message(map[string]any{"sid": testMM, "num_media": "0"}), NoMedia, "", nil},
+
+		{"body contains, any case", with(plain, func(c *catalog.Checks) { c.BodyContains = "OWL" }), testSM, nil,
+			message(map[string]any{"body": "Look, an owl!"}), "", "", nil},
+		{"body lacks", with(plain, func(c *catalog.Checks) { c.BodyContains = "owl" }), testSM, nil,
+			message(map[string]any{"body": "Look, a cat!"}), BodyMismatch, DetailContains, nil},
+		{"body matches", with(plain, func(c *catalog.Checks) { c.BodyMatches = `^Owl: \w+` }), testSM, nil,
+			message(map[string]any{"body": "Sent from your Twilio trial account - Owl: Hedwig"}), "", "", nil},
+		{"body does not match", with(plain, func(c *catalog.Checks) { c.BodyMatches = `^Owl:` }), testSM, nil,
+			message(map[string]any{"body": "My owl: Hedwig"}), BodyMismatch, DetailMatches, nil},
+		{"invalid regexp fails closed", with(plain, func(c *catalog.Checks) { c.BodyMatches = `(` }), testSM, nil,
+			message(nil), BodyMismatch, DetailMatches, nil},
+
+		{"call", makeCall(), testCA, opened(), call(nil), "", "", nil},
+		{"call still ringing counts", makeCall(), testCA, opened(), call(map[string]any{"status": "ringing"}), "", "", nil},
+		{"failed call", makeCall(), testCA, opened(), call(map[string]any{"status": "failed"}), FailedStatus, "failed", nil},
+		{"inbound call", makeCall(), testCA, opened(), call(map[string]any{"direction": "inbound"}), WrongDirection, DetailInbound, nil},
+		{"call made before", makeCall(), testCA, &Player{OpenedAt: created.Add(time.Hour)}, call(nil), CreatedBeforeOpened, "", nil},
+		{"call must complete", with(makeCall(), func(c *catalog.Checks) { c.StatusIn = []string{"completed"} }), testCA, opened(),
+			call(map[string]any{"status": "in-progress"}), WrongStatus, "in-progress", nil},
+		{"another account's call", makeCall(), testCA, opened(), call(map[string]any{"account_sid": otherAccount}), NotFound, DetailCall, nil},
+		{"call not found", makeCall(), testCA, opened(), twilioError(404, 20404), NotFound, DetailCall, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeTwilio{message: tt.handler, call: tt.handler}
+			v, _ := newFake(t, "", f, Options{})
+			got, err := v.Verify(context.Background(), Request{Objective: tt.obj, SID: tt.sid, Credentials: tokenCreds, Player: tt.player})
+			if err != nil {
+				t.Fatalf("Verify: %v", err)
+			}
+			want := Verdict{Passed: tt.reason == "", Reason: tt.reason, Detail: tt.detail, SID: tt.sid, Skipped: tt.skipped}
+			if diff := cmp.Diff(want, got, ignoreTiming); diff != "" {
+				t.Errorf("verdict (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestVerifyCallFetchesTheCallsResource(t *testing.T) {
+	var path string
+	f := &fakeTwilio{call: func(w http.ResponseWriter, r *http.Request) {
+		path = r.URL.Path
+		call(nil)(w, r)
+	}}
+	v, _ := newFake(t, "/sandbox", f, Options{})
+	got, err := v.Verify(context.Background(), Request{Objective: makeCall(), SID: " ca" + strings.ToUpper(hex32) + " ", Credentials: keyCreds, Player: opened()})
+	if err != nil || !got.Passed {
+		t.Fatalf("Verify = %+v, %v", got, err)
+	}
+	if want := "/sandbox/2010-04-01/Accounts/" + testAccount + "/Calls/" + testCA + ".json"; path != want {
+		t.Errorf("path = %q, want %q", path, want)
+	}
+	want := &Message{SID: testCA, AccountSID: testAccount, Status: "completed", Direction: "outbound-api",
+		To: "+15558675310", From: "+15017122661", DateCreated: time.Date(2023, 8, 24, 5, 1, 45, 0, time.UTC)}
+	if diff := cmp.Diff(want, got.Message); diff != "" || !got.Message.IsCall() {
+		t.Errorf("call (-want +got):\n%s", diff)
+	}
+}
+
+// TestCallObjectiveSIDHelp checks that SID mistakes on a call objective
+// get call wording, and spend no request.
+func TestCallObjectiveSIDHelp(t *testing.T) {
+	f := &fakeTwilio{}
+	v, _ := newFake(t, "", f, Options{})
+	tests := []struct {
+		sid    string
+		reason Reason
+		detail string
+	}{
+		{"", InvalidSID, "call_empty"},
+		{"CA123", InvalidSID, "call_length"},
+		{testAccount, WrongResource, "call_account"},
+		{testSM, WrongResource, "call_message"},
+		{testMM, WrongResource, "call_message"},
+		{testKey, WrongResource, "call_api_key"},
+		{"PN" + hex32, WrongResource, "call_other_resource"},
+	}
+	for _, tt := range tests {
+		got, err := v.Verify(context.Background(), Request{Objective: makeCall(), SID: tt.sid, Credentials: tokenCreds})
+		if err != nil || got.Reason != tt.reason || got.Detail != tt.detail {
+			t.Errorf("Verify(%q) = %s/%s, %v; want %s/%s", tt.sid, got.Reason, got.Detail, err, tt.reason, tt.detail)
+		}
+	}
+	if f.calls.Load() != 0 {
+		t.Errorf("%d requests, want none", f.calls.Load())
+	}
+}
+
+func TestReasonCounts(t *testing.T) {
+	counted := map[Reason]bool{}
+	for _, r := range Reasons {
+		counted[r] = r.Counts()
+	}
+	for _, r := range []Reason{Awarded, AlreadyAwarded, UpstreamRateLimited, UpstreamUnavailable, BadCredentials, NoCredentials, Locked, AttemptsExhausted} {
+		if counted[r] {
+			t.Errorf("%s counts against the player", r)
+		}
+	}
+	for _, r := range []Reason{NotFound, WrongResource, SampleBody, CreatedBeforeOpened, BodyMismatch, Pending} {
+		if !counted[r] {
+			t.Errorf("%s does not count", r)
+		}
+	}
+}
