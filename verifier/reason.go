@@ -22,6 +22,10 @@ const (
 	SampleBody          Reason = "sample_body"
 	UpstreamRateLimited Reason = "upstream_rate_limited"
 	UpstreamUnavailable Reason = "upstream_unavailable"
+	// RateLimited: the player failed this objective too often in a short
+	// time, so the attempt was refused without being checked. Decided by
+	// quest, not by the verifier.
+	RateLimited Reason = "rate_limited"
 )
 
 // Reasons lists every code, so tests can prove each one has a message in
@@ -29,7 +33,7 @@ const (
 var Reasons = []Reason{
 	Awarded, AlreadyAwarded, SIDAlreadyUsed, InvalidSID, WrongResource, NotFound,
 	BadCredentials, NoCredentials, WrongDirection, FailedStatus, SampleBody,
-	UpstreamRateLimited, UpstreamUnavailable,
+	UpstreamRateLimited, UpstreamUnavailable, RateLimited,
 }
 
 // Success reports whether the reason means the player holds the objective.
