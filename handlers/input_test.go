@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -43,14 +44,17 @@ func checkInert(t *testing.T, where string, p page) {
 // that shows it: the result of a plain and an htmx HACK, and the repeat
 // answered from the database. It appears as the text it is.
 func TestMessageBodyIsInert(t *testing.T) {
-	for _, payload := range markupPayloads {
+	e := newEnv(t, options{})
+	for i, payload := range markupPayloads {
 		t.Run(payload, func(t *testing.T) {
-			e := newEnv(t, options{})
 			e.twilio.verify = passing(payload)
+			// A SID per payload: the first awards, the others are shown
+			// as already awarded, each with its own body.
+			sid := fmt.Sprintf("SM%032x", i+1)
 			pages := map[string]page{
-				"result":      e.post("/objectives/send-sms/hack", url.Values{"sid": {testMessageSID}}),
-				"htmx repeat": e.post("/objectives/send-sms/hack", url.Values{"sid": {testMessageSID}}, htmx...),
-				"repeat":      e.post("/objectives/send-sms/hack", url.Values{"sid": {testMessageSID}}),
+				"result":      e.post("/objectives/send-sms/hack", url.Values{"sid": {sid}}),
+				"htmx repeat": e.post("/objectives/send-sms/hack", url.Values{"sid": {sid}}, htmx...),
+				"repeat":      e.post("/objectives/send-sms/hack", url.Values{"sid": {sid}}),
 			}
 			for where, p := range pages {
 				if p.status != http.StatusOK {
@@ -69,9 +73,9 @@ func TestMessageBodyIsInert(t *testing.T) {
 // it as typed, the help and the attempts list (now and after a reload)
 // show it as text.
 func TestPastedSIDIsInert(t *testing.T) {
+	e := newEnv(t, options{})
 	for _, payload := range markupPayloads {
 		t.Run(payload, func(t *testing.T) {
-			e := newEnv(t, options{})
 			// The real verifier's answer to anything that is not a SID.
 			e.twilio.verify = rejecting(verifier.InvalidSID)
 			pages := map[string]page{
@@ -153,37 +157,32 @@ func TestSIDWithSQLIsStoredVerbatim(t *testing.T) {
 // stores nothing.
 func TestCredentialFieldsWithSQL(t *testing.T) {
 	keySID := "SK" + strings.Repeat("d4", 16)
-	for _, payload := range sqlPayloads {
-		for _, tt := range []struct {
-			field string
-			form  url.Values
-		}{
-			{verifier.FieldAccountSID, url.Values{"account_sid": {payload}, "api_key_sid": {""}, "secret": {testSecret}}},
-			{verifier.FieldAPIKeySID, url.Values{"account_sid": {testAccountSID}, "api_key_sid": {payload}, "secret": {testSecret}}},
-			{verifier.FieldSecret, url.Values{"account_sid": {testAccountSID}, "api_key_sid": {keySID}, "secret": {payload}}},
-		} {
-			t.Run(tt.field+" "+payload, func(t *testing.T) {
-				e := newEnv(t, options{})
-				p := e.post("/credentials", tt.form, accept("fr")...)
+	for _, field := range []string{verifier.FieldAccountSID, verifier.FieldAPIKeySID, verifier.FieldSecret} {
+		t.Run(field, func(t *testing.T) {
+			e := newEnv(t, options{})
+			for _, payload := range sqlPayloads {
+				form := url.Values{"account_sid": {testAccountSID}, "api_key_sid": {keySID}, "secret": {testSecret}}
+				form.Set(field, payload)
+				p := e.post("/credentials", form, accept("fr")...)
 				if p.status != http.StatusUnprocessableEntity {
-					t.Fatalf("status %d", p.status)
+					t.Fatalf("%q: status %d", payload, p.status)
 				}
-				if p.text("error-"+tt.field) == "" {
-					t.Errorf("no error next to %s", tt.field)
+				if p.text("error-"+field) == "" {
+					t.Errorf("%q: no error next to %s", payload, field)
 				}
 				for _, f := range []string{verifier.FieldAccountSID, verifier.FieldAPIKeySID} {
-					if got, _ := p.doc.Find("#" + f).Attr("value"); got != tt.form.Get(f) {
-						t.Errorf("%s shown as %q, want %q", f, got, tt.form.Get(f))
+					if got, _ := p.doc.Find("#" + f).Attr("value"); got != form.Get(f) {
+						t.Errorf("%s shown as %q, want %q", f, got, form.Get(f))
 					}
 				}
 				if got, _ := p.doc.Find("#secret").Attr("value"); got != "" {
 					t.Errorf("the secret was echoed: %q", got)
 				}
-				if c := e.storedCredentials(); c != nil {
-					t.Errorf("stored %+v", c)
-				}
-			})
-		}
+			}
+			if c := e.storedCredentials(); c != nil {
+				t.Errorf("stored %+v", c)
+			}
+		})
 	}
 	// The tables are intact: valid credentials still save.
 	e := newEnv(t, options{})
