@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestServeRejectsBadDefenceSettings(t *testing.T) {
@@ -82,6 +83,14 @@ func TestServeDefendsThePages(t *testing.T) {
 			if reason, _ := page.Find(`[data-testid="result-reason"]`).Attr("data-reason"); reason != "rate_limited" || resp.Header.Get("Retry-After") != "30" {
 				t.Errorf("refused attempt: reason %q, Retry-After %q", reason, resp.Header.Get("Retry-After"))
 			}
+		}
+	}
+}
+
+func TestWriteTimeoutCoversTwilio(t *testing.T) {
+	for twilio, want := range map[time.Duration]time.Duration{0: time.Minute, 15 * time.Second: time.Minute, 90 * time.Second: 2 * time.Minute} {
+		if got := writeTimeout(twilio); got != want {
+			t.Errorf("writeTimeout(%v) = %v, want %v", twilio, got, want)
 		}
 	}
 }
