@@ -12,10 +12,6 @@ import (
 	"github.com/questgate/questgate/verifier"
 )
 
-// maxCredentialsForm bounds the credentials form: three fields of a few
-// dozen characters each, with room for clumsy pasting.
-const maxCredentialsForm = 16 << 10
-
 // credentialNotices pair the query flag a successful change redirects with
 // and the notice it shows, so a reload of /credentials?saved=1 shows the
 // same page and never repeats the change (Post/Redirect/Get).
@@ -43,16 +39,12 @@ func (h *Player) credentials(c echo.Context) error {
 // fix re-renders the form (422) with what they typed, secrets excepted;
 // Twilio trouble says nothing was saved (503). Success redirects.
 func (h *Player) saveCredentials(c echo.Context) error {
-	form, ferr := readForm(c, maxCredentialsForm, verifier.FieldAccountSID, verifier.FieldSecret)
+	in, ferr := readCredentialsForm(c)
 	if ferr != nil {
 		return h.renderCredentials(c, http.StatusUnprocessableEntity, "", templates.CredentialsForm{Error: ferr.messageID})
 	}
-	f := templates.CredentialsForm{
-		AccountSID: form.Get(verifier.FieldAccountSID),
-		APIKeySID:  form.Get(verifier.FieldAPIKeySID),
-	}
-	_, err := h.quests.SaveCredentials(c.Request().Context(), playerOf(c).ID,
-		f.AccountSID, f.APIKeySID, form.Get(verifier.FieldSecret))
+	f := templates.CredentialsForm{AccountSID: in.accountSID, APIKeySID: in.apiKeySID}
+	_, err := h.quests.SaveCredentials(c.Request().Context(), playerOf(c).ID, in.accountSID, in.apiKeySID, in.secret)
 	if ce, ok := errors.AsType[*verifier.CredentialsError](err); ok {
 		f.Errors = map[string]string{ce.Field: ce.Problem}
 		return h.renderCredentials(c, http.StatusUnprocessableEntity, "", f)
@@ -66,6 +58,25 @@ func (h *Player) saveCredentials(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/credentials?saved=1")
+}
+
+// credentialsInput is the credentials form as typed; quest cleans and
+// checks it (verifier.ParseCredentials).
+type credentialsInput struct{ accountSID, apiKeySID, secret string }
+
+// readCredentialsForm reads the credentials form. The API key field is
+// optional (Auth Token credentials have none); the other two must be sent,
+// even empty.
+func readCredentialsForm(c echo.Context) (credentialsInput, *formError) {
+	form, ferr := readForm(c, verifier.FieldAccountSID, verifier.FieldSecret)
+	if ferr != nil {
+		return credentialsInput{}, ferr
+	}
+	return credentialsInput{
+		accountSID: form.Get(verifier.FieldAccountSID),
+		apiKeySID:  form.Get(verifier.FieldAPIKeySID),
+		secret:     form.Get(verifier.FieldSecret),
+	}, nil
 }
 
 // useSandbox gives the player a sandbox account of their own.

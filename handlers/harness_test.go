@@ -7,14 +7,17 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -22,6 +25,7 @@ import (
 	"github.com/questgate/questgate/handlers"
 	"github.com/questgate/questgate/locale"
 	"github.com/questgate/questgate/quest"
+	"github.com/questgate/questgate/ratelimit"
 	"github.com/questgate/questgate/store"
 	"github.com/questgate/questgate/verifier"
 )
@@ -88,6 +92,32 @@ var (
 type options struct {
 	sandbox bool
 	demo    *verifier.Credentials
+	// attemptsPerMinute and ipPerMinute set the failure budget and the
+	// per-address limit, on the env's fake clock; 0 leaves them off.
+	attemptsPerMinute int
+	ipPerMinute       int
+	// trustedProxies are CIDRs whose forwarding headers count.
+	trustedProxies []string
+	// maxBody is handlers.Config.MaxBodyBytes.
+	maxBody int64
+}
+
+// fakeClock moves only when told, so limits are tested without sleeping.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
 }
 
 // env is a running questgate with the player pages: the real store
@@ -102,6 +132,9 @@ type env struct {
 	accts   *fakeSandbox
 	srv     *httptest.Server
 	client  *http.Client
+	clock   *fakeClock
+	// csrf is the token the test's browser last read from a page.
+	csrf string
 }
 
 const publicURL = "https://questgate.example"
@@ -122,8 +155,12 @@ func newEnv(t *testing.T, opt options) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, store: st, bundle: bundle, twilio: &fakeVerifier{t: t}, sandbox: &fakeVerifier{t: t}}
+	e := &env{t: t, store: st, bundle: bundle, twilio: &fakeVerifier{t: t}, sandbox: &fakeVerifier{t: t},
+		clock: &fakeClock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}}
 	cfg := quest.Config{Catalog: cat, Store: st, Twilio: e.twilio}
+	if opt.attemptsPerMinute > 0 {
+		cfg.Failures = ratelimit.NewMemory(ratelimit.PerMinute(opt.attemptsPerMinute), e.clock.Now)
+	}
 	if opt.sandbox {
 		e.accts = &fakeSandbox{accounts: map[string]string{}}
 		cfg.Sandbox, cfg.SandboxVerifier = e.accts, e.sandbox
@@ -132,7 +169,18 @@ func newEnv(t *testing.T, opt options) *env {
 		cfg.Demo, cfg.SandboxVerifier = opt.demo, e.sandbox
 	}
 	log := slog.New(slog.DiscardHandler)
-	ech := handlers.New(handlers.Config{Log: log, Locales: bundle, Version: "v1.2.3-test"})
+	hcfg := handlers.Config{Log: log, Locales: bundle, Version: "v1.2.3-test", MaxBodyBytes: opt.maxBody}
+	if opt.ipPerMinute > 0 {
+		hcfg.IPLimiter = ratelimit.NewMemory(ratelimit.PerMinute(opt.ipPerMinute), e.clock.Now)
+	}
+	for _, cidr := range opt.trustedProxies {
+		_, n, err := net.ParseCIDR(cidr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hcfg.TrustedProxies = append(hcfg.TrustedProxies, n)
+	}
+	ech := handlers.New(hcfg)
 	handlers.NewPlayer(quest.New(cfg), st, publicURL).Routes(ech.Group(""))
 	e.srv = httptest.NewServer(ech)
 	t.Cleanup(e.srv.Close)
@@ -186,6 +234,9 @@ func (e *env) do(req *http.Request) page {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	if tok, ok := doc.Find(`meta[name="csrf-token"]`).Attr("content"); ok && tok != "" {
+		e.csrf = tok
+	}
 	return page{status: resp.StatusCode, header: resp.Header, body: string(b), doc: doc}
 }
 
@@ -200,13 +251,46 @@ func (e *env) get(path string, headers ...string) page {
 	return e.do(req)
 }
 
-// post sends form to path, URL-encoded, with headers as in get.
-func (e *env) post(path string, form url.Values, headers ...string) page {
+// token returns the CSRF token a page gives the test's browser, loading
+// one when the browser has none yet, as a player opens a page before
+// sending its form.
+func (e *env) token() string {
 	e.t.Helper()
-	return e.postRaw(path, form.Encode(), headers...)
+	if e.csrf == "" {
+		e.get("/")
+	}
+	if e.csrf == "" {
+		e.t.Fatal("no csrf-token meta tag on /")
+	}
+	return e.csrf
 }
 
+// post sends form to path, URL-encoded, with headers as in get, the way a
+// browser sends a page's form: with the page's CSRF token, in the form's
+// hidden field, or for htmx in the X-CSRF-Token header app.js adds.
+func (e *env) post(path string, form url.Values, headers ...string) page {
+	e.t.Helper()
+	f := url.Values{}
+	for k, v := range form {
+		f[k] = v
+	}
+	if slices.Contains(headers, "HX-Request") {
+		headers = append(headers, "X-CSRF-Token", e.token())
+	} else {
+		f.Set("_csrf", e.token())
+	}
+	return e.postNoCSRF(path, f.Encode(), headers...)
+}
+
+// postRaw sends body as a URL-encoded form, with the CSRF token in the
+// header.
 func (e *env) postRaw(path, body string, headers ...string) page {
+	e.t.Helper()
+	return e.postNoCSRF(path, body, append(headers, "X-CSRF-Token", e.token())...)
+}
+
+// postNoCSRF sends body as it is: a token only if the test put one in.
+func (e *env) postNoCSRF(path, body string, headers ...string) page {
 	e.t.Helper()
 	req, err := http.NewRequest(http.MethodPost, e.srv.URL+path, strings.NewReader(body))
 	if err != nil {

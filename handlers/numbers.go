@@ -10,14 +10,11 @@ import (
 	"github.com/questgate/questgate/templates"
 )
 
-// maxNumberForm bounds the number forms: one short field.
-const maxNumberForm = 4 << 10
-
 // addNumber registers a phone number for the player. A number the player
 // must fix re-renders the page (422) with what they typed and why;
 // success redirects (Post/Redirect/Get).
 func (h *Player) addNumber(c echo.Context) error {
-	form, ferr := readForm(c, maxNumberForm, "number")
+	form, ferr := readForm(c, "number")
 	raw, problem := "", ""
 	if ferr != nil {
 		problem = ferr.messageID
@@ -45,7 +42,7 @@ func (h *Player) addNumber(c echo.Context) error {
 
 // removeNumber forgets one of the player's numbers.
 func (h *Player) removeNumber(c echo.Context) error {
-	form, ferr := readForm(c, maxNumberForm, "number")
+	form, ferr := readForm(c, "number")
 	if ferr != nil {
 		return h.renderCredentials(c, http.StatusUnprocessableEntity, "", templates.CredentialsForm{Error: ferr.messageID})
 	}

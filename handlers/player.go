@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -135,14 +136,11 @@ func (h *Player) objective(c echo.Context) error {
 // moment"), as the delay is a guess.
 const defaultRetryAfter = 30 * time.Second
 
-// maxHackForm bounds a hack form: a SID is 34 characters, and a player
-// who pastes a whole API answer still fits.
-const maxHackForm = 16 << 10
-
 // hack checks a pasted SID. Any verdict is a 200, the player's answer
 // being a normal outcome; Twilio's trouble is a 429 or 503 with
-// Retry-After, which htmx still swaps in. An htmx request gets the hack
-// panel alone, a plain form post the whole page.
+// Retry-After, which htmx still swaps in, and so is an attempt refused by
+// the player's failure budget (429, rate_limited). An htmx request gets
+// the hack panel alone, a plain form post the whole page.
 func (h *Player) hack(c echo.Context) error {
 	o, ok := h.quests.Catalog().Get(c.Param("id"))
 	if !ok {
@@ -153,11 +151,11 @@ func (h *Player) hack(c echo.Context) error {
 	hp := templates.HackProps{Objective: o}
 	status := http.StatusOK
 
-	form, ferr := readForm(c, maxHackForm, "sid")
+	sid, ferr := readHackForm(c)
 	if ferr != nil {
 		hp.FormError, status = ferr.messageID, http.StatusUnprocessableEntity
 	} else {
-		hp.SID = form.Get("sid")
+		hp.SID = sid
 		res, err := h.quests.Submit(ctx, quest.Attempt{PlayerID: p.ID, ObjectiveID: o.ID, SID: hp.SID})
 		if errors.Is(err, quest.ErrUnknownObjective) {
 			return echo.NewHTTPError(http.StatusNotFound)
@@ -172,7 +170,7 @@ func (h *Player) hack(c echo.Context) error {
 			hp.SID = ""
 		}
 		switch res.Submission.Reason {
-		case verifier.UpstreamRateLimited:
+		case verifier.UpstreamRateLimited, verifier.RateLimited:
 			status = http.StatusTooManyRequests
 		case verifier.UpstreamUnavailable:
 			status = http.StatusServiceUnavailable
@@ -271,8 +269,8 @@ func seconds(d time.Duration) int {
 	return int(math.Ceil(d.Seconds()))
 }
 
-// setRetryAfter tells clients when to try again after Twilio trouble: the
-// delay Twilio gave, else defaultRetryAfter.
+// setRetryAfter tells clients when to try again: the delay Twilio or a
+// limit gave, else defaultRetryAfter.
 func setRetryAfter(c echo.Context, d time.Duration) {
 	if d <= 0 {
 		d = defaultRetryAfter
@@ -280,28 +278,44 @@ func setRetryAfter(c echo.Context, d time.Duration) {
 	c.Response().Header().Set("Retry-After", strconv.Itoa(seconds(d)))
 }
 
-// formError is a form that could not be read at all: too large, or a field
-// missing (a stale page, a hand-made request). Nothing was done; the page
-// says so in the player's language with messageID.
+// formError is a form that could not be read at all: a field missing (a
+// stale page, a hand-made request). Nothing was done; the page says so in
+// the player's language with messageID.
 type formError struct{ messageID string }
 
-// readForm reads a URL-encoded form of at most limit bytes in which every
-// required field is present (empty is fine: what an empty value means is
-// the domain's call). It is the only way the player pages read a form, so
-// every one of them bounds its input and fails whole, never half-read.
-func readForm(c echo.Context, limit int64, required ...string) (url.Values, *formError) {
-	r := c.Request()
-	r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
-	if err := r.ParseForm(); err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return nil, &formError{"form.too_large"}
-		}
-		return nil, &formError{"form.missing"}
+// readForm reads a URL-encoded form in which every required field is
+// present (empty is fine: what an empty value means is the domain's call).
+// It is the only way the player pages read a form, so every one of them
+// fails whole, never half-read: it parses the body limitBody kept, whoever
+// read the request's body before (the CSRF check parses the form for its
+// token, and net/http skips a malformed pair, keeping the rest), and any
+// malformed pair fails the form. The body's size was bounded by limitBody,
+// so a form too large never reaches a handler.
+func readForm(c echo.Context, required ...string) (url.Values, *formError) {
+	missing := &formError{"form.missing"}
+	mt, _, err := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
+	if err != nil || mt != echo.MIMEApplicationForm {
+		return nil, missing
+	}
+	body, _ := c.Get(bodyKey).([]byte)
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, missing
 	}
 	for _, name := range required {
-		if _, ok := r.PostForm[name]; !ok {
-			return nil, &formError{"form.missing"}
+		if _, ok := form[name]; !ok {
+			return nil, missing
 		}
 	}
-	return r.PostForm, nil
+	return form, nil
+}
+
+// readHackForm reads the hack form: the SID as pasted, cleaned later by
+// the verifier.
+func readHackForm(c echo.Context) (string, *formError) {
+	form, ferr := readForm(c, "sid")
+	if ferr != nil {
+		return "", ferr
+	}
+	return form.Get("sid"), nil
 }

@@ -326,7 +326,8 @@ func TestHackUnreadableForm(t *testing.T) {
 		name, body, msgID string
 	}{
 		{"missing field", "other=1", "form.missing"},
-		{"too large", "sid=" + strings.Repeat("S", 64<<10), "form.too_large"},
+		{"not a form", `{"sid": "SM..."}`, "form.missing"},
+		{"a malformed pair besides the SID", "sid=" + testMessageSID + "&%zz=1", "form.missing"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"slices"
 	"time"
@@ -27,6 +28,19 @@ type Config struct {
 	Locales *locale.Bundle
 	// Version is shown in debug info and the page footer.
 	Version string
+	// MaxBodyBytes bounds every request body outside the sandbox (which
+	// bounds its own); larger ones get 413. 0 means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// TrustedProxies are the networks of the reverse proxies in front of
+	// questgate, whose X-Forwarded-For and X-Forwarded-Proto are believed.
+	// Empty: the connection's own address and scheme count, headers are
+	// ignored.
+	TrustedProxies []*net.IPNet
+	// IPLimiter, when set, bounds the requests each client address makes
+	// to everything but the static files and the sandbox. Keep it
+	// generous: a classroom behind one NAT shares an address; players are
+	// limited one by one by quest's failure budget.
+	IPLimiter RequestLimiter
 }
 
 // New returns an Echo instance with questgate's middleware, error handler
@@ -35,6 +49,7 @@ func New(cfg Config) *echo.Echo {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
+	setClientAddress(e, cfg.TrustedProxies)
 	e.HTTPErrorHandler = errorHandler(cfg.Log)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, DisablePrintStack: true,
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
@@ -55,6 +70,7 @@ func New(cfg Config) *echo.Echo {
 			return nil
 		},
 	}))
+	e.Use(secureHeaders())
 	e.Use(withLocale(cfg.Locales))
 	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -62,6 +78,7 @@ func New(cfg Config) *echo.Echo {
 			return next(c)
 		}
 	})
+	e.Use(defences(cfg)...)
 	static.Routes(e.Group("/static"))
 	e.GET("/lang/:lang", switchLanguage)
 	return e
@@ -93,6 +110,14 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 				"path", c.Request().URL.Path, "status", status, "error", err)
 		}
 		props := templates.ErrorProps{Status: status, RequestID: logging.RequestID(ctx)}
+		if errors.Is(err, errCSRF) {
+			props.Messages = "error.csrf"
+		}
+		if isHTMX(c) {
+			// An error page is a whole page: never swap it into the
+			// fragment htmx targets. app.js shows a message instead.
+			c.Response().Header().Set("HX-Reswap", "none")
+		}
 		if c.Request().Method == http.MethodHead {
 			_ = c.NoContent(status)
 			return

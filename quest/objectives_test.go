@@ -65,12 +65,6 @@ func newLimitedFixture(t *testing.T) (*Service, *store.Store, *fakeVerifier, str
 	return New(Config{Catalog: cat, Store: st, Twilio: v}), st, v, p.ID
 }
 
-func rejecting(reason verifier.Reason) func(verifier.Request) (verifier.Verdict, error) {
-	return func(r verifier.Request) (verifier.Verdict, error) {
-		return verifier.Verdict{Reason: reason, SID: verifier.Normalize(r.SID)}, nil
-	}
-}
-
 func TestLockedObjectiveIsRefusedWithoutTwilio(t *testing.T) {
 	svc, _, v, player := newLimitedFixture(t)
 	ctx := context.Background()

@@ -59,7 +59,11 @@ type Config struct {
 	// Demo, when set, are the credentials of the server's demo sandbox
 	// account, used for players who have not set their own.
 	Demo *verifier.Credentials
-	Log  *slog.Logger
+	// Failures, when set, bounds how often a player may fail one objective
+	// (see Limiter); beyond it attempts are recorded as rate_limited
+	// without being checked. Nil: no limit.
+	Failures Limiter
+	Log      *slog.Logger
 }
 
 // Service plays objectives. It is safe for concurrent use.
@@ -91,7 +95,8 @@ type Result struct {
 	Detail string
 	// XP is what this attempt granted: zero unless the reason is awarded.
 	XP int
-	// RetryAfter says when trying again makes sense, for upstream trouble.
+	// RetryAfter says when trying again makes sense, for upstream trouble
+	// and for attempts refused by the failure budget.
 	RetryAfter time.Duration
 	// Demo is true when the attempt used the demo sandbox account.
 	Demo bool
@@ -103,18 +108,27 @@ type Result struct {
 }
 
 // Submit verifies and records an attempt. Every attempt is recorded, even
-// rejected ones and upstream failures; only a failure to record is an error.
+// rejected ones, upstream failures and attempts refused by the failure
+// budget (Config.Failures); only a failure to record is an error.
 //
 // Before Twilio is asked: a locked objective (prerequisites missing) is
 // refused as locked; a SID that already won this player the objective is
-// answered from the database; and for an objective with max_attempts a
-// place under the limit is reserved atomically, or the attempt is refused
-// as attempts_exhausted.
+// answered from the database; the failure budget is taken; and for an
+// objective with max_attempts a place under the limit is reserved
+// atomically, or the attempt is refused as attempts_exhausted.
 func (s *Service) Submit(ctx context.Context, a Attempt) (Result, error) {
 	obj, ok := s.cfg.Catalog.Get(a.ObjectiveID)
 	if !ok {
 		return Result{}, fmt.Errorf("%w: %q", ErrUnknownObjective, a.ObjectiveID)
 	}
+	if s.cfg.Failures == nil {
+		return s.submit(ctx, obj, a)
+	}
+	return s.limited(ctx, obj, a, func() (Result, error) { return s.submit(ctx, obj, a) })
+}
+
+// submit plays an attempt at obj: Submit without the failure budget.
+func (s *Service) submit(ctx context.Context, obj catalog.Objective, a Attempt) (Result, error) {
 	res := Result{Objective: obj}
 	sub := store.Submission{PlayerID: a.PlayerID, ObjectiveID: obj.ID, RawSID: a.SID, SID: verifier.Normalize(a.SID)}
 

@@ -74,6 +74,7 @@ type fixture struct {
 	twilio  *fakeVerifier
 	sandbox *fakeVerifier
 	player  string
+	cfg     Config
 }
 
 func newFixture(t *testing.T, withSandbox bool) *fixture {
@@ -99,7 +100,7 @@ func newFixture(t *testing.T, withSandbox bool) *fixture {
 		cfg.SandboxVerifier = f.sandbox
 		cfg.Demo = &demoCred
 	}
-	f.svc = New(cfg)
+	f.svc, f.cfg = New(cfg), cfg
 	return f
 }
 

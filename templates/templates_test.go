@@ -149,10 +149,13 @@ func TestLast4(t *testing.T) {
 
 func TestErrorPageForEveryStatus(t *testing.T) {
 	for _, lang := range locale.Supported {
-		for _, status := range []int{400, 403, 404, 405, 413, 429, 500, 503, 418} {
+		for _, p := range []ErrorProps{{Status: 400}, {Status: 403}, {Status: 404}, {Status: 405}, {Status: 413},
+			{Status: 429}, {Status: 500}, {Status: 503}, {Status: 418}, {Status: 403, Messages: "error.csrf"}} {
+			status := p.Status
+			p.RequestID = "req-42"
 			ctx := contextIn(t, lang)
-			doc := parse(t, renderString(t, ctx, ErrorPage(ErrorProps{Status: status, RequestID: "req-42"})))
-			key := errorKey(status)
+			doc := parse(t, renderString(t, ctx, ErrorPage(p)))
+			key := p.errorKey()
 			if status == 418 && key != "error.generic" {
 				t.Errorf("418 uses %s", key)
 			}
@@ -213,7 +216,7 @@ func TestEveryPageIsFullyTranslated(t *testing.T) {
 	for _, a := range []Account{{}, {Demo: true, Sandbox: true, AccountSID: testAccountSID}, {Sandbox: true, AccountSID: testAccountSID}} {
 		pages = append(pages, ObjectivePage(ObjectiveProps{Objective: o, Account: a, Hack: HackProps{Objective: o}}))
 	}
-	for _, id := range []string{"form.missing", "form.too_large"} {
+	for _, id := range []string{"form.missing"} {
 		pages = append(pages, HackPanel(HackProps{Objective: o, FormError: id}))
 	}
 	cat, err := catalog.Default()

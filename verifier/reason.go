@@ -36,6 +36,10 @@ const (
 	// Pending marks an attempt reserved against an attempt limit while
 	// Twilio is asked; it is replaced by the outcome when the answer comes.
 	Pending Reason = "pending"
+	// RateLimited: the player failed this objective too often in a short
+	// time, so the attempt was refused without being checked. Decided by
+	// quest, not by the verifier.
+	RateLimited Reason = "rate_limited"
 )
 
 // Reasons lists every code, so tests can prove each one has a message in
@@ -45,7 +49,7 @@ var Reasons = []Reason{
 	BadCredentials, NoCredentials, WrongDirection, FailedStatus, SampleBody,
 	UpstreamRateLimited, UpstreamUnavailable,
 	WrongStatus, CreatedBeforeOpened, NumberNotRegistered, NoMedia, BodyMismatch,
-	Locked, AttemptsExhausted, Pending,
+	Locked, AttemptsExhausted, Pending, RateLimited,
 }
 
 // Success reports whether the reason means the player holds the objective.

@@ -101,9 +101,19 @@ func page(t *testing.T, c *http.Client, req *http.Request) (*goquery.Document, *
 	return doc, resp
 }
 
-func postForm(t *testing.T, c *http.Client, u string, form url.Values) (*goquery.Document, *http.Response) {
+// postForm sends form to u as a browser sends a form of the page it shows
+// (from): with the CSRF token the page holds in the form's hidden field.
+func postForm(t *testing.T, c *http.Client, from *goquery.Document, u string, form url.Values) (*goquery.Document, *http.Response) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
+	token, ok := from.Find(`form input[name="_csrf"]`).Attr("value")
+	if !ok {
+		t.Fatalf("the page has no form with a CSRF token:\n%s", from.Text())
+	}
+	f := url.Values{"_csrf": {token}}
+	for k, v := range form {
+		f[k] = v
+	}
+	req, err := http.NewRequest(http.MethodPost, u, strings.NewReader(f.Encode()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,8 +137,8 @@ func getPage(t *testing.T, c *http.Client, u string) *goquery.Document {
 // hack pastes sid on the send-sms page and presses HACK, without JavaScript.
 func hack(t *testing.T, c *http.Client, base, sid string) (state, reason string, doc *goquery.Document) {
 	t.Helper()
-	getPage(t, c, base+"/objectives/send-sms")
-	doc, resp := postForm(t, c, base+"/objectives/send-sms/hack", url.Values{"sid": {sid}})
+	objective := getPage(t, c, base+"/objectives/send-sms")
+	doc, resp := postForm(t, c, objective, base+"/objectives/send-sms/hack", url.Values{"sid": {sid}})
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("HACK: %s", resp.Status)
 	}
@@ -209,8 +219,8 @@ func TestPlayerWinsSendSMSEndToEnd(t *testing.T) {
 	// Ada uses her own sandbox account.
 	ada := browser(t)
 	adaAccount, adaToken := sandboxAccount(t, s.url)
-	getPage(t, ada, s.url+"/")
-	if _, resp := postForm(t, ada, s.url+"/credentials", url.Values{"account_sid": {adaAccount}, "secret": {adaToken}}); resp.StatusCode != http.StatusOK {
+	form := getPage(t, ada, s.url+"/credentials")
+	if _, resp := postForm(t, ada, form, s.url+"/credentials", url.Values{"account_sid": {adaAccount}, "secret": {adaToken}}); resp.StatusCode != http.StatusOK {
 		t.Fatalf("save credentials: %s", resp.Status)
 	}
 	sid := curlSMS(t, s.url, adaAccount, adaToken, "Ahoy, I did it myself")
@@ -237,8 +247,8 @@ func TestPlayerWinsSendSMSEndToEnd(t *testing.T) {
 	// Bob has his own account; Ada's SID is not in it.
 	bob := browser(t)
 	bobAccount, bobToken := sandboxAccount(t, s.url)
-	getPage(t, bob, s.url+"/")
-	postForm(t, bob, s.url+"/credentials", url.Values{"account_sid": {bobAccount}, "secret": {bobToken}})
+	form = getPage(t, bob, s.url+"/credentials")
+	postForm(t, bob, form, s.url+"/credentials", url.Values{"account_sid": {bobAccount}, "secret": {bobToken}})
 	if state, reason, _ := hack(t, bob, s.url, sid); state != "FAILED" || reason != "not_found" {
 		t.Fatalf("Bob with Ada's SID: state %q reason %q, want FAILED not_found", state, reason)
 	}

@@ -35,7 +35,7 @@ func serveCommand(f flags) *cli.Command {
 	return &cli.Command{
 		Name:  "serve",
 		Usage: "serve the player pages (and, with --sandbox, a Twilio-compatible sandbox)",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "addr", Value: ":8080", Sources: f.env("QUESTGATE_ADDR"),
 				Usage: "address to listen on, host:port"},
 			&cli.StringFlag{Name: "public-url", Sources: f.env("QUESTGATE_PUBLIC_URL"),
@@ -50,7 +50,7 @@ func serveCommand(f flags) *cli.Command {
 			&cli.BoolFlag{Name: "sandbox", Sources: f.env("QUESTGATE_SANDBOX"),
 				Usage: "serve the Twilio-compatible sandbox under /sandbox and verify sandbox accounts against it"},
 			f.objectives(),
-		},
+		}, f.defenceFlags()...),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			return serve(ctx, cmd)
 		},
@@ -98,7 +98,11 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	qcfg := quest.Config{Catalog: cat, Store: st, Twilio: twilio, Log: log}
+	failures, web, err := defences(cmd, log)
+	if err != nil {
+		return err
+	}
+	qcfg := quest.Config{Catalog: cat, Store: st, Twilio: twilio, Log: log, Failures: failures}
 
 	var sb *sandbox.Sandbox
 	if cmd.Bool("sandbox") {
@@ -116,7 +120,8 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 	}
 	quests := quest.New(qcfg)
 
-	e := handlers.New(handlers.Config{Log: log, Locales: bundle, Version: buildVersion()})
+	web.Log, web.Locales, web.Version = log, bundle, buildVersion()
+	e := handlers.New(web)
 	handlers.NewPlayer(quests, st, publicURL).Routes(e.Group(""))
 	if sb != nil {
 		sb.Routes(e.Group("/sandbox"))
@@ -127,17 +132,26 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 	if qcfg.Demo != nil {
 		printSandboxHelp(out, publicURL, *qcfg.Demo, cat)
 	}
-	return serveHTTP(ctx, log, ln, e)
+	return serveHTTP(ctx, log, ln, e, writeTimeout(cmd.Duration("twilio-timeout")))
+}
+
+// writeTimeout is how long a response may take: a HACK waits for Twilio
+// up to --twilio-timeout, and must still get its answer written after.
+func writeTimeout(twilio time.Duration) time.Duration {
+	return max(60*time.Second, twilio+30*time.Second)
 }
 
 // serveHTTP serves until ctx is done, then shuts down gracefully: no new
-// connections, and requests in flight get time to finish.
-func serveHTTP(ctx context.Context, log *slog.Logger, ln net.Listener, h http.Handler) error {
+// connections, and requests in flight get time to finish. Every timeout is
+// explicit: a client trickling its headers or body (slowloris) is cut off,
+// and a response may take writeTimeout, which must cover the slowest
+// handler.
+func serveHTTP(ctx context.Context, log *slog.Logger, ln net.Listener, h http.Handler, writeTimeout time.Duration) error {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
+		WriteTimeout:      writeTimeout,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),

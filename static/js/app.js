@@ -1,8 +1,11 @@
-// questgate's own script. Everything works without it: it only makes the
-// htmx-enhanced hack interface tell the player about failures htmx does not
-// swap in (a 500, a dropped connection), and moves focus to a fresh result
-// so that screen readers read it. The words come from data-* attributes the
-// server rendered in the player's language; nothing here is hard-coded text.
+// questgate's own script. Everything works without it: it only gives htmx
+// requests the CSRF token (read from the csrf-token meta tag, as the CSP
+// forbids inline script), makes the htmx-enhanced hack interface tell the
+// player about failures htmx does not swap in (a 500, an expired session, a
+// body too large, too many requests, a dropped connection), and moves focus
+// to a fresh result so that screen readers read it. The words come from
+// data-* attributes the server rendered in the player's language; nothing
+// here is hard-coded text.
 (function () {
   "use strict";
 
@@ -31,6 +34,32 @@
     result.focus();
   }
 
+  // Every htmx request that changes something carries the token, in the
+  // header the server's CSRF check reads.
+  document.addEventListener("htmx:configRequest", function (e) {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    if (meta && meta.content) {
+      e.detail.headers["X-CSRF-Token"] = meta.content;
+    }
+  });
+
+  // failureMessage is the panel's attribute with the words for an error
+  // status: a specific one (data-error-403, -413, -429) or the generic one.
+  function failureMessage(panel, status) {
+    var attr = "data-error-" + status;
+    return panel.hasAttribute(attr) ? attr : "data-error-server";
+  }
+
+  // The server answers HX-Reswap: none with its error pages, which are
+  // whole pages: swap nothing, and show the failure in the panel instead,
+  // even for statuses htmx-config swaps (429).
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    if (e.detail.xhr.status >= 400 && e.detail.swapOverride === "none") {
+      e.detail.shouldSwap = false;
+      e.detail.isError = true;
+    }
+  });
+
   document.addEventListener("htmx:beforeRequest", function (e) {
     hacking = panelOf(e.detail.elt) !== null;
   });
@@ -39,7 +68,7 @@
     var panel = panelOf(e.detail.elt);
     if (panel) {
       hacking = false;
-      showFailure(panel, "data-error-server");
+      showFailure(panel, failureMessage(panel, e.detail.xhr.status));
     }
   });
 

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strings"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/questgate/questgate/handlers"
+	"github.com/questgate/questgate/quest"
+	"github.com/questgate/questgate/ratelimit"
+)
+
+// Defaults of serve's web defences. The per-address limit is generous: a
+// classroom behind one NAT shares an address, and players are limited one
+// by one by the failure budget (CTFd's lesson).
+const (
+	defaultAttemptsPerMinute   = 10
+	defaultIPRequestsPerMinute = 300
+	maxPerMinute               = 1_000_000
+	minBodyBytes               = 1 << 10
+	maxBodyBytes               = 16 << 20
+)
+
+// defenceFlags are serve's flags for the web defences.
+func (f flags) defenceFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "trusted-proxies", Sources: f.env("QUESTGATE_TRUSTED_PROXIES"),
+			Usage: "comma-separated CIDRs (or addresses) of the reverse proxies in front of questgate, whose " +
+				"X-Forwarded-For and X-Forwarded-Proto are believed (default: none, the connection's own address counts)",
+			Validator: func(s string) error { _, err := parseTrustedProxies(s); return err }},
+		&cli.IntFlag{Name: "attempts-per-minute", Value: defaultAttemptsPerMinute, Sources: f.env("QUESTGATE_ATTEMPTS_PER_MINUTE"),
+			Usage:     "failed attempts a player may make at one objective per minute before being asked to wait; 0 disables",
+			Validator: perMinute("--attempts-per-minute")},
+		&cli.IntFlag{Name: "ip-requests-per-minute", Value: defaultIPRequestsPerMinute, Sources: f.env("QUESTGATE_IP_REQUESTS_PER_MINUTE"),
+			Usage:     "requests one client address may make per minute to the player pages (not static files nor the sandbox); 0 disables",
+			Validator: perMinute("--ip-requests-per-minute")},
+		&cli.Int64Flag{Name: "max-body-bytes", Value: handlers.DefaultMaxBodyBytes, Sources: f.env("QUESTGATE_MAX_BODY_BYTES"),
+			Usage: "largest request body accepted outside the sandbox, in bytes; larger ones get 413",
+			Validator: func(n int64) error {
+				if n < minBodyBytes || n > maxBodyBytes {
+					return fmt.Errorf("--max-body-bytes %d: give a size in bytes between %d and %d, such as 65536", n, minBodyBytes, maxBodyBytes)
+				}
+				return nil
+			}},
+	}
+}
+
+func perMinute(what string) func(int) error {
+	return func(n int) error {
+		if n < 0 || n > maxPerMinute {
+			return fmt.Errorf("%s %d: give a number of requests per minute between 1 and %d, or 0 to turn the limit off", what, n, maxPerMinute)
+		}
+		return nil
+	}
+}
+
+// parseTrustedProxies reads --trusted-proxies: comma-separated CIDRs, or
+// bare addresses meaning just that address.
+func parseTrustedProxies(s string) ([]*net.IPNet, error) {
+	var nets []*net.IPNet
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			a, aerr := netip.ParseAddr(part)
+			if aerr != nil {
+				return nil, fmt.Errorf("--trusted-proxies: %q is neither a CIDR such as 10.0.0.0/8 nor an address such as 192.0.2.10; "+
+					"give the proxies' networks separated by commas", part)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		p = p.Masked()
+		nets = append(nets, &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())})
+	}
+	return nets, nil
+}
+
+// defences builds serve's web defences from its flags: the failure budget
+// quest enforces (nil when off), and the handlers' settings.
+func defences(cmd *cli.Command, log *slog.Logger) (quest.Limiter, handlers.Config, error) {
+	proxies, err := parseTrustedProxies(cmd.String("trusted-proxies"))
+	if err != nil {
+		return nil, handlers.Config{}, err
+	}
+	web := handlers.Config{MaxBodyBytes: cmd.Int64("max-body-bytes"), TrustedProxies: proxies}
+	if n := cmd.Int("ip-requests-per-minute"); n > 0 {
+		web.IPLimiter = ratelimit.NewMemory(ratelimit.PerMinute(n), nil)
+	}
+	var failures quest.Limiter
+	if n := cmd.Int("attempts-per-minute"); n > 0 {
+		failures = ratelimit.NewMemory(ratelimit.PerMinute(n), nil)
+	}
+	log.Info("web defences", "attempts_per_minute", cmd.Int("attempts-per-minute"),
+		"ip_requests_per_minute", cmd.Int("ip-requests-per-minute"), "max_body_bytes", web.MaxBodyBytes,
+		"trusted_proxies", cmd.String("trusted-proxies"))
+	return failures, web, nil
+}

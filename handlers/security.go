@@ -1,0 +1,323 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/questgate/questgate/templates"
+)
+
+// DefaultMaxBodyBytes bounds a request body when Config.MaxBodyBytes is 0:
+// questgate's forms hold a few short fields, and a player who pastes a
+// whole API answer into one still fits.
+const DefaultMaxBodyBytes = 64 << 10
+
+// Route prefixes with their own rules. The sandbox is Twilio's API for
+// scripts (HTTP Basic auth, no cookies, its own body limits and error
+// format); /api is for the JSON API of a later issue, authenticated with
+// Bearer tokens. Neither has forms a browser could be tricked into
+// sending with the player's cookies, so neither takes a CSRF token.
+const (
+	sandboxPrefix = "/sandbox"
+	apiPrefix     = "/api"
+	staticPrefix  = "/static"
+)
+
+// RequestLimiter keeps a budget of requests per client address, for the
+// per-address limit on the player pages. The contract is package
+// ratelimit's (whose *Memory implements it): Take counts one request for
+// key, or counts nothing and returns false with the wait (> 0) until it
+// could. An error lets the request through.
+type RequestLimiter interface {
+	Take(ctx context.Context, key string) (ok bool, retryAfter time.Duration, err error)
+}
+
+// csrfContextKey is where Echo's CSRF middleware leaves the token.
+const csrfContextKey = "questgate.csrf"
+
+// errCSRF marks a request refused by the CSRF check, so the error page
+// says "your session expired, reload" rather than "you cannot do that".
+var errCSRF = errors.New("refused by the CSRF check")
+
+// routeUnder reports whether the request was routed to a route registered
+// under prefix. It looks at the matched route (c.Path), not at the raw URL,
+// so no spelling of a URL can borrow another route's exemption.
+func routeUnder(c echo.Context, prefix string) bool {
+	p := c.Path()
+	return p == prefix || strings.HasPrefix(p, prefix+"/")
+}
+
+// defences returns the middleware guarding every request, in order: a
+// warning about ignored proxy headers, the per-address limit, the body
+// limit and the CSRF check. They run after the locale middleware, so what
+// they refuse is explained in the player's language.
+func defences(cfg Config) []echo.MiddlewareFunc {
+	var mw []echo.MiddlewareFunc
+	if len(cfg.TrustedProxies) == 0 {
+		mw = append(mw, warnForwardedHeaders(cfg.Log))
+	}
+	if cfg.IPLimiter != nil {
+		mw = append(mw, limitRequestsPerAddress(cfg.IPLimiter, cfg.Log))
+	}
+	maxBody := cfg.MaxBodyBytes
+	if maxBody <= 0 {
+		maxBody = DefaultMaxBodyBytes
+	}
+	return append(mw, limitBody(maxBody), checkCSRF(cfg.Log))
+}
+
+// setClientAddress tells Echo where a request comes from and whether it
+// was sent over TLS. Without trusted proxies only the connection counts:
+// X-Forwarded-For and X-Forwarded-Proto are ignored, since anyone can send
+// them (and a spoofed address would dodge the per-address limit). With
+// trusted proxies, the headers are believed from those networks only, not
+// from Echo's default of every private and loopback address.
+func setClientAddress(e *echo.Echo, trusted []*net.IPNet) {
+	if len(trusted) == 0 {
+		e.IPExtractor = echo.ExtractIPDirect()
+		e.SchemeExtractor = echo.ExtractSchemeDirect()
+		return
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range trusted {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	e.IPExtractor = echo.ExtractIPFromXFFHeader(opts...)
+	e.SchemeExtractor = echo.ExtractSchemeFromHeaders(opts...)
+}
+
+// warnForwardedHeaders logs once when requests carry X-Forwarded-For while
+// no proxy is trusted: questgate probably runs behind a proxy nobody told it
+// about, so every player shares the proxy's address.
+func warnForwardedHeaders(log *slog.Logger) echo.MiddlewareFunc {
+	var once sync.Once
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if c.Request().Header.Get(echo.HeaderXForwardedFor) != "" {
+				once.Do(func() {
+					log.WarnContext(c.Request().Context(), "requests carry X-Forwarded-For but no proxy is trusted (--trusted-proxies): "+
+						"the header is ignored and every client behind that proxy shares one address for the per-address limit",
+						"remote_addr", c.Request().RemoteAddr)
+				})
+			}
+			return next(c)
+		}
+	}
+}
+
+// The security headers of every response. The policy allows only
+// questgate's own scripts, styles, images and requests: no inline script,
+// so injected markup cannot run even if escaping ever failed. Pages show
+// SIDs, so no Referer leaves them. No page may be framed, except by the
+// origins a route group allows with FrameAncestors.
+const (
+	cspBase = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+		"connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors "
+	permissionsPolicy = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), " +
+		"accelerometer=(), gyroscope=(), magnetometer=(), display-capture=()"
+	hstsPolicy = "max-age=31536000"
+)
+
+// secureHeaders sets the security headers on every response. HSTS is only
+// sent over TLS (directly, or as a trusted proxy says): browsers ignore it
+// on plain HTTP, and a server reached over plain HTTP on a workshop LAN
+// must stay reachable that way.
+func secureHeaders() echo.MiddlewareFunc {
+	csp := cspBase + "'none'"
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			h := c.Response().Header()
+			h.Set("Content-Security-Policy", csp)
+			h.Set(echo.HeaderXContentTypeOptions, "nosniff")
+			h.Set(echo.HeaderReferrerPolicy, "no-referrer")
+			h.Set("Cross-Origin-Opener-Policy", "same-origin")
+			h.Set("Permissions-Policy", permissionsPolicy)
+			if c.Scheme() == "https" {
+				h.Set(echo.HeaderStrictTransportSecurity, hstsPolicy)
+			}
+			return next(c)
+		}
+	}
+}
+
+// FrameAncestors returns middleware for a route group whose pages other
+// sites may frame (the embed routes): it replaces the policy's
+// frame-ancestors 'none' with origins, each a scheme and host such as
+// "https://course.example". Everything else in the policy stays.
+func FrameAncestors(origins ...string) (echo.MiddlewareFunc, error) {
+	if len(origins) == 0 {
+		return nil, errors.New("frame ancestors: give at least one origin")
+	}
+	for _, o := range origins {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
+			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || strings.ContainsAny(o, " ;,'\"") {
+			return nil, fmt.Errorf("frame ancestor %q: give an origin such as https://course.example", o)
+		}
+	}
+	csp := cspBase + strings.Join(origins, " ")
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			c.Response().Header().Set("Content-Security-Policy", csp)
+			return next(c)
+		}
+	}, nil
+}
+
+// limitRequestsPerAddress is Echo's rate limiter on every route but the
+// static files and the sandbox, keyed by the client's address as
+// setClientAddress extracts it. Refusals are 429 with Retry-After and the
+// friendly page.
+func limitRequestsPerAddress(l RequestLimiter, log *slog.Logger) echo.MiddlewareFunc {
+	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
+		Skipper: func(c echo.Context) bool {
+			return routeUnder(c, staticPrefix) || routeUnder(c, sandboxPrefix)
+		},
+		IdentifierExtractor: func(c echo.Context) (string, error) { return addressKey(c.RealIP()), nil },
+		Store:               limiterStore{l: l, log: log},
+		DenyHandler: func(c echo.Context, _ string, err error) error {
+			var wait waitError
+			errors.As(err, &wait)
+			setRetryAfter(c, time.Duration(wait))
+			return echo.NewHTTPError(http.StatusTooManyRequests).SetInternal(err)
+		},
+	})
+}
+
+// addressKey is the per-address limit's key for ip: the address itself, or
+// for IPv6 its /64, since one subscriber usually holds a whole /64 and
+// could otherwise spread requests over countless addresses.
+func addressKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	if a = a.Unmap(); a.Is6() {
+		return netip.PrefixFrom(a, 64).Masked().String()
+	}
+	return a.String()
+}
+
+// limiterStore adapts a RequestLimiter to Echo's rate limiter store.
+type limiterStore struct {
+	l   RequestLimiter
+	log *slog.Logger
+}
+
+// waitError carries the wait of a refused request to the deny handler.
+type waitError time.Duration
+
+func (w waitError) Error() string { return "rate limited for " + time.Duration(w).String() }
+
+func (s limiterStore) Allow(key string) (bool, error) {
+	ok, wait, err := s.l.Take(context.Background(), key)
+	if err != nil {
+		s.log.Warn("per-address limiter failed, request let through", "error", err)
+		return true, nil
+	}
+	if !ok {
+		return false, waitError(wait)
+	}
+	return true, nil
+}
+
+// bodyKey is where limitBody keeps the body it read, for readForm.
+const bodyKey = "questgate.body"
+
+// limitBody reads every request body outside the sandbox into memory, up
+// to max bytes, and answers 413 with the friendly page beyond that. Reading
+// it whole up front, rather than lazily, makes the limit hold for whoever
+// reads the body first (the CSRF check reads the form's token field) and
+// whatever the client declared: a body is refused whole, before anything
+// acts on part of it. The bytes stay in the context under bodyKey.
+func limitBody(max int64) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := c.Request()
+			if routeUnder(c, sandboxPrefix) || r.Body == nil || r.Body == http.NoBody {
+				return next(c)
+			}
+			if r.ContentLength > max {
+				return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+			}
+			b, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest).SetInternal(fmt.Errorf("read request body: %w", err))
+			}
+			if int64(len(b)) > max {
+				return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+			}
+			r.Body = io.NopCloser(bytes.NewReader(b))
+			c.Set(bodyKey, b)
+			return next(c)
+		}
+	}
+}
+
+// checkCSRF is Echo's CSRF middleware on every route but the sandbox, the
+// API and the static files. A browser that sends Sec-Fetch-Site is judged
+// by it: same-origin passes, cross-site is refused, same-site must show
+// the token. Other clients must send the token, from the form field
+// templates.CSRFField or the header templates.CSRFHeader, matching the
+// questgate_csrf cookie (the double-submit pattern). The token is put in
+// the request context for the templates (templates.WithCSRF). Every
+// refusal is a 403 whose page says to reload and try again.
+func checkCSRF(log *slog.Logger) echo.MiddlewareFunc {
+	refuse := func(c echo.Context, err error) error {
+		log.InfoContext(c.Request().Context(), "request refused by the CSRF check",
+			"method", c.Request().Method, "path", c.Request().URL.Path, "reason", err)
+		return echo.NewHTTPError(http.StatusForbidden).SetInternal(fmt.Errorf("%w: %w", errCSRF, err))
+	}
+	cfg := middleware.CSRFConfig{
+		Skipper: func(c echo.Context) bool {
+			return routeUnder(c, sandboxPrefix) || routeUnder(c, apiPrefix) || routeUnder(c, staticPrefix)
+		},
+		TokenLookup:    "header:" + templates.CSRFHeader + ",form:" + templates.CSRFField,
+		ContextKey:     csrfContextKey,
+		CookieName:     "questgate_csrf",
+		CookiePath:     "/",
+		CookieHTTPOnly: true,
+		CookieSameSite: http.SameSiteLaxMode,
+		ErrorHandler:   func(err error, c echo.Context) error { return refuse(c, err) },
+		AllowSecFetchSiteFunc: func(c echo.Context) (bool, error) {
+			if c.Request().Header.Get(echo.HeaderSecFetchSite) == "cross-site" {
+				return false, refuse(c, errors.New("cross-site request"))
+			}
+			return false, nil // same-site: the token decides
+		},
+	}
+	plain := middleware.CSRFWithConfig(cfg)
+	cfg.CookieSecure = true
+	secure := middleware.CSRFWithConfig(cfg)
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		withToken := func(c echo.Context) error {
+			if token, ok := c.Get(csrfContextKey).(string); ok {
+				c.SetRequest(c.Request().WithContext(templates.WithCSRF(c.Request().Context(), token)))
+			}
+			return next(c)
+		}
+		overTLS, overHTTP := secure(withToken), plain(withToken)
+		return func(c echo.Context) error {
+			// The cookie is Secure when the page is served over TLS, like
+			// every questgate cookie.
+			if c.Scheme() == "https" {
+				return overTLS(c)
+			}
+			return overHTTP(c)
+		}
+	}
+}

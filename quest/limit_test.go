@@ -1,0 +1,205 @@
+package quest
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/questgate/questgate/ratelimit"
+	"github.com/questgate/questgate/verifier"
+)
+
+// fakeClock moves only when told, so limits are tested without sleeping.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// limitedFixture is a fixture whose service allows perMinute failures per
+// player and objective, on a fake clock. Its Twilio rejects every SID as
+// not found until told otherwise.
+func limitedFixture(t *testing.T, perMinute int) (*fixture, *fakeClock) {
+	t.Helper()
+	f := newFixture(t, false)
+	clk := &fakeClock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+	f.cfg.Failures = ratelimit.NewMemory(ratelimit.PerMinute(perMinute), clk.Now)
+	f.svc = New(f.cfg)
+	f.twilio.verify = rejecting(verifier.NotFound)
+	return f, clk
+}
+
+func rejecting(r verifier.Reason) func(verifier.Request) (verifier.Verdict, error) {
+	return func(req verifier.Request) (verifier.Verdict, error) {
+		return verifier.Verdict{SID: verifier.Normalize(req.SID), Reason: r}, nil
+	}
+}
+
+func unavailable(verifier.Request) (verifier.Verdict, error) {
+	return verifier.Verdict{SID: smsSID}, &verifier.UpstreamError{Reason: verifier.UpstreamUnavailable, Err: errors.New("down")}
+}
+
+func (f *fixture) submitAs(t *testing.T, player, sid string) Result {
+	t.Helper()
+	res, err := f.svc.Submit(context.Background(), Attempt{PlayerID: player, ObjectiveID: "send-sms", SID: sid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestFailureBudget(t *testing.T) {
+	f, clk := limitedFixture(t, 10)
+	for i := range 10 {
+		if r := f.submit(t, smsSID).Submission.Reason; r != verifier.NotFound {
+			t.Fatalf("attempt %d: %s, want not_found", i+1, r)
+		}
+	}
+	res := f.submit(t, " "+smsSID)
+	if res.Submission.Reason != verifier.RateLimited || res.RetryAfter != 6*time.Second {
+		t.Fatalf("11th attempt: %s, retry after %v; want rate_limited after 6s", res.Submission.Reason, res.RetryAfter)
+	}
+	if n := f.twilio.calls.Load(); n != 10 {
+		t.Errorf("Twilio asked %d times, want 10: a refused attempt is never checked", n)
+	}
+	subs, err := f.st.RecentSubmissions(context.Background(), f.player, "send-sms", 1)
+	if err != nil || len(subs) != 1 || subs[0].Reason != verifier.RateLimited || subs[0].SID != smsSID || subs[0].ID != res.Submission.ID {
+		t.Fatalf("latest recorded attempt %+v (%v), want the rate_limited one with its SID", subs, err)
+	}
+
+	// Refused attempts do not lengthen the wait.
+	f.submit(t, smsSID)
+	clk.Advance(6 * time.Second)
+	if r := f.submit(t, smsSID).Submission.Reason; r != verifier.NotFound {
+		t.Errorf("after waiting: %s, want the attempt checked", r)
+	}
+}
+
+func TestFailureBudgetCountsOnlyThePlayersMistakes(t *testing.T) {
+	f, _ := limitedFixture(t, 3)
+	// Twilio's trouble never counts.
+	f.twilio.verify = unavailable
+	for range 5 {
+		if r := f.submit(t, smsSID).Submission.Reason; r != verifier.UpstreamUnavailable {
+			t.Fatalf("upstream trouble: %s", r)
+		}
+	}
+	// Mistakes caught before Twilio (an Account SID pasted) count.
+	f.twilio.verify = rejecting(verifier.WrongResource)
+	f.submit(t, realAC)
+	f.submit(t, realAC)
+	// A success does not count, nor its repeats.
+	f.twilio.verify = passing().verify
+	if r := f.submit(t, smsSID).Submission.Reason; r != verifier.Awarded {
+		t.Fatalf("success: %s", r)
+	}
+	for range 3 {
+		if r := f.submit(t, smsSID).Submission.Reason; r != verifier.AlreadyAwarded {
+			t.Fatalf("repeat: %s", r)
+		}
+	}
+	f.twilio.verify = rejecting(verifier.NotFound)
+	if r := f.submit(t, "SM"+hex32('9')).Submission.Reason; r != verifier.NotFound {
+		t.Fatalf("third mistake: %s, want it checked", r)
+	}
+	if r := f.submit(t, "SM"+hex32('9')).Submission.Reason; r != verifier.RateLimited {
+		t.Fatalf("fourth mistake: %s, want rate_limited", r)
+	}
+}
+
+func TestFailureBudgetIsPerPlayer(t *testing.T) {
+	f, _ := limitedFixture(t, 2)
+	for range 3 {
+		f.submit(t, smsSID)
+	}
+	other, err := f.st.CreatePlayer(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := f.submitAs(t, other.ID, smsSID).Submission.Reason; r != verifier.NotFound {
+		t.Errorf("another player: %s, want not_found", r)
+	}
+}
+
+// spyLimiter records keys and can fail.
+type spyLimiter struct {
+	mu      sync.Mutex
+	taken   []string
+	refunds []string
+	err     error
+}
+
+func (s *spyLimiter) Take(_ context.Context, key string) (bool, time.Duration, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.taken = append(s.taken, key)
+	return s.err == nil, 0, s.err
+}
+
+func (s *spyLimiter) Refund(_ context.Context, key string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refunds = append(s.refunds, key)
+	return nil
+}
+
+func TestFailureBudgetKeysAndBrokenLimiter(t *testing.T) {
+	f := newFixture(t, false)
+	spy := &spyLimiter{}
+	f.cfg.Failures = spy
+	f.svc = New(f.cfg)
+	f.submit(t, smsSID) // passes: refunded
+	want := failureKey(f.player, "send-sms")
+	if len(spy.taken) != 1 || spy.taken[0] != want || len(spy.refunds) != 1 || spy.refunds[0] != want {
+		t.Errorf("taken %v, refunded %v; want one of each for %q", spy.taken, spy.refunds, want)
+	}
+
+	// A limiter that cannot answer lets the attempt through.
+	spy.err = errors.New("store down")
+	f.twilio.verify = rejecting(verifier.NotFound)
+	if r := f.submit(t, "SM"+hex32('8')).Submission.Reason; r != verifier.NotFound {
+		t.Errorf("with a broken limiter: %s, want the attempt checked", r)
+	}
+}
+
+// TestFailureBudgetHoldsUnderConcurrency is CTFd's race: a script firing
+// many attempts at once must not get more checks than the budget.
+func TestFailureBudgetHoldsUnderConcurrency(t *testing.T) {
+	f, _ := limitedFixture(t, 10)
+	var wg sync.WaitGroup
+	results := make([]verifier.Reason, 30)
+	for i := range results {
+		wg.Go(func() {
+			res, err := f.svc.Submit(context.Background(), Attempt{PlayerID: f.player, ObjectiveID: "send-sms", SID: smsSID})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			results[i] = res.Submission.Reason
+		})
+	}
+	wg.Wait()
+	counts := map[verifier.Reason]int{}
+	for _, r := range results {
+		counts[r]++
+	}
+	if counts[verifier.NotFound] != 10 || counts[verifier.RateLimited] != 20 {
+		t.Errorf("outcomes %v, want 10 not_found and 20 rate_limited", counts)
+	}
+	if n := f.twilio.calls.Load(); n != 10 {
+		t.Errorf("Twilio asked %d times, want 10", n)
+	}
+}
