@@ -94,7 +94,7 @@ func (h *Player) renderCredentials(c echo.Context, status int, notice string, fo
 		Form:           form,
 	}
 	_, props.Demo = h.quests.Demo()
-	saved, err := h.data.Credentials(c.Request().Context(), playerOf(c).ID)
+	saved, err := h.quests.SavedCredentials(c.Request().Context(), playerOf(c).ID)
 	switch {
 	case err == nil:
 		props.Saved = &saved

@@ -21,6 +21,7 @@ import (
 	"github.com/questgate/questgate/catalog"
 	"github.com/questgate/questgate/handlers"
 	"github.com/questgate/questgate/locale"
+	"github.com/questgate/questgate/players"
 	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/store"
 	"github.com/questgate/questgate/verifier"
@@ -94,14 +95,15 @@ type options struct {
 // (SQLite in a temporary folder), the real quest.Service and locale
 // bundle, and fakes for Twilio and the sandbox.
 type env struct {
-	t       *testing.T
-	store   *store.Store
-	bundle  *locale.Bundle
-	twilio  *fakeVerifier
-	sandbox *fakeVerifier
-	accts   *fakeSandbox
-	srv     *httptest.Server
-	client  *http.Client
+	t        *testing.T
+	store    *store.Store
+	bundle   *locale.Bundle
+	twilio   *fakeVerifier
+	sandbox  *fakeVerifier
+	accts    *fakeSandbox
+	sessions *handlers.Sessions
+	srv      *httptest.Server
+	client   *http.Client
 }
 
 const publicURL = "https://questgate.example"
@@ -133,7 +135,10 @@ func newEnv(t *testing.T, opt options) *env {
 	}
 	log := slog.New(slog.DiscardHandler)
 	ech := handlers.New(handlers.Config{Log: log, Locales: bundle, Version: "v1.2.3-test"})
-	handlers.NewPlayer(quest.New(cfg), st, publicURL).Routes(ech.Group(""))
+	ss := st.SessionStore(0)
+	e.sessions = handlers.NewSessions(st, handlers.SessionOptions{Store: ss, Log: log})
+	handlers.NewPlayer(quest.New(cfg), st, e.sessions, publicURL).Routes(ech.Group(""))
+	handlers.NewProfile(players.New(st), e.sessions).Routes(ech.Group(""))
 	e.srv = httptest.NewServer(ech)
 	t.Cleanup(e.srv.Close)
 	jar, err := cookiejar.New(nil)
@@ -227,19 +232,32 @@ func setHeaders(req *http.Request, kv []string) {
 // it with a first visit when needed.
 func (e *env) playerID() string {
 	e.t.Helper()
+	return e.playerOf(e.client)
+}
+
+// playerOf is the id of the player browser c is, visiting once when needed.
+func (e *env) playerOf(c *http.Client) string {
+	e.t.Helper()
 	u, _ := url.Parse(e.srv.URL)
-	for _, c := range e.client.Jar.Cookies(u) {
-		if c.Name == "questgate_player" {
-			return c.Value
+	for range 2 {
+		for _, ck := range c.Jar.Cookies(u) {
+			if ck.Name == handlers.SessionCookie {
+				id, err := e.sessions.PlayerIDOf(context.Background(), ck.Value)
+				if err != nil {
+					e.t.Fatal(err)
+				}
+				if id != "" {
+					return id
+				}
+			}
 		}
-	}
-	e.get("/")
-	for _, c := range e.client.Jar.Cookies(u) {
-		if c.Name == "questgate_player" {
-			return c.Value
+		resp, err := c.Get(e.srv.URL + "/")
+		if err != nil {
+			e.t.Fatal(err)
 		}
+		resp.Body.Close()
 	}
-	e.t.Fatal("no player cookie after a visit")
+	e.t.Fatal("no session cookie after a visit")
 	return ""
 }
 

@@ -9,9 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/questgate/questgate/catalog"
+	"github.com/questgate/questgate/logging"
 	"github.com/questgate/questgate/store"
 	"github.com/questgate/questgate/verifier"
 )
@@ -88,6 +90,33 @@ type Result struct {
 	RetryAfter time.Duration
 	// Demo is true when the attempt used the demo sandbox account.
 	Demo bool
+	// Account is whose account the attempt was checked in, as support
+	// staff may see it; zero when the attempt was answered from the
+	// database.
+	Account Account
+}
+
+// minSecretLen is the length from which a pasted value containing the
+// player's secret is taken for the secret: shorter ones (never Twilio's)
+// could match by chance.
+const minSecretLen = 16
+
+// Kinds of account an attempt is checked in (Account.Kind, and the
+// submission's AccountKind).
+const (
+	AccountReal    = "real"
+	AccountSandbox = "sandbox"
+	AccountDemo    = "demo"
+	AccountNone    = "none"
+)
+
+// Account names the account an attempt used without its secret: only the
+// secret's last four characters, enough for support to tell two apart.
+type Account struct {
+	Kind       string
+	AccountSID string
+	APIKeySID  string
+	Last4      string
 }
 
 // Submit verifies and records an attempt. Every attempt is recorded, even
@@ -98,7 +127,8 @@ func (s *Service) Submit(ctx context.Context, a Attempt) (Result, error) {
 		return Result{}, fmt.Errorf("%w: %q", ErrUnknownObjective, a.ObjectiveID)
 	}
 	res := Result{Objective: obj}
-	sub := store.Submission{PlayerID: a.PlayerID, ObjectiveID: obj.ID, RawSID: a.SID, SID: verifier.Normalize(a.SID)}
+	sub := store.Submission{PlayerID: a.PlayerID, ObjectiveID: obj.ID, RawSID: a.SID, SID: verifier.Normalize(a.SID),
+		RequestID: logging.RequestID(ctx)}
 
 	// A SID that already won this player the objective is answered from
 	// the database: no second call to Twilio, and no second grant. Another
@@ -117,11 +147,23 @@ func (s *Service) Submit(ctx context.Context, a Attempt) (Result, error) {
 		}
 	}
 
-	creds, sandboxed, err := s.credentials(ctx, a.PlayerID)
+	creds, sandboxed, kind, err := s.credentials(ctx, a.PlayerID)
 	if err != nil {
 		return Result{}, err
 	}
-	res.Demo = sandboxed && creds == *s.cfgDemo()
+	res.Demo = kind == AccountDemo
+	res.Account = Account{Kind: kind, AccountSID: creds.AccountSID, APIKeySID: creds.APIKeySID, Last4: last4(creds.Secret)}
+	sub.AccountSID, sub.AccountKind = creds.AccountSID, kind
+
+	// A player who pasted their own secret gets told so, and the secret
+	// goes no further: not to Twilio, the log, the database nor the page.
+	if len(creds.Secret) >= minSecretLen && strings.Contains(a.SID, creds.Secret) {
+		sub.RawSID = strings.ReplaceAll(a.SID, creds.Secret, "****"+res.Account.Last4)
+		sub.SID, sub.Reason, res.Detail = "", verifier.InvalidSID, verifier.DetailSecret
+		sub.Detail = res.Detail
+		return s.record(ctx, res, sub, nil, "refused")
+	}
+
 	v := s.cfg.Twilio
 	if sandboxed {
 		v = s.cfg.SandboxVerifier
@@ -133,6 +175,7 @@ func (s *Service) Submit(ctx context.Context, a Attempt) (Result, error) {
 		sub.SID = verdict.SID
 	}
 	res.Detail = verdict.Detail
+	sub.Detail = verdict.Detail
 	if err != nil {
 		var ue *verifier.UpstreamError
 		if errors.As(err, &ue) {
@@ -148,13 +191,6 @@ func (s *Service) Submit(ctx context.Context, a Attempt) (Result, error) {
 		return s.record(ctx, res, sub, nil, "verified")
 	}
 	return s.record(ctx, res, sub, &store.Award{XP: obj.XP}, "verified")
-}
-
-func (s *Service) cfgDemo() *verifier.Credentials {
-	if s.cfg.Demo == nil {
-		return &verifier.Credentials{}
-	}
-	return s.cfg.Demo
 }
 
 func (s *Service) record(ctx context.Context, res Result, sub store.Submission, grant *store.Award, via string) (Result, error) {
@@ -173,20 +209,25 @@ func (s *Service) record(ctx context.Context, res Result, sub store.Submission, 
 }
 
 // credentials returns the credentials to verify a player's attempt with,
-// and whether they belong to the sandbox. Without stored credentials a
-// player uses the demo sandbox account when there is one, and otherwise
-// gets zero credentials (the verifier answers no_credentials).
-func (s *Service) credentials(ctx context.Context, playerID string) (verifier.Credentials, bool, error) {
+// whether they go to the sandbox, and their kind (Account…). Without
+// stored credentials a player uses the demo sandbox account when there is
+// one, and otherwise gets zero credentials (the verifier answers
+// no_credentials).
+func (s *Service) credentials(ctx context.Context, playerID string) (verifier.Credentials, bool, string, error) {
 	c, err := s.cfg.Store.Credentials(ctx, playerID)
 	switch {
 	case err == nil:
+		kind := AccountReal
+		if c.Sandbox {
+			kind = AccountSandbox
+		}
 		return verifier.Credentials{AccountSID: c.AccountSID, APIKeySID: c.APIKeySID, Secret: c.Secret},
-			c.Sandbox && s.cfg.SandboxVerifier != nil, nil
+			c.Sandbox && s.cfg.SandboxVerifier != nil, kind, nil
 	case !errors.Is(err, store.ErrNotFound):
-		return verifier.Credentials{}, false, err
+		return verifier.Credentials{}, false, "", err
 	case s.cfg.Demo != nil && s.cfg.SandboxVerifier != nil:
-		return *s.cfg.Demo, true, nil
+		return *s.cfg.Demo, true, AccountDemo, nil
 	default:
-		return verifier.Credentials{}, false, nil
+		return verifier.Credentials{}, false, AccountNone, nil
 	}
 }

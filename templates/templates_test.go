@@ -147,14 +147,6 @@ func TestParagraphs(t *testing.T) {
 	}
 }
 
-func TestLast4(t *testing.T) {
-	for in, want := range map[string]string{testSecret: "WXYZ", "abcd": "", "": "", "abcde": "bcde"} {
-		if got := last4(in); got != want {
-			t.Errorf("last4(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestErrorPageForEveryStatus(t *testing.T) {
 	for _, lang := range locale.Supported {
 		for _, status := range []int{400, 403, 404, 405, 413, 429, 500, 503, 418} {
@@ -224,8 +216,8 @@ func TestEveryPageIsFullyTranslated(t *testing.T) {
 	for _, id := range []string{"form.missing", "form.too_large"} {
 		pages = append(pages, HackPanel(HackProps{Objective: o, FormError: id}))
 	}
-	real := &store.Credentials{AccountSID: testAccountSID, APIKeySID: testKeySID, Secret: testSecret, UpdatedAt: now}
-	sandbox := &store.Credentials{AccountSID: testAccountSID, Secret: testSecret, Sandbox: true, UpdatedAt: now}
+	real := &quest.Saved{AccountSID: testAccountSID, APIKeySID: testKeySID, Last4: "WXYZ", UpdatedAt: now}
+	sandbox := &quest.Saved{AccountSID: testAccountSID, Last4: "WXYZ", SandboxSecret: testSecret, Sandbox: true, UpdatedAt: now}
 	pages = append(pages,
 		CredentialsPage(CredentialsProps{Demo: true, SandboxEnabled: true}),
 		CredentialsPage(CredentialsProps{Saved: real, Notice: "credentials.saved"}),
