@@ -23,6 +23,7 @@ import (
 	"github.com/questgate/questgate/locale"
 	"github.com/questgate/questgate/players"
 	"github.com/questgate/questgate/quest"
+	"github.com/questgate/questgate/secrets"
 	"github.com/questgate/questgate/store"
 	"github.com/questgate/questgate/verifier"
 )
@@ -89,6 +90,13 @@ var (
 type options struct {
 	sandbox bool
 	demo    *verifier.Credentials
+	// twilio replaces the fake Twilio verifier (a real one aimed at an
+	// httptest server, say).
+	twilio quest.Verifier
+	// log receives the server's log, JSON at debug level; discarded when nil.
+	log io.Writer
+	// secureCookie marks the session cookie Secure.
+	secureCookie bool
 }
 
 // env is a running questgate with the player pages: the real store
@@ -97,6 +105,7 @@ type options struct {
 type env struct {
 	t        *testing.T
 	store    *store.Store
+	dbPath   string
 	bundle   *locale.Bundle
 	twilio   *fakeVerifier
 	sandbox  *fakeVerifier
@@ -111,7 +120,12 @@ const publicURL = "https://questgate.example"
 func newEnv(t *testing.T, opt options) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "q.db"))
+	dbPath := filepath.Join(t.TempDir(), "q.db")
+	key, err := secrets.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(ctx, dbPath, store.WithSecrets(secrets.NewRing(key), nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,8 +138,15 @@ func newEnv(t *testing.T, opt options) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, store: st, bundle: bundle, twilio: &fakeVerifier{t: t}, sandbox: &fakeVerifier{t: t}}
-	cfg := quest.Config{Catalog: cat, Store: st, Twilio: e.twilio}
+	e := &env{t: t, store: st, dbPath: dbPath, bundle: bundle, twilio: &fakeVerifier{t: t}, sandbox: &fakeVerifier{t: t}}
+	log := slog.New(slog.DiscardHandler)
+	if opt.log != nil {
+		log = slog.New(slog.NewJSONHandler(opt.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	cfg := quest.Config{Catalog: cat, Store: st, Twilio: e.twilio, Log: log}
+	if opt.twilio != nil {
+		cfg.Twilio = opt.twilio
+	}
 	if opt.sandbox {
 		e.accts = &fakeSandbox{accounts: map[string]string{}}
 		cfg.Sandbox, cfg.SandboxVerifier = e.accts, e.sandbox
@@ -133,10 +154,9 @@ func newEnv(t *testing.T, opt options) *env {
 	if opt.demo != nil {
 		cfg.Demo, cfg.SandboxVerifier = opt.demo, e.sandbox
 	}
-	log := slog.New(slog.DiscardHandler)
 	ech := handlers.New(handlers.Config{Log: log, Locales: bundle, Version: "v1.2.3-test"})
 	ss := st.SessionStore(0)
-	e.sessions = handlers.NewSessions(st, handlers.SessionOptions{Store: ss, Log: log})
+	e.sessions = handlers.NewSessions(st, handlers.SessionOptions{Store: ss, Log: log, Secure: opt.secureCookie})
 	handlers.NewPlayer(quest.New(cfg), st, e.sessions, publicURL).Routes(ech.Group(""))
 	handlers.NewProfile(players.New(st), e.sessions).Routes(ech.Group(""))
 	e.srv = httptest.NewServer(ech)

@@ -36,7 +36,9 @@ type SandboxKey struct {
 }
 
 // String masks the secret.
-func (k SandboxKey) String() string { return fmt.Sprintf("{%s %s **** %q}", k.SID, k.AccountSID, k.FriendlyName) }
+func (k SandboxKey) String() string {
+	return fmt.Sprintf("{%s %s **** %q}", k.SID, k.AccountSID, k.FriendlyName)
+}
 
 // GoString masks the secret for %#v.
 func (k SandboxKey) GoString() string { return "store.SandboxKey" + k.String() }
