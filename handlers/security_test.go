@@ -343,7 +343,7 @@ func TestDebugInfo(t *testing.T) {
 	}
 	// The attempt page shows the same, from what was recorded.
 	subs, _ := e.store.RecentSubmissions(context.Background(), e.playerID(), "send-sms", 1)
-	text := e.get("/submissions/"+itoa(subs[0].ID)).find("debug-text").Text()
+	text := e.get("/submissions/" + itoa(subs[0].ID)).find("debug-text").Text()
 	if !strings.Contains(text, "wrong_resource") || !strings.Contains(text, testAccountSID) {
 		t.Errorf("attempt page debug info:\n%s", text)
 	}

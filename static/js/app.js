@@ -2,8 +2,9 @@
 // htmx-enhanced hack interface tell the player about failures htmx does not
 // swap in (a 500, a dropped connection), moves focus to a fresh result
 // so that screen readers read it, and runs the "Copy debug info" buttons
-// (hidden until it shows them: without it the text is in a <details>). The words come from data-* attributes the
-// server rendered in the player's language; nothing here is hard-coded text.
+// (hidden until it shows them: without it the text is in a <details>).
+// The words come from data-* attributes the server rendered in the
+// player's language; nothing here is hard-coded text.
 (function () {
   "use strict";
 
