@@ -36,7 +36,8 @@ const (
 // SessionOptions configure Sessions.
 type SessionOptions struct {
 	// Store keeps the sessions: *store.SessionStore for SQLite, or any
-	// scs store (postgresstore for PostgreSQL).
+	// scs store (postgresstore for PostgreSQL). Memory when nil, which
+	// only suits tests: sessions would not survive a restart.
 	Store scs.Store
 	// IdleTimeout ends a session unused this long (DefaultIdleTimeout when
 	// zero); Lifetime ends any session this old (DefaultLifetime when zero).
@@ -65,7 +66,9 @@ type Sessions struct {
 // NewSessions returns the sessions of players kept in players.
 func NewSessions(players PlayerStore, opt SessionOptions) *Sessions {
 	sm := scs.New()
-	sm.Store = opt.Store
+	if opt.Store != nil {
+		sm.Store = opt.Store
+	}
 	sm.IdleTimeout = cmpOr(opt.IdleTimeout, DefaultIdleTimeout)
 	sm.Lifetime = cmpOr(opt.Lifetime, DefaultLifetime)
 	sm.HashTokenInStore = true

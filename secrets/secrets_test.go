@@ -170,3 +170,22 @@ func TestKeyNeverPrints(t *testing.T) {
 		t.Errorf("a ring prints its key: %s", out)
 	}
 }
+
+// BenchmarkSealOpen is the cost sealing adds to saving credentials and
+// opening adds to every verification and sandbox request.
+func BenchmarkSealOpen(b *testing.B) {
+	k, err := GenerateKey()
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := NewRing(k)
+	for b.Loop() {
+		s, err := r.Seal(token, account)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := r.Open(s, account); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -89,3 +89,26 @@ func TestSessionStore(t *testing.T) {
 		t.Error("a deleted session was found")
 	}
 }
+
+// BenchmarkSessionRequest is what sessions cost each player request: a
+// lookup, and (with an idle timeout, which moves the expiry) a write.
+func BenchmarkSessionRequest(b *testing.B) {
+	s, err := Open(context.Background(), b.TempDir()+"/q.db")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ss := s.SessionStore(0)
+	data := make([]byte, 120)
+	if err := ss.Commit("tok", data, time.Now().Add(time.Hour)); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, ok, err := ss.Find("tok"); err != nil || !ok {
+			b.Fatal(ok, err)
+		}
+		if err := ss.Commit("tok", data, time.Now().Add(time.Hour)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
