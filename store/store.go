@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -92,7 +93,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
-	dsn := "file:" + path + "?" + q.Encode()
+	// The path is escaped as a URI path: in a "file:" name SQLite reads
+	// '#' as the start of a fragment, '?' as the query and '%' as an
+	// escape, so a folder named "x#01" (Go names subtests so) would open
+	// another file.
+	dsn := "file:" + escapePath(path) + "?" + q.Encode()
 
 	w, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -128,6 +133,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	r.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)*2))
 	s.r = r
 	return s, nil
+}
+
+// escapePath escapes the characters a SQLite URI filename gives a meaning.
+func escapePath(p string) string {
+	return strings.NewReplacer("%", "%25", "#", "%23", "?", "%3F").Replace(p)
 }
 
 func (s *Store) migrate(ctx context.Context) error {
