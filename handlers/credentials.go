@@ -117,7 +117,7 @@ func (h *Player) credentialsProps(c echo.Context, notice string, form templates.
 		Form:           form,
 	}
 	_, props.Demo = h.quests.Demo()
-	saved, err := h.data.Credentials(ctx, playerOf(c).ID)
+	saved, err := h.quests.SavedCredentials(ctx, playerOf(c).ID)
 	switch {
 	case err == nil:
 		props.Saved = &saved

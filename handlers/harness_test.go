@@ -24,8 +24,10 @@ import (
 	"github.com/questgate/questgate/catalog"
 	"github.com/questgate/questgate/handlers"
 	"github.com/questgate/questgate/locale"
+	"github.com/questgate/questgate/players"
 	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/ratelimit"
+	"github.com/questgate/questgate/secrets"
 	"github.com/questgate/questgate/store"
 	"github.com/questgate/questgate/verifier"
 )
@@ -100,6 +102,13 @@ type options struct {
 	trustedProxies []string
 	// maxBody is handlers.Config.MaxBodyBytes.
 	maxBody int64
+	// twilio replaces the fake Twilio verifier (a real one aimed at an
+	// httptest server, say).
+	twilio quest.Verifier
+	// log receives the server's log, JSON at debug level; discarded when nil.
+	log io.Writer
+	// secureCookie marks the session cookie Secure.
+	secureCookie bool
 }
 
 // fakeClock moves only when told, so limits are tested without sleeping.
@@ -124,15 +133,17 @@ func (c *fakeClock) Advance(d time.Duration) {
 // (SQLite in a temporary folder), the real quest.Service and locale
 // bundle, and fakes for Twilio and the sandbox.
 type env struct {
-	t       *testing.T
-	store   *store.Store
-	bundle  *locale.Bundle
-	twilio  *fakeVerifier
-	sandbox *fakeVerifier
-	accts   *fakeSandbox
-	srv     *httptest.Server
-	client  *http.Client
-	clock   *fakeClock
+	t        *testing.T
+	store    *store.Store
+	dbPath   string
+	bundle   *locale.Bundle
+	twilio   *fakeVerifier
+	sandbox  *fakeVerifier
+	accts    *fakeSandbox
+	sessions *handlers.Sessions
+	srv      *httptest.Server
+	client   *http.Client
+	clock    *fakeClock
 	// csrf is the token the test's browser last read from a page.
 	csrf string
 }
@@ -142,7 +153,12 @@ const publicURL = "https://questgate.example"
 func newEnv(t *testing.T, opt options) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "q.db"))
+	dbPath := filepath.Join(t.TempDir(), "q.db")
+	key, err := secrets.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(ctx, dbPath, store.WithSecrets(secrets.NewRing(key), nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,9 +171,16 @@ func newEnv(t *testing.T, opt options) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, store: st, bundle: bundle, twilio: &fakeVerifier{t: t}, sandbox: &fakeVerifier{t: t},
+	e := &env{t: t, store: st, dbPath: dbPath, bundle: bundle, twilio: &fakeVerifier{t: t}, sandbox: &fakeVerifier{t: t},
 		clock: &fakeClock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}}
-	cfg := quest.Config{Catalog: cat, Store: st, Twilio: e.twilio}
+	log := slog.New(slog.DiscardHandler)
+	if opt.log != nil {
+		log = slog.New(slog.NewJSONHandler(opt.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	cfg := quest.Config{Catalog: cat, Store: st, Twilio: e.twilio, Log: log}
+	if opt.twilio != nil {
+		cfg.Twilio = opt.twilio
+	}
 	if opt.attemptsPerMinute > 0 {
 		cfg.Failures = ratelimit.NewMemory(ratelimit.PerMinute(opt.attemptsPerMinute), e.clock.Now)
 	}
@@ -168,7 +191,6 @@ func newEnv(t *testing.T, opt options) *env {
 	if opt.demo != nil {
 		cfg.Demo, cfg.SandboxVerifier = opt.demo, e.sandbox
 	}
-	log := slog.New(slog.DiscardHandler)
 	hcfg := handlers.Config{Log: log, Locales: bundle, Version: "v1.2.3-test", MaxBodyBytes: opt.maxBody}
 	if opt.ipPerMinute > 0 {
 		hcfg.IPLimiter = ratelimit.NewMemory(ratelimit.PerMinute(opt.ipPerMinute), e.clock.Now)
@@ -181,7 +203,10 @@ func newEnv(t *testing.T, opt options) *env {
 		hcfg.TrustedProxies = append(hcfg.TrustedProxies, n)
 	}
 	ech := handlers.New(hcfg)
-	handlers.NewPlayer(quest.New(cfg), st, publicURL).Routes(ech.Group(""))
+	ss := st.SessionStore(0)
+	e.sessions = handlers.NewSessions(st, handlers.SessionOptions{Store: ss, Log: log, Secure: opt.secureCookie})
+	handlers.NewPlayer(quest.New(cfg), st, e.sessions, publicURL).Routes(ech.Group(""))
+	handlers.NewProfile(players.New(st), e.sessions).Routes(ech.Group(""))
 	e.srv = httptest.NewServer(ech)
 	t.Cleanup(e.srv.Close)
 	jar, err := cookiejar.New(nil)
@@ -311,19 +336,32 @@ func setHeaders(req *http.Request, kv []string) {
 // it with a first visit when needed.
 func (e *env) playerID() string {
 	e.t.Helper()
+	return e.playerOf(e.client)
+}
+
+// playerOf is the id of the player browser c is, visiting once when needed.
+func (e *env) playerOf(c *http.Client) string {
+	e.t.Helper()
 	u, _ := url.Parse(e.srv.URL)
-	for _, c := range e.client.Jar.Cookies(u) {
-		if c.Name == "questgate_player" {
-			return c.Value
+	for range 2 {
+		for _, ck := range c.Jar.Cookies(u) {
+			if ck.Name == handlers.SessionCookie {
+				id, err := e.sessions.PlayerIDOf(context.Background(), ck.Value)
+				if err != nil {
+					e.t.Fatal(err)
+				}
+				if id != "" {
+					return id
+				}
+			}
 		}
-	}
-	e.get("/")
-	for _, c := range e.client.Jar.Cookies(u) {
-		if c.Name == "questgate_player" {
-			return c.Value
+		resp, err := c.Get(e.srv.URL + "/")
+		if err != nil {
+			e.t.Fatal(err)
 		}
+		resp.Body.Close()
 	}
-	e.t.Fatal("no player cookie after a visit")
+	e.t.Fatal("no session cookie after a visit")
 	return ""
 }
 

@@ -24,8 +24,9 @@ import (
 type Quests interface {
 	Catalog() *catalog.Catalog
 	Submit(ctx context.Context, a quest.Attempt) (quest.Result, error)
-	SaveCredentials(ctx context.Context, playerID, accountSID, apiKeySID, secret string) (store.Credentials, error)
-	UseSandboxAccount(ctx context.Context, playerID string) (store.Credentials, error)
+	SaveCredentials(ctx context.Context, playerID, accountSID, apiKeySID, secret string) (quest.Saved, error)
+	UseSandboxAccount(ctx context.Context, playerID string) (quest.Saved, error)
+	SavedCredentials(ctx context.Context, playerID string) (quest.Saved, error)
 	SandboxEnabled() bool
 	Demo() (verifier.Credentials, bool)
 	Missing(o catalog.Objective, awards map[string]store.Award) []catalog.Objective
@@ -36,11 +37,12 @@ type Quests interface {
 }
 
 // PlayerData is the part of *store.Store the player pages read, plus
-// forgetting credentials, which needs no domain rule.
+// forgetting credentials, which needs no domain rule. It holds no way to
+// read a secret: pages get what they may show from Quests.
 type PlayerData interface {
 	PlayerStore
-	Credentials(ctx context.Context, playerID string) (store.Credentials, error)
 	DeleteCredentials(ctx context.Context, playerID string) error
+	Submission(ctx context.Context, playerID string, id int64) (store.Submission, error)
 	Awards(ctx context.Context, playerID string) (map[string]store.Award, error)
 	RecentSubmissions(ctx context.Context, playerID, objectiveID string, limit int) ([]store.Submission, error)
 }
@@ -50,14 +52,16 @@ type PlayerData interface {
 type Player struct {
 	quests    Quests
 	data      PlayerData
+	sessions  *Sessions
 	publicURL string
 }
 
-// NewPlayer returns the player pages. publicURL is where players reach this
-// server ("https://questgate.example"); the sandbox's code examples point
-// at it. When empty, the request's own scheme and host are used.
-func NewPlayer(quests Quests, data PlayerData, publicURL string) *Player {
-	return &Player{quests: quests, data: data, publicURL: strings.TrimRight(publicURL, "/")}
+// NewPlayer returns the player pages, whose players come from sessions.
+// publicURL is where players reach this server
+// ("https://questgate.example"); the sandbox's code examples point at it.
+// When empty, the request's own scheme and host are used.
+func NewPlayer(quests Quests, data PlayerData, sessions *Sessions, publicURL string) *Player {
+	return &Player{quests: quests, data: data, sessions: sessions, publicURL: strings.TrimRight(publicURL, "/")}
 }
 
 // Routes mounts the player pages on g. Every handler acts for the
@@ -67,7 +71,7 @@ func NewPlayer(quests Quests, data PlayerData, publicURL string) *Player {
 // middleware also runs for its catch-all 404 route, and would create a
 // player for every bot probing unknown URLs.
 func (h *Player) Routes(g *echo.Group) {
-	p := WithPlayer(h.data)
+	p := h.sessions.WithPlayer()
 	g.GET("/", h.home, p)
 	g.GET("/objectives/:id", h.objective, p)
 	g.POST("/objectives/:id/hack", h.hack, p)
@@ -77,6 +81,7 @@ func (h *Player) Routes(g *echo.Group) {
 	g.POST("/credentials/delete", h.deleteCredentials, p)
 	g.POST("/credentials/numbers", h.addNumber, p)
 	g.POST("/credentials/numbers/delete", h.removeNumber, p)
+	g.GET("/submissions/:id", h.submission, p)
 }
 
 // recentAttempts is how many past attempts the hack interface lists.
@@ -165,6 +170,9 @@ func (h *Player) hack(c echo.Context) error {
 		}
 		hp.Result = &res
 		hp.RetryAfter = seconds(res.RetryAfter)
+		// What was recorded, not what was typed: quest masks a secret
+		// pasted by mistake, which must not come back in the field.
+		hp.SID = res.Submission.RawSID
 		if res.Submission.Reason.Success() {
 			// The field is for the next attempt; the proof is in the result.
 			hp.SID = ""
@@ -227,7 +235,7 @@ func (h *Player) objectiveProps(c echo.Context, o catalog.Objective, hack templa
 func (h *Player) account(c echo.Context) (templates.AccountStatus, templates.Account, error) {
 	ctx := c.Request().Context()
 	a := templates.Account{SandboxURL: h.baseURL(c) + "/sandbox"}
-	creds, err := h.data.Credentials(ctx, playerOf(c).ID)
+	creds, err := h.quests.SavedCredentials(ctx, playerOf(c).ID)
 	switch {
 	case err == nil:
 		// A sandbox account saved while the server ran its sandbox gets
@@ -235,7 +243,7 @@ func (h *Player) account(c echo.Context) (templates.AccountStatus, templates.Acc
 		a.AccountSID, a.APIKeySID = creds.AccountSID, creds.APIKeySID
 		a.Sandbox = creds.Sandbox && h.quests.SandboxEnabled()
 		if a.Sandbox {
-			a.Secret = creds.Secret
+			a.Secret = creds.SandboxSecret
 		}
 		return templates.AccountStatus{Saved: true, Sandbox: a.Sandbox}, a, nil
 	case !errors.Is(err, store.ErrNotFound):
@@ -246,6 +254,30 @@ func (h *Player) account(c echo.Context) (templates.AccountStatus, templates.Acc
 		return templates.AccountStatus{Demo: true}, a, nil
 	}
 	return templates.AccountStatus{}, a, nil
+}
+
+// submission shows one of the player's attempts again, with its debug
+// info. Another player's attempt is a 404, exactly like one that does not
+// exist, so ids reveal nothing.
+func (h *Player) submission(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	sub, err := h.data.Submission(c.Request().Context(), playerOf(c).ID, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	o, ok := h.quests.Catalog().Get(sub.ObjectiveID)
+	if !ok {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	res := quest.Result{Objective: o, Submission: sub, Detail: sub.Detail, Demo: sub.AccountKind == quest.AccountDemo,
+		Account: quest.Account{Kind: sub.AccountKind, AccountSID: sub.AccountSID}}
+	return render(c, http.StatusOK, templates.SubmissionPage(templates.SubmissionProps{Result: res}))
 }
 
 // baseURL is where players reach this server.

@@ -4,10 +4,56 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/questgate/questgate/store"
 	"github.com/questgate/questgate/verifier"
 )
+
+// Saved is what pages may show of a player's stored credentials. A real
+// account's secret never leaves quest: only its last four characters, so a
+// player can tell which one is saved. A sandbox account's token is shown
+// whole, since it guards nothing real and the code examples need it.
+type Saved struct {
+	AccountSID string
+	APIKeySID  string
+	// Last4 is the end of the secret, "" when it is too short to show any.
+	Last4 string
+	// Sandbox marks a sandbox account; SandboxSecret is then its token.
+	Sandbox       bool
+	SandboxSecret string
+	UpdatedAt     time.Time
+}
+
+// savedOf masks stored credentials for pages.
+func savedOf(c store.Credentials) Saved {
+	s := Saved{AccountSID: c.AccountSID, APIKeySID: c.APIKeySID, Last4: last4(c.Secret), Sandbox: c.Sandbox, UpdatedAt: c.UpdatedAt}
+	if c.Sandbox {
+		s.SandboxSecret = c.Secret
+	}
+	return s
+}
+
+// SavedCredentials returns what pages may show of a player's credentials,
+// or store.ErrNotFound when they have none.
+func (s *Service) SavedCredentials(ctx context.Context, playerID string) (Saved, error) {
+	c, err := s.cfg.Store.Credentials(ctx, playerID)
+	if err != nil {
+		return Saved{}, err
+	}
+	return savedOf(c), nil
+}
+
+// last4 returns the last four characters of a secret, the only part of a
+// real account's secret anything shows. A secret this short shows
+// nothing: four characters of five would reveal almost all of it.
+func last4(secret string) string {
+	r := []rune(secret)
+	if len(r) <= 4 {
+		return ""
+	}
+	return string(r[len(r)-4:])
+}
 
 // ErrNoSandbox is returned when sandbox accounts are asked for while the
 // sandbox is off.
@@ -17,15 +63,15 @@ var ErrNoSandbox = errors.New("the sandbox is not enabled on this server")
 // and stores them when they work. Errors are *verifier.CredentialsError for
 // what the player must fix, *verifier.UpstreamError when Twilio could not
 // answer, or a storage failure. Nothing is stored unless the check passes.
-func (s *Service) SaveCredentials(ctx context.Context, playerID, accountSID, apiKeySID, secret string) (store.Credentials, error) {
+func (s *Service) SaveCredentials(ctx context.Context, playerID, accountSID, apiKeySID, secret string) (Saved, error) {
 	c, err := verifier.ParseCredentials(accountSID, apiKeySID, secret)
 	if err != nil {
-		return store.Credentials{}, err
+		return Saved{}, err
 	}
 	sandboxed := false
 	if s.cfg.Sandbox != nil {
 		if sandboxed, err = s.cfg.Sandbox.IsAccount(ctx, c.AccountSID); err != nil {
-			return store.Credentials{}, err
+			return Saved{}, err
 		}
 	}
 	v := s.cfg.Twilio
@@ -33,30 +79,30 @@ func (s *Service) SaveCredentials(ctx context.Context, playerID, accountSID, api
 		v = s.cfg.SandboxVerifier
 	}
 	if err := v.CheckCredentials(ctx, c); err != nil {
-		return store.Credentials{}, err
+		return Saved{}, err
 	}
 	saved := store.Credentials{PlayerID: playerID, AccountSID: c.AccountSID, APIKeySID: c.APIKeySID, Secret: c.Secret, Sandbox: sandboxed}
 	if err := s.cfg.Store.SaveCredentials(ctx, saved); err != nil {
-		return store.Credentials{}, err
+		return Saved{}, err
 	}
-	return saved, nil
+	return savedOf(saved), nil
 }
 
 // UseSandboxAccount gives a player a fresh sandbox account of their own and
 // stores it as their credentials.
-func (s *Service) UseSandboxAccount(ctx context.Context, playerID string) (store.Credentials, error) {
+func (s *Service) UseSandboxAccount(ctx context.Context, playerID string) (Saved, error) {
 	if s.cfg.Sandbox == nil {
-		return store.Credentials{}, ErrNoSandbox
+		return Saved{}, ErrNoSandbox
 	}
 	sid, token, err := s.cfg.Sandbox.CreateAccount(ctx, "questgate player "+playerID)
 	if err != nil {
-		return store.Credentials{}, fmt.Errorf("create sandbox account: %w", err)
+		return Saved{}, fmt.Errorf("create sandbox account: %w", err)
 	}
 	c := store.Credentials{PlayerID: playerID, AccountSID: sid, Secret: token, Sandbox: true}
 	if err := s.cfg.Store.SaveCredentials(ctx, c); err != nil {
-		return store.Credentials{}, err
+		return Saved{}, err
 	}
-	return c, nil
+	return savedOf(c), nil
 }
 
 // SandboxEnabled reports whether players can get sandbox accounts.

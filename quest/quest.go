@@ -9,9 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/questgate/questgate/catalog"
+	"github.com/questgate/questgate/logging"
 	"github.com/questgate/questgate/store"
 	"github.com/questgate/questgate/verifier"
 )
@@ -105,6 +107,33 @@ type Result struct {
 	Missing []catalog.Objective
 	// Items are the ids of the items this attempt granted.
 	Items []string
+	// Account is whose account the attempt was checked in, as support
+	// staff may see it; zero when the attempt was answered from the
+	// database.
+	Account Account
+}
+
+// minSecretLen is the length from which a pasted value containing the
+// player's secret is taken for the secret: shorter ones (never Twilio's)
+// could match by chance.
+const minSecretLen = 16
+
+// Kinds of account an attempt is checked in (Account.Kind, and the
+// submission's AccountKind).
+const (
+	AccountReal    = "real"
+	AccountSandbox = "sandbox"
+	AccountDemo    = "demo"
+	AccountNone    = "none"
+)
+
+// Account names the account an attempt used without its secret: only the
+// secret's last four characters, enough for support to tell two apart.
+type Account struct {
+	Kind       string
+	AccountSID string
+	APIKeySID  string
+	Last4      string
 }
 
 // Submit verifies and records an attempt. Every attempt is recorded, even
@@ -130,7 +159,8 @@ func (s *Service) Submit(ctx context.Context, a Attempt) (Result, error) {
 // submit plays an attempt at obj: Submit without the failure budget.
 func (s *Service) submit(ctx context.Context, obj catalog.Objective, a Attempt) (Result, error) {
 	res := Result{Objective: obj}
-	sub := store.Submission{PlayerID: a.PlayerID, ObjectiveID: obj.ID, RawSID: a.SID, SID: verifier.Normalize(a.SID)}
+	sub := store.Submission{PlayerID: a.PlayerID, ObjectiveID: obj.ID, RawSID: a.SID, SID: verifier.Normalize(a.SID),
+		RequestID: logging.RequestID(ctx)}
 
 	awards, err := s.cfg.Store.Awards(ctx, a.PlayerID)
 	if err != nil {
@@ -180,7 +210,7 @@ func (s *Service) submit(ctx context.Context, obj catalog.Objective, a Attempt) 
 		sub, reserved = r, true
 	}
 
-	creds, sandboxed, err := s.credentials(ctx, a.PlayerID)
+	creds, sandboxed, kind, err := s.credentials(ctx, a.PlayerID)
 	if err != nil {
 		return Result{}, s.abandon(ctx, sub, reserved, err)
 	}
@@ -188,7 +218,19 @@ func (s *Service) submit(ctx context.Context, obj catalog.Objective, a Attempt) 
 	if err != nil {
 		return Result{}, s.abandon(ctx, sub, reserved, err)
 	}
-	res.Demo = sandboxed && creds == *s.cfgDemo()
+	res.Demo = kind == AccountDemo
+	res.Account = Account{Kind: kind, AccountSID: creds.AccountSID, APIKeySID: creds.APIKeySID, Last4: last4(creds.Secret)}
+	sub.AccountSID, sub.AccountKind = creds.AccountSID, kind
+
+	// A player who pasted their own secret gets told so, and the secret
+	// goes no further: not to Twilio, the log, the database nor the page.
+	if len(creds.Secret) >= minSecretLen && strings.Contains(a.SID, creds.Secret) {
+		sub.RawSID = strings.ReplaceAll(a.SID, creds.Secret, "****"+res.Account.Last4)
+		sub.SID, sub.Reason, res.Detail = "", verifier.InvalidSID, verifier.DetailSecret
+		sub.Detail = res.Detail
+		return s.finish(ctx, res, sub, nil, reserved, "refused")
+	}
+
 	v := s.cfg.Twilio
 	if sandboxed {
 		v = s.cfg.SandboxVerifier
@@ -203,6 +245,7 @@ func (s *Service) submit(ctx context.Context, obj catalog.Objective, a Attempt) 
 	// The attempt is recorded even when the player has gone: their
 	// cancelled request must not leave a reservation behind.
 	ctx = context.WithoutCancel(ctx)
+	sub.Detail = verdict.Detail
 	if err != nil {
 		var ue *verifier.UpstreamError
 		if errors.As(err, &ue) {
@@ -277,13 +320,6 @@ func (s *Service) abandon(ctx context.Context, sub store.Submission, reserved bo
 	return err
 }
 
-func (s *Service) cfgDemo() *verifier.Credentials {
-	if s.cfg.Demo == nil {
-		return &verifier.Credentials{}
-	}
-	return s.cfg.Demo
-}
-
 func (s *Service) record(ctx context.Context, res Result, sub store.Submission, grant *store.Award, via string) (Result, error) {
 	saved, err := s.cfg.Store.RecordAttempt(ctx, sub, grant)
 	if err != nil {
@@ -310,20 +346,25 @@ func (s *Service) logAttempt(ctx context.Context, res Result, via string) {
 }
 
 // credentials returns the credentials to verify a player's attempt with,
-// and whether they belong to the sandbox. Without stored credentials a
-// player uses the demo sandbox account when there is one, and otherwise
-// gets zero credentials (the verifier answers no_credentials).
-func (s *Service) credentials(ctx context.Context, playerID string) (verifier.Credentials, bool, error) {
+// whether they go to the sandbox, and their kind (Account…). Without
+// stored credentials a player uses the demo sandbox account when there is
+// one, and otherwise gets zero credentials (the verifier answers
+// no_credentials).
+func (s *Service) credentials(ctx context.Context, playerID string) (verifier.Credentials, bool, string, error) {
 	c, err := s.cfg.Store.Credentials(ctx, playerID)
 	switch {
 	case err == nil:
+		kind := AccountReal
+		if c.Sandbox {
+			kind = AccountSandbox
+		}
 		return verifier.Credentials{AccountSID: c.AccountSID, APIKeySID: c.APIKeySID, Secret: c.Secret},
-			c.Sandbox && s.cfg.SandboxVerifier != nil, nil
+			c.Sandbox && s.cfg.SandboxVerifier != nil, kind, nil
 	case !errors.Is(err, store.ErrNotFound):
-		return verifier.Credentials{}, false, err
+		return verifier.Credentials{}, false, "", err
 	case s.cfg.Demo != nil && s.cfg.SandboxVerifier != nil:
-		return *s.cfg.Demo, true, nil
+		return *s.cfg.Demo, true, AccountDemo, nil
 	default:
-		return verifier.Credentials{}, false, nil
+		return verifier.Credentials{}, false, AccountNone, nil
 	}
 }

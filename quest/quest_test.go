@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -234,5 +235,86 @@ func TestUseSandboxAccount(t *testing.T) {
 	off := newFixture(t, false)
 	if _, err := off.svc.UseSandboxAccount(ctx, off.player); !errors.Is(err, ErrNoSandbox) {
 		t.Errorf("without sandbox: err = %v", err)
+	}
+}
+
+func TestSubmitRefusesThePlayersOwnSecret(t *testing.T) {
+	f := newFixture(t, true)
+	if err := f.st.SaveCredentials(context.Background(), store.Credentials{PlayerID: f.player, AccountSID: realAC, Secret: token}); err != nil {
+		t.Fatal(err)
+	}
+	res := f.submit(t, " "+token+" ")
+	if res.Submission.Reason != verifier.InvalidSID || res.Detail != verifier.DetailSecret {
+		t.Errorf("reason %q detail %q, want invalid_sid secret", res.Submission.Reason, res.Detail)
+	}
+	if f.twilio.calls.Load() != 0 {
+		t.Error("the secret was sent to Twilio")
+	}
+	if strings.Contains(res.Submission.RawSID, token) || res.Submission.SID != "" {
+		t.Errorf("the submission keeps the secret: %+v", res.Submission)
+	}
+	subs, err := f.st.RecentSubmissions(context.Background(), f.player, "send-sms", 1)
+	if err != nil || len(subs) != 1 || strings.Contains(subs[0].RawSID, token) || subs[0].Detail != verifier.DetailSecret {
+		t.Errorf("recorded %+v, %v", subs, err)
+	}
+}
+
+func TestSubmitRecordsWhoseAccount(t *testing.T) {
+	tests := []struct {
+		name  string
+		creds *store.Credentials
+		want  Account
+	}{
+		{"real", &store.Credentials{AccountSID: realAC, Secret: token}, Account{Kind: AccountReal, AccountSID: realAC, Last4: token[28:]}},
+		{"sandbox", &store.Credentials{AccountSID: sandAC, Secret: token, Sandbox: true}, Account{Kind: AccountSandbox, AccountSID: sandAC, Last4: token[28:]}},
+		{"demo", nil, Account{Kind: AccountDemo, AccountSID: demoCred.AccountSID, Last4: token[28:]}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, true)
+			if tt.creds != nil {
+				c := *tt.creds
+				c.PlayerID = f.player
+				if err := f.st.SaveCredentials(context.Background(), c); err != nil {
+					t.Fatal(err)
+				}
+			}
+			res := f.submit(t, smsSID)
+			if res.Account != tt.want {
+				t.Errorf("account %+v, want %+v", res.Account, tt.want)
+			}
+			if res.Submission.AccountKind != tt.want.Kind || res.Submission.AccountSID != tt.want.AccountSID {
+				t.Errorf("submission %+v", res.Submission)
+			}
+		})
+	}
+}
+
+func TestSavedCredentialsHideARealSecret(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, true)
+	saved, err := f.svc.SaveCredentials(ctx, f.player, realAC, "", token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Saved{AccountSID: realAC, Last4: token[28:]}
+	if saved.AccountSID != want.AccountSID || saved.Last4 != want.Last4 || saved.SandboxSecret != "" || saved.Sandbox {
+		t.Errorf("SaveCredentials = %+v", saved)
+	}
+	got, err := f.svc.SavedCredentials(ctx, f.player)
+	if err != nil || got.Last4 != want.Last4 || got.SandboxSecret != "" || got.UpdatedAt.IsZero() {
+		t.Errorf("SavedCredentials = %+v, %v", got, err)
+	}
+	sb, err := f.svc.UseSandboxAccount(ctx, f.player)
+	if err != nil || !sb.Sandbox || sb.SandboxSecret != hex32('d') {
+		t.Errorf("a sandbox token is shown whole: %+v, %v", sb, err)
+	}
+}
+
+func TestLast4(t *testing.T) {
+	for in, want := range map[string]string{token: "eeee", "abcd": "", "": "", "abcde": "bcde", "ééééé": "éééé"} {
+		if got := last4(in); got != want {
+			t.Errorf("last4(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -113,6 +114,51 @@ func NewRing(current *Key, older ...*Key) *Ring {
 
 // Current returns the key new values are sealed with.
 func (r *Ring) Current() *Key { return r.current }
+
+// Has reports whether the ring holds the key named id, so a value sealed
+// with it opens.
+func (r *Ring) Has(id string) bool {
+	_, ok := r.byID[id]
+	return ok
+}
+
+// SealingWith returns a ring holding the same keys that seals with the key
+// named id, and false when the ring does not hold that key. A store uses it
+// to keep sealing with the key a rotation moved to, whatever key its
+// process started with.
+func (r *Ring) SealingWith(id string) (*Ring, bool) {
+	k, ok := r.byID[id]
+	if !ok {
+		return nil, false
+	}
+	if k == r.current {
+		return r, true
+	}
+	return &Ring{current: k, byID: r.byID}, true
+}
+
+// RotatingTo returns a ring sealing with k that still opens everything r
+// opens: the ring `questgate keys rotate` re-seals with.
+func (r *Ring) RotatingTo(k *Key) *Ring {
+	out := &Ring{current: k, byID: map[string]*Key{k.id: k}}
+	for id, old := range r.byID {
+		out.byID[id] = old
+	}
+	out.byID[k.id] = k
+	return out
+}
+
+// IDs returns the ids of the ring's keys, the current one first.
+func (r *Ring) IDs() []string {
+	ids := []string{r.current.id}
+	for id := range r.byID {
+		if id != r.current.id {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids[1:])
+	return ids
+}
 
 // Seal encrypts plaintext, binding it to aad (such as the account SID the
 // secret belongs to): a sealed token moved to another account's row does

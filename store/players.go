@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 )
 
@@ -13,10 +14,14 @@ import (
 type Player struct {
 	ID          string
 	DisplayName string
-	CreatedAt   time.Time
+	// CohortID is the cohort the player joined, 0 when none.
+	CohortID  int64
+	CreatedAt time.Time
 }
 
-// Credentials are a player's stored Twilio credentials.
+// Credentials are a player's stored Twilio credentials. Secret is in
+// clear in memory only: the database holds it sealed. String, GoString
+// and LogValue mask it, so printing or logging Credentials shows no secret.
 type Credentials struct {
 	PlayerID   string
 	AccountSID string
@@ -25,6 +30,20 @@ type Credentials struct {
 	// Sandbox marks credentials of a sandbox account.
 	Sandbox   bool
 	UpdatedAt time.Time
+}
+
+// String masks the secret.
+func (c Credentials) String() string {
+	return fmt.Sprintf("{%s %s %s **** sandbox=%t}", c.PlayerID, c.AccountSID, c.APIKeySID, c.Sandbox)
+}
+
+// GoString masks the secret for %#v.
+func (c Credentials) GoString() string { return "store.Credentials" + c.String() }
+
+// LogValue masks the secret in structured logs.
+func (c Credentials) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("player", c.PlayerID), slog.String("account_sid", c.AccountSID),
+		slog.String("api_key_sid", c.APIKeySID), slog.Bool("sandbox", c.Sandbox))
 }
 
 // CreatePlayer creates an anonymous player with a fresh random id.
@@ -40,25 +59,37 @@ func (s *Store) CreatePlayer(ctx context.Context) (Player, error) {
 
 // Player returns the player with id, or ErrNotFound.
 func (s *Store) Player(ctx context.Context, id string) (Player, error) {
-	var p Player
-	err := s.r.QueryRowContext(ctx, `SELECT id, display_name, created_at FROM players WHERE id = ?`, id).
-		Scan(&p.ID, &p.DisplayName, &p.CreatedAt)
+	var (
+		p      Player
+		cohort sql.NullInt64
+	)
+	err := s.r.QueryRowContext(ctx, `SELECT id, display_name, cohort_id, created_at FROM players WHERE id = ?`, id).
+		Scan(&p.ID, &p.DisplayName, &cohort, &p.CreatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Player{}, ErrNotFound
 	}
 	if err != nil {
 		return Player{}, fmt.Errorf("read player: %w", err)
 	}
+	p.CohortID = cohort.Int64
 	return p, nil
 }
 
-// SaveCredentials stores (replacing) a player's Twilio credentials.
+// SaveCredentials stores (replacing) a player's Twilio credentials, the
+// secret sealed with the account SID as additional data.
 func (s *Store) SaveCredentials(ctx context.Context, c Credentials) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO credentials (player_id, account_sid, api_key_sid, secret, sandbox, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (player_id) DO UPDATE SET account_sid = excluded.account_sid, api_key_sid = excluded.api_key_sid,
-			secret = excluded.secret, sandbox = excluded.sandbox, updated_at = excluded.updated_at`,
-		c.PlayerID, c.AccountSID, c.APIKeySID, c.Secret, c.Sandbox, s.now().UTC())
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		sealed, err := s.seal(ctx, tx, c.Secret, c.AccountSID)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO credentials (player_id, account_sid, api_key_sid, secret, sandbox, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (player_id) DO UPDATE SET account_sid = excluded.account_sid, api_key_sid = excluded.api_key_sid,
+				secret = excluded.secret, sandbox = excluded.sandbox, updated_at = excluded.updated_at`,
+			c.PlayerID, c.AccountSID, c.APIKeySID, sealed, c.Sandbox, s.now().UTC())
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("save credentials: %w", err)
 	}
@@ -77,13 +108,21 @@ func (s *Store) Credentials(ctx context.Context, playerID string) (Credentials, 
 	if err != nil {
 		return Credentials{}, fmt.Errorf("read credentials: %w", err)
 	}
+	if c.Secret, err = s.open(c.Secret, c.AccountSID); err != nil {
+		return Credentials{}, fmt.Errorf("read credentials: %w", err)
+	}
 	return c, nil
 }
 
-// DeleteCredentials forgets a player's credentials. Deleting none is not an error.
+// DeleteCredentials forgets a player's credentials. Deleting none is not
+// an error. The row is overwritten in the database file (secure_delete),
+// and the write-ahead log, which still holds the page as it was, is
+// checkpointed and emptied when no reader holds it.
 func (s *Store) DeleteCredentials(ctx context.Context, playerID string) error {
 	if _, err := s.w.ExecContext(ctx, `DELETE FROM credentials WHERE player_id = ?`, playerID); err != nil {
 		return fmt.Errorf("delete credentials: %w", err)
 	}
+	// Best effort: a busy checkpoint is retried by SQLite's own later.
+	_, _ = s.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
 	return nil
 }

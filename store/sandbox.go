@@ -9,14 +9,21 @@ import (
 )
 
 // SandboxAccount is an account of the built-in Twilio sandbox. The auth
-// token is kept in clear because the sandbox returns it on the Account
-// resource, as Twilio does; sandbox accounts guard nothing of value.
+// token is in clear in memory, because the sandbox compares it and returns
+// it on the Account resource as Twilio does; the database holds it sealed
+// like any other secret, since players paste it where they paste real ones.
 type SandboxAccount struct {
 	SID          string
 	AuthToken    string
 	FriendlyName string
 	CreatedAt    time.Time
 }
+
+// String masks the auth token.
+func (a SandboxAccount) String() string { return fmt.Sprintf("{%s **** %q}", a.SID, a.FriendlyName) }
+
+// GoString masks the auth token for %#v.
+func (a SandboxAccount) GoString() string { return "store.SandboxAccount" + a.String() }
 
 // SandboxKey is an API key of a sandbox account: a second credential
 // (SID + secret) that authenticates as its account.
@@ -27,6 +34,14 @@ type SandboxKey struct {
 	FriendlyName string
 	CreatedAt    time.Time
 }
+
+// String masks the secret.
+func (k SandboxKey) String() string {
+	return fmt.Sprintf("{%s %s **** %q}", k.SID, k.AccountSID, k.FriendlyName)
+}
+
+// GoString masks the secret for %#v.
+func (k SandboxKey) GoString() string { return "store.SandboxKey" + k.String() }
 
 // SandboxMessage is a message "sent" through the sandbox. It stores where
 // the message ends up (FinalStatus, ErrorCode) rather than its current
@@ -69,8 +84,15 @@ type SandboxMessageFilter struct {
 // clock drives both.
 func (s *Store) CreateSandboxAccount(ctx context.Context, a SandboxAccount) (SandboxAccount, error) {
 	a.CreatedAt = s.sandboxStamp(a.CreatedAt)
-	_, err := s.w.ExecContext(ctx, `INSERT INTO sandbox_accounts (sid, auth_token, friendly_name, created_at)
-		VALUES (?, ?, ?, ?)`, a.SID, a.AuthToken, a.FriendlyName, a.CreatedAt)
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		sealed, err := s.seal(ctx, tx, a.AuthToken, a.SID)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO sandbox_accounts (sid, auth_token, friendly_name, created_at)
+			VALUES (?, ?, ?, ?)`, a.SID, sealed, a.FriendlyName, a.CreatedAt)
+		return err
+	})
 	if err != nil {
 		return SandboxAccount{}, fmt.Errorf("create sandbox account: %w", err)
 	}
@@ -88,6 +110,9 @@ func (s *Store) SandboxAccount(ctx context.Context, sid string) (SandboxAccount,
 	if err != nil {
 		return SandboxAccount{}, fmt.Errorf("read sandbox account: %w", err)
 	}
+	if a.AuthToken, err = s.open(a.AuthToken, a.SID); err != nil {
+		return SandboxAccount{}, fmt.Errorf("read sandbox account: %w", err)
+	}
 	return a, nil
 }
 
@@ -95,8 +120,15 @@ func (s *Store) SandboxAccount(ctx context.Context, sid string) (SandboxAccount,
 // A zero CreatedAt is set from the store's clock.
 func (s *Store) CreateSandboxKey(ctx context.Context, k SandboxKey) (SandboxKey, error) {
 	k.CreatedAt = s.sandboxStamp(k.CreatedAt)
-	_, err := s.w.ExecContext(ctx, `INSERT INTO sandbox_keys (sid, account_sid, secret, friendly_name, created_at)
-		VALUES (?, ?, ?, ?, ?)`, k.SID, k.AccountSID, k.Secret, k.FriendlyName, k.CreatedAt)
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		sealed, err := s.seal(ctx, tx, k.Secret, k.AccountSID)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO sandbox_keys (sid, account_sid, secret, friendly_name, created_at)
+			VALUES (?, ?, ?, ?, ?)`, k.SID, k.AccountSID, sealed, k.FriendlyName, k.CreatedAt)
+		return err
+	})
 	if err != nil {
 		return SandboxKey{}, fmt.Errorf("create sandbox key: %w", err)
 	}
@@ -112,6 +144,9 @@ func (s *Store) SandboxKey(ctx context.Context, sid string) (SandboxKey, error) 
 		return SandboxKey{}, ErrNotFound
 	}
 	if err != nil {
+		return SandboxKey{}, fmt.Errorf("read sandbox key: %w", err)
+	}
+	if k.Secret, err = s.open(k.Secret, k.AccountSID); err != nil {
 		return SandboxKey{}, fmt.Errorf("read sandbox key: %w", err)
 	}
 	return k, nil

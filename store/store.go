@@ -15,10 +15,15 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
+
+	"github.com/questgate/questgate/secrets"
 )
 
 //go:embed migrations/*.sql
@@ -31,30 +36,68 @@ var ErrNotFound = errors.New("not found")
 // connection (SQLite allows one writer at a time, and queueing in Go beats
 // spinning on SQLITE_BUSY) and a pool of readers (WAL lets them run beside
 // the writer).
+//
+// Secrets (players' Twilio auth tokens and API key secrets, the sandbox's
+// tokens) are sealed with a secrets.Ring before they are written and
+// opened after they are read, so they exist in clear only in the memory
+// of the callers that asked for them, and never in the database file.
 type Store struct {
 	w   *sql.DB
 	r   *sql.DB
 	now func() time.Time
+
+	// keys seal and open secrets; reload, when set, reads them again from
+	// their source (after a rotation made by another process).
+	keys       atomic.Pointer[secrets.Ring]
+	reload     func() (*secrets.Ring, error)
+	reloadMu   sync.Mutex
+	reloadedAt time.Time
+	ephemeral  bool
+}
+
+// Option configures Open.
+type Option func(*Store)
+
+// WithSecrets makes the store seal secrets with ring. reload, which may be
+// nil, returns the ring again from where it came from: the store calls it
+// when it meets a value sealed with a key it lacks, or learns that a
+// rotation moved to such a key, so a server keeps working while
+// `questgate keys rotate` runs beside it.
+func WithSecrets(ring *secrets.Ring, reload func() (*secrets.Ring, error)) Option {
+	return func(s *Store) {
+		s.keys.Store(ring)
+		s.reload = reload
+		s.ephemeral = false
+	}
 }
 
 // Open opens (creating if needed) the SQLite database at path and applies
 // pending migrations.
-func Open(ctx context.Context, path string) (*Store, error) {
+//
+// Without WithSecrets, secrets are sealed with a random key that lives as
+// long as the Store: fine for tests and for commands that never read a
+// secret, useless for anything else, as a reopened store cannot read
+// them. With WithSecrets, secrets an older questgate left in clear are
+// sealed on the spot.
+func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("create database folder: %w", err)
 		}
 	}
 	q := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"} {
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)",
+		// Deleted rows (credentials a player removed, expired sessions)
+		// are overwritten, not left in free pages of the file.
+		"secure_delete(1)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
-	// The path is escaped: in a file: URI a "#" or "?" would end it, and
-	// the database would silently be another file, shared by whoever
-	// makes the same mistake (test folders named after subtests, such as
-	// "…#01", did exactly that).
-	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+	// The path is escaped as a URI path: in a "file:" name SQLite reads
+	// '#' as the start of a fragment, '?' as the query and '%' as an
+	// escape, so a folder named "x#01" (Go names subtests so) would open
+	// another file.
+	dsn := "file:" + escapePath(path) + "?" + q.Encode()
 
 	w, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -62,10 +105,25 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
-	s := &Store{w: w, now: time.Now}
+	s := &Store{w: w, now: time.Now, ephemeral: true}
+	key, err := secrets.GenerateKey()
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	s.keys.Store(secrets.NewRing(key))
+	for _, o := range opts {
+		o(s)
+	}
 	if err := s.migrate(ctx); err != nil {
 		w.Close()
 		return nil, err
+	}
+	if !s.ephemeral {
+		if _, err := s.sealPlaintext(ctx); err != nil {
+			w.Close()
+			return nil, err
+		}
 	}
 	r, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -75,6 +133,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	r.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)*2))
 	s.r = r
 	return s, nil
+}
+
+// escapePath escapes the characters a SQLite URI filename gives a meaning.
+func escapePath(p string) string {
+	return strings.NewReplacer("%", "%25", "#", "%23", "?", "%3F").Replace(p)
 }
 
 func (s *Store) migrate(ctx context.Context) error {

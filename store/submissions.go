@@ -23,6 +23,15 @@ type Submission struct {
 	Message   *verifier.Message
 	Upstream  time.Duration
 	CreatedAt time.Time
+	// Detail refines Reason (a verifier.Detail… value), "" when none.
+	Detail string
+	// RequestID is the id of the request that made the attempt, found in
+	// its log lines.
+	RequestID string
+	// AccountSID is the Twilio account the attempt was checked in, and
+	// AccountKind whose it is: "real", "sandbox", "demo", or "none".
+	AccountSID  string
+	AccountKind string
 }
 
 // Award is an objective a player holds.
@@ -111,10 +120,12 @@ func insertSubmission(ctx context.Context, tx *sql.Tx, sub Submission) (int64, e
 		}
 	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO submissions (player_id, objective_id, raw_sid, sid, reason,
-		msg_status, msg_direction, msg_to, msg_from, msg_body, msg_num_media, msg_date_created, upstream_ms, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		msg_status, msg_direction, msg_to, msg_from, msg_body, msg_num_media, msg_date_created, upstream_ms, created_at,
+		detail, request_id, account_sid, account_kind)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		sub.PlayerID, sub.ObjectiveID, sub.RawSID, sub.SID, string(sub.Reason),
-		m.Status, m.Direction, m.To, m.From, m.Body, m.NumMedia, created, sub.Upstream.Milliseconds(), sub.CreatedAt)
+		m.Status, m.Direction, m.To, m.From, m.Body, m.NumMedia, created, sub.Upstream.Milliseconds(), sub.CreatedAt,
+		sub.Detail, sub.RequestID, sub.AccountSID, sub.AccountKind)
 	if err != nil {
 		return 0, fmt.Errorf("insert submission: %w", err)
 	}
@@ -122,7 +133,8 @@ func insertSubmission(ctx context.Context, tx *sql.Tx, sub Submission) (int64, e
 }
 
 const submissionColumns = `id, player_id, objective_id, raw_sid, sid, reason, msg_status, msg_direction,
-	msg_to, msg_from, msg_body, msg_num_media, msg_date_created, upstream_ms, created_at`
+	msg_to, msg_from, msg_body, msg_num_media, msg_date_created, upstream_ms, created_at,
+	detail, request_id, account_sid, account_kind`
 
 func scanSubmission(row interface{ Scan(...any) error }) (Submission, error) {
 	var (
@@ -133,7 +145,8 @@ func scanSubmission(row interface{ Scan(...any) error }) (Submission, error) {
 		reason  string
 	)
 	err := row.Scan(&sub.ID, &sub.PlayerID, &sub.ObjectiveID, &sub.RawSID, &sub.SID, &reason,
-		&m.Status, &m.Direction, &m.To, &m.From, &m.Body, &m.NumMedia, &created, &ms, &sub.CreatedAt)
+		&m.Status, &m.Direction, &m.To, &m.From, &m.Body, &m.NumMedia, &created, &ms, &sub.CreatedAt,
+		&sub.Detail, &sub.RequestID, &sub.AccountSID, &sub.AccountKind)
 	if err != nil {
 		return Submission{}, err
 	}

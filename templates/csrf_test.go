@@ -7,7 +7,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/a-h/templ"
 
-	"github.com/questgate/questgate/store"
+	"github.com/questgate/questgate/quest"
 )
 
 // TestEveryFormCarriesTheCSRFToken renders every page with every form it
@@ -16,7 +16,7 @@ import (
 func TestEveryFormCarriesTheCSRFToken(t *testing.T) {
 	const token = "tok-3f9a"
 	o := sendSMS(t)
-	saved := &store.Credentials{AccountSID: testAccountSID, Secret: testSecret}
+	saved := &quest.Saved{AccountSID: testAccountSID, Last4: "WXYZ"}
 	pages := map[string]templ.Component{
 		"home":                 HomePage(HomeProps{Cards: []ObjectiveCard{{Objective: o}}}),
 		"objective":            ObjectivePage(ObjectiveProps{Objective: o, Hack: HackProps{Objective: o}}),

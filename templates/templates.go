@@ -32,6 +32,27 @@ func Version(ctx context.Context) string {
 	return v
 }
 
+type playerKey struct{}
+
+// PlayerName is what the layout shows of the request's player.
+type PlayerName struct {
+	// Name is the display name, "" when the player has not chosen one.
+	Name string
+}
+
+// WithPlayer returns a context carrying the request's player for the
+// layout, which then shows their name and the profile link. Pages without
+// a player (errors for unknown addresses) show neither.
+func WithPlayer(ctx context.Context, displayName string) context.Context {
+	return context.WithValue(ctx, playerKey{}, PlayerName{Name: displayName})
+}
+
+// playerOf returns the player carried by ctx, and false when none.
+func playerOf(ctx context.Context) (PlayerName, bool) {
+	p, ok := ctx.Value(playerKey{}).(PlayerName)
+	return p, ok
+}
+
 // PageProps are what every full page passes to the layout.
 type PageProps struct {
 	// Title is the page's own title, already localised; the layout adds
@@ -50,6 +71,7 @@ type PageProps struct {
 const (
 	NavHome        = "home"
 	NavCredentials = "credentials"
+	NavProfile     = "profile"
 )
 
 // tr translates id in the context's language. It is a shorthand for
@@ -89,19 +111,6 @@ func machineDate(t time.Time) string {
 		return ""
 	}
 	return t.UTC().Format(time.RFC3339)
-}
-
-// last4 returns the last four characters of a secret, the only part of a
-// real account's secret a page may show, so that a player can tell which
-// token is saved without anyone reading it over their shoulder.
-func last4(secret string) string {
-	r := []rune(secret)
-	if len(r) <= 4 {
-		// A secret this short shows nothing: four characters of five
-		// would reveal almost all of it.
-		return ""
-	}
-	return string(r[len(r)-4:])
 }
 
 // sidPlaceholder is the hack field's placeholder for an objective, built

@@ -139,14 +139,6 @@ func TestShellQuote(t *testing.T) {
 	}
 }
 
-func TestLast4(t *testing.T) {
-	for in, want := range map[string]string{testSecret: "WXYZ", "abcd": "", "": "", "abcde": "bcde"} {
-		if got := last4(in); got != want {
-			t.Errorf("last4(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestErrorPageForEveryStatus(t *testing.T) {
 	for _, lang := range locale.Supported {
 		for _, p := range []ErrorProps{{Status: 400}, {Status: 403}, {Status: 404}, {Status: 405}, {Status: 413},
@@ -232,8 +224,8 @@ func TestEveryPageIsFullyTranslated(t *testing.T) {
 				Hack: HackProps{Objective: other, Result: res}}))
 		pages = append(pages, HomePage(HomeProps{Cards: []ObjectiveCard{{Objective: other, Missing: missing}}}))
 	}
-	real := &store.Credentials{AccountSID: testAccountSID, APIKeySID: testKeySID, Secret: testSecret, UpdatedAt: now}
-	sandbox := &store.Credentials{AccountSID: testAccountSID, Secret: testSecret, Sandbox: true, UpdatedAt: now}
+	real := &quest.Saved{AccountSID: testAccountSID, APIKeySID: testKeySID, Last4: "WXYZ", UpdatedAt: now}
+	sandbox := &quest.Saved{AccountSID: testAccountSID, Last4: "WXYZ", SandboxSecret: testSecret, Sandbox: true, UpdatedAt: now}
 	pages = append(pages,
 		CredentialsPage(CredentialsProps{Demo: true, SandboxEnabled: true}),
 		CredentialsPage(CredentialsProps{Saved: real, Notice: "credentials.saved"}),

@@ -10,6 +10,9 @@ const (
 	DetailLength     = "length"     // the right prefix, but too short or too long
 	DetailCharacters = "characters" // something other than letters and digits
 	DetailFormat     = "format"     // anything else that is not a SID
+	// DetailSecret: the player pasted their own auth token or key secret.
+	// It is never sent anywhere, logged nor kept.
+	DetailSecret = "secret"
 
 	// WrongResource details: which resource the well-formed SID belongs to.
 	DetailAccount = "account" // AC…: the Account SID, the most common mistake

@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -141,7 +142,7 @@ func (v *Verifier) Verify(ctx context.Context, req Request) (Verdict, error) {
 	case outcomeRejected, outcomeForbidden, outcomeFormat:
 		return verdict.reject(BadCredentials, outcome.detail()), nil
 	default:
-		ue := res.upstreamError(outcome, creds.Secret)
+		ue := res.upstreamError(outcome, creds)
 		verdict.Reason = ue.Reason
 		if errors.Is(ue, context.DeadlineExceeded) {
 			verdict.Detail = DetailTimeout
@@ -216,7 +217,7 @@ func (v *Verifier) CheckCredentials(ctx context.Context, c Credentials) error {
 	case outcomeFormat:
 		return &CredentialsError{FieldSecret, ProblemFormat}
 	default:
-		return res.upstreamError(outcome, c.Secret)
+		return res.upstreamError(outcome, c)
 	}
 }
 
@@ -352,24 +353,31 @@ func (r callResult) outcome() outcome {
 }
 
 // upstreamError turns a failed call into the error Verify and
-// CheckCredentials return, with secret scrubbed from its text.
-func (r callResult) upstreamError(o outcome, secret string) *UpstreamError {
+// CheckCredentials return, with the secret scrubbed from its text.
+func (r callResult) upstreamError(o outcome, c Credentials) *UpstreamError {
 	reason := UpstreamUnavailable
 	if o == outcomeRateLimited {
 		reason = UpstreamRateLimited
 	}
-	return &UpstreamError{Reason: reason, RetryAfter: r.retryAfter, Status: r.status, Err: redact(r.err, secret)}
+	return &UpstreamError{Reason: reason, RetryAfter: r.retryAfter, Status: r.status, Err: redact(r.err, c)}
 }
 
-// redact returns err, or when its text holds secret (an upstream that echoes
-// what it got, say) an error with the same text and the secret masked. The
+// redact returns err, or when its text holds the secret of c, alone or as
+// the HTTP Basic credentials it was sent as (an upstream that echoes what
+// it got, say), an error with the same text and the secret masked. The
 // redacted error keeps context errors in its chain and drops the rest,
 // which could print the secret.
-func redact(err error, secret string) error {
-	if err == nil || secret == "" || !strings.Contains(err.Error(), secret) {
+func redact(err error, c Credentials) error {
+	if err == nil || c.Secret == "" {
 		return err
 	}
-	r := &redactedError{msg: strings.ReplaceAll(err.Error(), secret, "****")}
+	basic := base64.StdEncoding.EncodeToString([]byte(c.Username() + ":" + c.Secret))
+	msg := err.Error()
+	if !strings.Contains(msg, c.Secret) && !strings.Contains(msg, basic) {
+		return err
+	}
+	msg = strings.ReplaceAll(strings.ReplaceAll(msg, basic, "****"), c.Secret, "****")
+	r := &redactedError{msg: msg}
 	for _, target := range []error{context.DeadlineExceeded, context.Canceled} {
 		if errors.Is(err, target) {
 			r.cause = target

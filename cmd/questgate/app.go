@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/url"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v3"
@@ -60,6 +61,8 @@ func newApp(getenv func(string) string, stdin io.Reader, stdout, stderr io.Write
 			sandboxCommand(f),
 			verifyCommand(f),
 			objectivesCommand(),
+			keysCommand(f),
+			cohortCommand(f),
 		},
 	}
 }
@@ -94,6 +97,18 @@ func httpURL(what string) func(string) error {
 			return fmt.Errorf("%s %q: give an absolute http:// or https:// URL without query, such as https://api.twilio.com", what, s)
 		}
 		return nil
+	}
+}
+
+// oneOf checks that a flag's value is one of choices.
+func oneOf(what string, choices ...string) func(string) error {
+	return func(s string) error {
+		for _, c := range choices {
+			if s == c {
+				return nil
+			}
+		}
+		return fmt.Errorf("%s %q: use one of %s", what, s, strings.Join(choices, ", "))
 	}
 }
 

@@ -15,11 +15,13 @@ import (
 )
 
 // Defaults of serve's web defences. The per-address limit is generous: a
-// classroom behind one NAT shares an address, and players are limited one
-// by one by the failure budget (CTFd's lesson).
+// classroom behind one NAT shares an address (300 players opening a few
+// pages each in the first minute of a workshop is well over a thousand
+// requests), and players are limited one by one by the failure budget
+// (CTFd's lesson). 3,000 a minute still stops one address flooding.
 const (
 	defaultAttemptsPerMinute   = 10
-	defaultIPRequestsPerMinute = 300
+	defaultIPRequestsPerMinute = 3000
 	maxPerMinute               = 1_000_000
 	minBodyBytes               = 1 << 10
 	maxBodyBytes               = 16 << 20

@@ -30,13 +30,35 @@ type server struct {
 // until it prints where it serves.
 func startServer(t *testing.T, extra ...string) *server {
 	t.Helper()
+	return startServerWith(t, serverOptions{}, extra...)
+}
+
+// serverOptions change how startServerWith runs questgate.
+type serverOptions struct {
+	dataDir  string            // a temporary folder when empty
+	stderr   io.Writer         // where the log goes; discarded when nil
+	logLevel string            // "error" when empty
+	env      map[string]string // the environment questgate sees
+}
+
+func startServerWith(t *testing.T, opt serverOptions, extra ...string) *server {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
+	if opt.dataDir == "" {
+		opt.dataDir = t.TempDir()
+	}
+	if opt.stderr == nil {
+		opt.stderr = io.Discard
+	}
+	if opt.logLevel == "" {
+		opt.logLevel = "error"
+	}
 	args := append([]string{"questgate", "serve", "--sandbox", "--addr", "127.0.0.1:0",
-		"--data-dir", t.TempDir(), "--log-level", "error"}, extra...)
+		"--data-dir", opt.dataDir, "--log-level", opt.logLevel}, extra...)
 	s := &server{output: &strings.Builder{}, done: make(chan error, 1)}
 	go func() {
-		err := run(ctx, args, func(string) string { return "" }, strings.NewReader(""), pw, io.Discard)
+		err := run(ctx, args, func(k string) string { return opt.env[k] }, strings.NewReader(""), pw, opt.stderr)
 		pw.Close()
 		s.done <- err
 	}()

@@ -11,7 +11,6 @@ import (
 
 	"github.com/questgate/questgate/logging"
 	"github.com/questgate/questgate/sandbox"
-	"github.com/questgate/questgate/store"
 )
 
 func sandboxCommand(f flags) *cli.Command {
@@ -35,7 +34,7 @@ func sandboxCommand(f flags) *cli.Command {
 				return fmt.Errorf("listen on %s: %w (choose another --addr)", cmd.String("addr"), err)
 			}
 			defer ln.Close()
-			st, err := store.Open(ctx, databasePath(cmd))
+			st, err := openStore(ctx, cmd, f.getenv, log)
 			if err != nil {
 				return err
 			}
@@ -56,7 +55,11 @@ func sandboxCommand(f flags) *cli.Command {
 					&cli.BoolFlag{Name: "json", Usage: "print JSON instead of lines"},
 				},
 				Action: func(ctx context.Context, cmd *cli.Command) error {
-					st, err := store.Open(ctx, databasePath(cmd))
+					log, err := logging.New(cmd.Root().ErrWriter, "text", "warn")
+					if err != nil {
+						return err
+					}
+					st, err := openStore(ctx, cmd, f.getenv, log)
 					if err != nil {
 						return err
 					}

@@ -18,6 +18,7 @@ import (
 	"github.com/questgate/questgate/handlers"
 	"github.com/questgate/questgate/locale"
 	"github.com/questgate/questgate/logging"
+	"github.com/questgate/questgate/players"
 	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/sandbox"
 	"github.com/questgate/questgate/store"
@@ -49,12 +50,34 @@ func serveCommand(f flags) *cli.Command {
 				Usage: "how long one verification may wait for Twilio", Validator: positive("--twilio-timeout")},
 			&cli.BoolFlag{Name: "sandbox", Sources: f.env("QUESTGATE_SANDBOX"),
 				Usage: "serve the Twilio-compatible sandbox under /sandbox and verify sandbox accounts against it"},
+			&cli.StringFlag{Name: "cookie-secure", Value: "auto", Sources: f.env("QUESTGATE_COOKIE_SECURE"),
+				Usage:     "mark the session cookie Secure (sent over HTTPS only): auto (when --public-url is https://), true or false",
+				Validator: oneOf("--cookie-secure", "auto", "true", "false")},
+			&cli.DurationFlag{Name: "session-idle-timeout", Value: handlers.DefaultIdleTimeout, Sources: f.env("QUESTGATE_SESSION_IDLE_TIMEOUT"),
+				Usage: "a player unseen this long starts over as a new player", Validator: positive("--session-idle-timeout")},
+			&cli.DurationFlag{Name: "session-lifetime", Value: handlers.DefaultLifetime, Sources: f.env("QUESTGATE_SESSION_LIFETIME"),
+				Usage: "no session lives longer than this, however active", Validator: positive("--session-lifetime")},
 			f.objectives(),
 		}, f.defenceFlags()...),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
-			return serve(ctx, cmd)
+			return serve(ctx, cmd, f.getenv)
 		},
 	}
+}
+
+// cookieSecure decides whether the session cookie is Secure. "auto" follows
+// the public URL, the address players type: behind a TLS-terminating proxy
+// it is https:// although questgate itself serves plain HTTP, and a
+// request's own scheme or an X-Forwarded-Proto header (which anyone can
+// send) would say otherwise.
+func cookieSecure(setting, publicURL string) bool {
+	switch setting {
+	case "true":
+		return true
+	case "false":
+		return false
+	}
+	return strings.HasPrefix(publicURL, "https://")
 }
 
 // databasePath returns --database, or questgate.db in --data-dir.
@@ -65,7 +88,7 @@ func databasePath(cmd *cli.Command) string {
 	return filepath.Join(cmd.String("data-dir"), "questgate.db")
 }
 
-func serve(ctx context.Context, cmd *cli.Command) error {
+func serve(ctx context.Context, cmd *cli.Command, getenv func(string) string) error {
 	log, err := logging.New(cmd.Root().ErrWriter, cmd.String("log-format"), cmd.String("log-level"))
 	if err != nil {
 		return err
@@ -88,11 +111,13 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, databasePath(cmd))
+	st, err := openStore(ctx, cmd, getenv, log)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	sessionStore := st.SessionStore(5 * time.Minute)
+	defer sessionStore.Stop()
 
 	twilio, err := verifier.New(verifier.Options{BaseURL: cmd.String("twilio-api-url"), Timeout: cmd.Duration("twilio-timeout")})
 	if err != nil {
@@ -122,7 +147,11 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 
 	web.Log, web.Locales, web.Version = log, bundle, buildVersion()
 	e := handlers.New(web)
-	handlers.NewPlayer(quests, st, publicURL).Routes(e.Group(""))
+	sessions := handlers.NewSessions(st, handlers.SessionOptions{Store: sessionStore, Log: log,
+		IdleTimeout: cmd.Duration("session-idle-timeout"), Lifetime: cmd.Duration("session-lifetime"),
+		Secure: cookieSecure(cmd.String("cookie-secure"), publicURL)})
+	handlers.NewPlayer(quests, st, sessions, publicURL).Routes(e.Group(""))
+	handlers.NewProfile(players.New(st), sessions).Routes(e.Group(""))
 	if sb != nil {
 		sb.Routes(e.Group("/sandbox"))
 	}

@@ -60,7 +60,7 @@ func (f *fakeTwilio) create(t *testing.T, resource string, form url.Values, fiel
 
 // runCLI runs questgate with args and stdin, and returns its exit status
 // and output.
-func runCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
+func runVerifyCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
 	t.Helper()
 	var stdout, stderr strings.Builder
 	err := run(context.Background(), append([]string{"questgate"}, args...), func(string) string { return "" },
@@ -128,7 +128,7 @@ func TestVerifyExitCodes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, out, errOut := runCLI(t, tt.stdin, tt.args...)
+			code, out, errOut := runVerifyCLI(t, tt.stdin, tt.args...)
 			if code != tt.code || !strings.Contains(out, tt.wantOutput) {
 				t.Errorf("exit %d, want %d; output %q should contain %q\nstderr: %s", code, tt.code, out, tt.wantOutput, errOut)
 			}
@@ -144,7 +144,7 @@ func TestVerifyJSONAndPlayerChecks(t *testing.T) {
 	call := f.create(t, "Calls.json", url.Values{"From": {"+15017122661"}, "To": {"+15558675310"}, "Url": {"http://demo.twilio.com/docs/voice.xml"}}, "sid")
 	args := []string{"verify", "--objective", "make-call", "--sid", call, "--account-sid", f.account.SID,
 		"--auth-token-stdin", "--twilio-api-url", f.api, "--json"}
-	code, out, errOut := runCLI(t, f.account.AuthToken, args...)
+	code, out, errOut := runVerifyCLI(t, f.account.AuthToken, args...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s %s", code, out, errOut)
 	}
@@ -163,11 +163,11 @@ func TestVerifyJSONAndPlayerChecks(t *testing.T) {
 		t.Errorf("verdict = %+v", v)
 	}
 	// With --opened-at after the call, created_after_opened refuses it.
-	code, out, _ = runCLI(t, f.account.AuthToken, append(args, "--opened-at", "2999-01-01T00:00:00Z")...)
+	code, out, _ = runVerifyCLI(t, f.account.AuthToken, append(args, "--opened-at", "2999-01-01T00:00:00Z")...)
 	if code != 1 || !strings.Contains(out, `"reason": "created_before_opened"`) {
 		t.Errorf("opened later: exit %d\n%s", code, out)
 	}
-	if code, _, _ := runCLI(t, f.account.AuthToken, append(args, "--opened-at", "yesterday")...); code != 2 {
+	if code, _, _ := runVerifyCLI(t, f.account.AuthToken, append(args, "--opened-at", "yesterday")...); code != 2 {
 		t.Errorf("bad --opened-at: exit %d", code)
 	}
 }
@@ -199,24 +199,24 @@ func TestObjectivesCheck(t *testing.T) {
     checks:
       status_in: [delivered]
 `)
-	code, out, _ := runCLI(t, "", "objectives", "check", good)
+	code, out, _ := runVerifyCLI(t, "", "objectives", "check", good)
 	if code != 0 || !strings.Contains(out, "5 objectives") || !strings.Contains(out, "bonus") {
 		t.Errorf("good file: exit %d\n%s", code, out)
 	}
-	code, out, _ = runCLI(t, "", "objectives", "check", bad)
+	code, out, _ = runVerifyCLI(t, "", "objectives", "check", bad)
 	if code != 1 || !strings.Contains(out, bad+":4:") || !strings.Contains(out, `"make-fax" is not an objective`) ||
 		!strings.Contains(out, bad+":9:") || !strings.Contains(out, `"delivered" is not a call status`) {
 		t.Errorf("bad file: exit %d\n%s", code, out)
 	}
-	if code, _, _ := runCLI(t, "", "objectives", "check"); code != 2 {
+	if code, _, _ := runVerifyCLI(t, "", "objectives", "check"); code != 2 {
 		t.Errorf("no file: exit %d", code)
 	}
-	if code, _, errOut := runCLI(t, "", "objectives", "check", filepath.Join(dir, "missing.yaml")); code != 1 || !strings.Contains(errOut, "missing.yaml") {
+	if code, _, errOut := runVerifyCLI(t, "", "objectives", "check", filepath.Join(dir, "missing.yaml")); code != 1 || !strings.Contains(errOut, "missing.yaml") {
 		t.Errorf("missing file: exit %d %s", code, errOut)
 	}
 
 	// serve refuses to start with it, saying where the problem is.
-	code, _, errOut := runCLI(t, "", "serve", "--addr", "127.0.0.1:0", "--data-dir", dir, "--objectives", bad)
+	code, _, errOut := runVerifyCLI(t, "", "serve", "--addr", "127.0.0.1:0", "--data-dir", dir, "--objectives", bad)
 	if code == 0 || !strings.Contains(errOut, bad+":4:") {
 		t.Errorf("serve with a bad file: exit %d\n%s", code, errOut)
 	}

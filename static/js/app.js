@@ -2,10 +2,11 @@
 // requests the CSRF token (read from the csrf-token meta tag, as the CSP
 // forbids inline script), makes the htmx-enhanced hack interface tell the
 // player about failures htmx does not swap in (a 500, an expired session, a
-// body too large, too many requests, a dropped connection), and moves focus
-// to a fresh result so that screen readers read it. The words come from
-// data-* attributes the server rendered in the player's language; nothing
-// here is hard-coded text.
+// body too large, too many requests, a dropped connection), moves focus to
+// a fresh result so that screen readers read it, and runs the "Copy debug
+// info" buttons (hidden until it shows them: without it the text is in a
+// <details>). The words come from data-* attributes the server rendered in
+// the player's language; nothing here is hard-coded text.
 (function () {
   "use strict";
 
@@ -80,7 +81,63 @@
     }
   });
 
+  // "Copy debug info": the buttons are hidden until this script shows
+  // them, so without JavaScript only the <details> block (which works
+  // everywhere) is offered. The words come from the button's data-*.
+  function showCopyButtons() {
+    document.querySelectorAll("button[data-copy]").forEach(function (b) {
+      b.hidden = false;
+    });
+  }
+
+  function copyStatus(button, text) {
+    var status = button.parentNode && button.parentNode.querySelector(".copy-status");
+    if (status) {
+      status.textContent = text;
+    }
+  }
+
+  function fallback(button, target) {
+    var details = target.closest("details");
+    if (details) {
+      details.open = true;
+    }
+    var range = document.createRange();
+    range.selectNodeContents(target);
+    var sel = window.getSelection();
+    sel.removeAllRanges();
+    sel.addRange(range);
+    copyStatus(button, button.getAttribute("data-copy-failed"));
+  }
+
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest ? e.target.closest("button[data-copy]") : null;
+    if (!button) {
+      return;
+    }
+    var target = document.getElementById(button.getAttribute("data-copy"));
+    if (!target) {
+      return;
+    }
+    if (!navigator.clipboard || !navigator.clipboard.writeText) {
+      fallback(button, target);
+      return;
+    }
+    navigator.clipboard.writeText(target.textContent).then(function () {
+      copyStatus(button, button.getAttribute("data-copied"));
+    }, function () {
+      fallback(button, target);
+    });
+  });
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", showCopyButtons);
+  } else {
+    showCopyButtons();
+  }
+
   document.addEventListener("htmx:afterSettle", function () {
+    showCopyButtons();
     if (!hacking) {
       return;
     }

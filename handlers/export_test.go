@@ -1,0 +1,13 @@
+package handlers
+
+import "context"
+
+// PlayerIDOf returns the player id the session with token names, so tests
+// can tell which player a browser is.
+func (s *Sessions) PlayerIDOf(ctx context.Context, token string) (string, error) {
+	ctx, err := s.sm.Load(ctx, token)
+	if err != nil {
+		return "", err
+	}
+	return s.sm.GetString(ctx, sessionPlayer), nil
+}
