@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -101,7 +102,10 @@ type tab struct {
 
 	mu      sync.Mutex
 	console []chromedp.ConsoleMessage
-	shot    bool // a failure screenshot was taken
+	// expected are addresses whose HTTP error the test provokes on
+	// purpose; the browser logs it, and that is no fault of the page.
+	expected []string
+	shot     bool // a failure screenshot was taken
 }
 
 // newTab opens a fresh browser context for t, or skips t when there is no
@@ -189,6 +193,9 @@ func (p *tab) checkConsole() {
 	defer p.mu.Unlock()
 	var errs []string
 	for _, m := range p.console {
+		if m.Source == "network" && slices.Contains(p.expected, m.URL) {
+			continue
+		}
 		if m.Type == chromedp.ConsoleError || m.IsException() {
 			errs = append(errs, fmt.Sprintf("  %s %s (%s:%d)", m.Type, m.Text, m.URL, m.Line+1))
 		}
@@ -196,6 +203,14 @@ func (p *tab) checkConsole() {
 	if len(errs) > 0 {
 		p.t.Errorf("the browser console shows errors:\n%s", strings.Join(errs, "\n"))
 	}
+}
+
+// expectHTTPError tells the console check that the test opens path on
+// purpose although it answers an error status.
+func (p *tab) expectHTTPError(path string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.expected = append(p.expected, suite.srv.URL+path)
 }
 
 // do runs a step's actions within stepTimeout.
