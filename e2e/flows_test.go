@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -70,8 +71,19 @@ func (p *tab) hackButton() chromedp.JSPath { return buttonNamed("hack-panel", p.
 
 // pasteSID replaces what the SID field holds with sid, as a player who
 // selects the field's text and pastes does.
+// It checks the field then holds exactly sid, as the player would see.
 func (p *tab) pasteSID(sid string) chromedp.Action[chromedp.Void] {
-	return chromedp.Steps(chromedp.Focus(p.sidField(), chromedp.NodeVisible), selectAll(), paste(p.sidField(), sid))
+	field := p.sidField()
+	return chromedp.Steps(
+		chromedp.Focus(field, chromedp.NodeVisible), selectAll(), paste(field, sid),
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			got, err := chromedp.Evaluate[string](`(`+string(field)+`)?.value ?? ""`)(ctx, t)
+			if err == nil && got != sid {
+				err = fmt.Errorf("after pasting %q the SID field holds %q", sid, got)
+			}
+			return err
+		}),
+	)
 }
 
 // hackResult is what the hack interface shows after an attempt.
@@ -122,10 +134,13 @@ const markPanelJS = `(() => {
 
 // newResultJS is true once the hack interface shows an answer to the
 // attempt just made: htmx swapped in a new panel (or app.js changed the
-// state after an error htmx does not swap), and no request is running.
+// state after an error htmx does not swap), and htmx is done: no request
+// running, nothing swapping or settling. Settling ends with the
+// htmx:afterSettle handlers (app.js moves the focus there), so the next
+// step cannot race them for the focus.
 const newResultJS = `(() => {
 	const s = document.querySelector('[data-testid="hack-state"]');
-	return !!s && !document.querySelector(".htmx-request") &&
+	return !!s && !document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling") &&
 		(s !== window.__e2eState || s.dataset.state !== window.__e2eStateValue);
 })()`
 
