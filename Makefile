@@ -6,15 +6,34 @@ ADDR      ?= :8080
 TESTFLAGS ?=
 PKGS      := ./...
 
-.PHONY: run test ci generate check-generate fmt-check vet staticcheck test-race fuzz bench build clean
+.PHONY: run test ci generate check-generate fmt-check vet staticcheck test-race fuzz bench build clean deps-e2e test-e2e
 
 ## run: serve on $(ADDR) with SQLite under ./data and the Twilio sandbox on
 run:
 	$(GO) run ./cmd/questgate serve --sandbox --addr $(ADDR) --data-dir data --log-format text
 
-## test: every unit and in-process end-to-end test
+## test: every test; the browser tests (./e2e) run when Chromium is installed, else they skip
 test:
+	@$(HAVE_CHROMIUM) || echo "make test: Chromium not found, so the browser tests (./e2e) are skipped; 'make deps-e2e' installs it"
 	$(GO) test $(TESTFLAGS) $(PKGS)
+
+# The browser tests look for $$QUESTGATE_E2E_CHROMIUM, /usr/bin/chromium, or
+# chromium, chromium-browser or google-chrome in PATH (e2e/main_test.go).
+HAVE_CHROMIUM = { [ -n "$$QUESTGATE_E2E_CHROMIUM" ] || [ -x /usr/bin/chromium ] || command -v chromium || command -v chromium-browser || command -v google-chrome-stable || command -v google-chrome; } >/dev/null 2>&1
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+## deps-e2e: install Debian's Chromium and fonts for the browser tests (nothing to do when /usr/bin/chromium exists)
+deps-e2e:
+	@if [ -x /usr/bin/chromium ]; then \
+	  echo "deps-e2e: $$(/usr/bin/chromium --version 2>/dev/null || echo Chromium) is installed"; \
+	else \
+	  $(SUDO) apt-get update && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium fonts-liberation fonts-dejavu-core; \
+	fi
+
+## test-e2e: the browser tests in headless Chromium, which must be there; artifacts in artifacts/e2e/
+test-e2e:
+	QUESTGATE_E2E=1 $(GO) test -race -count=1 $(TESTFLAGS) ./e2e
 
 ## build: the questgate binary in ./bin
 build:
@@ -39,8 +58,9 @@ vet:
 staticcheck:
 	$(GO) tool staticcheck $(PKGS)
 
+# The browser tests have their own target, test-e2e.
 test-race:
-	$(GO) test -race -count=1 $(PKGS)
+	$(GO) test -race -count=1 $$($(GO) list $(PKGS) | grep -v '/e2e$$')
 
 ## fuzz: a short run of every fuzz target (the corpus lives in testdata/fuzz)
 FUZZTIME ?= 10s
@@ -57,8 +77,8 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
 ## ci: everything CI checks
-ci: fmt-check vet staticcheck check-generate test-race
+ci: fmt-check vet staticcheck check-generate test-race test-e2e
 	$(MAKE) fuzz FUZZTIME=5s
 
 clean:
-	rm -rf bin data
+	rm -rf bin data artifacts

@@ -1,0 +1,168 @@
+package e2e
+
+import (
+	"fmt"
+	"html"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/questgate/questgate/locale"
+)
+
+// tourStop is one page a player sees, in one state, reached from the stop
+// before it.
+type tourStop struct {
+	name string
+	// reach takes the player there from the previous stop.
+	reach func(p *tab, s *tourState)
+}
+
+// tourState carries what a stop learns for the next ones.
+type tourState struct {
+	account, token string
+}
+
+// playerTour walks through every page a player sees. For each stop, in
+// each language and on a phone and a desktop, TestTour takes a screenshot,
+// runs axe-core, checks every control is labelled and presses Tab through
+// the page to check the focus can be seen.
+//
+// The instructor's views (issue 4) get a tour of their own, walked the
+// same way, when they land; the embed widget (issue 5) joins as a stop on
+// its example page.
+var playerTour = []tourStop{
+	{"home", func(p *tab, _ *tourState) { p.open("/") }},
+	{"credentials", func(p *tab, _ *tourState) {
+		p.follow("open the credentials page", click(testID("nav-credentials")))
+	}},
+	{"credentials-sandbox", func(p *tab, s *tourState) {
+		p.follow("go home", click(testID("nav-home")))
+		s.account, s.token = p.useSandboxAccount()
+	}},
+	{"objective", func(p *tab, _ *tourState) { p.openObjective("send-sms") }},
+	{"result-failed", func(p *tab, _ *tourState) {
+		res := p.hack("paste an unknown SID and press HACK", p.pasteSID(unknownSID()), click(p.hackButton()))
+		p.wantResult("FAILED", res, "failed", "not_found")
+	}},
+	{"result-success", func(p *tab, s *tourState) {
+		sid := sendSMS(p.t, s.account, s.token, p.tr("app_name")+" e2e tour")
+		res := p.hack("paste the SID and press HACK", p.pasteSID(sid), click(p.hackButton()))
+		p.wantResult("SUCCESS", res, "success", "awarded")
+	}},
+	{"home-progress", func(p *tab, _ *tourState) {
+		p.follow("go back to the objectives", click(testID("nav-home")))
+	}},
+	{"not-found", func(p *tab, _ *tourState) {
+		p.expectHTTPError("/objectives/no-such-objective")
+		if status := p.open("/objectives/no-such-objective"); status != http.StatusNotFound {
+			p.t.Errorf("an unknown objective answers %d, want 404", status)
+		}
+	}},
+}
+
+// screens are the widths every page is checked at.
+var screens = []viewport{phone, desktop}
+
+// TestTour visits every page in every language at phone and desktop
+// widths. Screenshots go to artifacts/e2e/screenshots, with an index.html
+// to look at them side by side; axe-core reports to artifacts/e2e/axe.
+func TestTour(t *testing.T) {
+	shots := map[string]string{} // "stop/lang/screen" → path relative to the artifacts
+	for _, lang := range locale.Supported {
+		for _, screen := range screens {
+			t.Run(lang+"/"+screen.name, func(t *testing.T) {
+				p := newTab(t, tabOptions{lang: lang, screen: screen})
+				var state tourState
+				var order strings.Builder
+				for i, stop := range playerTour {
+					stop.reach(p, &state)
+					if t.Failed() {
+						return
+					}
+					rel := filepath.Join("screenshots", fmt.Sprintf("%s-%s", lang, screen.name), fmt.Sprintf("%02d-%s.png", i+1, stop.name))
+					if err := p.saveScreenshot(filepath.Join(suite.artifacts, rel)); err != nil {
+						t.Errorf("%s: screenshot: %v", stop.name, err)
+					}
+					shots[stop.name+"/"+lang+"/"+screen.name] = rel
+					p.checkFits(stop.name)
+					p.checkAxe(stop.name)
+					p.checkLabels(stop.name)
+					fmt.Fprintf(&order, "## %s\n%s\n\n", stop.name, strings.Join(p.checkFocusVisible(stop.name), "\n"))
+				}
+				path := filepath.Join(suite.artifacts, "focus-order", lang+"-"+screen.name+".txt")
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err == nil {
+					_ = os.WriteFile(path, []byte(order.String()), 0o644)
+				}
+			})
+		}
+	}
+	if len(shots) > 0 {
+		writeIndex(t, shots)
+	}
+}
+
+// writeIndex writes artifacts/e2e/index.html: one row per stop, one
+// column per language and width, so a reviewer compares them at a glance.
+func writeIndex(t *testing.T, shots map[string]string) {
+	var b strings.Builder
+	b.WriteString("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>questgate e2e screenshots</title>\n" +
+		"<style>body{font-family:sans-serif;margin:1rem}table{border-collapse:collapse}td,th{vertical-align:top;padding:.5rem;border:1px solid #ccc}" +
+		"img{display:block;max-width:100%}td.phone{width:220px}td.desktop{width:420px}</style></head><body>\n" +
+		"<h1>questgate pages, as the browser tests saw them</h1>\n<table><tr><th>page</th>")
+	for _, lang := range locale.Supported {
+		for _, screen := range screens {
+			fmt.Fprintf(&b, "<th>%s, %s</th>", lang, screen.name)
+		}
+	}
+	b.WriteString("</tr>\n")
+	for _, stop := range playerTour {
+		fmt.Fprintf(&b, "<tr><th>%s</th>", html.EscapeString(stop.name))
+		for _, lang := range locale.Supported {
+			for _, screen := range screens {
+				rel, ok := shots[stop.name+"/"+lang+"/"+screen.name]
+				if !ok {
+					b.WriteString("<td>(none)</td>")
+					continue
+				}
+				u := html.EscapeString(filepath.ToSlash(rel))
+				fmt.Fprintf(&b, `<td class="%s"><a href="%s"><img src="%s" alt="%s, %s, %s" loading="lazy"></a></td>`,
+					screen.name, u, u, html.EscapeString(stop.name), lang, screen.name)
+			}
+		}
+		b.WriteString("</tr>\n")
+	}
+	b.WriteString("</table></body></html>\n")
+	if err := os.WriteFile(filepath.Join(suite.artifacts, "index.html"), []byte(b.String()), 0o644); err != nil {
+		t.Errorf("write the screenshots' index: %v", err)
+	}
+}
+
+// checkFits fails the test when the page is wider than the screen: on a
+// phone that means scrolling sideways to read a line. It names the
+// elements that stick out.
+func (p *tab) checkFits(page string) {
+	p.t.Helper()
+	wide := run(p, page+": measure the page", chromedp.Evaluate[[]string](`(() => {
+		const w = document.documentElement.clientWidth;
+		if (document.documentElement.scrollWidth <= w) return [];
+		// What sticks out, unless a scrolling box (a code example) holds it;
+		// the innermost such element names the culprit.
+		const clipped = e => {
+			for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+				if (getComputedStyle(a).overflowX !== "visible") return true;
+			}
+			return false;
+		};
+		const out = [...document.querySelectorAll("body *")]
+			.filter(e => e.getBoundingClientRect().right > w + 1 && !clipped(e));
+		return out.filter(e => !out.some(o => o !== e && e.contains(o))).map(e => e.outerHTML.slice(0, 200));
+	})()`))
+	if len(wide) > 0 {
+		p.t.Errorf("%s: the page is wider than the %dpx screen, because of:\n  %s", page, p.opts.screen.width, strings.Join(wide, "\n  "))
+	}
+}
