@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/questgate/questgate/catalog"
+	"github.com/questgate/questgate/live"
 	"github.com/questgate/questgate/store"
 	"github.com/questgate/questgate/verifier"
 )
@@ -25,6 +26,8 @@ type Store interface {
 	SaveCredentials(ctx context.Context, c store.Credentials) error
 	AwardedSubmission(ctx context.Context, objectiveID, sid string) (store.Submission, error)
 	RecordAttempt(ctx context.Context, sub store.Submission, grant *store.Award) (store.Submission, error)
+	AwardByHand(ctx context.Context, playerID, objectiveID string, xp int, instructorID int64, reason string) error
+	Revoke(ctx context.Context, playerID, objectiveID string, instructorID int64, reason string) error
 }
 
 // Verifier decides whether a SID proves an objective, and whether
@@ -52,6 +55,8 @@ type Config struct {
 	// Demo, when set, are the credentials of the server's demo sandbox
 	// account, used for players who have not set their own.
 	Demo *verifier.Credentials
+	// Live, when set, hears of every recorded attempt and regrade.
+	Live live.Publisher
 	Log  *slog.Logger
 }
 
@@ -74,6 +79,11 @@ type Attempt struct {
 	PlayerID    string
 	ObjectiveID string
 	SID         string
+	// IP is where the attempt came from, kept for instructors.
+	IP string
+	// Fresh asks Twilio again even when the SID already won this player
+	// the objective: an instructor's re-verification.
+	Fresh bool
 }
 
 // Result is what an attempt came to.
@@ -98,14 +108,14 @@ func (s *Service) Submit(ctx context.Context, a Attempt) (Result, error) {
 		return Result{}, fmt.Errorf("%w: %q", ErrUnknownObjective, a.ObjectiveID)
 	}
 	res := Result{Objective: obj}
-	sub := store.Submission{PlayerID: a.PlayerID, ObjectiveID: obj.ID, RawSID: a.SID, SID: verifier.Normalize(a.SID)}
+	sub := store.Submission{PlayerID: a.PlayerID, ObjectiveID: obj.ID, RawSID: a.SID, SID: verifier.Normalize(a.SID), IP: a.IP}
 
 	// A SID that already won this player the objective is answered from
 	// the database: no second call to Twilio, and no second grant. Another
 	// player's awarded SID still goes to Twilio: it is most likely not in
 	// this player's account (not_found says so), and when it is (two
 	// players sharing one Twilio account) recording refuses it.
-	if sub.SID != "" {
+	if sub.SID != "" && !a.Fresh {
 		prev, err := s.cfg.Store.AwardedSubmission(ctx, obj.ID, sub.SID)
 		switch {
 		case err == nil && prev.PlayerID == a.PlayerID:
@@ -165,6 +175,10 @@ func (s *Service) record(ctx context.Context, res Result, sub store.Submission, 
 	res.Submission = saved
 	if saved.Reason == verifier.Awarded && grant != nil {
 		res.XP = grant.XP
+	}
+	if s.cfg.Live != nil {
+		s.cfg.Live.Publish(ctx, live.Event{Kind: live.Submission, SubmissionID: saved.ID, PlayerID: saved.PlayerID,
+			ObjectiveID: saved.ObjectiveID, Reason: string(saved.Reason), At: saved.CreatedAt})
 	}
 	s.cfg.Log.InfoContext(ctx, "verification", "objective", saved.ObjectiveID, "player", saved.PlayerID,
 		"sid", saved.SID, "reason", saved.Reason, "detail", res.Detail, "via", via,

@@ -19,19 +19,24 @@ type Submission struct {
 	SID         string
 	Reason      verifier.Reason
 	// Message is what Twilio returned, nil when nothing was fetched.
-	Message   *verifier.Message
-	Upstream  time.Duration
+	Message  *verifier.Message
+	Upstream time.Duration
+	// IP is where the attempt came from, for instructors' eyes only.
+	IP        string
 	CreatedAt time.Time
 }
 
 // Award is an objective a player holds.
 type Award struct {
-	PlayerID     string
-	ObjectiveID  string
+	PlayerID    string
+	ObjectiveID string
+	// SID and SubmissionID are empty for an award given by hand.
 	SID          string
 	XP           int
 	SubmissionID int64
-	CreatedAt    time.Time
+	// Manual is true when an instructor gave the award.
+	Manual    bool
+	CreatedAt time.Time
 }
 
 // RecordAttempt stores a submission. When grant is non-nil the verifier has
@@ -47,11 +52,11 @@ func (s *Store) RecordAttempt(ctx context.Context, sub Submission, grant *Award)
 	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		if grant != nil {
-			var holder, heldSID string
-			err := tx.QueryRowContext(ctx, `SELECT player_id, sid FROM awards
+			var holder string
+			err := tx.QueryRowContext(ctx, `SELECT player_id FROM awards
 				WHERE (player_id = ? AND objective_id = ?) OR (objective_id = ? AND sid = ?)
 				ORDER BY player_id = ? DESC LIMIT 1`,
-				sub.PlayerID, sub.ObjectiveID, sub.ObjectiveID, sub.SID, sub.PlayerID).Scan(&holder, &heldSID)
+				sub.PlayerID, sub.ObjectiveID, sub.ObjectiveID, sub.SID, sub.PlayerID).Scan(&holder)
 			switch {
 			case errors.Is(err, sql.ErrNoRows):
 			case err != nil:
@@ -93,10 +98,10 @@ func insertSubmission(ctx context.Context, tx *sql.Tx, sub Submission) (int64, e
 		}
 	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO submissions (player_id, objective_id, raw_sid, sid, reason,
-		msg_status, msg_direction, msg_to, msg_from, msg_body, msg_num_media, msg_date_created, upstream_ms, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		msg_status, msg_direction, msg_to, msg_from, msg_body, msg_num_media, msg_date_created, upstream_ms, ip, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		sub.PlayerID, sub.ObjectiveID, sub.RawSID, sub.SID, string(sub.Reason),
-		m.Status, m.Direction, m.To, m.From, m.Body, m.NumMedia, created, sub.Upstream.Milliseconds(), sub.CreatedAt)
+		m.Status, m.Direction, m.To, m.From, m.Body, m.NumMedia, created, sub.Upstream.Milliseconds(), sub.IP, sub.CreatedAt)
 	if err != nil {
 		return 0, fmt.Errorf("insert submission: %w", err)
 	}
@@ -104,7 +109,7 @@ func insertSubmission(ctx context.Context, tx *sql.Tx, sub Submission) (int64, e
 }
 
 const submissionColumns = `id, player_id, objective_id, raw_sid, sid, reason, msg_status, msg_direction,
-	msg_to, msg_from, msg_body, msg_num_media, msg_date_created, upstream_ms, created_at`
+	msg_to, msg_from, msg_body, msg_num_media, msg_date_created, upstream_ms, ip, created_at`
 
 func scanSubmission(row interface{ Scan(...any) error }) (Submission, error) {
 	var (
@@ -115,7 +120,7 @@ func scanSubmission(row interface{ Scan(...any) error }) (Submission, error) {
 		reason  string
 	)
 	err := row.Scan(&sub.ID, &sub.PlayerID, &sub.ObjectiveID, &sub.RawSID, &sub.SID, &reason,
-		&m.Status, &m.Direction, &m.To, &m.From, &m.Body, &m.NumMedia, &created, &ms, &sub.CreatedAt)
+		&m.Status, &m.Direction, &m.To, &m.From, &m.Body, &m.NumMedia, &created, &ms, &sub.IP, &sub.CreatedAt)
 	if err != nil {
 		return Submission{}, err
 	}
@@ -164,7 +169,8 @@ func (s *Store) RecentSubmissions(ctx context.Context, playerID, objectiveID str
 
 // Awards returns the objectives a player holds, keyed by objective id.
 func (s *Store) Awards(ctx context.Context, playerID string) (map[string]Award, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT objective_id, sid, xp, submission_id, created_at
+	rows, err := s.r.QueryContext(ctx, `SELECT objective_id, COALESCE(sid, ''), xp, COALESCE(submission_id, 0),
+		awarded_by IS NOT NULL OR submission_id IS NULL, created_at
 		FROM awards WHERE player_id = ?`, playerID)
 	if err != nil {
 		return nil, fmt.Errorf("list awards: %w", err)
@@ -173,7 +179,7 @@ func (s *Store) Awards(ctx context.Context, playerID string) (map[string]Award, 
 	out := map[string]Award{}
 	for rows.Next() {
 		a := Award{PlayerID: playerID}
-		if err := rows.Scan(&a.ObjectiveID, &a.SID, &a.XP, &a.SubmissionID, &a.CreatedAt); err != nil {
+		if err := rows.Scan(&a.ObjectiveID, &a.SID, &a.XP, &a.SubmissionID, &a.Manual, &a.CreatedAt); err != nil {
 			return nil, fmt.Errorf("list awards: %w", err)
 		}
 		out[a.ObjectiveID] = a
