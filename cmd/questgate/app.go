@@ -58,6 +58,7 @@ func newApp(getenv func(string) string, stdin io.Reader, stdout, stderr io.Write
 		Commands: []*cli.Command{
 			serveCommand(f),
 			sandboxCommand(f),
+			instructorCommand(f),
 		},
 	}
 }
