@@ -12,10 +12,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/alexedwards/scs/v2"
 	"github.com/urfave/cli/v3"
 
 	"github.com/questgate/questgate/catalog"
 	"github.com/questgate/questgate/handlers"
+	"github.com/questgate/questgate/live"
 	"github.com/questgate/questgate/locale"
 	"github.com/questgate/questgate/logging"
 	"github.com/questgate/questgate/quest"
@@ -97,7 +99,9 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	qcfg := quest.Config{Catalog: cat, Store: st, Twilio: twilio, Log: log}
+	// Live events go from the quest service to the instructors' live views.
+	broker := live.NewBroker(liveBuffer)
+	qcfg := quest.Config{Catalog: cat, Store: st, Twilio: twilio, Live: broker, Log: log}
 
 	var sb *sandbox.Sandbox
 	if cmd.Bool("sandbox") {
@@ -117,6 +121,9 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 
 	e := handlers.New(handlers.Config{Log: log, Locales: bundle, Version: buildVersion()})
 	handlers.NewPlayer(quests, st, publicURL).Routes(e.Group(""))
+	handlers.NewInstructor(handlers.InstructorConfig{Quests: quests, Data: st,
+		Sessions: newSessions(strings.HasPrefix(publicURL, "https://")), Live: broker, Log: log,
+	}).Routes(e.Group("/instructor"))
 	if sb != nil {
 		sb.Routes(e.Group("/sandbox"))
 	}
@@ -127,6 +134,24 @@ func serve(ctx context.Context, cmd *cli.Command) error {
 		printSandboxHelp(out, publicURL, *qcfg.Demo, cat)
 	}
 	return serveHTTP(ctx, log, ln, e)
+}
+
+// liveBuffer is how many events an instructor's live view may lag behind
+// before it misses some (it catches up when it reconnects or reloads).
+const liveBuffer = 256
+
+// newSessions returns the session manager for signed-in instructors,
+// kept in memory: a restart signs them out. Cookies are HttpOnly and
+// SameSite=Lax, and Secure when players reach the server over HTTPS.
+func newSessions(secure bool) *scs.SessionManager {
+	sm := scs.New()
+	sm.Lifetime = 12 * time.Hour
+	sm.IdleTimeout = 4 * time.Hour
+	sm.Cookie.Name = "questgate_session"
+	sm.Cookie.HttpOnly = true
+	sm.Cookie.SameSite = http.SameSiteLaxMode
+	sm.Cookie.Secure = secure
+	return sm
 }
 
 // serveHTTP serves until ctx is done, then shuts down gracefully: no new

@@ -1,0 +1,77 @@
+package store
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/questgate/questgate/verifier"
+)
+
+// TestMatchesAgreesWithTheQuery proves the live views' filter selects
+// exactly the rows the listing's SQL selects.
+func TestMatchesAgreesWithTheQuery(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	ada, bob := newPlayer(t, s), newPlayer(t, s)
+	seedSubmissions(t, s, []Player{ada, bob}, 40)
+	filters := []SubmissionFilter{
+		{},
+		{PlayerID: ada.ID},
+		{ObjectiveID: "send-mms", Reason: verifier.NotFound},
+		{Outcome: OutcomeRejected},
+		{Outcome: OutcomeUpstream},
+		{Outcome: OutcomeSuccess},
+		{Since: time.Date(2026, 11, 1, 9, 10, 0, 0, time.UTC), Until: time.Date(2026, 11, 1, 9, 20, 0, 0, time.UTC)},
+		{SID: "sm0000000000000000000000000000001"},
+		{SID: "SM%"},
+	}
+	all, err := s.ListSubmissions(ctx, SubmissionFilter{}, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range filters {
+		want := map[int64]bool{}
+		rows, err := s.ListSubmissions(ctx, f, 0, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			want[r.ID] = true
+		}
+		for _, r := range all {
+			if got := f.Matches(r.Submission); got != want[r.ID] {
+				t.Errorf("filter %+v, submission %d: Matches = %v, query selects it: %v", f, r.ID, got, want[r.ID])
+			}
+		}
+	}
+}
+
+func TestNewerSubmissionsIsThePageAbove(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	ada, bob := newPlayer(t, s), newPlayer(t, s)
+	seedSubmissions(t, s, []Player{ada, bob}, 30)
+	f := SubmissionFilter{PlayerID: ada.ID}
+	older, err := s.ListSubmissions(ctx, f, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// older holds ada's 15 rows, newest first; the 4 rows above her 10th
+	// newest are her 6th to 9th.
+	got, err := s.NewerSubmissions(ctx, f, older[9].ID, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 4 {
+		t.Fatalf("%d rows, want 4", len(got))
+	}
+	for i, r := range got {
+		if r.ID != older[5+i].ID {
+			t.Errorf("row %d: id %d, want %d", i, r.ID, older[5+i].ID)
+		}
+	}
+	if rest, _ := s.NewerSubmissions(ctx, f, older[0].ID, 4); len(rest) != 0 {
+		t.Errorf("above the newest: %d rows", len(rest))
+	}
+}
