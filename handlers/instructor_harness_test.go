@@ -36,7 +36,7 @@ var exportDay = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 // instructorOptions change the dashboard a test runs.
 type instructorOptions struct {
 	accountLimiter, ipLimiter handlers.LoginLimiter
-	heartbeat                 time.Duration
+	heartbeat, progressEvery  time.Duration
 }
 
 // ienv is a running questgate with the player pages and the instructors'
@@ -105,7 +105,7 @@ func newInstructorEnv(t *testing.T, opt instructorOptions) *ienv {
 	e.sessions = scs.New()
 	handlers.NewInstructor(handlers.InstructorConfig{
 		Quests: e.quests, Data: st, Sessions: e.sessions, Live: e.subs,
-		AccountLimiter: opt.accountLimiter, IPLimiter: opt.ipLimiter, Heartbeat: opt.heartbeat,
+		AccountLimiter: opt.accountLimiter, IPLimiter: opt.ipLimiter, Heartbeat: opt.heartbeat, ProgressEvery: opt.progressEvery,
 		Now: func() time.Time { return exportDay },
 	}).Routes(e.ech.Group("/instructor"))
 	sess := echo.WrapMiddleware(e.sessions.LoadAndSave)

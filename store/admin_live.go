@@ -65,7 +65,11 @@ func hasPrefixFold(s, prefix string) bool {
 // after, newest first: the page before a given one in ListSubmissions'
 // order, and what a live view missed since the row it shows on top.
 func (s *Store) NewerSubmissions(ctx context.Context, f SubmissionFilter, after int64, limit int) ([]SubmissionRow, error) {
-	where, args := f.where()
+	narrow, err := s.narrowDates(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("list newer submissions: %w", err)
+	}
+	where, args := f.where(narrow)
 	args = append(args, after, limit)
 	rows, err := s.r.QueryContext(ctx, `SELECT `+prefixed("s.", submissionColumns)+`, p.display_name
 		FROM submissions s JOIN players p ON p.id = s.player_id
@@ -99,4 +103,29 @@ func OutcomeOf(r verifier.Reason) Outcome {
 	default:
 		return OutcomeRejected
 	}
+}
+
+// narrowRange is the number of submissions under which a date range is
+// read through the created_at index and sorted by id.
+const narrowRange = 2000
+
+// narrowDates tells how a page with date bounds is best read. A narrow
+// range (a workshop's afternoon) is cheapest through the created_at index,
+// sorting its few rows by id; a wide one ("since last month") is cheapest
+// walking the table newest first, where 50 matches come at once, since
+// sorting it whole would cost a second on 100,000 rows. Counting up to
+// narrowRange index entries tells them apart in a fraction of a
+// millisecond.
+func (s *Store) narrowDates(ctx context.Context, f SubmissionFilter) (bool, error) {
+	if f.Since.IsZero() && f.Until.IsZero() {
+		return false, nil
+	}
+	where, args := SubmissionFilter{Since: f.Since, Until: f.Until}.where(true)
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM submissions s WHERE `+where+` LIMIT ?)`,
+		append(args, narrowRange)...).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("size the date range: %w", err)
+	}
+	return n < narrowRange, nil
 }

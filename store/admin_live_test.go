@@ -75,3 +75,53 @@ func TestNewerSubmissionsIsThePageAbove(t *testing.T) {
 		t.Errorf("above the newest: %d rows", len(rest))
 	}
 }
+
+// TestWideDateRangesPageLikeNarrowOnes covers both ways a date range is
+// read (narrowDates): the rows and their order must not depend on it.
+func TestWideDateRangesPageLikeNarrowOnes(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	seedSubmissions(t, s, []Player{newPlayer(t, s)}, narrowRange+500)
+	start := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	all, err := s.ListSubmissions(ctx, SubmissionFilter{}, 0, 10*narrowRange)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []SubmissionFilter{
+		{Since: start.Add(100 * time.Minute)},                                                   // wide
+		{Since: start.Add(100 * time.Minute), Until: start.Add(2400 * time.Minute)},             // wide, in the past
+		{Since: start.Add(100 * time.Minute), Until: start.Add(160 * time.Minute)},              // narrow
+		{Until: start.Add(30 * time.Minute), Outcome: OutcomeRejected, ObjectiveID: "send-sms"}, // narrow, combined
+	} {
+		var want []int64
+		for _, r := range all {
+			if f.Matches(r.Submission) {
+				want = append(want, r.ID)
+			}
+		}
+		var got []int64
+		for before := int64(0); ; {
+			page, err := s.ListSubmissions(ctx, f, before, 50)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page) == 0 {
+				break
+			}
+			for _, r := range page {
+				got = append(got, r.ID)
+			}
+			before = page[len(page)-1].ID
+		}
+		if len(got) != len(want) {
+			t.Errorf("filter %+v: %d rows, want %d", f, len(got), len(want))
+			continue
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Errorf("filter %+v: row %d is %d, want %d", f, i, got[i], want[i])
+				break
+			}
+		}
+	}
+}

@@ -249,6 +249,8 @@ func BenchmarkListSubmissions(b *testing.B) {
 		{"rare reason", SubmissionFilter{Reason: verifier.Awarded}, 0},
 		{"SID prefix", SubmissionFilter{SID: "SM000000000000000000000000000123"}, 0},
 		{"date range", SubmissionFilter{Since: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC), Until: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)}, 0},
+		{"wide date range", SubmissionFilter{Since: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(2027, 11, 1, 0, 0, 0, 0, time.UTC)}, 0},
+		{"wide date range in the past", SubmissionFilter{Since: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)}, 0},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
