@@ -139,7 +139,7 @@ func TestLiveSubmissionsArriveFiltered(t *testing.T) {
 	// Ada's attempt does not match the view's filter; Bob's does, and it
 	// arrives through a real HACK, rendered like the page's rows.
 	ada.post("/objectives/send-sms/hack", url.Values{"sid": {"SM" + strings.Repeat("a", 32)}})
-	bob.post("/objectives/send-sms/hack", url.Values{"sid": {testMessageSID}})
+	bob.post("/objectives/send-sms/hack", url.Values{"sid": {testMessageSID}}, "X-Forwarded-For", "203.0.113.9")
 	r := row(t, s.next(t))
 	if got := r.AttrOr("data-player", ""); got != bobID {
 		t.Fatalf("first event is %s's submission, want Bob's (%s)", got, bobID)
@@ -149,6 +149,9 @@ func TestLiveSubmissionsArriveFiltered(t *testing.T) {
 	}
 	if got := strings.TrimSpace(r.Find(`[data-testid="submission-body"]`).Text()); got != "my own words" {
 		t.Errorf("body %q", got)
+	}
+	if got := strings.TrimSpace(r.Find(`[data-testid="submission-ip"]`).Text()); got != "127.0.0.1" {
+		t.Errorf("IP %q, want the player's address", got)
 	}
 	_ = adaID
 

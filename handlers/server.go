@@ -36,6 +36,10 @@ func New(cfg Config) *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = errorHandler(cfg.Log)
+	// Client addresses (kept with each attempt, keys of the sign-in rate
+	// limits) come from the connection: X-Forwarded-For is anyone's to
+	// write unless a proxy we trust set it.
+	e.IPExtractor = echo.ExtractIPDirect()
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, DisablePrintStack: true,
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 			cfg.Log.ErrorContext(c.Request().Context(), "panic", "error", err, "stack", string(stack))
