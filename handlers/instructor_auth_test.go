@@ -9,9 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/labstack/echo/v4"
 
 	"github.com/questgate/questgate/handlers"
+	"github.com/questgate/questgate/templates"
 	"github.com/questgate/questgate/verifier"
 )
 
@@ -267,5 +269,41 @@ func TestRemovedInstructorIsSignedOut(t *testing.T) {
 	}
 	if got := e.get("/instructor/submissions").status; got != http.StatusSeeOther {
 		t.Errorf("a removed instructor's session still opens the dashboard: %d", got)
+	}
+}
+
+// TestEveryInstructorFormCarriesTheCSRFToken renders each dashboard page
+// with a token in the context, as the CSRF middleware will put it, and
+// checks every form that changes something sends it back.
+func TestEveryInstructorFormCarriesTheCSRFToken(t *testing.T) {
+	e := newInstructorEnv(t, instructorOptions{})
+	e.ech.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			c.SetRequest(c.Request().WithContext(templates.WithCSRF(c.Request().Context(), "tok-123")))
+			return next(c)
+		}
+	})
+	_, pl := e.newPlayer()
+	sub := e.record(pl, verifier.NotFound, "SM1", nil)
+	pages := []string{"/instructor/login"}
+	e.signIn()
+	pages = append(pages, "/instructor/submissions", "/instructor/submissions/"+strconv.FormatInt(sub.ID, 10),
+		"/instructor/progress", "/instructor/players/"+pl, "/instructor/players/"+pl+"/delete")
+	for i, path := range pages {
+		var p page
+		if i == 0 {
+			p = e.as(newBrowser(t)).get(path)
+		} else {
+			p = e.get(path)
+		}
+		forms := p.doc.Find(`form[method="post"]`)
+		if forms.Length() == 0 {
+			t.Errorf("%s: no form to check", path)
+		}
+		forms.Each(func(_ int, f *goquery.Selection) {
+			if got := f.Find(`input[type="hidden"][name="` + templates.CSRFField + `"]`).AttrOr("value", ""); got != "tok-123" {
+				t.Errorf("%s: form %s carries token %q", path, f.AttrOr("action", ""), got)
+			}
+		})
 	}
 }

@@ -299,3 +299,14 @@ func TestVersion(t *testing.T) {
 		t.Errorf("Version without one = %q", got)
 	}
 }
+
+func TestCSRFFieldOnlyWithAToken(t *testing.T) {
+	ctx := contextIn(t, "en")
+	if got := renderString(t, ctx, csrfField()); got != "" {
+		t.Errorf("without a token: %q", got)
+	}
+	got := renderString(t, WithCSRF(ctx, `a"b`), csrfField())
+	if want := `<input type="hidden" name="_csrf" value="a&#34;b">`; got != want {
+		t.Errorf("field %q, want %q", got, want)
+	}
+}
