@@ -301,7 +301,7 @@ func TestEveryInstructorFormCarriesTheCSRFToken(t *testing.T) {
 			t.Errorf("%s: no form to check", path)
 		}
 		forms.Each(func(_ int, f *goquery.Selection) {
-			if got := f.Find(`input[type="hidden"][name="` + templates.CSRFField + `"]`).AttrOr("value", ""); got != "tok-123" {
+			if got := f.Find(`input[type="hidden"][name="`+templates.CSRFField+`"]`).AttrOr("value", ""); got != "tok-123" {
 				t.Errorf("%s: form %s carries token %q", path, f.AttrOr("action", ""), got)
 			}
 		})

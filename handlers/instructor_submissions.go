@@ -37,9 +37,6 @@ const (
 	qFrom = "from"
 )
 
-// filterParams are the filter's parameters, in the order links write them.
-var filterParams = []string{qPlayer, qObjective, qOutcome, qReason, qSince, qUntil, qSID}
-
 // dayFormat is how the date filters are written (HTML date inputs).
 const dayFormat = "2006-01-02"
 
