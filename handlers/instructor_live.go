@@ -171,8 +171,9 @@ func (h *Instructor) sendRow(ctx context.Context, s *sseStream, row store.Submis
 	return s.send("submission", strconv.FormatInt(row.ID, 10), b.String())
 }
 
-// stillInstructor re-checks, now and then, that the stream's instructor
-// was not removed or signed out elsewhere since it started.
+// stillInstructor re-checks, at each heartbeat, that the stream's
+// instructor was not removed since it started: removing an instructor
+// also ends their open live views.
 func (h *Instructor) stillInstructor(c echo.Context) bool {
 	in, err := h.cfg.Data.Instructor(c.Request().Context(), instructorOf(c).ID)
 	return err == nil && in.ID != 0
