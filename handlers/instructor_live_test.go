@@ -218,3 +218,20 @@ func TestLiveStreamsBeatAndRefresh(t *testing.T) {
 		t.Errorf("progress page: sse-connect %q, hx-trigger %q", p.attr("live", "sse-connect"), p.attr("progress", "hx-trigger"))
 	}
 }
+
+func TestRemovingAnInstructorEndsTheirLiveViews(t *testing.T) {
+	e := newInstructorEnv(t, instructorOptions{heartbeat: 10 * time.Millisecond})
+	e.signIn()
+	s := e.openStream("/instructor/submissions/live")
+	if err := e.store.RemoveInstructor(context.Background(), instructorEmail); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case _, open := <-s.events:
+		if open {
+			t.Error("an event came instead of the end")
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("the stream outlived its instructor")
+	}
+}
