@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -146,6 +147,9 @@ type env struct {
 	clock    *fakeClock
 	// csrf is the token the test's browser last read from a page.
 	csrf string
+	// tokenPage is where the browser goes for a CSRF token when it has
+	// none yet: "/" when empty (which makes it a player).
+	tokenPage string
 }
 
 const publicURL = "https://questgate.example"
@@ -282,7 +286,7 @@ func (e *env) get(path string, headers ...string) page {
 func (e *env) token() string {
 	e.t.Helper()
 	if e.csrf == "" {
-		e.get("/")
+		e.get(cmp.Or(e.tokenPage, "/"))
 	}
 	if e.csrf == "" {
 		e.t.Fatal("no csrf-token meta tag on /")

@@ -161,7 +161,7 @@ func (h *Player) hack(c echo.Context) error {
 		hp.FormError, status = ferr.messageID, http.StatusUnprocessableEntity
 	} else {
 		hp.SID = sid
-		res, err := h.quests.Submit(ctx, quest.Attempt{PlayerID: p.ID, ObjectiveID: o.ID, SID: hp.SID})
+		res, err := h.quests.Submit(ctx, quest.Attempt{PlayerID: p.ID, ObjectiveID: o.ID, SID: hp.SID, IP: c.RealIP()})
 		if errors.Is(err, quest.ErrUnknownObjective) {
 			return echo.NewHTTPError(http.StatusNotFound)
 		}

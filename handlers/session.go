@@ -168,6 +168,11 @@ func (s *Sessions) save(ctx context.Context, w http.ResponseWriter) {
 	}
 }
 
+// Manager returns the session manager, for the other areas that keep
+// something in the same session (the instructors' sign-in): one cookie,
+// one store, one place that sets their flags.
+func (s *Sessions) Manager() *scs.SessionManager { return s.sm }
+
 // Renew gives the request's session a new token, keeping its data, as scs
 // advises on every change of privilege (such as joining a cohort): a token
 // someone saw before the change is worth nothing after it.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/questgate/questgate/catalog"
+	"github.com/questgate/questgate/live"
 	"github.com/questgate/questgate/logging"
 	"github.com/questgate/questgate/store"
 	"github.com/questgate/questgate/verifier"
@@ -34,6 +35,8 @@ type Store interface {
 	PlayerNumbers(ctx context.Context, playerID string) ([]string, error)
 	AddPlayerNumber(ctx context.Context, playerID, number string, limit int) error
 	RemovePlayerNumber(ctx context.Context, playerID, number string) error
+	AwardByHand(ctx context.Context, playerID, objectiveID string, xp int, instructorID int64, reason string) error
+	Revoke(ctx context.Context, playerID, objectiveID string, instructorID int64, reason string) error
 }
 
 // Verifier decides whether a SID proves an objective, and whether
@@ -65,7 +68,9 @@ type Config struct {
 	// (see Limiter); beyond it attempts are recorded as rate_limited
 	// without being checked. Nil: no limit.
 	Failures Limiter
-	Log      *slog.Logger
+	// Live, when set, hears of every recorded attempt and regrade.
+	Live live.Publisher
+	Log  *slog.Logger
 }
 
 // Service plays objectives. It is safe for concurrent use.
@@ -87,6 +92,11 @@ type Attempt struct {
 	PlayerID    string
 	ObjectiveID string
 	SID         string
+	// IP is where the attempt came from, kept for instructors.
+	IP string
+	// Fresh asks Twilio again even when the SID already won this player
+	// the objective: an instructor's re-verification.
+	Fresh bool
 }
 
 // Result is what an attempt came to.
@@ -160,7 +170,7 @@ func (s *Service) Submit(ctx context.Context, a Attempt) (Result, error) {
 func (s *Service) submit(ctx context.Context, obj catalog.Objective, a Attempt) (Result, error) {
 	res := Result{Objective: obj}
 	sub := store.Submission{PlayerID: a.PlayerID, ObjectiveID: obj.ID, RawSID: a.SID, SID: verifier.Normalize(a.SID),
-		RequestID: logging.RequestID(ctx)}
+		RequestID: logging.RequestID(ctx), IP: a.IP}
 
 	awards, err := s.cfg.Store.Awards(ctx, a.PlayerID)
 	if err != nil {
@@ -178,7 +188,7 @@ func (s *Service) submit(ctx context.Context, obj catalog.Objective, a Attempt) 
 	// player's awarded SID still goes to Twilio: it is most likely not in
 	// this player's account (not_found says so), and when it is (two
 	// players sharing one Twilio account) recording refuses it.
-	if sub.SID != "" {
+	if sub.SID != "" && !a.Fresh {
 		prev, err := s.cfg.Store.AwardedSubmission(ctx, obj.ID, sub.SID)
 		switch {
 		case err == nil && prev.PlayerID == a.PlayerID:
@@ -338,8 +348,14 @@ func (s *Service) recorded(ctx context.Context, res Result, saved store.Submissi
 	return res
 }
 
+// logAttempt writes the one log line of a recorded attempt and tells the
+// live views about it.
 func (s *Service) logAttempt(ctx context.Context, res Result, via string) {
 	sub := res.Submission
+	if s.cfg.Live != nil {
+		s.cfg.Live.Publish(ctx, live.Event{Kind: live.Submission, SubmissionID: sub.ID, PlayerID: sub.PlayerID,
+			ObjectiveID: sub.ObjectiveID, Reason: string(sub.Reason), At: sub.CreatedAt})
+	}
 	s.cfg.Log.InfoContext(ctx, "verification", "objective", sub.ObjectiveID, "player", sub.PlayerID,
 		"sid", sub.SID, "reason", sub.Reason, "detail", res.Detail, "via", via,
 		"upstream_ms", sub.Upstream.Milliseconds(), "submission", sub.ID)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/questgate/questgate/catalog"
+	"github.com/questgate/questgate/live"
 	"github.com/questgate/questgate/store"
 	"github.com/questgate/questgate/verifier"
 )
@@ -316,5 +317,29 @@ func TestLast4(t *testing.T) {
 		if got := last4(in); got != want {
 			t.Errorf("last4(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestRegradePublishesAndNeedsAReason(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, false)
+	b := live.NewBroker(4)
+	f.svc.cfg.Live = b
+	events := b.Subscribe(ctx)
+	in, err := f.st.CreateInstructor(ctx, "t@example.org", "h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.Regrade(ctx, Regrade{PlayerID: f.player, ObjectiveID: "send-sms", InstructorID: in.ID, Award: true, Reason: "  "}); !errors.Is(err, ErrReasonRequired) {
+		t.Errorf("blank reason: %v", err)
+	}
+	if err := f.svc.Regrade(ctx, Regrade{PlayerID: f.player, ObjectiveID: "send-sms", InstructorID: in.ID, Award: true, Reason: "saw it"}); err != nil {
+		t.Fatal(err)
+	}
+	if e := <-events; e.Kind != live.Regrade || e.PlayerID != f.player {
+		t.Errorf("event %+v", e)
+	}
+	if awards, _ := f.st.Awards(ctx, f.player); !awards["send-sms"].Manual {
+		t.Errorf("awards = %+v", awards)
 	}
 }

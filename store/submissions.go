@@ -20,8 +20,10 @@ type Submission struct {
 	SID         string
 	Reason      verifier.Reason
 	// Message is what Twilio returned, nil when nothing was fetched.
-	Message   *verifier.Message
-	Upstream  time.Duration
+	Message  *verifier.Message
+	Upstream time.Duration
+	// IP is where the attempt came from, for instructors' eyes only.
+	IP        string
 	CreatedAt time.Time
 	// Detail refines Reason (a verifier.Detail… value), "" when none.
 	Detail string
@@ -38,12 +40,15 @@ type Submission struct {
 type Award struct {
 	PlayerID    string
 	ObjectiveID string
-	SID         string
-	XP          int
+	// SID and SubmissionID are empty for an award given by hand.
+	SID string
+	XP  int
 	// Items are the ids of the item rewards granted with the award.
 	Items        []string
 	SubmissionID int64
-	CreatedAt    time.Time
+	// Manual is true when an instructor gave the award.
+	Manual    bool
+	CreatedAt time.Time
 }
 
 // RecordAttempt stores a submission. When grant is non-nil the verifier has
@@ -82,11 +87,11 @@ func (s *Store) RecordAttempt(ctx context.Context, sub Submission, grant *Award)
 // checkAward sets sub.Reason to already_awarded when the player holds the
 // objective, or sid_already_used when another player won it with this SID.
 func checkAward(ctx context.Context, tx *sql.Tx, sub *Submission) error {
-	var holder, heldSID string
-	err := tx.QueryRowContext(ctx, `SELECT player_id, sid FROM awards
+	var holder string
+	err := tx.QueryRowContext(ctx, `SELECT player_id FROM awards
 		WHERE (player_id = ? AND objective_id = ?) OR (objective_id = ? AND sid = ?)
 		ORDER BY player_id = ? DESC LIMIT 1`,
-		sub.PlayerID, sub.ObjectiveID, sub.ObjectiveID, sub.SID, sub.PlayerID).Scan(&holder, &heldSID)
+		sub.PlayerID, sub.ObjectiveID, sub.ObjectiveID, sub.SID, sub.PlayerID).Scan(&holder)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
@@ -120,11 +125,11 @@ func insertSubmission(ctx context.Context, tx *sql.Tx, sub Submission) (int64, e
 		}
 	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO submissions (player_id, objective_id, raw_sid, sid, reason,
-		msg_status, msg_direction, msg_to, msg_from, msg_body, msg_num_media, msg_date_created, upstream_ms, created_at,
+		msg_status, msg_direction, msg_to, msg_from, msg_body, msg_num_media, msg_date_created, upstream_ms, ip, created_at,
 		detail, request_id, account_sid, account_kind)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		sub.PlayerID, sub.ObjectiveID, sub.RawSID, sub.SID, string(sub.Reason),
-		m.Status, m.Direction, m.To, m.From, m.Body, m.NumMedia, created, sub.Upstream.Milliseconds(), sub.CreatedAt,
+		m.Status, m.Direction, m.To, m.From, m.Body, m.NumMedia, created, sub.Upstream.Milliseconds(), sub.IP, sub.CreatedAt,
 		sub.Detail, sub.RequestID, sub.AccountSID, sub.AccountKind)
 	if err != nil {
 		return 0, fmt.Errorf("insert submission: %w", err)
@@ -133,7 +138,7 @@ func insertSubmission(ctx context.Context, tx *sql.Tx, sub Submission) (int64, e
 }
 
 const submissionColumns = `id, player_id, objective_id, raw_sid, sid, reason, msg_status, msg_direction,
-	msg_to, msg_from, msg_body, msg_num_media, msg_date_created, upstream_ms, created_at,
+	msg_to, msg_from, msg_body, msg_num_media, msg_date_created, upstream_ms, ip, created_at,
 	detail, request_id, account_sid, account_kind`
 
 func scanSubmission(row interface{ Scan(...any) error }) (Submission, error) {
@@ -145,7 +150,7 @@ func scanSubmission(row interface{ Scan(...any) error }) (Submission, error) {
 		reason  string
 	)
 	err := row.Scan(&sub.ID, &sub.PlayerID, &sub.ObjectiveID, &sub.RawSID, &sub.SID, &reason,
-		&m.Status, &m.Direction, &m.To, &m.From, &m.Body, &m.NumMedia, &created, &ms, &sub.CreatedAt,
+		&m.Status, &m.Direction, &m.To, &m.From, &m.Body, &m.NumMedia, &created, &ms, &sub.IP, &sub.CreatedAt,
 		&sub.Detail, &sub.RequestID, &sub.AccountSID, &sub.AccountKind)
 	if err != nil {
 		return Submission{}, err
@@ -195,7 +200,8 @@ func (s *Store) RecentSubmissions(ctx context.Context, playerID, objectiveID str
 
 // Awards returns the objectives a player holds, keyed by objective id.
 func (s *Store) Awards(ctx context.Context, playerID string) (map[string]Award, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT objective_id, sid, xp, submission_id, created_at, items
+	rows, err := s.r.QueryContext(ctx, `SELECT objective_id, COALESCE(sid, ''), xp, COALESCE(submission_id, 0),
+		awarded_by IS NOT NULL OR submission_id IS NULL, created_at, items
 		FROM awards WHERE player_id = ?`, playerID)
 	if err != nil {
 		return nil, fmt.Errorf("list awards: %w", err)
@@ -205,7 +211,7 @@ func (s *Store) Awards(ctx context.Context, playerID string) (map[string]Award, 
 	for rows.Next() {
 		a := Award{PlayerID: playerID}
 		var items string
-		if err := rows.Scan(&a.ObjectiveID, &a.SID, &a.XP, &a.SubmissionID, &a.CreatedAt, &items); err != nil {
+		if err := rows.Scan(&a.ObjectiveID, &a.SID, &a.XP, &a.SubmissionID, &a.Manual, &a.CreatedAt, &items); err != nil {
 			return nil, fmt.Errorf("list awards: %w", err)
 		}
 		a.Items = strings.Fields(items)

@@ -63,8 +63,14 @@ type PageProps struct {
 	// it belongs to (the objective, not its /hack action).
 	Path string
 	// Nav is the navigation entry to mark as current: NavHome,
-	// NavCredentials or "".
+	// NavCredentials, NavSubmissions, NavProgress or "".
 	Nav string
+	// Area is AreaInstructor on the instructors' dashboard, which has its
+	// own navigation; "" for the player pages.
+	Area string
+	// Instructor is the signed-in instructor's email, shown with the
+	// sign-out button; "" on the sign-in page.
+	Instructor string
 }
 
 // The navigation entries a page can mark as current.

@@ -63,6 +63,7 @@ func newApp(getenv func(string) string, stdin io.Reader, stdout, stderr io.Write
 			objectivesCommand(),
 			keysCommand(f),
 			cohortCommand(f),
+			instructorCommand(f),
 		},
 	}
 }

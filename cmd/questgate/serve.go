@@ -16,6 +16,7 @@ import (
 
 	"github.com/questgate/questgate/catalog"
 	"github.com/questgate/questgate/handlers"
+	"github.com/questgate/questgate/live"
 	"github.com/questgate/questgate/locale"
 	"github.com/questgate/questgate/logging"
 	"github.com/questgate/questgate/players"
@@ -127,7 +128,9 @@ func serve(ctx context.Context, cmd *cli.Command, getenv func(string) string) er
 	if err != nil {
 		return err
 	}
-	qcfg := quest.Config{Catalog: cat, Store: st, Twilio: twilio, Log: log, Failures: failures}
+	// Live events go from the quest service to the instructors' live views.
+	broker := live.NewBroker(liveBuffer)
+	qcfg := quest.Config{Catalog: cat, Store: st, Twilio: twilio, Live: broker, Log: log, Failures: failures}
 
 	var sb *sandbox.Sandbox
 	if cmd.Bool("sandbox") {
@@ -152,6 +155,9 @@ func serve(ctx context.Context, cmd *cli.Command, getenv func(string) string) er
 		Secure: cookieSecure(cmd.String("cookie-secure"), publicURL)})
 	handlers.NewPlayer(quests, st, sessions, publicURL).Routes(e.Group(""))
 	handlers.NewProfile(players.New(st), sessions).Routes(e.Group(""))
+	handlers.NewInstructor(handlers.InstructorConfig{Quests: quests, Data: st,
+		Sessions: sessions.Manager(), Live: broker, Log: log,
+	}).Routes(e.Group("/instructor"))
 	if sb != nil {
 		sb.Routes(e.Group("/sandbox"))
 	}
@@ -169,6 +175,10 @@ func serve(ctx context.Context, cmd *cli.Command, getenv func(string) string) er
 func writeTimeout(twilio time.Duration) time.Duration {
 	return max(60*time.Second, twilio+30*time.Second)
 }
+
+// liveBuffer is how many events an instructor's live view may lag behind
+// before it misses some (it catches up when it reconnects or reloads).
+const liveBuffer = 256
 
 // serveHTTP serves until ctx is done, then shuts down gracefully: no new
 // connections, and requests in flight get time to finish. Every timeout is

@@ -1,0 +1,139 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/questgate/questgate/catalog"
+	"github.com/questgate/questgate/locale"
+	"github.com/questgate/questgate/store"
+	"github.com/questgate/questgate/verifier"
+)
+
+// csvTime is how exports write times: ISO 8601 in UTC, which every
+// spreadsheet reads as a date.
+const csvTime = "2006-01-02 15:04:05"
+
+func csvDate(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(csvTime)
+}
+
+// submissionColumns are the submissions export's columns, as message ids
+// of their headings (instructor.csv.<column>).
+var submissionCSVColumns = []string{"submission", "time", "player_id", "player_name", "objective_id", "objective",
+	"raw_sid", "sid", "outcome", "reason", "reason_title", "status", "direction", "to", "from",
+	"message_date", "body", "upstream_ms", "ip"}
+
+// submissionsCSV exports every submission the view's filters select (its
+// paging aside), newest first, streamed as the store reads them.
+func (h *Instructor) submissionsCSV(c echo.Context) error {
+	ctx := c.Request().Context()
+	cat := h.cfg.Quests.Catalog()
+	sq := parseSubmissionQuery(cat, c.QueryParams())
+	if len(sq.errors) > 0 {
+		return echo.NewHTTPError(http.StatusBadRequest)
+	}
+	out, err := newCSVStream(c, exportName("submissions", h.cfg.Now()))
+	if err != nil {
+		return err
+	}
+	if err := out.Row(csvHeadings(ctx, submissionCSVColumns)...); err != nil {
+		return h.exportFailed(ctx, err)
+	}
+	err = h.cfg.Data.EachSubmission(ctx, sq.filter, func(r store.SubmissionRow) error {
+		var m verifier.Message
+		if r.Message != nil {
+			m = *r.Message
+		}
+		title, _, _ := verifier.MessageIDs(r.Reason, "")
+		return out.Row(strconv.FormatInt(r.ID, 10), csvDate(r.CreatedAt), r.PlayerID, r.PlayerName,
+			r.ObjectiveID, h.objectiveTitle(r.ObjectiveID).In(locale.Lang(ctx)),
+			r.RawSID, r.SID, locale.T(ctx, "instructor.outcome."+string(store.OutcomeOf(r.Reason))),
+			string(r.Reason), locale.T(ctx, title), m.Status, m.Direction, m.To, m.From,
+			csvDate(m.DateCreated), m.Body, strconv.FormatInt(r.Upstream.Milliseconds(), 10), r.IP)
+	})
+	if err == nil {
+		err = out.Close()
+	}
+	return h.exportFailed(ctx, err)
+}
+
+// progressCSV exports the progress matrix: one row per player, and per
+// objective when it was completed, whether by hand, and how many attempts.
+func (h *Instructor) progressCSV(c echo.Context) error {
+	ctx := c.Request().Context()
+	objectives := h.cfg.Quests.Catalog().All()
+	rows, _, err := h.cfg.Data.Progress(ctx, objectiveIDs(objectives))
+	if err != nil {
+		return err
+	}
+	out, err := newCSVStream(c, exportName("progress", h.cfg.Now()))
+	if err != nil {
+		return err
+	}
+	head := csvHeadings(ctx, []string{"player_id", "player_name", "xp"})
+	for _, o := range objectives {
+		data := map[string]any{"Objective": o.ID}
+		head = append(head, locale.T(ctx, "instructor.csv.completed_at", data),
+			locale.T(ctx, "instructor.csv.by_hand", data), locale.T(ctx, "instructor.csv.attempts", data))
+	}
+	if err := out.Row(head...); err != nil {
+		return h.exportFailed(ctx, err)
+	}
+	yes := locale.T(ctx, "instructor.csv.yes")
+	for _, p := range rows {
+		xp := 0
+		for _, a := range p.Awards {
+			xp += a.XP
+		}
+		cells := []string{p.Player.ID, p.Player.DisplayName, strconv.Itoa(xp)}
+		for _, o := range objectives {
+			a, done := p.Awards[o.ID]
+			byHand := ""
+			if done && a.Manual {
+				byHand = yes
+			}
+			cells = append(cells, csvDate(a.CreatedAt), byHand, strconv.Itoa(p.Attempts[o.ID]))
+		}
+		if err := out.Row(cells...); err != nil {
+			return h.exportFailed(ctx, err)
+		}
+	}
+	return h.exportFailed(ctx, out.Close())
+}
+
+// csvHeadings localises column names.
+func csvHeadings(ctx context.Context, columns []string) []string {
+	out := make([]string, len(columns))
+	for i, col := range columns {
+		out[i] = locale.T(ctx, "instructor.csv."+col)
+	}
+	return out
+}
+
+// exportFailed logs an export that broke off: the download has started,
+// so the error page cannot be shown and the error handler would not log
+// it. A client that went away is no failure.
+func (h *Instructor) exportFailed(ctx context.Context, err error) error {
+	if err != nil && !errors.Is(err, context.Canceled) {
+		h.cfg.Log.ErrorContext(ctx, "export broke off", "error", err)
+	}
+	return nil
+}
+
+// objectiveIDs lists the objectives' ids.
+func objectiveIDs(os []catalog.Objective) []string {
+	ids := make([]string, len(os))
+	for i, o := range os {
+		ids[i] = o.ID
+	}
+	return ids
+}

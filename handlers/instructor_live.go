@@ -1,0 +1,233 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/questgate/questgate/live"
+	"github.com/questgate/questgate/store"
+	"github.com/questgate/questgate/templates"
+)
+
+// maxCatchUp bounds how many missed submissions a (re)connecting live
+// view is sent at once; past that, reloading the page is the way.
+const maxCatchUp = 200
+
+// sseStream is one server-sent events response.
+type sseStream struct {
+	w  io.Writer
+	rc *http.ResponseController
+}
+
+// startSSE answers with an event stream. The server's write timeout would
+// cut a long-lived stream, so it is lifted for this response.
+func startSSE(c echo.Context) *sseStream {
+	rc := http.NewResponseController(c.Response())
+	_ = rc.SetWriteDeadline(time.Time{})
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, "text/event-stream; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	// Proxies such as nginx buffer responses unless told not to.
+	h.Set("X-Accel-Buffering", "no")
+	c.Response().WriteHeader(http.StatusOK)
+	return &sseStream{w: c.Response(), rc: rc}
+}
+
+// comment sends a line EventSource ignores: a heartbeat, a hello.
+func (s *sseStream) comment(text string) error {
+	if _, err := fmt.Fprintf(s.w, ": %s\n\n", text); err != nil {
+		return err
+	}
+	return s.rc.Flush()
+}
+
+// send sends one event. Data may hold any line breaks: each line gets its
+// own "data:" field, and EventSource joins them back with "\n".
+func (s *sseStream) send(event, id, data string) error {
+	var b strings.Builder
+	b.WriteString("event: " + event + "\n")
+	if id != "" {
+		b.WriteString("id: " + id + "\n")
+	}
+	data = strings.ReplaceAll(strings.ReplaceAll(data, "\r\n", "\n"), "\r", "\n")
+	for line := range strings.SplitSeq(data, "\n") {
+		b.WriteString("data: " + line + "\n")
+	}
+	b.WriteString("\n")
+	if _, err := io.WriteString(s.w, b.String()); err != nil {
+		return err
+	}
+	return s.rc.Flush()
+}
+
+// submissionsLive streams the submissions that match the view's filters
+// as they are recorded, each as a table row rendered like the page's. It
+// first sends what was recorded since the row the page (or, on reconnect,
+// the stream) showed last, so nothing falls in between.
+func (h *Instructor) submissionsLive(c echo.Context) error {
+	ctx := c.Request().Context()
+	sq := parseSubmissionQuery(h.cfg.Quests.Catalog(), c.QueryParams())
+	if len(sq.errors) > 0 {
+		return echo.NewHTTPError(http.StatusBadRequest)
+	}
+	// from is the newest id the page showed (0 for an empty page); a
+	// reconnecting EventSource says which row it received last.
+	after := int64(-1)
+	if id, err := strconv.ParseInt(c.QueryParam(qFrom), 10, 64); err == nil && id >= 0 {
+		after = id
+	}
+	if id, err := strconv.ParseInt(c.Request().Header.Get("Last-Event-ID"), 10, 64); err == nil && id > after {
+		after = id
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	events := h.cfg.Live.Subscribe(ctx)
+	s := startSSE(c)
+	if err := s.comment("questgate live submissions"); err != nil {
+		return nil
+	}
+	sent := map[int64]bool{}
+	if after >= 0 {
+		missed, err := h.catchUp(ctx, sq.filter, after)
+		if err != nil {
+			return h.liveFailed(ctx, err)
+		}
+		// Oldest first: each row goes on top of the previous one.
+		for i := len(missed) - 1; i >= 0; i-- {
+			if err := h.sendRow(ctx, s, missed[i]); err != nil {
+				return h.liveFailed(ctx, err)
+			}
+			sent[missed[i].ID] = true
+		}
+	}
+	heartbeat := time.NewTicker(h.cfg.Heartbeat)
+	defer heartbeat.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-heartbeat.C:
+			if !h.stillInstructor(c) {
+				return nil
+			}
+			if err := s.comment("heartbeat"); err != nil {
+				return nil
+			}
+		case ev, ok := <-events:
+			if !ok {
+				return nil
+			}
+			if ev.Kind != live.Submission || sent[ev.SubmissionID] {
+				continue
+			}
+			row, err := h.cfg.Data.AnySubmission(ctx, ev.SubmissionID)
+			if errors.Is(err, store.ErrNotFound) {
+				continue // erased since: its player was deleted
+			}
+			if err != nil {
+				return h.liveFailed(ctx, err)
+			}
+			if !sq.filter.Matches(row.Submission) {
+				continue
+			}
+			if err := h.sendRow(ctx, s, row); err != nil {
+				return h.liveFailed(ctx, err)
+			}
+		}
+	}
+}
+
+// catchUp returns what matches f above after, newest first: the newest
+// maxCatchUp of them, should the gap be longer.
+func (h *Instructor) catchUp(ctx context.Context, f store.SubmissionFilter, after int64) ([]store.SubmissionRow, error) {
+	rows, err := h.cfg.Data.ListSubmissions(ctx, f, 0, maxCatchUp)
+	if err != nil {
+		return nil, err
+	}
+	for i, r := range rows {
+		if r.ID <= after {
+			return rows[:i], nil
+		}
+	}
+	return rows, nil
+}
+
+// sendRow sends a submission as the view's table row, id included so that
+// a reconnecting EventSource says where it stopped.
+func (h *Instructor) sendRow(ctx context.Context, s *sseStream, row store.SubmissionRow) error {
+	var b bytes.Buffer
+	if err := templates.SubmissionRow(h.view([]store.SubmissionRow{row})[0]).Render(ctx, &b); err != nil {
+		return err
+	}
+	return s.send("submission", strconv.FormatInt(row.ID, 10), b.String())
+}
+
+// stillInstructor re-checks, at each heartbeat, that the stream's
+// instructor was not removed since it started: removing an instructor
+// also ends their open live views.
+func (h *Instructor) stillInstructor(c echo.Context) bool {
+	in, err := h.cfg.Data.Instructor(c.Request().Context(), instructorOf(c).ID)
+	return err == nil && in.ID != 0
+}
+
+// liveFailed ends a stream that broke: the response has started, so the
+// error is logged here rather than by the error handler.
+func (h *Instructor) liveFailed(ctx context.Context, err error) error {
+	if ctx.Err() == nil {
+		h.cfg.Log.ErrorContext(ctx, "live view broke off", "error", err)
+	}
+	return nil
+}
+
+// progressLive tells the progress view to refresh when submissions or
+// regrades change it, at most once per ProgressEvery however busy the
+// room: 500 players hacking at once cost one refresh, not 500.
+func (h *Instructor) progressLive(c echo.Context) error {
+	ctx, cancel := context.WithCancel(c.Request().Context())
+	defer cancel()
+	events := h.cfg.Live.Subscribe(ctx)
+	s := startSSE(c)
+	if err := s.comment("questgate live progress"); err != nil {
+		return nil
+	}
+	heartbeat := time.NewTicker(h.cfg.Heartbeat)
+	defer heartbeat.Stop()
+	tick := time.NewTicker(h.cfg.ProgressEvery)
+	defer tick.Stop()
+	changed := false
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-heartbeat.C:
+			if !h.stillInstructor(c) {
+				return nil
+			}
+			if err := s.comment("heartbeat"); err != nil {
+				return nil
+			}
+		case _, ok := <-events:
+			if !ok {
+				return nil
+			}
+			changed = true
+		case <-tick.C:
+			if !changed {
+				continue
+			}
+			changed = false
+			if err := s.send("progress", "", "changed"); err != nil {
+				return nil
+			}
+		}
+	}
+}

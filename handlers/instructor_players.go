@@ -1,0 +1,162 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/questgate/questgate/quest"
+	"github.com/questgate/questgate/store"
+	"github.com/questgate/questgate/templates"
+)
+
+// playerSubmissions is how many of a player's submissions their page
+// lists; the submissions view filtered on them has the rest.
+const playerSubmissions = 20
+
+// maxRegradeReason bounds a regrade's reason, kept in the audit log.
+const maxRegradeReason = 1000
+
+// progress is the players × objectives matrix with per-objective counts.
+// htmx asks for the matrix alone when the live stream says it changed.
+func (h *Instructor) progress(c echo.Context) error {
+	props, err := h.progressProps(c)
+	if err != nil {
+		return err
+	}
+	if isHTMX(c) {
+		return render(c, http.StatusOK, templates.ProgressMatrix(props))
+	}
+	if c.QueryParam("deleted") != "" {
+		props.Notice = "instructor.player.deleted"
+	}
+	return render(c, http.StatusOK, templates.ProgressPage(props))
+}
+
+func (h *Instructor) progressProps(c echo.Context) (templates.ProgressProps, error) {
+	objectives := h.cfg.Quests.Catalog().All()
+	rows, stats, err := h.cfg.Data.Progress(c.Request().Context(), objectiveIDs(objectives))
+	if err != nil {
+		return templates.ProgressProps{}, err
+	}
+	return templates.ProgressProps{
+		Objectives: objectives,
+		Rows:       rows,
+		Stats:      stats,
+		UpdatedAt:  h.cfg.Now(),
+		Path:       progressPath,
+		LiveURL:    progressPath + "/live",
+		ExportURL:  progressPath + ".csv",
+	}, nil
+}
+
+// player is a player's page: awards, latest submissions, the audit log of
+// manual changes, the regrade form and the way to erase them.
+func (h *Instructor) player(c echo.Context) error {
+	props, err := h.playerProps(c)
+	if err != nil {
+		return err
+	}
+	switch c.QueryParam("regraded") {
+	case store.ActionAward:
+		props.Notice = "instructor.regrade.awarded"
+	case store.ActionRevoke:
+		props.Notice = "instructor.regrade.revoked"
+	}
+	return render(c, http.StatusOK, templates.PlayerPage(props))
+}
+
+// playerProps gathers a player's page, or a 404 for an unknown player.
+func (h *Instructor) playerProps(c echo.Context) (templates.PlayerProps, error) {
+	ctx := c.Request().Context()
+	p, err := h.cfg.Data.Player(ctx, c.Param("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		return templates.PlayerProps{}, echo.NewHTTPError(http.StatusNotFound)
+	}
+	if err != nil {
+		return templates.PlayerProps{}, err
+	}
+	props := templates.PlayerProps{Player: p, Objectives: h.cfg.Quests.Catalog().All()}
+	if props.Awards, err = h.cfg.Data.Awards(ctx, p.ID); err != nil {
+		return templates.PlayerProps{}, err
+	}
+	subs, err := h.cfg.Data.ListSubmissions(ctx, store.SubmissionFilter{PlayerID: p.ID}, 0, playerSubmissions)
+	if err != nil {
+		return templates.PlayerProps{}, err
+	}
+	props.Submissions = h.view(subs)
+	props.AllSubmissionsURL = withQuery(submissionsPath, url.Values{qPlayer: {p.ID}})
+	if props.Audit, err = h.cfg.Data.AuditLog(ctx, p.ID); err != nil {
+		return templates.PlayerProps{}, err
+	}
+	return props, nil
+}
+
+// regrade awards or revokes an objective by hand. A reason is required;
+// every change lands in the audit log with who made it.
+func (h *Instructor) regrade(c echo.Context) error {
+	props, err := h.playerProps(c)
+	if err != nil {
+		return err
+	}
+	form, ferr := readForm(c, "objective", "action", "reason")
+	if ferr != nil {
+		props.Regrade.Error = ferr.messageID
+		return render(c, http.StatusUnprocessableEntity, templates.PlayerPage(props))
+	}
+	rf := templates.RegradeForm{Objective: form.Get("objective"), Action: form.Get("action"), Reason: form.Get("reason")}
+	props.Regrade = rf
+	fail := func(id string) error {
+		props.Regrade.Error = id
+		return render(c, http.StatusUnprocessableEntity, templates.PlayerPage(props))
+	}
+	if rf.Action != store.ActionAward && rf.Action != store.ActionRevoke {
+		return fail("instructor.regrade.error.action")
+	}
+	if len([]rune(rf.Reason)) > maxRegradeReason {
+		return fail("instructor.regrade.error.reason_long")
+	}
+	err = h.cfg.Quests.Regrade(c.Request().Context(), quest.Regrade{PlayerID: props.Player.ID, ObjectiveID: rf.Objective,
+		InstructorID: instructorOf(c).ID, Award: rf.Action == store.ActionAward, Reason: rf.Reason})
+	switch {
+	case errors.Is(err, quest.ErrUnknownObjective):
+		return fail("instructor.regrade.error.objective")
+	case errors.Is(err, quest.ErrReasonRequired):
+		return fail("instructor.regrade.error.reason")
+	case errors.Is(err, store.ErrExists):
+		return fail("instructor.regrade.error.already_held")
+	case errors.Is(err, store.ErrNotFound):
+		return fail("instructor.regrade.error.not_held")
+	case err != nil:
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/instructor/players/"+url.PathEscape(props.Player.ID)+"?regraded="+rf.Action)
+}
+
+// confirmDelete asks before erasing a player.
+func (h *Instructor) confirmDelete(c echo.Context) error {
+	props, err := h.playerProps(c)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, templates.DeletePlayerPage(props))
+}
+
+// deletePlayer erases a player and everything about them: credentials,
+// submissions, awards, audit entries. It cannot be undone, hence the
+// confirmation page before it.
+func (h *Instructor) deletePlayer(c echo.Context) error {
+	ctx := c.Request().Context()
+	id := c.Param("id")
+	err := h.cfg.Data.DeletePlayer(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	h.cfg.Log.InfoContext(ctx, "player deleted", "instructor", instructorOf(c).ID, "player", id)
+	return c.Redirect(http.StatusSeeOther, progressPath+"?deleted=1")
+}

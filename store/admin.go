@@ -1,0 +1,438 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/questgate/questgate/verifier"
+)
+
+// Outcome groups reasons the way instructors think of them.
+type Outcome string
+
+// The outcomes instructors filter on.
+const (
+	OutcomeSuccess  Outcome = "success"  // awarded or already awarded
+	OutcomeRejected Outcome = "rejected" // the player has something to fix
+	OutcomeUpstream Outcome = "upstream" // Twilio could not answer
+)
+
+// SubmissionFilter selects submissions for instructors. Zero fields do not
+// filter; set fields combine with AND.
+type SubmissionFilter struct {
+	PlayerID    string
+	ObjectiveID string
+	Reason      verifier.Reason
+	Outcome     Outcome
+	// Since and Until bound the submission time (Until excluded).
+	Since, Until time.Time
+	// SID matches the start of the normalised or the pasted SID.
+	SID string
+}
+
+// SubmissionRow is a submission with the name of its player.
+type SubmissionRow struct {
+	Submission
+	PlayerName string
+}
+
+var (
+	successReasons  = []verifier.Reason{verifier.Awarded, verifier.AlreadyAwarded}
+	upstreamReasons = []verifier.Reason{verifier.UpstreamRateLimited, verifier.UpstreamUnavailable}
+)
+
+// where builds the SQL condition and arguments for f over submissions "s".
+// The date bounds only filter a newest-first walk of the table unless
+// byDate is set (see narrowDates), when they may drive an index scan.
+func (f SubmissionFilter) where(byDate ...bool) (string, []any) {
+	date := "+s.created_at" // unary plus: never through the created_at index
+	if len(byDate) > 0 && byDate[0] {
+		date = "s.created_at"
+	}
+	conds := []string{"1=1"}
+	var args []any
+	add := func(cond string, a ...any) {
+		conds = append(conds, cond)
+		args = append(args, a...)
+	}
+	if f.PlayerID != "" {
+		add("s.player_id = ?", f.PlayerID)
+	}
+	if f.ObjectiveID != "" {
+		add("s.objective_id = ?", f.ObjectiveID)
+	}
+	if f.Reason != "" {
+		add("s.reason = ?", string(f.Reason))
+	}
+	in := func(rs []verifier.Reason) (string, []any) {
+		marks := strings.TrimSuffix(strings.Repeat("?,", len(rs)), ",")
+		a := make([]any, len(rs))
+		for i, r := range rs {
+			a[i] = string(r)
+		}
+		return "(" + marks + ")", a
+	}
+	switch f.Outcome {
+	case OutcomeSuccess:
+		m, a := in(successReasons)
+		add("s.reason IN "+m, a...)
+	case OutcomeUpstream:
+		m, a := in(upstreamReasons)
+		add("s.reason IN "+m, a...)
+	case OutcomeRejected:
+		m, a := in(slices.Concat(successReasons, upstreamReasons))
+		add("s.reason NOT IN "+m, a...)
+	}
+	if !f.Since.IsZero() {
+		add(date+" >= ?", f.Since.UTC())
+	}
+	if !f.Until.IsZero() {
+		add(date+" < ?", f.Until.UTC())
+	}
+	if f.SID != "" {
+		like := escapeLike(f.SID) + "%"
+		add(`(s.sid LIKE ? ESCAPE '\' OR s.raw_sid LIKE ? ESCAPE '\')`, like, like)
+	}
+	return strings.Join(conds, " AND "), args
+}
+
+// escapeLike makes s match literally in a LIKE pattern.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// ListSubmissions returns up to limit submissions matching f, newest first,
+// with ids below before (0: from the newest). Keyset pagination: the next
+// page starts below the last id returned, so a page costs the same at row
+// 10 and at row 100,000, and new submissions never shift pages.
+func (s *Store) ListSubmissions(ctx context.Context, f SubmissionFilter, before int64, limit int) ([]SubmissionRow, error) {
+	narrow, err := s.narrowDates(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("list submissions: %w", err)
+	}
+	where, args := f.where(narrow)
+	if before > 0 {
+		where += " AND s.id < ?"
+		args = append(args, before)
+	}
+	args = append(args, limit)
+	rows, err := s.r.QueryContext(ctx, `SELECT `+prefixed("s.", submissionColumns)+`, p.display_name
+		FROM submissions s JOIN players p ON p.id = s.player_id
+		WHERE `+where+` ORDER BY s.id DESC LIMIT ?`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list submissions: %w", err)
+	}
+	defer rows.Close()
+	var out []SubmissionRow
+	for rows.Next() {
+		r, err := scanSubmissionRow(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list submissions: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// EachSubmission calls fn for every submission matching f, newest first,
+// reading rows as it goes so an export never holds the table in memory.
+func (s *Store) EachSubmission(ctx context.Context, f SubmissionFilter, fn func(SubmissionRow) error) error {
+	where, args := f.where()
+	rows, err := s.r.QueryContext(ctx, `SELECT `+prefixed("s.", submissionColumns)+`, p.display_name
+		FROM submissions s JOIN players p ON p.id = s.player_id
+		WHERE `+where+` ORDER BY s.id DESC`, args...)
+	if err != nil {
+		return fmt.Errorf("export submissions: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanSubmissionRow(rows)
+		if err != nil {
+			return fmt.Errorf("export submissions: %w", err)
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+func scanSubmissionRow(rows *sql.Rows) (SubmissionRow, error) {
+	var name string
+	var r SubmissionRow
+	sub, err := scanSubmission(scanFunc(func(dest ...any) error {
+		return rows.Scan(append(dest, &name)...)
+	}))
+	r.Submission, r.PlayerName = sub, name
+	return r, err
+}
+
+// scanFunc adapts a function to the Scan method scanSubmission wants.
+type scanFunc func(dest ...any) error
+
+func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
+
+// AnySubmission returns a submission whoever made it, for instructors.
+func (s *Store) AnySubmission(ctx context.Context, id int64) (SubmissionRow, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+prefixed("s.", submissionColumns)+`, p.display_name
+		FROM submissions s JOIN players p ON p.id = s.player_id WHERE s.id = ?`, id)
+	if err != nil {
+		return SubmissionRow{}, fmt.Errorf("read submission: %w", err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return SubmissionRow{}, err
+		}
+		return SubmissionRow{}, ErrNotFound
+	}
+	return scanSubmissionRow(rows)
+}
+
+// Players lists every player, by name then id.
+func (s *Store) Players(ctx context.Context) ([]Player, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, display_name, created_at FROM players ORDER BY display_name, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list players: %w", err)
+	}
+	defer rows.Close()
+	var out []Player
+	for rows.Next() {
+		var p Player
+		if err := rows.Scan(&p.ID, &p.DisplayName, &p.CreatedAt); err != nil {
+			return nil, fmt.Errorf("list players: %w", err)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// PlayerProgress is one row of the progress matrix.
+type PlayerProgress struct {
+	Player Player
+	// Awards by objective id.
+	Awards map[string]Award
+	// Attempts counts attempts by objective id.
+	Attempts map[string]int
+}
+
+// ReasonCount is how often a reason occurred.
+type ReasonCount struct {
+	Reason verifier.Reason
+	Count  int
+}
+
+// ObjectiveStats sums up one objective over a set of players.
+type ObjectiveStats struct {
+	Done, Failing, NotStarted int
+	// TopFailures are the most common reasons players were refused,
+	// most common first.
+	TopFailures []ReasonCount
+}
+
+// Progress returns the players × objectives matrix and per-objective
+// counts for the given objectives.
+func (s *Store) Progress(ctx context.Context, objectiveIDs []string) ([]PlayerProgress, map[string]ObjectiveStats, error) {
+	players, err := s.Players(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	byID := make(map[string]*PlayerProgress, len(players))
+	out := make([]PlayerProgress, len(players))
+	for i, p := range players {
+		out[i] = PlayerProgress{Player: p, Awards: map[string]Award{}, Attempts: map[string]int{}}
+		byID[p.ID] = &out[i]
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT player_id, objective_id, COALESCE(sid, ''), xp,
+		COALESCE(submission_id, 0), awarded_by IS NOT NULL OR submission_id IS NULL, created_at FROM awards`)
+	if err != nil {
+		return nil, nil, fmt.Errorf("progress: %w", err)
+	}
+	for rows.Next() {
+		var a Award
+		if err := rows.Scan(&a.PlayerID, &a.ObjectiveID, &a.SID, &a.XP, &a.SubmissionID, &a.Manual, &a.CreatedAt); err != nil {
+			rows.Close()
+			return nil, nil, fmt.Errorf("progress: %w", err)
+		}
+		if p := byID[a.PlayerID]; p != nil {
+			p.Awards[a.ObjectiveID] = a
+		}
+	}
+	rows.Close()
+	rows, err = s.r.QueryContext(ctx, `SELECT player_id, objective_id, COUNT(*) FROM submissions GROUP BY player_id, objective_id`)
+	if err != nil {
+		return nil, nil, fmt.Errorf("progress: %w", err)
+	}
+	for rows.Next() {
+		var pid, oid string
+		var n int
+		if err := rows.Scan(&pid, &oid, &n); err != nil {
+			rows.Close()
+			return nil, nil, fmt.Errorf("progress: %w", err)
+		}
+		if p := byID[pid]; p != nil {
+			p.Attempts[oid] = n
+		}
+	}
+	rows.Close()
+
+	stats := make(map[string]ObjectiveStats, len(objectiveIDs))
+	for _, oid := range objectiveIDs {
+		var st ObjectiveStats
+		for _, p := range out {
+			switch {
+			case p.Awards[oid].CreatedAt != (time.Time{}):
+				st.Done++
+			case p.Attempts[oid] > 0:
+				st.Failing++
+			default:
+				st.NotStarted++
+			}
+		}
+		stats[oid] = st
+	}
+	if err := s.topFailures(ctx, stats); err != nil {
+		return nil, nil, err
+	}
+	return out, stats, nil
+}
+
+// topFailures fills the three most common refusal reasons per objective.
+func (s *Store) topFailures(ctx context.Context, stats map[string]ObjectiveStats) error {
+	where, args := SubmissionFilter{Outcome: OutcomeRejected}.where()
+	rows, err := s.r.QueryContext(ctx, `SELECT s.objective_id, s.reason, COUNT(*) FROM submissions s
+		WHERE `+where+` GROUP BY s.objective_id, s.reason`, args...)
+	if err != nil {
+		return fmt.Errorf("failure reasons: %w", err)
+	}
+	defer rows.Close()
+	all := map[string][]ReasonCount{}
+	for rows.Next() {
+		var oid, reason string
+		var n int
+		if err := rows.Scan(&oid, &reason, &n); err != nil {
+			return fmt.Errorf("failure reasons: %w", err)
+		}
+		all[oid] = append(all[oid], ReasonCount{verifier.Reason(reason), n})
+	}
+	for oid, rcs := range all {
+		st, ok := stats[oid]
+		if !ok {
+			continue
+		}
+		sort.Slice(rcs, func(i, j int) bool {
+			if rcs[i].Count != rcs[j].Count {
+				return rcs[i].Count > rcs[j].Count
+			}
+			return rcs[i].Reason < rcs[j].Reason
+		})
+		st.TopFailures = rcs[:min(3, len(rcs))]
+		stats[oid] = st
+	}
+	return rows.Err()
+}
+
+// AuditEntry is one manual change to a player's awards.
+type AuditEntry struct {
+	ID              int64
+	PlayerID        string
+	ObjectiveID     string
+	Action          string // "award" or "revoke"
+	Reason          string
+	InstructorEmail string // empty when the instructor was removed
+	CreatedAt       time.Time
+}
+
+// Audit actions.
+const (
+	ActionAward  = "award"
+	ActionRevoke = "revoke"
+)
+
+// AwardByHand gives a player an objective, recording who and why. It
+// answers ErrExists when the player already holds it.
+func (s *Store) AwardByHand(ctx context.Context, playerID, objectiveID string, xp int, instructorID int64, reason string) error {
+	now := s.now().UTC()
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO awards (player_id, objective_id, sid, xp, submission_id, awarded_by, created_at)
+			VALUES (?, ?, NULL, ?, NULL, ?, ?) ON CONFLICT (player_id, objective_id) DO NOTHING`,
+			playerID, objectiveID, xp, instructorID, now)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrExists
+		}
+		return audit(ctx, tx, playerID, objectiveID, ActionAward, reason, instructorID, now)
+	})
+	if err != nil {
+		return fmt.Errorf("award by hand: %w", err)
+	}
+	return nil
+}
+
+// Revoke takes an objective back from a player, recording who and why. It
+// answers ErrNotFound when the player does not hold it. The SID that won
+// it becomes free to award again.
+func (s *Store) Revoke(ctx context.Context, playerID, objectiveID string, instructorID int64, reason string) error {
+	now := s.now().UTC()
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM awards WHERE player_id = ? AND objective_id = ?`, playerID, objectiveID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return audit(ctx, tx, playerID, objectiveID, ActionRevoke, reason, instructorID, now)
+	})
+	if err != nil {
+		return fmt.Errorf("revoke: %w", err)
+	}
+	return nil
+}
+
+func audit(ctx context.Context, tx *sql.Tx, playerID, objectiveID, action, reason string, instructorID int64, at time.Time) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO audit_log (player_id, objective_id, action, reason, instructor_id, created_at)
+		VALUES (?, ?, ?, ?, ?, ?)`, playerID, objectiveID, action, reason, instructorID, at)
+	return err
+}
+
+// AuditLog returns a player's manual award changes, newest first.
+func (s *Store) AuditLog(ctx context.Context, playerID string) ([]AuditEntry, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT a.id, a.player_id, a.objective_id, a.action, a.reason,
+		COALESCE(i.email, ''), a.created_at
+		FROM audit_log a LEFT JOIN instructors i ON i.id = a.instructor_id
+		WHERE a.player_id = ? ORDER BY a.id DESC`, playerID)
+	if err != nil {
+		return nil, fmt.Errorf("audit log: %w", err)
+	}
+	defer rows.Close()
+	var out []AuditEntry
+	for rows.Next() {
+		var e AuditEntry
+		if err := rows.Scan(&e.ID, &e.PlayerID, &e.ObjectiveID, &e.Action, &e.Reason, &e.InstructorEmail, &e.CreatedAt); err != nil {
+			return nil, fmt.Errorf("audit log: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// DeletePlayer erases a player and everything about them: credentials,
+// submissions, awards and audit entries. ErrNotFound when there is none.
+func (s *Store) DeletePlayer(ctx context.Context, playerID string) error {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM players WHERE id = ?`, playerID)
+	if err != nil {
+		return fmt.Errorf("delete player: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
