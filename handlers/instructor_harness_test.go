@@ -104,6 +104,7 @@ func newInstructorEnv(t *testing.T, opt instructorOptions) *ienv {
 	e.ech = handlers.New(handlers.Config{Log: slog.New(slog.DiscardHandler), Locales: bundle, Version: "test"})
 	players := handlers.NewSessions(st, handlers.SessionOptions{Store: st.SessionStore(0)})
 	handlers.NewPlayer(e.quests, st, players, publicURL).Routes(e.ech.Group(""))
+	handlers.NewProfile(qplayers.New(st), players).Routes(e.ech.Group(""))
 	e.env.sessions = players
 	e.tokenPage = "/instructor/login"
 	e.sessions = players.Manager()
