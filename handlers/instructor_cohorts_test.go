@@ -275,7 +275,7 @@ func TestProgressByCohort(t *testing.T) {
 }
 
 func TestLiveViewsFollowTheCohort(t *testing.T) {
-	e := newInstructorEnv(t, instructorOptions{progressEvery: 10 * time.Millisecond})
+	e := newInstructorEnv(t, instructorOptions{progressEvery: 5 * time.Millisecond, heartbeat: 50 * time.Millisecond})
 	ada, adaID := e.newPlayer()
 	bob, bobID := e.newPlayer()
 	morning := e.cohortIn("Morning", adaID)
@@ -292,8 +292,23 @@ func TestLiveViewsFollowTheCohort(t *testing.T) {
 		t.Errorf("first live row is %s's, want Ada's (%s)", got, adaID)
 	}
 
-	// The progress stream of a cohort refreshes for its own players.
+	// The progress stream of a cohort refreshes for its own players only:
+	// a regrade in the evening cohort sends nothing before the heartbeats
+	// that follow it (each many refresh periods later); Ada's does.
 	ps := e.openStream(progressLiveURL(e, morning.ID))
+	if err := e.quests.Regrade(context.Background(), quest.Regrade{PlayerID: bobID, ObjectiveID: "send-mms",
+		InstructorID: e.instructor.ID, Award: true, Reason: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		select {
+		case <-ps.comments:
+		case ev := <-ps.events:
+			t.Fatalf("the morning's progress refreshed for an evening player: %q", ev.name)
+		case <-time.After(10 * time.Second):
+			t.Fatal("no heartbeat")
+		}
+	}
 	if err := e.quests.Regrade(context.Background(), quest.Regrade{PlayerID: adaID, ObjectiveID: "send-mms",
 		InstructorID: e.instructor.ID, Award: true, Reason: "test"}); err != nil {
 		t.Fatal(err)
