@@ -41,15 +41,30 @@ type InstructorData interface {
 	AnySubmission(ctx context.Context, id int64) (store.SubmissionRow, error)
 	Player(ctx context.Context, id string) (store.Player, error)
 	Awards(ctx context.Context, playerID string) (map[string]store.Award, error)
-	Progress(ctx context.Context, objectiveIDs []string) ([]store.PlayerProgress, map[string]store.ObjectiveStats, error)
+	Progress(ctx context.Context, cohortID int64, objectiveIDs []string) ([]store.PlayerProgress, map[string]store.ObjectiveStats, error)
 	AuditLog(ctx context.Context, playerID string) ([]store.AuditEntry, error)
 	DeletePlayer(ctx context.Context, playerID string) error
+	ListCohorts(ctx context.Context) ([]store.CohortSummary, error)
+	Cohort(ctx context.Context, id int64) (store.Cohort, error)
+	SetArchived(ctx context.Context, id int64, archived bool) error
+}
+
+// CohortEditor is the part of *players.Service that creates and renames
+// cohorts, where the rules on their names and join codes live.
+type CohortEditor interface {
+	CreateCohort(ctx context.Context, typedName string) (store.Cohort, error)
+	RenameCohort(ctx context.Context, id int64, typedName string) (string, error)
 }
 
 // InstructorConfig wires the instructors' dashboard.
 type InstructorConfig struct {
 	Quests Grader
 	Data   InstructorData
+	// Cohorts creates and renames cohorts.
+	Cohorts CohortEditor
+	// PublicURL is where players reach the server, for the join links
+	// shown to instructors; empty takes the request's own address.
+	PublicURL string
 	// Sessions carries who is signed in. The instructor's id has its own
 	// key, so one browser may be a player and an instructor at once, and
 	// signing out as an instructor leaves the player's session alone.
@@ -146,6 +161,7 @@ func (h *Instructor) Routes(g *echo.Group) {
 	g.POST("/players/:id/regrade", h.regrade, s, a)
 	g.GET("/players/:id/delete", h.confirmDelete, s, a)
 	g.POST("/players/:id/delete", h.deletePlayer, s, a)
+	h.cohortRoutes(g, s, a)
 }
 
 // requireInstructor lets signed-in instructors through. Anyone else

@@ -26,6 +26,7 @@ func TestEveryInstructorRouteRefusesOthers(t *testing.T) {
 	_, victimID := e.newPlayer()
 	secretBody := "victim-body-7f3a"
 	sub := e.record(victimID, verifier.Awarded, testMessageSID, &verifier.Message{Status: "delivered", Body: secretBody, To: "+15558675310"})
+	cohort := e.cohortIn("Victims", victimID)
 
 	anonymous := e.as(newBrowser(t))
 	player, playerID := e.newPlayer()
@@ -42,7 +43,7 @@ func TestEveryInstructorRouteRefusesOthers(t *testing.T) {
 		}
 		routes = append(routes, r)
 	}
-	if len(routes) < 14 {
+	if len(routes) < 20 {
 		t.Fatalf("only %d instructor routes found: the walk would prove little", len(routes))
 	}
 	for _, who := range []struct {
@@ -52,8 +53,12 @@ func TestEveryInstructorRouteRefusesOthers(t *testing.T) {
 		for _, r := range routes {
 			path := strings.Replace(r.Path, "/submissions/:id", "/submissions/"+strconv.FormatInt(sub.ID, 10), 1)
 			path = strings.Replace(path, "/players/:id", "/players/"+victimID, 1)
+			path = strings.Replace(path, "/cohorts/:id", "/cohorts/"+strconv.FormatInt(cohort.ID, 10), 1)
+			if strings.Contains(path, ":") {
+				t.Fatalf("route %s has a parameter the walk does not fill", r.Path)
+			}
 			t.Run(who.name+" "+r.Method+" "+path, func(t *testing.T) {
-				req, err := http.NewRequest(r.Method, e.srv.URL+path+"?objective=send-sms", strings.NewReader("reason=x&action=revoke&objective=send-sms"))
+				req, err := http.NewRequest(r.Method, e.srv.URL+path+"?objective=send-sms", strings.NewReader("reason=x&action=revoke&objective=send-sms&name=hijacked"))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -70,7 +75,7 @@ func TestEveryInstructorRouteRefusesOthers(t *testing.T) {
 						t.Errorf("status %d, want 403", p.status)
 					}
 				}
-				for _, secret := range []string{victimID, testMessageSID, secretBody} {
+				for _, secret := range []string{victimID, testMessageSID, secretBody, cohort.JoinCode} {
 					if strings.Contains(p.body, secret) {
 						t.Errorf("response shows %q:\n%s", secret, p.body)
 					}
@@ -88,6 +93,9 @@ func TestEveryInstructorRouteRefusesOthers(t *testing.T) {
 	}
 	if log, _ := e.store.AuditLog(ctx, victimID); len(log) != 0 {
 		t.Errorf("audit log: %v", log)
+	}
+	if list, _ := e.store.ListCohorts(ctx); len(list) != 1 || list[0].Name != cohort.Name || list[0].Archived {
+		t.Errorf("cohorts: %+v", list)
 	}
 	if got := player.get("/test/player-session").body; got != playerID {
 		t.Errorf("the player's session lost its player: %q", got)
@@ -282,7 +290,8 @@ func TestEveryInstructorFormCarriesTheCSRFToken(t *testing.T) {
 	pages := []string{"/instructor/login"}
 	e.signIn()
 	pages = append(pages, "/instructor/submissions", "/instructor/submissions/"+strconv.FormatInt(sub.ID, 10),
-		"/instructor/progress", "/instructor/players/"+pl, "/instructor/players/"+pl+"/delete")
+		"/instructor/progress", "/instructor/players/"+pl, "/instructor/players/"+pl+"/delete",
+		"/instructor/cohorts", "/instructor/cohorts/"+strconv.FormatInt(e.cohortIn("Form check").ID, 10))
 	for i, path := range pages {
 		var p page
 		if i == 0 {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/alexedwards/scs/v2"
 	"golang.org/x/crypto/bcrypt"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/questgate/questgate/locale"
 	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/store"
+	"github.com/questgate/questgate/templates"
 	"github.com/questgate/questgate/verifier"
 )
 
@@ -49,6 +51,28 @@ func BenchmarkSubmissionsPage(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	// Ten workshops of 50 players, and one whose only player has not
+	// tried anything yet: filtering on it walks the whole table.
+	var cohorts []store.Cohort
+	for i := range 11 {
+		c, err := st.CreateCohort(ctx, store.Cohort{Name: fmt.Sprintf("Workshop %d", i), JoinCode: fmt.Sprintf("BENCH%03d", i)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		cohorts = append(cohorts, c)
+	}
+	for i, p := range players {
+		if err := st.JoinCohort(ctx, p.ID, cohorts[i%10].ID, ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+	idle, err := st.CreatePlayer(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := st.JoinCohort(ctx, idle.ID, cohorts[10].ID, ""); err != nil {
+		b.Fatal(err)
+	}
 	cat, err := catalog.Default()
 	if err != nil {
 		b.Fatal(err)
@@ -67,19 +91,39 @@ func BenchmarkSubmissionsPage(b *testing.B) {
 	srv := httptest.NewServer(ech)
 	defer srv.Close()
 	client := newBrowser(&testing.T{})
-	resp, err := client.PostForm(srv.URL+"/instructor/login", map[string][]string{"email": {instructorEmail}, "password": {instructorPassword}})
+	// The sign-in form carries a CSRF token, as every form does.
+	resp, err := client.Get(srv.URL + "/instructor/login")
+	if err != nil {
+		b.Fatal(err)
+	}
+	doc, err := goquery.NewDocumentFromReader(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	token := doc.Find(`meta[name="csrf-token"]`).AttrOr("content", "")
+	resp, err = client.PostForm(srv.URL+"/instructor/login", map[string][]string{"email": {instructorEmail},
+		"password": {instructorPassword}, templates.CSRFField: {token}})
 	if err != nil || resp.StatusCode != http.StatusSeeOther {
 		b.Fatalf("sign-in: %v %v", resp, err)
 	}
 	resp.Body.Close()
 
-	for _, c := range []struct{ name, query string }{
-		{"first page", ""},
-		{"deep page", "?before=1000"},
-		{"player", "?player=" + players[7].ID},
-		{"reason and outcome", "?reason=not_found&outcome=rejected"},
-		{"SID prefix", "?sid=SM000000000000000000000000000123"},
-		{"dates", "?since=2000-01-01&until=2999-12-31"},
+	for _, c := range []struct {
+		name, query string
+		empty       bool
+	}{
+		{"first page", "", false},
+		{"deep page", "?before=1000", false},
+		{"player", "?player=" + players[7].ID, false},
+		{"reason and outcome", "?reason=not_found&outcome=rejected", false},
+		{"SID prefix", "?sid=SM000000000000000000000000000123", false},
+		{"dates", "?since=2000-01-01&until=2999-12-31", false},
+		{"cohort", fmt.Sprintf("?cohort=%d", cohorts[3].ID), false},
+		{"cohort and reason", fmt.Sprintf("?cohort=%d&reason=wrong_resource", cohorts[3].ID), false},
+		// Worst cases: nothing matches, so the whole table is walked.
+		{"cohort and another reason", fmt.Sprintf("?cohort=%d&reason=not_found", cohorts[3].ID), true},
+		{"cohort without submissions", fmt.Sprintf("?cohort=%d", cohorts[10].ID), true},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			for b.Loop() {
@@ -89,7 +133,7 @@ func BenchmarkSubmissionsPage(b *testing.B) {
 				}
 				n, _ := io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
-				if resp.StatusCode != http.StatusOK || n < 10_000 {
+				if resp.StatusCode != http.StatusOK || !c.empty && n < 10_000 {
 					b.Fatalf("status %d, %d bytes", resp.StatusCode, n)
 				}
 			}

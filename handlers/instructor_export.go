@@ -28,7 +28,7 @@ func csvDate(t time.Time) string {
 
 // submissionColumns are the submissions export's columns, as message ids
 // of their headings (instructor.csv.<column>).
-var submissionCSVColumns = []string{"submission", "time", "player_id", "player_name", "objective_id", "objective",
+var submissionCSVColumns = []string{"submission", "time", "player_id", "player_name", "cohort", "objective_id", "objective",
 	"raw_sid", "sid", "outcome", "reason", "reason_title", "status", "direction", "to", "from",
 	"message_date", "body", "upstream_ms", "ip"}
 
@@ -38,6 +38,9 @@ func (h *Instructor) submissionsCSV(c echo.Context) error {
 	ctx := c.Request().Context()
 	cat := h.cfg.Quests.Catalog()
 	sq := parseSubmissionQuery(cat, c.QueryParams())
+	if err := h.resolveCohort(ctx, &sq); err != nil {
+		return err
+	}
 	if len(sq.errors) > 0 {
 		return echo.NewHTTPError(http.StatusBadRequest)
 	}
@@ -54,7 +57,7 @@ func (h *Instructor) submissionsCSV(c echo.Context) error {
 			m = *r.Message
 		}
 		title, _, _ := verifier.MessageIDs(r.Reason, "")
-		return out.Row(strconv.FormatInt(r.ID, 10), csvDate(r.CreatedAt), r.PlayerID, r.PlayerName,
+		return out.Row(strconv.FormatInt(r.ID, 10), csvDate(r.CreatedAt), r.PlayerID, r.PlayerName, r.CohortName,
 			r.ObjectiveID, h.objectiveTitle(r.ObjectiveID).In(locale.Lang(ctx)),
 			r.RawSID, r.SID, locale.T(ctx, "instructor.outcome."+string(store.OutcomeOf(r.Reason))),
 			string(r.Reason), locale.T(ctx, title), m.Status, m.Direction, m.To, m.From,
@@ -66,12 +69,24 @@ func (h *Instructor) submissionsCSV(c echo.Context) error {
 	return h.exportFailed(ctx, err)
 }
 
-// progressCSV exports the progress matrix: one row per player, and per
-// objective when it was completed, whether by hand, and how many attempts.
+// progressCSV exports the progress matrix, of one cohort when the view
+// shows one: one row per player with their cohort, and per objective when
+// it was completed, whether by hand, and how many attempts.
 func (h *Instructor) progressCSV(c echo.Context) error {
 	ctx := c.Request().Context()
 	objectives := h.cfg.Quests.Catalog().All()
-	rows, _, err := h.cfg.Data.Progress(ctx, objectiveIDs(objectives))
+	cohortID, problem, err := h.parseCohort(ctx, c.QueryParam(qCohort))
+	if err != nil {
+		return err
+	}
+	if problem != "" {
+		return echo.NewHTTPError(http.StatusBadRequest)
+	}
+	rows, _, err := h.cfg.Data.Progress(ctx, cohortID, objectiveIDs(objectives))
+	if err != nil {
+		return err
+	}
+	names, err := h.cohortNames(ctx)
 	if err != nil {
 		return err
 	}
@@ -79,7 +94,7 @@ func (h *Instructor) progressCSV(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	head := csvHeadings(ctx, []string{"player_id", "player_name", "xp"})
+	head := csvHeadings(ctx, []string{"player_id", "player_name", "cohort", "xp"})
 	for _, o := range objectives {
 		data := map[string]any{"Objective": o.ID}
 		head = append(head, locale.T(ctx, "instructor.csv.completed_at", data),
@@ -94,7 +109,7 @@ func (h *Instructor) progressCSV(c echo.Context) error {
 		for _, a := range p.Awards {
 			xp += a.XP
 		}
-		cells := []string{p.Player.ID, p.Player.DisplayName, strconv.Itoa(xp)}
+		cells := []string{p.Player.ID, p.Player.DisplayName, names[p.Player.CohortID], strconv.Itoa(xp)}
 		for _, o := range objectives {
 			a, done := p.Awards[o.ID]
 			byHand := ""

@@ -20,6 +20,7 @@ import (
 	"github.com/questgate/questgate/handlers"
 	"github.com/questgate/questgate/live"
 	"github.com/questgate/questgate/locale"
+	qplayers "github.com/questgate/questgate/players"
 	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/store"
 	"github.com/questgate/questgate/verifier"
@@ -103,11 +104,12 @@ func newInstructorEnv(t *testing.T, opt instructorOptions) *ienv {
 	e.ech = handlers.New(handlers.Config{Log: slog.New(slog.DiscardHandler), Locales: bundle, Version: "test"})
 	players := handlers.NewSessions(st, handlers.SessionOptions{Store: st.SessionStore(0)})
 	handlers.NewPlayer(e.quests, st, players, publicURL).Routes(e.ech.Group(""))
+	handlers.NewProfile(qplayers.New(st), players).Routes(e.ech.Group(""))
 	e.env.sessions = players
 	e.tokenPage = "/instructor/login"
 	e.sessions = players.Manager()
 	handlers.NewInstructor(handlers.InstructorConfig{
-		Quests: e.quests, Data: st, Sessions: e.sessions, Live: e.subs,
+		Quests: e.quests, Data: st, Cohorts: qplayers.New(st), PublicURL: publicURL, Sessions: e.sessions, Live: e.subs,
 		AccountLimiter: opt.accountLimiter, IPLimiter: opt.ipLimiter, Heartbeat: opt.heartbeat, ProgressEvery: opt.progressEvery,
 		Now: func() time.Time { return exportDay },
 	}).Routes(e.ech.Group("/instructor"))

@@ -76,6 +76,9 @@ func (s *sseStream) send(event, id, data string) error {
 func (h *Instructor) submissionsLive(c echo.Context) error {
 	ctx := c.Request().Context()
 	sq := parseSubmissionQuery(h.cfg.Quests.Catalog(), c.QueryParams())
+	if err := h.resolveCohort(ctx, &sq); err != nil {
+		return err
+	}
 	if len(sq.errors) > 0 {
 		return echo.NewHTTPError(http.StatusBadRequest)
 	}
@@ -136,7 +139,7 @@ func (h *Instructor) submissionsLive(c echo.Context) error {
 			if err != nil {
 				return h.liveFailed(ctx, err)
 			}
-			if !sq.filter.Matches(row.Submission) {
+			if !sq.filter.Matches(row) {
 				continue
 			}
 			if err := h.sendRow(ctx, s, row); err != nil {
@@ -179,6 +182,17 @@ func (h *Instructor) stillInstructor(c echo.Context) bool {
 	return err == nil && in.ID != 0
 }
 
+// concerns reports whether an event changes the progress of cohortID
+// (every cohort for 0). A player erased or whose cohort cannot be read
+// counts as a change: a needless refresh costs less than a stale view.
+func (h *Instructor) concerns(ctx context.Context, ev live.Event, cohortID int64) bool {
+	if cohortID == 0 {
+		return true
+	}
+	p, err := h.cfg.Data.Player(ctx, ev.PlayerID)
+	return err != nil || p.CohortID == cohortID
+}
+
 // liveFailed ends a stream that broke: the response has started, so the
 // error is logged here rather than by the error handler.
 func (h *Instructor) liveFailed(ctx context.Context, err error) error {
@@ -190,10 +204,18 @@ func (h *Instructor) liveFailed(ctx context.Context, err error) error {
 
 // progressLive tells the progress view to refresh when submissions or
 // regrades change it, at most once per ProgressEvery however busy the
-// room: 500 players hacking at once cost one refresh, not 500.
+// room: 500 players hacking at once cost one refresh, not 500. A view of
+// one cohort only hears of its own players.
 func (h *Instructor) progressLive(c echo.Context) error {
 	ctx, cancel := context.WithCancel(c.Request().Context())
 	defer cancel()
+	cohortID, problem, err := h.parseCohort(ctx, c.QueryParam(qCohort))
+	if err != nil {
+		return err
+	}
+	if problem != "" {
+		return echo.NewHTTPError(http.StatusBadRequest)
+	}
 	events := h.cfg.Live.Subscribe(ctx)
 	s := startSSE(c)
 	if err := s.comment("questgate live progress"); err != nil {
@@ -215,11 +237,14 @@ func (h *Instructor) progressLive(c echo.Context) error {
 			if err := s.comment("heartbeat"); err != nil {
 				return nil
 			}
-		case _, ok := <-events:
+		case ev, ok := <-events:
 			if !ok {
 				return nil
 			}
-			changed = true
+			// Once a refresh is due, further events need no look-up.
+			if !changed {
+				changed = h.concerns(ctx, ev, cohortID)
+			}
 		case <-tick.C:
 			if !changed {
 				continue

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -19,12 +21,16 @@ const playerSubmissions = 20
 // maxRegradeReason bounds a regrade's reason, kept in the audit log.
 const maxRegradeReason = 1000
 
-// progress is the players × objectives matrix with per-objective counts.
-// htmx asks for the matrix alone when the live stream says it changed.
+// progress is the players × objectives matrix with per-objective counts,
+// of one cohort when the URL names one. htmx asks for the matrix alone
+// when the live stream says it changed.
 func (h *Instructor) progress(c echo.Context) error {
 	props, err := h.progressProps(c)
 	if err != nil {
 		return err
+	}
+	if props.CohortError != "" {
+		return render(c, http.StatusBadRequest, templates.ProgressPage(props))
 	}
 	if isHTMX(c) {
 		return render(c, http.StatusOK, templates.ProgressMatrix(props))
@@ -36,20 +42,38 @@ func (h *Instructor) progress(c echo.Context) error {
 }
 
 func (h *Instructor) progressProps(c echo.Context) (templates.ProgressProps, error) {
+	ctx := c.Request().Context()
 	objectives := h.cfg.Quests.Catalog().All()
-	rows, stats, err := h.cfg.Data.Progress(c.Request().Context(), objectiveIDs(objectives))
+	cohorts, err := h.cfg.Data.ListCohorts(ctx)
 	if err != nil {
 		return templates.ProgressProps{}, err
 	}
-	return templates.ProgressProps{
-		Objectives: objectives,
-		Rows:       rows,
-		Stats:      stats,
-		UpdatedAt:  h.cfg.Now(),
-		Path:       progressPath,
-		LiveURL:    progressPath + "/live",
-		ExportURL:  progressPath + ".csv",
-	}, nil
+	cohortID, problem, err := h.parseCohort(ctx, c.QueryParam(qCohort))
+	if err != nil {
+		return templates.ProgressProps{}, err
+	}
+	props := templates.ProgressProps{
+		Objectives:  objectives,
+		Cohorts:     cohorts,
+		Cohort:      strings.TrimSpace(c.QueryParam(qCohort)),
+		CohortError: problem,
+		UpdatedAt:   h.cfg.Now(),
+		Path:        progressPath,
+		LiveURL:     progressPath + "/live",
+		ExportURL:   progressPath + ".csv",
+	}
+	if problem != "" {
+		return props, nil
+	}
+	if cohortID != 0 {
+		v := url.Values{qCohort: {strconv.FormatInt(cohortID, 10)}}
+		props.Path, props.LiveURL, props.ExportURL = withQuery(progressPath, v), withQuery(progressPath+"/live", v), withQuery(progressPath+".csv", v)
+	}
+	props.Rows, props.Stats, err = h.cfg.Data.Progress(ctx, cohortID, objectiveIDs(objectives))
+	if err != nil {
+		return templates.ProgressProps{}, err
+	}
+	return props, nil
 }
 
 // player is a player's page: awards, latest submissions, the audit log of
@@ -79,6 +103,13 @@ func (h *Instructor) playerProps(c echo.Context) (templates.PlayerProps, error) 
 		return templates.PlayerProps{}, err
 	}
 	props := templates.PlayerProps{Player: p, Objectives: h.cfg.Quests.Catalog().All()}
+	if p.CohortID != 0 {
+		co, err := h.cfg.Data.Cohort(ctx, p.CohortID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return templates.PlayerProps{}, err
+		}
+		props.Cohort = co
+	}
 	if props.Awards, err = h.cfg.Data.Awards(ctx, p.ID); err != nil {
 		return templates.PlayerProps{}, err
 	}

@@ -70,6 +70,8 @@ func parseSubmissionQuery(cat *catalog.Catalog, q url.Values) submissionQuery {
 	f := &sq.form
 	f.Player, f.Objective, f.Outcome, f.Reason = get(qPlayer), get(qObjective), get(qOutcome), get(qReason)
 	f.Since, f.Until, f.SID = get(qSince), get(qUntil), get(qSID)
+	// The cohort is checked against the store by resolveCohort.
+	f.Cohort = get(qCohort)
 
 	sq.filter.PlayerID, sq.filter.SID = f.Player, f.SID
 	if f.Objective != "" {
@@ -136,7 +138,7 @@ func (sq submissionQuery) values() url.Values {
 	v := url.Values{}
 	for _, p := range []struct{ name, value string }{
 		{qPlayer, f.Player}, {qObjective, f.Objective}, {qOutcome, f.Outcome}, {qReason, f.Reason},
-		{qSince, f.Since}, {qUntil, f.Until}, {qSID, f.SID},
+		{qSince, f.Since}, {qUntil, f.Until}, {qSID, f.SID}, {qCohort, f.Cohort},
 	} {
 		if p.value != "" {
 			v.Set(p.name, p.value)
@@ -185,7 +187,15 @@ func (h *Instructor) submissions(c echo.Context) error {
 	ctx := c.Request().Context()
 	cat := h.cfg.Quests.Catalog()
 	sq := parseSubmissionQuery(cat, c.QueryParams())
+	if err := h.resolveCohort(ctx, &sq); err != nil {
+		return err
+	}
+	cohorts, err := h.cfg.Data.ListCohorts(ctx)
+	if err != nil {
+		return err
+	}
 	props := templates.SubmissionsProps{
+		Cohorts:    cohorts,
 		Filter:     sq.form,
 		Errors:     sq.errors,
 		Objectives: cat.All(),
@@ -196,7 +206,6 @@ func (h *Instructor) submissions(c echo.Context) error {
 	}
 	filter := sq.values()
 	var rows []store.SubmissionRow
-	var err error
 	hasNewer, hasOlder := false, false
 	if sq.after > 0 {
 		// The page above after: when it reaches the newest submission,

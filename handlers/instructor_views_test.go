@@ -292,14 +292,14 @@ func TestProgressCSV(t *testing.T) {
 	for _, r := range rows[1:] {
 		byPlayer[r[0]] = r
 	}
-	// Player id, name and XP, then three columns per objective.
-	if want := 3 + 3*len(e.quests.Catalog().All()); len(rows) != 3 || len(rows[0]) != want {
+	// Player id, name, cohort and XP, then three columns per objective.
+	if want := 4 + 3*len(e.quests.Catalog().All()); len(rows) != 3 || len(rows[0]) != want {
 		t.Fatalf("rows (want %d columns): %q", want, rows)
 	}
-	if got := byPlayer[ada][2:6]; !cmp.Equal(got, []string{"100", awarded.CreatedAt.UTC().Format("2006-01-02 15:04:05"), "", "2"}) {
+	if got := byPlayer[ada][3:7]; !cmp.Equal(got, []string{"100", awarded.CreatedAt.UTC().Format("2006-01-02 15:04:05"), "", "2"}) {
 		t.Errorf("ada: %q", got)
 	}
-	if got := byPlayer[bob][2:6]; !cmp.Equal(got, []string{"0", "", "", "1"}) {
+	if got := byPlayer[bob][3:7]; !cmp.Equal(got, []string{"0", "", "", "1"}) {
 		t.Errorf("bob: %q", got)
 	}
 }

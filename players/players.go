@@ -136,6 +136,7 @@ type Store interface {
 	Player(ctx context.Context, id string) (store.Player, error)
 	SetDisplayName(ctx context.Context, playerID, name string) error
 	CreateCohort(ctx context.Context, c store.Cohort) (store.Cohort, error)
+	RenameCohort(ctx context.Context, id int64, name string) error
 	Cohort(ctx context.Context, id int64) (store.Cohort, error)
 	CohortByCode(ctx context.Context, code string) (store.Cohort, error)
 	JoinCohort(ctx context.Context, playerID string, cohortID int64, displayName string) error
@@ -236,6 +237,20 @@ func (s *Service) CreateCohort(ctx context.Context, typedName string) (store.Coh
 		return c, err
 	}
 	return store.Cohort{}, fmt.Errorf("create cohort: no unused join code after %d tries", maxCodeTries)
+}
+
+// RenameCohort checks and sets a cohort's name: a *NameError, or
+// store.ErrNotFound for no such cohort, and nothing changes. The join
+// code stays, so links already handed out keep working.
+func (s *Service) RenameCohort(ctx context.Context, id int64, typedName string) (string, error) {
+	name, err := ParseCohortName(typedName)
+	if err != nil {
+		return "", err
+	}
+	if err := s.st.RenameCohort(ctx, id, name); err != nil {
+		return "", err
+	}
+	return name, nil
 }
 
 // JoinPath is the path of a cohort's join link.

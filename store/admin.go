@@ -33,13 +33,29 @@ type SubmissionFilter struct {
 	Since, Until time.Time
 	// SID matches the start of the normalised or the pasted SID.
 	SID string
+	// CohortID selects the submissions of the players who are in that
+	// cohort now (players.cohort_id): a player who moves to another
+	// cohort takes their past submissions along.
+	CohortID int64
 }
 
-// SubmissionRow is a submission with the name of its player.
+// SubmissionRow is a submission with the name and cohort of its player.
 type SubmissionRow struct {
 	Submission
 	PlayerName string
+	// CohortID and CohortName are the player's cohort; 0 and "" when
+	// they joined none.
+	CohortID   int64
+	CohortName string
 }
+
+// submissionRowFrom reads submissions "s" with their player "p" and the
+// player's cohort "c", in the order scanSubmissionRow scans them.
+var submissionRowFrom = `SELECT ` + submissionRowColumns + `
+		FROM submissions s JOIN players p ON p.id = s.player_id LEFT JOIN cohorts c ON c.id = p.cohort_id`
+
+// submissionRowColumns are the columns scanSubmissionRow reads.
+var submissionRowColumns = prefixed("s.", submissionColumns) + `, p.display_name, COALESCE(p.cohort_id, 0), COALESCE(c.name, '')`
 
 var (
 	successReasons  = []verifier.Reason{verifier.Awarded, verifier.AlreadyAwarded}
@@ -98,6 +114,9 @@ func (f SubmissionFilter) where(byDate ...bool) (string, []any) {
 		like := escapeLike(f.SID) + "%"
 		add(`(s.sid LIKE ? ESCAPE '\' OR s.raw_sid LIKE ? ESCAPE '\')`, like, like)
 	}
+	if f.CohortID != 0 {
+		add("s.player_id IN (SELECT id FROM players WHERE cohort_id = ?)", f.CohortID)
+	}
 	return strings.Join(conds, " AND "), args
 }
 
@@ -121,8 +140,7 @@ func (s *Store) ListSubmissions(ctx context.Context, f SubmissionFilter, before 
 		args = append(args, before)
 	}
 	args = append(args, limit)
-	rows, err := s.r.QueryContext(ctx, `SELECT `+prefixed("s.", submissionColumns)+`, p.display_name
-		FROM submissions s JOIN players p ON p.id = s.player_id
+	rows, err := s.r.QueryContext(ctx, submissionRowFrom+`
 		WHERE `+where+` ORDER BY s.id DESC LIMIT ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list submissions: %w", err)
@@ -143,8 +161,7 @@ func (s *Store) ListSubmissions(ctx context.Context, f SubmissionFilter, before 
 // reading rows as it goes so an export never holds the table in memory.
 func (s *Store) EachSubmission(ctx context.Context, f SubmissionFilter, fn func(SubmissionRow) error) error {
 	where, args := f.where()
-	rows, err := s.r.QueryContext(ctx, `SELECT `+prefixed("s.", submissionColumns)+`, p.display_name
-		FROM submissions s JOIN players p ON p.id = s.player_id
+	rows, err := s.r.QueryContext(ctx, submissionRowFrom+`
 		WHERE `+where+` ORDER BY s.id DESC`, args...)
 	if err != nil {
 		return fmt.Errorf("export submissions: %w", err)
@@ -163,12 +180,11 @@ func (s *Store) EachSubmission(ctx context.Context, f SubmissionFilter, fn func(
 }
 
 func scanSubmissionRow(rows *sql.Rows) (SubmissionRow, error) {
-	var name string
 	var r SubmissionRow
 	sub, err := scanSubmission(scanFunc(func(dest ...any) error {
-		return rows.Scan(append(dest, &name)...)
+		return rows.Scan(append(dest, &r.PlayerName, &r.CohortID, &r.CohortName)...)
 	}))
-	r.Submission, r.PlayerName = sub, name
+	r.Submission = sub
 	return r, err
 }
 
@@ -179,8 +195,7 @@ func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
 
 // AnySubmission returns a submission whoever made it, for instructors.
 func (s *Store) AnySubmission(ctx context.Context, id int64) (SubmissionRow, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+prefixed("s.", submissionColumns)+`, p.display_name
-		FROM submissions s JOIN players p ON p.id = s.player_id WHERE s.id = ?`, id)
+	rows, err := s.r.QueryContext(ctx, submissionRowFrom+` WHERE s.id = ?`, id)
 	if err != nil {
 		return SubmissionRow{}, fmt.Errorf("read submission: %w", err)
 	}
@@ -195,8 +210,13 @@ func (s *Store) AnySubmission(ctx context.Context, id int64) (SubmissionRow, err
 }
 
 // Players lists every player, by name then id.
-func (s *Store) Players(ctx context.Context) ([]Player, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, display_name, created_at FROM players ORDER BY display_name, id`)
+func (s *Store) Players(ctx context.Context) ([]Player, error) { return s.players(ctx, 0) }
+
+// players lists the players of a cohort (every player for 0), by name
+// then id.
+func (s *Store) players(ctx context.Context, cohortID int64) ([]Player, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, display_name, COALESCE(cohort_id, 0), created_at FROM players
+		WHERE ? = 0 OR cohort_id = ? ORDER BY display_name, id`, cohortID, cohortID)
 	if err != nil {
 		return nil, fmt.Errorf("list players: %w", err)
 	}
@@ -204,7 +224,7 @@ func (s *Store) Players(ctx context.Context) ([]Player, error) {
 	var out []Player
 	for rows.Next() {
 		var p Player
-		if err := rows.Scan(&p.ID, &p.DisplayName, &p.CreatedAt); err != nil {
+		if err := rows.Scan(&p.ID, &p.DisplayName, &p.CohortID, &p.CreatedAt); err != nil {
 			return nil, fmt.Errorf("list players: %w", err)
 		}
 		out = append(out, p)
@@ -236,9 +256,10 @@ type ObjectiveStats struct {
 }
 
 // Progress returns the players × objectives matrix and per-objective
-// counts for the given objectives.
-func (s *Store) Progress(ctx context.Context, objectiveIDs []string) ([]PlayerProgress, map[string]ObjectiveStats, error) {
-	players, err := s.Players(ctx)
+// counts for the given objectives, over the players now in cohort
+// cohortID, or over every player for 0.
+func (s *Store) Progress(ctx context.Context, cohortID int64, objectiveIDs []string) ([]PlayerProgress, map[string]ObjectiveStats, error) {
+	players, err := s.players(ctx, cohortID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -249,7 +270,8 @@ func (s *Store) Progress(ctx context.Context, objectiveIDs []string) ([]PlayerPr
 		byID[p.ID] = &out[i]
 	}
 	rows, err := s.r.QueryContext(ctx, `SELECT player_id, objective_id, COALESCE(sid, ''), xp,
-		COALESCE(submission_id, 0), awarded_by IS NOT NULL OR submission_id IS NULL, created_at FROM awards`)
+		COALESCE(submission_id, 0), awarded_by IS NOT NULL OR submission_id IS NULL, created_at FROM awards
+		WHERE ? = 0 OR player_id IN (SELECT id FROM players WHERE cohort_id = ?)`, cohortID, cohortID)
 	if err != nil {
 		return nil, nil, fmt.Errorf("progress: %w", err)
 	}
@@ -264,7 +286,9 @@ func (s *Store) Progress(ctx context.Context, objectiveIDs []string) ([]PlayerPr
 		}
 	}
 	rows.Close()
-	rows, err = s.r.QueryContext(ctx, `SELECT player_id, objective_id, COUNT(*) FROM submissions GROUP BY player_id, objective_id`)
+	rows, err = s.r.QueryContext(ctx, `SELECT player_id, objective_id, COUNT(*) FROM submissions
+		WHERE ? = 0 OR player_id IN (SELECT id FROM players WHERE cohort_id = ?)
+		GROUP BY player_id, objective_id`, cohortID, cohortID)
 	if err != nil {
 		return nil, nil, fmt.Errorf("progress: %w", err)
 	}
@@ -296,15 +320,16 @@ func (s *Store) Progress(ctx context.Context, objectiveIDs []string) ([]PlayerPr
 		}
 		stats[oid] = st
 	}
-	if err := s.topFailures(ctx, stats); err != nil {
+	if err := s.topFailures(ctx, cohortID, stats); err != nil {
 		return nil, nil, err
 	}
 	return out, stats, nil
 }
 
-// topFailures fills the three most common refusal reasons per objective.
-func (s *Store) topFailures(ctx context.Context, stats map[string]ObjectiveStats) error {
-	where, args := SubmissionFilter{Outcome: OutcomeRejected}.where()
+// topFailures fills the three most common refusal reasons per objective,
+// among the players of a cohort (every player for 0).
+func (s *Store) topFailures(ctx context.Context, cohortID int64, stats map[string]ObjectiveStats) error {
+	where, args := SubmissionFilter{Outcome: OutcomeRejected, CohortID: cohortID}.where()
 	rows, err := s.r.QueryContext(ctx, `SELECT s.objective_id, s.reason, COUNT(*) FROM submissions s
 		WHERE `+where+` GROUP BY s.objective_id, s.reason`, args...)
 	if err != nil {

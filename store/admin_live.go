@@ -8,13 +8,16 @@ import (
 	"github.com/questgate/questgate/verifier"
 )
 
-// Matches reports whether sub is one f selects, by the same rules as
+// Matches reports whether r is one f selects, by the same rules as
 // ListSubmissions, so that a live view can decide on a new submission
-// without a query. SQLite's LIKE ignores ASCII case, and so does the SID
-// prefix here.
-func (f SubmissionFilter) Matches(sub Submission) bool {
+// without a query. It takes a SubmissionRow, as AnySubmission returns it,
+// since the cohort filter needs the player's cohort. SQLite's LIKE
+// ignores ASCII case, and so does the SID prefix here.
+func (f SubmissionFilter) Matches(r SubmissionRow) bool {
+	sub := r.Submission
 	switch {
-	case f.PlayerID != "" && sub.PlayerID != f.PlayerID,
+	case f.CohortID != 0 && r.CohortID != f.CohortID,
+		f.PlayerID != "" && sub.PlayerID != f.PlayerID,
 		f.ObjectiveID != "" && sub.ObjectiveID != f.ObjectiveID,
 		f.Reason != "" && sub.Reason != f.Reason,
 		!f.Since.IsZero() && sub.CreatedAt.Before(f.Since),
@@ -71,8 +74,7 @@ func (s *Store) NewerSubmissions(ctx context.Context, f SubmissionFilter, after 
 	}
 	where, args := f.where(narrow)
 	args = append(args, after, limit)
-	rows, err := s.r.QueryContext(ctx, `SELECT `+prefixed("s.", submissionColumns)+`, p.display_name
-		FROM submissions s JOIN players p ON p.id = s.player_id
+	rows, err := s.r.QueryContext(ctx, submissionRowFrom+`
 		WHERE `+where+` AND s.id > ? ORDER BY s.id ASC LIMIT ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list newer submissions: %w", err)

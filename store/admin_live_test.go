@@ -15,8 +15,12 @@ func TestMatchesAgreesWithTheQuery(t *testing.T) {
 	s := openTest(t)
 	ada, bob := newPlayer(t, s), newPlayer(t, s)
 	seedSubmissions(t, s, []Player{ada, bob}, 40)
+	workshop := joinNewCohort(t, s, "Workshop", ada)
 	filters := []SubmissionFilter{
 		{},
+		{CohortID: workshop.ID},
+		{CohortID: workshop.ID, Outcome: OutcomeRejected},
+		{CohortID: workshop.ID + 1},
 		{PlayerID: ada.ID},
 		{ObjectiveID: "send-mms", Reason: verifier.NotFound},
 		{Outcome: OutcomeRejected},
@@ -40,7 +44,7 @@ func TestMatchesAgreesWithTheQuery(t *testing.T) {
 			want[r.ID] = true
 		}
 		for _, r := range all {
-			if got := f.Matches(r.Submission); got != want[r.ID] {
+			if got := f.Matches(r); got != want[r.ID] {
 				t.Errorf("filter %+v, submission %d: Matches = %v, query selects it: %v", f, r.ID, got, want[r.ID])
 			}
 		}
@@ -95,7 +99,7 @@ func TestWideDateRangesPageLikeNarrowOnes(t *testing.T) {
 	} {
 		var want []int64
 		for _, r := range all {
-			if f.Matches(r.Submission) {
+			if f.Matches(r) {
 				want = append(want, r.ID)
 			}
 		}

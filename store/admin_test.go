@@ -155,7 +155,7 @@ func TestProgressCountsDoneFailingAndNotStarted(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	rows, stats, err := s.Progress(ctx, []string{"send-sms", "send-mms"})
+	rows, stats, err := s.Progress(ctx, 0, []string{"send-sms", "send-mms"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +169,47 @@ func TestProgressCountsDoneFailingAndNotStarted(t *testing.T) {
 	if diff := cmp.Diff(want, stats); diff != "" {
 		t.Errorf("stats (-want +got):\n%s", diff)
 	}
-	_ = cyd
+
+	// Per cohort: bob and cyd in one, ada in another.
+	evening := joinNewCohort(t, s, "Evening", bob, cyd)
+	joinNewCohort(t, s, "Morning", ada)
+	rows, stats, err = s.Progress(ctx, evening.ID, []string{"send-sms", "send-mms"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, r := range rows {
+		ids = append(ids, r.Player.ID)
+		if r.Player.CohortID != evening.ID {
+			t.Errorf("player %s of cohort %d in the evening's matrix", r.Player.ID, r.Player.CohortID)
+		}
+	}
+	if len(ids) != 2 || rows[0].Attempts["send-sms"]+rows[1].Attempts["send-sms"] != 3 {
+		t.Errorf("evening matrix: %v", rows)
+	}
+	want = map[string]ObjectiveStats{
+		"send-sms": {Failing: 1, NotStarted: 1, TopFailures: []ReasonCount{{verifier.NotFound, 2}, {verifier.SampleBody, 1}}},
+		"send-mms": {NotStarted: 2},
+	}
+	if diff := cmp.Diff(want, stats); diff != "" {
+		t.Errorf("evening stats (-want +got):\n%s", diff)
+	}
+}
+
+// joinNewCohort creates a cohort and puts the players in it.
+func joinNewCohort(t *testing.T, s *Store, name string, players ...Player) Cohort {
+	t.Helper()
+	ctx := context.Background()
+	c, err := s.CreateCohort(ctx, Cohort{Name: name, JoinCode: "CODE" + name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range players {
+		if err := s.JoinCohort(ctx, p.ID, c.ID, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c
 }
 
 func TestDeletePlayerErasesEverything(t *testing.T) {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestCohorts(t *testing.T) {
@@ -110,5 +112,40 @@ func BenchmarkSessionRequest(b *testing.B) {
 		if err := ss.Commit("tok", data, time.Now().Add(time.Hour)); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestListAndRenameCohorts(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	ada, bob := newPlayer(t, s), newPlayer(t, s)
+	old := joinNewCohort(t, s, "Old", ada)
+	cur := joinNewCohort(t, s, "Current", bob)
+	if err := s.SetArchived(ctx, old.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RenameCohort(ctx, cur.ID, "Current (Lyon)"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RenameCohort(ctx, 999, "x"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("renaming no cohort: %v", err)
+	}
+	list, err := s.ListCohorts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type line struct {
+		Name     string
+		Code     string
+		Archived bool
+		Players  int
+	}
+	var got []line
+	for _, c := range list {
+		got = append(got, line{c.Name, c.JoinCode, c.Archived, c.Players})
+	}
+	want := []line{{"Current (Lyon)", cur.JoinCode, false, 1}, {"Old", old.JoinCode, true, 1}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("cohorts (-want +got):\n%s", diff)
 	}
 }

@@ -20,6 +20,7 @@ const AreaInstructor = "instructor"
 const (
 	NavSubmissions = "submissions"
 	NavProgress    = "progress"
+	NavCohorts     = "cohorts"
 )
 
 // LoginProps are the instructors' sign-in page's data.
@@ -37,9 +38,9 @@ type LoginProps struct {
 }
 
 // SubmissionFilterForm is the submissions filter as typed: the URL's
-// query parameters, shown again in the form. A cohort filter joins here.
+// query parameters, shown again in the form. Cohort is a cohort's id.
 type SubmissionFilterForm struct {
-	Player, Objective, Outcome, Reason, Since, Until, SID string
+	Player, Objective, Outcome, Reason, Since, Until, SID, Cohort string
 }
 
 // SubmissionView is a submission as the dashboard shows it.
@@ -56,7 +57,9 @@ type SubmissionsProps struct {
 	// with any, Rows is empty.
 	Errors     map[string]string
 	Objectives []catalog.Objective
-	Rows       []SubmissionView
+	// Cohorts are offered by the cohort filter.
+	Cohorts []store.CohortSummary
+	Rows    []SubmissionView
 	// FirstURL, NewerURL and OlderURL page through the filtered view;
 	// empty when there is no such page.
 	FirstURL, NewerURL, OlderURL string
@@ -80,6 +83,12 @@ type ProgressProps struct {
 	Objectives []catalog.Objective
 	Rows       []store.PlayerProgress
 	Stats      map[string]store.ObjectiveStats
+	// Cohorts are offered by the cohort filter; Cohort is the one shown
+	// (its id, "" for every player), and CohortError the message id of
+	// why it cannot be, when it cannot.
+	Cohorts     []store.CohortSummary
+	Cohort      string
+	CohortError string
 	// UpdatedAt is when these numbers were read.
 	UpdatedAt time.Time
 	// Path is the view's address: the refresh link, and what htmx reloads.
@@ -90,7 +99,9 @@ type ProgressProps struct {
 
 // PlayerProps are a player's page's data.
 type PlayerProps struct {
-	Player     store.Player
+	Player store.Player
+	// Cohort is the player's cohort; zero when they joined none.
+	Cohort     store.Cohort
 	Objectives []catalog.Objective
 	Awards     map[string]store.Award
 	// Submissions are the latest; AllSubmissionsURL lists every one.

@@ -156,6 +156,7 @@ func serve(ctx context.Context, cmd *cli.Command, getenv func(string) string) er
 	handlers.NewPlayer(quests, st, sessions, publicURL).Routes(e.Group(""))
 	handlers.NewProfile(players.New(st), sessions).Routes(e.Group(""))
 	handlers.NewInstructor(handlers.InstructorConfig{Quests: quests, Data: st,
+		Cohorts: players.New(st), PublicURL: publicURL,
 		Sessions: sessions.Manager(), Live: broker, Log: log,
 	}).Routes(e.Group("/instructor"))
 	if sb != nil {

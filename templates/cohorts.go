@@ -1,0 +1,58 @@
+package templates
+
+import (
+	"net/url"
+	"strconv"
+
+	"github.com/questgate/questgate/store"
+	"github.com/questgate/questgate/verifier"
+)
+
+// CohortView is a cohort in the instructors' list.
+type CohortView struct {
+	store.CohortSummary
+	// JoinURL is the full join link, to hand out.
+	JoinURL string
+}
+
+// CohortsProps are the cohorts' list's data, with the creation form.
+type CohortsProps struct {
+	Cohorts []CohortView
+	// Name is the name typed in the creation form; Error the message id
+	// of why it was refused, with ErrorData for its placeholders.
+	Name      string
+	Error     string
+	ErrorData map[string]any
+	Path      string
+}
+
+// CohortProps are a cohort's page's data.
+type CohortProps struct {
+	Cohort  store.Cohort
+	JoinURL string
+	// Name is the rename form's value; Error and ErrorData why a rename
+	// was refused.
+	Name      string
+	Error     string
+	ErrorData map[string]any
+	// Notice is the message id of what just happened.
+	Notice string
+	// SubmissionsURL and ProgressURL are the views of this cohort.
+	SubmissionsURL, ProgressURL string
+}
+
+// cohortPageURL is a cohort's page in the dashboard.
+func cohortPageURL(id int64) string { return "/instructor/cohorts/" + strconv.FormatInt(id, 10) }
+
+// cohortValue is a cohort as a filter value: its id.
+func cohortValue(c store.CohortSummary) string { return strconv.FormatInt(c.ID, 10) }
+
+// failuresURL is the submissions view of an objective's refusals for a
+// reason, in the cohort the progress view shows.
+func (p ProgressProps) failuresURL(objectiveID string, r verifier.Reason) string {
+	v := url.Values{"objective": {objectiveID}, "reason": {string(r)}}
+	if p.Cohort != "" && p.CohortError == "" {
+		v.Set("cohort", p.Cohort)
+	}
+	return "/instructor/submissions?" + v.Encode()
+}
