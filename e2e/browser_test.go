@@ -122,6 +122,21 @@ func newTab(t *testing.T, o tabOptions) *tab {
 		o.screen = desktop
 	}
 	ctx, cancel := chromedp.NewContext(suite.browser, chromedp.WithNewBrowserContext())
+	return openTab(t, ctx, cancel, o)
+}
+
+// sibling opens another tab in p's browser context: the same person
+// (same cookies, so the same session) looking at a second page at once.
+// It is closed, and checked for console errors, when the test ends.
+func (p *tab) sibling() *tab {
+	p.t.Helper()
+	ctx, cancel := chromedp.NewContext(p.ctx)
+	return openTab(p.t, ctx, cancel, p.opts)
+}
+
+// openTab opens the tab of ctx, set up as o says, for t.
+func openTab(t *testing.T, ctx context.Context, cancel context.CancelFunc, o tabOptions) *tab {
+	t.Helper()
 	p := &tab{t: t, ctx: ctx, opts: o}
 
 	// The first Do opens the tab; like the browser's, it is watched
