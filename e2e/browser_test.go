@@ -90,6 +90,9 @@ type tabOptions struct {
 	noJS bool
 	// screen is the viewport, desktop by default.
 	screen viewport
+	// srv is the questgate server the tab opens pages of, the suite's
+	// by default.
+	srv *server
 }
 
 // tab is one player's browser: a fresh browser context (no cookies, so a
@@ -120,6 +123,9 @@ func newTab(t *testing.T, o tabOptions) *tab {
 	}
 	if o.screen.name == "" {
 		o.screen = desktop
+	}
+	if o.srv == nil {
+		o.srv = suite.srv
 	}
 	ctx, cancel := chromedp.NewContext(suite.browser, chromedp.WithNewBrowserContext())
 	return openTab(t, ctx, cancel, o)
@@ -225,7 +231,7 @@ func (p *tab) checkConsole() {
 func (p *tab) expectHTTPError(path string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.expected = append(p.expected, suite.srv.URL+path)
+	p.expected = append(p.expected, p.opts.srv.URL+path)
 }
 
 // do runs a step's actions within stepTimeout.
@@ -319,7 +325,7 @@ func testID(id string) chromedp.CSS {
 // open goes to path on the server and returns the HTTP status.
 func (p *tab) open(path string) int64 {
 	p.t.Helper()
-	resp := run(p, "open "+path, chromedp.NavigateResponse(suite.srv.URL+path))
+	resp := run(p, "open "+path, chromedp.NavigateResponse(p.opts.srv.URL+path))
 	return resp.Status
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -24,6 +25,12 @@ import (
 // account, so the per-account sign-in limit never links two tests.
 func addInstructor(t *testing.T) (email, password string) {
 	t.Helper()
+	return addInstructorTo(t, suite.data)
+}
+
+// addInstructorTo is addInstructor for the server of the data folder data.
+func addInstructorTo(t *testing.T, data string) (email, password string) {
+	t.Helper()
 	if suite.skip != "" {
 		t.Skip(suite.skip)
 	}
@@ -33,7 +40,7 @@ func addInstructor(t *testing.T) (email, password string) {
 	password = "a long passphrase " + hex.EncodeToString(b[:])
 	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, suite.bin, "instructor", "--data-dir", suite.data,
+	cmd := exec.CommandContext(ctx, suite.bin, "instructor", "--data-dir", data,
 		"add", "--email", email, "--password-stdin")
 	cmd.Env = cleanEnv(os.Environ())
 	cmd.Stdin = strings.NewReader(password + "\n")
@@ -167,4 +174,50 @@ func incr(t *testing.T, n string) string {
 		t.Fatalf("the page shows %q where a count should be", n)
 	}
 	return strconv.Itoa(i + 1)
+}
+
+// TestEmptyDashboard is the instructor who signs in before the workshop
+// starts, on a server nobody has played on yet: the views say there is
+// nothing yet, and their tables, empty or not, can still be scrolled with
+// the keyboard on a phone. It runs a server of its own, since the suite's
+// fills up as the other tests play.
+func TestEmptyDashboard(t *testing.T) {
+	if suite.skip != "" {
+		t.Skip(suite.skip)
+	}
+	data := t.TempDir()
+	srv, err := startServer(suite.bin, data, filepath.Join(suite.artifacts, "server-empty.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := srv.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	email, password := addInstructorTo(t, data)
+	for _, lang := range []string{"en", "fr"} {
+		for _, screen := range screens {
+			t.Run(lang+"/"+screen.name, func(t *testing.T) {
+				p := newTab(t, tabOptions{lang: lang, screen: screen, srv: srv})
+				p.open("/instructor/login")
+				p.signIn(email, password)
+				for _, page := range []struct {
+					name, path, empty string
+				}{
+					{"empty submissions", "/instructor/submissions", "submissions-empty"},
+					{"empty progress", "/instructor/progress", "progress-empty"},
+				} {
+					p.open(page.path)
+					if got, want := p.text(page.name+": read what the page says", testID(page.empty)), p.tr("instructor."+strings.ReplaceAll(page.empty, "-empty", ".empty")); got != want {
+						t.Errorf("%s: the page says %q, want %q", page.name, got, want)
+					}
+					p.checkFits(page.name)
+					p.checkAxe(page.name)
+					p.checkLabels(page.name)
+					p.checkFocusVisible(page.name)
+				}
+			})
+		}
+	}
 }
