@@ -51,12 +51,14 @@ func addInstructorTo(t *testing.T, data string) (email, password string) {
 	return email, password
 }
 
-// signIn fills in the sign-in form the tab shows, as an instructor types,
-// sends it, and checks the dashboard greets them by their email.
+// signIn fills in the sign-in form the tab shows, as an instructor types
+// (over what the fields hold, after a failed try), sends it, and checks
+// the dashboard greets them by their email.
 func (p *tab) signIn(email, password string) {
 	p.t.Helper()
-	p.do("type the email", paste(byLabel(p.tr("instructor.login.email")), email))
-	p.do("type the password", paste(byLabel(p.tr("instructor.login.password")), password))
+	emailField, passwordField := byLabel(p.tr("instructor.login.email")), byLabel(p.tr("instructor.login.password"))
+	p.do("type the email", chromedp.Focus(emailField, chromedp.NodeVisible), selectAll(), paste(emailField, email))
+	p.do("type the password", chromedp.Focus(passwordField, chromedp.NodeVisible), selectAll(), paste(passwordField, password))
 	p.follow("press "+p.tr("instructor.login.submit"), click(buttonNamed("login-form", p.tr("instructor.login.submit"))))
 	if got := p.text("read who is signed in", testID("signed-in-as")); got != email {
 		p.fail("sign in", fmt.Errorf("the dashboard says %q is signed in, want %s (page %s)", got, email, p.location()))

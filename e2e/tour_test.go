@@ -69,12 +69,25 @@ var playerTour = []tourStop{
 }
 
 // instructorTour walks through the dashboard after playerTour, as an
-// instructor looking at what that player did: signing in, the submissions
+// instructor looking at what that player did: signing in (with a wrong
+// password first), the submissions
 // (with rows), the player's winning submission, the player, the progress.
 var instructorTour = []tourStop{
 	{"instructor-login", func(p *tab, s *tourState) {
 		s.email, s.password = addInstructor(p.t)
 		p.open("/instructor/login")
+	}},
+	{"instructor-login-wrong", func(p *tab, s *tourState) {
+		p.expectHTTPError("/instructor/login")
+		p.do("type the email", paste(byLabel(p.tr("instructor.login.email")), s.email))
+		p.do("type a wrong password", paste(byLabel(p.tr("instructor.login.password")), "not "+s.password))
+		p.follow("press "+p.tr("instructor.login.submit"), click(buttonNamed("login-form", p.tr("instructor.login.submit"))))
+		if got := attr(p, "read the error", testID("login-error"), "role"); got != "alert" {
+			p.t.Errorf("a wrong password's error has role %q, want alert so a screen reader announces it", got)
+		}
+		if got, want := p.text("read the error", testID("login-error")), p.tr("instructor.login.wrong"); got != want {
+			p.t.Errorf("a wrong password shows %q, want %q", got, want)
+		}
 	}},
 	{"instructor-submissions", func(p *tab, s *tourState) {
 		p.signIn(s.email, s.password)
