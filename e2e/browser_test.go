@@ -90,6 +90,9 @@ type tabOptions struct {
 	noJS bool
 	// screen is the viewport, desktop by default.
 	screen viewport
+	// srv is the questgate server the tab opens pages of, the suite's
+	// by default.
+	srv *server
 }
 
 // tab is one player's browser: a fresh browser context (no cookies, so a
@@ -121,7 +124,25 @@ func newTab(t *testing.T, o tabOptions) *tab {
 	if o.screen.name == "" {
 		o.screen = desktop
 	}
+	if o.srv == nil {
+		o.srv = suite.srv
+	}
 	ctx, cancel := chromedp.NewContext(suite.browser, chromedp.WithNewBrowserContext())
+	return openTab(t, ctx, cancel, o)
+}
+
+// sibling opens another tab in p's browser context: the same person
+// (same cookies, so the same session) looking at a second page at once.
+// It is closed, and checked for console errors, when the test ends.
+func (p *tab) sibling() *tab {
+	p.t.Helper()
+	ctx, cancel := chromedp.NewContext(p.ctx)
+	return openTab(p.t, ctx, cancel, p.opts)
+}
+
+// openTab opens the tab of ctx, set up as o says, for t.
+func openTab(t *testing.T, ctx context.Context, cancel context.CancelFunc, o tabOptions) *tab {
+	t.Helper()
 	p := &tab{t: t, ctx: ctx, opts: o}
 
 	// The first Do opens the tab; like the browser's, it is watched
@@ -210,7 +231,7 @@ func (p *tab) checkConsole() {
 func (p *tab) expectHTTPError(path string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.expected = append(p.expected, suite.srv.URL+path)
+	p.expected = append(p.expected, p.opts.srv.URL+path)
 }
 
 // do runs a step's actions within stepTimeout.
@@ -304,7 +325,7 @@ func testID(id string) chromedp.CSS {
 // open goes to path on the server and returns the HTTP status.
 func (p *tab) open(path string) int64 {
 	p.t.Helper()
-	resp := run(p, "open "+path, chromedp.NavigateResponse(suite.srv.URL+path))
+	resp := run(p, "open "+path, chromedp.NavigateResponse(p.opts.srv.URL+path))
 	return resp.Status
 }
 

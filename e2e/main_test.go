@@ -32,6 +32,9 @@ var suite struct {
 	// skip is why the browser tests do not run, or "".
 	skip string
 	srv  *server
+	// bin is the questgate binary under test and data the server's data
+	// folder, for running its other commands (instructor add) beside it.
+	bin, data string
 	// browser is the chromedp context owning the browser process.
 	browser context.Context
 	// artifacts is the folder for screenshots and reports.
@@ -93,6 +96,7 @@ func setUp(chromium string) error {
 	if err := os.Mkdir(data, 0o700); err != nil {
 		return err
 	}
+	suite.bin, suite.data = bin, data
 	suite.srv, err = startServer(bin, data, filepath.Join(suite.artifacts, "server.log"))
 	if err != nil {
 		return err

@@ -14,11 +14,11 @@ import (
 )
 
 // The player's scenarios. The instructor's ("sees a new submission appear
-// live", issue 4) and the embedding platform's ("the example page receives
-// the completion message from the widget", issue 5) go in files of their
-// own beside this one when those features land, reusing newTab, the
-// server and the flows in flows_test.go; their pages join the tour in
-// tour_test.go for screenshots and accessibility.
+// live", issue 4) are in instructor_test.go. The embedding platform's ("the
+// example page receives the completion message from the widget", issue 5)
+// goes in a file of its own beside this one when that feature lands,
+// reusing newTab, the server and the flows in flows_test.go; its page
+// joins the tour in tour_test.go for screenshots and accessibility.
 
 // TestNewPlayerWinsWithSandboxAccount is the first visit of a player with
 // no Twilio account: take a sandbox account, send a message with it the

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -25,16 +26,18 @@ type tourStop struct {
 // tourState carries what a stop learns for the next ones.
 type tourState struct {
 	account, token string
+	// sid is the message the player won with, for the instructor to find.
+	sid string
+	// email and password are the instructor's.
+	email, password string
 }
 
 // playerTour walks through every page a player sees. For each stop, in
 // each language and on a phone and a desktop, TestTour takes a screenshot,
 // runs axe-core, checks every control is labelled and presses Tab through
-// the page to check the focus can be seen.
-//
-// The instructor's views (issue 4) get a tour of their own, walked the
-// same way, when they land; the embed widget (issue 5) joins as a stop on
-// its example page.
+// the page to check the focus can be seen. instructorTour follows it, in
+// a browser of its own; the embed widget (issue 5) joins as a stop on its
+// example page when it lands.
 var playerTour = []tourStop{
 	{"home", func(p *tab, _ *tourState) { p.open("/") }},
 	{"credentials", func(p *tab, _ *tourState) {
@@ -50,8 +53,8 @@ var playerTour = []tourStop{
 		p.wantResult("FAILED", res, "failed", "not_found")
 	}},
 	{"result-success", func(p *tab, s *tourState) {
-		sid := sendSMS(p.t, s.account, s.token, p.tr("app_name")+" e2e tour")
-		res := p.hack("paste the SID and press HACK", p.pasteSID(sid), click(p.hackButton()))
+		s.sid = sendSMS(p.t, s.account, s.token, p.tr("app_name")+" e2e tour")
+		res := p.hack("paste the SID and press HACK", p.pasteSID(s.sid), click(p.hackButton()))
 		p.wantResult("SUCCESS", res, "success", "awarded")
 	}},
 	{"home-progress", func(p *tab, _ *tourState) {
@@ -65,6 +68,47 @@ var playerTour = []tourStop{
 	}},
 }
 
+// instructorTour walks through the dashboard after playerTour, as an
+// instructor looking at what that player did: signing in (with a wrong
+// password first), the submissions
+// (with rows), the player's winning submission, the player, the progress.
+var instructorTour = []tourStop{
+	{"instructor-login", func(p *tab, s *tourState) {
+		s.email, s.password = addInstructor(p.t)
+		p.open("/instructor/login")
+	}},
+	{"instructor-login-wrong", func(p *tab, s *tourState) {
+		p.expectHTTPError("/instructor/login")
+		p.do("type the email", paste(byLabel(p.tr("instructor.login.email")), s.email))
+		p.do("type a wrong password", paste(byLabel(p.tr("instructor.login.password")), "not "+s.password))
+		p.follow("press "+p.tr("instructor.login.submit"), click(buttonNamed("login-form", p.tr("instructor.login.submit"))))
+		if got := attr(p, "read the error", testID("login-error"), "role"); got != "alert" {
+			p.t.Errorf("a wrong password's error has role %q, want alert so a screen reader announces it", got)
+		}
+		if got, want := p.text("read the error", testID("login-error")), p.tr("instructor.login.wrong"); got != want {
+			p.t.Errorf("a wrong password shows %q, want %q", got, want)
+		}
+	}},
+	{"instructor-submissions", func(p *tab, s *tourState) {
+		p.signIn(s.email, s.password)
+		if row := run(p, "find the player's submission", chromedp.Evaluate[*submissionRow](findRowJS(s.sid))); row == nil {
+			p.t.Errorf("the submissions do not list the player's winning SID %s", s.sid)
+		}
+	}},
+	{"instructor-submission", func(p *tab, s *tourState) {
+		p.follow("open the submission's details", click(rowLink(s.sid, "submission-link")))
+	}},
+	{"instructor-player", func(p *tab, _ *tourState) {
+		p.follow("open the player's page", click(chromedp.CSS(`[data-testid="detail-player"] a`)))
+	}},
+	{"instructor-progress", func(p *tab, _ *tourState) {
+		p.follow("open the progress", click(testID("nav-progress")))
+	}},
+}
+
+// tours are the walks TestTour takes, each in a browser of its own.
+var tours = [][]tourStop{playerTour, instructorTour}
+
 // screens are the widths every page is checked at.
 var screens = []viewport{phone, desktop}
 
@@ -76,23 +120,27 @@ func TestTour(t *testing.T) {
 	for _, lang := range locale.Supported {
 		for _, screen := range screens {
 			t.Run(lang+"/"+screen.name, func(t *testing.T) {
-				p := newTab(t, tabOptions{lang: lang, screen: screen})
 				var state tourState
 				var order strings.Builder
-				for i, stop := range playerTour {
-					stop.reach(p, &state)
-					if t.Failed() {
-						return
+				n := 0
+				for _, tour := range tours {
+					p := newTab(t, tabOptions{lang: lang, screen: screen})
+					for _, stop := range tour {
+						n++
+						stop.reach(p, &state)
+						if t.Failed() {
+							return
+						}
+						rel := filepath.Join("screenshots", fmt.Sprintf("%s-%s", lang, screen.name), fmt.Sprintf("%02d-%s.png", n, stop.name))
+						if err := p.saveScreenshot(filepath.Join(suite.artifacts, rel)); err != nil {
+							t.Errorf("%s: screenshot: %v", stop.name, err)
+						}
+						shots[stop.name+"/"+lang+"/"+screen.name] = rel
+						p.checkFits(stop.name)
+						p.checkAxe(stop.name)
+						p.checkLabels(stop.name)
+						fmt.Fprintf(&order, "## %s\n%s\n\n", stop.name, strings.Join(p.checkFocusVisible(stop.name), "\n"))
 					}
-					rel := filepath.Join("screenshots", fmt.Sprintf("%s-%s", lang, screen.name), fmt.Sprintf("%02d-%s.png", i+1, stop.name))
-					if err := p.saveScreenshot(filepath.Join(suite.artifacts, rel)); err != nil {
-						t.Errorf("%s: screenshot: %v", stop.name, err)
-					}
-					shots[stop.name+"/"+lang+"/"+screen.name] = rel
-					p.checkFits(stop.name)
-					p.checkAxe(stop.name)
-					p.checkLabels(stop.name)
-					fmt.Fprintf(&order, "## %s\n%s\n\n", stop.name, strings.Join(p.checkFocusVisible(stop.name), "\n"))
 				}
 				path := filepath.Join(suite.artifacts, "focus-order", lang+"-"+screen.name+".txt")
 				if err := os.MkdirAll(filepath.Dir(path), 0o755); err == nil {
@@ -120,7 +168,7 @@ func writeIndex(t *testing.T, shots map[string]string) {
 		}
 	}
 	b.WriteString("</tr>\n")
-	for _, stop := range playerTour {
+	for _, stop := range slices.Concat(tours...) {
 		fmt.Fprintf(&b, "<tr><th>%s</th>", html.EscapeString(stop.name))
 		for _, lang := range locale.Supported {
 			for _, screen := range screens {

@@ -230,7 +230,7 @@ func PlayerPage(p PlayerProps) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "</h2><div class=\"table-wrap\"><table class=\"data-table\" aria-labelledby=\"awards-heading\" data-testid=\"awards\"><thead><tr><th scope=\"col\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "</h2><div class=\"table-wrap\" role=\"region\" tabindex=\"0\" aria-labelledby=\"awards-heading\"><table class=\"data-table\" aria-labelledby=\"awards-heading\" data-testid=\"awards\"><thead><tr><th scope=\"col\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -470,7 +470,7 @@ func PlayerPage(p PlayerProps) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 44, "<div class=\"table-wrap\"><table class=\"data-table\" aria-labelledby=\"audit-heading\" data-testid=\"audit\"><thead><tr><th scope=\"col\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 44, "<div class=\"table-wrap\" role=\"region\" tabindex=\"0\" aria-labelledby=\"audit-heading\"><table class=\"data-table\" aria-labelledby=\"audit-heading\" data-testid=\"audit\"><thead><tr><th scope=\"col\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -710,7 +710,7 @@ func PlayerPage(p PlayerProps) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 66, "<div class=\"table-wrap\"><table class=\"data-table submissions-table\" aria-labelledby=\"player-submissions-heading\" data-testid=\"submissions\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 66, "<div class=\"table-wrap\" role=\"region\" tabindex=\"0\" aria-labelledby=\"player-submissions-heading\"><table class=\"data-table submissions-table\" aria-labelledby=\"player-submissions-heading\" data-testid=\"submissions\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -335,7 +335,7 @@ func ProgressMatrix(p ProgressProps) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "</h2><div class=\"table-wrap\"><table class=\"data-table\" aria-labelledby=\"stats-heading\" data-testid=\"objective-stats\"><thead><tr><th scope=\"col\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "</h2><div class=\"table-wrap\" role=\"region\" tabindex=\"0\" aria-labelledby=\"stats-heading\"><table class=\"data-table\" aria-labelledby=\"stats-heading\" data-testid=\"objective-stats\"><thead><tr><th scope=\"col\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -602,7 +602,7 @@ func ProgressMatrix(p ProgressProps) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		} else {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 51, "<div class=\"table-wrap\"><table class=\"data-table matrix\" aria-labelledby=\"matrix-heading\" data-testid=\"matrix\"><thead><tr><th scope=\"col\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 51, "<div class=\"table-wrap\" role=\"region\" tabindex=\"0\" aria-labelledby=\"matrix-heading\"><table class=\"data-table matrix\" aria-labelledby=\"matrix-heading\" data-testid=\"matrix\"><thead><tr><th scope=\"col\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
