@@ -33,6 +33,8 @@ type SubmissionFilter struct {
 	Since, Until time.Time
 	// SID matches the start of the normalised or the pasted SID.
 	SID string
+	// APIKeyID keeps only the players of that API key (see APIPlayer).
+	APIKeyID string
 }
 
 // SubmissionRow is a submission with the name of its player.
@@ -62,6 +64,9 @@ func (f SubmissionFilter) where(byDate ...bool) (string, []any) {
 	}
 	if f.PlayerID != "" {
 		add("s.player_id = ?", f.PlayerID)
+	}
+	if f.APIKeyID != "" {
+		add("s.player_id IN (SELECT player_id FROM api_players WHERE api_key_id = ?)", f.APIKeyID)
 	}
 	if f.ObjectiveID != "" {
 		add("s.objective_id = ?", f.ObjectiveID)

@@ -158,6 +158,7 @@ func serve(ctx context.Context, cmd *cli.Command, getenv func(string) string) er
 	handlers.NewInstructor(handlers.InstructorConfig{Quests: quests, Data: st,
 		Sessions: sessions.Manager(), Live: broker, Log: log,
 	}).Routes(e.Group("/instructor"))
+	handlers.NewAPI(quests, st, log).Routes(e.Group("/api"))
 	if sb != nil {
 		sb.Routes(e.Group("/sandbox"))
 	}
