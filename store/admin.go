@@ -373,6 +373,10 @@ func (s *Store) AwardByHand(ctx context.Context, playerID, objectiveID string, x
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrExists
 		}
+		if err := enqueueCompleted(ctx, tx, completion{PlayerID: playerID, ObjectiveID: objectiveID, XP: xp,
+			Manual: true, At: now}); err != nil {
+			return err
+		}
 		return audit(ctx, tx, playerID, objectiveID, ActionAward, reason, instructorID, now)
 	})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"text/tabwriter"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/questgate/questgate/apikey"
 	"github.com/questgate/questgate/logging"
 	"github.com/questgate/questgate/store"
+	"github.com/questgate/questgate/webhook"
 )
 
 func apikeyCommand(f flags) *cli.Command {
@@ -25,6 +27,7 @@ func apikeyCommand(f flags) *cli.Command {
 				Usage: "create a key and print it, with its secrets, once",
 				Flags: common(
 					&cli.StringFlag{Name: "name", Required: true, Usage: "the game's name, to tell keys apart"},
+					&cli.StringSliceFlag{Name: "webhook", Usage: "an endpoint (absolute http:// or https:// URL) to send objective.completed events to, signed per Standard Webhooks (repeatable)"},
 					&cli.StringSliceFlag{Name: "origin", Usage: "a web origin allowed to call the API from a browser and to frame the widget, such as https://game.example (repeatable)"},
 				),
 				Action: func(ctx context.Context, cmd *cli.Command) error { return createAPIKey(ctx, cmd, f.getenv) },
@@ -96,6 +99,13 @@ func createAPIKey(ctx context.Context, cmd *cli.Command, getenv func(string) str
 			return fmt.Errorf("--origin: %w", err)
 		}
 	}
+	hooks := cmd.StringSlice("webhook")
+	for _, h := range hooks {
+		u, err := url.Parse(h)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+			return fmt.Errorf("--webhook %q: give an absolute http:// or https:// URL, such as https://game.example/hooks", h)
+		}
+	}
 	log, err := logging.New(cmd.Root().ErrWriter, "text", "warn")
 	if err != nil {
 		return err
@@ -117,6 +127,13 @@ func createAPIKey(ctx context.Context, cmd *cli.Command, getenv func(string) str
 	fmt.Fprintf(out, "  Widget signing secret (JWT HS256, kid %s):  %s\n", k.ID, n.SigningSecret)
 	if len(origins) > 0 {
 		fmt.Fprintf(out, "  Allowed origins: %s\n", strings.Join(origins, " "))
+	}
+	for _, h := range hooks {
+		ep, err := st.AddWebhookEndpoint(ctx, store.WebhookEndpoint{APIKeyID: k.ID, URL: h, Secret: webhook.NewSecret()})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "  Webhook %s, signing secret (Standard Webhooks):  %s\n", ep.URL, ep.Secret)
 	}
 	return nil
 }

@@ -8,12 +8,16 @@ import (
 
 func TestAPIKeyCommands(t *testing.T) {
 	dir := t.TempDir()
-	out, _, err := runCLI(t, nil, "apikey", "create", "--name", "Quest Game", "--origin", "https://game.example", "--data-dir", dir)
+	out, _, err := runCLI(t, nil, "apikey", "create", "--name", "Quest Game", "--origin", "https://game.example",
+		"--webhook", "https://game.example/hooks", "--data-dir", dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	key := regexp.MustCompile(`qg_live_[a-z0-9]+`).FindString(out)
 	id := regexp.MustCompile(`key_[a-z0-9]+`).FindString(out)
+	if !regexp.MustCompile(`https://game.example/hooks.*whsec_[A-Za-z0-9+/=]{40,}`).MatchString(out) {
+		t.Errorf("create printed no webhook secret:\n%s", out)
+	}
 	if len(key) < 30 || id == "" {
 		t.Fatalf("create printed no key and id:\n%s", out)
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/questgate/questgate/sandbox"
 	"github.com/questgate/questgate/store"
 	"github.com/questgate/questgate/verifier"
+	"github.com/questgate/questgate/webhook"
 )
 
 // sandboxURL is where in-process verifications of sandbox accounts go; the
@@ -162,6 +163,16 @@ func serve(ctx context.Context, cmd *cli.Command, getenv func(string) string) er
 	if sb != nil {
 		sb.Routes(e.Group("/sandbox"))
 	}
+
+	// The webhook worker stops after the HTTP server, and before the
+	// store closes: deliveries in flight are recorded.
+	hooksCtx, stopHooks := context.WithCancel(ctx)
+	hooksDone := make(chan struct{})
+	go func() {
+		defer close(hooksDone)
+		webhook.NewWorker(st, webhook.Options{Log: log}).Run(hooksCtx)
+	}()
+	defer func() { stopHooks(); <-hooksDone }()
 
 	out := cmd.Root().Writer
 	fmt.Fprintf(out, "questgate %s is serving on %s\n", buildVersion(), publicURL)
