@@ -20,6 +20,7 @@ const AreaInstructor = "instructor"
 const (
 	NavSubmissions = "submissions"
 	NavProgress    = "progress"
+	NavWebhooks    = "webhooks"
 )
 
 // LoginProps are the instructors' sign-in page's data.

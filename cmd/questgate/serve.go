@@ -157,7 +157,7 @@ func serve(ctx context.Context, cmd *cli.Command, getenv func(string) string) er
 	handlers.NewPlayer(quests, st, sessions, publicURL).Routes(e.Group(""))
 	handlers.NewProfile(players.New(st), sessions).Routes(e.Group(""))
 	handlers.NewInstructor(handlers.InstructorConfig{Quests: quests, Data: st,
-		Sessions: sessions.Manager(), Live: broker, Log: log,
+		Sessions: sessions.Manager(), Live: broker, Log: log, Webhooks: st,
 	}).Routes(e.Group("/instructor"))
 	handlers.NewAPI(quests, st, log).Routes(e.Group("/api"))
 	if sb != nil {
