@@ -368,3 +368,24 @@ func TestAPISubmissionsPages(t *testing.T) {
 		t.Errorf("openapi.yaml: %d", r.status)
 	}
 }
+
+func TestAPIAwardQueuesAWebhookEvent(t *testing.T) {
+	e := newEnv(t, options{})
+	key, k := e.newKey()
+	if _, err := e.store.AddWebhookEndpoint(context.Background(), store.WebhookEndpoint{APIKeyID: k.ID, URL: "https://game.example/hooks", Secret: "whsec_c2VjcmV0"}); err != nil {
+		t.Fatal(err)
+	}
+	e.twilio.verify = passing("hi")
+	r := e.api("POST", "/api/v1/verifications", key, verifyBody)
+	if r.str("status") != "awarded" {
+		t.Fatalf("verify: %s", r.raw)
+	}
+	e.api("POST", "/api/v1/verifications", key, verifyBody) // already awarded: no second event
+	events, err := e.store.WebhookEvents(context.Background(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 1 || !strings.Contains(events[0].Payload, `"id":"game-player-42"`) || events[0].State != store.WebhookPending {
+		t.Errorf("events %+v", events)
+	}
+}

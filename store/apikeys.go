@@ -227,6 +227,10 @@ func (s *Store) ExternalIDs(ctx context.Context, keyID string, playerIDs []strin
 	return out, rows.Err()
 }
 
+// IdempotencyTTL is how long an Idempotency-Key answer is kept: retries
+// come within minutes, and a day bounds the table.
+const IdempotencyTTL = 24 * time.Hour
+
 // Idempotent is a stored Idempotency-Key answer. Status 0 means the first
 // request is still running.
 type Idempotent struct {
@@ -247,6 +251,12 @@ func (s *Store) ReserveIdempotency(ctx context.Context, keyID, idemKey, requestH
 		reserved bool
 	)
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		// Keys are remembered for IdempotencyTTL; older ones are forgotten
+		// here, a key's own at a time.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM api_idempotency WHERE api_key_id = ? AND created_at < ?`,
+			keyID, s.now().UTC().Add(-IdempotencyTTL)); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO api_idempotency (api_key_id, idem_key, request_hash, created_at)
 			VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, keyID, idemKey, requestHash, s.now().UTC())
 		if err != nil {
