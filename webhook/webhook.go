@@ -153,8 +153,9 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	if ctx.Err() != nil {
 		return 0, nil
 	}
-	lease := 2*w.opts.Timeout + 30*time.Second
-	due, err := w.st.ClaimWebhooks(ctx, lease*batch, batch)
+	// The batch is sent one event after the other: the lease covers them
+	// all timing out, and a minute more.
+	due, err := w.st.ClaimWebhooks(ctx, batch*w.opts.Timeout+time.Minute, batch)
 	if err != nil {
 		return 0, err
 	}
