@@ -37,6 +37,9 @@ var suite struct {
 	// artifacts is the folder for screenshots and reports.
 	artifacts string
 	locales   *locale.Bundle
+	// bin is the questgate command the server runs, and data its data
+	// folder, for commands run beside it (apikey create).
+	bin, data string
 }
 
 func TestMain(m *testing.M) {
@@ -93,6 +96,7 @@ func setUp(chromium string) error {
 	if err := os.Mkdir(data, 0o700); err != nil {
 		return err
 	}
+	suite.bin, suite.data = bin, data
 	suite.srv, err = startServer(bin, data, filepath.Join(suite.artifacts, "server.log"))
 	if err != nil {
 		return err
