@@ -33,7 +33,8 @@ var suite struct {
 	skip string
 	srv  *server
 	// bin is the questgate binary under test and data the server's data
-	// folder, for running its other commands (instructor add) beside it.
+	// folder, for running its other commands (instructor add, apikey
+	// create) beside it.
 	bin, data string
 	// browser is the chromedp context owning the browser process.
 	browser context.Context

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/labstack/echo/v4"
 
 	"github.com/questgate/questgate/catalog"
 	"github.com/questgate/questgate/handlers"
@@ -145,6 +146,8 @@ type env struct {
 	srv      *httptest.Server
 	client   *http.Client
 	clock    *fakeClock
+	// echo is the server's router, for tests listing its routes.
+	echo *echo.Echo
 	// csrf is the token the test's browser last read from a page.
 	csrf string
 	// tokenPage is where the browser goes for a CSRF token when it has
@@ -209,7 +212,11 @@ func newEnv(t *testing.T, opt options) *env {
 	ech := handlers.New(hcfg)
 	ss := st.SessionStore(0)
 	e.sessions = handlers.NewSessions(st, handlers.SessionOptions{Store: ss, Log: log, Secure: opt.secureCookie})
-	handlers.NewPlayer(quest.New(cfg), st, e.sessions, publicURL).Routes(ech.Group(""))
+	quests := quest.New(cfg)
+	handlers.NewPlayer(quests, st, e.sessions, publicURL).Routes(ech.Group(""))
+	handlers.NewAPI(quests, st, log).Routes(ech.Group("/api"))
+	handlers.NewEmbed(quests, st, bundle, e.clock.Now).Routes(ech.Group("/embed"))
+	e.echo = ech
 	handlers.NewProfile(players.New(st), e.sessions).Routes(ech.Group(""))
 	e.srv = httptest.NewServer(ech)
 	t.Cleanup(e.srv.Close)

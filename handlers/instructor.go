@@ -82,6 +82,8 @@ type InstructorConfig struct {
 	// Now dates exports; time.Now when nil.
 	Now func() time.Time
 	Log *slog.Logger
+	// Webhooks, when set, adds the webhook deliveries page.
+	Webhooks WebhookData
 }
 
 // Instructor serves the instructors' dashboard under /instructor: sign-in,
@@ -162,6 +164,10 @@ func (h *Instructor) Routes(g *echo.Group) {
 	g.GET("/players/:id/delete", h.confirmDelete, s, a)
 	g.POST("/players/:id/delete", h.deletePlayer, s, a)
 	h.cohortRoutes(g, s, a)
+	if h.cfg.Webhooks != nil {
+		g.GET("/webhooks", h.webhooks, s, a)
+		g.POST("/webhooks/:id/redeliver", h.redeliver, s, a)
+	}
 }
 
 // requireInstructor lets signed-in instructors through. Anyone else

@@ -111,7 +111,7 @@ func newInstructorEnv(t *testing.T, opt instructorOptions) *ienv {
 	handlers.NewInstructor(handlers.InstructorConfig{
 		Quests: e.quests, Data: st, Cohorts: qplayers.New(st), PublicURL: publicURL, Sessions: e.sessions, Live: e.subs,
 		AccountLimiter: opt.accountLimiter, IPLimiter: opt.ipLimiter, Heartbeat: opt.heartbeat, ProgressEvery: opt.progressEvery,
-		Now: func() time.Time { return exportDay },
+		Now: func() time.Time { return exportDay }, Webhooks: st,
 	}).Routes(e.ech.Group("/instructor"))
 	sess := echo.WrapMiddleware(e.sessions.LoadAndSave)
 	e.ech.POST("/test/player-session", func(c echo.Context) error {

@@ -269,7 +269,7 @@ func limitBody(max int64) echo.MiddlewareFunc {
 }
 
 // checkCSRF is Echo's CSRF middleware on every route but the sandbox, the
-// API and the static files. A browser that sends Sec-Fetch-Site is judged
+// API, the static files and the widget (see embedPrefix). A browser that sends Sec-Fetch-Site is judged
 // by it: same-origin passes, cross-site is refused, same-site must show
 // the token. Other clients must send the token, from the form field
 // templates.CSRFField or the header templates.CSRFHeader, matching the
@@ -284,7 +284,8 @@ func checkCSRF(log *slog.Logger) echo.MiddlewareFunc {
 	}
 	cfg := middleware.CSRFConfig{
 		Skipper: func(c echo.Context) bool {
-			return routeUnder(c, sandboxPrefix) || routeUnder(c, apiPrefix) || routeUnder(c, staticPrefix)
+			return routeUnder(c, sandboxPrefix) || routeUnder(c, apiPrefix) || routeUnder(c, staticPrefix) ||
+				routeUnder(c, embedPrefix)
 		},
 		TokenLookup:    "header:" + templates.CSRFHeader + ",form:" + templates.CSRFField,
 		ContextKey:     csrfContextKey,

@@ -101,13 +101,22 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		}
 		status := http.StatusInternalServerError
 		var he *echo.HTTPError
+		var pe *Problem
 		if errors.As(err, &he) {
 			status = he.Code
+		} else if errors.As(err, &pe) {
+			status = pe.Status
 		}
 		ctx := c.Request().Context()
 		if status >= 500 && !errors.Is(err, context.Canceled) {
 			log.ErrorContext(ctx, "request failed", "method", c.Request().Method,
 				"path", c.Request().URL.Path, "status", status, "error", err)
+		}
+		if isAPIRequest(c) {
+			if rerr := renderProblem(c, err, logging.RequestID(ctx)); rerr != nil {
+				log.ErrorContext(ctx, "render problem", "error", rerr)
+			}
+			return
 		}
 		props := templates.ErrorProps{Status: status, RequestID: logging.RequestID(ctx)}
 		if errors.Is(err, errCSRF) {

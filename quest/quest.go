@@ -97,6 +97,10 @@ type Attempt struct {
 	// Fresh asks Twilio again even when the SID already won this player
 	// the objective: an instructor's re-verification.
 	Fresh bool
+	// Credentials, when set, are used for this attempt instead of the
+	// player's stored ones, and kept nowhere: a game passing its player's
+	// credentials in an API call.
+	Credentials *verifier.Credentials
 }
 
 // Result is what an attempt came to.
@@ -220,7 +224,7 @@ func (s *Service) submit(ctx context.Context, obj catalog.Objective, a Attempt) 
 		sub, reserved = r, true
 	}
 
-	creds, sandboxed, kind, err := s.credentials(ctx, a.PlayerID)
+	creds, sandboxed, kind, err := s.attemptCredentials(ctx, a)
 	if err != nil {
 		return Result{}, s.abandon(ctx, sub, reserved, err)
 	}
@@ -359,6 +363,27 @@ func (s *Service) logAttempt(ctx context.Context, res Result, via string) {
 	s.cfg.Log.InfoContext(ctx, "verification", "objective", sub.ObjectiveID, "player", sub.PlayerID,
 		"sid", sub.SID, "reason", sub.Reason, "detail", res.Detail, "via", via,
 		"upstream_ms", sub.Upstream.Milliseconds(), "submission", sub.ID)
+}
+
+// attemptCredentials returns the credentials given with the attempt, or
+// else the player's (see credentials).
+func (s *Service) attemptCredentials(ctx context.Context, a Attempt) (verifier.Credentials, bool, string, error) {
+	if a.Credentials == nil {
+		return s.credentials(ctx, a.PlayerID)
+	}
+	sandboxed := false
+	if s.cfg.Sandbox != nil && s.cfg.SandboxVerifier != nil {
+		ok, err := s.cfg.Sandbox.IsAccount(ctx, a.Credentials.AccountSID)
+		if err != nil {
+			return verifier.Credentials{}, false, "", err
+		}
+		sandboxed = ok
+	}
+	kind := AccountReal
+	if sandboxed {
+		kind = AccountSandbox
+	}
+	return *a.Credentials, sandboxed, kind, nil
 }
 
 // credentials returns the credentials to verify a player's attempt with,

@@ -37,6 +37,8 @@ type SubmissionFilter struct {
 	// cohort now (players.cohort_id): a player who moves to another
 	// cohort takes their past submissions along.
 	CohortID int64
+	// APIKeyID keeps only the players of that API key (see APIPlayer).
+	APIKeyID string
 }
 
 // SubmissionRow is a submission with the name and cohort of its player.
@@ -78,6 +80,9 @@ func (f SubmissionFilter) where(byDate ...bool) (string, []any) {
 	}
 	if f.PlayerID != "" {
 		add("s.player_id = ?", f.PlayerID)
+	}
+	if f.APIKeyID != "" {
+		add("s.player_id IN (SELECT player_id FROM api_players WHERE api_key_id = ?)", f.APIKeyID)
 	}
 	if f.ObjectiveID != "" {
 		add("s.objective_id = ?", f.ObjectiveID)
@@ -392,6 +397,10 @@ func (s *Store) AwardByHand(ctx context.Context, playerID, objectiveID string, x
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrExists
+		}
+		if err := enqueueCompleted(ctx, tx, completion{PlayerID: playerID, ObjectiveID: objectiveID, XP: xp,
+			Manual: true, At: now}); err != nil {
+			return err
 		}
 		return audit(ctx, tx, playerID, objectiveID, ActionAward, reason, instructorID, now)
 	})

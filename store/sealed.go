@@ -30,6 +30,8 @@ var sealedColumns = []sealedColumn{
 	{"credentials", "player_id", "secret", "account_sid"},
 	{"sandbox_accounts", "sid", "auth_token", "sid"},
 	{"sandbox_keys", "sid", "secret", "account_sid"},
+	{"api_keys", "id", "signing_secret", "id"},
+	{"webhook_endpoints", "id", "secret", "api_key_id"},
 }
 
 // sealer returns the ring to seal with inside the write transaction tx: the

@@ -112,7 +112,8 @@ func insertAward(ctx context.Context, tx *sql.Tx, sub Submission, grant *Award) 
 	if err != nil {
 		return fmt.Errorf("award: %w", err)
 	}
-	return nil
+	return enqueueCompleted(ctx, tx, completion{PlayerID: sub.PlayerID, ObjectiveID: sub.ObjectiveID, SID: sub.SID,
+		XP: grant.XP, Items: grant.Items, SubmissionID: sub.ID, At: sub.CreatedAt})
 }
 
 func insertSubmission(ctx context.Context, tx *sql.Tx, sub Submission) (int64, error) {

@@ -21,6 +21,7 @@ const (
 	NavSubmissions = "submissions"
 	NavProgress    = "progress"
 	NavCohorts     = "cohorts"
+	NavWebhooks    = "webhooks"
 )
 
 // LoginProps are the instructors' sign-in page's data.

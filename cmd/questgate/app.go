@@ -64,6 +64,7 @@ func newApp(getenv func(string) string, stdin io.Reader, stdout, stderr io.Write
 			keysCommand(f),
 			cohortCommand(f),
 			instructorCommand(f),
+			apikeyCommand(f),
 		},
 	}
 }

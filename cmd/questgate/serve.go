@@ -24,6 +24,7 @@ import (
 	"github.com/questgate/questgate/sandbox"
 	"github.com/questgate/questgate/store"
 	"github.com/questgate/questgate/verifier"
+	"github.com/questgate/questgate/webhook"
 )
 
 // sandboxURL is where in-process verifications of sandbox accounts go; the
@@ -157,11 +158,23 @@ func serve(ctx context.Context, cmd *cli.Command, getenv func(string) string) er
 	handlers.NewProfile(players.New(st), sessions).Routes(e.Group(""))
 	handlers.NewInstructor(handlers.InstructorConfig{Quests: quests, Data: st,
 		Cohorts: players.New(st), PublicURL: publicURL,
-		Sessions: sessions.Manager(), Live: broker, Log: log,
+		Sessions: sessions.Manager(), Live: broker, Log: log, Webhooks: st,
 	}).Routes(e.Group("/instructor"))
+	handlers.NewAPI(quests, st, log).Routes(e.Group("/api"))
+	handlers.NewEmbed(quests, st, bundle, nil).Routes(e.Group("/embed"))
 	if sb != nil {
 		sb.Routes(e.Group("/sandbox"))
 	}
+
+	// The webhook worker stops after the HTTP server, and before the
+	// store closes: deliveries in flight are recorded.
+	hooksCtx, stopHooks := context.WithCancel(ctx)
+	hooksDone := make(chan struct{})
+	go func() {
+		defer close(hooksDone)
+		webhook.NewWorker(st, webhook.Options{Log: log}).Run(hooksCtx)
+	}()
+	defer func() { stopHooks(); <-hooksDone }()
 
 	out := cmd.Root().Writer
 	fmt.Fprintf(out, "questgate %s is serving on %s\n", buildVersion(), publicURL)

@@ -1,0 +1,549 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/questgate/questgate/api"
+	"github.com/questgate/questgate/apikey"
+	"github.com/questgate/questgate/catalog"
+	"github.com/questgate/questgate/locale"
+	"github.com/questgate/questgate/logging"
+	"github.com/questgate/questgate/quest"
+	"github.com/questgate/questgate/store"
+	"github.com/questgate/questgate/verifier"
+)
+
+// APIQuests is the part of *quest.Service the JSON API uses.
+type APIQuests interface {
+	Catalog() *catalog.Catalog
+	Submit(ctx context.Context, a quest.Attempt) (quest.Result, error)
+	Missing(o catalog.Objective, awards map[string]store.Award) []catalog.Objective
+}
+
+// APIData is the part of *store.Store the JSON API reads and writes.
+type APIData interface {
+	APIKeyByHash(ctx context.Context, hash string) (store.APIKey, error)
+	OriginAllowed(ctx context.Context, origin string) (bool, error)
+	APIPlayer(ctx context.Context, keyID, externalID, name string) (string, error)
+	FindAPIPlayer(ctx context.Context, keyID, externalID string) (string, error)
+	ExternalIDs(ctx context.Context, keyID string, playerIDs []string) (map[string]string, error)
+	Player(ctx context.Context, id string) (store.Player, error)
+	Awards(ctx context.Context, playerID string) (map[string]store.Award, error)
+	ListSubmissions(ctx context.Context, f store.SubmissionFilter, before int64, limit int) ([]store.SubmissionRow, error)
+	ReserveIdempotency(ctx context.Context, keyID, idemKey, requestHash string) (store.Idempotent, bool, error)
+	CompleteIdempotency(ctx context.Context, keyID, idemKey string, status int, body []byte) error
+	ReleaseIdempotency(ctx context.Context, keyID, idemKey string) error
+}
+
+// API serves the JSON API v1 for games, authenticated with API keys
+// (Authorization: Bearer qg_live_…).
+type API struct {
+	quests APIQuests
+	data   APIData
+	log    *slog.Logger
+}
+
+// NewAPI returns the JSON API.
+func NewAPI(quests APIQuests, data APIData, log *slog.Logger) *API {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &API{quests: quests, data: data, log: log}
+}
+
+// Routes mounts the API on g, which must be the /api group. The
+// authentication and CORS middleware go on each route rather than the
+// group, so unknown URLs get a plain 404 problem.
+func (h *API) Routes(g *echo.Group) {
+	g.GET("/openapi.yaml", serveOpenAPI)
+	auth := h.authenticate
+	g.POST("/v1/verifications", h.verify, auth, h.idempotent)
+	g.GET("/v1/objectives", h.objectives, auth)
+	g.GET("/v1/players/:id/progress", h.progress, auth)
+	g.GET("/v1/submissions", h.submissions, auth)
+	for _, p := range []string{"/v1/verifications", "/v1/objectives", "/v1/players/:id/progress", "/v1/submissions"} {
+		g.OPTIONS(p, h.preflight)
+	}
+}
+
+// keyContextKey is where authenticate leaves the request's API key.
+const keyContextKey = "questgate.apikey"
+
+func keyOf(c echo.Context) store.APIKey { k, _ := c.Get(keyContextKey).(store.APIKey); return k }
+
+// authenticate checks the Bearer key, then the browser's Origin against
+// the key's origins (CORS): a call from a page of another origin is
+// refused, one from an allowed origin gets its Access-Control headers.
+func (h *API) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		auth := c.Request().Header.Get(echo.HeaderAuthorization)
+		token, ok := strings.CutPrefix(auth, "Bearer ")
+		token = strings.TrimSpace(token)
+		if !ok || !apikey.Looks(token) {
+			return &Problem{Status: http.StatusUnauthorized, Reason: "unauthorized"}
+		}
+		k, err := h.data.APIKeyByHash(c.Request().Context(), apikey.Hash(token))
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return &Problem{Status: http.StatusUnauthorized, Reason: "unauthorized"}
+		case err != nil:
+			return err
+		case k.Revoked():
+			return &Problem{Status: http.StatusUnauthorized, Reason: "key_revoked"}
+		}
+		c.Response().Header().Add("Vary", "Origin")
+		if origin := c.Request().Header.Get(echo.HeaderOrigin); origin != "" {
+			if !k.AllowsOrigin(origin) {
+				return &Problem{Status: http.StatusForbidden, Reason: "origin_not_allowed"}
+			}
+			h := c.Response().Header()
+			h.Set(echo.HeaderAccessControlAllowOrigin, origin)
+			h.Set(echo.HeaderAccessControlExposeHeaders, "Retry-After, Idempotent-Replayed")
+		}
+		c.Set(keyContextKey, k)
+		return next(c)
+	}
+}
+
+// preflight answers browsers asking before a cross-origin call. The key is
+// not sent with a preflight, so an origin passes when any working key
+// allows it; the call itself is then checked against its own key's.
+func (h *API) preflight(c echo.Context) error {
+	origin := c.Request().Header.Get(echo.HeaderOrigin)
+	c.Response().Header().Add("Vary", "Origin")
+	if origin == "" {
+		return c.NoContent(http.StatusNoContent)
+	}
+	ok, err := h.data.OriginAllowed(c.Request().Context(), origin)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return &Problem{Status: http.StatusForbidden, Reason: "origin_not_allowed"}
+	}
+	hd := c.Response().Header()
+	hd.Set(echo.HeaderAccessControlAllowOrigin, origin)
+	hd.Set(echo.HeaderAccessControlAllowMethods, "GET, POST")
+	hd.Set(echo.HeaderAccessControlAllowHeaders, "Authorization, Content-Type, Accept-Language, Idempotency-Key")
+	hd.Set(echo.HeaderAccessControlMaxAge, "600")
+	return c.NoContent(http.StatusNoContent)
+}
+
+// verificationRequest is the body of POST /api/v1/verifications.
+type verificationRequest struct {
+	Objective string `json:"objective"`
+	SID       string `json:"sid"`
+	Player    struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	} `json:"player"`
+	Credentials *struct {
+		AccountSID   string `json:"account_sid"`
+		AuthToken    string `json:"auth_token"`
+		APIKeySID    string `json:"api_key_sid"`
+		APIKeySecret string `json:"api_key_secret"`
+	} `json:"credentials"`
+}
+
+// Limits on what a game may send.
+const (
+	maxExternalIDLen = 200
+	maxPlayerNameLen = 100
+)
+
+// VerificationResponse is the API's verdict on a SID.
+type VerificationResponse struct {
+	Status       string          `json:"status"`
+	Reason       string          `json:"reason"`
+	Title        string          `json:"title"`
+	Message      string          `json:"message"`
+	Objective    string          `json:"objective"`
+	SID          string          `json:"sid"`
+	XP           int             `json:"xp"`
+	Items        []string        `json:"items"`
+	SubmissionID int64           `json:"submission_id"`
+	Player       APIPlayerRef    `json:"player"`
+	Verified     *VerifiedFields `json:"verified_message,omitempty"`
+}
+
+// APIPlayerRef names a player as the game knows them.
+type APIPlayerRef struct {
+	ID   string `json:"id"`
+	Name string `json:"name,omitempty"`
+}
+
+// VerifiedFields are the fields of the message Twilio returned.
+type VerifiedFields struct {
+	SID         string `json:"sid"`
+	Status      string `json:"status"`
+	Direction   string `json:"direction"`
+	To          string `json:"to"`
+	From        string `json:"from"`
+	Body        string `json:"body"`
+	NumMedia    int    `json:"num_media"`
+	DateCreated string `json:"date_created,omitempty"`
+}
+
+func verifiedOf(m *verifier.Message) *VerifiedFields {
+	if m == nil {
+		return nil
+	}
+	v := &VerifiedFields{SID: m.SID, Status: m.Status, Direction: m.Direction, To: m.To, From: m.From, Body: m.Body, NumMedia: m.NumMedia}
+	if !m.DateCreated.IsZero() {
+		v.DateCreated = m.DateCreated.UTC().Format(time.RFC3339)
+	}
+	return v
+}
+
+// verify checks a SID for a game's player: 200 with the verdict, or a
+// problem (see the OpenAPI document) when nothing could be decided.
+func (h *API) verify(c echo.Context) error {
+	ctx := c.Request().Context()
+	k := keyOf(c)
+	if mt, _, _ := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType)); mt != echo.MIMEApplicationJSON {
+		return &Problem{Status: http.StatusUnsupportedMediaType, Reason: "unsupported_media_type"}
+	}
+	body, _ := c.Get(bodyKey).([]byte)
+	var req verificationRequest
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		return &Problem{Status: http.StatusBadRequest, Reason: "invalid_json", Err: err}
+	}
+	req.Player.ID = strings.TrimSpace(req.Player.ID)
+	req.Player.Name = strings.TrimSpace(req.Player.Name)
+	switch {
+	case req.Objective == "":
+		return &Problem{Status: http.StatusBadRequest, Reason: "missing_objective"}
+	case req.Player.ID == "" || len(req.Player.ID) > maxExternalIDLen:
+		return &Problem{Status: http.StatusBadRequest, Reason: "invalid_player"}
+	case len([]rune(req.Player.Name)) > maxPlayerNameLen:
+		return &Problem{Status: http.StatusBadRequest, Reason: "invalid_player"}
+	}
+	if _, ok := h.quests.Catalog().Get(req.Objective); !ok {
+		return &Problem{Status: http.StatusNotFound, Reason: "unknown_objective"}
+	}
+	var creds *verifier.Credentials
+	if rc := req.Credentials; rc != nil {
+		secret := rc.AuthToken
+		if rc.APIKeySID != "" || rc.APIKeySecret != "" {
+			secret = rc.APIKeySecret
+		}
+		cr, err := verifier.ParseCredentials(rc.AccountSID, rc.APIKeySID, secret)
+		if err != nil {
+			return &Problem{Status: http.StatusUnprocessableEntity, Reason: string(verifier.BadCredentials), Err: err}
+		}
+		creds = &cr
+	}
+	playerID, err := h.data.APIPlayer(ctx, k.ID, req.Player.ID, req.Player.Name)
+	if err != nil {
+		return err
+	}
+	res, err := h.quests.Submit(ctx, quest.Attempt{PlayerID: playerID, ObjectiveID: req.Objective, SID: req.SID,
+		IP: c.RealIP(), Credentials: creds})
+	if err != nil {
+		return err
+	}
+	sub := res.Submission
+	retry := res.RetryAfter
+	if retry <= 0 {
+		retry = defaultRetryAfter
+	}
+	switch {
+	case sub.Reason == verifier.RateLimited:
+		return &Problem{Status: http.StatusTooManyRequests, Reason: string(sub.Reason), RetryAfter: retry, SubmissionID: sub.ID}
+	case sub.Reason.Upstream():
+		return &Problem{Status: http.StatusServiceUnavailable, Reason: string(sub.Reason), RetryAfter: retry, SubmissionID: sub.ID}
+	case sub.Reason == verifier.NoCredentials || sub.Reason == verifier.BadCredentials:
+		return &Problem{Status: http.StatusUnprocessableEntity, Reason: string(sub.Reason), SubmissionID: sub.ID}
+	}
+	status := "rejected"
+	if sub.Reason == verifier.Awarded || sub.Reason == verifier.AlreadyAwarded {
+		status = string(sub.Reason)
+	}
+	title, help, detail := verifier.MessageIDs(sub.Reason, res.Detail)
+	if l := locale.From(ctx); detail != "" && l != nil && l.Has(detail) {
+		help = detail
+	}
+	data := map[string]any{"SID": sub.SID, "Status": "", "Direction": "", "RetryAfter": seconds(res.RetryAfter), "XP": res.XP,
+		"Prefix": strings.Join(res.Objective.SIDPrefixes, ", ")}
+	if m := sub.Message; m != nil {
+		data["Status"], data["Direction"] = m.Status, m.Direction
+	}
+	if res.RetryAfter > 0 {
+		setRetryAfter(c, res.RetryAfter)
+	}
+	items := res.Items
+	if items == nil {
+		items = []string{}
+	}
+	return c.JSON(http.StatusOK, VerificationResponse{
+		Status: status, Reason: string(sub.Reason), Title: locale.T(ctx, title, data), Message: locale.T(ctx, help, data),
+		Objective: req.Objective, SID: sub.SID, XP: res.XP, Items: items, SubmissionID: sub.ID,
+		Player: APIPlayerRef{ID: req.Player.ID, Name: req.Player.Name}, Verified: verifiedOf(sub.Message),
+	})
+}
+
+// idempotent makes a request with an Idempotency-Key header run once: the
+// key is reserved before the request runs (so a concurrent duplicate
+// cannot run it too), and its answer is kept; a retry gets that answer
+// back (with Idempotent-Replayed: true), a different request under the
+// same key gets 422, and one arriving while the first still runs gets 409.
+// Answers that decided nothing (429, 5xx) are not kept: a retry runs again.
+func (h *API) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		idem := c.Request().Header.Get("Idempotency-Key")
+		if idem == "" {
+			return next(c)
+		}
+		if len(idem) > 255 {
+			return &Problem{Status: http.StatusBadRequest, Reason: "invalid_idempotency_key"}
+		}
+		ctx := c.Request().Context()
+		k := keyOf(c)
+		body, _ := c.Get(bodyKey).([]byte)
+		sum := sha256.New()
+		sum.Write([]byte(c.Request().Method + " " + c.Path() + "\n"))
+		sum.Write(body)
+		hash := hex.EncodeToString(sum.Sum(nil))
+		prev, reserved, err := h.data.ReserveIdempotency(ctx, k.ID, idem, hash)
+		if err != nil {
+			return err
+		}
+		if !reserved {
+			switch {
+			case prev.RequestHash != hash:
+				return &Problem{Status: http.StatusUnprocessableEntity, Reason: "idempotency_key_reused"}
+			case prev.Status == 0:
+				return &Problem{Status: http.StatusConflict, Reason: "idempotency_in_progress", RetryAfter: time.Second}
+			}
+			c.Response().Header().Set("Idempotent-Replayed", "true")
+			ct := echo.MIMEApplicationJSON
+			if prev.Status >= 400 {
+				ct = MIMEProblem
+			}
+			return c.Blob(prev.Status, ct, prev.Body)
+		}
+		rec := &teeWriter{ResponseWriter: c.Response().Writer}
+		c.Response().Writer = rec
+		if err := next(c); err != nil {
+			c.Error(err)
+		}
+		bg := context.WithoutCancel(ctx)
+		status := c.Response().Status
+		if status == http.StatusTooManyRequests || status >= 500 {
+			if err := h.data.ReleaseIdempotency(bg, k.ID, idem); err != nil {
+				h.log.ErrorContext(bg, "release idempotency key", "error", err)
+			}
+			return nil
+		}
+		if err := h.data.CompleteIdempotency(bg, k.ID, idem, status, rec.buf.Bytes()); err != nil {
+			h.log.ErrorContext(bg, "keep idempotent answer", "error", err, "request_id", logging.RequestID(ctx))
+		}
+		return nil
+	}
+}
+
+// teeWriter keeps a copy of the body written through it.
+type teeWriter struct {
+	http.ResponseWriter
+	buf bytes.Buffer
+}
+
+func (w *teeWriter) Write(b []byte) (int, error) {
+	w.buf.Write(b)
+	return w.ResponseWriter.Write(b)
+}
+
+// APIObjective describes an objective for games.
+type APIObjective struct {
+	ID            string   `json:"id"`
+	Title         string   `json:"title"`
+	Summary       string   `json:"summary"`
+	XP            int      `json:"xp"`
+	SIDPrefixes   []string `json:"sid_prefixes"`
+	Prerequisites []string `json:"prerequisites"`
+}
+
+func apiObjective(o catalog.Objective, lang string) APIObjective {
+	return APIObjective{ID: o.ID, Title: o.Title.In(lang), Summary: o.Summary.In(lang), XP: o.XP,
+		SIDPrefixes: nonNil(o.SIDPrefixes), Prerequisites: nonNil(o.Prerequisites)}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// objectives lists the objectives, titles in the request's language.
+func (h *API) objectives(c echo.Context) error {
+	lang := locale.Lang(c.Request().Context())
+	out := []APIObjective{}
+	for _, o := range h.quests.Catalog().All() {
+		out = append(out, apiObjective(o, lang))
+	}
+	return c.JSON(http.StatusOK, map[string]any{"objectives": out})
+}
+
+// ObjectiveProgress is where a player stands on one objective.
+type ObjectiveProgress struct {
+	ID          string `json:"id"`
+	Completed   bool   `json:"completed"`
+	Locked      bool   `json:"locked"`
+	XP          int    `json:"xp"`
+	CompletedAt string `json:"completed_at,omitempty"`
+	Manual      bool   `json:"manual"`
+}
+
+// progress tells where one of the key's players stands.
+func (h *API) progress(c echo.Context) error {
+	ctx := c.Request().Context()
+	k := keyOf(c)
+	ext := c.Param("id")
+	id, err := h.data.FindAPIPlayer(ctx, k.ID, ext)
+	if errors.Is(err, store.ErrNotFound) {
+		return &Problem{Status: http.StatusNotFound, Reason: "unknown_player"}
+	}
+	if err != nil {
+		return err
+	}
+	p, err := h.data.Player(ctx, id)
+	if err != nil {
+		return err
+	}
+	awards, err := h.data.Awards(ctx, id)
+	if err != nil {
+		return err
+	}
+	total := 0
+	out := []ObjectiveProgress{}
+	for _, o := range h.quests.Catalog().All() {
+		op := ObjectiveProgress{ID: o.ID}
+		if a, ok := awards[o.ID]; ok {
+			op.Completed, op.XP, op.Manual = true, a.XP, a.Manual
+			op.CompletedAt = a.CreatedAt.UTC().Format(time.RFC3339)
+			total += a.XP
+		} else {
+			op.Locked = len(h.quests.Missing(o, awards)) > 0
+		}
+		out = append(out, op)
+	}
+	return c.JSON(http.StatusOK, map[string]any{
+		"player": APIPlayerRef{ID: ext, Name: p.DisplayName}, "xp": total, "objectives": out,
+	})
+}
+
+// APISubmission is one attempt, as the API lists it.
+type APISubmission struct {
+	ID        int64        `json:"id"`
+	Player    APIPlayerRef `json:"player"`
+	Objective string       `json:"objective"`
+	SID       string       `json:"sid"`
+	Reason    string       `json:"reason"`
+	CreatedAt string       `json:"created_at"`
+}
+
+// Page sizes of GET /api/v1/submissions.
+const (
+	defaultAPIPage = 50
+	maxAPIPage     = 200
+)
+
+// submissions lists the key's players' attempts, newest first, with the
+// instructor dashboard's filters, keyset-paginated: next_before (absent on
+// the last page) is the "before" of the next page.
+func (h *API) submissions(c echo.Context) error {
+	ctx := c.Request().Context()
+	k := keyOf(c)
+	q := c.QueryParams()
+	f := store.SubmissionFilter{APIKeyID: k.ID, ObjectiveID: q.Get("objective"), Reason: verifier.Reason(q.Get("reason")),
+		SID: q.Get("sid")}
+	switch o := store.Outcome(q.Get("outcome")); o {
+	case "", store.OutcomeSuccess, store.OutcomeRejected, store.OutcomeUpstream:
+		f.Outcome = o
+	default:
+		return &Problem{Status: http.StatusBadRequest, Reason: "invalid_filter"}
+	}
+	if ext := q.Get("player"); ext != "" {
+		id, err := h.data.FindAPIPlayer(ctx, k.ID, ext)
+		if errors.Is(err, store.ErrNotFound) {
+			return c.JSON(http.StatusOK, map[string]any{"submissions": []APISubmission{}})
+		}
+		if err != nil {
+			return err
+		}
+		f.PlayerID = id
+	}
+	for _, t := range []struct {
+		name string
+		to   *time.Time
+	}{{"since", &f.Since}, {"until", &f.Until}} {
+		if v := q.Get(t.name); v != "" {
+			parsed, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				return &Problem{Status: http.StatusBadRequest, Reason: "invalid_filter"}
+			}
+			*t.to = parsed
+		}
+	}
+	limit, before := defaultAPIPage, int64(0)
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxAPIPage {
+			return &Problem{Status: http.StatusBadRequest, Reason: "invalid_filter"}
+		}
+		limit = n
+	}
+	if v := q.Get("before"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			return &Problem{Status: http.StatusBadRequest, Reason: "invalid_filter"}
+		}
+		before = n
+	}
+	rows, err := h.data.ListSubmissions(ctx, f, before, limit+1)
+	if err != nil {
+		return err
+	}
+	more := len(rows) > limit
+	rows = rows[:min(len(rows), limit)]
+	ids := make([]string, 0, len(rows))
+	for _, r := range rows {
+		ids = append(ids, r.PlayerID)
+	}
+	ext, err := h.data.ExternalIDs(ctx, k.ID, ids)
+	if err != nil {
+		return err
+	}
+	out := map[string]any{}
+	list := []APISubmission{}
+	for _, r := range rows {
+		list = append(list, APISubmission{ID: r.ID, Player: APIPlayerRef{ID: ext[r.PlayerID], Name: r.PlayerName},
+			Objective: r.ObjectiveID, SID: r.SID, Reason: string(r.Reason), CreatedAt: r.CreatedAt.UTC().Format(time.RFC3339)})
+	}
+	out["submissions"] = list
+	if more && len(rows) > 0 {
+		out["next_before"] = rows[len(rows)-1].ID
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// serveOpenAPI serves the API's OpenAPI document.
+func serveOpenAPI(c echo.Context) error {
+	return c.Blob(http.StatusOK, "application/yaml", api.OpenAPI)
+}

@@ -1,0 +1,168 @@
+package handlers_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/questgate/questgate/apikey"
+	"github.com/questgate/questgate/store"
+	"github.com/questgate/questgate/verifier"
+)
+
+// widgetEnv is a server with a demo account (so a game's player can win
+// without credentials) and a key allowing two game origins.
+func widgetEnv(t *testing.T, origins ...string) (*env, store.APIKey) {
+	e := newEnv(t, options{demo: &verifier.Credentials{AccountSID: testAccountSID, Secret: testSecret}})
+	e.sandbox.verify = passing("hello")
+	_, k := e.newKey(origins...)
+	full, err := e.store.APIKeyByID(t.Context(), k.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, full
+}
+
+// token signs a widget token for player p42 expiring in exp.
+func (e *env) widgetToken(k store.APIKey, secret string, exp time.Duration, extra ...string) string {
+	e.t.Helper()
+	c := apikey.Claims{Name: "Ada", Locale: "fr", RegisteredClaims: jwt.RegisteredClaims{Subject: "p42",
+		ExpiresAt: jwt.NewNumericDate(e.clock.Now().Add(exp))}}
+	if len(extra) > 0 {
+		c.Origin = extra[0]
+	}
+	s, err := apikey.SignToken(k.ID, secret, c)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return s
+}
+
+func TestWidgetTokens(t *testing.T) {
+	e, k := widgetEnv(t, "https://game.example", "https://other.example")
+	other := apikey.Generate()
+	tests := []struct {
+		name, token, problem string
+		status               int
+		frameAncestors       string
+	}{
+		{"good", e.widgetToken(k, k.SigningSecret, time.Hour), "", 200, "frame-ancestors https://game.example https://other.example"},
+		{"expired", e.widgetToken(k, k.SigningSecret, -time.Hour), "expired", 401, "frame-ancestors https://game.example https://other.example"},
+		{"wrong signature", e.widgetToken(k, "forged", time.Hour), "invalid", 401, "frame-ancestors https://game.example https://other.example"},
+		{"wrong key", e.widgetToken(store.APIKey{ID: other.ID}, other.SigningSecret, time.Hour), "unknown_key", 401, "frame-ancestors 'none'"},
+		{"another key's secret", e.widgetToken(k, other.SigningSecret, time.Hour), "invalid", 401, "frame-ancestors https://game.example https://other.example"},
+		{"no token", "", "no_token", 401, "frame-ancestors 'none'"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := e.get("/embed/objectives/send-sms?token=" + url.QueryEscape(tt.token))
+			if p.status != tt.status {
+				t.Fatalf("status %d, want %d\n%s", p.status, tt.status, p.body)
+			}
+			if csp := p.header.Get("Content-Security-Policy"); !strings.HasSuffix(csp, tt.frameAncestors) {
+				t.Errorf("CSP %q, want it to end with %q", csp, tt.frameAncestors)
+			}
+			if tt.problem == "" {
+				if p.find("hack-panel").Length() != 1 || p.find("instructor-nav").Length() != 0 {
+					t.Error("the widget does not show the hack interface alone")
+				}
+				if lang, _ := p.doc.Find("html").Attr("lang"); lang != "fr" {
+					t.Errorf("lang %q, want the token's fr", lang)
+				}
+				if v, _ := p.doc.Find(`input[name="token"]`).Attr("value"); v != tt.token {
+					t.Error("the form does not carry the token")
+				}
+				return
+			}
+			if got := p.attr("embed-error", "data-problem"); got != tt.problem {
+				t.Errorf("problem %q, want %q", got, tt.problem)
+			}
+			if tt.problem == "expired" && !strings.Contains(p.text("embed-error"), e.msg("fr", "embed.error.expired.title", nil)) {
+				t.Errorf("expired page not in the token's French: %q", p.text("embed-error"))
+			}
+		})
+	}
+	if err := e.store.RevokeAPIKey(t.Context(), k.ID); err != nil {
+		t.Fatal(err)
+	}
+	if p := e.get("/embed/objectives/send-sms?token=" + e.widgetToken(k, k.SigningSecret, time.Hour)); p.attr("embed-error", "data-problem") != "unknown_key" {
+		t.Errorf("revoked key: %d %s", p.status, p.attr("embed-error", "data-problem"))
+	}
+	if csp := e.get("/").header.Get("Content-Security-Policy"); !strings.HasSuffix(csp, "frame-ancestors 'none'") {
+		t.Errorf("player pages: CSP %q", csp)
+	}
+}
+
+func TestWidgetPostsCompletionToAnAllowedOriginOnly(t *testing.T) {
+	tests := []struct {
+		name       string
+		origins    []string
+		tokenOrig  string
+		queryOrig  string
+		wantOrigin string
+	}{
+		{"the origin the page names", []string{"https://game.example", "https://other.example"}, "", "https://other.example", "https://other.example"},
+		{"the origin the token names", []string{"https://game.example", "https://other.example"}, "https://game.example", "", "https://game.example"},
+		{"the key's only origin", []string{"https://game.example"}, "", "", "https://game.example"},
+		{"an origin the key does not allow", []string{"https://game.example"}, "", "https://evil.example", ""},
+		{"several origins, none named", []string{"https://game.example", "https://other.example"}, "", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, k := widgetEnv(t, tt.origins...)
+			tok := e.widgetToken(k, k.SigningSecret, time.Hour, tt.tokenOrig)
+			page := e.get("/embed/objectives/send-sms?token=" + url.QueryEscape(tok) + "&origin=" + url.QueryEscape(tt.queryOrig))
+			form := url.Values{"sid": {testMessageSID}}
+			page.doc.Find(`form input[type="hidden"]`).Each(func(_ int, s *goquery.Selection) {
+				name, _ := s.Attr("name")
+				v, _ := s.Attr("value")
+				if name != "_csrf" {
+					form.Set(name, v)
+				}
+			})
+			// No cookie, no CSRF token: as in a cross-site iframe.
+			p := e.postNoCSRF("/embed/objectives/send-sms/hack", form.Encode())
+			if p.status != http.StatusOK || p.attr("result-reason", "data-reason") != "awarded" {
+				t.Fatalf("status %d, reason %q\n%s", p.status, p.attr("result-reason", "data-reason"), p.body)
+			}
+			done := p.find("embed-completed")
+			if tt.wantOrigin == "" {
+				if done.Length() != 0 {
+					t.Errorf("completion announced to %q", done.AttrOr("data-target-origin", ""))
+				}
+				return
+			}
+			if got := done.AttrOr("data-target-origin", ""); got != tt.wantOrigin {
+				t.Errorf("target origin %q, want %q", got, tt.wantOrigin)
+			}
+			if done.AttrOr("data-objective", "") != "send-sms" || done.AttrOr("data-sid", "") != testMessageSID || done.AttrOr("data-xp", "") != "100" {
+				t.Errorf("completion data: %s", p.body)
+			}
+			if p.doc.Find(`script[src="/static/js/embed.js"]`).Length() != 1 || p.doc.Find("script:not([src])").Length() != 0 {
+				t.Error("the widget must load embed.js and have no inline script")
+			}
+		})
+	}
+}
+
+// TestEmbedScriptPostsToTheCheckedOriginOnly reads the widget's script:
+// it posts the completion message with the page's checked origin as the
+// target, never "*".
+func TestEmbedScriptPostsToTheCheckedOriginOnly(t *testing.T) {
+	e := newEnv(t, options{})
+	js := e.get("/static/js/embed.js").body
+	for _, want := range []string{`type: "questgate.objective.completed"`, `getAttribute("data-target-origin")`,
+		`window.parent.postMessage(`, `}, origin);`, `origin === "*"`} {
+		if !strings.Contains(js, want) {
+			t.Errorf("embed.js lacks %s", want)
+		}
+	}
+	if strings.Contains(js, `, "*")`) || strings.Contains(js, `,"*")`) {
+		t.Error(`embed.js posts to "*"`)
+	}
+}

@@ -1,0 +1,296 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// APIKey is a game's key to the JSON API and the widget. The key itself is
+// never stored: Hash is its SHA-256 (hex), Prefix its first characters, to
+// tell keys apart in lists. SigningSecret, in clear in memory only, signs
+// the widget's tokens.
+type APIKey struct {
+	ID            string
+	Name          string
+	Hash          string
+	Prefix        string
+	Origins       []string
+	SigningSecret string
+	CreatedAt     time.Time
+	// RevokedAt is zero while the key works.
+	RevokedAt time.Time
+}
+
+// Revoked reports whether the key was revoked.
+func (k APIKey) Revoked() bool { return !k.RevokedAt.IsZero() }
+
+// AllowsOrigin reports whether origin is one of the key's origins.
+func (k APIKey) AllowsOrigin(origin string) bool {
+	for _, o := range k.Origins {
+		if o == origin {
+			return true
+		}
+	}
+	return false
+}
+
+// CreateAPIKey stores a new key (k.ID, Name, Hash, Prefix, Origins and
+// SigningSecret set by the caller), sealing its signing secret.
+func (s *Store) CreateAPIKey(ctx context.Context, k APIKey) (APIKey, error) {
+	k.CreatedAt = s.now().UTC()
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		sealed, err := s.seal(ctx, tx, k.SigningSecret, k.ID)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO api_keys (id, name, key_hash, key_prefix, origins, signing_secret, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, k.ID, k.Name, k.Hash, k.Prefix, strings.Join(k.Origins, " "), sealed, k.CreatedAt)
+		return err
+	})
+	if err != nil {
+		return APIKey{}, fmt.Errorf("create API key: %w", err)
+	}
+	return k, nil
+}
+
+const apiKeyColumns = `id, name, key_hash, key_prefix, origins, signing_secret, created_at, revoked_at`
+
+// scanAPIKey reads a key, opening its signing secret when open is set.
+func (s *Store) scanAPIKey(row interface{ Scan(...any) error }, open bool) (APIKey, error) {
+	var (
+		k       APIKey
+		origins string
+		revoked sql.NullTime
+	)
+	if err := row.Scan(&k.ID, &k.Name, &k.Hash, &k.Prefix, &origins, &k.SigningSecret, &k.CreatedAt, &revoked); err != nil {
+		return APIKey{}, err
+	}
+	k.Origins = strings.Fields(origins)
+	k.RevokedAt = revoked.Time
+	if !open {
+		k.SigningSecret = ""
+		return k, nil
+	}
+	secret, err := s.open(k.SigningSecret, k.ID)
+	if err != nil {
+		return APIKey{}, err
+	}
+	k.SigningSecret = secret
+	return k, nil
+}
+
+// APIKeyByHash returns the key whose hash is hash, revoked or not, or
+// ErrNotFound. The hashes are compared in constant time once the row is
+// found, so the answer's timing says nothing of how much of a hash matched.
+func (s *Store) APIKeyByHash(ctx context.Context, hash string) (APIKey, error) {
+	k, err := s.scanAPIKey(s.r.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE key_hash = ?`, hash), true)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && subtle.ConstantTimeCompare([]byte(k.Hash), []byte(hash)) != 1) {
+		return APIKey{}, ErrNotFound
+	}
+	if err != nil {
+		return APIKey{}, fmt.Errorf("read API key: %w", err)
+	}
+	return k, nil
+}
+
+// APIKeyByID returns the key with id, with its signing secret, or ErrNotFound.
+func (s *Store) APIKeyByID(ctx context.Context, id string) (APIKey, error) {
+	k, err := s.scanAPIKey(s.r.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE id = ?`, id), true)
+	if errors.Is(err, sql.ErrNoRows) {
+		return APIKey{}, ErrNotFound
+	}
+	if err != nil {
+		return APIKey{}, fmt.Errorf("read API key: %w", err)
+	}
+	return k, nil
+}
+
+// APIKeys lists every key, oldest first, without signing secrets.
+func (s *Store) APIKeys(ctx context.Context) ([]APIKey, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys ORDER BY created_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list API keys: %w", err)
+	}
+	defer rows.Close()
+	var out []APIKey
+	for rows.Next() {
+		k, err := s.scanAPIKey(rows, false)
+		if err != nil {
+			return nil, fmt.Errorf("list API keys: %w", err)
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// RevokeAPIKey revokes a key: it stops working at once. A key already
+// revoked, or unknown, is ErrNotFound.
+func (s *Store) RevokeAPIKey(ctx context.Context, id string) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, s.now().UTC(), id)
+	if err != nil {
+		return fmt.Errorf("revoke API key: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// OriginAllowed reports whether any working key allows origin: browsers
+// ask before a cross-origin call (CORS preflight) without the key.
+func (s *Store) OriginAllowed(ctx context.Context, origin string) (bool, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM api_keys WHERE revoked_at IS NULL
+		AND (' ' || origins || ' ') LIKE ? ESCAPE '\'`, "% "+escapeLike(origin)+" %").Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("check origin: %w", err)
+	}
+	return n > 0, nil
+}
+
+// APIPlayer returns the id of the player a key calls externalID, creating
+// the player on first sight with name as display name (and updating the
+// name when the game sends another one).
+func (s *Store) APIPlayer(ctx context.Context, keyID, externalID, name string) (string, error) {
+	var id string
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `SELECT player_id FROM api_players WHERE api_key_id = ? AND external_id = ?`,
+			keyID, externalID).Scan(&id)
+		switch {
+		case err == nil:
+			if name != "" {
+				_, err = tx.ExecContext(ctx, `UPDATE players SET display_name = ? WHERE id = ? AND display_name <> ?`, name, id, name)
+			}
+			return err
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+		id = "pl_" + rand.Text()
+		if _, err := tx.ExecContext(ctx, `INSERT INTO players (id, display_name, created_at) VALUES (?, ?, ?)`,
+			id, name, s.now().UTC()); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO api_players (api_key_id, external_id, player_id) VALUES (?, ?, ?)`,
+			keyID, externalID, id)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("API player: %w", err)
+	}
+	return id, nil
+}
+
+// FindAPIPlayer returns the id of the player a key calls externalID, or
+// ErrNotFound when the key never named them.
+func (s *Store) FindAPIPlayer(ctx context.Context, keyID, externalID string) (string, error) {
+	var id string
+	err := s.r.QueryRowContext(ctx, `SELECT player_id FROM api_players WHERE api_key_id = ? AND external_id = ?`,
+		keyID, externalID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("find API player: %w", err)
+	}
+	return id, nil
+}
+
+// ExternalIDs maps players of a key to the ids the key knows them by.
+func (s *Store) ExternalIDs(ctx context.Context, keyID string, playerIDs []string) (map[string]string, error) {
+	out := map[string]string{}
+	if len(playerIDs) == 0 {
+		return out, nil
+	}
+	args := []any{keyID}
+	for _, id := range playerIDs {
+		args = append(args, id)
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT player_id, external_id FROM api_players WHERE api_key_id = ? AND player_id IN (`+
+		strings.TrimSuffix(strings.Repeat("?,", len(playerIDs)), ",")+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("external ids: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p, x string
+		if err := rows.Scan(&p, &x); err != nil {
+			return nil, fmt.Errorf("external ids: %w", err)
+		}
+		out[p] = x
+	}
+	return out, rows.Err()
+}
+
+// IdempotencyTTL is how long an Idempotency-Key answer is kept: retries
+// come within minutes, and a day bounds the table.
+const IdempotencyTTL = 24 * time.Hour
+
+// Idempotent is a stored Idempotency-Key answer. Status 0 means the first
+// request is still running.
+type Idempotent struct {
+	RequestHash string
+	Status      int
+	Body        []byte
+}
+
+// ReserveIdempotency reserves (keyID, idemKey) for a request whose hash is
+// requestHash. It returns reserved true when this call made the
+// reservation (the request must run, then CompleteIdempotency or
+// ReleaseIdempotency); otherwise the existing entry, which may hold
+// another request's hash, or Status 0 while the first still runs. The
+// insert comes first, so two concurrent duplicates cannot both reserve.
+func (s *Store) ReserveIdempotency(ctx context.Context, keyID, idemKey, requestHash string) (Idempotent, bool, error) {
+	var (
+		prev     Idempotent
+		reserved bool
+	)
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		// Keys are remembered for IdempotencyTTL; older ones are forgotten
+		// here, a key's own at a time.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM api_idempotency WHERE api_key_id = ? AND created_at < ?`,
+			keyID, s.now().UTC().Add(-IdempotencyTTL)); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO api_idempotency (api_key_id, idem_key, request_hash, created_at)
+			VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, keyID, idemKey, requestHash, s.now().UTC())
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			reserved = true
+			return nil
+		}
+		return tx.QueryRowContext(ctx, `SELECT request_hash, status, COALESCE(body, x'') FROM api_idempotency
+			WHERE api_key_id = ? AND idem_key = ?`, keyID, idemKey).Scan(&prev.RequestHash, &prev.Status, &prev.Body)
+	})
+	if err != nil {
+		return Idempotent{}, false, fmt.Errorf("reserve idempotency key: %w", err)
+	}
+	return prev, reserved, nil
+}
+
+// CompleteIdempotency stores the answer of a reserved request.
+func (s *Store) CompleteIdempotency(ctx context.Context, keyID, idemKey string, status int, body []byte) error {
+	_, err := s.w.ExecContext(ctx, `UPDATE api_idempotency SET status = ?, body = ? WHERE api_key_id = ? AND idem_key = ?`,
+		status, body, keyID, idemKey)
+	if err != nil {
+		return fmt.Errorf("complete idempotency key: %w", err)
+	}
+	return nil
+}
+
+// ReleaseIdempotency forgets a reservation whose request decided nothing
+// (a server fault, Twilio's trouble), so that a retry runs it again.
+func (s *Store) ReleaseIdempotency(ctx context.Context, keyID, idemKey string) error {
+	_, err := s.w.ExecContext(ctx, `DELETE FROM api_idempotency WHERE api_key_id = ? AND idem_key = ? AND status = 0`, keyID, idemKey)
+	if err != nil {
+		return fmt.Errorf("release idempotency key: %w", err)
+	}
+	return nil
+}

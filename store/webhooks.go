@@ -1,0 +1,341 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// EventObjectiveCompleted is the type of the event sent on every award.
+const EventObjectiveCompleted = "objective.completed"
+
+// States of a webhook event.
+const (
+	WebhookPending   = "pending"
+	WebhookDelivered = "delivered"
+	WebhookFailed    = "failed"
+)
+
+// WebhookEndpoint is where a key's game listens. Secret (whsec_…) is in
+// clear in memory only.
+type WebhookEndpoint struct {
+	ID       int64
+	APIKeyID string
+	URL      string
+	Secret   string
+}
+
+// AddWebhookEndpoint adds an endpoint to a key, sealing its secret.
+func (s *Store) AddWebhookEndpoint(ctx context.Context, ep WebhookEndpoint) (WebhookEndpoint, error) {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		sealed, err := s.seal(ctx, tx, ep.Secret, ep.APIKeyID)
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO webhook_endpoints (api_key_id, url, secret, created_at) VALUES (?, ?, ?, ?)`,
+			ep.APIKeyID, ep.URL, sealed, s.now().UTC())
+		if err != nil {
+			return err
+		}
+		ep.ID, err = res.LastInsertId()
+		return err
+	})
+	if err != nil {
+		return WebhookEndpoint{}, fmt.Errorf("add webhook endpoint: %w", err)
+	}
+	return ep, nil
+}
+
+// WebhookEndpoints lists a key's endpoints, without secrets.
+func (s *Store) WebhookEndpoints(ctx context.Context, keyID string) ([]WebhookEndpoint, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, api_key_id, url FROM webhook_endpoints WHERE api_key_id = ? ORDER BY id`, keyID)
+	if err != nil {
+		return nil, fmt.Errorf("list webhook endpoints: %w", err)
+	}
+	defer rows.Close()
+	var out []WebhookEndpoint
+	for rows.Next() {
+		var ep WebhookEndpoint
+		if err := rows.Scan(&ep.ID, &ep.APIKeyID, &ep.URL); err != nil {
+			return nil, fmt.Errorf("list webhook endpoints: %w", err)
+		}
+		out = append(out, ep)
+	}
+	return out, rows.Err()
+}
+
+// completion is an award, as an objective.completed event tells it.
+type completion struct {
+	PlayerID     string
+	ObjectiveID  string
+	SID          string
+	XP           int
+	Items        []string
+	SubmissionID int64
+	Manual       bool
+	At           time.Time
+}
+
+// CompletedEvent is the body of an objective.completed webhook, in the
+// Standard Webhooks shape (type, timestamp, data).
+type CompletedEvent struct {
+	Type      string        `json:"type"`
+	Timestamp string        `json:"timestamp"`
+	Data      CompletedData `json:"data"`
+}
+
+// CompletedData says who completed what.
+type CompletedData struct {
+	Player struct {
+		ID   string `json:"id"`
+		Name string `json:"name,omitempty"`
+	} `json:"player"`
+	Objective    string   `json:"objective"`
+	SID          string   `json:"sid,omitempty"`
+	XP           int      `json:"xp"`
+	Items        []string `json:"items"`
+	SubmissionID int64    `json:"submission_id,omitempty"`
+	// Manual is true for an award an instructor gave by hand.
+	Manual bool `json:"manual"`
+}
+
+// enqueueCompleted writes, inside the award's transaction tx, one outbox
+// row per endpoint of the API key the player belongs to (if any, and if
+// the key still works): the event is committed with the award or not at
+// all.
+func enqueueCompleted(ctx context.Context, tx *sql.Tx, c completion) error {
+	rows, err := tx.QueryContext(ctx, `SELECT ap.external_id, p.display_name, e.id
+		FROM api_players ap JOIN players p ON p.id = ap.player_id
+		JOIN api_keys k ON k.id = ap.api_key_id AND k.revoked_at IS NULL
+		JOIN webhook_endpoints e ON e.api_key_id = ap.api_key_id
+		WHERE ap.player_id = ? ORDER BY e.id`, c.PlayerID)
+	if err != nil {
+		return fmt.Errorf("find webhook endpoints: %w", err)
+	}
+	type target struct {
+		ext, name string
+		endpoint  int64
+	}
+	var targets []target
+	for rows.Next() {
+		var t target
+		if err := rows.Scan(&t.ext, &t.name, &t.endpoint); err != nil {
+			rows.Close()
+			return fmt.Errorf("find webhook endpoints: %w", err)
+		}
+		targets = append(targets, t)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("find webhook endpoints: %w", err)
+	}
+	for _, t := range targets {
+		ev := CompletedEvent{Type: EventObjectiveCompleted, Timestamp: c.At.UTC().Format(time.RFC3339),
+			Data: CompletedData{Objective: c.ObjectiveID, SID: c.SID, XP: c.XP, Items: c.Items, SubmissionID: c.SubmissionID, Manual: c.Manual}}
+		ev.Data.Player.ID, ev.Data.Player.Name = t.ext, t.name
+		if ev.Data.Items == nil {
+			ev.Data.Items = []string{}
+		}
+		payload, err := json.Marshal(ev)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_events (id, endpoint_id, type, payload, next_at, created_at)
+			VALUES (?, ?, ?, ?, ?, ?)`, "msg_"+strings.ToLower(rand.Text()), t.endpoint, ev.Type, string(payload), c.At, c.At); err != nil {
+			return fmt.Errorf("enqueue webhook: %w", err)
+		}
+	}
+	return nil
+}
+
+// WebhookDelivery is a claimed event with what it takes to send it.
+type WebhookDelivery struct {
+	ID       string
+	Type     string
+	Payload  []byte
+	URL      string
+	Secret   string
+	Attempts int
+}
+
+// ClaimWebhooks leases up to limit due events (pending, next_at passed,
+// no live lease) for lease. A worker that dies holding a lease leaves the
+// events to be claimed again when it expires: an event may be sent again
+// after a crash, always under its same id, never lost.
+func (s *Store) ClaimWebhooks(ctx context.Context, lease time.Duration, limit int) ([]WebhookDelivery, error) {
+	now := s.now().UTC()
+	// Most polls find nothing: a read says so without taking the writer.
+	var due int
+	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM webhook_events
+		WHERE state = 'pending' AND next_at <= ? LIMIT 1)`, now).Scan(&due)
+	if err != nil {
+		return nil, fmt.Errorf("claim webhooks: %w", err)
+	}
+	if due == 0 {
+		return nil, nil
+	}
+	var out []WebhookDelivery
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		out = out[:0]
+		rows, err := tx.QueryContext(ctx, `SELECT v.id, v.type, v.payload, v.attempts, e.url, e.secret, e.api_key_id
+			FROM webhook_events v JOIN webhook_endpoints e ON e.id = v.endpoint_id
+			WHERE v.state = 'pending' AND v.next_at <= ? AND (v.locked_until IS NULL OR v.locked_until <= ?)
+			ORDER BY v.next_at LIMIT ?`, now, now, limit)
+		if err != nil {
+			return err
+		}
+		var keys []string
+		for rows.Next() {
+			var d WebhookDelivery
+			var payload, key string
+			if err := rows.Scan(&d.ID, &d.Type, &payload, &d.Attempts, &d.URL, &d.Secret, &key); err != nil {
+				rows.Close()
+				return err
+			}
+			d.Payload = []byte(payload)
+			out = append(out, d)
+			keys = append(keys, key)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for i := range out {
+			if out[i].Secret, err = s.open(out[i].Secret, keys[i]); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE webhook_events SET locked_until = ? WHERE id = ?`, now.Add(lease), out[i].ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim webhooks: %w", err)
+	}
+	return out, nil
+}
+
+// WebhookAttempt is one try at delivering an event.
+type WebhookAttempt struct {
+	EventID string
+	// Status is the receiver's HTTP status, 0 when none came back.
+	Status  int
+	Latency time.Duration
+	Error   string
+	At      time.Time
+}
+
+// Delivered reports whether the receiver took the event (any 2xx).
+func (a WebhookAttempt) Delivered() bool { return a.Status >= 200 && a.Status < 300 }
+
+// RecordWebhookAttempt records an attempt and what follows it, in one
+// transaction: delivered, or retried at next, or failed for good when
+// next is zero. The lease is released.
+func (s *Store) RecordWebhookAttempt(ctx context.Context, a WebhookAttempt, next time.Time) error {
+	a.At = s.now().UTC()
+	state := WebhookPending
+	switch {
+	case a.Delivered():
+		state = WebhookDelivered
+	case next.IsZero():
+		state = WebhookFailed
+	}
+	if next.IsZero() {
+		next = a.At
+	}
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_attempts (event_id, status, latency_ms, error, created_at)
+			VALUES (?, ?, ?, ?, ?)`, a.EventID, a.Status, a.Latency.Milliseconds(), a.Error, a.At); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE webhook_events SET state = ?, attempts = attempts + 1, next_at = ?, locked_until = NULL
+			WHERE id = ?`, state, next.UTC(), a.EventID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("record webhook attempt: %w", err)
+	}
+	return nil
+}
+
+// RedeliverWebhook makes an event due now again, whatever its state (an
+// instructor's "redeliver"): it is sent under its same id, so a receiver
+// that has it already ignores it.
+func (s *Store) RedeliverWebhook(ctx context.Context, id string) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE webhook_events SET state = 'pending', next_at = ?, locked_until = NULL WHERE id = ?`,
+		s.now().UTC(), id)
+	if err != nil {
+		return fmt.Errorf("redeliver webhook: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// WebhookEvent is an event as instructors see it, with its attempts.
+type WebhookEvent struct {
+	ID        string
+	Type      string
+	Payload   string
+	URL       string
+	KeyName   string
+	State     string
+	Attempts  []WebhookAttempt
+	NextAt    time.Time
+	CreatedAt time.Time
+}
+
+// WebhookEvents returns the latest events, newest first, with every attempt.
+func (s *Store) WebhookEvents(ctx context.Context, limit int) ([]WebhookEvent, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT v.id, v.type, v.payload, e.url, k.name, v.state, v.next_at, v.created_at
+		FROM webhook_events v JOIN webhook_endpoints e ON e.id = v.endpoint_id JOIN api_keys k ON k.id = e.api_key_id
+		ORDER BY v.created_at DESC, v.rowid DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list webhook events: %w", err)
+	}
+	var out []WebhookEvent
+	index := map[string]int{}
+	for rows.Next() {
+		var ev WebhookEvent
+		if err := rows.Scan(&ev.ID, &ev.Type, &ev.Payload, &ev.URL, &ev.KeyName, &ev.State, &ev.NextAt, &ev.CreatedAt); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("list webhook events: %w", err)
+		}
+		index[ev.ID] = len(out)
+		out = append(out, ev)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list webhook events: %w", err)
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	args := make([]any, 0, len(out))
+	for _, ev := range out {
+		args = append(args, ev.ID)
+	}
+	arows, err := s.r.QueryContext(ctx, `SELECT event_id, status, latency_ms, error, created_at FROM webhook_attempts
+		WHERE event_id IN (`+strings.TrimSuffix(strings.Repeat("?,", len(args)), ",")+`) ORDER BY id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list webhook attempts: %w", err)
+	}
+	defer arows.Close()
+	for arows.Next() {
+		var a WebhookAttempt
+		var ms int64
+		if err := arows.Scan(&a.EventID, &a.Status, &ms, &a.Error, &a.At); err != nil {
+			return nil, fmt.Errorf("list webhook attempts: %w", err)
+		}
+		a.Latency = time.Duration(ms) * time.Millisecond
+		i := index[a.EventID]
+		out[i].Attempts = append(out[i].Attempts, a)
+	}
+	return out, arows.Err()
+}

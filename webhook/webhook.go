@@ -1,0 +1,213 @@
+// Package webhook delivers questgate's events to games, signed per the
+// Standard Webhooks specification (https://www.standardwebhooks.com):
+// headers webhook-id, webhook-timestamp and webhook-signature
+// (v1,base64(HMAC-SHA256(secret, id.timestamp.body))). Events wait in the
+// store's outbox, written with the award they announce; a Worker sends
+// them, retrying with exponential backoff and jitter for about a day. It
+// knows HTTP and signing; the store keeps every state.
+package webhook
+
+import (
+	"context"
+	"crypto/hmac"
+	crand "crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/questgate/questgate/store"
+)
+
+// SecretPrefix starts every endpoint secret, as Standard Webhooks does.
+const SecretPrefix = "whsec_"
+
+// NewSecret returns a fresh endpoint secret: whsec_ and 32 random bytes
+// in base64.
+func NewSecret() string {
+	b := make([]byte, 32)
+	_, _ = crand.Read(b) // never fails
+	return SecretPrefix + base64.StdEncoding.EncodeToString(b)
+}
+
+// Sign returns the webhook-signature header of a message: "v1," and the
+// base64 HMAC-SHA256, keyed with the secret's bytes, of id.timestamp.body.
+func Sign(secret, id string, ts time.Time, body []byte) (string, error) {
+	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, SecretPrefix))
+	if err != nil {
+		return "", fmt.Errorf("webhook secret is not whsec_ and base64: %w", err)
+	}
+	mac := hmac.New(sha256.New, key)
+	fmt.Fprintf(mac, "%s.%d.", id, ts.Unix())
+	mac.Write(body)
+	return "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil)), nil
+}
+
+// Store is the outbox a Worker drains.
+type Store interface {
+	ClaimWebhooks(ctx context.Context, lease time.Duration, limit int) ([]store.WebhookDelivery, error)
+	RecordWebhookAttempt(ctx context.Context, a store.WebhookAttempt, next time.Time) error
+}
+
+// Options tune a Worker; zero values take the defaults.
+type Options struct {
+	// Client sends the requests; it must not follow redirects (a 3xx is
+	// a failed attempt). Default: a client with Timeout.
+	Client *http.Client
+	// Timeout bounds one delivery. Default 10s.
+	Timeout time.Duration
+	// Poll is how often the outbox is checked. Default 2s.
+	Poll time.Duration
+	// MaxAttempts is how many attempts an event gets before it is marked
+	// failed (an instructor may still redeliver it). Default 20, which
+	// with the default backoff spans about 24 hours.
+	MaxAttempts int
+	// Backoff returns the wait after the n-th failed attempt (n from 1).
+	// Default: Backoff.
+	Backoff func(n int) time.Duration
+	Log     *slog.Logger
+	Now     func() time.Time
+}
+
+// Backoff is the default wait after the n-th failure: 30 s doubling up to
+// 2 h, each with ±20% jitter so that many events failing together do not
+// retry together.
+func Backoff(n int) time.Duration {
+	d := 2 * time.Hour
+	if n < 10 {
+		d = min(d, 30*time.Second<<(n-1))
+	}
+	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
+}
+
+// Worker delivers due events. Run it once per server.
+type Worker struct {
+	st   Store
+	opts Options
+}
+
+// NewWorker returns a Worker draining st.
+func NewWorker(st Store, opts Options) *Worker {
+	if opts.Timeout <= 0 {
+		opts.Timeout = 10 * time.Second
+	}
+	if opts.Client == nil {
+		opts.Client = &http.Client{Timeout: opts.Timeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	if opts.Poll <= 0 {
+		opts.Poll = 2 * time.Second
+	}
+	if opts.MaxAttempts <= 0 {
+		opts.MaxAttempts = 20
+	}
+	if opts.Backoff == nil {
+		opts.Backoff = Backoff
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Worker{st: st, opts: opts}
+}
+
+// batch is how many events one claim takes.
+const batch = 20
+
+// Run delivers events until ctx is done. Deliveries in flight then finish
+// (each within Timeout) before it returns, so a stopped server records
+// what it sent; anything it had claimed but not sent is claimed again
+// when the lease runs out.
+func (w *Worker) Run(ctx context.Context) {
+	t := time.NewTicker(w.opts.Poll)
+	defer t.Stop()
+	for {
+		for {
+			n, err := w.RunOnce(ctx)
+			if err != nil {
+				w.opts.Log.ErrorContext(ctx, "webhook delivery", "error", err)
+			}
+			if n < batch || err != nil || ctx.Err() != nil {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// RunOnce claims the due events and delivers them, returning how many it
+// claimed.
+func (w *Worker) RunOnce(ctx context.Context) (int, error) {
+	if ctx.Err() != nil {
+		return 0, nil
+	}
+	// The batch is sent one event after the other: the lease covers them
+	// all timing out, and a minute more.
+	due, err := w.st.ClaimWebhooks(ctx, batch*w.opts.Timeout+time.Minute, batch)
+	if err != nil {
+		return 0, err
+	}
+	bg := context.WithoutCancel(ctx)
+	for _, d := range due {
+		a := w.deliver(bg, d)
+		var next time.Time
+		if !a.Delivered() && d.Attempts+1 < w.opts.MaxAttempts {
+			next = w.opts.Now().Add(w.opts.Backoff(d.Attempts + 1))
+		}
+		if err := w.st.RecordWebhookAttempt(bg, a, next); err != nil {
+			return len(due), err
+		}
+		w.opts.Log.InfoContext(bg, "webhook attempt", "event", d.ID, "type", d.Type, "status", a.Status,
+			"latency_ms", a.Latency.Milliseconds(), "error", a.Error, "attempt", d.Attempts+1)
+	}
+	return len(due), nil
+}
+
+// deliver sends one event and says how it went.
+func (w *Worker) deliver(ctx context.Context, d store.WebhookDelivery) store.WebhookAttempt {
+	a := store.WebhookAttempt{EventID: d.ID}
+	now := w.opts.Now()
+	sig, err := Sign(d.Secret, d.ID, now, d.Payload)
+	if err != nil {
+		a.Error = err.Error()
+		return a
+	}
+	ctx, cancel := context.WithTimeout(ctx, w.opts.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URL, strings.NewReader(string(d.Payload)))
+	if err != nil {
+		a.Error = err.Error()
+		return a
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "questgate-webhooks")
+	req.Header.Set("webhook-id", d.ID)
+	req.Header.Set("webhook-timestamp", strconv.FormatInt(now.Unix(), 10))
+	req.Header.Set("webhook-signature", sig)
+	start := time.Now()
+	res, err := w.opts.Client.Do(req)
+	a.Latency = time.Since(start)
+	if err != nil {
+		a.Error = err.Error()
+		return a
+	}
+	defer res.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
+	a.Status = res.StatusCode
+	if !a.Delivered() {
+		a.Error = "HTTP " + res.Status
+	}
+	return a
+}

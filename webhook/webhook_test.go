@@ -1,0 +1,288 @@
+package webhook_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/questgate/questgate/apikey"
+	"github.com/questgate/questgate/secrets"
+	"github.com/questgate/questgate/store"
+	"github.com/questgate/questgate/webhook"
+)
+
+// receiver is a game's webhook endpoint that fails its first failures
+// requests, verifying every signature with the Standard Webhooks library.
+type receiver struct {
+	t        *testing.T
+	secret   string
+	failures int
+
+	mu        sync.Mutex
+	requests  []string // webhook-id of each request
+	delivered map[string]int
+	bodies    []store.CompletedEvent
+}
+
+func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	wh, err := standardwebhooks.NewWebhook(rc.secret)
+	if err != nil {
+		rc.t.Error(err)
+	}
+	if err := wh.Verify(body, r.Header); err != nil {
+		rc.t.Errorf("signature does not verify: %v", err)
+	}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	id := r.Header.Get("webhook-id")
+	rc.requests = append(rc.requests, id)
+	if len(rc.requests) <= rc.failures {
+		w.WriteHeader(http.StatusInternalServerError)
+		return
+	}
+	rc.delivered[id]++
+	var ev store.CompletedEvent
+	if err := json.Unmarshal(body, &ev); err != nil {
+		rc.t.Error(err)
+	}
+	rc.bodies = append(rc.bodies, ev)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// world is a store file (reopened on restart with the same key), a key
+// with one endpoint, and a player of that key.
+type world struct {
+	t      *testing.T
+	path   string
+	ring   *secrets.Ring
+	st     *store.Store
+	keyID  string
+	player string
+	rc     *receiver
+}
+
+func newWorld(t *testing.T, failures int) *world {
+	key, err := secrets.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &world{t: t, path: filepath.Join(t.TempDir(), "q.db"), ring: secrets.NewRing(key)}
+	w.open()
+	ctx := context.Background()
+	n := apikey.Generate()
+	if _, err := w.st.CreateAPIKey(ctx, store.APIKey{ID: n.ID, Name: "game", Hash: n.Hash, Prefix: n.Shown, SigningSecret: n.SigningSecret}); err != nil {
+		t.Fatal(err)
+	}
+	w.keyID = n.ID
+	w.rc = &receiver{t: t, secret: webhook.NewSecret(), failures: failures, delivered: map[string]int{}}
+	srv := httptest.NewServer(w.rc)
+	t.Cleanup(srv.Close)
+	if _, err := w.st.AddWebhookEndpoint(ctx, store.WebhookEndpoint{APIKeyID: n.ID, URL: srv.URL + "/hooks", Secret: w.rc.secret}); err != nil {
+		t.Fatal(err)
+	}
+	if w.player, err = w.st.APIPlayer(ctx, n.ID, "game-player-42", "Ada"); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func (w *world) open() {
+	st, err := store.Open(context.Background(), w.path, store.WithSecrets(w.ring, nil))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.st = st
+	w.t.Cleanup(func() { st.Close() })
+}
+
+// restart closes the store as a stopping server does and opens it again.
+func (w *world) restart() {
+	if err := w.st.Close(); err != nil {
+		w.t.Fatal(err)
+	}
+	w.open()
+}
+
+func (w *world) worker() *webhook.Worker {
+	return webhook.NewWorker(w.st, webhook.Options{Backoff: func(int) time.Duration { return 0 }})
+}
+
+func (w *world) award(sid string) {
+	w.t.Helper()
+	sub := store.Submission{PlayerID: w.player, ObjectiveID: "send-sms", RawSID: sid, SID: sid}
+	if _, err := w.st.RecordAttempt(context.Background(), sub, &store.Award{XP: 100}); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+func TestDeliveredOnceAfterFailuresAndARestart(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, 3)
+	w.award("SM00000000000000000000000000000001")
+
+	for range 2 {
+		if _, err := w.worker().RunOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.restart()
+	for range 5 { // two more failures, the success, then nothing left
+		if _, err := w.worker().RunOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	if len(w.rc.requests) != 4 {
+		t.Fatalf("receiver got %d requests, want 3 failures and 1 success", len(w.rc.requests))
+	}
+	for _, id := range w.rc.requests {
+		if id != w.rc.requests[0] {
+			t.Errorf("retries changed the event id: %v", w.rc.requests)
+		}
+	}
+	if len(w.rc.delivered) != 1 || w.rc.delivered[w.rc.requests[0]] != 1 {
+		t.Errorf("delivered %v, want one event exactly once", w.rc.delivered)
+	}
+	ev := w.rc.bodies[0]
+	if ev.Type != "objective.completed" || ev.Data.Objective != "send-sms" || ev.Data.Player.ID != "game-player-42" || ev.Data.XP != 100 {
+		t.Errorf("event %+v", ev)
+	}
+	events, err := w.st.WebhookEvents(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 1 || events[0].State != store.WebhookDelivered || len(events[0].Attempts) != 4 ||
+		events[0].Attempts[0].Status != 500 || events[0].Attempts[3].Status != 204 {
+		t.Errorf("recorded %+v", events)
+	}
+}
+
+func TestRedeliverSendsTheSameID(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, 0)
+	w.award("SM00000000000000000000000000000001")
+	if _, err := w.worker().RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	events, err := w.st.WebhookEvents(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.st.RedeliverWebhook(ctx, events[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.worker().RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(w.rc.requests) != 2 || w.rc.requests[0] != w.rc.requests[1] || w.rc.requests[0] != events[0].ID {
+		t.Errorf("requests %v, want event %s twice", w.rc.requests, events[0].ID)
+	}
+}
+
+func TestWhichAwardsAreAnnounced(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name   string
+		act    func(w *world)
+		events int
+		manual bool
+	}{
+		{"automatic award", func(w *world) { w.award("SM00000000000000000000000000000001") }, 1, false},
+		{"manual award", func(w *world) {
+			in, err := w.st.CreateInstructor(ctx, "ada@example.com", "x")
+			if err != nil {
+				w.t.Fatal(err)
+			}
+			if err := w.st.AwardByHand(ctx, w.player, "send-sms", 100, in.ID, "lost phone"); err != nil {
+				w.t.Fatal(err)
+			}
+		}, 1, true},
+		{"an attempt that awards nothing", func(w *world) {
+			w.award("SM00000000000000000000000000000001")
+			w.award("SM00000000000000000000000000000002") // already awarded
+		}, 1, false},
+		{"a player of no API key", func(w *world) {
+			p, err := w.st.CreatePlayer(ctx)
+			if err != nil {
+				w.t.Fatal(err)
+			}
+			w.player = p.ID
+			w.award("SM00000000000000000000000000000001")
+		}, 0, false},
+		{"a revoked key", func(w *world) {
+			if err := w.st.RevokeAPIKey(ctx, w.keyID); err != nil {
+				w.t.Fatal(err)
+			}
+			w.award("SM00000000000000000000000000000001")
+		}, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t, 0)
+			tt.act(w)
+			events, err := w.st.WebhookEvents(ctx, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(events) != tt.events {
+				t.Fatalf("%d events, want %d", len(events), tt.events)
+			}
+			if tt.events > 0 {
+				var ev store.CompletedEvent
+				if err := json.Unmarshal([]byte(events[0].Payload), &ev); err != nil {
+					t.Fatal(err)
+				}
+				if ev.Data.Manual != tt.manual {
+					t.Errorf("manual %t, want %t", ev.Data.Manual, tt.manual)
+				}
+			}
+		})
+	}
+}
+
+func TestBackoffSpansADay(t *testing.T) {
+	var total, prev time.Duration
+	for n := 1; n < 20; n++ {
+		d := webhook.Backoff(n)
+		if d <= 0 || d > 150*time.Minute {
+			t.Errorf("backoff(%d) = %v", n, d)
+		}
+		if n < 8 && d < prev/2 {
+			t.Errorf("backoff(%d) = %v shrank from %v", n, d, prev)
+		}
+		total, prev = total+d, d
+	}
+	if total < 18*time.Hour || total > 30*time.Hour {
+		t.Errorf("20 attempts span %v, want about a day", total)
+	}
+}
+
+func TestSignMatchesTheStandardLibrary(t *testing.T) {
+	secret := webhook.NewSecret()
+	ts := time.Unix(1_700_000_000, 0)
+	body := []byte(`{"type":"objective.completed"}`)
+	got, err := webhook.Sign(secret, "msg_1", ts, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wh, err := standardwebhooks.NewWebhook(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := wh.Sign("msg_1", ts, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != want {
+		t.Errorf("Sign = %q, the library signs %q", got, want)
+	}
+}
