@@ -196,6 +196,20 @@ func parsePaging(c echo.Context, resource string) (paging, *apiError) {
 	return p, nil
 }
 
+// envelope is the paging part of the answer for this page, which holds n
+// items; more says whether another page follows.
+func (p paging) envelope(n int, more bool) listPage {
+	lp := listPage{FirstPageURI: p.uri(0), Page: p.page, PageSize: p.size, Start: p.page * p.size, URI: p.uri(p.page)}
+	lp.End = lp.Start + max(n-1, 0)
+	if more {
+		lp.NextPageURI = nullable(p.uri(p.page + 1))
+	}
+	if p.page > 0 {
+		lp.PreviousPageURI = nullable(p.uri(p.page - 1))
+	}
+	return lp
+}
+
 // uri is the address of page n of the list.
 func (p paging) uri(n int) string {
 	v := make([]string, 0, 4)
@@ -246,15 +260,8 @@ func (s *Sandbox) fetchCall(c echo.Context) error {
 
 // callList is Twilio's list envelope for calls.
 type callList struct {
-	Calls           []callResource `json:"calls"`
-	End             int            `json:"end"`
-	FirstPageURI    string         `json:"first_page_uri"`
-	NextPageURI     *string        `json:"next_page_uri"`
-	Page            int            `json:"page"`
-	PageSize        int            `json:"page_size"`
-	PreviousPageURI *string        `json:"previous_page_uri"`
-	Start           int            `json:"start"`
-	URI             string         `json:"uri"`
+	listPage
+	Calls []callResource `json:"calls"`
 }
 
 func (s *Sandbox) listCalls(c echo.Context) error {
@@ -271,17 +278,9 @@ func (s *Sandbox) listCalls(c echo.Context) error {
 	more := len(calls) > p.size
 	calls = calls[:min(len(calls), p.size)]
 	now := s.now()
-	out := callList{Calls: make([]callResource, 0, len(calls)), FirstPageURI: p.uri(0), Page: p.page, PageSize: p.size,
-		Start: p.page * p.size, URI: p.uri(p.page)}
+	out := callList{listPage: p.envelope(len(calls), more), Calls: make([]callResource, 0, len(calls))}
 	for _, call := range calls {
 		out.Calls = append(out.Calls, s.renderCall(call, now))
-	}
-	out.End = out.Start + max(len(calls)-1, 0)
-	if more {
-		out.NextPageURI = nullable(p.uri(p.page + 1))
-	}
-	if p.page > 0 {
-		out.PreviousPageURI = nullable(p.uri(p.page - 1))
 	}
 	return writeJSON(c, http.StatusOK, out)
 }

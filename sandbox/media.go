@@ -50,15 +50,8 @@ type mediaResource struct {
 
 // mediaList is Twilio's list envelope for media.
 type mediaList struct {
-	End             int             `json:"end"`
-	FirstPageURI    string          `json:"first_page_uri"`
-	MediaList       []mediaResource `json:"media_list"`
-	NextPageURI     *string         `json:"next_page_uri"`
-	Page            int             `json:"page"`
-	PageSize        int             `json:"page_size"`
-	PreviousPageURI *string         `json:"previous_page_uri"`
-	Start           int             `json:"start"`
-	URI             string          `json:"uri"`
+	listPage
+	MediaList []mediaResource `json:"media_list"`
 }
 
 // listMedia answers GET …/Messages/{Sid}/Media.json: the media an MMS was
@@ -81,8 +74,8 @@ func (s *Sandbox) listMedia(c echo.Context) error {
 	}
 	base := apiRoot + "/Accounts/" + account + "/Messages/" + sid + "/Media"
 	page := base + ".json?PageSize=50&Page=0"
-	out := mediaList{FirstPageURI: page, MediaList: make([]mediaResource, 0, len(media)), PageSize: 50, URI: page,
-		End: max(len(media)-1, 0)}
+	out := mediaList{listPage: listPage{FirstPageURI: page, PageSize: 50, URI: page, End: max(len(media)-1, 0)},
+		MediaList: make([]mediaResource, 0, len(media))}
 	for _, m := range media {
 		out.MediaList = append(out.MediaList, mediaResource{
 			AccountSID: m.AccountSID, ContentType: m.ContentType,

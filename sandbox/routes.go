@@ -10,7 +10,6 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -325,76 +324,42 @@ const (
 	maxPage         = 1 << 20
 )
 
+// listPage is the paging part of every Twilio list envelope; each list
+// adds its items under its own name (messages, calls, media_list).
+type listPage struct {
+	End             int     `json:"end"`
+	FirstPageURI    string  `json:"first_page_uri"`
+	NextPageURI     *string `json:"next_page_uri"`
+	Page            int     `json:"page"`
+	PageSize        int     `json:"page_size"`
+	PreviousPageURI *string `json:"previous_page_uri"`
+	Start           int     `json:"start"`
+	URI             string  `json:"uri"`
+}
+
 // messageList is Twilio's list envelope for messages.
 type messageList struct {
-	End             int               `json:"end"`
-	FirstPageURI    string            `json:"first_page_uri"`
-	Messages        []messageResource `json:"messages"`
-	NextPageURI     *string           `json:"next_page_uri"`
-	Page            int               `json:"page"`
-	PageSize        int               `json:"page_size"`
-	PreviousPageURI *string           `json:"previous_page_uri"`
-	Start           int               `json:"start"`
-	URI             string            `json:"uri"`
+	listPage
+	Messages []messageResource `json:"messages"`
 }
 
 func (s *Sandbox) listMessages(c echo.Context) error {
-	q := c.QueryParams()
-	size, page := defaultPageSize, 0
-	if v := q.Get("PageSize"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return writeError(c, invalidParameter("PageSize", v))
-		}
-		size = min(n, maxPageSize)
+	p, apiErr := parsePaging(c, "/Messages.json")
+	if apiErr != nil {
+		return writeError(c, apiErr)
 	}
-	if v := q.Get("Page"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n > maxPage {
-			return writeError(c, invalidParameter("Page", v))
-		}
-		page = n
-	}
-	account := authAccount(c).SID
-	to, from := q.Get("To"), q.Get("From")
 	msgs, err := s.st.SandboxMessages(c.Request().Context(), store.SandboxMessageFilter{
-		AccountSID: account, To: to, From: from, Offset: page * size, Limit: size + 1,
+		AccountSID: authAccount(c).SID, To: p.to, From: p.from, Offset: p.page * p.size, Limit: p.size + 1,
 	})
 	if err != nil {
 		return fail(c, err)
 	}
-	more := len(msgs) > size
-	msgs = msgs[:min(len(msgs), size)]
-
-	pageURI := func(p int) string {
-		v := make([]string, 0, 4)
-		if to != "" {
-			v = append(v, "To="+url.QueryEscape(to))
-		}
-		if from != "" {
-			v = append(v, "From="+url.QueryEscape(from))
-		}
-		v = append(v, "PageSize="+strconv.Itoa(size), "Page="+strconv.Itoa(p))
-		return apiRoot + "/Accounts/" + account + "/Messages.json?" + strings.Join(v, "&")
-	}
+	more := len(msgs) > p.size
+	msgs = msgs[:min(len(msgs), p.size)]
 	now := s.now()
-	out := messageList{
-		FirstPageURI: pageURI(0),
-		Messages:     make([]messageResource, 0, len(msgs)),
-		Page:         page,
-		PageSize:     size,
-		Start:        page * size,
-		URI:          pageURI(page),
-	}
+	out := messageList{listPage: p.envelope(len(msgs), more), Messages: make([]messageResource, 0, len(msgs))}
 	for _, m := range msgs {
 		out.Messages = append(out.Messages, s.render(m, now))
-	}
-	out.End = out.Start + max(len(msgs)-1, 0)
-	if more {
-		out.NextPageURI = nullable(pageURI(page + 1))
-	}
-	if page > 0 {
-		out.PreviousPageURI = nullable(pageURI(page - 1))
 	}
 	return writeJSON(c, http.StatusOK, out)
 }
