@@ -67,9 +67,11 @@ var (
 // where builds the SQL condition and arguments for f over submissions "s".
 // The date bounds only filter a newest-first walk of the table unless
 // byDate is set (see narrowDates), when they may drive an index scan.
-func (f SubmissionFilter) where(byDate ...bool) (string, []any) {
-	date := "+s.created_at" // unary plus: never through the created_at index
-	if len(byDate) > 0 && byDate[0] {
+func (f SubmissionFilter) where(s *Store, byDate bool) (string, []any) {
+	date := "+s.created_at" // unary plus: SQLite never goes through the created_at index
+	if byDate || s.pg {
+		// PostgreSQL has no unary plus for times, and its planner weighs
+		// the index by the range's statistics anyway.
 		date = "s.created_at"
 	}
 	conds := []string{"1=1"}
@@ -117,7 +119,7 @@ func (f SubmissionFilter) where(byDate ...bool) (string, []any) {
 	}
 	if f.SID != "" {
 		like := escapeLike(f.SID) + "%"
-		add(`(s.sid LIKE ? ESCAPE '\' OR s.raw_sid LIKE ? ESCAPE '\')`, like, like)
+		add(`(s.sid `+s.like()+` ? ESCAPE '\' OR s.raw_sid `+s.like()+` ? ESCAPE '\')`, like, like)
 	}
 	if f.CohortID != 0 {
 		add("s.player_id IN (SELECT id FROM players WHERE cohort_id = ?)", f.CohortID)
@@ -139,7 +141,7 @@ func (s *Store) ListSubmissions(ctx context.Context, f SubmissionFilter, before 
 	if err != nil {
 		return nil, fmt.Errorf("list submissions: %w", err)
 	}
-	where, args := f.where(narrow)
+	where, args := f.where(s, narrow)
 	if before > 0 {
 		where += " AND s.id < ?"
 		args = append(args, before)
@@ -165,7 +167,7 @@ func (s *Store) ListSubmissions(ctx context.Context, f SubmissionFilter, before 
 // EachSubmission calls fn for every submission matching f, newest first,
 // reading rows as it goes so an export never holds the table in memory.
 func (s *Store) EachSubmission(ctx context.Context, f SubmissionFilter, fn func(SubmissionRow) error) error {
-	where, args := f.where()
+	where, args := f.where(s, false)
 	rows, err := s.r.QueryContext(ctx, submissionRowFrom+`
 		WHERE `+where+` ORDER BY s.id DESC`, args...)
 	if err != nil {
@@ -334,7 +336,7 @@ func (s *Store) Progress(ctx context.Context, cohortID int64, objectiveIDs []str
 // topFailures fills the three most common refusal reasons per objective,
 // among the players of a cohort (every player for 0).
 func (s *Store) topFailures(ctx context.Context, cohortID int64, stats map[string]ObjectiveStats) error {
-	where, args := SubmissionFilter{Outcome: OutcomeRejected, CohortID: cohortID}.where()
+	where, args := SubmissionFilter{Outcome: OutcomeRejected, CohortID: cohortID}.where(s, false)
 	rows, err := s.r.QueryContext(ctx, `SELECT s.objective_id, s.reason, COUNT(*) FROM submissions s
 		WHERE `+where+` GROUP BY s.objective_id, s.reason`, args...)
 	if err != nil {
@@ -389,6 +391,9 @@ const (
 func (s *Store) AwardByHand(ctx context.Context, playerID, objectiveID string, xp int, instructorID int64, reason string) error {
 	now := s.now().UTC()
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := s.lock(ctx, tx, "award:"+objectiveID, false); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO awards (player_id, objective_id, sid, xp, submission_id, awarded_by, created_at)
 			VALUES (?, ?, NULL, ?, NULL, ?, ?) ON CONFLICT (player_id, objective_id) DO NOTHING`,
 			playerID, objectiveID, xp, instructorID, now)

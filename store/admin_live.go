@@ -12,7 +12,8 @@ import (
 // ListSubmissions, so that a live view can decide on a new submission
 // without a query. It takes a SubmissionRow, as AnySubmission returns it,
 // since the cohort filter needs the player's cohort. SQLite's LIKE
-// ignores ASCII case, and so does the SID prefix here.
+// ignores ASCII case (the store uses ILIKE on PostgreSQL), and so does
+// the SID prefix here.
 func (f SubmissionFilter) Matches(r SubmissionRow) bool {
 	sub := r.Submission
 	switch {
@@ -72,7 +73,7 @@ func (s *Store) NewerSubmissions(ctx context.Context, f SubmissionFilter, after 
 	if err != nil {
 		return nil, fmt.Errorf("list newer submissions: %w", err)
 	}
-	where, args := f.where(narrow)
+	where, args := f.where(s, narrow)
 	args = append(args, after, limit)
 	rows, err := s.r.QueryContext(ctx, submissionRowFrom+`
 		WHERE `+where+` AND s.id > ? ORDER BY s.id ASC LIMIT ?`, args...)
@@ -122,9 +123,9 @@ func (s *Store) narrowDates(ctx context.Context, f SubmissionFilter) (bool, erro
 	if f.Since.IsZero() && f.Until.IsZero() {
 		return false, nil
 	}
-	where, args := SubmissionFilter{Since: f.Since, Until: f.Until}.where(true)
+	where, args := SubmissionFilter{Since: f.Since, Until: f.Until}.where(s, true)
 	var n int
-	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM submissions s WHERE `+where+` LIMIT ?)`,
+	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM submissions s WHERE `+where+` LIMIT ?) AS r`,
 		append(args, narrowRange)...).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("size the date range: %w", err)

@@ -40,160 +40,166 @@ func seedSubmissions(t testing.TB, s *Store, players []Player, n int) {
 }
 
 func TestListSubmissionsFiltersAndPages(t *testing.T) {
-	ctx := context.Background()
-	s := openTest(t)
-	ada, bob := newPlayer(t, s), newPlayer(t, s)
-	seedSubmissions(t, s, []Player{ada, bob}, 40)
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		s := b.open(t)
+		ada, bob := newPlayer(t, s), newPlayer(t, s)
+		seedSubmissions(t, s, []Player{ada, bob}, 40)
 
-	tests := []struct {
-		name string
-		f    SubmissionFilter
-		want int
-	}{
-		{"everything", SubmissionFilter{}, 40},
-		{"one player", SubmissionFilter{PlayerID: ada.ID}, 20},
-		{"one objective", SubmissionFilter{ObjectiveID: "send-mms"}, 20},
-		{"player and objective", SubmissionFilter{PlayerID: ada.ID, ObjectiveID: "send-mms"}, 0},
-		{"reason", SubmissionFilter{Reason: verifier.NotFound}, 8},
-		{"upstream outcome", SubmissionFilter{Outcome: OutcomeUpstream}, 8},
-		{"rejected outcome", SubmissionFilter{Outcome: OutcomeRejected}, 32},
-		{"success outcome", SubmissionFilter{Outcome: OutcomeSuccess}, 0},
-		{"date range", SubmissionFilter{Since: time.Date(2026, 11, 1, 9, 10, 0, 0, time.UTC), Until: time.Date(2026, 11, 1, 9, 20, 0, 0, time.UTC)}, 10},
-		{"SID prefix", SubmissionFilter{SID: "SM0000000000000000000000000000001"}, 16},
-		{"SID with LIKE characters", SubmissionFilter{SID: "SM%"}, 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var got []SubmissionRow
-			before := int64(0)
-			for {
-				page, err := s.ListSubmissions(ctx, tt.f, before, 7)
-				if err != nil {
-					t.Fatal(err)
+		tests := []struct {
+			name string
+			f    SubmissionFilter
+			want int
+		}{
+			{"everything", SubmissionFilter{}, 40},
+			{"one player", SubmissionFilter{PlayerID: ada.ID}, 20},
+			{"one objective", SubmissionFilter{ObjectiveID: "send-mms"}, 20},
+			{"player and objective", SubmissionFilter{PlayerID: ada.ID, ObjectiveID: "send-mms"}, 0},
+			{"reason", SubmissionFilter{Reason: verifier.NotFound}, 8},
+			{"upstream outcome", SubmissionFilter{Outcome: OutcomeUpstream}, 8},
+			{"rejected outcome", SubmissionFilter{Outcome: OutcomeRejected}, 32},
+			{"success outcome", SubmissionFilter{Outcome: OutcomeSuccess}, 0},
+			{"date range", SubmissionFilter{Since: time.Date(2026, 11, 1, 9, 10, 0, 0, time.UTC), Until: time.Date(2026, 11, 1, 9, 20, 0, 0, time.UTC)}, 10},
+			{"SID prefix", SubmissionFilter{SID: "SM0000000000000000000000000000001"}, 16},
+			{"SID with LIKE characters", SubmissionFilter{SID: "SM%"}, 0},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				var got []SubmissionRow
+				before := int64(0)
+				for {
+					page, err := s.ListSubmissions(ctx, tt.f, before, 7)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(page) == 0 {
+						break
+					}
+					got = append(got, page...)
+					before = page[len(page)-1].ID
 				}
-				if len(page) == 0 {
-					break
+				if len(got) != tt.want {
+					t.Fatalf("got %d submissions, want %d", len(got), tt.want)
 				}
-				got = append(got, page...)
-				before = page[len(page)-1].ID
-			}
-			if len(got) != tt.want {
-				t.Fatalf("got %d submissions, want %d", len(got), tt.want)
-			}
-			for i := 1; i < len(got); i++ {
-				if got[i].ID >= got[i-1].ID {
-					t.Fatalf("not newest first: %d after %d", got[i].ID, got[i-1].ID)
+				for i := 1; i < len(got); i++ {
+					if got[i].ID >= got[i-1].ID {
+						t.Fatalf("not newest first: %d after %d", got[i].ID, got[i-1].ID)
+					}
 				}
-			}
-			var n int
-			if err := s.EachSubmission(ctx, tt.f, func(SubmissionRow) error { n++; return nil }); err != nil || n != tt.want {
-				t.Errorf("EachSubmission: %d rows, %v; want %d", n, err, tt.want)
-			}
-		})
-	}
+				var n int
+				if err := s.EachSubmission(ctx, tt.f, func(SubmissionRow) error { n++; return nil }); err != nil || n != tt.want {
+					t.Errorf("EachSubmission: %d rows, %v; want %d", n, err, tt.want)
+				}
+			})
+		}
+	})
 }
 
 func TestRegradeIsAudited(t *testing.T) {
-	ctx := context.Background()
-	s := openTest(t)
-	p := newPlayer(t, s)
-	in, err := s.CreateInstructor(ctx, " Grace@Example.org ", "hash")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.AwardByHand(ctx, p.ID, "send-sms", 100, in.ID, "phone died, saw it sent"); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.AwardByHand(ctx, p.ID, "send-sms", 100, in.ID, "again"); !errors.Is(err, ErrExists) {
-		t.Errorf("awarding twice: %v, want ErrExists", err)
-	}
-	awards, _ := s.Awards(ctx, p.ID)
-	if a := awards["send-sms"]; !a.Manual || a.XP != 100 || a.SID != "" {
-		t.Errorf("manual award = %+v", a)
-	}
-	if err := s.Revoke(ctx, p.ID, "send-sms", in.ID, "shared SID"); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Revoke(ctx, p.ID, "send-sms", in.ID, "again"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("revoking twice: %v, want ErrNotFound", err)
-	}
-	log, err := s.AuditLog(ctx, p.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := make([]string, len(log))
-	for i, e := range log {
-		got[i] = e.Action + "/" + e.Reason + "/" + e.InstructorEmail
-	}
-	want := []string{"revoke/shared SID/grace@example.org", "award/phone died, saw it sent/grace@example.org"}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("audit log (-want +got):\n%s", diff)
-	}
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		s := b.open(t)
+		p := newPlayer(t, s)
+		in, err := s.CreateInstructor(ctx, " Grace@Example.org ", "hash")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AwardByHand(ctx, p.ID, "send-sms", 100, in.ID, "phone died, saw it sent"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AwardByHand(ctx, p.ID, "send-sms", 100, in.ID, "again"); !errors.Is(err, ErrExists) {
+			t.Errorf("awarding twice: %v, want ErrExists", err)
+		}
+		awards, _ := s.Awards(ctx, p.ID)
+		if a := awards["send-sms"]; !a.Manual || a.XP != 100 || a.SID != "" {
+			t.Errorf("manual award = %+v", a)
+		}
+		if err := s.Revoke(ctx, p.ID, "send-sms", in.ID, "shared SID"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Revoke(ctx, p.ID, "send-sms", in.ID, "again"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("revoking twice: %v, want ErrNotFound", err)
+		}
+		log, err := s.AuditLog(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make([]string, len(log))
+		for i, e := range log {
+			got[i] = e.Action + "/" + e.Reason + "/" + e.InstructorEmail
+		}
+		want := []string{"revoke/shared SID/grace@example.org", "award/phone died, saw it sent/grace@example.org"}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("audit log (-want +got):\n%s", diff)
+		}
+	})
 }
 
 func TestProgressCountsDoneFailingAndNotStarted(t *testing.T) {
-	ctx := context.Background()
-	s := openTest(t)
-	ada, bob, cyd := newPlayer(t, s), newPlayer(t, s), newPlayer(t, s)
-	for _, sub := range []struct {
-		p      Player
-		sid    string
-		reason verifier.Reason
-		award  bool
-	}{
-		{ada, "SM1", verifier.NotFound, false},
-		{ada, "SM2", "", true},
-		{bob, "SM3", verifier.NotFound, false},
-		{bob, "SM4", verifier.SampleBody, false},
-		{bob, "SM5", verifier.NotFound, false},
-	} {
-		var grant *Award
-		if sub.award {
-			grant = &Award{XP: 100}
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		s := b.open(t)
+		ada, bob, cyd := newPlayer(t, s), newPlayer(t, s), newPlayer(t, s)
+		for _, sub := range []struct {
+			p      Player
+			sid    string
+			reason verifier.Reason
+			award  bool
+		}{
+			{ada, "SM1", verifier.NotFound, false},
+			{ada, "SM2", "", true},
+			{bob, "SM3", verifier.NotFound, false},
+			{bob, "SM4", verifier.SampleBody, false},
+			{bob, "SM5", verifier.NotFound, false},
+		} {
+			var grant *Award
+			if sub.award {
+				grant = &Award{XP: 100}
+			}
+			if _, err := s.RecordAttempt(ctx, Submission{PlayerID: sub.p.ID, ObjectiveID: "send-sms", RawSID: sub.sid, SID: sub.sid, Reason: sub.reason}, grant); err != nil {
+				t.Fatal(err)
+			}
 		}
-		if _, err := s.RecordAttempt(ctx, Submission{PlayerID: sub.p.ID, ObjectiveID: "send-sms", RawSID: sub.sid, SID: sub.sid, Reason: sub.reason}, grant); err != nil {
+		rows, stats, err := s.Progress(ctx, 0, []string{"send-sms", "send-mms"})
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	rows, stats, err := s.Progress(ctx, 0, []string{"send-sms", "send-mms"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rows) != 3 {
-		t.Fatalf("%d rows", len(rows))
-	}
-	want := map[string]ObjectiveStats{
-		"send-sms": {Done: 1, Failing: 1, NotStarted: 1, TopFailures: []ReasonCount{{verifier.NotFound, 3}, {verifier.SampleBody, 1}}},
-		"send-mms": {NotStarted: 3},
-	}
-	if diff := cmp.Diff(want, stats); diff != "" {
-		t.Errorf("stats (-want +got):\n%s", diff)
-	}
-
-	// Per cohort: bob and cyd in one, ada in another.
-	evening := joinNewCohort(t, s, "Evening", bob, cyd)
-	joinNewCohort(t, s, "Morning", ada)
-	rows, stats, err = s.Progress(ctx, evening.ID, []string{"send-sms", "send-mms"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ids []string
-	for _, r := range rows {
-		ids = append(ids, r.Player.ID)
-		if r.Player.CohortID != evening.ID {
-			t.Errorf("player %s of cohort %d in the evening's matrix", r.Player.ID, r.Player.CohortID)
+		if len(rows) != 3 {
+			t.Fatalf("%d rows", len(rows))
 		}
-	}
-	if len(ids) != 2 || rows[0].Attempts["send-sms"]+rows[1].Attempts["send-sms"] != 3 {
-		t.Errorf("evening matrix: %v", rows)
-	}
-	want = map[string]ObjectiveStats{
-		"send-sms": {Failing: 1, NotStarted: 1, TopFailures: []ReasonCount{{verifier.NotFound, 2}, {verifier.SampleBody, 1}}},
-		"send-mms": {NotStarted: 2},
-	}
-	if diff := cmp.Diff(want, stats); diff != "" {
-		t.Errorf("evening stats (-want +got):\n%s", diff)
-	}
+		want := map[string]ObjectiveStats{
+			"send-sms": {Done: 1, Failing: 1, NotStarted: 1, TopFailures: []ReasonCount{{verifier.NotFound, 3}, {verifier.SampleBody, 1}}},
+			"send-mms": {NotStarted: 3},
+		}
+		if diff := cmp.Diff(want, stats); diff != "" {
+			t.Errorf("stats (-want +got):\n%s", diff)
+		}
+
+		// Per cohort: bob and cyd in one, ada in another.
+		evening := joinNewCohort(t, s, "Evening", bob, cyd)
+		joinNewCohort(t, s, "Morning", ada)
+		rows, stats, err = s.Progress(ctx, evening.ID, []string{"send-sms", "send-mms"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, r := range rows {
+			ids = append(ids, r.Player.ID)
+			if r.Player.CohortID != evening.ID {
+				t.Errorf("player %s of cohort %d in the evening's matrix", r.Player.ID, r.Player.CohortID)
+			}
+		}
+		if len(ids) != 2 || rows[0].Attempts["send-sms"]+rows[1].Attempts["send-sms"] != 3 {
+			t.Errorf("evening matrix: %v", rows)
+		}
+		want = map[string]ObjectiveStats{
+			"send-sms": {Failing: 1, NotStarted: 1, TopFailures: []ReasonCount{{verifier.NotFound, 2}, {verifier.SampleBody, 1}}},
+			"send-mms": {NotStarted: 2},
+		}
+		if diff := cmp.Diff(want, stats); diff != "" {
+			t.Errorf("evening stats (-want +got):\n%s", diff)
+		}
+	})
 }
 
 // joinNewCohort creates a cohort and puts the players in it.
@@ -213,52 +219,56 @@ func joinNewCohort(t *testing.T, s *Store, name string, players ...Player) Cohor
 }
 
 func TestDeletePlayerErasesEverything(t *testing.T) {
-	ctx := context.Background()
-	s := openTest(t)
-	p := newPlayer(t, s)
-	if err := s.SaveCredentials(ctx, Credentials{PlayerID: p.ID, AccountSID: "AC1", Secret: "x"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.RecordAttempt(ctx, Submission{PlayerID: p.ID, ObjectiveID: "send-sms", RawSID: "SM1", SID: "SM1"}, &Award{XP: 1}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.DeletePlayer(ctx, p.ID); err != nil {
-		t.Fatal(err)
-	}
-	for table, q := range map[string]string{
-		"credentials": `SELECT COUNT(*) FROM credentials WHERE player_id = ?`,
-		"submissions": `SELECT COUNT(*) FROM submissions WHERE player_id = ?`,
-		"awards":      `SELECT COUNT(*) FROM awards WHERE player_id = ?`,
-		"audit_log":   `SELECT COUNT(*) FROM audit_log WHERE player_id = ?`,
-	} {
-		var n int
-		if err := s.r.QueryRowContext(ctx, q, p.ID).Scan(&n); err != nil || n != 0 {
-			t.Errorf("%s: %d rows left, %v", table, n, err)
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		s := b.open(t)
+		p := newPlayer(t, s)
+		if err := s.SaveCredentials(ctx, Credentials{PlayerID: p.ID, AccountSID: "AC1", Secret: "x"}); err != nil {
+			t.Fatal(err)
 		}
-	}
-	if err := s.DeletePlayer(ctx, p.ID); !errors.Is(err, ErrNotFound) {
-		t.Errorf("deleting twice: %v", err)
-	}
+		if _, err := s.RecordAttempt(ctx, Submission{PlayerID: p.ID, ObjectiveID: "send-sms", RawSID: "SM1", SID: "SM1"}, &Award{XP: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeletePlayer(ctx, p.ID); err != nil {
+			t.Fatal(err)
+		}
+		for table, q := range map[string]string{
+			"credentials": `SELECT COUNT(*) FROM credentials WHERE player_id = ?`,
+			"submissions": `SELECT COUNT(*) FROM submissions WHERE player_id = ?`,
+			"awards":      `SELECT COUNT(*) FROM awards WHERE player_id = ?`,
+			"audit_log":   `SELECT COUNT(*) FROM audit_log WHERE player_id = ?`,
+		} {
+			var n int
+			if err := s.r.QueryRowContext(ctx, q, p.ID).Scan(&n); err != nil || n != 0 {
+				t.Errorf("%s: %d rows left, %v", table, n, err)
+			}
+		}
+		if err := s.DeletePlayer(ctx, p.ID); !errors.Is(err, ErrNotFound) {
+			t.Errorf("deleting twice: %v", err)
+		}
+	})
 }
 
 func TestInstructors(t *testing.T) {
-	ctx := context.Background()
-	s := openTest(t)
-	if _, err := s.CreateInstructor(ctx, "a@example.org", "h"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.CreateInstructor(ctx, "A@example.org", "h"); !errors.Is(err, ErrExists) {
-		t.Errorf("duplicate email: %v", err)
-	}
-	if in, err := s.InstructorByEmail(ctx, "A@EXAMPLE.ORG"); err != nil || in.Email != "a@example.org" {
-		t.Errorf("by email: %+v %v", in, err)
-	}
-	if err := s.RemoveInstructor(ctx, "a@example.org"); err != nil {
-		t.Fatal(err)
-	}
-	if list, _ := s.Instructors(ctx); len(list) != 0 {
-		t.Errorf("left: %+v", list)
-	}
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		s := b.open(t)
+		if _, err := s.CreateInstructor(ctx, "a@example.org", "h"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateInstructor(ctx, "A@example.org", "h"); !errors.Is(err, ErrExists) {
+			t.Errorf("duplicate email: %v", err)
+		}
+		if in, err := s.InstructorByEmail(ctx, "A@EXAMPLE.ORG"); err != nil || in.Email != "a@example.org" {
+			t.Errorf("by email: %+v %v", in, err)
+		}
+		if err := s.RemoveInstructor(ctx, "a@example.org"); err != nil {
+			t.Fatal(err)
+		}
+		if list, _ := s.Instructors(ctx); len(list) != 0 {
+			t.Errorf("left: %+v", list)
+		}
+	})
 }
 
 // BenchmarkListSubmissions measures one page of the instructors' view on

@@ -147,7 +147,7 @@ func (s *Store) RevokeAPIKey(ctx context.Context, id string) error {
 func (s *Store) OriginAllowed(ctx context.Context, origin string) (bool, error) {
 	var n int
 	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM api_keys WHERE revoked_at IS NULL
-		AND (' ' || origins || ' ') LIKE ? ESCAPE '\'`, "% "+escapeLike(origin)+" %").Scan(&n)
+		AND (' ' || origins || ' ') `+s.like()+` ? ESCAPE '\'`, "% "+escapeLike(origin)+" %").Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("check origin: %w", err)
 	}
@@ -160,6 +160,11 @@ func (s *Store) OriginAllowed(ctx context.Context, origin string) (bool, error) 
 func (s *Store) APIPlayer(ctx context.Context, keyID, externalID, name string) (string, error) {
 	var id string
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		// Two first requests naming the same new player must not both
+		// create one.
+		if err := s.lock(ctx, tx, "api_player:"+keyID+"/"+externalID, false); err != nil {
+			return err
+		}
 		err := tx.QueryRowContext(ctx, `SELECT player_id FROM api_players WHERE api_key_id = ? AND external_id = ?`,
 			keyID, externalID).Scan(&id)
 		switch {
@@ -266,7 +271,7 @@ func (s *Store) ReserveIdempotency(ctx context.Context, keyID, idemKey, requestH
 			reserved = true
 			return nil
 		}
-		return tx.QueryRowContext(ctx, `SELECT request_hash, status, COALESCE(body, x'') FROM api_idempotency
+		return tx.QueryRowContext(ctx, `SELECT request_hash, status, body FROM api_idempotency
 			WHERE api_key_id = ? AND idem_key = ?`, keyID, idemKey).Scan(&prev.RequestHash, &prev.Status, &prev.Body)
 	})
 	if err != nil {

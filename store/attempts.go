@@ -32,8 +32,9 @@ var countedReasons = func() string {
 }()
 
 // ReserveAttempt is the first half of an attempt at an objective with an
-// attempt limit. In one write transaction (the store's single writer and
-// BEGIN IMMEDIATE make it exclusive) it counts the player's counted
+// attempt limit. In one write transaction, exclusive for the player and
+// objective (SQLite's single writer and BEGIN IMMEDIATE; a transaction
+// lock on PostgreSQL), it counts the player's counted
 // attempts and then either records sub as pending (verifier.Pending),
 // holding one place under the limit while Twilio is asked, or, when no
 // place is left, records it as verifier.AttemptsExhausted. Concurrent
@@ -46,6 +47,9 @@ var countedReasons = func() string {
 func (s *Store) ReserveAttempt(ctx context.Context, sub Submission, lim AttemptLimit) (saved Submission, retryAfter time.Duration, err error) {
 	sub.CreatedAt = s.now().UTC()
 	err = s.tx(ctx, func(tx *sql.Tx) error {
+		if err := s.lock(ctx, tx, "attempts:"+sub.PlayerID+"/"+sub.ObjectiveID, false); err != nil {
+			return err
+		}
 		since := time.Time{}
 		if lim.Window > 0 {
 			since = sub.CreatedAt.Add(-lim.Window)
@@ -87,7 +91,7 @@ func (s *Store) FinishAttempt(ctx context.Context, sub Submission, grant *Award)
 	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		if grant != nil {
-			if err := checkAward(ctx, tx, &sub); err != nil {
+			if err := s.checkAward(ctx, tx, &sub); err != nil {
 				return err
 			}
 		}

@@ -6,9 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // ErrConflict is returned when a row would break a uniqueness rule, such
@@ -29,25 +26,16 @@ type Cohort struct {
 	CreatedAt time.Time
 }
 
-// isUnique reports whether err is a UNIQUE constraint failure.
-func isUnique(err error) bool {
-	var se *sqlite.Error
-	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
-}
-
 // CreateCohort stores a new cohort with c's name and join code. A join code
 // already in use is ErrConflict, so the caller can draw another.
 func (s *Store) CreateCohort(ctx context.Context, c Cohort) (Cohort, error) {
 	c.CreatedAt = s.now().UTC()
-	res, err := s.w.ExecContext(ctx, `INSERT INTO cohorts (name, join_code, archived, created_at) VALUES (?, ?, ?, ?)`,
-		c.Name, c.JoinCode, c.Archived, c.CreatedAt)
+	err := s.w.QueryRowContext(ctx, `INSERT INTO cohorts (name, join_code, archived, created_at) VALUES (?, ?, ?, ?)
+		RETURNING id`, c.Name, c.JoinCode, c.Archived, c.CreatedAt).Scan(&c.ID)
 	if isUnique(err) {
 		return Cohort{}, fmt.Errorf("create cohort: join code: %w", ErrConflict)
 	}
 	if err != nil {
-		return Cohort{}, fmt.Errorf("create cohort: %w", err)
-	}
-	if c.ID, err = res.LastInsertId(); err != nil {
 		return Cohort{}, fmt.Errorf("create cohort: %w", err)
 	}
 	return c, nil

@@ -32,12 +32,12 @@ func (s *Store) CreateInstructor(ctx context.Context, email, passwordHash string
 		if n > 0 {
 			return ErrExists
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO instructors (email, password_hash, created_at) VALUES (?, ?, ?)`,
-			in.Email, in.PasswordHash, in.CreatedAt)
-		if err != nil {
-			return err
+		err := tx.QueryRowContext(ctx, `INSERT INTO instructors (email, password_hash, created_at) VALUES (?, ?, ?)
+			RETURNING id`, in.Email, in.PasswordHash, in.CreatedAt).Scan(&in.ID)
+		if isUnique(err) {
+			// Another instance added the same email since the count.
+			return ErrExists
 		}
-		in.ID, err = res.LastInsertId()
 		return err
 	})
 	if err != nil {

@@ -52,17 +52,20 @@ func (s *Store) PlayerNumbers(ctx context.Context, playerID string) ([]string, e
 
 // AddPlayerNumber registers a number for a player, who may hold at most
 // limit of them (ErrTooManyNumbers). Registering a number twice is not an
-// error. The count and the insert are one transaction.
+// error. The count and the insert are one transaction, exclusive for the
+// player.
 func (s *Store) AddPlayerNumber(ctx context.Context, playerID, number string, limit int) error {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		var n int
-		var has bool
-		err := tx.QueryRowContext(ctx, `SELECT count(*), coalesce(max(number = ?), 0) FROM player_numbers WHERE player_id = ?`,
-			number, playerID).Scan(&n, &has)
+		if err := s.lock(ctx, tx, "numbers:"+playerID, false); err != nil {
+			return err
+		}
+		var n, has int
+		err := tx.QueryRowContext(ctx, `SELECT count(*), count(CASE WHEN number = ? THEN 1 END) FROM player_numbers
+			WHERE player_id = ?`, number, playerID).Scan(&n, &has)
 		switch {
 		case err != nil:
 			return err
-		case has:
+		case has > 0:
 			return nil
 		case n >= limit:
 			return ErrTooManyNumbers

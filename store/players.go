@@ -122,7 +122,9 @@ func (s *Store) DeleteCredentials(ctx context.Context, playerID string) error {
 	if _, err := s.w.ExecContext(ctx, `DELETE FROM credentials WHERE player_id = ?`, playerID); err != nil {
 		return fmt.Errorf("delete credentials: %w", err)
 	}
-	// Best effort: a busy checkpoint is retried by SQLite's own later.
-	_, _ = s.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+	if !s.pg {
+		// Best effort: a busy checkpoint is retried by SQLite's own later.
+		_, _ = s.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -223,7 +224,7 @@ func (s *Store) SandboxMessage(ctx context.Context, accountSID, sid string) (San
 func (s *Store) SandboxMessages(ctx context.Context, f SandboxMessageFilter) ([]SandboxMessage, error) {
 	limit := f.Limit
 	if limit <= 0 {
-		limit = -1 // SQLite: no limit
+		limit = math.MaxInt64
 	}
 	rows, err := s.r.QueryContext(ctx, `SELECT `+sandboxMessageColumns+` FROM sandbox_messages
 		WHERE account_sid = ? AND (? = '' OR to_number = ?) AND (? = '' OR from_number = ?)
@@ -247,10 +248,12 @@ func (s *Store) SandboxMessages(ctx context.Context, f SandboxMessageFilter) ([]
 	return out, nil
 }
 
-// sandboxStamp returns t in UTC, or the store's clock when t is zero.
+// sandboxStamp returns t in UTC, or the store's clock when t is zero, to
+// the microsecond: what PostgreSQL keeps, so what is returned is what
+// reads back, on either database.
 func (s *Store) sandboxStamp(t time.Time) time.Time {
 	if t.IsZero() {
 		t = s.now()
 	}
-	return t.UTC()
+	return t.UTC().Truncate(time.Microsecond)
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -92,7 +93,7 @@ func (s *Store) SandboxCall(ctx context.Context, accountSID, sid string) (Sandbo
 func (s *Store) SandboxCalls(ctx context.Context, f SandboxMessageFilter) ([]SandboxCall, error) {
 	limit := f.Limit
 	if limit <= 0 {
-		limit = -1
+		limit = math.MaxInt64
 	}
 	rows, err := s.r.QueryContext(ctx, `SELECT `+sandboxCallColumns+` FROM sandbox_calls
 		WHERE account_sid = ? AND (? = '' OR to_number = ?) AND (? = '' OR from_number = ?)

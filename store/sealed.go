@@ -38,6 +38,11 @@ var sealedColumns = []sealedColumn{
 // key the last rotation moved to (reloading the keys when this process
 // lacks it), else the ring's current key.
 func (s *Store) sealer(ctx context.Context, tx *sql.Tx) (*secrets.Ring, error) {
+	// A rotation (Reseal) on another instance waits for tx, or tx for it:
+	// nothing is sealed with the retiring key once the rotation commits.
+	if err := s.lock(ctx, tx, rotationSetting, true); err != nil {
+		return nil, err
+	}
 	ring := s.keys.Load()
 	var target string
 	err := tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, rotationSetting).Scan(&target)
@@ -124,6 +129,9 @@ func (s *Store) Reseal(ctx context.Context, ring *secrets.Ring) (int, error) {
 	target := ring.Current().ID()
 	n := 0
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := s.lock(ctx, tx, rotationSetting, false); err != nil {
+			return err
+		}
 		for _, col := range sealedColumns {
 			k, err := resealColumn(ctx, tx, col, ring, func(v string) bool { return secrets.SealedWith(v) != target })
 			if err != nil {

@@ -3,22 +3,37 @@ package store
 import (
 	"time"
 
+	"github.com/alexedwards/scs/postgresstore"
 	"github.com/alexedwards/scs/sqlite3store"
 )
 
 // SessionStore keeps web sessions for alexedwards/scs in the sessions
-// table. It is scs's own sqlite3store (plain SQL over database/sql, so it
-// runs on the pure-Go driver) twice over: lookups, made on every player
-// request, go to the reader pool; writes go to the single writer
-// connection like every other write. A PostgreSQL deployment would use
-// scs's postgresstore instead: handlers only see an scs.Store.
+// table, so that every instance sharing the database knows every session.
+// It is scs's own store for the database (plain SQL over database/sql):
+// sqlite3store twice over on SQLite, where lookups, made on every player
+// request, go to the reader pool and writes to the single writer
+// connection like every other write; postgresstore on PostgreSQL. Handlers
+// only see an scs.Store.
 type SessionStore struct {
-	r, w *sqlite3store.SQLite3Store
+	r, w scsStore
+}
+
+// scsStore is what SessionStore needs of scs's stores.
+type scsStore interface {
+	Find(token string) ([]byte, bool, error)
+	Commit(token string, b []byte, expiry time.Time) error
+	Delete(token string) error
+	All() (map[string][]byte, error)
+	StopCleanup()
 }
 
 // SessionStore returns the session store, deleting expired sessions every
 // cleanup (none when cleanup is zero). Stop it before closing the Store.
 func (s *Store) SessionStore(cleanup time.Duration) *SessionStore {
+	if s.pg {
+		ps := postgresstore.NewWithCleanupInterval(s.w, cleanup)
+		return &SessionStore{r: ps, w: ps}
+	}
 	return &SessionStore{
 		r: sqlite3store.NewWithCleanupInterval(s.r, 0),
 		w: sqlite3store.NewWithCleanupInterval(s.w, cleanup),

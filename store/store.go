@@ -7,6 +7,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -26,16 +27,21 @@ import (
 	"github.com/questgate/questgate/secrets"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
 var migrations embed.FS
 
 // ErrNotFound is returned when a looked-up row does not exist.
 var ErrNotFound = errors.New("not found")
 
-// Store is a SQLite database opened for concurrent use: one writer
-// connection (SQLite allows one writer at a time, and queueing in Go beats
-// spinning on SQLITE_BUSY) and a pool of readers (WAL lets them run beside
-// the writer).
+// Store is questgate's database, SQLite or PostgreSQL, opened for
+// concurrent use.
+//
+// On SQLite it is one writer connection (SQLite allows one writer at a
+// time, and queueing in Go beats spinning on SQLITE_BUSY) and a pool of
+// readers (WAL lets them run beside the writer). On PostgreSQL both are
+// one pool, shared by as many instances as run: the transactions that
+// read before they write take row or transaction locks (see lock), where
+// SQLite's single writer made them exclusive.
 //
 // Secrets (players' Twilio auth tokens and API key secrets, the sandbox's
 // tokens) are sealed with a secrets.Ring before they are written and
@@ -44,6 +50,7 @@ var ErrNotFound = errors.New("not found")
 type Store struct {
 	w   *sql.DB
 	r   *sql.DB
+	pg  bool
 	now func() time.Time
 
 	// keys seal and open secrets; reload, when set, reads them again from
@@ -53,9 +60,12 @@ type Store struct {
 	reloadMu   sync.Mutex
 	reloadedAt time.Time
 	ephemeral  bool
+
+	noMigrate bool
+	pool      PoolOptions
 }
 
-// Option configures Open.
+// Option configures Open and Connect.
 type Option func(*Store)
 
 // WithSecrets makes the store seal secrets with ring. reload, which may be
@@ -71,8 +81,108 @@ func WithSecrets(ring *secrets.Ring, reload func() (*secrets.Ring, error)) Optio
 	}
 }
 
-// Open opens (creating if needed) the SQLite database at path and applies
-// pending migrations.
+// WithoutMigrations opens the database as it is, applying no migration
+// (`serve --no-migrate`, when `questgate migrate` runs them as a separate
+// deployment step). Migrate applies them later.
+func WithoutMigrations() Option { return func(s *Store) { s.noMigrate = true } }
+
+// PoolOptions size the connection pool. Zero fields keep the defaults.
+// On SQLite they apply to the reader pool only: the writer stays one
+// connection, since SQLite has one writer at a time.
+type PoolOptions struct {
+	// MaxOpen caps the open connections; MaxIdle the idle ones kept.
+	MaxOpen, MaxIdle int
+	// MaxLifetime closes a connection that old; MaxIdleTime one idle that
+	// long, so a pool shrinks after a burst and follows a failover.
+	MaxLifetime, MaxIdleTime time.Duration
+}
+
+// WithPool sets the connection pool's sizes and lifetimes.
+func WithPool(p PoolOptions) Option { return func(s *Store) { s.pool = p } }
+
+// apply sets p's non-zero fields on db.
+func (p PoolOptions) apply(db *sql.DB) {
+	if p.MaxOpen > 0 {
+		db.SetMaxOpenConns(p.MaxOpen)
+	}
+	if p.MaxIdle > 0 {
+		db.SetMaxIdleConns(p.MaxIdle)
+	}
+	if p.MaxLifetime > 0 {
+		db.SetConnMaxLifetime(p.MaxLifetime)
+	}
+	if p.MaxIdleTime > 0 {
+		db.SetConnMaxIdleTime(p.MaxIdleTime)
+	}
+}
+
+// Connect opens the database databaseURL names and, unless
+// WithoutMigrations, applies pending migrations:
+//
+//   - postgres://… or postgresql://… (any URL or keyword/value string pgx
+//     reads, including runtime parameters such as search_path) is
+//     PostgreSQL;
+//   - sqlite:PATH is the SQLite file PATH; sqlite://PATH is read the same
+//     way, so sqlite:///var/lib/questgate.db is an absolute path;
+//   - anything without a scheme is a SQLite path, as Open takes it.
+//
+// Other schemes are refused, rather than taken for a file name.
+func Connect(ctx context.Context, databaseURL string, opts ...Option) (*Store, error) {
+	scheme, rest, ok := strings.Cut(databaseURL, ":")
+	switch {
+	case databaseURL == "":
+		return nil, errors.New("no database given")
+	case ok && (scheme == "postgres" || scheme == "postgresql"):
+		return openPG(ctx, databaseURL, opts...)
+	case ok && scheme == "sqlite":
+		path := strings.TrimPrefix(rest, "//")
+		if path == "" {
+			return nil, fmt.Errorf("database %q: no SQLite path after the sqlite: scheme", databaseURL)
+		}
+		return Open(ctx, path, opts...)
+	case ok && isScheme(scheme):
+		return nil, fmt.Errorf("database %q: unknown scheme %q (want postgres://, postgresql:// or sqlite:)", databaseURL, scheme)
+	}
+	return Open(ctx, databaseURL, opts...)
+}
+
+// isScheme reports whether s reads as a URL scheme (a letter, then
+// letters, digits, '+', '-' or '.'). A single letter is a Windows drive.
+func isScheme(s string) bool {
+	if len(s) < 2 {
+		return false
+	}
+	for i, c := range s {
+		letter := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+		if !letter && (i == 0 || !('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.')) {
+			return false
+		}
+	}
+	return true
+}
+
+// newStore is a Store on w and r with opts applied and, until WithSecrets
+// says otherwise, a random sealing key.
+func newStore(w, r *sql.DB, pg bool, opts []Option) (*Store, error) {
+	s := &Store{w: w, r: r, pg: pg, now: now, ephemeral: true}
+	key, err := secrets.GenerateKey()
+	if err != nil {
+		return nil, err
+	}
+	s.keys.Store(secrets.NewRing(key))
+	for _, o := range opts {
+		o(s)
+	}
+	return s, nil
+}
+
+// now is the store's clock. Times are kept to the microsecond, which is
+// what PostgreSQL stores, so that a time reads back as it was written on
+// either database.
+func now() time.Time { return time.Now().Truncate(time.Microsecond) }
+
+// Open opens (creating if needed) the SQLite database at path and, unless
+// WithoutMigrations, applies pending migrations.
 //
 // Without WithSecrets, secrets are sealed with a random key that lives as
 // long as the Store: fine for tests and for commands that never read a
@@ -105,34 +215,81 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	}
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
-	s := &Store{w: w, now: time.Now, ephemeral: true}
-	key, err := secrets.GenerateKey()
-	if err != nil {
-		w.Close()
-		return nil, err
-	}
-	s.keys.Store(secrets.NewRing(key))
-	for _, o := range opts {
-		o(s)
-	}
-	if err := s.migrate(ctx); err != nil {
-		w.Close()
-		return nil, err
-	}
-	if !s.ephemeral {
-		if _, err := s.sealPlaintext(ctx); err != nil {
-			w.Close()
-			return nil, err
-		}
-	}
 	r, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)*2))
-	s.r = r
+	s, err := newStore(w, r, false, opts)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, err
+	}
+	s.pool.apply(r)
+	if err := s.start(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
+}
+
+// openPG opens the PostgreSQL database at databaseURL.
+func openPG(ctx context.Context, databaseURL string, opts ...Option) (*Store, error) {
+	db, err := openPostgres(databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	// Defaults for a server: enough connections for bursts of requests,
+	// kept open between them, and renewed now and then so the pool
+	// follows a failover or a connection pooler's restarts.
+	db.SetMaxOpenConns(max(10, runtime.GOMAXPROCS(0)*4))
+	db.SetMaxIdleConns(max(10, runtime.GOMAXPROCS(0)*4))
+	db.SetConnMaxLifetime(30 * time.Minute)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	s, err := newStore(db, db, true, opts)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if s.pool.MaxOpen == 1 {
+		// Migrate holds a connection for its lock while it migrates
+		// through another one.
+		s.pool.MaxOpen = 2
+	}
+	s.pool.apply(db)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	if err := s.start(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// start migrates (unless told not to) and seals the secrets an older
+// questgate stored in clear, which needs the migrated tables.
+func (s *Store) start(ctx context.Context) error {
+	if !s.noMigrate {
+		if _, err := s.Migrate(ctx); err != nil {
+			return err
+		}
+	} else if p, err := s.provider(); err != nil {
+		return err
+	} else if pending, err := p.HasPending(ctx); err != nil || pending {
+		// Ready reports the pending migrations; sealing waits for the
+		// migrated schema.
+		return nil
+	}
+	if !s.ephemeral {
+		if _, err := s.sealPlaintext(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // escapePath escapes the characters a SQLite URI filename gives a meaning.
@@ -140,26 +297,75 @@ func escapePath(p string) string {
 	return strings.NewReplacer("%", "%25", "#", "%23", "?", "%3F").Replace(p)
 }
 
-func (s *Store) migrate(ctx context.Context) error {
-	sub, err := fs.Sub(migrations, "migrations")
+// Backend names the database the store runs on: BackendSQLite or
+// BackendPostgres.
+func (s *Store) Backend() string {
+	if s.pg {
+		return BackendPostgres
+	}
+	return BackendSQLite
+}
+
+// provider returns the goose migrations of the store's database, run
+// through the writer. Each database has its own folder of migrations,
+// with the same versions reaching the same schema.
+func (s *Store) provider() (*goose.Provider, error) {
+	dialect, dir := goose.DialectSQLite3, "migrations/sqlite"
+	if s.pg {
+		dialect, dir = goose.DialectPostgres, "migrations/postgres"
+	}
+	sub, err := fs.Sub(migrations, dir)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, s.w, sub)
+	p, err := goose.NewProvider(dialect, s.w, sub)
 	if err != nil {
-		return fmt.Errorf("prepare migrations: %w", err)
+		return nil, fmt.Errorf("prepare migrations: %w", err)
 	}
-	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("apply migrations: %w", err)
+	return p, nil
+}
+
+// Migrate applies the pending migrations and returns how many it applied.
+// On PostgreSQL it holds an advisory lock (one per schema) meanwhile, so
+// that instances starting together migrate once: the others wait, then
+// find nothing pending.
+func (s *Store) Migrate(ctx context.Context) (applied int, err error) {
+	p, err := s.provider()
+	if err != nil {
+		return 0, err
 	}
-	return nil
+	if s.pg {
+		conn, err := s.w.Conn(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("apply migrations: %w", err)
+		}
+		defer func() {
+			// The session's end releases the lock, whatever happened:
+			// the connection is discarded rather than pooled.
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+			conn.Close()
+		}()
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(hashtextextended('questgate.migrate:' || current_schema(), 0))`); err != nil {
+			return 0, fmt.Errorf("apply migrations: lock: %w", err)
+		}
+	}
+	res, err := p.Up(ctx)
+	if err != nil {
+		return len(res), fmt.Errorf("apply migrations: %w", err)
+	}
+	return len(res), nil
 }
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.r.PingContext(ctx) }
 
-// Close closes both pools.
-func (s *Store) Close() error { return errors.Join(s.r.Close(), s.w.Close()) }
+// Close closes the pools.
+func (s *Store) Close() error {
+	if s.r == s.w {
+		return s.w.Close()
+	}
+	return errors.Join(s.r.Close(), s.w.Close())
+}
 
 // tx runs fn in a write transaction, committing when it returns nil.
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {

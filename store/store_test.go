@@ -13,16 +13,6 @@ import (
 	"github.com/questgate/questgate/verifier"
 )
 
-func openTest(t *testing.T) *Store {
-	t.Helper()
-	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "q.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
-
 func newPlayer(t *testing.T, s *Store) Player {
 	t.Helper()
 	p, err := s.CreatePlayer(context.Background())
@@ -35,134 +25,142 @@ func newPlayer(t *testing.T, s *Store) Player {
 const sid = "SM0123456789abcdef0123456789abcdef"
 
 func TestRecordAttemptAwardsOnce(t *testing.T) {
-	ctx := context.Background()
-	s := openTest(t)
-	ada, bob := newPlayer(t, s), newPlayer(t, s)
-	msg := &verifier.Message{Status: "delivered", Direction: "outbound-api", To: "+1555", From: "+1444",
-		Body: "<b>hi</b> ' OR 1=1 --", DateCreated: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		s := b.open(t)
+		ada, bob := newPlayer(t, s), newPlayer(t, s)
+		msg := &verifier.Message{Status: "delivered", Direction: "outbound-api", To: "+1555", From: "+1444",
+			Body: "<b>hi</b> ' OR 1=1 --", DateCreated: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
 
-	steps := []struct {
-		name   string
-		player Player
-		sid    string
-		want   verifier.Reason
-	}{
-		{"first success awards", ada, sid, verifier.Awarded},
-		{"same player same SID", ada, sid, verifier.AlreadyAwarded},
-		{"same player other SID", ada, "SMffffffffffffffffffffffffffffffff", verifier.AlreadyAwarded},
-		{"other player same SID", bob, sid, verifier.SIDAlreadyUsed},
-	}
-	for _, st := range steps {
-		got, err := s.RecordAttempt(ctx, Submission{PlayerID: st.player.ID, ObjectiveID: "send-sms", RawSID: st.sid,
-			SID: st.sid, Message: msg, Upstream: 120 * time.Millisecond}, &Award{XP: 100})
+		steps := []struct {
+			name   string
+			player Player
+			sid    string
+			want   verifier.Reason
+		}{
+			{"first success awards", ada, sid, verifier.Awarded},
+			{"same player same SID", ada, sid, verifier.AlreadyAwarded},
+			{"same player other SID", ada, "SMffffffffffffffffffffffffffffffff", verifier.AlreadyAwarded},
+			{"other player same SID", bob, sid, verifier.SIDAlreadyUsed},
+		}
+		for _, st := range steps {
+			got, err := s.RecordAttempt(ctx, Submission{PlayerID: st.player.ID, ObjectiveID: "send-sms", RawSID: st.sid,
+				SID: st.sid, Message: msg, Upstream: 120 * time.Millisecond}, &Award{XP: 100})
+			if err != nil {
+				t.Fatalf("%s: %v", st.name, err)
+			}
+			if got.Reason != st.want {
+				t.Errorf("%s: reason %q, want %q", st.name, got.Reason, st.want)
+			}
+		}
+
+		awards, err := s.Awards(ctx, ada.ID)
 		if err != nil {
-			t.Fatalf("%s: %v", st.name, err)
+			t.Fatal(err)
 		}
-		if got.Reason != st.want {
-			t.Errorf("%s: reason %q, want %q", st.name, got.Reason, st.want)
+		if a := awards["send-sms"]; a.SID != sid || a.XP != 100 || len(awards) != 1 {
+			t.Errorf("Ada's awards = %+v", awards)
 		}
-	}
+		if awards, _ := s.Awards(ctx, bob.ID); len(awards) != 0 {
+			t.Errorf("Bob got %+v", awards)
+		}
 
-	awards, err := s.Awards(ctx, ada.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a := awards["send-sms"]; a.SID != sid || a.XP != 100 || len(awards) != 1 {
-		t.Errorf("Ada's awards = %+v", awards)
-	}
-	if awards, _ := s.Awards(ctx, bob.ID); len(awards) != 0 {
-		t.Errorf("Bob got %+v", awards)
-	}
-
-	// What was verified is kept verbatim, HTML and SQL included.
-	prev, err := s.AwardedSubmission(ctx, "send-sms", sid)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := *msg
-	want.SID = sid
-	if diff := cmp.Diff(&want, prev.Message); diff != "" {
-		t.Errorf("stored message (-want +got):\n%s", diff)
-	}
-	if prev.PlayerID != ada.ID || prev.Upstream != 120*time.Millisecond {
-		t.Errorf("awarded submission = %+v", prev)
-	}
+		// What was verified is kept verbatim, HTML and SQL included.
+		prev, err := s.AwardedSubmission(ctx, "send-sms", sid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := *msg
+		want.SID = sid
+		if diff := cmp.Diff(&want, prev.Message); diff != "" {
+			t.Errorf("stored message (-want +got):\n%s", diff)
+		}
+		if prev.PlayerID != ada.ID || prev.Upstream != 120*time.Millisecond {
+			t.Errorf("awarded submission = %+v", prev)
+		}
+	})
 }
 
 func TestConcurrentIdenticalAttemptsAwardOnce(t *testing.T) {
-	ctx := context.Background()
-	s := openTest(t)
-	p := newPlayer(t, s)
-	const n = 50
-	reasons := make(chan verifier.Reason, n)
-	var wg sync.WaitGroup
-	for range n {
-		wg.Go(func() {
-			sub, err := s.RecordAttempt(ctx, Submission{PlayerID: p.ID, ObjectiveID: "send-sms", RawSID: sid, SID: sid}, &Award{XP: 100})
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			reasons <- sub.Reason
-		})
-	}
-	wg.Wait()
-	close(reasons)
-	count := map[verifier.Reason]int{}
-	for r := range reasons {
-		count[r]++
-	}
-	if diff := cmp.Diff(map[verifier.Reason]int{verifier.Awarded: 1, verifier.AlreadyAwarded: n - 1}, count); diff != "" {
-		t.Errorf("reasons (-want +got):\n%s", diff)
-	}
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		s := b.open(t)
+		p := newPlayer(t, s)
+		const n = 50
+		reasons := make(chan verifier.Reason, n)
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(func() {
+				sub, err := s.RecordAttempt(ctx, Submission{PlayerID: p.ID, ObjectiveID: "send-sms", RawSID: sid, SID: sid}, &Award{XP: 100})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				reasons <- sub.Reason
+			})
+		}
+		wg.Wait()
+		close(reasons)
+		count := map[verifier.Reason]int{}
+		for r := range reasons {
+			count[r]++
+		}
+		if diff := cmp.Diff(map[verifier.Reason]int{verifier.Awarded: 1, verifier.AlreadyAwarded: n - 1}, count); diff != "" {
+			t.Errorf("reasons (-want +got):\n%s", diff)
+		}
+	})
 }
 
 func TestSubmissionsBelongToTheirPlayer(t *testing.T) {
-	ctx := context.Background()
-	s := openTest(t)
-	ada, bob := newPlayer(t, s), newPlayer(t, s)
-	sub, err := s.RecordAttempt(ctx, Submission{PlayerID: ada.ID, ObjectiveID: "send-sms", RawSID: "nope", Reason: verifier.InvalidSID}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Submission(ctx, ada.ID, sub.ID); err != nil {
-		t.Errorf("Ada cannot read her submission: %v", err)
-	}
-	if _, err := s.Submission(ctx, bob.ID, sub.ID); !errors.Is(err, ErrNotFound) {
-		t.Errorf("Bob reading Ada's submission: err = %v, want ErrNotFound", err)
-	}
-	recent, err := s.RecentSubmissions(ctx, ada.ID, "send-sms", 5)
-	if err != nil || len(recent) != 1 || recent[0].Reason != verifier.InvalidSID || recent[0].Message != nil {
-		t.Errorf("recent = %+v, %v", recent, err)
-	}
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		s := b.open(t)
+		ada, bob := newPlayer(t, s), newPlayer(t, s)
+		sub, err := s.RecordAttempt(ctx, Submission{PlayerID: ada.ID, ObjectiveID: "send-sms", RawSID: "nope", Reason: verifier.InvalidSID}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Submission(ctx, ada.ID, sub.ID); err != nil {
+			t.Errorf("Ada cannot read her submission: %v", err)
+		}
+		if _, err := s.Submission(ctx, bob.ID, sub.ID); !errors.Is(err, ErrNotFound) {
+			t.Errorf("Bob reading Ada's submission: err = %v, want ErrNotFound", err)
+		}
+		recent, err := s.RecentSubmissions(ctx, ada.ID, "send-sms", 5)
+		if err != nil || len(recent) != 1 || recent[0].Reason != verifier.InvalidSID || recent[0].Message != nil {
+			t.Errorf("recent = %+v, %v", recent, err)
+		}
+	})
 }
 
 func TestCredentialsLifecycle(t *testing.T) {
-	ctx := context.Background()
-	s := openTest(t)
-	p := newPlayer(t, s)
-	if _, err := s.Credentials(ctx, p.ID); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("no credentials yet: err = %v", err)
-	}
-	c := Credentials{PlayerID: p.ID, AccountSID: "AC" + sid[2:], APIKeySID: "SK" + sid[2:], Secret: "s3cr3t", Sandbox: true}
-	for range 2 { // saving twice replaces
-		if err := s.SaveCredentials(ctx, c); err != nil {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		s := b.open(t)
+		p := newPlayer(t, s)
+		if _, err := s.Credentials(ctx, p.ID); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("no credentials yet: err = %v", err)
+		}
+		c := Credentials{PlayerID: p.ID, AccountSID: "AC" + sid[2:], APIKeySID: "SK" + sid[2:], Secret: "s3cr3t", Sandbox: true}
+		for range 2 { // saving twice replaces
+			if err := s.SaveCredentials(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := s.Credentials(ctx, p.ID)
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	got, err := s.Credentials(ctx, p.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(c, got, cmpIgnoreTime); diff != "" {
-		t.Errorf("credentials (-want +got):\n%s", diff)
-	}
-	if err := s.DeleteCredentials(ctx, p.ID); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Credentials(ctx, p.ID); !errors.Is(err, ErrNotFound) {
-		t.Errorf("after delete: err = %v", err)
-	}
+		if diff := cmp.Diff(c, got, cmpIgnoreTime); diff != "" {
+			t.Errorf("credentials (-want +got):\n%s", diff)
+		}
+		if err := s.DeleteCredentials(ctx, p.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Credentials(ctx, p.ID); !errors.Is(err, ErrNotFound) {
+			t.Errorf("after delete: err = %v", err)
+		}
+	})
 }
 
 var cmpIgnoreTime = cmp.FilterPath(func(p cmp.Path) bool { return p.Last().String() == ".UpdatedAt" }, cmp.Ignore())

@@ -64,7 +64,7 @@ func (s *Store) RecordAttempt(ctx context.Context, sub Submission, grant *Award)
 	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		if grant != nil {
-			if err := checkAward(ctx, tx, &sub); err != nil {
+			if err := s.checkAward(ctx, tx, &sub); err != nil {
 				return err
 			}
 		}
@@ -86,7 +86,15 @@ func (s *Store) RecordAttempt(ctx context.Context, sub Submission, grant *Award)
 
 // checkAward sets sub.Reason to already_awarded when the player holds the
 // objective, or sid_already_used when another player won it with this SID.
-func checkAward(ctx context.Context, tx *sql.Tx, sub *Submission) error {
+// It first locks the objective's awards until tx ends, so that on
+// PostgreSQL a concurrent award (from this instance or another) is either
+// committed before the check sees the table, or waits for tx: the answer
+// stays true until the award is inserted. (The constraints would refuse a
+// second award anyway, but as an error rather than an answer.)
+func (s *Store) checkAward(ctx context.Context, tx *sql.Tx, sub *Submission) error {
+	if err := s.lock(ctx, tx, "award:"+sub.ObjectiveID, false); err != nil {
+		return err
+	}
 	var holder string
 	err := tx.QueryRowContext(ctx, `SELECT player_id FROM awards
 		WHERE (player_id = ? AND objective_id = ?) OR (objective_id = ? AND sid = ?)
@@ -125,17 +133,18 @@ func insertSubmission(ctx context.Context, tx *sql.Tx, sub Submission) (int64, e
 			created = m.DateCreated.UTC()
 		}
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO submissions (player_id, objective_id, raw_sid, sid, reason,
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO submissions (player_id, objective_id, raw_sid, sid, reason,
 		msg_status, msg_direction, msg_to, msg_from, msg_body, msg_num_media, msg_date_created, upstream_ms, ip, created_at,
 		detail, request_id, account_sid, account_kind)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		sub.PlayerID, sub.ObjectiveID, sub.RawSID, sub.SID, string(sub.Reason),
 		m.Status, m.Direction, m.To, m.From, m.Body, m.NumMedia, created, sub.Upstream.Milliseconds(), sub.IP, sub.CreatedAt,
-		sub.Detail, sub.RequestID, sub.AccountSID, sub.AccountKind)
+		sub.Detail, sub.RequestID, sub.AccountSID, sub.AccountKind).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("insert submission: %w", err)
 	}
-	return res.LastInsertId()
+	return id, nil
 }
 
 const submissionColumns = `id, player_id, objective_id, raw_sid, sid, reason, msg_status, msg_direction,

@@ -36,13 +36,8 @@ func (s *Store) AddWebhookEndpoint(ctx context.Context, ep WebhookEndpoint) (Web
 		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO webhook_endpoints (api_key_id, url, secret, created_at) VALUES (?, ?, ?, ?)`,
-			ep.APIKeyID, ep.URL, sealed, s.now().UTC())
-		if err != nil {
-			return err
-		}
-		ep.ID, err = res.LastInsertId()
-		return err
+		return tx.QueryRowContext(ctx, `INSERT INTO webhook_endpoints (api_key_id, url, secret, created_at) VALUES (?, ?, ?, ?)
+			RETURNING id`, ep.APIKeyID, ep.URL, sealed, s.now().UTC()).Scan(&ep.ID)
 	})
 	if err != nil {
 		return WebhookEndpoint{}, fmt.Errorf("add webhook endpoint: %w", err)
@@ -171,7 +166,7 @@ func (s *Store) ClaimWebhooks(ctx context.Context, lease time.Duration, limit in
 	// Most polls find nothing: a read says so without taking the writer.
 	var due int
 	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM webhook_events
-		WHERE state = 'pending' AND next_at <= ? LIMIT 1)`, now).Scan(&due)
+		WHERE state = 'pending' AND next_at <= ? LIMIT 1) AS due`, now).Scan(&due)
 	if err != nil {
 		return nil, fmt.Errorf("claim webhooks: %w", err)
 	}
@@ -184,7 +179,7 @@ func (s *Store) ClaimWebhooks(ctx context.Context, lease time.Duration, limit in
 		rows, err := tx.QueryContext(ctx, `SELECT v.id, v.type, v.payload, v.attempts, e.url, e.secret, e.api_key_id
 			FROM webhook_events v JOIN webhook_endpoints e ON e.id = v.endpoint_id
 			WHERE v.state = 'pending' AND v.next_at <= ? AND (v.locked_until IS NULL OR v.locked_until <= ?)
-			ORDER BY v.next_at LIMIT ?`, now, now, limit)
+			ORDER BY v.next_at LIMIT ?`+s.forUpdateSkipLocked("v"), now, now, limit)
 		if err != nil {
 			return err
 		}

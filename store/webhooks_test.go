@@ -11,82 +11,84 @@ import (
 // the same id, a failure schedules a retry, a success ends it, and an
 // instructor's redelivery makes it due again.
 func TestWebhookLeases(t *testing.T) {
-	ctx := context.Background()
-	s := openTest(t)
-	now := clockAt(s, time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
-	if _, err := s.CreateAPIKey(ctx, APIKey{ID: "key_1", Name: "game", Hash: "h", Prefix: "qg_live_abcd", SigningSecret: "s"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.AddWebhookEndpoint(ctx, WebhookEndpoint{APIKeyID: "key_1", URL: "https://game.example/hooks", Secret: "whsec_c2VjcmV0"}); err != nil {
-		t.Fatal(err)
-	}
-	player, err := s.APIPlayer(ctx, "key_1", "p42", "Ada")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sub := Submission{PlayerID: player, ObjectiveID: "send-sms", RawSID: "SM1", SID: "SM1"}
-	if _, err := s.RecordAttempt(ctx, sub, &Award{XP: 100}); err != nil {
-		t.Fatal(err)
-	}
-	claim := func() []WebhookDelivery {
-		t.Helper()
-		d, err := s.ClaimWebhooks(ctx, time.Minute, 10)
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		s := b.open(t)
+		now := clockAt(s, time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
+		if _, err := s.CreateAPIKey(ctx, APIKey{ID: "key_1", Name: "game", Hash: "h", Prefix: "qg_live_abcd", SigningSecret: "s"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.AddWebhookEndpoint(ctx, WebhookEndpoint{APIKeyID: "key_1", URL: "https://game.example/hooks", Secret: "whsec_c2VjcmV0"}); err != nil {
+			t.Fatal(err)
+		}
+		player, err := s.APIPlayer(ctx, "key_1", "p42", "Ada")
 		if err != nil {
 			t.Fatal(err)
 		}
-		return d
-	}
+		sub := Submission{PlayerID: player, ObjectiveID: "send-sms", RawSID: "SM1", SID: "SM1"}
+		if _, err := s.RecordAttempt(ctx, sub, &Award{XP: 100}); err != nil {
+			t.Fatal(err)
+		}
+		claim := func() []WebhookDelivery {
+			t.Helper()
+			d, err := s.ClaimWebhooks(ctx, time.Minute, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return d
+		}
 
-	first := claim()
-	if len(first) != 1 || first[0].Secret != "whsec_c2VjcmV0" || first[0].URL != "https://game.example/hooks" {
-		t.Fatalf("claimed %+v", first)
-	}
-	id := first[0].ID
-	if d := claim(); len(d) != 0 {
-		t.Errorf("claimed again under a live lease: %+v", d)
-	}
-	// The worker dies without recording anything; once its lease runs
-	// out, the event is claimed again, under its id.
-	*now = now.Add(2 * time.Minute)
-	again := claim()
-	if len(again) != 1 || again[0].ID != id || string(again[0].Payload) != string(first[0].Payload) {
-		t.Fatalf("after the lease: %+v", again)
-	}
-	if err := s.RecordWebhookAttempt(ctx, WebhookAttempt{EventID: id, Status: 500, Error: "HTTP 500"}, now.Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	if d := claim(); len(d) != 0 {
-		t.Errorf("claimed before its retry is due: %+v", d)
-	}
-	*now = now.Add(time.Hour)
-	retry := claim()
-	if len(retry) != 1 || retry[0].Attempts != 1 {
-		t.Fatalf("retry: %+v", retry)
-	}
-	if err := s.RecordWebhookAttempt(ctx, WebhookAttempt{EventID: id, Status: 204}, now.Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	*now = now.Add(24 * time.Hour)
-	if d := claim(); len(d) != 0 {
-		t.Errorf("a delivered event was claimed: %+v", d)
-	}
-	events, err := s.WebhookEvents(ctx, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(events) != 1 || events[0].State != WebhookDelivered || len(events[0].Attempts) != 2 {
-		t.Errorf("events %+v", events)
-	}
-	if err := s.RedeliverWebhook(ctx, id); err != nil {
-		t.Fatal(err)
-	}
-	if d := claim(); len(d) != 1 || d[0].ID != id {
-		t.Errorf("after redeliver: %+v", d)
-	}
-	if err := s.RecordWebhookAttempt(ctx, WebhookAttempt{EventID: id, Status: 0, Error: "refused"}, time.Time{}); err != nil {
-		t.Fatal(err)
-	}
-	if events, _ := s.WebhookEvents(ctx, 10); events[0].State != WebhookFailed {
-		t.Errorf("out of retries: state %s", events[0].State)
-	}
+		first := claim()
+		if len(first) != 1 || first[0].Secret != "whsec_c2VjcmV0" || first[0].URL != "https://game.example/hooks" {
+			t.Fatalf("claimed %+v", first)
+		}
+		id := first[0].ID
+		if d := claim(); len(d) != 0 {
+			t.Errorf("claimed again under a live lease: %+v", d)
+		}
+		// The worker dies without recording anything; once its lease runs
+		// out, the event is claimed again, under its id.
+		*now = now.Add(2 * time.Minute)
+		again := claim()
+		if len(again) != 1 || again[0].ID != id || string(again[0].Payload) != string(first[0].Payload) {
+			t.Fatalf("after the lease: %+v", again)
+		}
+		if err := s.RecordWebhookAttempt(ctx, WebhookAttempt{EventID: id, Status: 500, Error: "HTTP 500"}, now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if d := claim(); len(d) != 0 {
+			t.Errorf("claimed before its retry is due: %+v", d)
+		}
+		*now = now.Add(time.Hour)
+		retry := claim()
+		if len(retry) != 1 || retry[0].Attempts != 1 {
+			t.Fatalf("retry: %+v", retry)
+		}
+		if err := s.RecordWebhookAttempt(ctx, WebhookAttempt{EventID: id, Status: 204}, now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		*now = now.Add(24 * time.Hour)
+		if d := claim(); len(d) != 0 {
+			t.Errorf("a delivered event was claimed: %+v", d)
+		}
+		events, err := s.WebhookEvents(ctx, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(events) != 1 || events[0].State != WebhookDelivered || len(events[0].Attempts) != 2 {
+			t.Errorf("events %+v", events)
+		}
+		if err := s.RedeliverWebhook(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		if d := claim(); len(d) != 1 || d[0].ID != id {
+			t.Errorf("after redeliver: %+v", d)
+		}
+		if err := s.RecordWebhookAttempt(ctx, WebhookAttempt{EventID: id, Status: 0, Error: "refused"}, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		if events, _ := s.WebhookEvents(ctx, 10); events[0].State != WebhookFailed {
+			t.Errorf("out of retries: state %s", events[0].State)
+		}
+	})
 }

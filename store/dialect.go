@@ -1,0 +1,180 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/stdlib"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// The backends a Store runs on, as Backend names them.
+const (
+	BackendSQLite   = "sqlite"
+	BackendPostgres = "postgres"
+)
+
+// rebinds caches rebind's answers: the store's queries are a fixed set of
+// texts, so each is rewritten once.
+var rebinds sync.Map
+
+// rebind rewrites the store's `?` placeholders into PostgreSQL's $1, $2…,
+// leaving any `?` inside a quoted string or identifier alone. The store's
+// SQL is written once, for both databases, with `?`.
+func rebind(query string) string {
+	if !strings.Contains(query, "?") {
+		return query
+	}
+	if q, ok := rebinds.Load(query); ok {
+		return q.(string)
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 16)
+	n := 0
+	var quote byte
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '?':
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(c)
+	}
+	q := b.String()
+	rebinds.Store(query, q)
+	return q
+}
+
+// pgConnector opens pgx connections whose queries are rebound, so that
+// database/sql, and every query of the store, work unchanged on
+// PostgreSQL. Queries without `?` (goose's, scs's) pass as they are.
+type pgConnector struct{ driver.Connector }
+
+func (c pgConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.Connector.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sc, ok := conn.(*stdlib.Conn)
+	if !ok {
+		conn.Close()
+		return nil, fmt.Errorf("unexpected pgx connection type %T", conn)
+	}
+	return &pgConn{sc}, nil
+}
+
+// pgConn is a pgx database/sql connection that rebinds placeholders; every
+// other method (transactions, ping, session reset) is pgx's own.
+type pgConn struct{ *stdlib.Conn }
+
+func (c *pgConn) Prepare(query string) (driver.Stmt, error) { return c.Conn.Prepare(rebind(query)) }
+
+func (c *pgConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	return c.Conn.PrepareContext(ctx, rebind(query))
+}
+
+func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	return c.Conn.ExecContext(ctx, rebind(query), args)
+}
+
+func (c *pgConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	return c.Conn.QueryContext(ctx, rebind(query), args)
+}
+
+// openPostgres opens a pool of pgx connections to databaseURL. Every
+// connection reads timestamps in UTC, as the SQLite driver does, so times
+// compare equal whichever database they come from.
+func openPostgres(databaseURL string) (*sql.DB, error) {
+	cfg, err := pgx.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("parse the PostgreSQL URL: %w", err)
+	}
+	utc := stdlib.OptionAfterConnect(func(_ context.Context, c *pgx.Conn) error {
+		c.TypeMap().RegisterType(&pgtype.Type{Name: "timestamptz", OID: pgtype.TimestamptzOID,
+			Codec: &pgtype.TimestamptzCodec{ScanLocation: time.UTC}})
+		return nil
+	})
+	return sql.OpenDB(pgConnector{stdlib.GetConnector(*cfg, utc)}), nil
+}
+
+// isUnique reports whether err is a UNIQUE (or primary key) constraint
+// failure, in either database.
+func isUnique(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+// lock serialises, across every instance sharing the database, the
+// transactions tx that take the same key, until tx ends. SQLite needs
+// nothing: its single writer already runs one write transaction at a
+// time. On PostgreSQL (READ COMMITTED) it is what keeps a
+// read-then-write transaction, such as counting attempts before recording
+// one, from interleaving with its twin on another connection. shared
+// locks exclude only exclusive ones. Keys are scoped by schema.
+func (s *Store) lock(ctx context.Context, tx *sql.Tx, key string, shared bool) error {
+	if !s.pg {
+		return nil
+	}
+	fn := "pg_advisory_xact_lock"
+	if shared {
+		fn = "pg_advisory_xact_lock_shared"
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT `+fn+`(hashtextextended(current_schema() || ':' || ?, 0))`, key); err != nil {
+		return fmt.Errorf("lock %s: %w", key, err)
+	}
+	return nil
+}
+
+// like is the operator that matches a LIKE pattern ignoring case, as
+// SQLite's LIKE does for ASCII.
+func (s *Store) like() string {
+	if s.pg {
+		return "ILIKE"
+	}
+	return "LIKE"
+}
+
+// forUpdateSkipLocked ends a SELECT whose rows (of table alias) the
+// transaction claims, on PostgreSQL skipping rows another transaction
+// holds. SQLite's single writer makes it unneeded, and it has no such
+// clause.
+func (s *Store) forUpdateSkipLocked(alias string) string {
+	if s.pg {
+		return " FOR UPDATE OF " + alias + " SKIP LOCKED"
+	}
+	return ""
+}
+
+// forUpdate ends a SELECT whose rows the transaction goes on to change:
+// on PostgreSQL it locks them until the transaction ends. SQLite's single
+// writer already keeps other writers out.
+func (s *Store) forUpdate() string {
+	if s.pg {
+		return " FOR UPDATE"
+	}
+	return ""
+}
