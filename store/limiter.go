@@ -1,0 +1,124 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// DBLimiter is a rate-limit budget kept in the database, so that every
+// instance sharing it counts against the same budget: a player who fails
+// an objective too often is refused whichever instance answers. It keeps
+// the contract of package ratelimit (see its doc), with the same
+// arithmetic as ratelimit.Memory (GCRA: one theoretical arrival time per
+// key, in the rate_limits table), and quest's Limiter interface.
+//
+// Each Take and Refund is one transaction holding the key's row (SQLite's
+// single writer; SELECT … FOR UPDATE on PostgreSQL), so concurrent Takes,
+// from one instance or many, never let more events through than the
+// budget holds.
+type DBLimiter struct {
+	s      *Store
+	prefix string
+	per    time.Duration
+	every  time.Duration
+	now    func() time.Time
+
+	mu        sync.Mutex
+	lastSweep time.Time
+}
+
+// FailureLimiter returns the database-backed budget of limit failed
+// attempts per per, for quest's per-player, per-objective limit. It
+// panics unless the budget allows at least one event over a positive
+// duration, as ratelimit.NewMemory does.
+func (s *Store) FailureLimiter(limit int, per time.Duration) *DBLimiter {
+	return s.limiter("failures:", limit, per)
+}
+
+// limiter returns a budget whose keys are stored under prefix, apart from
+// other budgets' keys.
+func (s *Store) limiter(prefix string, limit int, per time.Duration) *DBLimiter {
+	if limit <= 0 || per <= 0 || per/time.Duration(limit) <= 0 {
+		panic(fmt.Sprintf("store: invalid limit %d per %s", limit, per))
+	}
+	return &DBLimiter{s: s, prefix: prefix, per: per, every: per / time.Duration(limit), now: s.now}
+}
+
+// Take counts one event for key if its budget allows it; otherwise it
+// counts nothing and says how long to wait (> 0).
+func (l *DBLimiter) Take(ctx context.Context, key string) (ok bool, retryAfter time.Duration, err error) {
+	now := l.now().UnixNano()
+	l.sweep(ctx, now)
+	key = l.prefix + key
+	err = l.s.tx(ctx, func(tx *sql.Tx) error {
+		// The row must exist for SELECT … FOR UPDATE to hold it; a new
+		// one starts full (its arrival time now).
+		if _, err := tx.ExecContext(ctx, `INSERT INTO rate_limits (key, tat) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`,
+			key, now); err != nil {
+			return err
+		}
+		var tat int64
+		if err := tx.QueryRowContext(ctx, `SELECT tat FROM rate_limits WHERE key = ?`+l.s.forUpdate(), key).Scan(&tat); err != nil {
+			return err
+		}
+		next := max(tat, now) + int64(l.every)
+		// The event fits when the budget it leaves spent (next-now) is at
+		// most the whole budget (per).
+		if over := time.Duration(next - now - int64(l.per)); over > 0 {
+			retryAfter = over
+			return nil
+		}
+		ok = true
+		_, err := tx.ExecContext(ctx, `UPDATE rate_limits SET tat = ? WHERE key = ?`, next, key)
+		return err
+	})
+	if err != nil {
+		return false, 0, fmt.Errorf("take from %s: %w", key, err)
+	}
+	return ok, retryAfter, nil
+}
+
+// Refund gives back one event counted for key by Take. A budget full
+// again is forgotten.
+func (l *DBLimiter) Refund(ctx context.Context, key string) error {
+	now := l.now().UnixNano()
+	key = l.prefix + key
+	err := l.s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE rate_limits SET tat = tat - ? WHERE key = ?`, int64(l.every), key); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM rate_limits WHERE key = ? AND tat <= ?`, key, now)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("refund to %s: %w", key, err)
+	}
+	return nil
+}
+
+// sweep forgets, at most once per per, every key whose budget is full
+// again (of any budget: a full one is full for all), so that idle players
+// cost no rows. It is best effort: a failure leaves rows for the next.
+func (l *DBLimiter) sweep(ctx context.Context, now int64) {
+	l.mu.Lock()
+	if l.lastSweep.IsZero() || time.Duration(now-l.lastSweep.UnixNano()) < l.per {
+		if l.lastSweep.IsZero() {
+			l.lastSweep = time.Unix(0, now)
+		}
+		l.mu.Unlock()
+		return
+	}
+	l.lastSweep = time.Unix(0, now)
+	l.mu.Unlock()
+	_, _ = l.s.w.ExecContext(ctx, `DELETE FROM rate_limits WHERE tat <= ?`, now)
+}
+
+// keys counts the keys the limiter remembers, for tests.
+func (l *DBLimiter) keys(ctx context.Context) (int, error) {
+	var n int
+	err := l.s.r.QueryRowContext(ctx, `SELECT count(*) FROM rate_limits WHERE key LIKE ? ESCAPE '\'`, escapeLike(l.prefix)+"%").Scan(&n)
+	return n, err
+}
