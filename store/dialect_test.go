@@ -1,0 +1,93 @@
+package store
+
+import (
+	"context"
+	"io/fs"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestRebind(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`SELECT 1`, `SELECT 1`},
+		{`SELECT * FROM t WHERE a = ? AND b IN (?, ?)`, `SELECT * FROM t WHERE a = $1 AND b IN ($2, $3)`},
+		{`SELECT '?' || ? FROM "we?rd" WHERE x LIKE ? ESCAPE '\'`, `SELECT '?' || $1 FROM "we?rd" WHERE x LIKE $2 ESCAPE '\'`},
+		{`SELECT 'it''s ?', ?`, `SELECT 'it''s ?', $1`},
+		{`SELECT $1`, `SELECT $1`},
+	}
+	for _, tt := range tests {
+		if got := rebind(tt.in); got != tt.want {
+			t.Errorf("rebind(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if got := rebind(tt.in); got != tt.want {
+			t.Errorf("cached rebind(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestMigrationsHaveTheSameVersions keeps the two folders in step: every
+// version exists for both databases.
+func TestMigrationsHaveTheSameVersions(t *testing.T) {
+	versions := func(dir string) []string {
+		entries, err := fs.ReadDir(migrations, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, e := range entries {
+			v, _, _ := strings.Cut(e.Name(), "_")
+			out = append(out, v)
+		}
+		slices.Sort(out)
+		return out
+	}
+	sqlite, pg := versions("migrations/sqlite"), versions("migrations/postgres")
+	if len(sqlite) == 0 {
+		t.Fatal("no SQLite migrations")
+	}
+	if diff := cmp.Diff(sqlite, pg); diff != "" {
+		t.Errorf("versions (-sqlite +postgres):\n%s", diff)
+	}
+}
+
+func TestConnectReadsTheDatabaseURL(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name, url string
+		// wantErr is part of the error, "" for success.
+		wantErr string
+		file    string
+	}{
+		{"sqlite scheme", "sqlite:" + filepath.Join(dir, "a.db"), "", "a.db"},
+		{"sqlite URL form", "sqlite://" + filepath.Join(dir, "b.db"), "", "b.db"},
+		{"plain path", filepath.Join(dir, "c.db"), "", "c.db"},
+		{"unknown scheme", "mysql://root@localhost/q", `unknown scheme "mysql"`, ""},
+		{"sqlite without a path", "sqlite:", "no SQLite path", ""},
+		{"nothing", "", "no database", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Connect(context.Background(), tt.url)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Connect(%q) = %v, want an error with %q", tt.url, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if s.Backend() != BackendSQLite {
+				t.Errorf("Backend() = %q", s.Backend())
+			}
+			if matches, _ := filepath.Glob(filepath.Join(dir, tt.file)); len(matches) != 1 {
+				t.Errorf("no %s in %s", tt.file, dir)
+			}
+		})
+	}
+}

@@ -1,0 +1,301 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/questgate/questgate/secrets"
+	"github.com/questgate/questgate/verifier"
+)
+
+// TestMigrationsWaitForAnExplicitMigrate opens a new database without
+// migrating (serve --no-migrate), then migrates it as `questgate migrate`
+// does: everything at once, then nothing.
+func TestMigrationsWaitForAnExplicitMigrate(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		s := b.open(t, WithoutMigrations())
+		p, err := s.provider()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pending, err := p.HasPending(ctx); err != nil || !pending {
+			t.Fatalf("HasPending = %v, %v; want true", pending, err)
+		}
+		n, err := s.Migrate(ctx)
+		if want := len(p.ListSources()); err != nil || n != want {
+			t.Fatalf("Migrate = %d, %v; want %d", n, err, want)
+		}
+		if n, err := s.Migrate(ctx); err != nil || n != 0 {
+			t.Fatalf("second Migrate = %d, %v; want 0", n, err)
+		}
+		if pending, err := p.HasPending(ctx); err != nil || pending {
+			t.Errorf("after Migrate, HasPending = %v, %v", pending, err)
+		}
+		if _, err := s.CreatePlayer(ctx); err != nil {
+			t.Errorf("the migrated store: %v", err)
+		}
+		if s.Backend() != b.name {
+			t.Errorf("Backend() = %q, want %q", s.Backend(), b.name)
+		}
+	})
+}
+
+// TestInstancesStartingTogetherMigrateOnce starts several instances on
+// one new PostgreSQL database at once: one migrates, the others wait for
+// it and find nothing to do. (A SQLite file belongs to one server.)
+func TestInstancesStartingTogetherMigrateOnce(t *testing.T) {
+	base := os.Getenv(postgresEnv)
+	if base == "" {
+		t.Skipf("PostgreSQL only: set %s to run it", postgresEnv)
+	}
+	db := pgSchema(t, base)
+	const n = 4
+	stores := make([]*Store, n)
+	applied := make([]int, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			stores[i], errs[i] = Connect(context.Background(), db, WithoutMigrations())
+			if errs[i] == nil {
+				applied[i], errs[i] = stores[i].Migrate(context.Background())
+			}
+		})
+	}
+	wg.Wait()
+	total := 0
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("instance %d: %v", i, errs[i])
+		}
+		defer stores[i].Close()
+		total += applied[i]
+	}
+	p, err := stores[0].provider()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := len(p.ListSources()); total != want {
+		t.Errorf("instances applied %d migrations in all (%v), want %d", total, applied, want)
+	}
+}
+
+// TestTwoInstancesAwardASIDOnce races 200 submissions of one winning SID,
+// by four players through two stores on one database: exactly one award.
+func TestTwoInstancesAwardASIDOnce(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		db := b.db(t)
+		stores := []*Store{connectTest(t, db), connectTest(t, db)}
+		var players []Player
+		for range 4 {
+			players = append(players, newPlayer(t, stores[0]))
+		}
+		const n = 200
+		reasons := make(chan verifier.Reason, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				sub, err := stores[i%2].RecordAttempt(ctx, Submission{PlayerID: players[i%len(players)].ID,
+					ObjectiveID: "send-sms", RawSID: sid, SID: sid}, &Award{XP: 100})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				reasons <- sub.Reason
+			})
+		}
+		wg.Wait()
+		close(reasons)
+		count := map[verifier.Reason]int{}
+		for r := range reasons {
+			count[r]++
+		}
+		if count[verifier.Awarded] != 1 || count[verifier.AlreadyAwarded]+count[verifier.SIDAlreadyUsed] != n-1 {
+			t.Errorf("reasons %v, want one award and %d refusals", count, n-1)
+		}
+		awards := 0
+		for _, p := range players {
+			a, err := stores[1].Awards(ctx, p.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			awards += len(a)
+		}
+		if awards != 1 {
+			t.Errorf("%d awards in the database, want 1", awards)
+		}
+	})
+}
+
+// TestTwoInstancesNeverClaimTheSameWebhook has delivery workers of two
+// stores on one database claim the outbox concurrently: every event is
+// claimed, and by one worker only.
+func TestTwoInstancesNeverClaimTheSameWebhook(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		db := b.db(t)
+		// Instances share the secret key, as they must to open what the
+		// others sealed.
+		ring := secrets.NewRing(newKey(t))
+		stores := []*Store{connectTest(t, db, WithSecrets(ring, nil)), connectTest(t, db, WithSecrets(ring, nil))}
+		s := stores[0]
+		if _, err := s.CreateAPIKey(ctx, APIKey{ID: "key_1", Name: "game", Hash: "h", Prefix: "qg_live_abcd", SigningSecret: "s"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.AddWebhookEndpoint(ctx, WebhookEndpoint{APIKeyID: "key_1", URL: "https://game.example/hooks", Secret: "whsec_c2VjcmV0"}); err != nil {
+			t.Fatal(err)
+		}
+		const events = 60
+		for i := range events {
+			player, err := s.APIPlayer(ctx, "key_1", fmt.Sprint("p", i), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			sid := fmt.Sprintf("SM%032d", i)
+			if _, err := s.RecordAttempt(ctx, Submission{PlayerID: player, ObjectiveID: "send-sms", RawSID: sid, SID: sid},
+				&Award{XP: 100}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var (
+			mu      sync.Mutex
+			claimed = map[string]int{}
+			wg      sync.WaitGroup
+		)
+		for w := range 8 {
+			wg.Go(func() {
+				for {
+					d, err := stores[w%2].ClaimWebhooks(ctx, time.Hour, 3)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if len(d) == 0 {
+						return
+					}
+					mu.Lock()
+					for _, e := range d {
+						claimed[e.ID]++
+					}
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		if len(claimed) != events {
+			t.Errorf("%d events claimed, want %d", len(claimed), events)
+		}
+		for id, n := range claimed {
+			if n != 1 {
+				t.Errorf("event %s claimed %d times", id, n)
+			}
+		}
+	})
+}
+
+// TestPingFollowsTheDatabase cuts PostgreSQL away from a store, then
+// brings it back: Ping (what /readyz asks) fails meanwhile, and answers
+// again once the database is back, without restarting anything.
+func TestPingFollowsTheDatabase(t *testing.T) {
+	base := os.Getenv(postgresEnv)
+	if base == "" {
+		t.Skipf("PostgreSQL only: set %s to run it", postgresEnv)
+	}
+	db, err := url.Parse(pgSchema(t, base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	px := newProxy(t, db.Host)
+	db.Host = px.addr
+	s := connectTest(t, db.String())
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.Ping(ctx); err != nil {
+		t.Fatalf("Ping with the database up: %v", err)
+	}
+	px.stop()
+	if err := s.Ping(ctx); err == nil {
+		t.Fatal("Ping answered with the database unreachable")
+	}
+	px.start()
+	for {
+		err := s.Ping(ctx)
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("Ping after the database came back: %v", err)
+		}
+	}
+	if _, err := s.CreatePlayer(ctx); err != nil {
+		t.Errorf("after the database came back: %v", err)
+	}
+}
+
+// proxy forwards TCP connections to a server until stopped, which cuts
+// every connection, as a database restart or a network failure would.
+type proxy struct {
+	t      *testing.T
+	target string
+	addr   string
+	mu     sync.Mutex
+	ln     net.Listener
+	conns  []net.Conn
+}
+
+func newProxy(t *testing.T, target string) *proxy {
+	p := &proxy{t: t, target: target, addr: "127.0.0.1:0"}
+	p.start()
+	t.Cleanup(p.stop)
+	return p
+}
+
+func (p *proxy) start() {
+	ln, err := net.Listen("tcp", p.addr)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.mu.Lock()
+	p.ln, p.addr = ln, ln.Addr().String()
+	p.mu.Unlock()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", p.target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, up)
+			p.mu.Unlock()
+			go func() { _, _ = io.Copy(up, c); up.Close() }()
+			go func() { _, _ = io.Copy(c, up); c.Close() }()
+		}
+	}()
+}
+
+func (p *proxy) stop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln != nil {
+		p.ln.Close()
+		p.ln = nil
+	}
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
