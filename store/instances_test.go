@@ -299,3 +299,66 @@ func (p *proxy) stop() {
 	}
 	p.conns = nil
 }
+
+// TestTwoInstancesShareAPIState races first requests through two stores:
+// an Idempotency-Key is reserved once, and a game's new player is created
+// once.
+func TestTwoInstancesShareAPIState(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		db := b.db(t)
+		stores := []*Store{connectTest(t, db), connectTest(t, db)}
+		if _, err := stores[0].CreateAPIKey(ctx, APIKey{ID: "key_1", Name: "game", Hash: "h", Prefix: "qg_live_abcd", SigningSecret: "s"}); err != nil {
+			t.Fatal(err)
+		}
+		const n = 40
+		var (
+			mu       sync.Mutex
+			reserved int
+			players  = map[string]int{}
+			wg       sync.WaitGroup
+		)
+		for i := range n {
+			wg.Go(func() {
+				s := stores[i%2]
+				_, ok, err := s.ReserveIdempotency(ctx, "key_1", "idem-1", "hash")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				id, err := s.APIPlayer(ctx, "key_1", "p42", "Ada")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				if ok {
+					reserved++
+				}
+				players[id]++
+			})
+		}
+		wg.Wait()
+		if reserved != 1 {
+			t.Errorf("the key was reserved %d times, want once", reserved)
+		}
+		if len(players) != 1 {
+			t.Errorf("%d players created for one external id, want 1", len(players))
+		}
+	})
+}
+
+func TestWithPoolSizesTheReaders(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		s := b.open(t, WithPool(PoolOptions{MaxOpen: 3, MaxIdle: 2, MaxLifetime: time.Minute, MaxIdleTime: time.Second}))
+		if got := s.r.Stats().MaxOpenConnections; got != 3 {
+			t.Errorf("readers: %d connections at most, want 3", got)
+		}
+		if !s.pg {
+			if got := s.w.Stats().MaxOpenConnections; got != 1 {
+				t.Errorf("SQLite writer: %d connections at most, want 1", got)
+			}
+		}
+	})
+}

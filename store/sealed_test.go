@@ -27,9 +27,10 @@ func newKey(t *testing.T) *secrets.Key {
 	return k
 }
 
-func openWith(t *testing.T, path string, ring *secrets.Ring, reload func() (*secrets.Ring, error)) *Store {
+// openWith connects to db (a path or a database URL) with ring.
+func openWith(t *testing.T, db string, ring *secrets.Ring, reload func() (*secrets.Ring, error)) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), path, WithSecrets(ring, reload))
+	s, err := Connect(context.Background(), db, WithSecrets(ring, reload))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,103 +164,109 @@ func TestPlaintextFromOlderVersionsIsSealedOnOpen(t *testing.T) {
 }
 
 func TestResealMovesEverySecretToTheNewKey(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "q.db")
-	oldKey, newK := newKey(t), newKey(t)
-	s := openWith(t, path, secrets.NewRing(oldKey), nil)
-	var players []Player
-	for range 3 {
-		p := newPlayer(t, s)
-		players = append(players, p)
-		if err := s.SaveCredentials(ctx, Credentials{PlayerID: p.ID, AccountSID: acct, Secret: token}); err != nil {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		path := b.db(t)
+		oldKey, newK := newKey(t), newKey(t)
+		s := openWith(t, path, secrets.NewRing(oldKey), nil)
+		var players []Player
+		for range 3 {
+			p := newPlayer(t, s)
+			players = append(players, p)
+			if err := s.SaveCredentials(ctx, Credentials{PlayerID: p.ID, AccountSID: acct, Secret: token}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.CreateSandboxAccount(ctx, SandboxAccount{SID: "AC1", AuthToken: token}); err != nil {
 			t.Fatal(err)
 		}
-	}
-	if _, err := s.CreateSandboxAccount(ctx, SandboxAccount{SID: "AC1", AuthToken: token}); err != nil {
-		t.Fatal(err)
-	}
 
-	// A rotation whose ring lacks a key that sealed something changes nothing.
-	if _, err := s.Reseal(ctx, secrets.NewRing(newK)); err == nil {
-		t.Fatal("Reseal without the old key succeeded")
-	}
-	if v := rawSecret(t, s, `SELECT secret FROM credentials LIMIT 1`); secrets.SealedWith(v) != oldKey.ID() {
-		t.Fatal("a failed Reseal changed a row")
-	}
-
-	n, err := s.Reseal(ctx, secrets.NewRing(newK, oldKey))
-	if err != nil || n != 4 {
-		t.Fatalf("Reseal = %d, %v; want 4", n, err)
-	}
-	if n, err := s.Reseal(ctx, secrets.NewRing(newK, oldKey)); err != nil || n != 0 {
-		t.Errorf("second Reseal = %d, %v; want 0", n, err)
-	}
-	s.Close()
-
-	// Only the new key is needed now.
-	s = openWith(t, path, secrets.NewRing(newK), nil)
-	for _, p := range players {
-		if c, err := s.Credentials(ctx, p.ID); err != nil || c.Secret != token {
-			t.Errorf("after rotation: %v", err)
+		// A rotation whose ring lacks a key that sealed something changes nothing.
+		if _, err := s.Reseal(ctx, secrets.NewRing(newK)); err == nil {
+			t.Fatal("Reseal without the old key succeeded")
 		}
-	}
+		if v := rawSecret(t, s, `SELECT secret FROM credentials LIMIT 1`); secrets.SealedWith(v) != oldKey.ID() {
+			t.Fatal("a failed Reseal changed a row")
+		}
+
+		n, err := s.Reseal(ctx, secrets.NewRing(newK, oldKey))
+		if err != nil || n != 4 {
+			t.Fatalf("Reseal = %d, %v; want 4", n, err)
+		}
+		if n, err := s.Reseal(ctx, secrets.NewRing(newK, oldKey)); err != nil || n != 0 {
+			t.Errorf("second Reseal = %d, %v; want 0", n, err)
+		}
+		s.Close()
+
+		// Only the new key is needed now.
+		s = openWith(t, path, secrets.NewRing(newK), nil)
+		for _, p := range players {
+			if c, err := s.Credentials(ctx, p.ID); err != nil || c.Secret != token {
+				t.Errorf("after rotation: %v", err)
+			}
+		}
+	})
 }
 
 func TestAStaleServerFollowsARotation(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "q.db")
-	oldKey, newK := newKey(t), newKey(t)
-	current := secrets.NewRing(oldKey)
-	reloads := 0
-	server := openWith(t, path, secrets.NewRing(oldKey), func() (*secrets.Ring, error) {
-		reloads++
-		return current, nil
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		path := b.db(t)
+		oldKey, newK := newKey(t), newKey(t)
+		current := secrets.NewRing(oldKey)
+		reloads := 0
+		server := openWith(t, path, secrets.NewRing(oldKey), func() (*secrets.Ring, error) {
+			reloads++
+			return current, nil
+		})
+		ada := newPlayer(t, server)
+		if err := server.SaveCredentials(ctx, Credentials{PlayerID: ada.ID, AccountSID: acct, Secret: token}); err != nil {
+			t.Fatal(err)
+		}
+
+		// `keys rotate` runs in another process while the server runs.
+		rotator := openWith(t, path, secrets.NewRing(newK, oldKey), nil)
+		if _, err := rotator.Reseal(ctx, secrets.NewRing(newK, oldKey)); err != nil {
+			t.Fatal(err)
+		}
+		current = secrets.NewRing(newK) // the key file now holds the new key
+
+		// The server reads what the rotation sealed, and seals with the new key.
+		if c, err := server.Credentials(ctx, ada.ID); err != nil || c.Secret != token {
+			t.Fatalf("reading after the rotation: %v", err)
+		}
+		bob := newPlayer(t, server)
+		if err := server.SaveCredentials(ctx, Credentials{PlayerID: bob.ID, AccountSID: acct, Secret: token}); err != nil {
+			t.Fatal(err)
+		}
+		if v := rawSecret(t, server, `SELECT secret FROM credentials WHERE player_id = ?`, bob.ID); secrets.SealedWith(v) != newK.ID() {
+			t.Errorf("sealed with %s after the rotation, want the new key %s", secrets.SealedWith(v), newK.ID())
+		}
+		if reloads == 0 {
+			t.Error("the server never reloaded its keys")
+		}
 	})
-	ada := newPlayer(t, server)
-	if err := server.SaveCredentials(ctx, Credentials{PlayerID: ada.ID, AccountSID: acct, Secret: token}); err != nil {
-		t.Fatal(err)
-	}
-
-	// `keys rotate` runs in another process while the server runs.
-	rotator := openWith(t, path, secrets.NewRing(newK, oldKey), nil)
-	if _, err := rotator.Reseal(ctx, secrets.NewRing(newK, oldKey)); err != nil {
-		t.Fatal(err)
-	}
-	current = secrets.NewRing(newK) // the key file now holds the new key
-
-	// The server reads what the rotation sealed, and seals with the new key.
-	if c, err := server.Credentials(ctx, ada.ID); err != nil || c.Secret != token {
-		t.Fatalf("reading after the rotation: %v", err)
-	}
-	bob := newPlayer(t, server)
-	if err := server.SaveCredentials(ctx, Credentials{PlayerID: bob.ID, AccountSID: acct, Secret: token}); err != nil {
-		t.Fatal(err)
-	}
-	if v := rawSecret(t, server, `SELECT secret FROM credentials WHERE player_id = ?`, bob.ID); secrets.SealedWith(v) != newK.ID() {
-		t.Errorf("sealed with %s after the rotation, want the new key %s", secrets.SealedWith(v), newK.ID())
-	}
-	if reloads == 0 {
-		t.Error("the server never reloaded its keys")
-	}
 }
 
 func TestAServerWithoutTheRotatedKeyRefusesToSeal(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "q.db")
-	oldKey, newK := newKey(t), newKey(t)
-	server := openWith(t, path, secrets.NewRing(oldKey), func() (*secrets.Ring, error) { return secrets.NewRing(oldKey), nil })
-	p := newPlayer(t, server)
-	rotator := openWith(t, path, secrets.NewRing(newK, oldKey), nil)
-	if _, err := rotator.Reseal(ctx, secrets.NewRing(newK, oldKey)); err != nil {
-		t.Fatal(err)
-	}
-	err := server.SaveCredentials(ctx, Credentials{PlayerID: p.ID, AccountSID: acct, Secret: token})
-	if !errors.Is(err, ErrKeyRotated) || !strings.Contains(err.Error(), newK.ID()) {
-		t.Fatalf("err = %v, want ErrKeyRotated naming the new key", err)
-	}
-	if _, err := server.Credentials(ctx, p.ID); !errors.Is(err, ErrNotFound) {
-		t.Errorf("something was saved: %v", err)
-	}
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		path := b.db(t)
+		oldKey, newK := newKey(t), newKey(t)
+		server := openWith(t, path, secrets.NewRing(oldKey), func() (*secrets.Ring, error) { return secrets.NewRing(oldKey), nil })
+		p := newPlayer(t, server)
+		rotator := openWith(t, path, secrets.NewRing(newK, oldKey), nil)
+		if _, err := rotator.Reseal(ctx, secrets.NewRing(newK, oldKey)); err != nil {
+			t.Fatal(err)
+		}
+		err := server.SaveCredentials(ctx, Credentials{PlayerID: p.ID, AccountSID: acct, Secret: token})
+		if !errors.Is(err, ErrKeyRotated) || !strings.Contains(err.Error(), newK.ID()) {
+			t.Fatalf("err = %v, want ErrKeyRotated naming the new key", err)
+		}
+		if _, err := server.Credentials(ctx, p.ID); !errors.Is(err, ErrNotFound) {
+			t.Errorf("something was saved: %v", err)
+		}
+	})
 }
 
 func TestPrintingRowsHidesSecrets(t *testing.T) {
