@@ -168,13 +168,3 @@ func (s *Store) forUpdateSkipLocked(alias string) string {
 	}
 	return ""
 }
-
-// forUpdate ends a SELECT whose rows the transaction goes on to change:
-// on PostgreSQL it locks them until the transaction ends. SQLite's single
-// writer already keeps other writers out.
-func (s *Store) forUpdate() string {
-	if s.pg {
-		return " FOR UPDATE"
-	}
-	return ""
-}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -15,10 +16,9 @@ import (
 // arithmetic as ratelimit.Memory (GCRA: one theoretical arrival time per
 // key, in the rate_limits table), and quest's Limiter interface.
 //
-// Each Take and Refund is one transaction holding the key's row (SQLite's
-// single writer; SELECT … FOR UPDATE on PostgreSQL), so concurrent Takes,
-// from one instance or many, never let more events through than the
-// budget holds.
+// Each Take and Refund changes the key's row atomically (one upsert; one
+// transaction), so concurrent Takes, from one instance or many, never let
+// more events through than the budget holds.
 type DBLimiter struct {
 	s      *Store
 	prefix string
@@ -49,36 +49,35 @@ func (s *Store) limiter(prefix string, limit int, per time.Duration) *DBLimiter 
 
 // Take counts one event for key if its budget allows it; otherwise it
 // counts nothing and says how long to wait (> 0).
+//
+// It is one statement, atomic on either database: an upsert that moves
+// the key's arrival time on only when the event fits, and returns it when
+// it did. A refused Take reads the arrival time afterwards for the wait.
 func (l *DBLimiter) Take(ctx context.Context, key string) (ok bool, retryAfter time.Duration, err error) {
 	now := l.now().UnixNano()
 	l.sweep(ctx, now)
 	key = l.prefix + key
-	err = l.s.tx(ctx, func(tx *sql.Tx) error {
-		// The row must exist for SELECT … FOR UPDATE to hold it; a new
-		// one starts full (its arrival time now).
-		if _, err := tx.ExecContext(ctx, `INSERT INTO rate_limits (key, tat) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`,
-			key, now); err != nil {
-			return err
-		}
-		var tat int64
-		if err := tx.QueryRowContext(ctx, `SELECT tat FROM rate_limits WHERE key = ?`+l.s.forUpdate(), key).Scan(&tat); err != nil {
-			return err
-		}
-		next := max(tat, now) + int64(l.every)
-		// The event fits when the budget it leaves spent (next-now) is at
-		// most the whole budget (per).
-		if over := time.Duration(next - now - int64(l.per)); over > 0 {
-			retryAfter = over
-			return nil
-		}
-		ok = true
-		_, err := tx.ExecContext(ctx, `UPDATE rate_limits SET tat = ? WHERE key = ?`, next, key)
-		return err
-	})
-	if err != nil {
+	every, per := int64(l.every), int64(l.per)
+	// A new key starts full: its next arrival is now+every. An existing
+	// one moves from max(tat, now); the event fits when the budget it
+	// leaves spent (next-now) is at most the whole budget (per).
+	var next int64
+	err = l.s.w.QueryRowContext(ctx, `INSERT INTO rate_limits (key, tat) VALUES (?, ?)
+		ON CONFLICT (key) DO UPDATE SET tat = CASE WHEN rate_limits.tat > ? THEN rate_limits.tat ELSE ? END + ?
+		WHERE CASE WHEN rate_limits.tat > ? THEN rate_limits.tat ELSE ? END + ? - ? <= ?
+		RETURNING tat`, key, now+every, now, now, every, now, now, every, now, per).Scan(&next)
+	switch {
+	case err == nil:
+		return true, 0, nil
+	case !errors.Is(err, sql.ErrNoRows):
 		return false, 0, fmt.Errorf("take from %s: %w", key, err)
 	}
-	return ok, retryAfter, nil
+	var tat int64
+	if err := l.s.w.QueryRowContext(ctx, `SELECT tat FROM rate_limits WHERE key = ?`, key).Scan(&tat); err != nil {
+		return false, 0, fmt.Errorf("take from %s: %w", key, err)
+	}
+	// Never less than a nanosecond: a refusal always says to wait.
+	return false, max(time.Duration(max(tat, now)+every-now-per), 1), nil
 }
 
 // Refund gives back one event counted for key by Take. A budget full

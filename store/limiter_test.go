@@ -197,3 +197,23 @@ func TestFailureLimiterRefusesAnEmptyBudget(t *testing.T) {
 		}()
 	}
 }
+
+// BenchmarkDBLimiterTake measures one Take, run before every limited
+// attempt, on each backend, with parallel callers spread over keys.
+func BenchmarkDBLimiterTake(b *testing.B) {
+	for _, be := range backends() {
+		b.Run(be.name, func(b *testing.B) {
+			l := connectTest(b, be.db(b)).FailureLimiter(1_000_000, time.Minute)
+			var n atomic.Int64
+			b.RunParallel(func(pb *testing.PB) {
+				key := fmt.Sprint("player", n.Add(1))
+				for pb.Next() {
+					if _, _, err := l.Take(context.Background(), key); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}

@@ -3,9 +3,11 @@
 -- tables and columns, in PostgreSQL's types (TIMESTAMPTZ, BOOLEAN, BIGINT
 -- identities). Tables that the store reads in insertion order get a rowid
 -- column, which SQLite has implicitly, so one query text serves both.
+-- Text the store sorts on is compared byte by byte (COLLATE "C"), as
+-- SQLite does, whatever the database's locale.
 CREATE TABLE players (
     id           TEXT PRIMARY KEY,
-    display_name TEXT NOT NULL DEFAULT '',
+    display_name TEXT COLLATE "C" NOT NULL DEFAULT '',
     created_at   TIMESTAMPTZ NOT NULL
 );
 
