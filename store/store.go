@@ -2,6 +2,16 @@
 // credentials, every submission, awards, and the sandbox's accounts and
 // messages. It knows SQL and nothing of HTTP or Twilio; the packages that
 // use it declare the small interfaces they need.
+//
+// It runs on SQLite (one server, one file) or on PostgreSQL, which several
+// instances share: then sessions, rate-limit budgets and the webhook
+// outbox are shared too, and whatever SQLite's single writer made
+// exclusive is locked in the database. The queries are written once, with
+// `?` placeholders; see Connect.
+//
+// Its tests run on SQLite, and on PostgreSQL too when
+// QUESTGATE_TEST_POSTGRES_URL names a database they may create schemas in,
+// such as postgres://postgres@127.0.0.1:5432/test?sslmode=disable.
 package store
 
 import (
@@ -86,9 +96,12 @@ func WithSecrets(ring *secrets.Ring, reload func() (*secrets.Ring, error)) Optio
 // deployment step). Migrate applies them later.
 func WithoutMigrations() Option { return func(s *Store) { s.noMigrate = true } }
 
-// PoolOptions size the connection pool. Zero fields keep the defaults.
-// On SQLite they apply to the reader pool only: the writer stays one
-// connection, since SQLite has one writer at a time.
+// PoolOptions size the connection pool. Zero fields keep the defaults
+// (on PostgreSQL: 10 connections or 4 per CPU, whichever is more, all
+// kept when idle for up to 5 minutes, renewed every 30). On SQLite they
+// apply to the reader pool only: the writer stays one connection, since
+// SQLite has one writer at a time. On PostgreSQL MaxOpen is at least 2:
+// Migrate holds one for its lock while it migrates through another.
 type PoolOptions struct {
 	// MaxOpen caps the open connections; MaxIdle the idle ones kept.
 	MaxOpen, MaxIdle int
@@ -119,9 +132,9 @@ func (p PoolOptions) apply(db *sql.DB) {
 // Connect opens the database databaseURL names and, unless
 // WithoutMigrations, applies pending migrations:
 //
-//   - postgres://… or postgresql://… (any URL or keyword/value string pgx
-//     reads, including runtime parameters such as search_path) is
-//     PostgreSQL;
+//   - postgres://… or postgresql://… is PostgreSQL, read by pgx: libpq's
+//     parameters (sslmode, connect_timeout…) and runtime parameters such
+//     as search_path may follow in the query;
 //   - sqlite:PATH is the SQLite file PATH; sqlite://PATH is read the same
 //     way, so sqlite:///var/lib/questgate.db is an absolute path;
 //   - anything without a scheme is a SQLite path, as Open takes it.
@@ -141,7 +154,8 @@ func Connect(ctx context.Context, databaseURL string, opts ...Option) (*Store, e
 		}
 		return Open(ctx, path, opts...)
 	case ok && isScheme(scheme):
-		return nil, fmt.Errorf("database %q: unknown scheme %q (want postgres://, postgresql:// or sqlite:)", databaseURL, scheme)
+		// The URL itself is left out: it may hold a password.
+		return nil, fmt.Errorf("database URL: unknown scheme %q (want postgres://, postgresql:// or sqlite:)", scheme)
 	}
 	return Open(ctx, databaseURL, opts...)
 }
@@ -279,7 +293,9 @@ func (s *Store) start(ctx context.Context) error {
 		}
 	} else if p, err := s.provider(); err != nil {
 		return err
-	} else if pending, err := p.HasPending(ctx); err != nil || pending {
+	} else if pending, err := p.HasPending(ctx); err != nil {
+		return fmt.Errorf("check migrations: %w", err)
+	} else if pending {
 		// Ready reports the pending migrations; sealing waits for the
 		// migrated schema.
 		return nil
