@@ -1,0 +1,7 @@
+package quest
+
+import "github.com/questgate/questgate/store"
+
+// The budget that instances sharing a database share is a Limiter; its
+// behaviour is tested against ratelimit.Memory's in package store.
+var _ Limiter = (*store.DBLimiter)(nil)
