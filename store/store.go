@@ -132,9 +132,9 @@ func (p PoolOptions) apply(db *sql.DB) {
 // Connect opens the database databaseURL names and, unless
 // WithoutMigrations, applies pending migrations:
 //
-//   - postgres://… or postgresql://… is PostgreSQL, read by pgx: libpq's
-//     parameters (sslmode, connect_timeout…) and runtime parameters such
-//     as search_path may follow in the query;
+//   - postgres://… or postgresql://… is PostgreSQL (11 or later), read
+//     by pgx: libpq's parameters (sslmode, connect_timeout…) and runtime
+//     parameters such as search_path may follow in the query;
 //   - sqlite:PATH is the SQLite file PATH; sqlite://PATH is read the same
 //     way, so sqlite:///var/lib/questgate.db is an absolute path;
 //   - anything without a scheme is a SQLite path, as Open takes it.
