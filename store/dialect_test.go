@@ -91,3 +91,45 @@ func TestConnectReadsTheDatabaseURL(t *testing.T) {
 		})
 	}
 }
+
+// TestMigrationsReachTheSameSchema migrates both databases and compares
+// their tables and columns (PostgreSQL's explicit rowid columns stand for
+// SQLite's implicit ones).
+func TestMigrationsReachTheSameSchema(t *testing.T) {
+	bs := backends()
+	columns := func(s *Store, query string) map[string][]string {
+		rows, err := s.r.QueryContext(context.Background(), query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		out := map[string][]string{}
+		for rows.Next() {
+			var table, column string
+			if err := rows.Scan(&table, &column); err != nil {
+				t.Fatal(err)
+			}
+			if table == "goose_db_version" || column == "rowid" {
+				continue
+			}
+			out[table] = append(out[table], column)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		for _, cols := range out {
+			slices.Sort(cols)
+		}
+		return out
+	}
+	sqlite := columns(bs[0].open(t), `SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p
+		WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'`)
+	pg := columns(bs[1].open(t), `SELECT table_name, column_name FROM information_schema.columns
+		WHERE table_schema = current_schema()`)
+	if _, ok := sqlite["submissions"]; !ok {
+		t.Fatalf("no submissions table among %v", sqlite)
+	}
+	if diff := cmp.Diff(sqlite, pg); diff != "" {
+		t.Errorf("tables and columns (-sqlite +postgres):\n%s", diff)
+	}
+}
