@@ -101,13 +101,17 @@ type fetched struct {
 // key names what op asks of whom; the credentials' secret is hashed into
 // it, so a wrong secret never shares a right one's answer.
 func (v *Verifier) fetch(ctx context.Context, kind string, c Credentials, what string, op operation) fetched {
-	secret := sha256.Sum256([]byte(c.Secret))
-	key := kind + "\x00" + c.AccountSID + "\x00" + c.Username() + "\x00" + hex.EncodeToString(secret[:]) + "\x00" + what
-	f, err := v.flights.do(ctx, key, func(fctx context.Context) fetched { return v.tries(fctx, c, op) })
+	f, err := v.flights.do(ctx, fetchKey(kind, c, what), func(fctx context.Context) fetched { return v.tries(fctx, c, op) })
 	if err != nil {
 		return fetched{res: callResult{err: fmt.Errorf("waiting for twilio: %w", err)}}
 	}
 	return f
+}
+
+// fetchKey names a fetch of what (a SID, or nothing) of kind with c.
+func fetchKey(kind string, c Credentials, what string) string {
+	secret := sha256.Sum256([]byte(c.Secret))
+	return kind + "\x00" + c.AccountSID + "\x00" + c.Username() + "\x00" + hex.EncodeToString(secret[:]) + "\x00" + what
 }
 
 // tries runs op until Twilio answers, a try fails in a way that is not
@@ -330,11 +334,13 @@ func (b *breaker) allow() (func(error), time.Duration) {
 	if err == nil {
 		return done, 0
 	}
-	// Half-open with its probe in flight: the probe answers soon.
+	// Half-open with its probe in flight (the probe answers soon), or
+	// open and just about to let one through.
 	wait := time.Second
 	if errors.Is(err, gobreaker.ErrOpenState) {
-		opened := time.Unix(0, b.openedAt.Load())
-		wait = max(b.cooldown-time.Since(opened), time.Second)
+		if left := b.cooldown - time.Since(time.Unix(0, b.openedAt.Load())); left > 0 {
+			wait = left
+		}
 	}
 	return nil, wait
 }
