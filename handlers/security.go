@@ -179,13 +179,13 @@ func FrameAncestors(origins ...string) (echo.MiddlewareFunc, error) {
 }
 
 // limitRequestsPerAddress is Echo's rate limiter on every route but the
-// static files and the sandbox, keyed by the client's address as
+// static files, the sandbox and the operations routes, keyed by the client's address as
 // setClientAddress extracts it. Refusals are 429 with Retry-After and the
 // friendly page.
 func limitRequestsPerAddress(l RequestLimiter, log *slog.Logger) echo.MiddlewareFunc {
 	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
 		Skipper: func(c echo.Context) bool {
-			return routeUnder(c, staticPrefix) || routeUnder(c, sandboxPrefix)
+			return routeUnder(c, staticPrefix) || routeUnder(c, sandboxPrefix) || isOpsRoute(c)
 		},
 		IdentifierExtractor: func(c echo.Context) (string, error) { return addressKey(c.RealIP()), nil },
 		Store:               limiterStore{l: l, log: log},
@@ -269,7 +269,8 @@ func limitBody(max int64) echo.MiddlewareFunc {
 }
 
 // checkCSRF is Echo's CSRF middleware on every route but the sandbox, the
-// API, the static files and the widget (see embedPrefix). A browser that sends Sec-Fetch-Site is judged
+// API, the static files, the widget (see embedPrefix) and the operations
+// routes (see isOpsRoute). A browser that sends Sec-Fetch-Site is judged
 // by it: same-origin passes, cross-site is refused, same-site must show
 // the token. Other clients must send the token, from the form field
 // templates.CSRFField or the header templates.CSRFHeader, matching the
@@ -285,7 +286,7 @@ func checkCSRF(log *slog.Logger) echo.MiddlewareFunc {
 	cfg := middleware.CSRFConfig{
 		Skipper: func(c echo.Context) bool {
 			return routeUnder(c, sandboxPrefix) || routeUnder(c, apiPrefix) || routeUnder(c, staticPrefix) ||
-				routeUnder(c, embedPrefix)
+				routeUnder(c, embedPrefix) || isOpsRoute(c)
 		},
 		TokenLookup:    "header:" + templates.CSRFHeader + ",form:" + templates.CSRFField,
 		ContextKey:     csrfContextKey,
