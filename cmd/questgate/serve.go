@@ -260,7 +260,7 @@ func serveHTTP(ctx context.Context, log *slog.Logger, ln net.Listener, h http.Ha
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		left := tr.requests.Load()
 		_ = srv.Close()
-		return fmt.Errorf("shutdown: %d requests still running after --shutdown-timeout %v were cut off: %w", left, grace, err)
+		return fmt.Errorf("shutdown: %d request(s) still running after --shutdown-timeout %v cut off: %w", left, grace, err)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
