@@ -422,12 +422,17 @@ func TestSIGTERMAnswersEveryVerificationInFlight(t *testing.T) {
 }
 
 // checkVerificationLines checks that the log has one line per
-// verification, each with its request id, outcome and latencies, and no
-// secret.
+// verification, each with its request id, outcome and latencies, and
+// neither a secret nor a busy database.
 func checkVerificationLines(t *testing.T, logs string, want int) {
 	t.Helper()
 	if strings.Contains(logs, authToken) {
 		t.Error("an auth token is in the log")
+	}
+	for _, busy := range []string{"SQLITE_BUSY", "database is locked"} {
+		if strings.Contains(logs, busy) {
+			t.Errorf("the database was busy under the burst: %s in the log", busy)
+		}
 	}
 	n := 0
 	for line := range strings.Lines(logs) {
