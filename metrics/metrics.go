@@ -120,10 +120,6 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg, EnableOpenMetrics: true})
 }
 
-// Gatherer is the registry, for tests and for embedding the metrics in
-// another exporter.
-func (m *Metrics) Gatherer() prometheus.Gatherer { return m.reg }
-
 // OutcomeOf groups a reason code into an outcome (Outcome…).
 func OutcomeOf(reason string) string {
 	r := verifier.Reason(reason)
