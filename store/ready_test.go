@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"testing"
 )
 
@@ -37,5 +38,20 @@ func TestReadyFailsOnceClosed(t *testing.T) {
 	s.Close()
 	if err := s.Ready(context.Background()); err == nil {
 		t.Error("Ready = nil on a closed store")
+	}
+}
+
+// BenchmarkReady measures one readiness probe, which orchestrators send
+// every few seconds: it must stay far below the probe's 2 s budget.
+func BenchmarkReady(b *testing.B) {
+	s, err := Open(context.Background(), filepath.Join(b.TempDir(), "q.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	for b.Loop() {
+		if err := s.Ready(context.Background()); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
