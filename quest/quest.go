@@ -145,6 +145,9 @@ type Result struct {
 	Missing []catalog.Objective
 	// Items are the ids of the items this attempt granted.
 	Items []string
+	// Tries is how many requests Twilio got for this attempt (retries
+	// included); zero when none was made.
+	Tries int
 	// Account is whose account the attempt was checked in, as support
 	// staff may see it; zero when the attempt was answered from the
 	// database.
@@ -281,6 +284,7 @@ func (s *Service) submit(ctx context.Context, obj catalog.Objective, a Attempt) 
 		sub.SID = verdict.SID
 	}
 	res.Detail = verdict.Detail
+	res.Tries = verdict.Attempts
 	// The attempt is recorded even when the player has gone: their
 	// cancelled request must not leave a reservation behind.
 	ctx = context.WithoutCancel(ctx)
@@ -399,7 +403,7 @@ func (s *Service) logAttempt(ctx context.Context, res Result, via string) {
 		slog.String("reason", string(sub.Reason)), slog.String("detail", res.Detail), slog.String("via", via),
 		slog.String("account_kind", res.Account.Kind),
 		slog.Int64("total_ms", total.Milliseconds()), slog.Int64("upstream_ms", sub.Upstream.Milliseconds()),
-		slog.Int64("submission", sub.ID))
+		slog.Int("tries", res.Tries), slog.Int64("submission", sub.ID))
 }
 
 // outcomeOf groups a reason for the log line, as package metrics and the

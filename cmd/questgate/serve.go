@@ -145,7 +145,9 @@ func serve(ctx context.Context, cmd *cli.Command, getenv func(string) string) er
 	log.Info("twilio upstream", "timeout", upstream.Timeout,
 		"attempt_timeout", upstream.AttemptTimeout, "max_tries", upstream.MaxTries,
 		"account_concurrency", upstream.AccountConcurrency)
-	twilio, err := verifier.New(verifier.Options{BaseURL: cmd.String("twilio-api-url"), Timeout: upstream.Timeout})
+	twilio, err := verifier.New(verifier.Options{BaseURL: cmd.String("twilio-api-url"), Timeout: upstream.Timeout,
+		AttemptTimeout: upstream.AttemptTimeout, MaxTries: upstream.MaxTries,
+		AccountConcurrency: upstream.AccountConcurrency, Metrics: m})
 	if err != nil {
 		return err
 	}
@@ -160,8 +162,11 @@ func serve(ctx context.Context, cmd *cli.Command, getenv func(string) string) er
 	var sb *sandbox.Sandbox
 	if cmd.Bool("sandbox") {
 		sb = sandbox.New(st, sandbox.Options{})
+		// The in-process sandbox is not Twilio: no breaker state or
+		// upstream latency of its own in the metrics.
 		sv, err := verifier.New(verifier.Options{BaseURL: sandboxURL, Transport: sandbox.InProcess(sb),
-			Timeout: upstream.Timeout})
+			Timeout: upstream.Timeout, AttemptTimeout: upstream.AttemptTimeout, MaxTries: upstream.MaxTries,
+			AccountConcurrency: upstream.AccountConcurrency})
 		if err != nil {
 			return err
 		}
