@@ -178,24 +178,30 @@ func FrameAncestors(origins ...string) (echo.MiddlewareFunc, error) {
 	}, nil
 }
 
-// limitRequestsPerAddress is Echo's rate limiter on every route but the
-// static files and the sandbox, keyed by the client's address as
-// setClientAddress extracts it. Refusals are 429 with Retry-After and the
-// friendly page.
+// limitRequestsPerAddress takes one request from the client address's
+// budget (the address as setClientAddress extracts it) on every route but
+// the static files, the sandbox and the operations routes. Refusals are
+// 429 with Retry-After and the friendly page. A limiter that fails lets
+// the request through, with a warning carrying the request's id.
 func limitRequestsPerAddress(l RequestLimiter, log *slog.Logger) echo.MiddlewareFunc {
-	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
-		Skipper: func(c echo.Context) bool {
-			return routeUnder(c, staticPrefix) || routeUnder(c, sandboxPrefix)
-		},
-		IdentifierExtractor: func(c echo.Context) (string, error) { return addressKey(c.RealIP()), nil },
-		Store:               limiterStore{l: l, log: log},
-		DenyHandler: func(c echo.Context, _ string, err error) error {
-			var wait waitError
-			errors.As(err, &wait)
-			setRetryAfter(c, time.Duration(wait))
-			return echo.NewHTTPError(http.StatusTooManyRequests).SetInternal(err)
-		},
-	})
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if routeUnder(c, staticPrefix) || routeUnder(c, sandboxPrefix) || isOpsRoute(c) {
+				return next(c)
+			}
+			ctx := c.Request().Context()
+			ok, wait, err := l.Take(ctx, addressKey(c.RealIP()))
+			if err != nil {
+				log.WarnContext(ctx, "per-address limiter failed, request let through", "error", err)
+				return next(c)
+			}
+			if !ok {
+				setRetryAfter(c, wait)
+				return echo.NewHTTPError(http.StatusTooManyRequests).SetInternal(fmt.Errorf("rate limited for %v", wait))
+			}
+			return next(c)
+		}
+	}
 }
 
 // addressKey is the per-address limit's key for ip: the address itself, or
@@ -210,29 +216,6 @@ func addressKey(ip string) string {
 		return netip.PrefixFrom(a, 64).Masked().String()
 	}
 	return a.String()
-}
-
-// limiterStore adapts a RequestLimiter to Echo's rate limiter store.
-type limiterStore struct {
-	l   RequestLimiter
-	log *slog.Logger
-}
-
-// waitError carries the wait of a refused request to the deny handler.
-type waitError time.Duration
-
-func (w waitError) Error() string { return "rate limited for " + time.Duration(w).String() }
-
-func (s limiterStore) Allow(key string) (bool, error) {
-	ok, wait, err := s.l.Take(context.Background(), key)
-	if err != nil {
-		s.log.Warn("per-address limiter failed, request let through", "error", err)
-		return true, nil
-	}
-	if !ok {
-		return false, waitError(wait)
-	}
-	return true, nil
 }
 
 // bodyKey is where limitBody keeps the body it read, for readForm.
@@ -269,7 +252,8 @@ func limitBody(max int64) echo.MiddlewareFunc {
 }
 
 // checkCSRF is Echo's CSRF middleware on every route but the sandbox, the
-// API, the static files and the widget (see embedPrefix). A browser that sends Sec-Fetch-Site is judged
+// API, the static files, the widget (see embedPrefix) and the operations
+// routes (see isOpsRoute). A browser that sends Sec-Fetch-Site is judged
 // by it: same-origin passes, cross-site is refused, same-site must show
 // the token. Other clients must send the token, from the form field
 // templates.CSRFField or the header templates.CSRFHeader, matching the
@@ -285,7 +269,7 @@ func checkCSRF(log *slog.Logger) echo.MiddlewareFunc {
 	cfg := middleware.CSRFConfig{
 		Skipper: func(c echo.Context) bool {
 			return routeUnder(c, sandboxPrefix) || routeUnder(c, apiPrefix) || routeUnder(c, staticPrefix) ||
-				routeUnder(c, embedPrefix)
+				routeUnder(c, embedPrefix) || isOpsRoute(c)
 		},
 		TokenLookup:    "header:" + templates.CSRFHeader + ",form:" + templates.CSRFField,
 		ContextKey:     csrfContextKey,

@@ -141,10 +141,18 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 const langCookie = "questgate_lang"
 
 // withLocale picks the request's language (switcher cookie, then
-// Accept-Language) and puts its Localizer in the request context.
+// Accept-Language) and puts its Localizer in the request context. The
+// operations routes negotiate nothing (their answers must not vary with
+// the prober's cookies or headers): they get the default language, for
+// the rare error page.
 func withLocale(b *locale.Bundle) echo.MiddlewareFunc {
+	fallback := b.Localizer(b.Match("", ""))
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
+			if isOpsRoute(c) {
+				c.SetRequest(c.Request().WithContext(locale.With(c.Request().Context(), fallback)))
+				return next(c)
+			}
 			choice := ""
 			if ck, err := c.Cookie(langCookie); err == nil {
 				choice = ck.Value

@@ -68,5 +68,8 @@ func (s *Service) limited(ctx context.Context, obj catalog.Objective, a Attempt,
 func (s *Service) refuse(ctx context.Context, obj catalog.Objective, a Attempt, wait time.Duration) (Result, error) {
 	sub := store.Submission{PlayerID: a.PlayerID, ObjectiveID: obj.ID, RawSID: a.SID, SID: verifier.Normalize(a.SID),
 		Reason: verifier.RateLimited}
+	if s.cfg.Metrics != nil {
+		s.cfg.Metrics.RateLimited()
+	}
 	return s.record(ctx, Result{Objective: obj, RetryAfter: wait}, sub, nil, "rate_limited")
 }

@@ -71,6 +71,30 @@ type Config struct {
 	// Live, when set, hears of every recorded attempt and regrade.
 	Live live.Publisher
 	Log  *slog.Logger
+	// Metrics, when set, counts every recorded attempt and every refusal
+	// of the failure budget. Nil: nothing is counted.
+	Metrics Metrics
+}
+
+// Metrics counts what quest decides, for the operators' dashboards
+// (package metrics implements it).
+type Metrics interface {
+	// Verification counts a recorded attempt: its reason code, the time
+	// from submission to record, and the time spent waiting for Twilio
+	// (zero when Twilio was not asked).
+	Verification(reason string, total, upstream time.Duration)
+	// RateLimited counts an attempt refused by the failure budget.
+	RateLimited()
+}
+
+// startKey carries when an attempt was submitted, for its total latency.
+type startKey struct{}
+
+// submittedAt returns when the attempt ctx belongs to was submitted, or
+// the zero time.
+func submittedAt(ctx context.Context) time.Time {
+	t, _ := ctx.Value(startKey{}).(time.Time)
+	return t
 }
 
 // Service plays objectives. It is safe for concurrent use.
@@ -121,6 +145,9 @@ type Result struct {
 	Missing []catalog.Objective
 	// Items are the ids of the items this attempt granted.
 	Items []string
+	// Tries is how many requests Twilio got for this attempt (retries
+	// included); zero when none was made.
+	Tries int
 	// Account is whose account the attempt was checked in, as support
 	// staff may see it; zero when the attempt was answered from the
 	// database.
@@ -164,6 +191,7 @@ func (s *Service) Submit(ctx context.Context, a Attempt) (Result, error) {
 	if !ok {
 		return Result{}, fmt.Errorf("%w: %q", ErrUnknownObjective, a.ObjectiveID)
 	}
+	ctx = context.WithValue(ctx, startKey{}, time.Now())
 	if s.cfg.Failures == nil {
 		return s.submit(ctx, obj, a)
 	}
@@ -256,6 +284,7 @@ func (s *Service) submit(ctx context.Context, obj catalog.Objective, a Attempt) 
 		sub.SID = verdict.SID
 	}
 	res.Detail = verdict.Detail
+	res.Tries = verdict.Attempts
 	// The attempt is recorded even when the player has gone: their
 	// cancelled request must not leave a reservation behind.
 	ctx = context.WithoutCancel(ctx)
@@ -352,17 +381,42 @@ func (s *Service) recorded(ctx context.Context, res Result, saved store.Submissi
 	return res
 }
 
-// logAttempt writes the one log line of a recorded attempt and tells the
-// live views about it.
+// logAttempt writes the one log line of a recorded attempt, counts it,
+// and tells the live views about it. The line names the player by id and
+// the account by kind only: never a secret.
 func (s *Service) logAttempt(ctx context.Context, res Result, via string) {
 	sub := res.Submission
+	var total time.Duration
+	if start := submittedAt(ctx); !start.IsZero() {
+		total = time.Since(start)
+	}
 	if s.cfg.Live != nil {
 		s.cfg.Live.Publish(ctx, live.Event{Kind: live.Submission, SubmissionID: sub.ID, PlayerID: sub.PlayerID,
 			ObjectiveID: sub.ObjectiveID, Reason: string(sub.Reason), At: sub.CreatedAt})
 	}
-	s.cfg.Log.InfoContext(ctx, "verification", "objective", sub.ObjectiveID, "player", sub.PlayerID,
-		"sid", sub.SID, "reason", sub.Reason, "detail", res.Detail, "via", via,
-		"upstream_ms", sub.Upstream.Milliseconds(), "submission", sub.ID)
+	if s.cfg.Metrics != nil {
+		s.cfg.Metrics.Verification(string(sub.Reason), total, sub.Upstream)
+	}
+	s.cfg.Log.LogAttrs(ctx, slog.LevelInfo, "verification",
+		slog.String("objective", sub.ObjectiveID), slog.String("player", sub.PlayerID),
+		slog.String("sid", sub.SID), slog.String("outcome", outcomeOf(sub.Reason)),
+		slog.String("reason", string(sub.Reason)), slog.String("detail", res.Detail), slog.String("via", via),
+		slog.String("account_kind", res.Account.Kind),
+		slog.Int64("total_ms", total.Milliseconds()), slog.Int64("upstream_ms", sub.Upstream.Milliseconds()),
+		slog.Int("tries", res.Tries), slog.Int64("submission", sub.ID))
+}
+
+// outcomeOf groups a reason for the log line, as package metrics and the
+// instructors' filters do: passed, undecided (Twilio or the credentials
+// kept it from being checked) or failed.
+func outcomeOf(r verifier.Reason) string {
+	switch {
+	case r.Success():
+		return "passed"
+	case r.Undecided():
+		return "undecided"
+	}
+	return "failed"
 }
 
 // attemptCredentials returns the credentials given with the attempt, or

@@ -202,10 +202,10 @@ func TestTwoInstancesNeverClaimTheSameWebhook(t *testing.T) {
 	})
 }
 
-// TestPingFollowsTheDatabase cuts PostgreSQL away from a store, then
-// brings it back: Ping (what /readyz asks) fails meanwhile, and answers
+// TestReadyFollowsTheDatabase cuts PostgreSQL away from a store, then
+// brings it back: Ready (what /readyz asks) fails meanwhile, and answers
 // again once the database is back, without restarting anything.
-func TestPingFollowsTheDatabase(t *testing.T) {
+func TestReadyFollowsTheDatabase(t *testing.T) {
 	base := os.Getenv(postgresEnv)
 	if base == "" {
 		t.Skipf("PostgreSQL only: set %s to run it", postgresEnv)
@@ -219,21 +219,21 @@ func TestPingFollowsTheDatabase(t *testing.T) {
 	s := connectTest(t, db.String())
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := s.Ping(ctx); err != nil {
-		t.Fatalf("Ping with the database up: %v", err)
+	if err := s.Ready(ctx); err != nil {
+		t.Fatalf("Ready with the database up: %v", err)
 	}
 	px.stop()
-	if err := s.Ping(ctx); err == nil {
-		t.Fatal("Ping answered with the database unreachable")
+	if err := s.Ready(ctx); err == nil {
+		t.Fatal("Ready with the database unreachable")
 	}
 	px.start()
 	for {
-		err := s.Ping(ctx)
+		err := s.Ready(ctx)
 		if err == nil {
 			break
 		}
 		if ctx.Err() != nil {
-			t.Fatalf("Ping after the database came back: %v", err)
+			t.Fatalf("Ready after the database came back: %v", err)
 		}
 	}
 	if _, err := s.CreatePlayer(ctx); err != nil {

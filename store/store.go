@@ -325,7 +325,11 @@ func (s *Store) Backend() string {
 // provider returns the goose migrations of the store's database, run
 // through the writer. Each database has its own folder of migrations,
 // with the same versions reaching the same schema.
-func (s *Store) provider() (*goose.Provider, error) {
+func (s *Store) provider() (*goose.Provider, error) { return s.providerOn(s.w) }
+
+// providerOn returns the store's migrations on db, one of the store's
+// pools: the reader is enough to tell what is pending.
+func (s *Store) providerOn(db *sql.DB) (*goose.Provider, error) {
 	dialect, dir := goose.DialectSQLite3, "migrations/sqlite"
 	if s.pg {
 		dialect, dir = goose.DialectPostgres, "migrations/postgres"
@@ -334,7 +338,7 @@ func (s *Store) provider() (*goose.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := goose.NewProvider(dialect, s.w, sub)
+	p, err := goose.NewProvider(dialect, db, sub)
 	if err != nil {
 		return nil, fmt.Errorf("prepare migrations: %w", err)
 	}

@@ -12,21 +12,18 @@ import (
 )
 
 // fetchCall fetches call sid from the player's account, for objectives of
-// kind call. It is fetchMessage's twin on the Calls resource.
-func (v *Verifier) fetchCall(ctx context.Context, creds Credentials, sid string) (*Message, callResult) {
-	var call *openapi.ApiV2010Call
-	res := v.call(ctx, creds, func(api *openapi.ApiService) error {
-		var err error
-		call, err = api.FetchCall(sid, &openapi.FetchCallParams{PathAccountSid: &creds.AccountSID})
-		return err
+// kind call: fetchMessage's twin on the Calls resource.
+func (v *Verifier) fetchCall(ctx context.Context, creds Credentials, sid string) fetched {
+	return v.fetch(ctx, "call", creds, sid, func(api *openapi.ApiService) (any, error) {
+		call, err := api.FetchCall(sid, &openapi.FetchCallParams{PathAccountSid: &creds.AccountSID})
+		if err != nil {
+			return nil, err
+		}
+		if call == nil || call.Sid == nil || !strings.EqualFold(*call.Sid, sid) {
+			return nil, fmt.Errorf("twilio answered without call %s: %w", sid, errNoResource)
+		}
+		return convertCall(call), nil
 	})
-	if res.err == nil && (call == nil || call.Sid == nil || !strings.EqualFold(*call.Sid, sid)) {
-		res.err = fmt.Errorf("twilio answered %d without call %s", res.status, sid)
-	}
-	if res.err != nil {
-		return nil, res
-	}
-	return convertCall(call), res
 }
 
 // convertCall copies twilio-go's call into a Message: the fields every

@@ -34,8 +34,13 @@ const (
 	DetailInbound  = "inbound"  // a message the player received
 	DetailOutbound = "outbound" // a message sent where a received one is wanted
 
-	// UpstreamUnavailable detail: Twilio did not answer within Options.Timeout.
-	DetailTimeout = "timeout"
+	// UpstreamUnavailable details: Twilio did not answer in time (a try
+	// within Options.AttemptTimeout, or the whole verification within
+	// Options.Timeout), or it failed so often lately that the verifier
+	// is not asking it for a while (UpstreamError.RetryAfter says how
+	// long).
+	DetailTimeout     = "timeout"
+	DetailCircuitOpen = "circuit_open"
 
 	// Details for a call objective, where the generic help speaks of
 	// messages: InvalidSID and WrongResource details get this prefix

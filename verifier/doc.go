@@ -14,4 +14,17 @@
 // twilio-go, with a per-call transport that adds what twilio-go lacks: a
 // context (so a slow Twilio cannot hold a request forever), a configurable
 // base URL (for the sandbox), and the HTTP status and Retry-After header.
+//
+// Twilio is shared by a whole classroom and fails now and then, so every
+// request to it keeps one discipline (upstream.go), configured by Options:
+// each HTTP try has its own timeout inside the verification's overall
+// deadline; only what is safe to retry is retried (429 or error 20429,
+// 5xx, connection errors, tries that timed out), after an exponential,
+// fully jittered pause or Twilio's Retry-After, and never past the
+// deadline; at most so many requests per account are in flight, as Twilio
+// limits concurrency per account; identical checks in flight (a
+// double-click storm) share one request, never across different secrets;
+// and after repeated outages a circuit breaker answers at once, "Twilio
+// is unavailable, try again in N s" (DetailCircuitOpen), instead of
+// letting every player wait out the deadline.
 package verifier

@@ -51,10 +51,14 @@ type callTransport struct {
 	next http.RoundTripper
 
 	// Filled by RoundTrip: the last URL tried, and the last response's
-	// status (zero when no response came) and Retry-After.
+	// status (zero when no response came) and Retry-After; then by the
+	// body's reader: the error that cut a successful answer's body short
+	// (a reset connection, a timeout), which twilio-go reports only as a
+	// decoding error.
 	url        string
 	status     int
 	retryAfter time.Duration
+	bodyErr    error
 }
 
 func (t *callTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -81,7 +85,7 @@ func (t *callTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp.Body = struct {
 			io.Reader
 			io.Closer
-		}{io.LimitReader(body, maxBody), body}
+		}{&recordingReader{r: io.LimitReader(body, maxBody), err: &t.bodyErr}, body}
 		return resp, nil
 	}
 	// twilio-go decodes error bodies but never closes them: read the page
@@ -93,6 +97,21 @@ func (t *callTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(data))
 	return resp, nil
+}
+
+// recordingReader keeps the first error, other than io.EOF, its reader
+// returns.
+type recordingReader struct {
+	r   io.Reader
+	err *error
+}
+
+func (r *recordingReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err != nil && err != io.EOF && *r.err == nil {
+		*r.err = err
+	}
+	return n, err
 }
 
 // parseRetryAfter reads a Retry-After header: a number of seconds or an

@@ -87,8 +87,13 @@ type Verdict struct {
 	SID string
 	// Message is what Twilio returned, when it returned a message.
 	Message *Message
-	// Upstream is how long Twilio took to answer (zero when not called).
+	// Upstream is how long the verification waited for Twilio: its tries,
+	// the pauses between them and its turn among the account's requests
+	// (zero when Twilio was not asked, the breaker being open).
 	Upstream time.Duration
+	// Attempts is how many HTTP tries the fetch took; 0 when none was
+	// made. Callers coalesced into one fetch share its count.
+	Attempts int
 	// Skipped lists the checks (their catalog names, such as
 	// "created_after_opened") that could not run for want of a Player.
 	Skipped []string
@@ -101,10 +106,16 @@ func (m *Message) IsCall() bool { return m != nil && strings.HasPrefix(m.SID, "C
 // network to it) failed. It is not the player's fault, and retrying later
 // may succeed.
 type UpstreamError struct {
-	Reason     Reason        // UpstreamUnavailable or UpstreamRateLimited
-	RetryAfter time.Duration // zero when Twilio did not say
-	Status     int           // HTTP status, zero for network errors
-	Err        error
+	Reason Reason // UpstreamUnavailable or UpstreamRateLimited
+	// RetryAfter is when trying again makes sense: Twilio's Retry-After,
+	// or the time left before an open breaker lets a request through;
+	// zero when nobody said.
+	RetryAfter time.Duration
+	Status     int // HTTP status, zero for network errors and an open breaker
+	// Detail refines Reason as Verdict.Detail does: DetailTimeout,
+	// DetailCircuitOpen, or empty.
+	Detail string
+	Err    error
 }
 
 func (e *UpstreamError) Error() string {

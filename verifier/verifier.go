@@ -35,24 +35,62 @@ type Options struct {
 	// http.DefaultTransport with a larger idle pool. Each call wraps it,
 	// never modifies it.
 	Transport http.RoundTripper
-	// Timeout bounds each verification, on top of the caller's context:
-	// DefaultTimeout when zero.
+	// Timeout is the overall deadline of each verification, on top of
+	// the caller's context: every try, pause and wait for a turn fits in
+	// it. DefaultTimeout when zero.
 	Timeout time.Duration
+	// AttemptTimeout bounds one HTTP try inside Timeout, so that one
+	// stuck connection leaves time for another try:
+	// DefaultAttemptTimeout when zero.
+	AttemptTimeout time.Duration
+	// MaxTries is how many HTTP tries a fetch may make when Twilio fails
+	// in a way that is safe to retry (429 or error 20429, 5xx, connection
+	// errors, tries that timed out): DefaultMaxTries when zero; 1 never
+	// retries.
+	MaxTries int
+	// AccountConcurrency is how many requests may be in flight at once
+	// per Twilio account (Twilio limits concurrency per account); others
+	// wait for their turn within Timeout: DefaultAccountConcurrency when
+	// zero.
+	AccountConcurrency int
+	// BreakerThreshold is how many fetches in a row must find Twilio
+	// unavailable (after their retries) before the verifier fails fast,
+	// without a request, for BreakerCooldown; then one fetch is let
+	// through, and closes the breaker if Twilio answers. Rate limits and
+	// the player's mistakes never count. DefaultBreakerThreshold and
+	// DefaultBreakerCooldown when zero.
+	BreakerThreshold int
+	BreakerCooldown  time.Duration
+	// Metrics, when set, hears of every try, retry and breaker change.
+	Metrics Metrics
 }
 
 // Verifier checks attempts against Twilio. It is safe for concurrent use:
 // each call builds its own small twilio-go client around the shared
-// transport.
+// transport. One Verifier talks to one upstream, so its breaker, account
+// turns and coalesced fetches are that upstream's.
 type Verifier struct {
-	base       *url.URL
-	transport  http.RoundTripper
-	timeout    time.Duration
-	timeoutErr error
+	base           *url.URL
+	transport      http.RoundTripper
+	timeout        time.Duration
+	timeoutErr     error
+	attemptTimeout time.Duration
+	attemptErr     error
+	maxTries       int
+	metrics        Metrics
+	breaker        *breaker
+	accounts       *accountSlots
+	flights        *flights
+	// jitter picks a pause in [0, d] and sleep waits one out, or until
+	// ctx is done: tests replace them to run fast and deterministically.
+	jitter func(d time.Duration) time.Duration
+	sleep  func(ctx context.Context, d time.Duration) error
 }
 
 // New checks opts and returns a Verifier. BaseURL must be an absolute http
-// or https URL without user info, query or fragment: it is configuration, so
-// a mistake should stop the server at start, not fail every player later.
+// or https URL without user info, query or fragment, and no duration or
+// count may be negative: they are configuration, so a mistake should stop
+// the server at start, not fail every player later.
 func New(opts Options) (*Verifier, error) {
 	raw := opts.BaseURL
 	if raw == "" {
@@ -77,20 +115,58 @@ func New(opts Options) (*Verifier, error) {
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = strings.TrimRight(u.RawPath, "/")
-	if opts.Timeout < 0 {
-		return nil, fmt.Errorf("verifier: timeout %s: must not be negative", opts.Timeout)
+	for _, d := range []struct {
+		name string
+		v    *time.Duration
+		def  time.Duration
+	}{
+		{"timeout", &opts.Timeout, DefaultTimeout},
+		{"attempt timeout", &opts.AttemptTimeout, DefaultAttemptTimeout},
+		{"breaker cooldown", &opts.BreakerCooldown, DefaultBreakerCooldown},
+	} {
+		if *d.v < 0 {
+			return nil, fmt.Errorf("verifier: %s %s: must not be negative", d.name, *d.v)
+		}
+		if *d.v == 0 {
+			*d.v = d.def
+		}
 	}
-	if opts.Timeout == 0 {
-		opts.Timeout = DefaultTimeout
+	for _, n := range []struct {
+		name string
+		v    *int
+		def  int
+	}{
+		{"max tries", &opts.MaxTries, DefaultMaxTries},
+		{"account concurrency", &opts.AccountConcurrency, DefaultAccountConcurrency},
+		{"breaker threshold", &opts.BreakerThreshold, DefaultBreakerThreshold},
+	} {
+		if *n.v < 0 {
+			return nil, fmt.Errorf("verifier: %s %d: must not be negative", n.name, *n.v)
+		}
+		if *n.v == 0 {
+			*n.v = n.def
+		}
 	}
 	if opts.Transport == nil {
 		opts.Transport = newTransport()
 	}
+	if opts.Metrics == nil {
+		opts.Metrics = noMetrics{}
+	}
 	return &Verifier{
-		base:       u,
-		transport:  opts.Transport,
-		timeout:    opts.Timeout,
-		timeoutErr: fmt.Errorf("twilio did not answer within %s: %w", opts.Timeout, context.DeadlineExceeded),
+		base:           u,
+		transport:      opts.Transport,
+		timeout:        opts.Timeout,
+		timeoutErr:     fmt.Errorf("twilio did not answer within %s: %w", opts.Timeout, context.DeadlineExceeded),
+		attemptTimeout: opts.AttemptTimeout,
+		attemptErr:     fmt.Errorf("twilio did not answer one try within %s: %w", opts.AttemptTimeout, context.DeadlineExceeded),
+		maxTries:       opts.MaxTries,
+		metrics:        opts.Metrics,
+		breaker:        newBreaker(opts.BreakerThreshold, opts.BreakerCooldown, opts.Metrics),
+		accounts:       newAccountSlots(opts.AccountConcurrency),
+		flights:        newFlights(),
+		jitter:         fullJitter,
+		sleep:          sleepCtx,
 	}, nil
 }
 
@@ -105,10 +181,17 @@ func New(opts Options) (*Verifier, error) {
 // and checked (NotFound, BadCredentials, WrongDirection, FailedStatus,
 // SampleBody).
 //
-// When Twilio cannot answer (rate limit, outage, timeout, network, a
-// cancelled ctx), the error is an *UpstreamError and the Verdict carries the
-// same Reason, the SID and the time spent: the attempt must not count
-// against the player. No other error is returned.
+// The fetch keeps the upstream discipline of Options: tries bounded by
+// AttemptTimeout within Timeout, retries with backoff for what is safe to
+// retry, a turn among the account's AccountConcurrency requests, one
+// upstream call for identical checks in flight, and no call at all while
+// the breaker is open.
+//
+// When Twilio cannot answer (rate limit, outage, timeout, network, an
+// open breaker, a cancelled ctx), the error is an *UpstreamError and the
+// Verdict carries the same Reason and Detail, the SID, the tries and the
+// time spent: the attempt must not count against the player. No other
+// error is returned.
 func (v *Verifier) Verify(ctx context.Context, req Request) (Verdict, error) {
 	sid := Normalize(req.SID)
 	if reason, detail := checkSID(sid, req.Objective.Prefixes()); reason != "" {
@@ -127,46 +210,46 @@ func (v *Verifier) Verify(ctx context.Context, req Request) (Verdict, error) {
 		return verdict.reject(BadCredentials, DetailFormat), nil
 	}
 
-	var msg *Message
-	var res callResult
+	start := time.Now()
+	var f fetched
 	if req.Objective.Kind == catalog.KindCall {
-		msg, res = v.fetchCall(ctx, creds, sid)
+		f = v.fetchCall(ctx, creds, sid)
 	} else {
-		msg, res = v.fetchMessage(ctx, creds, sid)
+		f = v.fetchMessage(ctx, creds, sid)
 	}
-	verdict.Upstream = res.elapsed
-	switch outcome := res.outcome(); outcome {
+	verdict.Attempts = f.attempts
+	if !errors.Is(f.res.err, errCircuitOpen) {
+		verdict.Upstream = time.Since(start)
+	}
+	switch outcome := f.res.outcome(); outcome {
 	case outcomeOK:
 	case outcomeNotFound:
 		return verdict.reject(NotFound, notFoundDetail(req.Objective)), nil
 	case outcomeRejected, outcomeForbidden, outcomeFormat:
 		return verdict.reject(BadCredentials, outcome.detail()), nil
 	default:
-		ue := res.upstreamError(outcome, creds)
-		verdict.Reason = ue.Reason
-		if errors.Is(ue, context.DeadlineExceeded) {
-			verdict.Detail = DetailTimeout
-		}
+		ue := f.res.upstreamError(outcome, creds)
+		verdict.Reason, verdict.Detail = ue.Reason, ue.Detail
 		return verdict, ue
 	}
-	return checkResource(verdict, req, msg, creds.AccountSID), nil
+	// The fetch may be shared with other callers: each gets its own copy.
+	msg := *f.value.(*Message)
+	return checkResource(verdict, req, &msg, creds.AccountSID), nil
 }
 
-// fetchMessage fetches message sid from the player's account.
-func (v *Verifier) fetchMessage(ctx context.Context, creds Credentials, sid string) (*Message, callResult) {
-	var msg *openapi.ApiV2010Message
-	res := v.call(ctx, creds, func(api *openapi.ApiService) error {
-		var err error
-		msg, err = api.FetchMessage(sid, &openapi.FetchMessageParams{PathAccountSid: &creds.AccountSID})
-		return err
+// fetchMessage fetches message sid from the player's account: its value
+// is a *Message.
+func (v *Verifier) fetchMessage(ctx context.Context, creds Credentials, sid string) fetched {
+	return v.fetch(ctx, "message", creds, sid, func(api *openapi.ApiService) (any, error) {
+		msg, err := api.FetchMessage(sid, &openapi.FetchMessageParams{PathAccountSid: &creds.AccountSID})
+		if err != nil {
+			return nil, err
+		}
+		if msg == nil || msg.Sid == nil || !strings.EqualFold(*msg.Sid, sid) {
+			return nil, fmt.Errorf("twilio answered without message %s: %w", sid, errNoResource)
+		}
+		return convert(msg), nil
 	})
-	if res.err == nil && (msg == nil || msg.Sid == nil || !strings.EqualFold(*msg.Sid, sid)) {
-		res.err = fmt.Errorf("twilio answered %d without message %s", res.status, sid)
-	}
-	if res.err != nil {
-		return nil, res
-	}
-	return convert(msg), res
 }
 
 // CheckCredentials makes one cheap call to tell a player, while they fill
@@ -174,7 +257,8 @@ func (v *Verifier) fetchMessage(ctx context.Context, creds Credentials, sid stri
 // Auth Token it fetches the Account resource; with an API key it reads one
 // page of one message, since Twilio refuses Standard and restricted keys on
 // the Account resource but lets them read messages, which is all questgate
-// needs. It returns nil when it does; a
+// needs. The call keeps the same upstream discipline as Verify. It returns
+// nil when it does; a
 // *CredentialsError for what the player must fix (the same shape checks as
 // ParseCredentials, then ProblemRejected on the secret for a 401,
 // ProblemForbidden for a 403 (an API key not allowed to read messages),
@@ -185,27 +269,28 @@ func (v *Verifier) CheckCredentials(ctx context.Context, c Credentials) error {
 	if err := c.check(); err != nil {
 		return err
 	}
-	var res callResult
+	var f fetched
 	if c.APIKeySID != "" {
-		res = v.call(ctx, c, func(api *openapi.ApiService) error {
+		f = v.fetch(ctx, "messages", c, "", func(api *openapi.ApiService) (any, error) {
 			_, err := api.PageMessage((&openapi.ListMessageParams{}).SetPathAccountSid(c.AccountSID).SetPageSize(1), "", "")
-			return err
+			return nil, err
 		})
 	} else {
-		var account *openapi.ApiV2010Account
-		res = v.call(ctx, c, func(api *openapi.ApiService) error {
-			var err error
-			account, err = api.FetchAccount(c.AccountSID)
-			return err
+		f = v.fetch(ctx, "account", c, "", func(api *openapi.ApiService) (any, error) {
+			account, err := api.FetchAccount(c.AccountSID)
+			if err != nil {
+				return nil, err
+			}
+			if account == nil || account.Sid == nil {
+				return nil, fmt.Errorf("twilio answered without the account: %w", errNoResource)
+			}
+			return *account.Sid, nil
 		})
-		if res.err == nil && (account == nil || account.Sid == nil) {
-			res.err = fmt.Errorf("twilio answered %d without the account", res.status)
-		}
-		if res.err == nil && *account.Sid != c.AccountSID {
+		if f.res.err == nil && f.value != c.AccountSID {
 			return &CredentialsError{FieldAccountSID, ProblemNotFound}
 		}
 	}
-	switch outcome := res.outcome(); outcome {
+	switch outcome := f.res.outcome(); outcome {
 	case outcomeOK:
 		return nil
 	case outcomeNotFound:
@@ -217,7 +302,7 @@ func (v *Verifier) CheckCredentials(ctx context.Context, c Credentials) error {
 	case outcomeFormat:
 		return &CredentialsError{FieldSecret, ProblemFormat}
 	default:
-		return res.upstreamError(outcome, c)
+		return f.res.upstreamError(outcome, c)
 	}
 }
 
@@ -227,20 +312,20 @@ func (v Verdict) reject(reason Reason, detail string) Verdict {
 	return v
 }
 
-// callResult is what one call to Twilio gave.
+// callResult is what one HTTP try at Twilio gave.
 type callResult struct {
 	err        error         // twilio-go's error, or a broken answer's
 	status     int           // last HTTP status; zero when none came
 	retryAfter time.Duration // from the last response
 	url        string        // where the last request went
 	elapsed    time.Duration
+	bodyErr    error // what cut a successful answer's body short
 }
 
-// call runs fn with a twilio-go API service bound to c, ctx (bounded by the
-// Verifier's timeout) and the configured base URL.
-func (v *Verifier) call(ctx context.Context, c Credentials, fn func(*openapi.ApiService) error) callResult {
-	ctx, cancel := context.WithTimeoutCause(ctx, v.timeout, v.timeoutErr)
-	defer cancel()
+// call makes one try: it runs op with a twilio-go API service bound to c,
+// ctx and the configured base URL. The value is nil unless the try
+// succeeded.
+func (v *Verifier) call(ctx context.Context, c Credentials, op operation) (any, callResult) {
 	t := &callTransport{ctx: ctx, base: v.base, next: v.transport}
 	tc := &client.Client{
 		Credentials: client.NewCredentials(c.Username(), c.Secret),
@@ -259,14 +344,14 @@ func (v *Verifier) call(ctx context.Context, c Credentials, fn func(*openapi.Api
 	api := openapi.NewApiService(&client.RequestHandler{Client: tc})
 
 	start := time.Now()
-	err := fn(api)
-	res := callResult{err: err, status: t.status, retryAfter: t.retryAfter, url: t.url, elapsed: time.Since(start)}
-	if err == nil && (t.status < 200 || t.status > 299) {
+	value, err := op(api)
+	res := callResult{err: err, status: t.status, retryAfter: t.retryAfter, url: t.url, elapsed: time.Since(start), bodyErr: t.bodyErr}
+	if (err == nil || errors.Is(err, errNoResource)) && t.status != 0 && (t.status < 200 || t.status > 299) {
 		// twilio-go takes a 3xx for success; it is not an answer.
 		res.err = fmt.Errorf("twilio answered HTTP %d", t.status)
 	}
 	if res.err != nil && ctx.Err() != nil {
-		// Say why the call was cut: our timeout, or the caller's context.
+		// Say why the call was cut: a timeout, or the callers leaving.
 		if cause := context.Cause(ctx); !errors.Is(res.err, cause) {
 			res.err = fmt.Errorf("%w: %w", cause, res.err)
 		}
@@ -276,7 +361,10 @@ func (v *Verifier) call(ctx context.Context, c Credentials, fn func(*openapi.Api
 		// twilio-go's URL is api.twilio.com whatever BaseURL says.
 		ue.URL = t.url
 	}
-	return res
+	if res.err != nil {
+		value = nil
+	}
+	return value, res
 }
 
 // outcome classifies a call's result.
@@ -359,7 +447,14 @@ func (r callResult) upstreamError(o outcome, c Credentials) *UpstreamError {
 	if o == outcomeRateLimited {
 		reason = UpstreamRateLimited
 	}
-	return &UpstreamError{Reason: reason, RetryAfter: r.retryAfter, Status: r.status, Err: redact(r.err, c)}
+	ue := &UpstreamError{Reason: reason, RetryAfter: r.retryAfter, Status: r.status, Err: redact(r.err, c)}
+	switch {
+	case errors.Is(r.err, errCircuitOpen):
+		ue.Detail = DetailCircuitOpen
+	case reason == UpstreamUnavailable && errors.Is(r.err, context.DeadlineExceeded):
+		ue.Detail = DetailTimeout
+	}
+	return ue
 }
 
 // redact returns err, or when its text holds the secret of c, alone or as

@@ -153,7 +153,9 @@ func message(overrides map[string]any) http.HandlerFunc {
 	}
 }
 
-var ignoreTiming = cmpopts.IgnoreFields(Verdict{}, "Upstream", "Message")
+// ignoreTiming ignores what a verdict measured of the fetch (its time and
+// tries) and the message, which tests check on their own.
+var ignoreTiming = cmpopts.IgnoreFields(Verdict{}, "Upstream", "Attempts", "Message")
 
 func TestVerifyLocalChecksSpendNoRequest(t *testing.T) {
 	tests := []struct {
@@ -282,8 +284,8 @@ func TestVerifyTwilioAnswers(t *testing.T) {
 			if diff := cmp.Diff(tt.want, got, ignoreTiming); diff != "" {
 				t.Errorf("verdict (-want +got):\n%s", diff)
 			}
-			if got.Upstream <= 0 {
-				t.Errorf("Upstream = %v, want the call's duration", got.Upstream)
+			if got.Upstream <= 0 || got.Attempts != 1 {
+				t.Errorf("Upstream = %v, Attempts = %d; want the call's duration and 1 try", got.Upstream, got.Attempts)
 			}
 			if f.calls.Load() != 1 {
 				t.Errorf("%d requests, want 1", f.calls.Load())
@@ -392,7 +394,9 @@ func TestVerifyUpstreamTrouble(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &fakeTwilio{message: tt.handler}
-			v, srv := newFake(t, "", f, Options{})
+			// One try: what each failure means, not how it is retried
+			// (faults_test.go).
+			v, srv := newFake(t, "", f, Options{MaxTries: 1})
 			srv.Config.Handler.(*http.ServeMux).HandleFunc("/elsewhere", func(w http.ResponseWriter, r *http.Request) {
 				redirected.Store(true)
 				message(nil)(w, r)
@@ -630,7 +634,7 @@ func TestCheckCredentials(t *testing.T) {
 					tt.handler(w, r)
 				}
 			}
-			v, _ := newFake(t, "/sandbox", f, Options{})
+			v, _ := newFake(t, "/sandbox", f, Options{MaxTries: 1})
 			err := v.CheckCredentials(context.Background(), tt.creds)
 			if diff := cmp.Diff(tt.want, err, cmpopts.IgnoreFields(UpstreamError{}, "Err")); diff != "" {
 				t.Errorf("CheckCredentials (-want +got):\n%s", diff)

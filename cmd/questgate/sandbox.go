@@ -42,7 +42,7 @@ func sandboxCommand(f flags) *cli.Command {
 			sb := sandbox.New(st, sandbox.Options{Step: cmd.Duration("step")})
 			fmt.Fprintf(cmd.Root().Writer, "questgate sandbox is serving the Twilio API on http://localhost:%s/sandbox\n"+
 				"Create an account with: curl -X POST http://localhost:%[1]s/sandbox/accounts\n", portOf(ln.Addr()))
-			return serveHTTP(ctx, log, ln, sandbox.Server(sb), writeTimeout(0))
+			return serveHTTP(ctx, log, ln, sandbox.Server(sb), writeTimeout(0), defaultShutdownTimeout)
 		},
 		Commands: []*cli.Command{{
 			Name:  "account",

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/urfave/cli/v3"
@@ -19,6 +20,7 @@ import (
 	"github.com/questgate/questgate/live"
 	"github.com/questgate/questgate/locale"
 	"github.com/questgate/questgate/logging"
+	"github.com/questgate/questgate/metrics"
 	"github.com/questgate/questgate/players"
 	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/sandbox"
@@ -60,7 +62,7 @@ func serveCommand(f flags) *cli.Command {
 			&cli.DurationFlag{Name: "session-lifetime", Value: handlers.DefaultLifetime, Sources: f.env("QUESTGATE_SESSION_LIFETIME"),
 				Usage: "no session lives longer than this, however active", Validator: positive("--session-lifetime")},
 			f.objectives(),
-		}, f.defenceFlags()...),
+		}, append(f.defenceFlags(), f.operationsFlags()...)...),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			return serve(ctx, cmd, f.getenv)
 		},
@@ -95,11 +97,27 @@ func serve(ctx context.Context, cmd *cli.Command, getenv func(string) string) er
 	if err != nil {
 		return err
 	}
+	upstream, err := upstreamFromFlags(cmd)
+	if err != nil {
+		return err
+	}
+	grace, err := shutdownFromFlags(cmd)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cmd.String("addr"))
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another questgate running? choose another --addr)", cmd.String("addr"), err)
 	}
 	defer ln.Close()
+	// Deferred first, so it runs last: after the HTTP server, the webhook
+	// worker, the sessions and the database have stopped.
+	serving := false
+	defer func() {
+		if serving {
+			log.Info("stopped")
+		}
+	}()
 	publicURL := strings.TrimSuffix(cmd.String("public-url"), "/")
 	if publicURL == "" {
 		publicURL = "http://localhost:" + portOf(ln.Addr())
@@ -121,7 +139,15 @@ func serve(ctx context.Context, cmd *cli.Command, getenv func(string) string) er
 	sessionStore := st.SessionStore(5 * time.Minute)
 	defer sessionStore.Stop()
 
-	twilio, err := verifier.New(verifier.Options{BaseURL: cmd.String("twilio-api-url"), Timeout: cmd.Duration("twilio-timeout")})
+	// The metrics are one registry for the whole server: quest counts
+	// verifications, the verifiers count their requests to Twilio.
+	m := metrics.New()
+	log.Info("twilio upstream", "timeout", upstream.Timeout,
+		"attempt_timeout", upstream.AttemptTimeout, "max_tries", upstream.MaxTries,
+		"account_concurrency", upstream.AccountConcurrency)
+	twilio, err := verifier.New(verifier.Options{BaseURL: cmd.String("twilio-api-url"), Timeout: upstream.Timeout,
+		AttemptTimeout: upstream.AttemptTimeout, MaxTries: upstream.MaxTries,
+		AccountConcurrency: upstream.AccountConcurrency, Metrics: m})
 	if err != nil {
 		return err
 	}
@@ -131,13 +157,16 @@ func serve(ctx context.Context, cmd *cli.Command, getenv func(string) string) er
 	}
 	// Live events go from the quest service to the instructors' live views.
 	broker := live.NewBroker(liveBuffer)
-	qcfg := quest.Config{Catalog: cat, Store: st, Twilio: twilio, Live: broker, Log: log, Failures: failures}
+	qcfg := quest.Config{Catalog: cat, Store: st, Twilio: twilio, Live: broker, Log: log, Failures: failures, Metrics: m}
 
 	var sb *sandbox.Sandbox
 	if cmd.Bool("sandbox") {
 		sb = sandbox.New(st, sandbox.Options{})
+		// The in-process sandbox is not Twilio: no breaker state or
+		// upstream latency of its own in the metrics.
 		sv, err := verifier.New(verifier.Options{BaseURL: sandboxURL, Transport: sandbox.InProcess(sb),
-			Timeout: cmd.Duration("twilio-timeout")})
+			Timeout: upstream.Timeout, AttemptTimeout: upstream.AttemptTimeout, MaxTries: upstream.MaxTries,
+			AccountConcurrency: upstream.AccountConcurrency})
 		if err != nil {
 			return err
 		}
@@ -151,6 +180,7 @@ func serve(ctx context.Context, cmd *cli.Command, getenv func(string) string) er
 
 	web.Log, web.Locales, web.Version = log, bundle, buildVersion()
 	e := handlers.New(web)
+	handlers.NewHealth(st, m.Handler(), cmd.String("metrics-token"), log).Routes(e.Group(""))
 	sessions := handlers.NewSessions(st, handlers.SessionOptions{Store: sessionStore, Log: log,
 		IdleTimeout: cmd.Duration("session-idle-timeout"), Lifetime: cmd.Duration("session-lifetime"),
 		Secure: cookieSecure(cmd.String("cookie-secure"), publicURL)})
@@ -167,8 +197,10 @@ func serve(ctx context.Context, cmd *cli.Command, getenv func(string) string) er
 	}
 
 	// The webhook worker stops after the HTTP server, and before the
-	// store closes: deliveries in flight are recorded.
-	hooksCtx, stopHooks := context.WithCancel(ctx)
+	// store closes: deliveries in flight are recorded. Its context does
+	// not end with the signal's, or it would stop while verifications are
+	// still finishing.
+	hooksCtx, stopHooks := context.WithCancel(context.WithoutCancel(ctx))
 	hooksDone := make(chan struct{})
 	go func() {
 		defer close(hooksDone)
@@ -181,7 +213,8 @@ func serve(ctx context.Context, cmd *cli.Command, getenv func(string) string) er
 	if qcfg.Demo != nil {
 		printSandboxHelp(out, publicURL, *qcfg.Demo, cat)
 	}
-	return serveHTTP(ctx, log, ln, e, writeTimeout(cmd.Duration("twilio-timeout")))
+	serving = true
+	return serveHTTP(ctx, log, ln, e, writeTimeout(upstream.Timeout), grace)
 }
 
 // writeTimeout is how long a response may take: a HACK waits for Twilio
@@ -194,14 +227,22 @@ func writeTimeout(twilio time.Duration) time.Duration {
 // before it misses some (it catches up when it reconnects or reloads).
 const liveBuffer = 256
 
-// serveHTTP serves until ctx is done, then shuts down gracefully: no new
-// connections, and requests in flight get time to finish. Every timeout is
-// explicit: a client trickling its headers or body (slowloris) is cut off,
-// and a response may take writeTimeout, which must cover the slowest
-// handler.
-func serveHTTP(ctx context.Context, log *slog.Logger, ln net.Listener, h http.Handler, writeTimeout time.Duration) error {
+// serveHTTP serves until ctx is done, then shuts down gracefully: the
+// listener closes (new connections are refused), idle connections close,
+// and requests in flight get up to grace to finish: a verification that
+// started before the signal gets its answer. Event streams (the
+// instructors' live views) end at once instead, as their browsers
+// reconnect by themselves. Past grace, the connections left are cut.
+//
+// Every timeout is explicit: a client trickling its headers or body
+// (slowloris) is cut off, and a response may take writeTimeout, which
+// must cover the slowest handler.
+func serveHTTP(ctx context.Context, log *slog.Logger, ln net.Listener, h http.Handler, writeTimeout, grace time.Duration) error {
+	stopping, stop := context.WithCancel(context.Background())
+	defer stop()
+	tr := &tracker{h: h, stopping: stopping}
 	srv := &http.Server{
-		Handler:           h,
+		Handler:           tr,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      writeTimeout,
@@ -216,16 +257,44 @@ func serveHTTP(ctx context.Context, log *slog.Logger, ln net.Listener, h http.Ha
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	log.Info("shutting down: refusing new connections, letting requests in flight finish",
+		"in_flight", tr.requests.Load(), "streams", tr.streams.Load(), "grace", grace)
+	stop()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+		left := tr.requests.Load()
+		_ = srv.Close()
+		return fmt.Errorf("shutdown: %d request(s) still running after --shutdown-timeout %v cut off: %w", left, grace, err)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	log.Info("every request in flight has been answered")
 	return nil
+}
+
+// tracker counts the requests being served, for the shutdown log, and
+// ends event streams when shutdown begins (stopping is cancelled).
+type tracker struct {
+	h                 http.Handler
+	stopping          context.Context
+	requests, streams atomic.Int64
+}
+
+func (t *tracker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+		t.requests.Add(1)
+		defer t.requests.Add(-1)
+		t.h.ServeHTTP(w, r)
+		return
+	}
+	t.streams.Add(1)
+	defer t.streams.Add(-1)
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	defer context.AfterFunc(t.stopping, cancel)()
+	t.h.ServeHTTP(w, r.WithContext(ctx))
 }
 
 func portOf(a net.Addr) string {
