@@ -27,7 +27,7 @@ func cohortCommand(f flags) *cli.Command {
 			},
 			Action: func(ctx context.Context, cmd *cli.Command) error {
 				// Cohorts hold no secret: the store needs no key.
-				st, err := store.Open(ctx, databasePath(cmd))
+				st, err := connectStore(ctx, cmd)
 				if err != nil {
 					return err
 				}
