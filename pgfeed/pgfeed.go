@@ -26,14 +26,16 @@ import (
 	"github.com/questgate/questgate/live"
 )
 
-// DefaultChannel is the NOTIFY channel events travel on.
+// DefaultChannel is the NOTIFY channel events travel on, in the public
+// schema; in another schema the channel is DefaultChannel + "_" + schema.
 const DefaultChannel = "questgate_live"
 
 // Options configure a Feed.
 type Options struct {
-	// Channel is the NOTIFY channel: DefaultChannel when empty. Two events
-	// sharing a database but not a feed (a staging and a production
-	// deployment in two schemas, say) use two channels.
+	// Channel is the NOTIFY channel. When empty it follows the schema the
+	// URL's search_path selects (see DefaultChannel): NOTIFY channels are
+	// database-wide, so two deployments in two schemas of one database (a
+	// staging and a production, say) must not hear each other.
 	Channel string
 	// Buffer is how many events may wait to be sent: a HACK never waits
 	// for the database to take its event, and an event that finds the
@@ -61,9 +63,6 @@ type Feed struct {
 // New returns a Feed on the database at url, handing what it hears to
 // local, from which subscribers read. Nothing is sent or heard until Run.
 func New(ctx context.Context, url string, local *live.Broker, opts Options) (*Feed, error) {
-	if opts.Channel == "" {
-		opts.Channel = DefaultChannel
-	}
 	if opts.Buffer <= 0 {
 		opts.Buffer = 1024
 	}
@@ -86,6 +85,17 @@ func New(ctx context.Context, url string, local *live.Broker, opts Options) (*Fe
 	pool, err := pgxpool.NewWithConfig(ctx, poolCfg)
 	if err != nil {
 		return nil, fmt.Errorf("live feed: %w", err)
+	}
+	if opts.Channel == "" {
+		var schema string
+		if err := pool.QueryRow(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+			pool.Close()
+			return nil, fmt.Errorf("live feed: %w", err)
+		}
+		opts.Channel = DefaultChannel
+		if schema != "public" {
+			opts.Channel += "_" + schema
+		}
 	}
 	return &Feed{pool: pool, connCfg: connCfg, local: local, opts: opts, out: make(chan live.Event, opts.Buffer)}, nil
 }
