@@ -87,14 +87,14 @@ func New(ctx context.Context, url string, local *live.Broker, opts Options) (*Fe
 		return nil, fmt.Errorf("live feed: %w", err)
 	}
 	if opts.Channel == "" {
-		var schema string
+		var schema *string // NULL when the search_path names no existing schema
 		if err := pool.QueryRow(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
 			pool.Close()
 			return nil, fmt.Errorf("live feed: %w", err)
 		}
 		opts.Channel = DefaultChannel
-		if schema != "public" {
-			opts.Channel += "_" + schema
+		if schema != nil && *schema != "public" {
+			opts.Channel += "_" + *schema
 		}
 	}
 	return &Feed{pool: pool, connCfg: connCfg, local: local, opts: opts, out: make(chan live.Event, opts.Buffer)}, nil
