@@ -8,6 +8,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -375,4 +377,102 @@ func TestSubmissionOnOneInstanceShowsLiveOnTheOther(t *testing.T) {
 			t.Fatalf("B's live feed never showed a submission made on A (%d sent)", len(sent))
 		}
 	}
+}
+
+// tcpProxy forwards connections to target until stopped, so a test can
+// take the database away from questgate and give it back.
+type tcpProxy struct {
+	addr, target string
+	mu           sync.Mutex
+	ln           net.Listener
+	conns        []net.Conn
+}
+
+func (p *tcpProxy) start(t *testing.T) {
+	t.Helper()
+	addr := p.addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	var ln net.Listener
+	var err error
+	for range 50 { // the port of a closed listener may take a moment to free
+		if ln, err = net.Listen("tcp", addr); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.mu.Lock()
+	p.ln, p.addr = ln, ln.Addr().String()
+	p.mu.Unlock()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			d, err := net.Dial("tcp", p.target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, d)
+			p.mu.Unlock()
+			go func() { _, _ = io.Copy(d, c); d.Close() }()
+			go func() { _, _ = io.Copy(c, d); c.Close() }()
+		}
+	}()
+}
+
+// stop closes the listener and cuts every connection, as a database that
+// went down would.
+func (p *tcpProxy) stop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.ln.Close()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+func TestReadyzFollowsTheDatabase(t *testing.T) {
+	db := clusterDB(t)
+	u, err := url.Parse(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := &tcpProxy{target: u.Host}
+	proxy.start(t)
+	t.Cleanup(proxy.stop)
+	u.Host = proxy.addr
+	env := clusterEnv(t, u.String())
+	in := startInstance(t, env, "--twilio-api-url", "http://127.0.0.1:1")
+
+	waitReady := func(want int) {
+		t.Helper()
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			resp, err := http.Get(in.url + "/readyz")
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == want {
+					return
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("/readyz never answered %d (last: %v %v)", want, resp, err)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	waitReady(http.StatusOK)
+	proxy.stop()
+	waitReady(http.StatusServiceUnavailable)
+	proxy.start(t)
+	waitReady(http.StatusOK)
 }
