@@ -203,3 +203,34 @@ func TestFailureBudgetHoldsUnderConcurrency(t *testing.T) {
 		t.Errorf("Twilio asked %d times, want 10", n)
 	}
 }
+
+// A double-click storm of a good SID is one check: the clicks wait for
+// each other, the first asks Twilio, the others are answered from the
+// database, and none is refused for spending the failure budget.
+func TestStormOfOneGoodSIDAsksTwilioOnce(t *testing.T) {
+	f, _ := limitedFixture(t, 10)
+	f.twilio.verify = passing().verify
+	var wg sync.WaitGroup
+	results := make([]verifier.Reason, 100)
+	for i := range results {
+		wg.Go(func() {
+			res, err := f.svc.Submit(context.Background(), Attempt{PlayerID: f.player, ObjectiveID: "send-sms", SID: smsSID})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			results[i] = res.Submission.Reason
+		})
+	}
+	wg.Wait()
+	counts := map[verifier.Reason]int{}
+	for _, r := range results {
+		counts[r]++
+	}
+	if counts[verifier.Awarded] != 1 || counts[verifier.AlreadyAwarded] != 99 {
+		t.Errorf("outcomes %v, want 1 awarded and 99 already_awarded", counts)
+	}
+	if n := f.twilio.calls.Load(); n != 1 {
+		t.Errorf("Twilio asked %d times, want 1", n)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/questgate/questgate/catalog"
+	"github.com/questgate/questgate/keyslots"
 	"github.com/questgate/questgate/live"
 	"github.com/questgate/questgate/logging"
 	"github.com/questgate/questgate/store"
@@ -98,14 +99,21 @@ func submittedAt(ctx context.Context) time.Time {
 }
 
 // Service plays objectives. It is safe for concurrent use.
-type Service struct{ cfg Config }
+type Service struct {
+	cfg Config
+	// turns plays a player's identical attempts (same objective, same
+	// SID) one at a time: in a double-click storm the first click asks
+	// Twilio and the others are answered from the database, instead of
+	// every click spending the failure budget while the first is checked.
+	turns *keyslots.Slots
+}
 
 // New returns a Service.
 func New(cfg Config) *Service {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{cfg: cfg}
+	return &Service{cfg: cfg, turns: keyslots.New(1)}
 }
 
 // Catalog returns the objectives being played.
@@ -192,6 +200,11 @@ func (s *Service) Submit(ctx context.Context, a Attempt) (Result, error) {
 		return Result{}, fmt.Errorf("%w: %q", ErrUnknownObjective, a.ObjectiveID)
 	}
 	ctx = context.WithValue(ctx, startKey{}, time.Now())
+	release, err := s.turns.Acquire(ctx, a.PlayerID+"\x00"+obj.ID+"\x00"+verifier.Normalize(a.SID))
+	if err != nil {
+		return Result{}, fmt.Errorf("waiting for the same attempt in flight: %w", err)
+	}
+	defer release()
 	if s.cfg.Failures == nil {
 		return s.submit(ctx, obj, a)
 	}

@@ -126,11 +126,11 @@ func (v *Verifier) tries(ctx context.Context, c Credentials, op operation) fetch
 	}
 	var f fetched
 	for try := 1; ; try++ {
-		release, err := v.accounts.acquire(ctx, c.AccountSID)
+		release, err := v.accounts.Acquire(ctx, c.AccountSID)
 		if err != nil {
 			if try == 1 {
 				f.res = callResult{err: fmt.Errorf("%w: waiting for one of the %d requests allowed at once to account %s",
-					err, v.accounts.limit, c.AccountSID)}
+					err, v.accountLimit, c.AccountSID)}
 			}
 			// Else the last answer stands.
 			break
@@ -356,69 +356,6 @@ func stateLabel(s gobreaker.State) string {
 		return "half-open"
 	}
 	return "closed"
-}
-
-// accountSlots bounds the requests in flight per Twilio account: Twilio
-// limits concurrency per account, so a classroom sharing one account
-// queues here instead of being refused there. An account's entry lives
-// only while someone holds or waits for one of its slots, so memory does
-// not grow with the number of accounts ever seen.
-type accountSlots struct {
-	limit int
-	mu    sync.Mutex
-	m     map[string]*slots
-}
-
-type slots struct {
-	ch    chan struct{}
-	users int // holding or waiting, under accountSlots.mu
-}
-
-func newAccountSlots(limit int) *accountSlots {
-	return &accountSlots{limit: limit, m: map[string]*slots{}}
-}
-
-// acquire waits for a slot of account, or until ctx is done, and returns
-// the function that gives it back.
-func (a *accountSlots) acquire(ctx context.Context, account string) (func(), error) {
-	a.mu.Lock()
-	s := a.m[account]
-	if s == nil {
-		s = &slots{ch: make(chan struct{}, a.limit)}
-		a.m[account] = s
-	}
-	s.users++
-	a.mu.Unlock()
-	if err := context.Cause(ctx); err != nil {
-		a.leave(account, s)
-		return nil, err
-	}
-	select {
-	case s.ch <- struct{}{}:
-		return func() {
-			<-s.ch
-			a.leave(account, s)
-		}, nil
-	case <-ctx.Done():
-		a.leave(account, s)
-		return nil, context.Cause(ctx)
-	}
-}
-
-func (a *accountSlots) leave(account string, s *slots) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	s.users--
-	if s.users == 0 {
-		delete(a.m, account)
-	}
-}
-
-// len is the number of accounts with an entry.
-func (a *accountSlots) len() int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return len(a.m)
 }
 
 // flights coalesces identical fetches in flight (a double-click storm)

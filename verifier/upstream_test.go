@@ -383,7 +383,7 @@ func TestAccountConcurrency(t *testing.T) {
 	if n := f.calls.Load(); n != busy+1 {
 		t.Errorf("%d requests, want %d", n, busy+1)
 	}
-	if n := v.accounts.len(); n != 0 {
+	if n := v.accounts.Len(); n != 0 {
 		t.Errorf("%d accounts still have an entry, want none once idle", n)
 	}
 }
@@ -393,7 +393,7 @@ func TestAccountConcurrency(t *testing.T) {
 func TestWaitingForATurnTimesOut(t *testing.T) {
 	f := &fakeTwilio{message: echoMessage}
 	v, _ := newFake(t, "", f, Options{AccountConcurrency: 1, Timeout: 300 * time.Millisecond})
-	release, err := v.accounts.acquire(context.Background(), testAccount) // the account's one turn
+	release, err := v.accounts.Acquire(context.Background(), testAccount) // the account's one turn
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -416,7 +416,7 @@ func TestWaitingForATurnTimesOut(t *testing.T) {
 	if got, err := v.Verify(context.Background(), Request{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds}); err != nil || !got.Passed {
 		t.Errorf("with the turn given back: %+v, %v", got, err)
 	}
-	if v.breaker.open() || v.accounts.len() != 0 {
+	if v.breaker.open() || v.accounts.Len() != 0 {
 		t.Error("waiting for a turn is not Twilio failing, and leaves nothing behind")
 	}
 }
@@ -553,10 +553,10 @@ func TestNewUpstreamOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v.attemptTimeout != DefaultAttemptTimeout || v.maxTries != DefaultMaxTries || v.accounts.limit != DefaultAccountConcurrency ||
+	if v.attemptTimeout != DefaultAttemptTimeout || v.maxTries != DefaultMaxTries || v.accountLimit != DefaultAccountConcurrency ||
 		v.breaker.cooldown != DefaultBreakerCooldown {
 		t.Errorf("defaults: attempt timeout %v, max tries %d, concurrency %d, cooldown %v",
-			v.attemptTimeout, v.maxTries, v.accounts.limit, v.breaker.cooldown)
+			v.attemptTimeout, v.maxTries, v.accountLimit, v.breaker.cooldown)
 	}
 	one, err := New(Options{MaxTries: 1})
 	if err != nil || one.maxTries != 1 {

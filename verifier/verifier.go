@@ -14,6 +14,7 @@ import (
 	openapi "github.com/twilio/twilio-go/rest/api/v2010"
 
 	"github.com/questgate/questgate/catalog"
+	"github.com/questgate/questgate/keyslots"
 )
 
 // DefaultBaseURL is Twilio's REST API.
@@ -79,7 +80,8 @@ type Verifier struct {
 	maxTries       int
 	metrics        Metrics
 	breaker        *breaker
-	accounts       *accountSlots
+	accounts       *keyslots.Slots // accountLimit requests in flight per account
+	accountLimit   int
 	flights        *flights
 	// jitter picks a pause in [0, d] and sleep waits one out, or until
 	// ctx is done: tests replace them to run fast and deterministically.
@@ -163,7 +165,8 @@ func New(opts Options) (*Verifier, error) {
 		maxTries:       opts.MaxTries,
 		metrics:        opts.Metrics,
 		breaker:        newBreaker(opts.BreakerThreshold, opts.BreakerCooldown, opts.Metrics),
-		accounts:       newAccountSlots(opts.AccountConcurrency),
+		accounts:       keyslots.New(opts.AccountConcurrency),
+		accountLimit:   opts.AccountConcurrency,
 		flights:        newFlights(),
 		jitter:         fullJitter,
 		sleep:          sleepCtx,

@@ -37,7 +37,7 @@ func apikeyCommand(f flags) *cli.Command {
 				Usage: "list the keys (never the keys themselves)",
 				Flags: common(),
 				Action: func(ctx context.Context, cmd *cli.Command) error {
-					st, err := store.Open(ctx, databasePath(cmd))
+					st, err := connectStore(ctx, cmd)
 					if err != nil {
 						return err
 					}
@@ -69,7 +69,7 @@ func apikeyCommand(f flags) *cli.Command {
 					if id == "" {
 						return errors.New("give the id of the key to revoke (key_…, see `questgate apikey list`)")
 					}
-					st, err := store.Open(ctx, databasePath(cmd))
+					st, err := connectStore(ctx, cmd)
 					if err != nil {
 						return err
 					}

@@ -65,6 +65,7 @@ func newApp(getenv func(string) string, stdin io.Reader, stdout, stderr io.Write
 			cohortCommand(f),
 			instructorCommand(f),
 			apikeyCommand(f),
+			migrateCommand(f),
 		},
 	}
 }
@@ -77,8 +78,9 @@ func (f flags) dataDir() *cli.StringFlag {
 }
 
 func (f flags) database() *cli.StringFlag {
-	return &cli.StringFlag{Name: "database", Sources: f.env("QUESTGATE_DATABASE"),
-		Usage: "SQLite database file (default: questgate.db in the data folder)"}
+	return &cli.StringFlag{Name: "database", Aliases: []string{"database-url"},
+		Sources: cli.NewValueSourceChain(envSource{f.getenv, "QUESTGATE_DATABASE_URL"}, envSource{f.getenv, "QUESTGATE_DATABASE"}),
+		Usage:   "the database: a SQLite file (a path, or sqlite:PATH) or PostgreSQL (postgres://…); default: questgate.db in the data folder"}
 }
 
 func (f flags) logFormat() *cli.StringFlag {

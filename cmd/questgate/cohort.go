@@ -9,7 +9,6 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/questgate/questgate/players"
-	"github.com/questgate/questgate/store"
 )
 
 func cohortCommand(f flags) *cli.Command {
@@ -27,7 +26,7 @@ func cohortCommand(f flags) *cli.Command {
 			},
 			Action: func(ctx context.Context, cmd *cli.Command) error {
 				// Cohorts hold no secret: the store needs no key.
-				st, err := store.Open(ctx, databasePath(cmd))
+				st, err := connectStore(ctx, cmd)
 				if err != nil {
 					return err
 				}

@@ -41,7 +41,7 @@ func instructorCommand(f flags) *cli.Command {
 					if err != nil {
 						return err
 					}
-					st, err := store.Open(ctx, databasePath(cmd))
+					st, err := connectStore(ctx, cmd)
 					if err != nil {
 						return err
 					}
@@ -61,7 +61,7 @@ func instructorCommand(f flags) *cli.Command {
 				Name:  "list",
 				Usage: "list the instructors",
 				Action: func(ctx context.Context, cmd *cli.Command) error {
-					st, err := store.Open(ctx, databasePath(cmd))
+					st, err := connectStore(ctx, cmd)
 					if err != nil {
 						return err
 					}
@@ -85,7 +85,7 @@ func instructorCommand(f flags) *cli.Command {
 				Usage: "remove an instructor (the audit log keeps their changes)",
 				Flags: []cli.Flag{email},
 				Action: func(ctx context.Context, cmd *cli.Command) error {
-					st, err := store.Open(ctx, databasePath(cmd))
+					st, err := connectStore(ctx, cmd)
 					if err != nil {
 						return err
 					}

@@ -31,6 +31,11 @@ func openStore(ctx context.Context, cmd *cli.Command, getenv func(string) string
 		log.Warn("created a new secret key: back it up with the database, without it saved Twilio credentials cannot be read",
 			"file", ks.File, "key_id", ks.Ring.Current().ID())
 	}
+	if !ks.FromEnv && isPostgres(databaseURL(cmd)) {
+		log.Warn("the secret key is in a file of this machine, but the database is shared: every instance must use the same key, "+
+			"or they cannot read each other's saved credentials; set "+secrets.EnvKey+" on every instance",
+			"file", ks.File, "key_id", ks.Ring.Current().ID())
+	}
 	if ks.Next != nil {
 		log.Warn("found the key of an unfinished rotation and loaded it: run `questgate keys rotate` again to finish",
 			"file", src.NextFile(), "key_id", ks.Next.ID())
@@ -42,7 +47,7 @@ func openStore(ctx context.Context, cmd *cli.Command, getenv func(string) string
 		}
 		return ks.Ring, nil
 	}
-	return store.Open(ctx, databasePath(cmd), store.WithSecrets(ks.Ring, reload))
+	return connectStore(ctx, cmd, store.WithSecrets(ks.Ring, reload))
 }
 
 func keysCommand(f flags) *cli.Command {
@@ -92,7 +97,7 @@ func rotateKeys(ctx context.Context, cmd *cli.Command, getenv func(string) strin
 		return err
 	}
 	ring := ks.Ring.RotatingTo(target)
-	st, err := store.Open(ctx, databasePath(cmd), store.WithSecrets(ring, nil))
+	st, err := connectStore(ctx, cmd, store.WithSecrets(ring, nil))
 	if err != nil {
 		return err
 	}

@@ -148,12 +148,21 @@ var servingOn = regexp.MustCompile(`serving on http://localhost:(\d+)`)
 // where it serves. It is killed, if still running, when the test ends.
 func startProcess(t *testing.T, bin, dataDir, twilioURL string) *process {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--twilio-api-url", twilioURL,
-		"--log-format", "json", "--log-level", "info",
+	return startServing(t, bin, processEnv(), "--data-dir", dataDir, "--twilio-api-url", twilioURL,
 		// Twilio is held on purpose here: give it all the time it needs.
-		"--twilio-timeout", "60s", "--twilio-attempt-timeout", "60s", "--shutdown-timeout", "90s",
-		"--ip-requests-per-minute", "0")
-	cmd.Env = processEnv()
+		"--twilio-timeout", "60s", "--twilio-attempt-timeout", "60s", "--shutdown-timeout", "90s")
+}
+
+// startServing runs `questgate serve` on a free port of 127.0.0.1 with
+// env and args, logging JSON at info level, without the per-address limit
+// (every test player comes from 127.0.0.1), and waits until it says where
+// it serves. It is killed, if still running, when the test ends.
+func startServing(t *testing.T, bin string, env []string, args ...string) *process {
+	t.Helper()
+	args = append([]string{"serve", "--addr", "127.0.0.1:0", "--log-format", "json", "--log-level", "info",
+		"--ip-requests-per-minute", "0"}, args...)
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
 	p := &process{cmd: cmd, exited: make(chan struct{}), logs: &syncBuffer{}}
 	cmd.Stderr = p.logs
 	stdout, err := cmd.StdoutPipe()

@@ -8,7 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -21,6 +21,7 @@ import (
 	"github.com/questgate/questgate/locale"
 	"github.com/questgate/questgate/logging"
 	"github.com/questgate/questgate/metrics"
+	"github.com/questgate/questgate/pgfeed"
 	"github.com/questgate/questgate/players"
 	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/sandbox"
@@ -62,7 +63,9 @@ func serveCommand(f flags) *cli.Command {
 			&cli.DurationFlag{Name: "session-lifetime", Value: handlers.DefaultLifetime, Sources: f.env("QUESTGATE_SESSION_LIFETIME"),
 				Usage: "no session lives longer than this, however active", Validator: positive("--session-lifetime")},
 			f.objectives(),
-		}, append(f.defenceFlags(), f.operationsFlags()...)...),
+			&cli.BoolFlag{Name: "no-migrate", Sources: f.env("QUESTGATE_NO_MIGRATE"),
+				Usage: "do not apply pending migrations at start (run `questgate migrate` as a deployment step); /readyz fails while some are pending"},
+		}, slices.Concat(f.defenceFlags(), f.operationsFlags(), f.poolFlags())...),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			return serve(ctx, cmd, f.getenv)
 		},
@@ -82,14 +85,6 @@ func cookieSecure(setting, publicURL string) bool {
 		return false
 	}
 	return strings.HasPrefix(publicURL, "https://")
-}
-
-// databasePath returns --database, or questgate.db in --data-dir.
-func databasePath(cmd *cli.Command) string {
-	if p := cmd.String("database"); p != "" {
-		return p
-	}
-	return filepath.Join(cmd.String("data-dir"), "questgate.db")
 }
 
 func serve(ctx context.Context, cmd *cli.Command, getenv func(string) string) error {
@@ -155,9 +150,35 @@ func serve(ctx context.Context, cmd *cli.Command, getenv func(string) string) er
 	if err != nil {
 		return err
 	}
-	// Live events go from the quest service to the instructors' live views.
+	// Live events go from the quest service to the instructors' live views:
+	// in memory on one machine; through PostgreSQL between instances.
 	broker := live.NewBroker(liveBuffer)
-	qcfg := quest.Config{Catalog: cat, Store: st, Twilio: twilio, Live: broker, Log: log, Failures: failures, Metrics: m}
+	var feed interface {
+		live.Publisher
+		live.Subscriber
+	} = broker
+	if st.Backend() == store.BackendPostgres {
+		pf, err := pgfeed.New(ctx, databaseURL(cmd), broker, pgfeed.Options{Log: log})
+		if err != nil {
+			return err
+		}
+		feedCtx, stopFeed := context.WithCancel(ctx)
+		feedDone := make(chan struct{})
+		go func() {
+			defer close(feedDone)
+			if err := pf.Run(feedCtx); err != nil {
+				log.Error("live feed stopped", "error", err)
+			}
+		}()
+		defer func() { stopFeed(); <-feedDone }()
+		feed = pf
+		// Every instance must see a player's failures, whichever one
+		// a click reaches: the budget lives in the database.
+		if n := cmd.Int("attempts-per-minute"); n > 0 {
+			failures = st.FailureLimiter(n, time.Minute)
+		}
+	}
+	qcfg := quest.Config{Catalog: cat, Store: st, Twilio: twilio, Live: feed, Log: log, Failures: failures, Metrics: m}
 
 	var sb *sandbox.Sandbox
 	if cmd.Bool("sandbox") {
@@ -188,7 +209,7 @@ func serve(ctx context.Context, cmd *cli.Command, getenv func(string) string) er
 	handlers.NewProfile(players.New(st), sessions).Routes(e.Group(""))
 	handlers.NewInstructor(handlers.InstructorConfig{Quests: quests, Data: st,
 		Cohorts: players.New(st), PublicURL: publicURL,
-		Sessions: sessions.Manager(), Live: broker, Log: log, Webhooks: st,
+		Sessions: sessions.Manager(), Live: feed, Log: log, Webhooks: st,
 	}).Routes(e.Group("/instructor"))
 	handlers.NewAPI(quests, st, log).Routes(e.Group("/api"))
 	handlers.NewEmbed(quests, st, bundle, nil).Routes(e.Group("/embed"))

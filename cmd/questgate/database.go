@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/questgate/questgate/store"
+)
+
+// databaseURL returns --database (a SQLite path, sqlite:PATH, or
+// postgres://…), or questgate.db in --data-dir.
+func databaseURL(cmd *cli.Command) string {
+	if p := cmd.String("database"); p != "" {
+		return p
+	}
+	return filepath.Join(cmd.String("data-dir"), "questgate.db")
+}
+
+// connectStore opens the database the command's flags name. Pool settings
+// and --no-migrate apply where the command has those flags.
+func connectStore(ctx context.Context, cmd *cli.Command, opts ...store.Option) (*store.Store, error) {
+	opts = append(opts, store.WithPool(store.PoolOptions{
+		MaxOpen:     cmd.Int("db-max-open-conns"),
+		MaxIdle:     cmd.Int("db-max-idle-conns"),
+		MaxLifetime: cmd.Duration("db-conn-max-lifetime"),
+		MaxIdleTime: cmd.Duration("db-conn-max-idle-time"),
+	}))
+	if cmd.Bool("no-migrate") {
+		opts = append(opts, store.WithoutMigrations())
+	}
+	return store.Connect(ctx, databaseURL(cmd), opts...)
+}
+
+// poolFlags are the connection pool settings: PostgreSQL's pool, or
+// SQLite's reader pool (SQLite has one writer connection whatever they say).
+func (f flags) poolFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.IntFlag{Name: "db-max-open-conns", Value: 20, Sources: f.env("QUESTGATE_DB_MAX_OPEN_CONNS"),
+			Usage: "most connections open to the database, per instance", Validator: intBetween("--db-max-open-conns", 1, 10000)},
+		&cli.IntFlag{Name: "db-max-idle-conns", Value: 10, Sources: f.env("QUESTGATE_DB_MAX_IDLE_CONNS"),
+			Usage: "most idle connections kept open", Validator: intBetween("--db-max-idle-conns", 0, 10000)},
+		&cli.DurationFlag{Name: "db-conn-max-lifetime", Value: 30 * time.Minute, Sources: f.env("QUESTGATE_DB_CONN_MAX_LIFETIME"),
+			Usage: "a connection older than this is closed and replaced (lets a failover or a pooler rebalance)", Validator: positive("--db-conn-max-lifetime")},
+		&cli.DurationFlag{Name: "db-conn-max-idle-time", Value: 5 * time.Minute, Sources: f.env("QUESTGATE_DB_CONN_MAX_IDLE_TIME"),
+			Usage: "an idle connection is closed after this long", Validator: positive("--db-conn-max-idle-time")},
+	}
+}
+
+// intBetween validates an integer flag's range.
+func intBetween(name string, lo, hi int) func(int) error {
+	return func(v int) error {
+		if v < lo || v > hi {
+			return fmt.Errorf("%s %d: want a number from %d to %d", name, v, lo, hi)
+		}
+		return nil
+	}
+}
+
+func migrateCommand(f flags) *cli.Command {
+	return &cli.Command{
+		Name: "migrate",
+		Usage: "apply the database's pending migrations and exit (serve does it at start unless --no-migrate; " +
+			"on PostgreSQL, instances migrating together take turns under an advisory lock)",
+		Flags: append([]cli.Flag{f.dataDir(), f.database()}, f.poolFlags()...),
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			st, err := connectStore(ctx, cmd, store.WithoutMigrations())
+			if err != nil {
+				return err
+			}
+			n, err := st.Migrate(ctx)
+			if cerr := st.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				_, err = fmt.Fprintf(cmd.Root().Writer, "The %s database is up to date: no migration to apply.\n", backendName(databaseURL(cmd)))
+				return err
+			}
+			_, err = fmt.Fprintf(cmd.Root().Writer, "Applied %d migrations to the %s database.\n", n, backendName(databaseURL(cmd)))
+			return err
+		},
+	}
+}
+
+// backendName names the database kind a URL selects, for messages.
+func backendName(url string) string {
+	if isPostgres(url) {
+		return "PostgreSQL"
+	}
+	return "SQLite"
+}
+
+// isPostgres reports whether a database URL selects PostgreSQL.
+func isPostgres(url string) bool {
+	return strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")
+}
