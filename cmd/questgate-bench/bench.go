@@ -164,6 +164,23 @@ func (b *bench) setup(ctx context.Context, n int) ([]*player, error) {
 	return setupPlayers(ctx, n, b.cfg.setupConcurrency, b.up, b.srv.url, b.rt)
 }
 
+// measure runs phase and returns the server CPU time it took. A failed
+// reading is reported as zero: the load is what matters.
+func (b *bench) measure(phase func() measured) (measured, time.Duration) {
+	before, _ := b.srv.cpu()
+	m := phase()
+	after, _ := b.srv.cpu()
+	return m, after - before
+}
+
+// cpuRow is the server's CPU time per answered request.
+func (t *table) cpuRow(cpu time.Duration, m measured) {
+	if len(m.results) == 0 || cpu <= 0 {
+		return
+	}
+	t.add("server CPU per request", "", fmt.Sprintf("%.3f ms", float64(cpu.Microseconds())/1000/float64(len(m.results))), "", "", "")
+}
+
 // want returns a HACK whose expected answer is reason.
 func want(ctx context.Context, reason string, p *player, sid string) error {
 	got, err := p.hack(ctx, sid)
@@ -187,7 +204,9 @@ func (b *bench) burst(ctx context.Context) (*table, error) {
 	f0 := b.up.fetches.Load()
 	dm := burst(len(ps), func(i int) error { return b.direct.fetch(ps[i].account, ps[i].sid) })
 	f1 := b.up.fetches.Load()
-	qm := burst(len(ps), func(i int) error { return want(ctx, "awarded", ps[i], ps[i].sid) })
+	qm, cpu := b.measure(func() measured {
+		return burst(len(ps), func(i int) error { return want(ctx, "awarded", ps[i], ps[i].sid) })
+	})
 	f2 := b.up.fetches.Load()
 	ds, qs := dm.stats(), qm.stats()
 	t := &table{title: fmt.Sprintf("burst: %d players press HACK at once, each with its own account and a fresh SID; upstream latency %s",
@@ -196,6 +215,7 @@ func (b *bench) burst(ctx context.Context) (*table, error) {
 	t.add("errors", fmt.Sprint(ds.errors), fmt.Sprint(qs.errors), "", "0", verdictMax(float64(qs.errors), 0))
 	t.add("upstream fetches", fmt.Sprint(f1-f0), fmt.Sprint(f2-f1), "", "", "")
 	t.add("wall time", ms(dm.wall), ms(qm.wall), ratio(qm.wall.Seconds(), dm.wall.Seconds()), "", "")
+	t.cpuRow(cpu, qm)
 	t.errorNote(ds, qs)
 	return t, nil
 }
@@ -210,7 +230,9 @@ func (b *bench) capacity(ctx context.Context) (*table, error) {
 	f0 := b.up.fetches.Load()
 	dm := pool(len(ps), b.cfg.concurrency, func(i int) error { return b.direct.fetch(ps[i].account, ps[i].sid) })
 	f1 := b.up.fetches.Load()
-	qm := pool(len(ps), b.cfg.concurrency, func(i int) error { return want(ctx, "awarded", ps[i], ps[i].sid) })
+	qm, cpu := b.measure(func() measured {
+		return pool(len(ps), b.cfg.concurrency, func(i int) error { return want(ctx, "awarded", ps[i], ps[i].sid) })
+	})
 	f2 := b.up.fetches.Load()
 	ds, qs := dm.stats(), qm.stats()
 	t := &table{title: fmt.Sprintf("capacity: %d fresh verifications (fetch + award), %d in flight; upstream latency 0",
@@ -220,6 +242,7 @@ func (b *bench) capacity(ctx context.Context) (*table, error) {
 	t.add("p99 latency", ms(ds.p99), ms(qs.p99), ratio(qs.p99.Seconds(), ds.p99.Seconds()), "", "")
 	t.add("errors", fmt.Sprint(ds.errors), fmt.Sprint(qs.errors), "", "", "")
 	t.add("upstream fetches", fmt.Sprint(f1-f0), fmt.Sprint(f2-f1), "", "", "")
+	t.cpuRow(cpu, qm)
 	t.errorNote(ds, qs)
 	return t, nil
 }
@@ -238,7 +261,9 @@ func (b *bench) repeats(ctx context.Context) (*table, error) {
 	f0 := b.up.fetches.Load()
 	dm := loop(b.cfg.duration, len(ps), func(w int) error { return b.direct.fetch(ps[w].account, ps[w].sid) })
 	f1 := b.up.fetches.Load()
-	qm := loop(b.cfg.duration, len(ps), func(w int) error { return want(ctx, "already_awarded", ps[w], ps[w].sid) })
+	qm, cpu := b.measure(func() measured {
+		return loop(b.cfg.duration, len(ps), func(w int) error { return want(ctx, "already_awarded", ps[w], ps[w].sid) })
+	})
 	f2 := b.up.fetches.Load()
 	ds, qs := dm.stats(), qm.stats()
 	t := &table{title: fmt.Sprintf("repeats: %d players resubmit their awarded SID for %s, %d in flight; upstream latency 0",
@@ -248,6 +273,7 @@ func (b *bench) repeats(ctx context.Context) (*table, error) {
 	t.add("p99 latency", ms(ds.p99), ms(qs.p99), ratio(qs.p99.Seconds(), ds.p99.Seconds()), "", "")
 	t.add("errors", fmt.Sprint(ds.errors), fmt.Sprint(qs.errors), "", "", "")
 	t.add("upstream fetches", fmt.Sprint(f1-f0), fmt.Sprint(f2-f1), "", "0", verdictMax(float64(f2-f1), 0))
+	t.cpuRow(cpu, qm)
 	t.errorNote(ds, qs)
 	return t, nil
 }
@@ -309,7 +335,9 @@ func (b *bench) memory(ctx context.Context) (*table, error) {
 	if err := b.srv.resetPeak(); err != nil {
 		resetNote = fmt.Sprintf("could not reset the peak (%v): it covers the whole run", err)
 	}
-	qm := burst(len(ps), func(i int) error { return want(ctx, "awarded", ps[i], ps[i].sid) })
+	qm, cpu := b.measure(func() measured {
+		return burst(len(ps), func(i int) error { return want(ctx, "awarded", ps[i], ps[i].sid) })
+	})
 	_, peak, err := b.srv.memory()
 	if err != nil {
 		return nil, err
@@ -323,6 +351,7 @@ func (b *bench) memory(ctx context.Context) (*table, error) {
 	t.add("p50 latency", ms(ds.p50), ms(qs.p50), ratio(qs.p50.Seconds(), ds.p50.Seconds()), "", "")
 	t.add("p99 latency", ms(ds.p99), ms(qs.p99), ratio(qs.p99.Seconds(), ds.p99.Seconds()), "", "")
 	t.add("errors", fmt.Sprint(ds.errors), fmt.Sprint(qs.errors), "", "", "")
+	t.cpuRow(cpu, qm)
 	if resetNote != "" {
 		t.notes = append(t.notes, resetNote)
 	}

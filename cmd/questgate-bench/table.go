@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 )
 
 // table is one scenario's result: questgate next to the direct baseline,
@@ -40,12 +40,24 @@ func (t *table) errorNote(d, q stats) {
 
 func (t *table) print(w io.Writer) {
 	fmt.Fprintln(w, t.title)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  \tdirect\tquestgate\tratio\ttarget")
-	for _, r := range t.rows {
-		fmt.Fprintln(tw, "  "+strings.TrimRight(strings.Join(r, "\t"), "\t"))
+	rows := append([][]string{{"", "direct", "questgate", "ratio", "target", ""}}, t.rows...)
+	var widths []int
+	for _, r := range rows {
+		for i, c := range r {
+			if i == len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+		}
 	}
-	tw.Flush()
+	for _, r := range rows {
+		var line strings.Builder
+		line.WriteString("  ")
+		for i, c := range r {
+			line.WriteString(c + strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)+2))
+		}
+		fmt.Fprintln(w, strings.TrimRight(line.String(), " "))
+	}
 	for _, n := range t.notes {
 		fmt.Fprintln(w, "  "+n)
 	}
