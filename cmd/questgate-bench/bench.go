@@ -130,6 +130,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 
 	fmt.Fprintf(stdout, "questgate load benchmark: %s %s/%s, %d CPUs (GOMAXPROCS %d)\n",
 		runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0))
+	fmt.Fprintf(stdout, "load average before: %s (other work on the machine skews the rates; the server's CPU per request holds)\n", loadAverage())
 	fmt.Fprintf(stdout, "server: questgate %s\n", strings.Join(redactDir(args, dir), " "))
 	fmt.Fprintf(stdout, "upstream: questgate's sandbox in the bench process, over HTTP on loopback; "+
 		"direct: twilio-go FetchMessage of the same SIDs at the same concurrency\n\n")
@@ -146,7 +147,22 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return errors.Join(err, srv.stop())
 		}
 	}
+	fmt.Fprintf(stdout, "load average after: %s\n", loadAverage())
 	return srv.stop()
+}
+
+// loadAverage is the machine's 1, 5 and 15 minute load averages (Linux),
+// printed so that a run on a busy machine says so.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 // redactDir shows the temporary folder as TMP, so the printed command
