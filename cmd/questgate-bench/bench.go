@@ -180,21 +180,32 @@ func (b *bench) setup(ctx context.Context, n int) ([]*player, error) {
 	return setupPlayers(ctx, n, b.cfg.setupConcurrency, b.up, b.srv.url, b.rt)
 }
 
-// measure runs phase and returns the server CPU time it took. A failed
-// reading is reported as zero: the load is what matters.
-func (b *bench) measure(phase func() measured) (measured, time.Duration) {
-	before, _ := b.srv.cpu()
+// measure runs phase and returns the CPU time it took the server, and
+// the bench process (players and upstream). A failed reading is reported
+// as zero: the load is what matters.
+func (b *bench) measure(phase func() measured) (measured, cpuUse) {
+	srv0, _ := b.srv.cpu()
+	own0, _ := cpuTime(os.Getpid())
 	m := phase()
-	after, _ := b.srv.cpu()
-	return m, after - before
+	srv1, _ := b.srv.cpu()
+	own1, _ := cpuTime(os.Getpid())
+	return m, cpuUse{server: srv1 - srv0, bench: own1 - own0}
 }
 
-// cpuRow is the server's CPU time per answered request.
-func (t *table) cpuRow(cpu time.Duration, m measured) {
-	if len(m.results) == 0 || cpu <= 0 {
-		return
+// cpuUse is the CPU time a phase cost each process.
+type cpuUse struct{ server, bench time.Duration }
+
+// cpuRows are the CPU time per answered request of the server, and of
+// the bench process (the players' side and the upstream's).
+func (t *table) cpuRows(dcpu cpuUse, dm measured, qcpu cpuUse, qm measured) {
+	per := func(d time.Duration, m measured) string {
+		if len(m.results) == 0 || d <= 0 {
+			return ""
+		}
+		return fmt.Sprintf("%.3f ms", float64(d.Microseconds())/1000/float64(len(m.results)))
 	}
-	t.add("server CPU per request", "", fmt.Sprintf("%.3f ms", float64(cpu.Microseconds())/1000/float64(len(m.results))), "", "", "")
+	t.add("server CPU per request", "", per(qcpu.server, qm), "", "", "")
+	t.add("bench CPU per request", per(dcpu.bench, dm), per(qcpu.bench, qm), "", "", "")
 }
 
 // want returns a HACK whose expected answer is reason.
@@ -218,7 +229,9 @@ func (b *bench) burst(ctx context.Context) (*table, error) {
 	b.up.setLatency(b.cfg.latency)
 	defer b.up.setLatency(0)
 	f0 := b.up.fetches.Load()
-	dm := burst(len(ps), func(i int) error { return b.direct.fetch(ps[i].account, ps[i].sid) })
+	dm, dcpu := b.measure(func() measured {
+		return burst(len(ps), func(i int) error { return b.direct.fetch(ps[i].account, ps[i].sid) })
+	})
 	f1 := b.up.fetches.Load()
 	qm, cpu := b.measure(func() measured {
 		return burst(len(ps), func(i int) error { return want(ctx, "awarded", ps[i], ps[i].sid) })
@@ -231,7 +244,7 @@ func (b *bench) burst(ctx context.Context) (*table, error) {
 	t.add("errors", fmt.Sprint(ds.errors), fmt.Sprint(qs.errors), "", "0", verdictMax(float64(qs.errors), 0))
 	t.add("upstream fetches", fmt.Sprint(f1-f0), fmt.Sprint(f2-f1), "", "", "")
 	t.add("wall time", ms(dm.wall), ms(qm.wall), ratio(qm.wall.Seconds(), dm.wall.Seconds()), "", "")
-	t.cpuRow(cpu, qm)
+	t.cpuRows(dcpu, dm, cpu, qm)
 	t.errorNote(ds, qs)
 	return t, nil
 }
@@ -244,7 +257,9 @@ func (b *bench) capacity(ctx context.Context) (*table, error) {
 		return nil, err
 	}
 	f0 := b.up.fetches.Load()
-	dm := pool(len(ps), b.cfg.concurrency, func(i int) error { return b.direct.fetch(ps[i].account, ps[i].sid) })
+	dm, dcpu := b.measure(func() measured {
+		return pool(len(ps), b.cfg.concurrency, func(i int) error { return b.direct.fetch(ps[i].account, ps[i].sid) })
+	})
 	f1 := b.up.fetches.Load()
 	qm, cpu := b.measure(func() measured {
 		return pool(len(ps), b.cfg.concurrency, func(i int) error { return want(ctx, "awarded", ps[i], ps[i].sid) })
@@ -258,7 +273,7 @@ func (b *bench) capacity(ctx context.Context) (*table, error) {
 	t.add("p99 latency", ms(ds.p99), ms(qs.p99), ratio(qs.p99.Seconds(), ds.p99.Seconds()), "", "")
 	t.add("errors", fmt.Sprint(ds.errors), fmt.Sprint(qs.errors), "", "", "")
 	t.add("upstream fetches", fmt.Sprint(f1-f0), fmt.Sprint(f2-f1), "", "", "")
-	t.cpuRow(cpu, qm)
+	t.cpuRows(dcpu, dm, cpu, qm)
 	t.errorNote(ds, qs)
 	return t, nil
 }
@@ -275,7 +290,9 @@ func (b *bench) repeats(ctx context.Context) (*table, error) {
 		}
 	}
 	f0 := b.up.fetches.Load()
-	dm := loop(b.cfg.duration, len(ps), func(w int) error { return b.direct.fetch(ps[w].account, ps[w].sid) })
+	dm, dcpu := b.measure(func() measured {
+		return loop(b.cfg.duration, len(ps), func(w int) error { return b.direct.fetch(ps[w].account, ps[w].sid) })
+	})
 	f1 := b.up.fetches.Load()
 	qm, cpu := b.measure(func() measured {
 		return loop(b.cfg.duration, len(ps), func(w int) error { return want(ctx, "already_awarded", ps[w], ps[w].sid) })
@@ -289,7 +306,7 @@ func (b *bench) repeats(ctx context.Context) (*table, error) {
 	t.add("p99 latency", ms(ds.p99), ms(qs.p99), ratio(qs.p99.Seconds(), ds.p99.Seconds()), "", "")
 	t.add("errors", fmt.Sprint(ds.errors), fmt.Sprint(qs.errors), "", "", "")
 	t.add("upstream fetches", fmt.Sprint(f1-f0), fmt.Sprint(f2-f1), "", "0", verdictMax(float64(f2-f1), 0))
-	t.cpuRow(cpu, qm)
+	t.cpuRows(dcpu, dm, cpu, qm)
 	t.errorNote(ds, qs)
 	return t, nil
 }
@@ -340,7 +357,9 @@ func (b *bench) memory(ctx context.Context) (*table, error) {
 	b.up.setLatency(b.cfg.memoryLatency)
 	defer b.up.setLatency(0)
 	b.up.maxInFlight.Store(0)
-	dm := burst(len(ps), func(i int) error { return b.direct.fetch(ps[i].account, ps[i].sid) })
+	dm, dcpu := b.measure(func() measured {
+		return burst(len(ps), func(i int) error { return b.direct.fetch(ps[i].account, ps[i].sid) })
+	})
 	directInFlight := b.up.maxInFlight.Swap(0)
 	runtime.GC() // the bench's own garbage is not the server's, but keep the machine calm
 	before, _, err := b.srv.memory()
@@ -367,7 +386,7 @@ func (b *bench) memory(ctx context.Context) (*table, error) {
 	t.add("p50 latency", ms(ds.p50), ms(qs.p50), ratio(qs.p50.Seconds(), ds.p50.Seconds()), "", "")
 	t.add("p99 latency", ms(ds.p99), ms(qs.p99), ratio(qs.p99.Seconds(), ds.p99.Seconds()), "", "")
 	t.add("errors", fmt.Sprint(ds.errors), fmt.Sprint(qs.errors), "", "", "")
-	t.cpuRow(cpu, qm)
+	t.cpuRows(dcpu, dm, cpu, qm)
 	if resetNote != "" {
 		t.notes = append(t.notes, resetNote)
 	}

@@ -144,12 +144,15 @@ func (s *server) memory() (rss, peak int64, err error) {
 	return rss, peak, nil
 }
 
-// cpu reads the CPU time the server has used, user and system (utime
+// cpu reads the CPU time the server has used.
+func (s *server) cpu() (time.Duration, error) { return cpuTime(s.cmd.Process.Pid) }
+
+// cpuTime reads the CPU time process pid has used, user and system (utime
 // and stime of /proc/PID/stat, in clock ticks of 1/100 s on Linux).
-func (s *server) cpu() (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+func cpuTime(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0, fmt.Errorf("read the server's CPU time (Linux only): %w", err)
+		return 0, fmt.Errorf("read CPU time (Linux only): %w", err)
 	}
 	// The command name, in parentheses, may hold spaces: count fields
 	// after it. utime and stime are fields 14 and 15, state is field 3.
