@@ -60,6 +60,9 @@ func startServer(ctx context.Context, bin, dir string, args []string) (*server, 
 	defer logFile.Close() // the child has its own descriptor
 	cmd := exec.Command(bin, args...)
 	cmd.Stderr = logFile
+	// Should the bench die without stopping it (a panic, SIGKILL), the
+	// kernel stops the server too rather than leave it listening.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
