@@ -175,6 +175,8 @@ func redactDir(args []string, dir string) []string {
 	return out
 }
 
+// setup makes n players ready to press HACK, with the upstream answering
+// at once: setup is not what a scenario measures.
 func (b *bench) setup(ctx context.Context, n int) ([]*player, error) {
 	b.up.setLatency(0)
 	return setupPlayers(ctx, n, b.cfg.setupConcurrency, b.up, b.srv.url, b.rt)
@@ -208,7 +210,7 @@ func (t *table) cpuRows(dcpu cpuUse, dm measured, qcpu cpuUse, qm measured) {
 	t.add("bench CPU per request", per(dcpu.bench, dm), per(qcpu.bench, qm), "", "", "")
 }
 
-// want returns a HACK whose expected answer is reason.
+// want has p press HACK with sid, and fails unless the answer is reason.
 func want(ctx context.Context, reason string, p *player, sid string) error {
 	got, err := p.hack(ctx, sid)
 	if err != nil {

@@ -14,7 +14,7 @@ type result struct {
 	err  error
 }
 
-// run is what a load generator measures: every result, and the wall time.
+// measured is what a load generator saw: every result, and the wall time.
 type measured struct {
 	results []result
 	wall    time.Duration
