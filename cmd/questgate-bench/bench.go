@@ -93,6 +93,9 @@ type bench struct {
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	cfg, err := parseConfig(args, stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil // the usage is printed
+	}
 	if err != nil {
 		return err
 	}
