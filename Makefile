@@ -72,9 +72,13 @@ fuzz:
 	  done; \
 	done
 
-## bench: benchmarks (performance goals are measured here, never as timed tests)
+## bench: the Go benchmarks, then the load benchmark of docs/performance.md (a minute or two;
+## BENCHFLAGS passes it flags, such as BENCHFLAGS='-scenarios burst -players 200').
+## Performance goals are measured here, never as timed tests.
+BENCHFLAGS ?=
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+	$(GO) run ./cmd/questgate-bench $(BENCHFLAGS)
 
 ## ci: everything CI checks. The fuzz run is counted in executions, not
 ## seconds: a time budget ending mid-iteration on a loaded machine makes

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/questgate/questgate/store"
@@ -36,9 +37,9 @@ func (s *Sandbox) Routes(g *echo.Group) {
 	route := func(path string, handlers map[string]echo.HandlerFunc) {
 		// Registered first so that the methods below override it: any
 		// other method on a known path is a 405, not echo's default.
-		g.Any(path, func(c echo.Context) error { return writeError(c, errMethodNotAllowed) })
+		g.Any(path, s.delayed(func(c echo.Context) error { return writeError(c, errMethodNotAllowed) }))
 		for method, h := range handlers {
-			g.Add(method, path, h)
+			g.Add(method, path, s.delayed(h))
 		}
 	}
 	route("/accounts", map[string]echo.HandlerFunc{http.MethodPost: s.createAccount})
@@ -70,9 +71,28 @@ func (s *Sandbox) Routes(g *echo.Group) {
 	route(accounts+"/Keys.json", map[string]echo.HandlerFunc{
 		http.MethodPost: s.authenticated(accountOnly, s.createKey),
 	})
-	notFoundHandler := func(c echo.Context) error { return writeError(c, notFound(apiPath(c))) }
+	notFoundHandler := s.delayed(func(c echo.Context) error { return writeError(c, notFound(apiPath(c))) })
 	g.Any(apiRoot, notFoundHandler)
 	g.Any(apiRoot+"/*", notFoundHandler)
+}
+
+// delayed makes h answer after the sandbox's latency (Options.Latency).
+// When the request's context ends first the client has gone: the request
+// is dropped undone (no message created), as one cut on its way to Twilio.
+func (s *Sandbox) delayed(h echo.HandlerFunc) echo.HandlerFunc {
+	if s.latency <= 0 {
+		return h
+	}
+	return func(c echo.Context) error {
+		t := time.NewTimer(s.latency)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return h(c)
+		case <-c.Request().Context().Done():
+			return nil
+		}
+	}
 }
 
 // createAccount answers POST /accounts: a new account and its token,

@@ -42,18 +42,25 @@ type Options struct {
 	// (queued, then sent), so that players can watch it move as on
 	// Twilio. Default 1s.
 	Step time.Duration
+	// Latency delays every API answer (errors included) by this long, as
+	// the distance to Twilio does: a workshop rehearses on a laptop with
+	// the waits players will see, and a load benchmark measures what
+	// questgate adds on top of a realistic upstream. A request whose
+	// context ends while it waits is dropped undone. Default 0: no delay.
+	Latency time.Duration
 }
 
 // Sandbox is the Twilio-compatible sandbox. It is safe for concurrent use.
 type Sandbox struct {
-	st   Store
-	now  func() time.Time
-	step time.Duration
+	st      Store
+	now     func() time.Time
+	step    time.Duration
+	latency time.Duration
 }
 
 // New returns a sandbox keeping its state in st.
 func New(st Store, opts Options) *Sandbox {
-	s := &Sandbox{st: st, now: opts.Now, step: opts.Step}
+	s := &Sandbox{st: st, now: opts.Now, step: opts.Step, latency: max(opts.Latency, 0)}
 	if s.now == nil {
 		s.now = time.Now
 	}

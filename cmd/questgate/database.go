@@ -37,17 +37,31 @@ func connectStore(ctx context.Context, cmd *cli.Command, opts ...store.Option) (
 }
 
 // poolFlags are the connection pool settings: PostgreSQL's pool, or
-// SQLite's reader pool (SQLite has one writer connection whatever they say).
+// SQLite's reader pool (SQLite has one writer connection whatever they
+// say). Zero keeps questgate's default for the database in use.
 func (f flags) poolFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.IntFlag{Name: "db-max-open-conns", Value: 20, Sources: f.env("QUESTGATE_DB_MAX_OPEN_CONNS"),
-			Usage: "most connections open to the database, per instance", Validator: intBetween("--db-max-open-conns", 1, 10000)},
-		&cli.IntFlag{Name: "db-max-idle-conns", Value: 10, Sources: f.env("QUESTGATE_DB_MAX_IDLE_CONNS"),
-			Usage: "most idle connections kept open", Validator: intBetween("--db-max-idle-conns", 0, 10000)},
-		&cli.DurationFlag{Name: "db-conn-max-lifetime", Value: 30 * time.Minute, Sources: f.env("QUESTGATE_DB_CONN_MAX_LIFETIME"),
-			Usage: "a connection older than this is closed and replaced (lets a failover or a pooler rebalance)", Validator: positive("--db-conn-max-lifetime")},
-		&cli.DurationFlag{Name: "db-conn-max-idle-time", Value: 5 * time.Minute, Sources: f.env("QUESTGATE_DB_CONN_MAX_IDLE_TIME"),
-			Usage: "an idle connection is closed after this long", Validator: positive("--db-conn-max-idle-time")},
+		&cli.IntFlag{Name: "db-max-open-conns", Sources: f.env("QUESTGATE_DB_MAX_OPEN_CONNS"),
+			Usage:     "most connections open to the database, per instance (0: 4 per CPU and at least 10 on PostgreSQL; SQLite readers: 2 per CPU and at least 4)",
+			Validator: intBetween("--db-max-open-conns", 0, 10000)},
+		&cli.IntFlag{Name: "db-max-idle-conns", Sources: f.env("QUESTGATE_DB_MAX_IDLE_CONNS"),
+			Usage: "most idle connections kept open (0: as many as may be open)", Validator: intBetween("--db-max-idle-conns", 0, 10000)},
+		&cli.DurationFlag{Name: "db-conn-max-lifetime", Sources: f.env("QUESTGATE_DB_CONN_MAX_LIFETIME"),
+			Usage:     "a connection older than this is closed and replaced, so the pool follows a failover (0: 30m on PostgreSQL, never on SQLite)",
+			Validator: notNegative("--db-conn-max-lifetime")},
+		&cli.DurationFlag{Name: "db-conn-max-idle-time", Sources: f.env("QUESTGATE_DB_CONN_MAX_IDLE_TIME"),
+			Usage:     "an idle connection is closed after this long (0: 5m on PostgreSQL, never on SQLite)",
+			Validator: notNegative("--db-conn-max-idle-time")},
+	}
+}
+
+// notNegative validates a duration flag that may be zero.
+func notNegative(name string) func(time.Duration) error {
+	return func(d time.Duration) error {
+		if d < 0 {
+			return fmt.Errorf("%s %s: must not be negative", name, d)
+		}
+		return nil
 	}
 }
 

@@ -23,6 +23,9 @@ func sandboxCommand(f flags) *cli.Command {
 			f.dataDir(), f.database(), f.logFormat(), f.logLevel(),
 			&cli.DurationFlag{Name: "step", Value: time.Second, Sources: f.env("QUESTGATE_SANDBOX_STEP"),
 				Usage: "how long a message stays queued, then sent, before its final status", Validator: positive("--step")},
+			&cli.DurationFlag{Name: "latency", Sources: f.env("QUESTGATE_SANDBOX_LATENCY"),
+				Usage:     "delay every API answer by this long, as the distance to Twilio does (0: answer at once)",
+				Validator: latency("--latency")},
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			log, err := logging.New(cmd.Root().ErrWriter, cmd.String("log-format"), cmd.String("log-level"))
@@ -39,7 +42,7 @@ func sandboxCommand(f flags) *cli.Command {
 				return err
 			}
 			defer st.Close()
-			sb := sandbox.New(st, sandbox.Options{Step: cmd.Duration("step")})
+			sb := sandbox.New(st, sandbox.Options{Step: cmd.Duration("step"), Latency: cmd.Duration("latency")})
 			fmt.Fprintf(cmd.Root().Writer, "questgate sandbox is serving the Twilio API on http://localhost:%s/sandbox\n"+
 				"Create an account with: curl -X POST http://localhost:%[1]s/sandbox/accounts\n", portOf(ln.Addr()))
 			return serveHTTP(ctx, log, ln, sandbox.Server(sb), writeTimeout(0), defaultShutdownTimeout)
@@ -77,5 +80,20 @@ func sandboxCommand(f flags) *cli.Command {
 				},
 			}},
 		}},
+	}
+}
+
+// maxLatency bounds --latency: longer than any timeout a client would
+// keep waiting, so surely a typo (10m for 10ms).
+const maxLatency = 5 * time.Minute
+
+// latency validates a simulated upstream latency: zero (none) up to
+// maxLatency.
+func latency(what string) func(time.Duration) error {
+	return func(d time.Duration) error {
+		if d < 0 || d > maxLatency {
+			return fmt.Errorf("%s %s: give a delay between 0 and %s, such as 200ms", what, d, maxLatency)
+		}
+		return nil
 	}
 }

@@ -1,0 +1,201 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	_ "modernc.org/sqlite" // the server's database, read after the storm
+)
+
+// buildQuestgate builds the questgate binary into dir: the server runs as
+// its own process, as in production, so that its CPU and memory are its
+// own and not the load generator's.
+func buildQuestgate(ctx context.Context, dir string) (string, error) {
+	bin := filepath.Join(dir, "questgate")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/questgate/questgate/cmd/questgate")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("go build questgate: %w\n%s", err, out.Bytes())
+	}
+	return bin, nil
+}
+
+// server is a running `questgate serve`.
+type server struct {
+	cmd      *exec.Cmd
+	url      string
+	database string
+	logPath  string
+	exited   chan error
+}
+
+// serverArgs are the flags of the server under load. The per-address
+// limit is raised to its maximum, not turned off, so its cost is still
+// measured: every player of the bench comes from 127.0.0.1.
+func serverArgs(dir, upstream string, attemptsPerMinute int) []string {
+	return []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"),
+		"--twilio-api-url", upstream, "--ip-requests-per-minute", "1000000",
+		"--attempts-per-minute", strconv.Itoa(attemptsPerMinute)}
+}
+
+func startServer(ctx context.Context, bin, dir string, args []string) (*server, error) {
+	logPath := filepath.Join(dir, "questgate.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	defer logFile.Close() // the child has its own descriptor
+	cmd := exec.Command(bin, args...)
+	cmd.Stderr = logFile
+	// Should the bench die without stopping it (a panic, SIGKILL), the
+	// kernel stops the server too rather than leave it listening.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start questgate: %w", err)
+	}
+	s := &server{cmd: cmd, database: filepath.Join(dir, "data", "questgate.db"), logPath: logPath, exited: make(chan error, 1)}
+	urls := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if _, u, ok := strings.Cut(sc.Text(), " is serving on "); ok {
+				select {
+				case urls <- strings.TrimSpace(u):
+				default:
+				}
+			}
+		}
+		_, _ = io.Copy(io.Discard, stdout)
+		s.exited <- cmd.Wait()
+	}()
+	select {
+	case s.url = <-urls:
+		return s, nil
+	case err := <-s.exited:
+		return nil, fmt.Errorf("questgate exited at start: %v\n%s", err, s.logTail())
+	case <-time.After(time.Minute):
+		_ = cmd.Process.Kill()
+		return nil, fmt.Errorf("questgate did not start within a minute\n%s", s.logTail())
+	case <-ctx.Done():
+		_ = cmd.Process.Kill()
+		return nil, ctx.Err()
+	}
+}
+
+// stop stops the server as an operator would, with SIGTERM.
+func (s *server) stop() error {
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-s.exited:
+		if err != nil {
+			return fmt.Errorf("questgate stopped with %v\n%s", err, s.logTail())
+		}
+		return nil
+	case <-time.After(45 * time.Second):
+		_ = s.cmd.Process.Kill()
+		return errors.New("questgate did not stop within 45s of SIGTERM")
+	}
+}
+
+func (s *server) logTail() string {
+	b, _ := os.ReadFile(s.logPath)
+	if len(b) > 4000 {
+		b = b[len(b)-4000:]
+	}
+	return string(b)
+}
+
+// memory reads the server's resident set size and its peak (VmRSS and
+// VmHWM of /proc/PID/status, Linux only), in bytes.
+func (s *server) memory() (rss, peak int64, err error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	if err != nil {
+		return 0, 0, fmt.Errorf("read the server's memory (Linux only): %w", err)
+	}
+	for line := range strings.Lines(string(b)) {
+		name, value, ok := strings.Cut(line, ":")
+		if !ok || (name != "VmRSS" && name != "VmHWM") {
+			continue
+		}
+		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(value), " kB"), 10, 64)
+		if err != nil {
+			return 0, 0, fmt.Errorf("parse %s: %w", name, err)
+		}
+		if name == "VmRSS" {
+			rss = kb << 10
+		} else {
+			peak = kb << 10
+		}
+	}
+	return rss, peak, nil
+}
+
+// cpu reads the CPU time the server has used.
+func (s *server) cpu() (time.Duration, error) { return cpuTime(s.cmd.Process.Pid) }
+
+// cpuTime reads the CPU time process pid has used, user and system (utime
+// and stime of /proc/PID/stat, in clock ticks of 1/100 s on Linux).
+func cpuTime(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("read CPU time (Linux only): %w", err)
+	}
+	// The command name, in parentheses, may hold spaces: count fields
+	// after it. utime and stime are fields 14 and 15, state is field 3.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, errors.New("unexpected /proc/PID/stat")
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, errors.New("unexpected /proc/PID/stat")
+	}
+	var ticks int64
+	for _, v := range f[11:13] {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("parse /proc/PID/stat: %w", err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond, nil
+}
+
+// resetPeak starts a new peak RSS measurement (clear_refs 5 resets VmHWM
+// to the current RSS), so that a scenario's peak is not an earlier one's.
+func (s *server) resetPeak() error {
+	return os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", s.cmd.Process.Pid), []byte("5"), 0)
+}
+
+// awardsOf counts the awards the server's database holds for sid, read
+// from its SQLite file (read-only; the server is running, in WAL mode):
+// the one number a page answer could hide a double award from.
+func (s *server) awardsOf(ctx context.Context, sid string) (int, error) {
+	db, err := sql.Open("sqlite", "file:"+s.database+"?mode=ro&_pragma=busy_timeout(10000)")
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM awards WHERE sid = ?`, sid).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count awards: %w", err)
+	}
+	return n, nil
+}

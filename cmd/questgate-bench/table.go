@@ -1,0 +1,104 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// table is one scenario's result: questgate next to the direct baseline,
+// with the ratio and the target.
+type table struct {
+	title string
+	rows  [][]string
+	notes []string
+}
+
+func (t *table) add(cells ...string) { t.rows = append(t.rows, cells) }
+
+// latencyRows adds p50 and p99 with their targets, as ratios to direct.
+func (t *table) latencyRows(d, q stats, p50, p99 float64) {
+	r50, r99 := q.p50.Seconds()/d.p50.Seconds(), q.p99.Seconds()/d.p99.Seconds()
+	t.add("p50 latency", ms(d.p50), ms(q.p50), ratio(q.p50.Seconds(), d.p50.Seconds()),
+		fmt.Sprintf("≤ %.2f × direct", p50), verdictMax(r50, p50))
+	t.add("p99 latency", ms(d.p99), ms(q.p99), ratio(q.p99.Seconds(), d.p99.Seconds()),
+		fmt.Sprintf("≤ %.2f × direct", p99), verdictMax(r99, p99))
+	t.add("max latency", ms(d.max), ms(q.max), ratio(q.max.Seconds(), d.max.Seconds()), "", "")
+}
+
+// errorNote quotes the first error of each side, so a failed run says why.
+func (t *table) errorNote(d, q stats) {
+	if d.firstError != nil {
+		t.notes = append(t.notes, "first direct error: "+d.firstError.Error())
+	}
+	if q.firstError != nil {
+		t.notes = append(t.notes, "first questgate error: "+q.firstError.Error())
+	}
+}
+
+func (t *table) print(w io.Writer) {
+	fmt.Fprintln(w, t.title)
+	rows := append([][]string{{"", "direct", "questgate", "ratio", "target", ""}}, t.rows...)
+	var widths []int
+	for _, r := range rows {
+		for i, c := range r {
+			if i == len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+		}
+	}
+	for _, r := range rows {
+		var line strings.Builder
+		line.WriteString("  ")
+		for i, c := range r {
+			line.WriteString(c + strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)+2))
+		}
+		fmt.Fprintln(w, strings.TrimRight(line.String(), " "))
+	}
+	for _, n := range t.notes {
+		fmt.Fprintln(w, "  "+n)
+	}
+	fmt.Fprintln(w)
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
+
+func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+
+func perSecond(s stats) string { return fmt.Sprintf("%.0f/s", s.perSecond) }
+
+func ratio(q, d float64) string {
+	if d == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%.2f", q/d)
+}
+
+// verdictMax judges a value that must stay at most limit.
+func verdictMax(v, limit float64) string {
+	if v <= limit {
+		return "met"
+	}
+	if limit == 0 {
+		return "MISSED"
+	}
+	return fmt.Sprintf("MISSED by %.0f%%", (v/limit-1)*100)
+}
+
+// verdictMin judges a value that must reach at least limit.
+func verdictMin(v, limit float64) string {
+	if v >= limit {
+		return "met"
+	}
+	return fmt.Sprintf("MISSED by %.0f%%", (1-v/limit)*100)
+}
+
+func verdictEqual(v, want int) string {
+	if v == want {
+		return "met"
+	}
+	return "MISSED"
+}
