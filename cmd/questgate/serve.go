@@ -223,8 +223,23 @@ func serve(ctx context.Context, cmd *cli.Command, getenv func(string) string) er
 	// still finishing.
 	hooksCtx, stopHooks := context.WithCancel(context.WithoutCancel(ctx))
 	hooksDone := make(chan struct{})
+	notReady := st.Ready(ctx)
+	if notReady != nil {
+		log.Warn("the database is not ready: run `questgate migrate`; /readyz answers 503 and webhooks wait until it is",
+			"error", notReady)
+	}
 	go func() {
 		defer close(hooksDone)
+		// Under --no-migrate, the tables may not exist yet: wait for
+		// `questgate migrate` rather than fail every poll.
+		for notReady != nil {
+			select {
+			case <-hooksCtx.Done():
+				return
+			case <-time.After(2 * time.Second):
+				notReady = st.Ready(hooksCtx)
+			}
+		}
 		webhook.NewWorker(st, webhook.Options{Log: log}).Run(hooksCtx)
 	}()
 	defer func() { stopHooks(); <-hooksDone }()
