@@ -12,9 +12,10 @@ PKGS      := ./...
 run:
 	$(GO) run ./cmd/questgate serve --sandbox --addr $(ADDR) --data-dir data --log-format text
 
-## test: every test; the browser tests (./e2e) run when Chromium is installed, else they skip
+## test: every test; the browser tests (./e2e) run when Chromium is installed and the PostgreSQL tests when QUESTGATE_TEST_POSTGRES_URL is set, else they skip
 test:
 	@$(HAVE_CHROMIUM) || echo "make test: Chromium not found, so the browser tests (./e2e) are skipped; 'make deps-e2e' installs it"
+	@[ -n "$$QUESTGATE_TEST_POSTGRES_URL" ] || echo "make test: QUESTGATE_TEST_POSTGRES_URL is not set, so the PostgreSQL tests are skipped; set it to a database they may create schemas in, e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable (.ci/run does)"
 	$(GO) test $(TESTFLAGS) $(PKGS)
 
 # The browser tests look for $$QUESTGATE_E2E_CHROMIUM, /usr/bin/chromium, or
