@@ -47,8 +47,8 @@ func parseConfig(args []string, out io.Writer) (config, error) {
 	fs.IntVar(&c.inFlight, "in-flight", 1000, "memory: verifications in flight at once")
 	fs.DurationVar(&c.memoryLatency, "memory-latency", 2*time.Second, "memory: upstream latency, which keeps the verifications in flight")
 	fs.IntVar(&c.setupConcurrency, "setup-concurrency", 32, "concurrency of the unmeasured setup (accounts, sessions, credentials)")
-	fs.IntVar(&c.attemptsPerMinute, "attempts-per-minute", 0,
-		"the server's failure budget (serve --attempts-per-minute); 0, off, lets the storm reach the verifier")
+	fs.IntVar(&c.attemptsPerMinute, "attempts-per-minute", 10,
+		"the server's failure budget (serve --attempts-per-minute; 10 is its default, 0 turns it off)")
 	fs.StringVar(&c.questgate, "questgate", "", "questgate binary to run (default: build ./cmd/questgate)")
 	fs.BoolVar(&c.keep, "keep", false, "keep the temporary folder (databases, server log)")
 	if err := fs.Parse(args); err != nil {
