@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"os"
 	"testing"
 	"time"
 
@@ -12,17 +11,8 @@ import (
 
 	"github.com/questgate/questgate/live"
 	"github.com/questgate/questgate/pgfeed"
+	"github.com/questgate/questgate/pgtest"
 )
-
-// postgresURL returns the test database, or skips the test.
-func postgresURL(t *testing.T) string {
-	t.Helper()
-	url := os.Getenv("QUESTGATE_TEST_POSTGRES_URL")
-	if url == "" {
-		t.Skip("QUESTGATE_TEST_POSTGRES_URL is not set: skipping the PostgreSQL live feed tests")
-	}
-	return url
-}
 
 // start runs a Feed on its own broker until the test ends.
 func start(t *testing.T, url, channel string) (*pgfeed.Feed, <-chan live.Event) {
@@ -75,7 +65,7 @@ func deliver(t *testing.T, from *pgfeed.Feed, sub <-chan live.Event, e live.Even
 }
 
 func TestSubmissionOnOneInstanceReachesTheOther(t *testing.T) {
-	url := postgresURL(t)
+	url := pgtest.URL(t)
 	ch := channelName(t)
 	a, subA := start(t, url, ch)
 	_, subB := start(t, url, ch)
@@ -107,7 +97,7 @@ func TestSubmissionOnOneInstanceReachesTheOther(t *testing.T) {
 }
 
 func TestListenerComesBackAfterTheDatabaseDropsIt(t *testing.T) {
-	url := postgresURL(t)
+	url := pgtest.URL(t)
 	ch := channelName(t)
 	a, _ := start(t, url, ch)
 	_, subB := start(t, url, ch)

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/questgate/questgate/ratelimit"
 	"github.com/questgate/questgate/verifier"
 )
@@ -175,62 +177,49 @@ func TestFailureBudgetKeysAndBrokenLimiter(t *testing.T) {
 	}
 }
 
-// TestFailureBudgetHoldsUnderConcurrency is CTFd's race: a script firing
-// many attempts at once must not get more checks than the budget.
-func TestFailureBudgetHoldsUnderConcurrency(t *testing.T) {
-	f, _ := limitedFixture(t, 10)
-	var wg sync.WaitGroup
-	results := make([]verifier.Reason, 30)
-	for i := range results {
-		wg.Go(func() {
-			res, err := f.svc.Submit(context.Background(), Attempt{PlayerID: f.player, ObjectiveID: "send-sms", SID: smsSID})
-			if err != nil {
-				t.Error(err)
-				return
+// Concurrent identical attempts (a script, or a double-click storm) are
+// played one at a time: a wrong SID spends the budget exactly as the same
+// attempts in a row would, and a good SID asks Twilio once, the others
+// being answered from the database without spending anything.
+func TestConcurrentIdenticalAttempts(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		verify func(verifier.Request) (verifier.Verdict, error)
+		n      int
+		want   map[verifier.Reason]int
+		calls  int32
+	}{
+		{"wrong SID", rejecting(verifier.NotFound), 30,
+			map[verifier.Reason]int{verifier.NotFound: 10, verifier.RateLimited: 20}, 10},
+		{"good SID", passing().verify, 100,
+			map[verifier.Reason]int{verifier.Awarded: 1, verifier.AlreadyAwarded: 99}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, _ := limitedFixture(t, 10)
+			f.twilio.verify = tc.verify
+			var wg sync.WaitGroup
+			results := make([]verifier.Reason, tc.n)
+			for i := range results {
+				wg.Go(func() {
+					res, err := f.svc.Submit(context.Background(), Attempt{PlayerID: f.player, ObjectiveID: "send-sms", SID: smsSID})
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					results[i] = res.Submission.Reason
+				})
 			}
-			results[i] = res.Submission.Reason
-		})
-	}
-	wg.Wait()
-	counts := map[verifier.Reason]int{}
-	for _, r := range results {
-		counts[r]++
-	}
-	if counts[verifier.NotFound] != 10 || counts[verifier.RateLimited] != 20 {
-		t.Errorf("outcomes %v, want 10 not_found and 20 rate_limited", counts)
-	}
-	if n := f.twilio.calls.Load(); n != 10 {
-		t.Errorf("Twilio asked %d times, want 10", n)
-	}
-}
-
-// A double-click storm of a good SID is one check: the clicks wait for
-// each other, the first asks Twilio, the others are answered from the
-// database, and none is refused for spending the failure budget.
-func TestStormOfOneGoodSIDAsksTwilioOnce(t *testing.T) {
-	f, _ := limitedFixture(t, 10)
-	f.twilio.verify = passing().verify
-	var wg sync.WaitGroup
-	results := make([]verifier.Reason, 100)
-	for i := range results {
-		wg.Go(func() {
-			res, err := f.svc.Submit(context.Background(), Attempt{PlayerID: f.player, ObjectiveID: "send-sms", SID: smsSID})
-			if err != nil {
-				t.Error(err)
-				return
+			wg.Wait()
+			counts := map[verifier.Reason]int{}
+			for _, r := range results {
+				counts[r]++
 			}
-			results[i] = res.Submission.Reason
+			if diff := cmp.Diff(tc.want, counts); diff != "" {
+				t.Errorf("outcomes (-want +got):\n%s", diff)
+			}
+			if n := f.twilio.calls.Load(); n != tc.calls {
+				t.Errorf("Twilio asked %d times, want %d", n, tc.calls)
+			}
 		})
-	}
-	wg.Wait()
-	counts := map[verifier.Reason]int{}
-	for _, r := range results {
-		counts[r]++
-	}
-	if counts[verifier.Awarded] != 1 || counts[verifier.AlreadyAwarded] != 99 {
-		t.Errorf("outcomes %v, want 1 awarded and 99 already_awarded", counts)
-	}
-	if n := f.twilio.calls.Load(); n != 1 {
-		t.Errorf("Twilio asked %d times, want 1", n)
 	}
 }

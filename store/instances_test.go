@@ -3,14 +3,11 @@ package store
 import (
 	"context"
 	"fmt"
-	"io"
-	"net"
-	"net/url"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/questgate/questgate/pgtest"
 	"github.com/questgate/questgate/secrets"
 	"github.com/questgate/questgate/verifier"
 )
@@ -52,11 +49,7 @@ func TestMigrationsWaitForAnExplicitMigrate(t *testing.T) {
 // one new PostgreSQL database at once: one migrates, the others wait for
 // it and find nothing to do. (A SQLite file belongs to one server.)
 func TestInstancesStartingTogetherMigrateOnce(t *testing.T) {
-	base := os.Getenv(postgresEnv)
-	if base == "" {
-		t.Skipf("PostgreSQL only: set %s to run it", postgresEnv)
-	}
-	db := pgSchema(t, base)
+	db := pgtest.Schema(t)
 	const n = 4
 	stores := make([]*Store, n)
 	applied := make([]int, n)
@@ -206,27 +199,18 @@ func TestTwoInstancesNeverClaimTheSameWebhook(t *testing.T) {
 // brings it back: Ready (what /readyz asks) fails meanwhile, and answers
 // again once the database is back, without restarting anything.
 func TestReadyFollowsTheDatabase(t *testing.T) {
-	base := os.Getenv(postgresEnv)
-	if base == "" {
-		t.Skipf("PostgreSQL only: set %s to run it", postgresEnv)
-	}
-	db, err := url.Parse(pgSchema(t, base))
-	if err != nil {
-		t.Fatal(err)
-	}
-	px := newProxy(t, db.Host)
-	db.Host = px.addr
-	s := connectTest(t, db.String())
+	db, px := pgtest.Via(t, pgtest.Schema(t))
+	s := connectTest(t, db)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := s.Ready(ctx); err != nil {
 		t.Fatalf("Ready with the database up: %v", err)
 	}
-	px.stop()
+	px.Stop()
 	if err := s.Ready(ctx); err == nil {
 		t.Fatal("Ready with the database unreachable")
 	}
-	px.start()
+	px.Start()
 	for {
 		err := s.Ready(ctx)
 		if err == nil {
@@ -239,65 +223,6 @@ func TestReadyFollowsTheDatabase(t *testing.T) {
 	if _, err := s.CreatePlayer(ctx); err != nil {
 		t.Errorf("after the database came back: %v", err)
 	}
-}
-
-// proxy forwards TCP connections to a server until stopped, which cuts
-// every connection, as a database restart or a network failure would.
-type proxy struct {
-	t      *testing.T
-	target string
-	addr   string
-	mu     sync.Mutex
-	ln     net.Listener
-	conns  []net.Conn
-}
-
-func newProxy(t *testing.T, target string) *proxy {
-	p := &proxy{t: t, target: target, addr: "127.0.0.1:0"}
-	p.start()
-	t.Cleanup(p.stop)
-	return p
-}
-
-func (p *proxy) start() {
-	ln, err := net.Listen("tcp", p.addr)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	p.mu.Lock()
-	p.ln, p.addr = ln, ln.Addr().String()
-	p.mu.Unlock()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			up, err := net.Dial("tcp", p.target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns = append(p.conns, c, up)
-			p.mu.Unlock()
-			go func() { _, _ = io.Copy(up, c); up.Close() }()
-			go func() { _, _ = io.Copy(c, up); c.Close() }()
-		}
-	}()
-}
-
-func (p *proxy) stop() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln != nil {
-		p.ln.Close()
-		p.ln = nil
-	}
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
 }
 
 // TestTwoInstancesShareAPIState races first requests through two stores:

@@ -5,14 +5,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -20,49 +16,14 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/questgate/questgate/pgtest"
 )
 
 // These tests run questgate as several processes on one PostgreSQL
 // database, as an event behind a load balancer does. They need
-// QUESTGATE_TEST_POSTGRES_URL (.ci/run sets it) and skip without it.
-
-// clusterDB creates a schema of its own in the test database and returns
-// a URL whose search_path selects it; the schema is dropped afterwards.
-func clusterDB(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("QUESTGATE_TEST_POSTGRES_URL")
-	if base == "" {
-		t.Skip("QUESTGATE_TEST_POSTGRES_URL is not set: skipping the tests of several instances on PostgreSQL")
-	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "qg_cluster_" + hex.EncodeToString(b)
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("PostgreSQL at QUESTGATE_TEST_POSTGRES_URL: %v", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(context.Background(), base)
-		if err != nil {
-			return
-		}
-		defer conn.Close(context.Background())
-		_, _ = conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+// QUESTGATE_TEST_POSTGRES_URL (.ci/run sets it) and skip without it
+// (see package pgtest).
 
 // clusterEnv is the environment of every instance of one event: the
 // shared database and the shared secret key.
@@ -110,7 +71,7 @@ func clusterAPIKey(t *testing.T, bin string, env []string) string {
 // and 200 simultaneous submissions of one SID spread over both award it
 // once.
 func TestTwoInstancesAwardOneSIDOnce(t *testing.T) {
-	db := clusterDB(t)
+	db := pgtest.Schema(t)
 	bin := questgateBinary(t)
 	env := clusterEnv(db)
 	twilio := newHeldTwilio(t, nil)
@@ -187,7 +148,7 @@ func queryRow(t *testing.T, db, query string, dest ...any) {
 // An instructor watching the live submissions on instance B sees a
 // player's submission on instance A.
 func TestSubmissionOnOneInstanceShowsLiveOnTheOther(t *testing.T) {
-	db := clusterDB(t)
+	db := pgtest.Schema(t)
 	bin := questgateBinary(t)
 	env := clusterEnv(db)
 	twilio := newHeldTwilio(t, nil)
@@ -273,81 +234,12 @@ func TestSubmissionOnOneInstanceShowsLiveOnTheOther(t *testing.T) {
 	}
 }
 
-// tcpProxy forwards connections to target until stopped, so a test can
-// take the database away from questgate and give it back.
-type tcpProxy struct {
-	addr, target string
-	mu           sync.Mutex
-	ln           net.Listener
-	conns        []net.Conn
-}
-
-func (p *tcpProxy) start(t *testing.T) {
-	t.Helper()
-	addr := p.addr
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	var ln net.Listener
-	var err error
-	for range 50 { // the port of a closed listener may take a moment to free
-		if ln, err = net.Listen("tcp", addr); err == nil {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.mu.Lock()
-	p.ln, p.addr = ln, ln.Addr().String()
-	p.mu.Unlock()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			d, err := net.Dial("tcp", p.target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns = append(p.conns, c, d)
-			p.mu.Unlock()
-			go func() { _, _ = io.Copy(d, c); d.Close() }()
-			go func() { _, _ = io.Copy(c, d); c.Close() }()
-		}
-	}()
-}
-
-// stop closes the listener and cuts every connection, as a database that
-// went down would.
-func (p *tcpProxy) stop() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.ln.Close()
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
-}
-
 // /readyz tells a load balancer to stop sending players to an instance
 // whose database is gone, and to send them again once it is back.
 func TestReadyzFollowsTheDatabase(t *testing.T) {
-	db := clusterDB(t)
+	db, proxy := pgtest.Via(t, pgtest.Schema(t))
 	bin := questgateBinary(t)
-	u, err := url.Parse(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := &tcpProxy{target: u.Host}
-	proxy.start(t)
-	t.Cleanup(proxy.stop)
-	u.Host = proxy.addr
-	in := instance(t, bin, clusterEnv(u.String()), "http://127.0.0.1:1")
+	in := instance(t, bin, clusterEnv(db), "http://127.0.0.1:1")
 
 	waitReady := func(want int) {
 		t.Helper()
@@ -371,9 +263,9 @@ func TestReadyzFollowsTheDatabase(t *testing.T) {
 		}
 	}
 	waitReady(http.StatusOK)
-	proxy.stop()
+	proxy.Stop()
 	waitReady(http.StatusServiceUnavailable)
-	proxy.start(t)
+	proxy.Start()
 	waitReady(http.StatusOK)
 	if got := fmt.Sprint(get(t, in.url+"/healthz")); got != "200" {
 		t.Errorf("/healthz = %s, want 200 throughout", got)
