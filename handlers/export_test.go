@@ -1,6 +1,12 @@
 package handlers
 
-import "context"
+import (
+	"context"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/questgate/questgate/store"
+)
 
 // PlayerIDOf returns the player id the session with token names, so tests
 // can tell which player a browser is.
@@ -11,3 +17,6 @@ func (s *Sessions) PlayerIDOf(ctx context.Context, token string) (string, error)
 	}
 	return s.sm.GetString(ctx, sessionPlayer), nil
 }
+
+// PlayerOf returns the request's player, set by WithPlayer.
+func PlayerOf(c echo.Context) store.Player { return playerOf(c) }

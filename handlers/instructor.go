@@ -65,10 +65,11 @@ type InstructorConfig struct {
 	// PublicURL is where players reach the server, for the join links
 	// shown to instructors; empty takes the request's own address.
 	PublicURL string
-	// Sessions carries who is signed in. The instructor's id has its own
-	// key, so one browser may be a player and an instructor at once, and
-	// signing out as an instructor leaves the player's session alone.
-	Sessions *scs.SessionManager
+	// Sessions carries who is signed in, in the players' sessions. The
+	// instructor's id has its own key, so one browser may be a player and
+	// an instructor at once, and signing out as an instructor leaves the
+	// player's session alone.
+	Sessions *Sessions
 	// Live tells the live views about new submissions and regrades.
 	Live live.Subscriber
 	// AccountLimiter and IPLimiter bound sign-in attempts per email and
@@ -90,6 +91,7 @@ type InstructorConfig struct {
 // submissions, progress, player pages and the actions on them.
 type Instructor struct {
 	cfg InstructorConfig
+	sm  *scs.SessionManager
 }
 
 // NewInstructor returns the instructors' dashboard.
@@ -112,7 +114,7 @@ func NewInstructor(cfg InstructorConfig) *Instructor {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Instructor{cfg: cfg}
+	return &Instructor{cfg: cfg, sm: cfg.Sessions.Manager()}
 }
 
 // instructorSessionKey holds the signed-in instructor's id in the session,
@@ -143,7 +145,7 @@ const (
 // instructor (requireInstructor). Middleware goes on each route, not on
 // the group, so unknown addresses stay plain 404s.
 func (h *Instructor) Routes(g *echo.Group) {
-	s := echo.WrapMiddleware(h.cfg.Sessions.LoadAndSave)
+	s := h.cfg.Sessions.LoadAndSave()
 	a := h.requireInstructor
 	g.GET("/login", h.loginForm, s)
 	g.POST("/login", h.login, s)
@@ -196,18 +198,18 @@ func (h *Instructor) requireInstructor(next echo.HandlerFunc) echo.HandlerFunc {
 // signing in is signed out at once.
 func (h *Instructor) signedIn(c echo.Context) (store.Instructor, bool, error) {
 	ctx := c.Request().Context()
-	id := h.cfg.Sessions.GetInt64(ctx, instructorSessionKey)
+	id := h.sm.GetInt64(ctx, instructorSessionKey)
 	if id == 0 {
 		return store.Instructor{}, false, nil
 	}
-	if h.cfg.Now().Unix() >= h.cfg.Sessions.GetInt64(ctx, instructorUntilKey) {
-		h.cfg.Sessions.Remove(ctx, instructorSessionKey)
-		h.cfg.Sessions.Remove(ctx, instructorUntilKey)
+	if h.cfg.Now().Unix() >= h.sm.GetInt64(ctx, instructorUntilKey) {
+		h.sm.Remove(ctx, instructorSessionKey)
+		h.sm.Remove(ctx, instructorUntilKey)
 		return store.Instructor{}, false, nil
 	}
 	in, err := h.cfg.Data.Instructor(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		h.cfg.Sessions.Remove(ctx, instructorSessionKey)
+		h.sm.Remove(ctx, instructorSessionKey)
 		return store.Instructor{}, false, nil
 	}
 	if err != nil {
@@ -290,11 +292,11 @@ func (h *Instructor) login(c echo.Context) error {
 	case err != nil:
 		return err
 	case password.Check(in.PasswordHash, pw):
-		if err := h.cfg.Sessions.RenewToken(ctx); err != nil {
+		if err := h.sm.RenewToken(ctx); err != nil {
 			return err
 		}
-		h.cfg.Sessions.Put(ctx, instructorSessionKey, in.ID)
-		h.cfg.Sessions.Put(ctx, instructorUntilKey, h.cfg.Now().Add(InstructorSignIn).Unix())
+		h.sm.Put(ctx, instructorSessionKey, in.ID)
+		h.sm.Put(ctx, instructorUntilKey, h.cfg.Now().Add(InstructorSignIn).Unix())
 		h.cfg.Log.InfoContext(ctx, "instructor signed in", "instructor", in.ID)
 		return c.Redirect(http.StatusSeeOther, props.Next)
 	}
@@ -307,10 +309,10 @@ func (h *Instructor) login(c echo.Context) error {
 // instructor's key goes: a player's progress in the same browser stays.
 func (h *Instructor) logout(c echo.Context) error {
 	ctx := c.Request().Context()
-	if err := h.cfg.Sessions.RenewToken(ctx); err != nil {
+	if err := h.sm.RenewToken(ctx); err != nil {
 		return err
 	}
-	h.cfg.Sessions.Remove(ctx, instructorSessionKey)
-	h.cfg.Sessions.Remove(ctx, instructorUntilKey)
+	h.sm.Remove(ctx, instructorSessionKey)
+	h.sm.Remove(ctx, instructorUntilKey)
 	return c.Redirect(http.StatusSeeOther, loginPath+"?signed_out=1")
 }

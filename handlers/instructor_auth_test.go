@@ -12,6 +12,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/labstack/echo/v4"
 
+	"github.com/questgate/questgate/handlers"
 	"github.com/questgate/questgate/ratelimit"
 	"github.com/questgate/questgate/templates"
 	"github.com/questgate/questgate/verifier"
@@ -267,6 +268,36 @@ func TestLogoutSignsOutTheInstructorOnly(t *testing.T) {
 	}
 	if got := e.get("/instructor/login?signed_out=1").text("login-notice"); got != e.msg("en", "instructor.login.signed_out") {
 		t.Errorf("notice %q", got)
+	}
+}
+
+// TestInstructorSignInEndsAfterAWorkshopDay: an instructor is signed in
+// for InstructorSignIn however busy the dashboard keeps them (the session
+// outlives it), and signed out after, keeping the player in the browser.
+func TestInstructorSignInEndsAfterAWorkshopDay(t *testing.T) {
+	clock := &fakeClock{t: exportDay}
+	e := newInstructorEnv(t, instructorOptions{now: clock.Now})
+	e.post("/test/player-session", url.Values{"id": {"pl_me"}})
+	e.signIn()
+	for range 11 {
+		clock.Advance(time.Hour)
+		if got := e.get("/instructor/submissions").status; got != http.StatusOK {
+			t.Fatalf("%v after signing in the dashboard answered %d", clock.Now().Sub(exportDay), got)
+		}
+	}
+	clock.Advance(handlers.InstructorSignIn - 11*time.Hour - time.Second)
+	if got := e.get("/instructor/submissions").status; got != http.StatusOK {
+		t.Fatalf("a second before the sign-in ends the dashboard answered %d", got)
+	}
+	clock.Advance(time.Second)
+	for i := range 2 {
+		p := e.get("/instructor/submissions")
+		if p.status != http.StatusSeeOther || !strings.HasPrefix(p.header.Get("Location"), "/instructor/login") {
+			t.Errorf("request %d after the sign-in ended: %d to %q", i+1, p.status, p.header.Get("Location"))
+		}
+	}
+	if got := e.get("/test/player-session").body; got != "pl_me" {
+		t.Errorf("the player's session lost its player: %q", got)
 	}
 }
 

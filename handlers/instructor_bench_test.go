@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/alexedwards/scs/v2"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/questgate/questgate/catalog"
@@ -87,7 +86,7 @@ func BenchmarkSubmissionsPage(b *testing.B) {
 	}
 	ech := handlers.New(handlers.Config{Log: slog.New(slog.DiscardHandler), Locales: bundle})
 	handlers.NewInstructor(handlers.InstructorConfig{Quests: quest.New(quest.Config{Catalog: cat, Store: st}), Data: st,
-		Sessions: scs.New(), Live: live.NewBroker(1)}).Routes(ech.Group("/instructor"))
+		Sessions: handlers.NewSessions(st, handlers.SessionOptions{}), Live: live.NewBroker(1)}).Routes(ech.Group("/instructor"))
 	srv := httptest.NewServer(ech)
 	defer srv.Close()
 	client := newBrowser(&testing.T{})

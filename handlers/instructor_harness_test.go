@@ -38,6 +38,9 @@ var exportDay = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 type instructorOptions struct {
 	accountLimiter, ipLimiter handlers.LoginLimiter
 	heartbeat, progressEvery  time.Duration
+	// now is the dashboard's clock (sign-in ends, export dates); always
+	// exportDay when nil.
+	now func() time.Time
 }
 
 // ienv is a running questgate with the player pages and the instructors'
@@ -108,12 +111,16 @@ func newInstructorEnv(t *testing.T, opt instructorOptions) *ienv {
 	e.env.sessions = players
 	e.tokenPage = "/instructor/login"
 	e.sessions = players.Manager()
+	now := opt.now
+	if now == nil {
+		now = func() time.Time { return exportDay }
+	}
 	handlers.NewInstructor(handlers.InstructorConfig{
-		Quests: e.quests, Data: st, Cohorts: qplayers.New(st), PublicURL: publicURL, Sessions: e.sessions, Live: e.subs,
+		Quests: e.quests, Data: st, Cohorts: qplayers.New(st), PublicURL: publicURL, Sessions: players, Live: e.subs,
 		AccountLimiter: opt.accountLimiter, IPLimiter: opt.ipLimiter, Heartbeat: opt.heartbeat, ProgressEvery: opt.progressEvery,
-		Now: func() time.Time { return exportDay }, Webhooks: st,
+		Now: now, Webhooks: st,
 	}).Routes(e.ech.Group("/instructor"))
-	sess := echo.WrapMiddleware(e.sessions.LoadAndSave)
+	sess := players.LoadAndSave()
 	e.ech.POST("/test/player-session", func(c echo.Context) error {
 		e.sessions.Put(c.Request().Context(), playerSessionKey, c.FormValue("id"))
 		return c.NoContent(http.StatusNoContent)

@@ -40,7 +40,8 @@ type SessionOptions struct {
 	// only suits tests: sessions would not survive a restart.
 	Store scs.Store
 	// IdleTimeout ends a session unused this long (DefaultIdleTimeout when
-	// zero); Lifetime ends any session this old (DefaultLifetime when zero).
+	// zero), give or take its hundredth (see Sessions); Lifetime ends any
+	// session this old (DefaultLifetime when zero).
 	IdleTimeout time.Duration
 	Lifetime    time.Duration
 	// Secure marks the cookie Secure: browsers then send it over HTTPS
@@ -50,6 +51,10 @@ type SessionOptions struct {
 	// Log receives the failures to save a session, which happen after the
 	// response has started and cannot change it.
 	Log *slog.Logger
+	// Now tells when a session was last written; time.Now when nil. The
+	// store must expire sessions on the same clock (tests give both a
+	// fake one).
+	Now func() time.Time
 }
 
 // Sessions attaches a player to each browser with a server-side session
@@ -57,19 +62,51 @@ type SessionOptions struct {
 // configured, and holds a random token whose hash names the session in
 // the store, so neither the cookie nor a copy of the database reveals a
 // player id.
+//
+// The idle timeout is Sessions' own, not scs's: scs would write every
+// session on every request just to move its expiry, a second write
+// transaction on each HACK, queued on SQLite's one writer behind the real
+// work. Instead a session remembers when it was last written (its
+// "touched" value), and a request that changes nothing writes it only when
+// that is a refresh interval (a hundredth of the idle timeout: 7.2 hours
+// by default) or more ago. Each write gives the store, and the persistent
+// cookie, the expiry touched + idle timeout + refresh interval (never past
+// the Lifetime). As a write comes at most a refresh interval after the
+// activity it follows, a player active within the idle timeout always
+// keeps their session, and an abandoned one ends between the idle timeout
+// and the idle timeout plus a hundredth of it after its last use. All of
+// it lives in the session's data, so instances sharing a database agree.
 type Sessions struct {
 	sm      *scs.SessionManager
 	players PlayerStore
 	log     *slog.Logger
+	now     func() time.Time
+	// ttl is how long a write keeps a session (idle timeout plus refresh);
+	// refresh is how far its expiry must move before an unchanged session
+	// is written again.
+	ttl, refresh time.Duration
 }
 
 // NewSessions returns the sessions of players kept in players.
 func NewSessions(players PlayerStore, opt SessionOptions) *Sessions {
-	sm := scs.New()
+	idle := cmpOr(opt.IdleTimeout, DefaultIdleTimeout)
+	s := &Sessions{sm: scs.New(), players: players, log: opt.Log, now: opt.Now, refresh: idle / 100}
+	s.ttl = idle + s.refresh
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	sm := s.sm
 	if opt.Store != nil {
 		sm.Store = opt.Store
 	}
-	sm.IdleTimeout = cmpOr(opt.IdleTimeout, DefaultIdleTimeout)
+	// scs knows the Lifetime only: with an IdleTimeout it would mark every
+	// loaded session modified. It passes the Lifetime's deadline to every
+	// commit, which idleStore brings forward to the idle expiry.
+	sm.Store = idleStore{Store: sm.Store, expiry: s.expiry}
+	sm.IdleTimeout = 0
 	sm.Lifetime = cmpOr(opt.Lifetime, DefaultLifetime)
 	sm.HashTokenInStore = true
 	sm.Cookie.Name = SessionCookie
@@ -78,11 +115,7 @@ func NewSessions(players PlayerStore, opt SessionOptions) *Sessions {
 	sm.Cookie.Secure = opt.Secure
 	sm.Cookie.Path = "/"
 	sm.Cookie.Persist = true
-	log := opt.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	return &Sessions{sm: sm, players: players, log: log}
+	return s
 }
 
 func cmpOr(d, def time.Duration) time.Duration {
@@ -92,10 +125,38 @@ func cmpOr(d, def time.Duration) time.Duration {
 	return def
 }
 
+// expiry is when a session written now ends: the idle expiry, or deadline
+// (the end of its Lifetime) when that comes first.
+func (s *Sessions) expiry(deadline time.Time) time.Time {
+	if idle := s.now().Add(s.ttl); idle.Before(deadline) {
+		return idle
+	}
+	return deadline
+}
+
+// idleStore is the session store as scs sees it: every commit's expiry,
+// scs's Lifetime deadline, becomes the session's expiry as Sessions
+// counts it, so the store drops abandoned sessions after the idle timeout.
+// Find and Delete are the store's own.
+type idleStore struct {
+	scs.Store
+	expiry func(deadline time.Time) time.Time
+}
+
+// Commit saves a session until its expiry.
+func (st idleStore) Commit(token string, b []byte, deadline time.Time) error {
+	return st.Store.Commit(token, b, st.expiry(deadline))
+}
+
 // sessionPlayer is the session key holding the player's id.
 const sessionPlayer = "player_id"
 
 const playerKey = "questgate.player"
+
+// sessionTouched is the session key holding when the session was last
+// written (Unix nanoseconds), from which Sessions tells whether it must
+// be written again to stay alive.
+const sessionTouched = "touched"
 
 // WithPlayer loads the request's session and makes sure it has a player:
 // the one it names, or a new one created on this first visit. The session
@@ -107,26 +168,55 @@ const playerKey = "questgate.player"
 func (s *Sessions) WithPlayer() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			r := c.Request()
-			c.Response().Header().Add("Vary", "Cookie")
-			token := ""
-			if ck, err := r.Cookie(SessionCookie); err == nil {
-				token = ck.Value
-			}
-			ctx, err := s.sm.Load(r.Context(), token)
+			ctx, token, err := s.load(c)
 			if err != nil {
-				return fmt.Errorf("load session: %w", err)
+				return err
 			}
-			c.Response().Before(func() { s.save(ctx, c.Response()) })
 			p, err := s.player(ctx, token)
 			if err != nil {
 				return err
 			}
 			c.Set(playerKey, p)
-			c.SetRequest(r.WithContext(templates.WithPlayer(ctx, p.DisplayName)))
+			c.SetRequest(c.Request().WithContext(templates.WithPlayer(ctx, p.DisplayName)))
 			return next(c)
 		}
 	}
+}
+
+// LoadAndSave loads the request's session and saves it as WithPlayer
+// does, for routes that keep something in the session without needing a
+// player (the instructors' sign-in). Use it rather than the manager's own
+// LoadAndSave, which knows nothing of Sessions' idle timeout.
+func (s *Sessions) LoadAndSave() echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			ctx, _, err := s.load(c)
+			if err != nil {
+				return err
+			}
+			c.SetRequest(c.Request().WithContext(ctx))
+			return next(c)
+		}
+	}
+}
+
+// load loads the session named by the request's cookie (a new one when it
+// names none, or none the store still holds) and arranges for it to be
+// saved just before the response is written. It returns the context
+// carrying the session and the cookie's token.
+func (s *Sessions) load(c echo.Context) (context.Context, string, error) {
+	r := c.Request()
+	c.Response().Header().Add("Vary", "Cookie")
+	token := ""
+	if ck, err := r.Cookie(SessionCookie); err == nil {
+		token = ck.Value
+	}
+	ctx, err := s.sm.Load(r.Context(), token)
+	if err != nil {
+		return nil, "", fmt.Errorf("load session: %w", err)
+	}
+	c.Response().Before(func() { s.save(ctx, c.Response()) })
+	return ctx, token, nil
 }
 
 // player returns the session's player, creating one when the session has
@@ -152,25 +242,43 @@ func (s *Sessions) player(ctx context.Context, token string) (store.Player, erro
 	return p, nil
 }
 
-// save commits a changed session and sets its cookie. A session with an
-// idle timeout changes on every request (its expiry moves), as scs does.
+// save commits the session when it changed, or when it is stored and its
+// expiry would move by a refresh interval or more, and then sets its
+// cookie. Otherwise nothing is written, not even the cookie: the browser
+// keeps it until the expiry of the last write, when the store drops the
+// session too.
 func (s *Sessions) save(ctx context.Context, w http.ResponseWriter) {
 	switch s.sm.Status(ctx) {
-	case scs.Modified:
-		token, expiry, err := s.sm.Commit(ctx)
-		if err != nil {
-			s.log.ErrorContext(ctx, "save session", "error", err)
+	case scs.Unmodified:
+		if s.sm.Token(ctx) == "" || !s.stale(ctx) {
 			return
 		}
-		s.sm.WriteSessionCookie(ctx, w, token, expiry)
 	case scs.Destroyed:
 		s.sm.WriteSessionCookie(ctx, w, "", time.Time{})
+		return
 	}
+	s.sm.Put(ctx, sessionTouched, s.now().UnixNano())
+	token, deadline, err := s.sm.Commit(ctx)
+	if err != nil {
+		s.log.ErrorContext(ctx, "save session", "error", err)
+		return
+	}
+	s.sm.WriteSessionCookie(ctx, w, token, s.expiry(deadline))
+}
+
+// stale reports whether the session was last written a refresh interval
+// or more away from now. Either way counts, so that a clock set back (or
+// an instance whose clock runs ahead) cannot keep a session from being
+// written until it dies.
+func (s *Sessions) stale(ctx context.Context) bool {
+	d := s.now().Sub(time.Unix(0, s.sm.GetInt64(ctx, sessionTouched)))
+	return d >= s.refresh || d <= -s.refresh
 }
 
 // Manager returns the session manager, for the other areas that keep
 // something in the same session (the instructors' sign-in): one cookie,
-// one store, one place that sets their flags.
+// one store, one place that sets their flags. Their routes load and save
+// it with LoadAndSave, never with the manager's own middleware.
 func (s *Sessions) Manager() *scs.SessionManager { return s.sm }
 
 // Renew gives the request's session a new token, keeping its data, as scs

@@ -59,7 +59,7 @@ func serveCommand(f flags) *cli.Command {
 				Usage:     "mark the session cookie Secure (sent over HTTPS only): auto (when --public-url is https://), true or false",
 				Validator: oneOf("--cookie-secure", "auto", "true", "false")},
 			&cli.DurationFlag{Name: "session-idle-timeout", Value: handlers.DefaultIdleTimeout, Sources: f.env("QUESTGATE_SESSION_IDLE_TIMEOUT"),
-				Usage: "a player unseen this long starts over as a new player", Validator: positive("--session-idle-timeout")},
+				Usage: "a player unseen this long (at most 1% longer) starts over as a new player", Validator: positive("--session-idle-timeout")},
 			&cli.DurationFlag{Name: "session-lifetime", Value: handlers.DefaultLifetime, Sources: f.env("QUESTGATE_SESSION_LIFETIME"),
 				Usage: "no session lives longer than this, however active", Validator: positive("--session-lifetime")},
 			f.objectives(),
@@ -209,7 +209,7 @@ func serve(ctx context.Context, cmd *cli.Command, getenv func(string) string) er
 	handlers.NewProfile(players.New(st), sessions).Routes(e.Group(""))
 	handlers.NewInstructor(handlers.InstructorConfig{Quests: quests, Data: st,
 		Cohorts: players.New(st), PublicURL: publicURL,
-		Sessions: sessions.Manager(), Live: feed, Log: log, Webhooks: st,
+		Sessions: sessions, Live: feed, Log: log, Webhooks: st,
 	}).Routes(e.Group("/instructor"))
 	handlers.NewAPI(quests, st, log).Routes(e.Group("/api"))
 	handlers.NewEmbed(quests, st, bundle, nil).Routes(e.Group("/embed"))
