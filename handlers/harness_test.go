@@ -18,12 +18,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/labstack/echo/v4"
 
 	"github.com/questgate/questgate/catalog"
+	"github.com/questgate/questgate/fakeclock"
 	"github.com/questgate/questgate/handlers"
 	"github.com/questgate/questgate/locale"
 	"github.com/questgate/questgate/players"
@@ -113,24 +113,6 @@ type options struct {
 	secureCookie bool
 }
 
-// fakeClock moves only when told, so limits are tested without sleeping.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // env is a running questgate with the player pages: the real store
 // (SQLite in a temporary folder), the real quest.Service and locale
 // bundle, and fakes for Twilio and the sandbox.
@@ -145,7 +127,7 @@ type env struct {
 	sessions *handlers.Sessions
 	srv      *httptest.Server
 	client   *http.Client
-	clock    *fakeClock
+	clock    *fakeclock.Clock
 	// echo is the server's router, for tests listing its routes.
 	echo *echo.Echo
 	// csrf is the token the test's browser last read from a page.
@@ -179,7 +161,7 @@ func newEnv(t *testing.T, opt options) *env {
 		t.Fatal(err)
 	}
 	e := &env{t: t, store: st, dbPath: dbPath, bundle: bundle, twilio: &fakeVerifier{t: t}, sandbox: &fakeVerifier{t: t},
-		clock: &fakeClock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}}
+		clock: fakeclock.New(fakeclock.Start)}
 	log := slog.New(slog.DiscardHandler)
 	if opt.log != nil {
 		log = slog.New(slog.NewJSONHandler(opt.log, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -12,6 +12,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/labstack/echo/v4"
 
+	"github.com/questgate/questgate/fakeclock"
 	"github.com/questgate/questgate/handlers"
 	"github.com/questgate/questgate/ratelimit"
 	"github.com/questgate/questgate/templates"
@@ -275,7 +276,7 @@ func TestLogoutSignsOutTheInstructorOnly(t *testing.T) {
 // for InstructorSignIn however busy the dashboard keeps them (the session
 // outlives it), and signed out after, keeping the player in the browser.
 func TestInstructorSignInEndsAfterAWorkshopDay(t *testing.T) {
-	clock := &fakeClock{t: exportDay}
+	clock := fakeclock.New(exportDay)
 	e := newInstructorEnv(t, instructorOptions{now: clock.Now})
 	e.post("/test/player-session", url.Values{"id": {"pl_me"}})
 	e.signIn()

@@ -14,6 +14,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/questgate/questgate/fakeclock"
 	"github.com/questgate/questgate/handlers"
 	"github.com/questgate/questgate/store"
 )
@@ -43,7 +44,7 @@ type storedSession struct {
 // store's writes.
 type sessionEnv struct {
 	t       *testing.T
-	clock   *fakeClock
+	clock   *fakeclock.Clock
 	client  *http.Client
 	servers [2]*httptest.Server
 	next    int
@@ -61,7 +62,7 @@ func newSessionEnv(t *testing.T, opt handlers.SessionOptions) *sessionEnv {
 	}
 	t.Cleanup(func() { st.Close() })
 	// The clock starts now: scs dates the Lifetime on the real clock.
-	e := &sessionEnv{t: t, clock: &fakeClock{t: time.Now()}, client: newBrowser(t), rows: map[string]storedSession{}}
+	e := &sessionEnv{t: t, clock: fakeclock.New(time.Now()), client: newBrowser(t), rows: map[string]storedSession{}}
 	opt.Now = e.clock.Now
 	opt.Store = fakeSessionStore{
 		find: func(token string) ([]byte, bool, error) {

@@ -9,35 +9,18 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/questgate/questgate/fakeclock"
 	"github.com/questgate/questgate/ratelimit"
 	"github.com/questgate/questgate/verifier"
 )
 
-// fakeClock moves only when told, so limits are tested without sleeping.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // limitedFixture is a fixture whose service allows perMinute failures per
 // player and objective, on a fake clock. Its Twilio rejects every SID as
 // not found until told otherwise.
-func limitedFixture(t *testing.T, perMinute int) (*fixture, *fakeClock) {
+func limitedFixture(t *testing.T, perMinute int) (*fixture, *fakeclock.Clock) {
 	t.Helper()
 	f := newFixture(t, false)
-	clk := &fakeClock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+	clk := fakeclock.New(fakeclock.Start)
 	f.cfg.Failures = ratelimit.NewMemory(ratelimit.PerMinute(perMinute), clk.Now)
 	f.svc = New(f.cfg)
 	f.twilio.verify = rejecting(verifier.NotFound)

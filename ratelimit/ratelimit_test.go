@@ -8,28 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/questgate/questgate/fakeclock"
 	"github.com/questgate/questgate/ratelimit"
 )
-
-// clock is a fake clock that only moves when told.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // step is one call in a scenario: wait, then Take (or Refund) key.
 type step struct {
@@ -90,7 +71,7 @@ func TestMemory(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clk := newClock()
+			clk := fakeclock.New(fakeclock.Start)
 			m := ratelimit.NewMemory(tt.limit, clk.Now)
 			ctx := context.Background()
 			for i, s := range tt.steps {
@@ -114,7 +95,7 @@ func TestMemory(t *testing.T) {
 }
 
 func TestMemoryForgetsFullBudgets(t *testing.T) {
-	clk := newClock()
+	clk := fakeclock.New(fakeclock.Start)
 	m := ratelimit.NewMemory(ratelimit.PerMinute(10), clk.Now)
 	ctx := context.Background()
 	for i := range 100 {
@@ -135,7 +116,7 @@ func TestMemoryForgetsFullBudgets(t *testing.T) {
 }
 
 func TestMemoryConcurrentTakesNeverExceedTheBudget(t *testing.T) {
-	clk := newClock()
+	clk := fakeclock.New(fakeclock.Start)
 	m := ratelimit.NewMemory(ratelimit.PerMinute(10), clk.Now)
 	var allowed atomic.Int32
 	var wg sync.WaitGroup

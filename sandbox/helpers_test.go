@@ -8,38 +8,20 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/questgate/questgate/fakeclock"
 	"github.com/questgate/questgate/store"
 )
-
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // env is a sandbox on a real SQLite store behind an httptest server that
 // mounts it the way questgate does: a group at /sandbox of an Echo whose
 // error handler is echo's default.
 type env struct {
 	sb    *Sandbox
-	clock *clock
+	clock *fakeclock.Clock
 	srv   *httptest.Server
 	base  string // srv.URL + "/sandbox"
 }
@@ -55,7 +37,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatalf("store.Open: %v", err)
 	}
 	t.Cleanup(func() { st.Close() })
-	clk := &clock{t: start}
+	clk := fakeclock.New(start)
 	sb := New(st, Options{Now: clk.Now, Step: time.Second})
 	e := echo.New()
 	sb.Routes(e.Group("/sandbox"))

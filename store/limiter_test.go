@@ -7,27 +7,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/questgate/questgate/fakeclock"
 )
-
-// testClock is a fake clock that only moves when told.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func newTestClock() *testClock { return &testClock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)} }
 
 // limitStep is one call in a scenario: wait, then Take (or Refund) key.
 type limitStep struct {
@@ -95,7 +77,7 @@ func TestDBLimiterKeepsTheMemoryContract(t *testing.T) {
 		s := b.open(t)
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				clk := newTestClock()
+				clk := fakeclock.New(fakeclock.Start)
 				l := s.limiter(tt.name+":", tt.limit, time.Minute)
 				l.now = clk.Now
 				ctx := context.Background()
@@ -123,7 +105,7 @@ func TestDBLimiterKeepsTheMemoryContract(t *testing.T) {
 func TestDBLimiterForgetsFullBudgets(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		ctx := context.Background()
-		clk := newTestClock()
+		clk := fakeclock.New(fakeclock.Start)
 		l := b.open(t).FailureLimiter(10, time.Minute)
 		l.now = clk.Now
 		for i := range 100 {
@@ -150,7 +132,7 @@ func TestDBLimiterForgetsFullBudgets(t *testing.T) {
 func TestDBLimiterInstancesShareTheBudget(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		db := b.db(t)
-		clk := newTestClock()
+		clk := fakeclock.New(fakeclock.Start)
 		var limiters []*DBLimiter
 		for range 2 {
 			l := connectTest(t, db).FailureLimiter(10, time.Minute)
