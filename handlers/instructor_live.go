@@ -42,12 +42,24 @@ func startSSE(c echo.Context) *sseStream {
 	return &sseStream{w: c.Response(), rc: rc}
 }
 
+// errClientGone is what writing to a stream whose browser left returns:
+// the end of a live view, not a failure worth logging.
+var errClientGone = errors.New("the browser left the live view")
+
 // comment sends a line EventSource ignores: a heartbeat, a hello.
 func (s *sseStream) comment(text string) error {
 	if _, err := fmt.Fprintf(s.w, ": %s\n\n", text); err != nil {
-		return err
+		return fmt.Errorf("%w: %w", errClientGone, err)
 	}
-	return s.rc.Flush()
+	return s.flush()
+}
+
+// flush sends what was written so far.
+func (s *sseStream) flush() error {
+	if err := s.rc.Flush(); err != nil {
+		return fmt.Errorf("%w: %w", errClientGone, err)
+	}
+	return nil
 }
 
 // send sends one event. Data may hold any line breaks: each line gets its
@@ -64,9 +76,43 @@ func (s *sseStream) send(event, id, data string) error {
 	}
 	b.WriteString("\n")
 	if _, err := io.WriteString(s.w, b.String()); err != nil {
-		return err
+		return fmt.Errorf("%w: %w", errClientGone, err)
 	}
-	return s.rc.Flush()
+	return s.flush()
+}
+
+// run keeps a live view open until the browser leaves, its instructor is
+// removed (checked at every heartbeat, a comment sent every Heartbeat so
+// that proxies keep the connection), the feed ends, or a handler fails:
+// each event goes to onEvent, and each tick of tick (nil: none) to
+// onTick.
+func (h *Instructor) run(c echo.Context, s *sseStream, events <-chan live.Event, onEvent func(live.Event) error,
+	tick <-chan time.Time, onTick func() error) error {
+	ctx := c.Request().Context()
+	heartbeat := time.NewTicker(h.cfg.Heartbeat)
+	defer heartbeat.Stop()
+	for {
+		var err error
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-heartbeat.C:
+			if !h.stillInstructor(c) {
+				return nil
+			}
+			err = s.comment("heartbeat")
+		case ev, ok := <-events:
+			if !ok {
+				return nil
+			}
+			err = onEvent(ev)
+		case <-tick:
+			err = onTick()
+		}
+		if err != nil {
+			return h.liveFailed(ctx, err)
+		}
+	}
 }
 
 // submissionsLive streams the submissions that match the view's filters
@@ -112,41 +158,19 @@ func (h *Instructor) submissionsLive(c echo.Context) error {
 			sent[missed[i].ID] = true
 		}
 	}
-	heartbeat := time.NewTicker(h.cfg.Heartbeat)
-	defer heartbeat.Stop()
-	for {
-		select {
-		case <-ctx.Done():
+	return h.run(c, s, events, func(ev live.Event) error {
+		if ev.Kind != live.Submission || sent[ev.SubmissionID] {
 			return nil
-		case <-heartbeat.C:
-			if !h.stillInstructor(c) {
-				return nil
-			}
-			if err := s.comment("heartbeat"); err != nil {
-				return nil
-			}
-		case ev, ok := <-events:
-			if !ok {
-				return nil
-			}
-			if ev.Kind != live.Submission || sent[ev.SubmissionID] {
-				continue
-			}
-			row, err := h.cfg.Data.AnySubmission(ctx, ev.SubmissionID)
-			if errors.Is(err, store.ErrNotFound) {
-				continue // erased since: its player was deleted
-			}
-			if err != nil {
-				return h.liveFailed(ctx, err)
-			}
-			if !sq.filter.Matches(row) {
-				continue
-			}
-			if err := h.sendRow(ctx, s, row); err != nil {
-				return h.liveFailed(ctx, err)
-			}
 		}
-	}
+		row, err := h.cfg.Data.AnySubmission(ctx, ev.SubmissionID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil // erased since: its player was deleted
+		}
+		if err != nil || !sq.filter.Matches(row) {
+			return err
+		}
+		return h.sendRow(ctx, s, row)
+	}, nil, nil)
 }
 
 // catchUp returns what matches f above after, newest first: the newest
@@ -194,9 +218,10 @@ func (h *Instructor) concerns(ctx context.Context, ev live.Event, cohortID int64
 }
 
 // liveFailed ends a stream that broke: the response has started, so the
-// error is logged here rather than by the error handler.
+// error is logged here rather than by the error handler; a browser that
+// left is no failure.
 func (h *Instructor) liveFailed(ctx context.Context, err error) error {
-	if ctx.Err() == nil {
+	if ctx.Err() == nil && !errors.Is(err, errClientGone) {
 		h.cfg.Log.ErrorContext(ctx, "live view broke off", "error", err)
 	}
 	return nil
@@ -221,38 +246,20 @@ func (h *Instructor) progressLive(c echo.Context) error {
 	if err := s.comment("questgate live progress"); err != nil {
 		return nil
 	}
-	heartbeat := time.NewTicker(h.cfg.Heartbeat)
-	defer heartbeat.Stop()
 	tick := time.NewTicker(h.cfg.ProgressEvery)
 	defer tick.Stop()
 	changed := false
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-heartbeat.C:
-			if !h.stillInstructor(c) {
-				return nil
-			}
-			if err := s.comment("heartbeat"); err != nil {
-				return nil
-			}
-		case ev, ok := <-events:
-			if !ok {
-				return nil
-			}
-			// Once a refresh is due, further events need no look-up.
-			if !changed {
-				changed = h.concerns(ctx, ev, cohortID)
-			}
-		case <-tick.C:
-			if !changed {
-				continue
-			}
-			changed = false
-			if err := s.send("progress", "", "changed"); err != nil {
-				return nil
-			}
+	return h.run(c, s, events, func(ev live.Event) error {
+		// Once a refresh is due, further events need no look-up.
+		if !changed {
+			changed = h.concerns(ctx, ev, cohortID)
 		}
-	}
+		return nil
+	}, tick.C, func() error {
+		if !changed {
+			return nil
+		}
+		changed = false
+		return s.send("progress", "", "changed")
+	})
 }
