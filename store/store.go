@@ -32,7 +32,7 @@ import (
 	"time"
 
 	"github.com/pressly/goose/v3"
-	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
+	"modernc.org/sqlite"
 
 	"github.com/questgate/questgate/secrets"
 )
@@ -228,17 +228,17 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	// another file.
 	dsn := "file:" + escapePath(path) + "?" + q.Encode()
 
-	w, err := sql.Open("sqlite", dsn)
+	// Every connection keeps its prepared statements (see
+	// sqliteConnector): the store's queries are the same few texts again
+	// and again.
+	connector, err := sqlite.NewConnector(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
+	w := sql.OpenDB(sqliteConnector{connector, stmtCacheSize})
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
-	r, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		w.Close()
-		return nil, fmt.Errorf("open database %s: %w", path, err)
-	}
+	r := sql.OpenDB(sqliteConnector{connector, stmtCacheSize})
 	// Every reader stays open when idle: database/sql keeps only two by
 	// default, so under load the others were closed and reopened for
 	// nearly every query, each time paying the pragmas and losing the
