@@ -26,6 +26,9 @@ import (
 	"github.com/questgate/questgate/live"
 )
 
+// maxChannel is the longest channel name PostgreSQL takes (NAMEDATALEN - 1).
+const maxChannel = 63
+
 // DefaultChannel is the NOTIFY channel events travel on, in the public
 // schema; in another schema the channel is DefaultChannel + "_" + schema.
 const DefaultChannel = "questgate_live"
@@ -72,14 +75,12 @@ func New(ctx context.Context, url string, local *live.Broker, opts Options) (*Fe
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	connCfg, err := pgx.ParseConfig(url)
-	if err != nil {
-		return nil, fmt.Errorf("live feed: database URL: %w", err)
-	}
 	poolCfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
-		return nil, fmt.Errorf("live feed: database URL: %w", err)
+		// Not wrapped: pgx's text may hold part of a password.
+		return nil, errors.New("live feed: invalid PostgreSQL URL")
 	}
+	connCfg := poolCfg.ConnConfig.Copy()
 	// Publishing is one short statement at a time, from one goroutine.
 	poolCfg.MaxConns = 2
 	pool, err := pgxpool.NewWithConfig(ctx, poolCfg)
@@ -96,6 +97,13 @@ func New(ctx context.Context, url string, local *live.Broker, opts Options) (*Fe
 		if schema != nil && *schema != "public" {
 			opts.Channel += "_" + *schema
 		}
+	}
+	// LISTEN truncates a longer name where pg_notify refuses it: the feed
+	// would publish nothing while looking fine.
+	if len(opts.Channel) > maxChannel {
+		pool.Close()
+		return nil, fmt.Errorf("live feed: channel %q is longer than PostgreSQL's %d bytes: use a shorter schema name or set a channel",
+			opts.Channel, maxChannel)
 	}
 	return &Feed{pool: pool, connCfg: connCfg, local: local, opts: opts, out: make(chan live.Event, opts.Buffer)}, nil
 }
@@ -175,6 +183,12 @@ func (f *Feed) send(ctx context.Context) {
 				_, err := f.pool.Exec(sctx, "SELECT pg_notify($1, $2)", f.opts.Channel, string(payload))
 				cancel()
 				if err == nil || ctx.Err() != nil {
+					break
+				}
+				// The server refused this event (too large, say): trying
+				// it again would stop every event behind it.
+				if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok {
+					f.opts.Log.WarnContext(ctx, "live feed: event refused, dropped", "error", pgErr)
 					break
 				}
 				f.opts.Log.WarnContext(ctx, "live feed: notify", "error", err)

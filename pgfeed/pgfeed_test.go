@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"strings"
 	"testing"
 	"time"
 
@@ -119,4 +120,23 @@ func TestListenerComesBackAfterTheDatabaseDropsIt(t *testing.T) {
 		t.Fatalf("cut %d listening sessions, want 2", cut)
 	}
 	deliver(t, a, subB, live.Event{Kind: live.Submission, SubmissionID: 2, PlayerID: "after"})
+}
+
+// An event the server refuses (NOTIFY payloads stop at 8,000 bytes) is
+// dropped, and the events behind it still go out.
+func TestRefusedEventDoesNotStopTheFeed(t *testing.T) {
+	url := pgtest.URL(t)
+	ch := channelName(t)
+	a, sub := start(t, url, ch)
+	deliver(t, a, sub, live.Event{Kind: live.Submission, SubmissionID: 1, PlayerID: "listening"})
+	a.Publish(context.Background(), live.Event{Kind: live.Submission, SubmissionID: 2, PlayerID: strings.Repeat("x", 9000)})
+	deliver(t, a, sub, live.Event{Kind: live.Submission, SubmissionID: 3, PlayerID: "after"})
+}
+
+func TestChannelTooLongForPostgreSQL(t *testing.T) {
+	url := pgtest.URL(t)
+	_, err := pgfeed.New(context.Background(), url, live.NewBroker(1), pgfeed.Options{Channel: strings.Repeat("c", 64)})
+	if err == nil || !strings.Contains(err.Error(), "longer than") {
+		t.Errorf("New with a 64-byte channel = %v, want an error saying it is too long", err)
+	}
 }
