@@ -18,24 +18,6 @@ import (
 	"github.com/questgate/questgate/verifier"
 )
 
-// Outcomes of a verification, the outcome label of
-// questgate_verifications_total: what an operator alerts on without
-// knowing every reason code.
-const (
-	// OutcomePassed: the player holds the objective (awarded,
-	// already_awarded).
-	OutcomePassed = "passed"
-	// OutcomeUndecided: nothing was learnt about the SID, because Twilio
-	// could not answer or the credentials do not open the account
-	// (upstream_*, bad_credentials, no_credentials). A rise here is
-	// Twilio's trouble or a set-up problem, not players' mistakes.
-	OutcomeUndecided = "undecided"
-	// OutcomeFailed: every other reason, the player has something to fix
-	// (including refusals made before Twilio is asked: locked,
-	// attempts_exhausted, rate_limited).
-	OutcomeFailed = "failed"
-)
-
 // Circuit states, as the questgate_circuit_state gauge reports them.
 const (
 	circuitClosed   = 0
@@ -120,23 +102,13 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg, EnableOpenMetrics: true})
 }
 
-// OutcomeOf groups a reason code into an outcome (Outcome…).
-func OutcomeOf(reason string) string {
-	r := verifier.Reason(reason)
-	switch {
-	case r.Success():
-		return OutcomePassed
-	case r.Undecided():
-		return OutcomeUndecided
-	}
-	return OutcomeFailed
-}
-
 // Verification counts one recorded attempt with its reason code, how long
 // it took in all, and how long it waited for Twilio (zero when Twilio was
 // not asked).
 func (m *Metrics) Verification(reason string, total, upstream time.Duration) {
-	outcome := OutcomeOf(reason)
+	// The outcome label (verifier.Reason.Outcome) is what an operator
+	// alerts on without knowing every reason code.
+	outcome := verifier.Reason(reason).Outcome()
 	m.verifications.WithLabelValues(outcome, reason).Inc()
 	m.verificationDuration.WithLabelValues(outcome).Observe(total.Seconds())
 	if upstream > 0 {

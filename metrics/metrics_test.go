@@ -84,20 +84,6 @@ func TestCircuitState(t *testing.T) {
 	}
 }
 
-func TestOutcomeOf(t *testing.T) {
-	tests := map[string]string{
-		"awarded": metrics.OutcomePassed, "already_awarded": metrics.OutcomePassed,
-		"upstream_rate_limited": metrics.OutcomeUndecided, "upstream_unavailable": metrics.OutcomeUndecided,
-		"bad_credentials": metrics.OutcomeUndecided, "no_credentials": metrics.OutcomeUndecided,
-		"not_found": metrics.OutcomeFailed, "rate_limited": metrics.OutcomeFailed, "locked": metrics.OutcomeFailed,
-	}
-	for reason, want := range tests {
-		if got := metrics.OutcomeOf(reason); got != want {
-			t.Errorf("OutcomeOf(%q) = %q, want %q", reason, got, want)
-		}
-	}
-}
-
 // Two servers in one process keep their own counts.
 func TestRegistriesAreSeparate(t *testing.T) {
 	a, b := metrics.New(), metrics.New()

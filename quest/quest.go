@@ -412,24 +412,11 @@ func (s *Service) logAttempt(ctx context.Context, res Result, via string) {
 	}
 	s.cfg.Log.LogAttrs(ctx, slog.LevelInfo, "verification",
 		slog.String("objective", sub.ObjectiveID), slog.String("player", sub.PlayerID),
-		slog.String("sid", sub.SID), slog.String("outcome", outcomeOf(sub.Reason)),
+		slog.String("sid", sub.SID), slog.String("outcome", sub.Reason.Outcome()),
 		slog.String("reason", string(sub.Reason)), slog.String("detail", res.Detail), slog.String("via", via),
 		slog.String("account_kind", res.Account.Kind),
 		slog.Int64("total_ms", total.Milliseconds()), slog.Int64("upstream_ms", sub.Upstream.Milliseconds()),
 		slog.Int("tries", res.Tries), slog.Int64("submission", sub.ID))
-}
-
-// outcomeOf groups a reason for the log line, as package metrics and the
-// instructors' filters do: passed, undecided (Twilio or the credentials
-// kept it from being checked) or failed.
-func outcomeOf(r verifier.Reason) string {
-	switch {
-	case r.Success():
-		return "passed"
-	case r.Undecided():
-		return "undecided"
-	}
-	return "failed"
 }
 
 // attemptCredentials returns the credentials given with the attempt, or

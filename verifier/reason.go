@@ -80,3 +80,17 @@ func (r Reason) Counts() bool {
 func (r Reason) Undecided() bool {
 	return r.Upstream() || r == BadCredentials || r == NoCredentials
 }
+
+// Outcome groups the reason for logs and metrics: "passed" (the player
+// holds the objective), "undecided" (Twilio or the credentials kept the
+// SID from being checked: nothing was learnt about it) or "failed"
+// (everything else, refusals included).
+func (r Reason) Outcome() string {
+	switch {
+	case r.Success():
+		return "passed"
+	case r.Undecided():
+		return "undecided"
+	}
+	return "failed"
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/urfave/cli/v3"
@@ -69,7 +68,7 @@ func notNegative(name string) func(time.Duration) error {
 func intBetween(name string, lo, hi int) func(int) error {
 	return func(v int) error {
 		if v < lo || v > hi {
-			return fmt.Errorf("%s %d: want a number from %d to %d", name, v, lo, hi)
+			return fmt.Errorf("%s %d: give a number between %d and %d", name, v, lo, hi)
 		}
 		return nil
 	}
@@ -87,6 +86,10 @@ func migrateCommand(f flags) *cli.Command {
 				return err
 			}
 			n, err := st.Migrate(ctx)
+			backend := "SQLite"
+			if st.Backend() == store.BackendPostgres {
+				backend = "PostgreSQL"
+			}
 			if cerr := st.Close(); err == nil {
 				err = cerr
 			}
@@ -94,24 +97,11 @@ func migrateCommand(f flags) *cli.Command {
 				return err
 			}
 			if n == 0 {
-				_, err = fmt.Fprintf(cmd.Root().Writer, "The %s database is up to date: no migration to apply.\n", backendName(databaseURL(cmd)))
+				_, err = fmt.Fprintf(cmd.Root().Writer, "The %s database is up to date: no migration to apply.\n", backend)
 				return err
 			}
-			_, err = fmt.Fprintf(cmd.Root().Writer, "Applied %d migrations to the %s database.\n", n, backendName(databaseURL(cmd)))
+			_, err = fmt.Fprintf(cmd.Root().Writer, "Applied %d migrations to the %s database.\n", n, backend)
 			return err
 		},
 	}
-}
-
-// backendName names the database kind a URL selects, for messages.
-func backendName(url string) string {
-	if isPostgres(url) {
-		return "PostgreSQL"
-	}
-	return "SQLite"
-}
-
-// isPostgres reports whether a database URL selects PostgreSQL.
-func isPostgres(url string) bool {
-	return strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")
 }

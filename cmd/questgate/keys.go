@@ -31,11 +31,6 @@ func openStore(ctx context.Context, cmd *cli.Command, getenv func(string) string
 		log.Warn("created a new secret key: back it up with the database, without it saved Twilio credentials cannot be read",
 			"file", ks.File, "key_id", ks.Ring.Current().ID())
 	}
-	if !ks.FromEnv && isPostgres(databaseURL(cmd)) {
-		log.Warn("the secret key is in a file of this machine, but the database is shared: every instance must use the same key, "+
-			"or they cannot read each other's saved credentials; set "+secrets.EnvKey+" on every instance",
-			"file", ks.File, "key_id", ks.Ring.Current().ID())
-	}
 	if ks.Next != nil {
 		log.Warn("found the key of an unfinished rotation and loaded it: run `questgate keys rotate` again to finish",
 			"file", src.NextFile(), "key_id", ks.Next.ID())
@@ -47,7 +42,13 @@ func openStore(ctx context.Context, cmd *cli.Command, getenv func(string) string
 		}
 		return ks.Ring, nil
 	}
-	return connectStore(ctx, cmd, store.WithSecrets(ks.Ring, reload))
+	st, err := connectStore(ctx, cmd, store.WithSecrets(ks.Ring, reload))
+	if err == nil && !ks.FromEnv && st.Backend() == store.BackendPostgres {
+		log.Warn("the secret key is in a file of this machine, but the database is shared: every instance must use the same key, "+
+			"or they cannot read each other's saved credentials; set "+secrets.EnvKey+" on every instance",
+			"file", ks.File, "key_id", ks.Ring.Current().ID())
+	}
+	return st, err
 }
 
 func keysCommand(f flags) *cli.Command {

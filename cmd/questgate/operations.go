@@ -4,47 +4,36 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/questgate/questgate/verifier"
 	"github.com/urfave/cli/v3"
 )
 
-// Defaults of the upstream and shutdown settings.
+// Bounds of the upstream settings (their defaults are the verifier's),
+// and the shutdown default.
 const (
-	defaultAttemptTimeout     = 5 * time.Second
-	defaultMaxTries           = 3
-	maxMaxTries               = 10
-	defaultAccountConcurrency = 10
-	maxAccountConcurrency     = 1000
-	defaultShutdownTimeout    = 30 * time.Second
+	maxMaxTries            = 10
+	maxAccountConcurrency  = 1000
+	defaultShutdownTimeout = 30 * time.Second
 )
 
 // operationsFlags are serve's settings for running in production: how it
 // talks to Twilio under load, how it stops, and who may read /metrics.
 func (f flags) operationsFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.DurationFlag{Name: "twilio-attempt-timeout", Value: defaultAttemptTimeout, Sources: f.env("QUESTGATE_TWILIO_ATTEMPT_TIMEOUT"),
+		&cli.DurationFlag{Name: "twilio-attempt-timeout", Value: verifier.DefaultAttemptTimeout, Sources: f.env("QUESTGATE_TWILIO_ATTEMPT_TIMEOUT"),
 			Usage:     "how long one request to Twilio may take before it is abandoned (and retried, within --twilio-timeout)",
 			Validator: positive("--twilio-attempt-timeout")},
-		&cli.IntFlag{Name: "twilio-max-tries", Value: defaultMaxTries, Sources: f.env("QUESTGATE_TWILIO_MAX_TRIES"),
+		&cli.IntFlag{Name: "twilio-max-tries", Value: verifier.DefaultMaxTries, Sources: f.env("QUESTGATE_TWILIO_MAX_TRIES"),
 			Usage:     fmt.Sprintf("requests to Twilio one verification may make, the first included (1 to %d; 1 never retries)", maxMaxTries),
-			Validator: between("--twilio-max-tries", 1, maxMaxTries)},
-		&cli.IntFlag{Name: "twilio-account-concurrency", Value: defaultAccountConcurrency, Sources: f.env("QUESTGATE_TWILIO_ACCOUNT_CONCURRENCY"),
+			Validator: intBetween("--twilio-max-tries", 1, maxMaxTries)},
+		&cli.IntFlag{Name: "twilio-account-concurrency", Value: verifier.DefaultAccountConcurrency, Sources: f.env("QUESTGATE_TWILIO_ACCOUNT_CONCURRENCY"),
 			Usage:     fmt.Sprintf("requests to Twilio in flight at once for one Twilio account; more wait their turn (1 to %d)", maxAccountConcurrency),
-			Validator: between("--twilio-account-concurrency", 1, maxAccountConcurrency)},
+			Validator: intBetween("--twilio-account-concurrency", 1, maxAccountConcurrency)},
 		&cli.DurationFlag{Name: "shutdown-timeout", Value: defaultShutdownTimeout, Sources: f.env("QUESTGATE_SHUTDOWN_TIMEOUT"),
 			Usage:     "on SIGTERM or SIGINT, how long requests in flight may take to finish before they are cut off; at least --twilio-timeout",
 			Validator: positive("--shutdown-timeout")},
 		&cli.StringFlag{Name: "metrics-token", Sources: f.env("QUESTGATE_METRICS_TOKEN"),
 			Usage: "when set, /metrics requires Authorization: Bearer <token> (prefer the environment variable: flags show in the process list)"},
-	}
-}
-
-// between checks that an integer flag lies in [lo, hi].
-func between(what string, lo, hi int) func(int) error {
-	return func(n int) error {
-		if n < lo || n > hi {
-			return fmt.Errorf("%s %d: give a number between %d and %d", what, n, lo, hi)
-		}
-		return nil
 	}
 }
 
