@@ -66,7 +66,10 @@ func TestLatency(t *testing.T) {
 	}
 
 	t.Run("client gives up while waiting", func(t *testing.T) {
-		forever := New(e.sb.st, Options{Latency: time.Hour})
+		// The client gives up before the latency is over; had the
+		// sandbox not noticed, it would create the message right after.
+		const latency = 50 * time.Millisecond
+		slow := New(e.sb.st, Options{Latency: latency})
 		ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
 		defer cancel()
 		r, err := http.NewRequestWithContext(ctx, http.MethodPost,
@@ -77,9 +80,10 @@ func TestLatency(t *testing.T) {
 		}
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		r.SetBasicAuth(a.SID, a.AuthToken)
-		if _, err := InProcess(forever).RoundTrip(r); !errors.Is(err, context.DeadlineExceeded) {
+		if _, err := InProcess(slow).RoundTrip(r); !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("RoundTrip error = %v, want context.DeadlineExceeded", err)
 		}
+		time.Sleep(3 * latency) // past the moment a careless sandbox would create it
 		msgs, err := e.sb.st.SandboxMessages(t.Context(), store.SandboxMessageFilter{AccountSID: a.SID})
 		if err != nil {
 			t.Fatal(err)
