@@ -3,12 +3,15 @@ package handlers
 import (
 	"context"
 	"crypto/subtle"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/questgate/questgate/store"
 )
 
 // The operations routes, for load balancers, orchestrators and
@@ -49,6 +52,8 @@ type Health struct {
 	metrics http.Handler
 	token   []byte
 	log     *slog.Logger
+	// notReady is the last readiness answered, to log its changes only.
+	notReady atomic.Bool
 }
 
 // NewHealth returns the operations routes. metrics serves /metrics (nil:
@@ -98,9 +103,23 @@ func (h *Health) readyz(c echo.Context) error {
 	noStore(c)
 	ctx, cancel := context.WithTimeout(c.Request().Context(), readyTimeout)
 	defer cancel()
-	if err := h.ready.Ready(ctx); err != nil {
-		h.log.WarnContext(ctx, "not ready", "error", err)
-		return c.JSON(http.StatusServiceUnavailable, readiness{Status: "unavailable", Reason: err.Error()})
+	err := h.ready.Ready(ctx)
+	// Probes come every few seconds from every load balancer: the log
+	// says when readiness changes, not each time it is asked.
+	if was := h.notReady.Swap(err != nil); was != (err != nil) {
+		if err != nil {
+			h.log.WarnContext(ctx, "not ready", "error", err)
+		} else {
+			h.log.InfoContext(ctx, "ready again")
+		}
+	}
+	if err != nil {
+		// The answer is public: it names no host, user nor file.
+		reason := "database unavailable"
+		if errors.Is(err, store.ErrMigrationsPending) {
+			reason = "database migrations pending: run questgate migrate"
+		}
+		return c.JSON(http.StatusServiceUnavailable, readiness{Status: "unavailable", Reason: reason})
 	}
 	return c.JSON(http.StatusOK, readiness{Status: "ready"})
 }

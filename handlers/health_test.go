@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"github.com/questgate/questgate/handlers"
 	"github.com/questgate/questgate/locale"
 	"github.com/questgate/questgate/metrics"
+	"github.com/questgate/questgate/store"
 )
 
 // fakeReady answers Ready with its function.
@@ -88,8 +90,11 @@ func TestHealthRoutes(t *testing.T) {
 	}{
 		{"alive, whatever the database", func(context.Context) error { return broken }, "/healthz", 200, "ok"},
 		{"ready", func(context.Context) error { return nil }, "/readyz", 200, `"status":"ready"`},
-		{"database down", func(context.Context) error { return broken }, "/readyz", 503, "disk on fire"},
-		{"database too slow", slow, "/readyz", 503, "deadline exceeded"},
+		// The answer is public: the reason is generic, the detail is logged.
+		{"database down", func(context.Context) error { return broken }, "/readyz", 503, `"reason":"database unavailable"`},
+		{"database too slow", slow, "/readyz", 503, `"reason":"database unavailable"`},
+		{"migrations pending", func(context.Context) error { return fmt.Errorf("check: %w", store.ErrMigrationsPending) },
+			"/readyz", 503, "migrations pending"},
 		{"metrics", nil, "/metrics", 200, "questgate_verifications_total"},
 	}
 	for _, tt := range tests {
@@ -100,6 +105,9 @@ func TestHealthRoutes(t *testing.T) {
 			got := fetch(t, http.MethodGet, srv.URL+tt.path)
 			if got.status != tt.wantStatus || !strings.Contains(got.body, tt.wantBody) {
 				t.Errorf("GET %s: %d %q, want %d with %q", tt.path, got.status, got.body, tt.wantStatus, tt.wantBody)
+			}
+			if strings.Contains(got.body, "disk on fire") {
+				t.Errorf("GET %s shows the error's detail: %q", tt.path, got.body)
 			}
 			if cc := got.header.Get("Cache-Control"); cc != "no-store" {
 				t.Errorf("Cache-Control %q, want no-store", cc)
