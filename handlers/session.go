@@ -137,7 +137,10 @@ func (s *Sessions) expiry(deadline time.Time) time.Time {
 // idleStore is the session store as scs sees it: every commit's expiry,
 // scs's Lifetime deadline, becomes the session's expiry as Sessions
 // counts it, so the store drops abandoned sessions after the idle timeout.
-// Find and Delete are the store's own.
+// Find and Delete are the store's own. Embedding only scs.Store hides
+// the store's optional interfaces (scs.IterableStore, the context-aware
+// scs.CtxStore): nothing here iterates sessions; forward them before
+// anything does.
 type idleStore struct {
 	scs.Store
 	expiry func(deadline time.Time) time.Time
