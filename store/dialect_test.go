@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -68,6 +69,14 @@ func TestConnectReadsTheDatabaseURL(t *testing.T) {
 		{"unknown scheme", "mysql://root@localhost/q", `unknown scheme "mysql"`, ""},
 		{"sqlite without a path", "sqlite:", "no SQLite path", ""},
 		{"nothing", "", "no database", ""},
+		{"keyword/value string", "host=db user=app password=s3cret dbname=q", "keyword/value connection string", ""},
+		{"keyword/value string with a colon", "host=db user=app password=s3:cret dbname=q", "keyword/value connection string", ""},
+		{"a single keyword", "host=db", "keyword/value connection string", ""},
+		{"dbname only", "dbname=q", "keyword/value connection string", ""},
+		{"password first", "password=s3cret", "keyword/value connection string", ""},
+		{"user first", "user=app", "keyword/value connection string", ""},
+		{"path with an equals sign", filepath.Join(dir, "a=b.db"), "", "a=b.db"},
+		{"path with a space", filepath.Join(dir, "my q.db"), "", "my q.db"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -75,6 +84,12 @@ func TestConnectReadsTheDatabaseURL(t *testing.T) {
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("Connect(%q) = %v, want an error with %q", tt.url, err, tt.wantErr)
+				}
+				if strings.Contains(err.Error(), "s3") {
+					t.Errorf("Connect(%q) = %v: the error shows the password", tt.url, err)
+				}
+				if _, err := os.Stat(tt.url); err == nil {
+					t.Errorf("Connect(%q) created a file of that name", tt.url)
 				}
 				return
 			}

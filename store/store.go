@@ -142,7 +142,10 @@ func (p PoolOptions) apply(db *sql.DB) {
 //     parameters such as search_path may follow in the query;
 //   - sqlite:PATH is the SQLite file PATH; sqlite://PATH is read the same
 //     way, so sqlite:///var/lib/questgate.db is an absolute path;
-//   - anything without a scheme is a SQLite path, as Open takes it.
+//   - anything without a scheme is a SQLite path, as Open takes it,
+//     unless it reads as a PostgreSQL keyword/value string (host=db
+//     user=app…): that is refused, rather than made the name of a SQLite
+//     file that would hold its password.
 //
 // Other schemes are refused, rather than taken for a file name.
 func Connect(ctx context.Context, databaseURL string, opts ...Option) (*Store, error) {
@@ -161,8 +164,28 @@ func Connect(ctx context.Context, databaseURL string, opts ...Option) (*Store, e
 	case ok && isScheme(scheme):
 		// The URL itself is left out: it may hold a password.
 		return nil, fmt.Errorf("database URL: unknown scheme %q (want postgres://, postgresql:// or sqlite:)", scheme)
+	case isKeywordValueDSN(databaseURL):
+		// The value itself is left out: it may hold a password.
+		return nil, errors.New("this looks like a PostgreSQL keyword/value connection string: give a postgres:// URL (or a SQLite path)")
 	}
 	return Open(ctx, databaseURL, opts...)
+}
+
+// isKeywordValueDSN reports whether s, given without a scheme, reads as a
+// PostgreSQL keyword/value connection string (host=db user=app …) rather
+// than a SQLite path. A path holding both '=' and a space is taken for one
+// too: sqlite:PATH still opens such a file.
+func isKeywordValueDSN(s string) bool {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "=") && strings.ContainsAny(s, " \t") {
+		return true
+	}
+	for _, k := range []string{"host=", "hostaddr=", "port=", "dbname=", "user=", "password=", "sslmode="} {
+		if strings.HasPrefix(s, k) {
+			return true
+		}
+	}
+	return false
 }
 
 // isScheme reports whether s reads as a URL scheme (a letter, then
