@@ -73,6 +73,12 @@ type Store struct {
 
 	noMigrate bool
 	pool      PoolOptions
+
+	// readiness is the goose provider Ready asks, on the reader pool,
+	// built once: a provider walks the embedded migrations when built
+	// and checks for (or creates) goose's version table on first use, so
+	// one per probe would repeat both every few seconds.
+	readiness *goose.Provider
 }
 
 // Option configures Open and Connect.
@@ -215,6 +221,9 @@ func newStore(w, r *sql.DB, pg bool, opts []Option) (*Store, error) {
 	for _, o := range opts {
 		o(s)
 	}
+	if s.readiness, err = s.providerOn(r); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -319,7 +328,9 @@ func openPG(ctx context.Context, databaseURL string, opts ...Option) (*Store, er
 }
 
 // start migrates (unless told not to) and seals the secrets an older
-// questgate stored in clear, which needs the migrated tables.
+// questgate stored in clear, which needs the migrated tables. Either way
+// goose's version table exists once it returns (made through the writer),
+// so Ready, which checks it once, then only reads.
 func (s *Store) start(ctx context.Context) error {
 	if !s.noMigrate {
 		if _, err := s.Migrate(ctx); err != nil {
