@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -167,4 +170,66 @@ func TestMigrationsGoDownAndUpAgain(t *testing.T) {
 			t.Fatalf("up again: %d, %v; want %d", n, err, len(p.ListSources()))
 		}
 	})
+}
+
+// TestConnectNeverShowsThePassword gives Connect PostgreSQL URLs it
+// cannot read or reach: its error must say what is wrong without quoting
+// the password, which operators paste into logs and tickets.
+func TestConnectNeverShowsThePassword(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := l.Addr().String()
+	l.Close()
+	tests := []struct {
+		name, url string
+		// password is what must not show, nor any part after an '@'.
+		password []string
+		wantErr  string
+	}{
+		{"an @ left unencoded", "postgres://app:Pa@ssw0rd@db/q", []string{"Pa@ssw0rd", "ssw0rd"}, "percent-encode reserved characters"},
+		{"an @ left unencoded, a local host", "postgres://app:Pa@ssw0rd@" + closed + "/q", []string{"Pa@ssw0rd", "ssw0rd"}, "percent-encode reserved characters"},
+		{"a bad escape", "postgres://app:Pa%zzw0rd@" + closed + "/q", []string{"Pa%zzw0rd", "zzw0rd"}, "invalid PostgreSQL URL"},
+		{"a bad port", "postgres://app:S3cretw0rd@127.0.0.1:99999/q", []string{"S3cretw0rd"}, "invalid PostgreSQL URL"},
+		{"a bad sslmode", "postgres://app:S3cretw0rd@" + closed + "/q?sslmode=bogus", []string{"S3cretw0rd"}, "invalid PostgreSQL URL"},
+		{"unreachable", "postgres://app:S3cretw0rd@" + closed + "/q?connect_timeout=10", []string{"S3cretw0rd"}, "connect to PostgreSQL"},
+		{"unreachable, an @ encoded", "postgres://app:Pa%40ssw0rd@" + closed + "/q?connect_timeout=10", []string{"Pa@ssw0rd", "Pa%40ssw0rd", "ssw0rd"}, "connect to PostgreSQL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Connect(context.Background(), tt.url)
+			if err == nil {
+				s.Close()
+				t.Fatalf("Connect(%q) = nil error", tt.url)
+			}
+			if !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("Connect = %v, want an error with %q", err, tt.wantErr)
+			}
+			for _, p := range tt.password {
+				if strings.Contains(err.Error(), p) {
+					t.Errorf("Connect = %v: it shows %q", err, p)
+				}
+			}
+		})
+	}
+}
+
+func TestOpenPostgresRedactsThePassword(t *testing.T) {
+	db, redact, err := openPostgres("postgres://app:S3cret%20w0rd@127.0.0.1/q")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	cause := errors.New("server said: bad password")
+	err = redact(fmt.Errorf("auth: S3cret w0rd, S3cret%%20w0rd, S3cret+w0rd: %w", cause))
+	if want := "auth: xxxxx, xxxxx, xxxxx: server said: bad password"; err.Error() != want {
+		t.Errorf("redacted error = %q, want %q", err, want)
+	}
+	if !errors.Is(err, cause) {
+		t.Errorf("redacted error %v does not unwrap to its cause", err)
+	}
+	if err := redact(cause); err != cause {
+		t.Errorf("redact(an error without the password) = %v, want it unchanged", err)
+	}
 }

@@ -294,7 +294,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 
 // openPG opens the PostgreSQL database at databaseURL.
 func openPG(ctx context.Context, databaseURL string, opts ...Option) (*Store, error) {
-	db, err := openPostgres(databaseURL)
+	db, redact, err := openPostgres(databaseURL)
 	if err != nil {
 		return nil, err
 	}
@@ -318,11 +318,11 @@ func openPG(ctx context.Context, databaseURL string, opts ...Option) (*Store, er
 	s.pool.apply(db)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+		return nil, fmt.Errorf("connect to PostgreSQL: %w", redact(err))
 	}
 	if err := s.start(ctx); err != nil {
 		db.Close()
-		return nil, err
+		return nil, redact(err)
 	}
 	return s, nil
 }
