@@ -100,6 +100,13 @@ func WithSecrets(ring *secrets.Ring, reload func() (*secrets.Ring, error)) Optio
 // WithoutMigrations opens the database as it is, applying no migration
 // (`serve --no-migrate`, when `questgate migrate` runs them as a separate
 // deployment step). Migrate applies them later.
+//
+// Secrets an older questgate left in clear are sealed once the schema is
+// migrated, which then waits: a store opened with migrations pending
+// leaves them in clear (Ready reports ErrMigrationsPending meanwhile)
+// until Migrate runs on a store that has the keys (WithSecrets), or the
+// database is opened again after migrating. A `questgate migrate`
+// without the keys applies the migrations and seals nothing.
 func WithoutMigrations() Option { return func(s *Store) { s.noMigrate = true } }
 
 // PoolOptions size the connection pool. Zero fields keep the defaults
@@ -333,24 +340,24 @@ func openPG(ctx context.Context, databaseURL string, opts ...Option) (*Store, er
 // so Ready, which checks it once, then only reads.
 func (s *Store) start(ctx context.Context) error {
 	if !s.noMigrate {
-		if _, err := s.Migrate(ctx); err != nil {
-			return err
-		}
-	} else if p, err := s.provider(); err != nil {
+		_, err := s.Migrate(ctx)
 		return err
-	} else if pending, err := p.HasPending(ctx); err != nil {
+	}
+	p, err := s.provider()
+	if err != nil {
+		return err
+	}
+	pending, err := p.HasPending(ctx)
+	if err != nil {
 		return fmt.Errorf("check migrations: %w", err)
-	} else if pending {
-		// Ready reports the pending migrations; sealing waits for the
-		// migrated schema.
+	}
+	if pending || s.ephemeral {
+		// Ready reports the pending migrations; Migrate seals once it
+		// has applied them.
 		return nil
 	}
-	if !s.ephemeral {
-		if _, err := s.sealPlaintext(ctx); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err = s.sealPlaintext(ctx)
+	return err
 }
 
 // escapePath escapes the characters a SQLite URI filename gives a meaning.
@@ -394,7 +401,24 @@ func (s *Store) providerOn(db *sql.DB) (*goose.Provider, error) {
 // On PostgreSQL it holds an advisory lock (one per schema) meanwhile, so
 // that instances starting together migrate once: the others wait, then
 // find nothing pending.
+//
+// Then, on a store given keys (WithSecrets), it seals the secrets an
+// older questgate left in clear, which needs the migrated schema: a store
+// opened WithoutMigrations before the migrations were applied left them.
+// Without keys it seals nothing: a random key would make them unreadable.
 func (s *Store) Migrate(ctx context.Context) (applied int, err error) {
+	applied, err = s.migrate(ctx)
+	if err != nil || s.ephemeral {
+		return applied, err
+	}
+	if _, err := s.sealPlaintext(ctx); err != nil {
+		return applied, err
+	}
+	return applied, nil
+}
+
+// migrate applies the pending migrations, as Migrate says.
+func (s *Store) migrate(ctx context.Context) (applied int, err error) {
 	p, err := s.provider()
 	if err != nil {
 		return 0, err
