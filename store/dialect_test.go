@@ -2,7 +2,11 @@ package store
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io/fs"
+	"net"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -24,7 +28,7 @@ func TestRebind(t *testing.T) {
 			t.Errorf("rebind(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 		if got := rebind(tt.in); got != tt.want {
-			t.Errorf("cached rebind(%q) = %q, want %q", tt.in, got, tt.want)
+			t.Errorf("rebind(%q) again = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
@@ -68,6 +72,14 @@ func TestConnectReadsTheDatabaseURL(t *testing.T) {
 		{"unknown scheme", "mysql://root@localhost/q", `unknown scheme "mysql"`, ""},
 		{"sqlite without a path", "sqlite:", "no SQLite path", ""},
 		{"nothing", "", "no database", ""},
+		{"keyword/value string", "host=db user=app password=s3cret dbname=q", "keyword/value connection string", ""},
+		{"keyword/value string with a colon", "host=db user=app password=s3:cret dbname=q", "keyword/value connection string", ""},
+		{"a single keyword", "host=db", "keyword/value connection string", ""},
+		{"dbname only", "dbname=q", "keyword/value connection string", ""},
+		{"password first", "password=s3cret", "keyword/value connection string", ""},
+		{"user first", "user=app", "keyword/value connection string", ""},
+		{"path with an equals sign", filepath.Join(dir, "a=b.db"), "", "a=b.db"},
+		{"path with a space", filepath.Join(dir, "my q.db"), "", "my q.db"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -75,6 +87,12 @@ func TestConnectReadsTheDatabaseURL(t *testing.T) {
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("Connect(%q) = %v, want an error with %q", tt.url, err, tt.wantErr)
+				}
+				if strings.Contains(err.Error(), "s3") {
+					t.Errorf("Connect(%q) = %v: the error shows the password", tt.url, err)
+				}
+				if _, err := os.Stat(tt.url); err == nil {
+					t.Errorf("Connect(%q) created a file of that name", tt.url)
 				}
 				return
 			}
@@ -152,4 +170,79 @@ func TestMigrationsGoDownAndUpAgain(t *testing.T) {
 			t.Fatalf("up again: %d, %v; want %d", n, err, len(p.ListSources()))
 		}
 	})
+}
+
+// TestConnectNeverShowsThePassword gives Connect PostgreSQL URLs it
+// cannot read or reach: its error must say what is wrong without quoting
+// the password, which operators paste into logs and tickets.
+func TestConnectNeverShowsThePassword(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := l.Addr().String()
+	l.Close()
+	tests := []struct {
+		name, url string
+		// password is what must not show, nor any part after an '@'.
+		password []string
+		wantErr  string
+	}{
+		{"an @ left unencoded", "postgres://app:Pa@ssw0rd@db/q", []string{"Pa@ssw0rd", "ssw0rd"}, "percent-encode reserved characters"},
+		{"an @ left unencoded, a local host", "postgres://app:Pa@ssw0rd@" + closed + "/q", []string{"Pa@ssw0rd", "ssw0rd"}, "percent-encode reserved characters"},
+		{"a bad escape", "postgres://app:Pa%zzw0rd@" + closed + "/q", []string{"Pa%zzw0rd", "zzw0rd"}, "invalid PostgreSQL URL"},
+		{"a bad port", "postgres://app:S3cretw0rd@127.0.0.1:99999/q", []string{"S3cretw0rd"}, "invalid PostgreSQL URL"},
+		{"a bad sslmode", "postgres://app:S3cretw0rd@" + closed + "/q?sslmode=bogus", []string{"S3cretw0rd"}, "invalid PostgreSQL URL"},
+		{"unreachable", "postgres://app:S3cretw0rd@" + closed + "/q?connect_timeout=10", []string{"S3cretw0rd"}, "connect to PostgreSQL"},
+		{"unreachable, an @ encoded", "postgres://app:Pa%40ssw0rd@" + closed + "/q?connect_timeout=10", []string{"Pa@ssw0rd", "Pa%40ssw0rd", "ssw0rd"}, "connect to PostgreSQL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Connect(context.Background(), tt.url)
+			if err == nil {
+				s.Close()
+				t.Fatalf("Connect(%q) = nil error", tt.url)
+			}
+			if !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("Connect = %v, want an error with %q", err, tt.wantErr)
+			}
+			for _, p := range tt.password {
+				if strings.Contains(err.Error(), p) {
+					t.Errorf("Connect = %v: it shows %q", err, p)
+				}
+			}
+		})
+	}
+}
+
+func TestOpenPostgresRedactsThePassword(t *testing.T) {
+	db, redact, err := openPostgres("postgres://app:S3cret%20w0rd@127.0.0.1/q")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	cause := errors.New("server said: bad password")
+	err = redact(fmt.Errorf("auth: S3cret w0rd, S3cret%%20w0rd, S3cret+w0rd: %w", cause))
+	if want := "auth: xxxxx, xxxxx, xxxxx: server said: bad password"; err.Error() != want {
+		t.Errorf("redacted error = %q, want %q", err, want)
+	}
+	if !errors.Is(err, cause) {
+		t.Errorf("redacted error %v does not unwrap to its cause", err)
+	}
+	if err := redact(cause); err != cause {
+		t.Errorf("redact(an error without the password) = %v, want it unchanged", err)
+	}
+}
+
+// BenchmarkRebind measures rewriting one of the store's longer queries
+// (Take's upsert), which every query on PostgreSQL pays.
+func BenchmarkRebind(b *testing.B) {
+	const q = `INSERT INTO rate_limits (key, tat) VALUES (?, ?)
+		ON CONFLICT (key) DO UPDATE SET tat = CASE WHEN rate_limits.tat > ? THEN rate_limits.tat ELSE ? END + ?
+		WHERE CASE WHEN rate_limits.tat > ? THEN rate_limits.tat ELSE ? END + ? - ? <= ?
+		RETURNING tat`
+	b.ReportAllocs()
+	for b.Loop() {
+		rebind(q)
+	}
 }

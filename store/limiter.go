@@ -16,8 +16,8 @@ import (
 // arithmetic as ratelimit.Memory (GCRA: one theoretical arrival time per
 // key, in the rate_limits table), and quest's Limiter interface.
 //
-// Each Take and Refund changes the key's row atomically (one upsert; one
-// transaction), so concurrent Takes, from one instance or many, never let
+// Each Take and Refund changes the key's row atomically, in one
+// statement, so concurrent Takes, from one instance or many, never let
 // more events through than the budget holds.
 type DBLimiter struct {
 	s      *Store
@@ -80,19 +80,18 @@ func (l *DBLimiter) Take(ctx context.Context, key string) (ok bool, retryAfter t
 	return false, max(time.Duration(max(tat, now)+every-now-per), 1), nil
 }
 
-// Refund gives back one event counted for key by Take. A budget full
-// again is forgotten.
+// Refund gives back one event counted for key by Take, never filling the
+// budget past full.
+//
+// It is one statement: the arrival time moves back one interval, but
+// never before now (a full budget), as Take reads any earlier time as
+// now. The sweep forgets a budget full again.
 func (l *DBLimiter) Refund(ctx context.Context, key string) error {
 	now := l.now().UnixNano()
 	key = l.prefix + key
-	err := l.s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE rate_limits SET tat = tat - ? WHERE key = ?`, int64(l.every), key); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM rate_limits WHERE key = ? AND tat <= ?`, key, now)
-		return err
-	})
-	if err != nil {
+	every := int64(l.every)
+	if _, err := l.s.w.ExecContext(ctx, `UPDATE rate_limits SET tat = CASE WHEN tat - ? > ? THEN tat - ? ELSE ? END WHERE key = ?`,
+		every, now, every, now, key); err != nil {
 		return fmt.Errorf("refund to %s: %w", key, err)
 	}
 	return nil

@@ -199,3 +199,27 @@ func BenchmarkDBLimiterTake(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDBLimiterRefund measures one Take and its Refund, what quest
+// does for every attempt that did not fail, on each backend.
+func BenchmarkDBLimiterRefund(b *testing.B) {
+	for _, be := range backends() {
+		b.Run(be.name, func(b *testing.B) {
+			l := connectTest(b, be.db(b)).FailureLimiter(1_000_000, time.Minute)
+			var n atomic.Int64
+			b.RunParallel(func(pb *testing.PB) {
+				key := fmt.Sprint("player", n.Add(1))
+				for pb.Next() {
+					if _, _, err := l.Take(context.Background(), key); err != nil {
+						b.Error(err)
+						return
+					}
+					if err := l.Refund(context.Background(), key); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}

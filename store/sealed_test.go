@@ -285,3 +285,56 @@ func TestPrintingRowsHidesSecrets(t *testing.T) {
 }
 
 func sprintf(verb string, v any) string { return fmt.Sprintf(verb, v) }
+
+// TestMigrateSealsWhatANoMigrateStartLeft plays `serve --no-migrate`
+// started before `questgate migrate`: the server, finding migrations
+// pending, leaves an older questgate's plaintext alone; Migrate, given
+// the keys, seals it once the schema is there.
+func TestMigrateSealsWhatANoMigrateStartLeft(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "q.db")
+	old, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newPlayer(t, old)
+	if _, err := old.w.ExecContext(ctx, `INSERT INTO credentials (player_id, account_sid, secret, updated_at)
+		VALUES (?, ?, ?, CURRENT_TIMESTAMP)`, p.ID, acct, token); err != nil {
+		t.Fatal(err)
+	}
+	// The older questgate knew one migration less.
+	prov, err := old.provider()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sources := prov.ListSources()
+	if _, err := prov.DownTo(ctx, sources[len(sources)-2].Version); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+
+	ring := secrets.NewRing(newKey(t))
+	s, err := Open(ctx, path, WithSecrets(ring, nil), WithoutMigrations())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Ready(ctx); !errors.Is(err, ErrMigrationsPending) {
+		t.Fatalf("Ready before migrating = %v, want ErrMigrationsPending", err)
+	}
+	if v := rawSecret(t, s, `SELECT secret FROM credentials`); v != token {
+		t.Fatalf("before migrating, credentials.secret is %q, want the plaintext left alone", v)
+	}
+	if n, err := s.Migrate(ctx); err != nil || n != 1 {
+		t.Fatalf("Migrate = %d, %v; want 1 migration applied", n, err)
+	}
+	if v := rawSecret(t, s, `SELECT secret FROM credentials`); secrets.SealedWith(v) != ring.Current().ID() {
+		t.Errorf("after Migrate, credentials.secret is stored as %q, want it sealed", v)
+	}
+	if c, err := s.Credentials(ctx, p.ID); err != nil || c.Secret != token {
+		t.Errorf("Credentials after Migrate: %v", err)
+	}
+	if err := s.Ready(ctx); err != nil {
+		t.Errorf("Ready after Migrate = %v", err)
+	}
+}

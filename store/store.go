@@ -73,6 +73,12 @@ type Store struct {
 
 	noMigrate bool
 	pool      PoolOptions
+
+	// readiness is the goose provider Ready asks, on the reader pool,
+	// built once: a provider walks the embedded migrations when built
+	// and checks for (or creates) goose's version table on first use, so
+	// one per probe would repeat both every few seconds.
+	readiness *goose.Provider
 }
 
 // Option configures Open and Connect.
@@ -94,6 +100,13 @@ func WithSecrets(ring *secrets.Ring, reload func() (*secrets.Ring, error)) Optio
 // WithoutMigrations opens the database as it is, applying no migration
 // (`serve --no-migrate`, when `questgate migrate` runs them as a separate
 // deployment step). Migrate applies them later.
+//
+// Secrets an older questgate left in clear are sealed once the schema is
+// migrated, which then waits: a store opened with migrations pending
+// leaves them in clear (Ready reports ErrMigrationsPending meanwhile)
+// until Migrate runs on a store that has the keys (WithSecrets), or the
+// database is opened again after migrating. A `questgate migrate`
+// without the keys applies the migrations and seals nothing.
 func WithoutMigrations() Option { return func(s *Store) { s.noMigrate = true } }
 
 // PoolOptions size the connection pool. Zero fields keep the defaults
@@ -142,7 +155,10 @@ func (p PoolOptions) apply(db *sql.DB) {
 //     parameters such as search_path may follow in the query;
 //   - sqlite:PATH is the SQLite file PATH; sqlite://PATH is read the same
 //     way, so sqlite:///var/lib/questgate.db is an absolute path;
-//   - anything without a scheme is a SQLite path, as Open takes it.
+//   - anything without a scheme is a SQLite path, as Open takes it,
+//     unless it reads as a PostgreSQL keyword/value string (host=db
+//     user=app…): that is refused, rather than made the name of a SQLite
+//     file that would hold its password.
 //
 // Other schemes are refused, rather than taken for a file name.
 func Connect(ctx context.Context, databaseURL string, opts ...Option) (*Store, error) {
@@ -161,8 +177,28 @@ func Connect(ctx context.Context, databaseURL string, opts ...Option) (*Store, e
 	case ok && isScheme(scheme):
 		// The URL itself is left out: it may hold a password.
 		return nil, fmt.Errorf("database URL: unknown scheme %q (want postgres://, postgresql:// or sqlite:)", scheme)
+	case isKeywordValueDSN(databaseURL):
+		// The value itself is left out: it may hold a password.
+		return nil, errors.New("this looks like a PostgreSQL keyword/value connection string: give a postgres:// URL (or a SQLite path)")
 	}
 	return Open(ctx, databaseURL, opts...)
+}
+
+// isKeywordValueDSN reports whether s, given without a scheme, reads as a
+// PostgreSQL keyword/value connection string (host=db user=app …) rather
+// than a SQLite path. A path holding both '=' and a space is taken for one
+// too: sqlite:PATH still opens such a file.
+func isKeywordValueDSN(s string) bool {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "=") && strings.ContainsAny(s, " \t") {
+		return true
+	}
+	for _, k := range []string{"host=", "hostaddr=", "port=", "dbname=", "user=", "password=", "sslmode="} {
+		if strings.HasPrefix(s, k) {
+			return true
+		}
+	}
+	return false
 }
 
 // isScheme reports whether s reads as a URL scheme (a letter, then
@@ -191,6 +227,9 @@ func newStore(w, r *sql.DB, pg bool, opts []Option) (*Store, error) {
 	s.keys.Store(secrets.NewRing(key))
 	for _, o := range opts {
 		o(s)
+	}
+	if s.readiness, err = s.providerOn(r); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -262,7 +301,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 
 // openPG opens the PostgreSQL database at databaseURL.
 func openPG(ctx context.Context, databaseURL string, opts ...Option) (*Store, error) {
-	db, err := openPostgres(databaseURL)
+	db, redact, err := openPostgres(databaseURL)
 	if err != nil {
 		return nil, err
 	}
@@ -286,37 +325,39 @@ func openPG(ctx context.Context, databaseURL string, opts ...Option) (*Store, er
 	s.pool.apply(db)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+		return nil, fmt.Errorf("connect to PostgreSQL: %w", redact(err))
 	}
 	if err := s.start(ctx); err != nil {
 		db.Close()
-		return nil, err
+		return nil, redact(err)
 	}
 	return s, nil
 }
 
 // start migrates (unless told not to) and seals the secrets an older
-// questgate stored in clear, which needs the migrated tables.
+// questgate stored in clear, which needs the migrated tables. Either way
+// goose's version table exists once it returns (made through the writer),
+// so Ready, which checks it once, then only reads.
 func (s *Store) start(ctx context.Context) error {
 	if !s.noMigrate {
-		if _, err := s.Migrate(ctx); err != nil {
-			return err
-		}
-	} else if p, err := s.provider(); err != nil {
+		_, err := s.Migrate(ctx)
 		return err
-	} else if pending, err := p.HasPending(ctx); err != nil {
+	}
+	p, err := s.provider()
+	if err != nil {
+		return err
+	}
+	pending, err := p.HasPending(ctx)
+	if err != nil {
 		return fmt.Errorf("check migrations: %w", err)
-	} else if pending {
-		// Ready reports the pending migrations; sealing waits for the
-		// migrated schema.
+	}
+	if pending || s.ephemeral {
+		// Ready reports the pending migrations; Migrate seals once it
+		// has applied them.
 		return nil
 	}
-	if !s.ephemeral {
-		if _, err := s.sealPlaintext(ctx); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err = s.sealPlaintext(ctx)
+	return err
 }
 
 // escapePath escapes the characters a SQLite URI filename gives a meaning.
@@ -360,7 +401,24 @@ func (s *Store) providerOn(db *sql.DB) (*goose.Provider, error) {
 // On PostgreSQL it holds an advisory lock (one per schema) meanwhile, so
 // that instances starting together migrate once: the others wait, then
 // find nothing pending.
+//
+// Then, on a store given keys (WithSecrets), it seals the secrets an
+// older questgate left in clear, which needs the migrated schema: a store
+// opened WithoutMigrations before the migrations were applied left them.
+// Without keys it seals nothing: a random key would make them unreadable.
 func (s *Store) Migrate(ctx context.Context) (applied int, err error) {
+	applied, err = s.migrate(ctx)
+	if err != nil || s.ephemeral {
+		return applied, err
+	}
+	if _, err := s.sealPlaintext(ctx); err != nil {
+		return applied, err
+	}
+	return applied, nil
+}
+
+// migrate applies the pending migrations, as Migrate says.
+func (s *Store) migrate(ctx context.Context) (applied int, err error) {
 	p, err := s.provider()
 	if err != nil {
 		return 0, err
