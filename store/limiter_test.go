@@ -9,96 +9,20 @@ import (
 	"time"
 
 	"github.com/questgate/questgate/fakeclock"
+	"github.com/questgate/questgate/ratelimit/ratelimittest"
 )
 
-// limitStep is one call in a scenario: wait, then Take (or Refund) key.
-type limitStep struct {
-	wait   time.Duration
-	key    string
-	refund bool
-	// For a Take: whether it is allowed and, when not, the wait it gives.
-	ok        bool
-	retryWait time.Duration
-}
-
-// TestDBLimiterKeepsTheMemoryContract plays package ratelimit's scenarios
-// for its in-memory limiter against the database one: the two must answer
-// alike, to the nanosecond.
+// TestDBLimiterKeepsTheMemoryContract plays the scenarios package
+// ratelimit's in-memory limiter plays (package ratelimittest) against the
+// database one: the two must answer alike, to the nanosecond.
 func TestDBLimiterKeepsTheMemoryContract(t *testing.T) {
-	take := func(key string, ok bool, retry time.Duration) limitStep {
-		return limitStep{key: key, ok: ok, retryWait: retry}
-	}
-	takes := func(n int, key string) []limitStep {
-		var s []limitStep
-		for range n {
-			s = append(s, take(key, true, 0))
-		}
-		return s
-	}
-	cat := func(parts ...[]limitStep) []limitStep {
-		var s []limitStep
-		for _, p := range parts {
-			s = append(s, p...)
-		}
-		return s
-	}
-	tests := []struct {
-		name  string
-		limit int
-		steps []limitStep
-	}{
-		{"the whole budget at once, then the exact wait", 10,
-			cat(takes(10, "a"), []limitStep{take("a", false, 6*time.Second)})},
-		{"refills one event per interval", 10,
-			cat(takes(10, "a"), []limitStep{
-				{wait: 4 * time.Second, key: "a", retryWait: 2 * time.Second},
-				{wait: 2 * time.Second, key: "a", ok: true},
-				take("a", false, 6*time.Second),
-			})},
-		{"a refused take counts nothing", 2,
-			cat(takes(2, "a"), []limitStep{take("a", false, 30*time.Second), take("a", false, 30*time.Second),
-				{wait: 30 * time.Second, key: "a", ok: true}})},
-		{"full again after Per", 3,
-			cat(takes(3, "a"), []limitStep{{wait: time.Minute, key: "a", ok: true}}, takes(2, "a"),
-				[]limitStep{take("a", false, 20*time.Second)})},
-		{"keys are independent", 2,
-			cat(takes(2, "a"), []limitStep{take("a", false, 30*time.Second)}, takes(2, "b"))},
-		{"a refund gives one event back", 2,
-			cat(takes(2, "a"), []limitStep{{key: "a", refund: true}}, takes(1, "a"), []limitStep{take("a", false, 30*time.Second)})},
-		{"refunds never exceed a full budget", 2,
-			cat([]limitStep{{key: "a", refund: true}, {key: "a", refund: true}}, takes(1, "a"),
-				[]limitStep{{key: "a", refund: true}, {key: "a", refund: true}}, takes(2, "a"),
-				[]limitStep{take("a", false, 30*time.Second)})},
-		{"sub-second intervals", 300,
-			cat(takes(300, "ip"), []limitStep{take("ip", false, 200*time.Millisecond),
-				{wait: 200 * time.Millisecond, key: "ip", ok: true}})},
-	}
 	forEachBackend(t, func(t *testing.T, b backend) {
 		s := b.open(t)
-		for _, tt := range tests {
-			t.Run(tt.name, func(t *testing.T) {
-				clk := fakeclock.New(fakeclock.Start)
-				l := s.limiter(tt.name+":", tt.limit, time.Minute)
-				l.now = clk.Now
-				ctx := context.Background()
-				for i, st := range tt.steps {
-					clk.Advance(st.wait)
-					if st.refund {
-						if err := l.Refund(ctx, st.key); err != nil {
-							t.Fatalf("step %d: refund: %v", i, err)
-						}
-						continue
-					}
-					ok, retry, err := l.Take(ctx, st.key)
-					if err != nil {
-						t.Fatalf("step %d: %v", i, err)
-					}
-					if ok != st.ok || retry != st.retryWait {
-						t.Fatalf("step %d: Take(%q) = %v, %v; want %v, %v", i, st.key, ok, retry, st.ok, st.retryWait)
-					}
-				}
-			})
-		}
+		ratelimittest.Contract(t, func(_ *testing.T, name string, events int, now func() time.Time) ratelimittest.Limiter {
+			l := s.limiter(name+":", events, time.Minute)
+			l.now = now
+			return l
+		})
 	})
 }
 
