@@ -42,6 +42,24 @@ func startSSE(c echo.Context) *sseStream {
 	return &sseStream{w: c.Response(), rc: rc}
 }
 
+// stoppingKey is where WithStopping leaves the server's stopping signal.
+type stoppingKey struct{}
+
+// WithStopping returns ctx carrying stopping, which the server closes
+// when it begins to shut down. Live views end then (their browsers
+// reconnect, to another instance or after the restart), so shutdown waits
+// only for the requests that have an answer to finish.
+func WithStopping(ctx context.Context, stopping <-chan struct{}) context.Context {
+	return context.WithValue(ctx, stoppingKey{}, stopping)
+}
+
+// Stopping returns the channel WithStopping put in ctx, or nil (which
+// never closes) when there is none.
+func Stopping(ctx context.Context) <-chan struct{} {
+	ch, _ := ctx.Value(stoppingKey{}).(<-chan struct{})
+	return ch
+}
+
 // errClientGone is what writing to a stream whose browser left returns:
 // the end of a live view, not a failure worth logging.
 var errClientGone = errors.New("the browser left the live view")
@@ -81,8 +99,8 @@ func (s *sseStream) send(event, id, data string) error {
 	return s.flush()
 }
 
-// run keeps a live view open until the browser leaves, its instructor is
-// removed (checked at every heartbeat, a comment sent every Heartbeat so
+// run keeps a live view open until the browser leaves, the server stops
+// (see WithStopping), its instructor is removed (checked at every heartbeat, a comment sent every Heartbeat so
 // that proxies keep the connection), the feed ends, or a handler fails:
 // each event goes to onEvent, and each tick of tick (nil: none) to
 // onTick.
@@ -91,10 +109,13 @@ func (h *Instructor) run(c echo.Context, s *sseStream, events <-chan live.Event,
 	ctx := c.Request().Context()
 	heartbeat := time.NewTicker(h.cfg.Heartbeat)
 	defer heartbeat.Stop()
+	stopping := Stopping(ctx)
 	for {
 		var err error
 		select {
 		case <-ctx.Done():
+			return nil
+		case <-stopping:
 			return nil
 		case <-heartbeat.C:
 			if !h.stillInstructor(c) {

@@ -267,7 +267,8 @@ const liveBuffer = 256
 // listener closes (new connections are refused), idle connections close,
 // and requests in flight get up to grace to finish: a verification that
 // started before the signal gets its answer. Event streams (the
-// instructors' live views) end at once instead, as their browsers
+// instructors' live views) end at once instead, told by the stopping
+// signal every request carries (handlers.WithStopping), as their browsers
 // reconnect by themselves. Past grace, the connections left are cut.
 //
 // Every timeout is explicit: a client trickling its headers or body
@@ -294,7 +295,7 @@ func serveHTTP(ctx context.Context, log *slog.Logger, ln net.Listener, h http.Ha
 	case <-ctx.Done():
 	}
 	log.Info("shutting down: refusing new connections, letting requests in flight finish",
-		"in_flight", tr.requests.Load(), "streams", tr.streams.Load(), "grace", grace)
+		"in_flight", tr.requests.Load(), "grace", grace)
 	stop()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
@@ -311,26 +312,18 @@ func serveHTTP(ctx context.Context, log *slog.Logger, ln net.Listener, h http.Ha
 }
 
 // tracker counts the requests being served, for the shutdown log, and
-// ends event streams when shutdown begins (stopping is cancelled).
+// hands each one the stopping signal (handlers.WithStopping), on which
+// the live views end when shutdown begins.
 type tracker struct {
-	h                 http.Handler
-	stopping          context.Context
-	requests, streams atomic.Int64
+	h        http.Handler
+	stopping context.Context
+	requests atomic.Int64
 }
 
 func (t *tracker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
-		t.requests.Add(1)
-		defer t.requests.Add(-1)
-		t.h.ServeHTTP(w, r)
-		return
-	}
-	t.streams.Add(1)
-	defer t.streams.Add(-1)
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	defer context.AfterFunc(t.stopping, cancel)()
-	t.h.ServeHTTP(w, r.WithContext(ctx))
+	t.requests.Add(1)
+	defer t.requests.Add(-1)
+	t.h.ServeHTTP(w, r.WithContext(handlers.WithStopping(r.Context(), t.stopping.Done())))
 }
 
 func portOf(a net.Addr) string {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/questgate/questgate/handlers"
 )
 
 // shutdownServer serves h with serveHTTP until the returned cancel is
@@ -43,7 +45,7 @@ func TestShutdownEndsStreamsAndFinishesRequests(t *testing.T) {
 		io.WriteString(w, ": hello\n\n")
 		w.(http.Flusher).Flush()
 		entered <- "live"
-		<-r.Context().Done()
+		<-handlers.Stopping(r.Context())
 	})
 	base, stop, done := shutdownServer(t, mux, time.Minute)
 
@@ -56,7 +58,11 @@ func TestShutdownEndsStreamsAndFinishesRequests(t *testing.T) {
 	defer stream.Body.Close()
 	slow := make(chan string, 1)
 	go func() {
-		res, err := http.Get(base + "/slow")
+		// Whatever the client accepts, a request with an answer to
+		// come is not taken for a stream.
+		req, _ := http.NewRequest(http.MethodGet, base+"/slow", nil)
+		req.Header.Set("Accept", "text/event-stream")
+		res, err := http.DefaultClient.Do(req)
 		if err != nil {
 			slow <- err.Error()
 			return
