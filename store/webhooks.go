@@ -334,3 +334,19 @@ func (s *Store) WebhookEvents(ctx context.Context, limit int) ([]WebhookEvent, e
 	}
 	return out, arows.Err()
 }
+
+// PruneWebhooks deletes the events that are over (delivered, or failed
+// for good) and were created before before, with their attempts, so the
+// outbox does not grow forever; it returns how many events went. Pending
+// events stay, however old: they are still owed to their receiver.
+func (s *Store) PruneWebhooks(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM webhook_events WHERE state <> 'pending' AND created_at < ?`, before.UTC())
+	if err != nil {
+		return 0, fmt.Errorf("prune webhooks: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("prune webhooks: %w", err)
+	}
+	return n, nil
+}

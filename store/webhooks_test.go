@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -89,6 +90,67 @@ func TestWebhookLeases(t *testing.T) {
 		}
 		if events, _ := s.WebhookEvents(ctx, 10); events[0].State != WebhookFailed {
 			t.Errorf("out of retries: state %s", events[0].State)
+		}
+	})
+}
+
+// TestPruneWebhooks forgets events that are over once old enough, with
+// their attempts, and never one still owed to its receiver.
+func TestPruneWebhooks(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		s := b.open(t)
+		now := clockAt(s, time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
+		if _, err := s.CreateAPIKey(ctx, APIKey{ID: "key_1", Name: "game", Hash: "h", Prefix: "qg_live_abcd", SigningSecret: "s"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.AddWebhookEndpoint(ctx, WebhookEndpoint{APIKeyID: "key_1", URL: "https://game.example/hooks", Secret: "whsec_c2VjcmV0"}); err != nil {
+			t.Fatal(err)
+		}
+		// Three awards a day apart: one delivered, one failed for good,
+		// one still pending.
+		var ids []string
+		for i, status := range []int{204, 0, 500} {
+			player, err := s.APIPlayer(ctx, "key_1", fmt.Sprint("p", i), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			sid := fmt.Sprint("SM", i)
+			if _, err := s.RecordAttempt(ctx, Submission{PlayerID: player, ObjectiveID: "send-sms", RawSID: sid, SID: sid}, &Award{XP: 100}); err != nil {
+				t.Fatal(err)
+			}
+			d, err := s.ClaimWebhooks(ctx, time.Minute, 10)
+			if err != nil || len(d) != 1 {
+				t.Fatalf("claim: %+v %v", d, err)
+			}
+			next := now.Add(time.Hour)
+			if status == 0 {
+				next = time.Time{} // out of retries: failed
+			}
+			if err := s.RecordWebhookAttempt(ctx, WebhookAttempt{EventID: d[0].ID, Status: status}, next); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, d[0].ID)
+			*now = now.Add(24 * time.Hour)
+		}
+		// Before: nothing is old enough.
+		if n, err := s.PruneWebhooks(ctx, time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)); err != nil || n != 0 {
+			t.Fatalf("prune before any event = %d, %v", n, err)
+		}
+		n, err := s.PruneWebhooks(ctx, now.Add(time.Hour))
+		if err != nil || n != 2 {
+			t.Fatalf("prune = %d, %v; want the delivered and the failed event", n, err)
+		}
+		events, err := s.WebhookEvents(ctx, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(events) != 1 || events[0].ID != ids[2] || events[0].State != WebhookPending {
+			t.Errorf("left %+v, want only the pending event", events)
+		}
+		var attempts int
+		if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM webhook_attempts`).Scan(&attempts); err != nil || attempts != 1 {
+			t.Errorf("%d attempts left (%v), want the pending event's one", attempts, err)
 		}
 	})
 }

@@ -53,6 +53,7 @@ func Sign(secret, id string, ts time.Time, body []byte) (string, error) {
 type Store interface {
 	ClaimWebhooks(ctx context.Context, lease time.Duration, limit int) ([]store.WebhookDelivery, error)
 	RecordWebhookAttempt(ctx context.Context, a store.WebhookAttempt, next time.Time) error
+	PruneWebhooks(ctx context.Context, before time.Time) (int64, error)
 }
 
 // Options tune a Worker; zero values take the defaults.
@@ -71,9 +72,21 @@ type Options struct {
 	// Backoff returns the wait after the n-th failed attempt (n from 1).
 	// Default: Backoff.
 	Backoff func(n int) time.Duration
-	Log     *slog.Logger
-	Now     func() time.Time
+	// Retention is how long events that are over (delivered, or failed
+	// for good) stay in the outbox, for instructors to look back at,
+	// before the worker deletes them. Default DefaultRetention.
+	Retention time.Duration
+	Log       *slog.Logger
+	Now       func() time.Time
 }
+
+// DefaultRetention keeps finished events a month: long enough to answer
+// "did the game get it?" after a workshop, short enough that the outbox
+// of a busy server does not grow forever.
+const DefaultRetention = 30 * 24 * time.Hour
+
+// pruneEvery is how often the worker deletes events past their retention.
+const pruneEvery = time.Hour
 
 // Backoff is the default wait after the n-th failure: 30 s doubling up to
 // 2 h, each with ±20% jitter so that many events failing together do not
@@ -110,6 +123,9 @@ func NewWorker(st Store, opts Options) *Worker {
 	if opts.Backoff == nil {
 		opts.Backoff = Backoff
 	}
+	if opts.Retention <= 0 {
+		opts.Retention = DefaultRetention
+	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
@@ -129,7 +145,12 @@ const batch = 20
 func (w *Worker) Run(ctx context.Context) {
 	t := time.NewTicker(w.opts.Poll)
 	defer t.Stop()
+	var pruned time.Time
 	for {
+		if now := w.opts.Now(); now.Sub(pruned) >= pruneEvery {
+			pruned = now
+			w.prune(ctx, now)
+		}
 		for {
 			n, err := w.RunOnce(ctx)
 			if err != nil {
@@ -144,6 +165,19 @@ func (w *Worker) Run(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+	}
+}
+
+// prune deletes the events whose retention is over. A failure is logged
+// and tried again at the next round: nothing is lost by keeping rows.
+func (w *Worker) prune(ctx context.Context, now time.Time) {
+	n, err := w.st.PruneWebhooks(ctx, now.Add(-w.opts.Retention))
+	if err != nil {
+		w.opts.Log.ErrorContext(ctx, "webhook pruning", "error", err)
+		return
+	}
+	if n > 0 {
+		w.opts.Log.InfoContext(ctx, "webhook events pruned", "events", n, "retention", w.opts.Retention)
 	}
 }
 

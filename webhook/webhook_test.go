@@ -14,6 +14,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/questgate/questgate/apikey"
+	"github.com/questgate/questgate/fakeclock"
 	"github.com/questgate/questgate/secrets"
 	"github.com/questgate/questgate/store"
 	"github.com/questgate/questgate/webhook"
@@ -284,5 +285,64 @@ func TestSignMatchesTheStandardLibrary(t *testing.T) {
 	}
 	if got != want {
 		t.Errorf("Sign = %q, the library signs %q", got, want)
+	}
+}
+
+// fakeOutbox is a Store whose methods are its functions.
+type fakeOutbox struct {
+	claim  func() ([]store.WebhookDelivery, error)
+	record func(store.WebhookAttempt, time.Time) error
+	prune  func(before time.Time) (int64, error)
+}
+
+func (f fakeOutbox) ClaimWebhooks(context.Context, time.Duration, int) ([]store.WebhookDelivery, error) {
+	return f.claim()
+}
+func (f fakeOutbox) RecordWebhookAttempt(_ context.Context, a store.WebhookAttempt, next time.Time) error {
+	return f.record(a, next)
+}
+func (f fakeOutbox) PruneWebhooks(_ context.Context, before time.Time) (int64, error) {
+	return f.prune(before)
+}
+
+// The worker deletes finished events past their retention when it starts,
+// then once an hour, not at every poll.
+func TestWorkerPrunesOncePerHour(t *testing.T) {
+	clk := fakeclock.New(fakeclock.Start)
+	prunes := make(chan time.Time, 10)
+	polls := make(chan struct{}, 100)
+	st := fakeOutbox{
+		claim: func() ([]store.WebhookDelivery, error) {
+			select {
+			case polls <- struct{}{}:
+			default:
+			}
+			return nil, nil
+		},
+		record: func(store.WebhookAttempt, time.Time) error { return nil },
+		prune:  func(before time.Time) (int64, error) { prunes <- before; return 3, nil },
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		webhook.NewWorker(st, webhook.Options{Poll: time.Millisecond, Now: clk.Now, Retention: 48 * time.Hour}).Run(ctx)
+	}()
+	defer func() { cancel(); <-done }()
+
+	if got := <-prunes; !got.Equal(fakeclock.Start.Add(-48 * time.Hour)) {
+		t.Errorf("first prune before %v, want two days before start", got)
+	}
+	for range 5 {
+		<-polls
+	}
+	select {
+	case got := <-prunes:
+		t.Fatalf("pruned again within the hour (before %v)", got)
+	default:
+	}
+	clk.Advance(time.Hour)
+	if got := <-prunes; !got.Equal(fakeclock.Start.Add(time.Hour - 48*time.Hour)) {
+		t.Errorf("second prune before %v, want two days before start+1h", got)
 	}
 }
