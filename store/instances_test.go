@@ -93,25 +93,7 @@ func TestTwoInstancesAwardASIDOnce(t *testing.T) {
 			players = append(players, newPlayer(t, stores[0]))
 		}
 		const n = 200
-		reasons := make(chan verifier.Reason, n)
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Go(func() {
-				sub, err := stores[i%2].RecordAttempt(ctx, Submission{PlayerID: players[i%len(players)].ID,
-					ObjectiveID: "send-sms", RawSID: sid, SID: sid}, &Award{XP: 100})
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				reasons <- sub.Reason
-			})
-		}
-		wg.Wait()
-		close(reasons)
-		count := map[verifier.Reason]int{}
-		for r := range reasons {
-			count[r]++
-		}
+		count := awardConcurrently(t, n, func(i int) (*Store, string) { return stores[i%2], players[i%len(players)].ID })
 		if count[verifier.Awarded] != 1 || count[verifier.AlreadyAwarded]+count[verifier.SIDAlreadyUsed] != n-1 {
 			t.Errorf("reasons %v, want one award and %d refusals", count, n-1)
 		}

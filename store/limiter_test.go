@@ -104,46 +104,37 @@ func TestFailureLimiterRefusesAnEmptyBudget(t *testing.T) {
 	}
 }
 
-// BenchmarkDBLimiterTake measures one Take, run before every limited
-// attempt, on each backend, with parallel callers spread over keys.
-func BenchmarkDBLimiterTake(b *testing.B) {
-	for _, be := range backends() {
-		b.Run(be.name, func(b *testing.B) {
-			l := connectTest(b, be.db(b)).FailureLimiter(1_000_000, time.Minute)
-			var n atomic.Int64
-			b.RunParallel(func(pb *testing.PB) {
-				key := fmt.Sprint("player", n.Add(1))
-				for pb.Next() {
-					if _, _, err := l.Take(context.Background(), key); err != nil {
-						b.Error(err)
-						return
+// BenchmarkDBLimiter measures, on each backend with parallel callers
+// spread over keys, one Take (run before every limited attempt) and a
+// Take with its Refund (what quest does for every attempt that did not
+// fail).
+func BenchmarkDBLimiter(b *testing.B) {
+	for _, refund := range []bool{false, true} {
+		name := "Take"
+		if refund {
+			name = "TakeRefund"
+		}
+		for _, be := range backends() {
+			b.Run(name+"/"+be.name, func(b *testing.B) {
+				l := connectTest(b, be.db(b)).FailureLimiter(1_000_000, time.Minute)
+				var n atomic.Int64
+				b.RunParallel(func(pb *testing.PB) {
+					key := fmt.Sprint("player", n.Add(1))
+					for pb.Next() {
+						if _, _, err := l.Take(context.Background(), key); err != nil {
+							b.Error(err)
+							return
+						}
+						if !refund {
+							continue
+						}
+						if err := l.Refund(context.Background(), key); err != nil {
+							b.Error(err)
+							return
+						}
 					}
-				}
+				})
 			})
-		})
-	}
-}
-
-// BenchmarkDBLimiterRefund measures one Take and its Refund, what quest
-// does for every attempt that did not fail, on each backend.
-func BenchmarkDBLimiterRefund(b *testing.B) {
-	for _, be := range backends() {
-		b.Run(be.name, func(b *testing.B) {
-			l := connectTest(b, be.db(b)).FailureLimiter(1_000_000, time.Minute)
-			var n atomic.Int64
-			b.RunParallel(func(pb *testing.PB) {
-				key := fmt.Sprint("player", n.Add(1))
-				for pb.Next() {
-					if _, _, err := l.Take(context.Background(), key); err != nil {
-						b.Error(err)
-						return
-					}
-					if err := l.Refund(context.Background(), key); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-		})
+		}
 	}
 }

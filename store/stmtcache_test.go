@@ -60,6 +60,22 @@ func cacheOf(t *testing.T, db *sql.DB) *stmtCacheConn {
 // kvQuery lists kv's pairs from k on.
 const kvQuery = `SELECT k, v FROM kv WHERE k >= ? ORDER BY k`
 
+// queryInTx begins a transaction on db, rolled back when the test ends,
+// and runs kvQuery in it, leaving its rows open.
+func queryInTx(t *testing.T, db *sql.DB) (*sql.Tx, *sql.Rows) {
+	t.Helper()
+	tx, err := db.BeginTx(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tx.Rollback() })
+	rows, err := tx.QueryContext(context.Background(), kvQuery, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tx, rows
+}
+
 // kvPairs runs kvQuery on q.
 func kvPairs(t *testing.T, q interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
@@ -115,15 +131,7 @@ func TestStmtCacheSameQueryWhileRowsOpen(t *testing.T) {
 	ctx := context.Background()
 	db := openCached(t, 16)
 	c := cacheOf(t, db)
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, kvQuery, "a")
-	if err != nil {
-		t.Fatal(err)
-	}
+	tx, rows := queryInTx(t, db)
 	var outer, inner []string
 	for rows.Next() {
 		var k string
@@ -195,15 +203,7 @@ func TestStmtCacheEvictsBusyStatementLater(t *testing.T) {
 	ctx := context.Background()
 	db := openCached(t, 1)
 	c := cacheOf(t, db)
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, kvQuery, "a")
-	if err != nil {
-		t.Fatal(err)
-	}
+	tx, rows := queryInTx(t, db)
 	before := c.cacheStats()
 	var got []string
 	for rows.Next() {

@@ -81,30 +81,40 @@ func TestRecordAttemptAwardsOnce(t *testing.T) {
 	})
 }
 
+// awardConcurrently records n winning attempts at sid at once, the i-th
+// through the store and for the player attempt(i) gives, and counts the
+// reasons they were recorded with.
+func awardConcurrently(t *testing.T, n int, attempt func(i int) (*Store, string)) map[verifier.Reason]int {
+	t.Helper()
+	reasons := make(chan verifier.Reason, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			s, player := attempt(i)
+			sub, err := s.RecordAttempt(context.Background(), Submission{PlayerID: player, ObjectiveID: "send-sms",
+				RawSID: sid, SID: sid}, &Award{XP: 100})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			reasons <- sub.Reason
+		})
+	}
+	wg.Wait()
+	close(reasons)
+	count := map[verifier.Reason]int{}
+	for r := range reasons {
+		count[r]++
+	}
+	return count
+}
+
 func TestConcurrentIdenticalAttemptsAwardOnce(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		ctx := context.Background()
 		s := b.open(t)
 		p := newPlayer(t, s)
 		const n = 50
-		reasons := make(chan verifier.Reason, n)
-		var wg sync.WaitGroup
-		for range n {
-			wg.Go(func() {
-				sub, err := s.RecordAttempt(ctx, Submission{PlayerID: p.ID, ObjectiveID: "send-sms", RawSID: sid, SID: sid}, &Award{XP: 100})
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				reasons <- sub.Reason
-			})
-		}
-		wg.Wait()
-		close(reasons)
-		count := map[verifier.Reason]int{}
-		for r := range reasons {
-			count[r]++
-		}
+		count := awardConcurrently(t, n, func(int) (*Store, string) { return s, p.ID })
 		if diff := cmp.Diff(map[verifier.Reason]int{verifier.Awarded: 1, verifier.AlreadyAwarded: n - 1}, count); diff != "" {
 			t.Errorf("reasons (-want +got):\n%s", diff)
 		}
