@@ -83,6 +83,10 @@ type InstructorConfig struct {
 	// that proxies keep it open (default 20 s). ProgressEvery is the most
 	// often the progress view is told to refresh (default 2 s).
 	Heartbeat, ProgressEvery time.Duration
+	// Heartbeats, when set, gives each live view its heartbeat ticks (and
+	// a stop for them) in place of a ticker every Heartbeat: tests tick by
+	// hand rather than wait.
+	Heartbeats func() (ticks <-chan time.Time, stop func())
 	// Now dates exports; time.Now when nil.
 	Now func() time.Time
 	Log *slog.Logger
@@ -113,6 +117,13 @@ func NewInstructor(cfg InstructorConfig) *Instructor {
 	}
 	if cfg.Heartbeat <= 0 {
 		cfg.Heartbeat = 20 * time.Second
+	}
+	if cfg.Heartbeats == nil {
+		every := cfg.Heartbeat
+		cfg.Heartbeats = func() (<-chan time.Time, func()) {
+			t := time.NewTicker(every)
+			return t.C, t.Stop
+		}
 	}
 	if cfg.ProgressEvery <= 0 {
 		cfg.ProgressEvery = 2 * time.Second

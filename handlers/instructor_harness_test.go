@@ -44,8 +44,8 @@ type instructorOptions struct {
 	behindProxy bool
 	// heartbeats, when set, replaces the live views' heartbeat ticker:
 	// the test ticks it.
-	heartbeats chan time.Time
-	heartbeat, progressEvery  time.Duration
+	heartbeats               chan time.Time
+	heartbeat, progressEvery time.Duration
 	// now is the dashboard's clock (sign-in ends, export dates); always
 	// exportDay when nil.
 	now func() time.Time
@@ -128,10 +128,14 @@ func newInstructorEnv(t *testing.T, opt instructorOptions) *ienv {
 	if now == nil {
 		now = func() time.Time { return exportDay }
 	}
+	var heartbeats func() (<-chan time.Time, func())
+	if opt.heartbeats != nil {
+		heartbeats = func() (<-chan time.Time, func()) { return opt.heartbeats, func() {} }
+	}
 	handlers.NewInstructor(handlers.InstructorConfig{
 		Quests: e.quests, Data: st, Cohorts: qplayers.New(st), PublicURL: publicURL, Sessions: players, Live: e.subs,
 		AccountLimiter: opt.accountLimiter, AccountCeiling: opt.accountCeiling, IPLimiter: opt.ipLimiter,
-		Heartbeat: opt.heartbeat, ProgressEvery: opt.progressEvery,
+		Heartbeat: opt.heartbeat, ProgressEvery: opt.progressEvery, Heartbeats: heartbeats,
 		Now: now, Webhooks: st,
 	}).Routes(e.ech.Group("/instructor"))
 	sess := players.LoadAndSave()
