@@ -3,6 +3,7 @@ package handlers
 import (
 	"encoding/csv"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -71,15 +72,51 @@ func (s *csvStream) flush() error {
 // (=, +, - or @ first, or a tab or carriage return that some strip before
 // looking): a leading single quote makes it text. Player-typed SIDs and
 // Twilio message bodies end up here, so this is not hypothetical.
+//
+// A spreadsheet that splits on semicolons (the default where the comma is
+// the decimal mark), or a hasty import that ignores the quotes, cuts
+// "ok;=HYPERLINK(…)" into cells of its own, the second a formula. So
+// wherever a ";" or "," is followed (after any spaces) by a formula
+// character, a single quote goes right after the separator too: each
+// piece then reads as text, whichever way the line is split.
 func spreadsheetSafe(s string) string {
 	if s == "" {
 		return s
 	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
-		return "'" + s
+	var b strings.Builder
+	if isFormulaStart(s[0]) {
+		b.WriteByte('\'')
 	}
-	return s
+	last := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] != ';' && s[i] != ',' {
+			continue
+		}
+		j := i + 1
+		for j < len(s) && s[j] == ' ' {
+			j++
+		}
+		if j < len(s) && isFormulaStart(s[j]) {
+			b.WriteString(s[last : i+1])
+			b.WriteByte('\'')
+			last = i + 1
+		}
+	}
+	if last == 0 && b.Len() == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// isFormulaStart reports a character that makes a spreadsheet cell a
+// formula when it comes first.
+func isFormulaStart(c byte) bool {
+	switch c {
+	case '=', '+', '-', '@', '\t', '\r':
+		return true
+	}
+	return false
 }
 
 // exportName is a download's file name: what it holds and the day.

@@ -72,14 +72,21 @@ type InstructorConfig struct {
 	Sessions *Sessions
 	// Live tells the live views about new submissions and regrades.
 	Live live.Subscriber
-	// AccountLimiter and IPLimiter bound sign-in attempts per email and
-	// per client address. Nil picks DefaultAccountLimiter and
-	// DefaultIPLimiter.
-	AccountLimiter, IPLimiter LoginLimiter
+	// AccountLimiter bounds sign-in attempts per email and client address
+	// together, so that a stranger's wrong passwords do not lock the owner
+	// out from their own address; AccountCeiling bounds an email's attempts
+	// from all addresses, and IPLimiter an address's on all emails. Nil
+	// picks DefaultAccountLimiter, DefaultAccountCeiling and
+	// DefaultIPLimiter, on the clock Now.
+	AccountLimiter, AccountCeiling, IPLimiter LoginLimiter
 	// Heartbeat is how often a live view's idle stream gets a comment, so
 	// that proxies keep it open (default 20 s). ProgressEvery is the most
 	// often the progress view is told to refresh (default 2 s).
 	Heartbeat, ProgressEvery time.Duration
+	// Heartbeats, when set, gives each live view its heartbeat ticks (and
+	// a stop for them) in place of a ticker every Heartbeat: tests tick by
+	// hand rather than wait.
+	Heartbeats func() (ticks <-chan time.Time, stop func())
 	// Now dates exports; time.Now when nil.
 	Now func() time.Time
 	Log *slog.Logger
@@ -96,20 +103,30 @@ type Instructor struct {
 
 // NewInstructor returns the instructors' dashboard.
 func NewInstructor(cfg InstructorConfig) *Instructor {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	if cfg.AccountLimiter == nil {
-		cfg.AccountLimiter = DefaultAccountLimiter()
+		cfg.AccountLimiter = DefaultAccountLimiter(cfg.Now)
+	}
+	if cfg.AccountCeiling == nil {
+		cfg.AccountCeiling = DefaultAccountCeiling(cfg.Now)
 	}
 	if cfg.IPLimiter == nil {
-		cfg.IPLimiter = DefaultIPLimiter()
+		cfg.IPLimiter = DefaultIPLimiter(cfg.Now)
 	}
 	if cfg.Heartbeat <= 0 {
 		cfg.Heartbeat = 20 * time.Second
 	}
+	if cfg.Heartbeats == nil {
+		every := cfg.Heartbeat
+		cfg.Heartbeats = func() (<-chan time.Time, func()) {
+			t := time.NewTicker(every)
+			return t.C, t.Stop
+		}
+	}
 	if cfg.ProgressEvery <= 0 {
 		cfg.ProgressEvery = 2 * time.Second
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
@@ -256,7 +273,9 @@ func (h *Instructor) loginForm(c echo.Context) error {
 
 // login checks an email and password. Unknown emails cost the same time
 // as wrong passwords and get the same answer, so the form does not tell
-// who is an instructor. Attempts are limited per email and per address.
+// who is an instructor. Attempts are limited per address, per email and
+// address, and per email (a much higher ceiling), in that order: an
+// attempt refused by one limit does not count against the next.
 func (h *Instructor) login(c echo.Context) error {
 	ctx := c.Request().Context()
 	form, ferr := readForm(c, "email", "password")
@@ -269,10 +288,12 @@ func (h *Instructor) login(c echo.Context) error {
 		props.Error = "instructor.login.empty"
 		return render(c, http.StatusUnprocessableEntity, templates.LoginPage(props))
 	}
+	// An IPv6 client counts as its /64, as for the per-address limit.
+	email, addr := strings.ToLower(props.Email), addressKey(c.RealIP())
 	for _, lim := range []struct {
 		l   LoginLimiter
 		key string
-	}{{h.cfg.IPLimiter, c.RealIP()}, {h.cfg.AccountLimiter, strings.ToLower(props.Email)}} {
+	}{{h.cfg.IPLimiter, addr}, {h.cfg.AccountLimiter, accountAddressKey(email, addr)}, {h.cfg.AccountCeiling, email}} {
 		ok, wait, err := lim.l.Take(ctx, lim.key)
 		if err != nil {
 			// A broken shared store must not lock every instructor out.

@@ -347,3 +347,67 @@ func TestEveryInstructorFormCarriesTheCSRFToken(t *testing.T) {
 		})
 	}
 }
+
+// from sends a request as if from the client address addr (the test's
+// proxy forwards it).
+func from(addr string) []string { return []string{"X-Forwarded-For", addr} }
+
+// TestAStrangerCannotLockAnInstructorOut: wrong passwords from one
+// address, even one every 20 s for hours, limit that address only; the
+// owner, from their own address, signs in with the right password. The
+// default limits, on a fake clock.
+func TestAStrangerCannotLockAnInstructorOut(t *testing.T) {
+	clock := fakeclock.New(exportDay)
+	e := newInstructorEnv(t, instructorOptions{now: clock.Now, behindProxy: true})
+	attacker := e.as(newBrowser(t))
+	const attackerAddr, ownerAddr = "203.0.113.66", "198.51.100.7"
+	wrong := url.Values{"email": {instructorEmail}, "password": {"wrong password"}}
+	right := url.Values{"email": {instructorEmail}, "password": {instructorPassword}}
+	for i := range 5 {
+		if p := attacker.post("/instructor/login", wrong, from(attackerAddr)...); p.status != http.StatusUnprocessableEntity {
+			t.Fatalf("attacker's attempt %d: status %d", i+1, p.status)
+		}
+	}
+	if p := attacker.post("/instructor/login", right, from(attackerAddr)...); p.status != http.StatusTooManyRequests {
+		t.Errorf("6th attempt from the attacker's address: status %d, want 429", p.status)
+	}
+	for i := range 90 { // half an hour of one try every 20 s
+		attacker.post("/instructor/login", wrong, from(attackerAddr)...)
+		if i%10 == 0 {
+			owner := e.as(newBrowser(t))
+			if p := owner.post("/instructor/login", right, from(ownerAddr)...); p.status != http.StatusSeeOther {
+				t.Fatalf("after %v of attack the owner got %d, want 303", clock.Now().Sub(exportDay), p.status)
+			}
+			if got := owner.get("/instructor/submissions").status; got != http.StatusOK {
+				t.Fatalf("the owner signed in but the dashboard answered %d", got)
+			}
+		}
+		clock.Advance(20 * time.Second)
+	}
+}
+
+// TestSignInCeilingPerAccount: attempts on one account from many
+// addresses are bounded all together, whichever address comes next.
+func TestSignInCeilingPerAccount(t *testing.T) {
+	clock := fakeclock.New(exportDay)
+	e := newInstructorEnv(t, instructorOptions{now: clock.Now, behindProxy: true,
+		accountCeiling: ratelimit.NewMemory(ratelimit.Limit{Events: 3, Per: 3 * time.Minute}, clock.Now)})
+	wrong := url.Values{"email": {instructorEmail}, "password": {"wrong password"}}
+	for i := range 3 {
+		if p := e.post("/instructor/login", wrong, from("203.0.113."+strconv.Itoa(i+1))...); p.status != http.StatusUnprocessableEntity {
+			t.Fatalf("attempt %d: status %d", i+1, p.status)
+		}
+	}
+	right := url.Values{"email": {instructorEmail}, "password": {instructorPassword}}
+	p := e.post("/instructor/login", right, from("198.51.100.7")...)
+	if p.status != http.StatusTooManyRequests || p.header.Get("Retry-After") != "60" {
+		t.Fatalf("4th attempt on the account, from a new address: status %d, Retry-After %q; want 429, 60", p.status, p.header.Get("Retry-After"))
+	}
+	if other := e.post("/instructor/login", url.Values{"email": {"someone@example.org"}, "password": {"not it"}}, from("198.51.100.7")...); other.status != http.StatusUnprocessableEntity {
+		t.Errorf("another account from that address: status %d", other.status)
+	}
+	clock.Advance(time.Minute)
+	if p := e.post("/instructor/login", right, from("198.51.100.7")...); p.status != http.StatusSeeOther {
+		t.Errorf("a minute later: status %d, want 303", p.status)
+	}
+}

@@ -122,6 +122,7 @@ func TestCohortNameRefused(t *testing.T) {
 		{"blank", "   ", "required"},
 		{"too long", strings.Repeat("é", 81), "too_long"},
 		{"line break", "Lyon\nParis", "control"},
+		{"zero-width only", "\u200B\u200B", "invisible"},
 	} {
 		for _, action := range []struct{ what, path string }{
 			{"create", "/instructor/cohorts"},

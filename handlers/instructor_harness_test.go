@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -37,7 +38,14 @@ var exportDay = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 // instructorOptions change the dashboard a test runs.
 type instructorOptions struct {
 	accountLimiter, ipLimiter handlers.LoginLimiter
-	heartbeat, progressEvery  time.Duration
+	accountCeiling            handlers.LoginLimiter
+	// behindProxy trusts the loopback proxy's X-Forwarded-For, so a test
+	// can sign in from several client addresses.
+	behindProxy bool
+	// heartbeats, when set, replaces the live views' heartbeat ticker:
+	// the test ticks it.
+	heartbeats               chan time.Time
+	heartbeat, progressEvery time.Duration
 	// now is the dashboard's clock (sign-in ends, export dates); always
 	// exportDay when nil.
 	now func() time.Time
@@ -104,7 +112,12 @@ func newInstructorEnv(t *testing.T, opt instructorOptions) *ienv {
 	broker := live.NewBroker(64)
 	e.subs = &watchedSubscriber{Subscriber: broker}
 	e.quests = quest.New(quest.Config{Catalog: cat, Store: st, Twilio: e.twilio, Live: broker})
-	e.ech = handlers.New(handlers.Config{Log: slog.New(slog.DiscardHandler), Locales: bundle, Version: "test"})
+	hcfg := handlers.Config{Log: slog.New(slog.DiscardHandler), Locales: bundle, Version: "test"}
+	if opt.behindProxy {
+		_, loopback, _ := net.ParseCIDR("127.0.0.0/8")
+		hcfg.TrustedProxies = []*net.IPNet{loopback}
+	}
+	e.ech = handlers.New(hcfg)
 	players := handlers.NewSessions(st, handlers.SessionOptions{Store: st.SessionStore(0)})
 	handlers.NewPlayer(e.quests, st, players, publicURL).Routes(e.ech.Group(""))
 	handlers.NewProfile(qplayers.New(st), players).Routes(e.ech.Group(""))
@@ -115,9 +128,14 @@ func newInstructorEnv(t *testing.T, opt instructorOptions) *ienv {
 	if now == nil {
 		now = func() time.Time { return exportDay }
 	}
+	var heartbeats func() (<-chan time.Time, func())
+	if opt.heartbeats != nil {
+		heartbeats = func() (<-chan time.Time, func()) { return opt.heartbeats, func() {} }
+	}
 	handlers.NewInstructor(handlers.InstructorConfig{
 		Quests: e.quests, Data: st, Cohorts: qplayers.New(st), PublicURL: publicURL, Sessions: players, Live: e.subs,
-		AccountLimiter: opt.accountLimiter, IPLimiter: opt.ipLimiter, Heartbeat: opt.heartbeat, ProgressEvery: opt.progressEvery,
+		AccountLimiter: opt.accountLimiter, AccountCeiling: opt.accountCeiling, IPLimiter: opt.ipLimiter,
+		Heartbeat: opt.heartbeat, ProgressEvery: opt.progressEvery, Heartbeats: heartbeats,
 		Now: now, Webhooks: st,
 	}).Routes(e.ech.Group("/instructor"))
 	sess := players.LoadAndSave()

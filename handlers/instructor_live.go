@@ -100,15 +100,15 @@ func (s *sseStream) send(event, id, data string) error {
 }
 
 // run keeps a live view open until the browser leaves, the server stops
-// (see WithStopping), its instructor is removed (checked at every heartbeat, a comment sent every Heartbeat so
-// that proxies keep the connection), the feed ends, or a handler fails:
-// each event goes to onEvent, and each tick of tick (nil: none) to
-// onTick.
+// (see WithStopping), the instructor is no longer signed in (checked at
+// every heartbeat, a comment sent every Heartbeat so that proxies keep
+// the connection), the feed ends, or a handler fails: each event goes to
+// onEvent, and each tick of tick (nil: none) to onTick.
 func (h *Instructor) run(c echo.Context, s *sseStream, events <-chan live.Event, onEvent func(live.Event) error,
 	tick <-chan time.Time, onTick func() error) error {
 	ctx := c.Request().Context()
-	heartbeat := time.NewTicker(h.cfg.Heartbeat)
-	defer heartbeat.Stop()
+	heartbeat, stop := h.cfg.Heartbeats()
+	defer stop()
 	stopping := Stopping(ctx)
 	for {
 		var err error
@@ -117,8 +117,8 @@ func (h *Instructor) run(c echo.Context, s *sseStream, events <-chan live.Event,
 			return nil
 		case <-stopping:
 			return nil
-		case <-heartbeat.C:
-			if !h.stillInstructor(c) {
+		case <-heartbeat:
+			if !h.stillSignedIn(c) {
 				return nil
 			}
 			err = s.comment("heartbeat")
@@ -219,11 +219,27 @@ func (h *Instructor) sendRow(ctx context.Context, s *sseStream, row store.Submis
 	return s.send("submission", strconv.FormatInt(row.ID, 10), b.String())
 }
 
-// stillInstructor re-checks, at each heartbeat, that the stream's
-// instructor was not removed since it started: removing an instructor
-// also ends their open live views.
-func (h *Instructor) stillInstructor(c echo.Context) bool {
-	in, err := h.cfg.Data.Instructor(c.Request().Context(), instructorOf(c).ID)
+// stillSignedIn re-checks, at each heartbeat, that the stream's browser
+// is still signed in as its instructor: signing out, the end of the
+// sign-in (InstructorSignIn) and removing the instructor all end their
+// open live views. The request's session was read once, when the stream
+// began, so it is read again from the store under the same token: signing
+// out renews the token, and the old one then names no session. Nothing is
+// written: this request's session, committed when the stream ends, stays
+// as it was read.
+func (h *Instructor) stillSignedIn(c echo.Context) bool {
+	ctx := c.Request().Context()
+	// A context without this request's session, else Load returns it.
+	fresh, err := h.sm.Load(context.Background(), h.sm.Token(ctx))
+	if err != nil {
+		h.cfg.Log.WarnContext(ctx, "live view: reading the session failed, stream ended", "error", err)
+		return false
+	}
+	id := instructorOf(c).ID
+	if id == 0 || h.sm.GetInt64(fresh, instructorSessionKey) != id || h.cfg.Now().Unix() >= h.sm.GetInt64(fresh, instructorUntilKey) {
+		return false
+	}
+	in, err := h.cfg.Data.Instructor(ctx, id)
 	return err == nil && in.ID != 0
 }
 

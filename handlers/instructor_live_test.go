@@ -12,6 +12,8 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/questgate/questgate/fakeclock"
+	"github.com/questgate/questgate/handlers"
 	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/verifier"
 )
@@ -233,5 +235,57 @@ func TestRemovingAnInstructorEndsTheirLiveViews(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Error("the stream outlived its instructor")
+	}
+}
+
+// TestLiveViewsEndWithTheSignIn: a live view re-checks the sign-in at each
+// heartbeat, in the session store, and ends when the instructor signed
+// out (in this browser or another tab) or the 12 h sign-in is over. The
+// test ticks the heartbeat itself, on a fake clock.
+func TestLiveViewsEndWithTheSignIn(t *testing.T) {
+	for _, path := range []string{"/instructor/submissions/live", "/instructor/progress/live"} {
+		for _, tc := range []struct {
+			name  string
+			then  func(t *testing.T, e *ienv, clock *fakeclock.Clock)
+			alive bool
+		}{
+			{"still signed in", func(_ *testing.T, _ *ienv, clock *fakeclock.Clock) {
+				clock.Advance(handlers.InstructorSignIn - time.Second)
+			}, true},
+			{"signed out", func(t *testing.T, e *ienv, _ *fakeclock.Clock) {
+				if p := e.post("/instructor/logout", nil); p.status != http.StatusSeeOther {
+					t.Fatalf("logout: %d", p.status)
+				}
+			}, false},
+			{"sign-in over", func(_ *testing.T, _ *ienv, clock *fakeclock.Clock) { clock.Advance(handlers.InstructorSignIn) }, false},
+		} {
+			t.Run(path+" "+tc.name, func(t *testing.T) {
+				clock := fakeclock.New(exportDay)
+				ticks := make(chan time.Time)
+				e := newInstructorEnv(t, instructorOptions{now: clock.Now, heartbeats: ticks})
+				e.signIn()
+				s := e.openStream(path)
+				tc.then(t, e, clock)
+				select {
+				case ticks <- clock.Now():
+				case <-time.After(10 * time.Second):
+					t.Fatal("the stream never took its heartbeat")
+				}
+				select {
+				case c := <-s.comments:
+					if !tc.alive {
+						t.Errorf("the stream went on (%q)", c)
+					}
+				case _, open := <-s.events:
+					if open {
+						t.Error("an event came instead of the heartbeat or the end")
+					} else if tc.alive {
+						t.Error("the stream of a signed-in instructor ended")
+					}
+				case <-time.After(10 * time.Second):
+					t.Error("neither a heartbeat nor the end came")
+				}
+			})
+		}
 	}
 }

@@ -146,6 +146,9 @@ func TestDisplayName(t *testing.T) {
 		{"empty", "   ", http.StatusUnprocessableEntity, "profile.error.display_name.required", ""},
 		{"too long", strings.Repeat("x", 41), http.StatusUnprocessableEntity, "profile.error.display_name.too_long", ""},
 		{"control", "Ada\r\nSet-Cookie: x", http.StatusUnprocessableEntity, "profile.error.display_name.control", ""},
+		{"zero-width only", "\u200B\u200C\u2060", http.StatusUnprocessableEntity, "profile.error.display_name.invisible", ""},
+		{"Hangul filler", "\u3164", http.StatusUnprocessableEntity, "profile.error.display_name.invisible", ""},
+		{"combining mark alone", "\u0301", http.StatusUnprocessableEntity, "profile.error.display_name.invisible", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

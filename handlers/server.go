@@ -9,7 +9,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/a-h/templ"
@@ -56,6 +58,7 @@ func New(cfg Config) *echo.Echo {
 			cfg.Log.ErrorContext(c.Request().Context(), "panic", "error", err, "stack", string(stack))
 			return err
 		}}))
+	e.Use(clientRequestID)
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
 		RequestIDHandler: func(c echo.Context, id string) {
 			c.SetRequest(c.Request().WithContext(logging.WithRequestID(c.Request().Context(), id)))
@@ -183,10 +186,56 @@ func switchLanguage(c echo.Context) error {
 func isSupported(lang string) bool { return slices.Contains(locale.Supported, lang) }
 
 // localPath keeps redirects on this site: anything but a plain local path
-// ("/x", not "//host" or "/\host") becomes "/".
+// becomes "/". Browsers do not read a Location as Go does: they drop tabs
+// and line breaks anywhere and read "\\" as "/", so "/\t/evil.example"
+// and "/\\evil.example" lead off the site. Only printable ASCII without
+// backslashes is kept (a link the pages make is percent-encoded anyway),
+// and it must parse as a path of this site: no scheme, no host, not "//".
 func localPath(p string) string {
-	if len(p) == 0 || p[0] != '/' || (len(p) > 1 && (p[1] == '/' || p[1] == '\\')) {
+	if len(p) == 0 || p[0] != '/' || strings.HasPrefix(p, "//") {
+		return "/"
+	}
+	for i := range len(p) {
+		if b := p[i]; b < 0x21 || b > 0x7e || b == '\\' {
+			return "/"
+		}
+	}
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !strings.HasPrefix(u.Path, "/") ||
+		strings.HasPrefix(u.Path, "//") {
 		return "/"
 	}
 	return p
+}
+
+// maxRequestIDLength bounds a request id a client sends in X-Request-Id.
+const maxRequestIDLength = 64
+
+// clientRequestID lets a client's (or its proxy's) X-Request-Id through
+// only when it is short and of a safe alphabet, [A-Za-z0-9._:-]: the id is
+// logged with every line, stored with each attempt and echoed, so a 40 KB
+// or markup-laden one would be kept as it came. Any other is dropped, and
+// echo's RequestID middleware then makes a fresh one.
+func clientRequestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Request().Header
+		if ids := h.Values(echo.HeaderXRequestID); len(ids) > 0 && (len(ids) > 1 || !safeRequestID(ids[0])) {
+			h.Del(echo.HeaderXRequestID)
+		}
+		return next(c)
+	}
+}
+
+func safeRequestID(id string) bool {
+	if id == "" || len(id) > maxRequestIDLength {
+		return false
+	}
+	for i := range len(id) {
+		switch b := id[i]; {
+		case b >= 'a' && b <= 'z', b >= 'A' && b <= 'Z', b >= '0' && b <= '9', b == '.', b == '_', b == ':', b == '-':
+		default:
+			return false
+		}
+	}
+	return true
 }

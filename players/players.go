@@ -32,6 +32,10 @@ const (
 	// a bidirectional override, which could make the name read as
 	// something else on an instructor's list.
 	ProblemControl = "control"
+	// ProblemInvisible: no character that shows, such as a name made of
+	// zero-width spaces, a Hangul filler or a combining accent on its own,
+	// which would show an instructor an empty name.
+	ProblemInvisible = "invisible"
 )
 
 // NameError says what is wrong with a typed name. Its message id is
@@ -48,7 +52,8 @@ func (e *NameError) Error() string { return "name: " + e.Problem }
 func (e *NameError) MessageID() string { return "profile.error.display_name." + e.Problem }
 
 // ParseDisplayName returns the display name a player typed, trimmed, or a
-// *NameError: 1 to MaxDisplayName characters, no control characters.
+// *NameError: 1 to MaxDisplayName characters, no control characters, at
+// least one that shows.
 // Anything else (markup, quotes, SQL) is a name like any other: pages
 // escape it and the store binds it.
 func ParseDisplayName(s string) (string, error) { return parseName(s, MaxDisplayName) }
@@ -68,8 +73,21 @@ func parseName(s string, limit int) (string, error) {
 		return "", &NameError{Problem: ProblemControl, Max: limit}
 	case utf8.RuneCountInString(s) > limit:
 		return "", &NameError{Problem: ProblemTooLong, Max: limit}
+	case strings.IndexFunc(s, visible) < 0:
+		return "", &NameError{Problem: ProblemInvisible, Max: limit}
 	}
 	return s, nil
+}
+
+// visible reports a character that shows something on its own: a letter,
+// digit, punctuation or symbol that Unicode does not mark as ignorable.
+// Spaces, format characters (zero-width ones included), combining marks,
+// private-use and unassigned code points show nothing by themselves, nor
+// do the letters and symbols made to be blank (Hangul fillers, the blank
+// Braille pattern).
+func visible(r rune) bool {
+	return unicode.In(r, unicode.L, unicode.N, unicode.P, unicode.S) &&
+		!unicode.In(r, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector) && r != '\u2800'
 }
 
 // forbidden reports control characters and the bidirectional embeddings,

@@ -28,6 +28,22 @@ func TestParseDisplayName(t *testing.T) {
 		{"Ada\x1b[31m", "", ProblemControl},
 		{"evil\u202Eeman", "", ProblemControl},
 		{"bad \xff utf8", "", ProblemControl},
+		{"\u200B\u200B", "", ProblemInvisible},
+		{"\u200D\u2060\uFEFF", "", ProblemInvisible},
+		{"\u3164", "", ProblemInvisible},
+		{"\u115F\u1160 \uFFA0", "", ProblemInvisible},
+		{"\u2800\u2800", "", ProblemInvisible},
+		{"\u0301\u0308", "", ProblemInvisible},
+		{"\uFE0F\U000E0041", "", ProblemInvisible},
+		{"\uE000", "", ProblemInvisible},
+		{"\u00AD", "", ProblemInvisible},
+		{"\u3000\u200B\u3000", "", ProblemInvisible},
+		{"e\u0301", "e\u0301", ""},
+		{"\u200BAda", "\u200BAda", ""},
+		{"😀", "😀", ""},
+		{"李", "李", ""},
+		{"42", "42", ""},
+		{"-", "-", ""},
 	}
 	for _, tt := range tests {
 		got, err := ParseDisplayName(tt.in)
