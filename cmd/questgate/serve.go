@@ -65,7 +65,7 @@ func serveCommand(f flags) *cli.Command {
 			f.objectives(),
 			&cli.BoolFlag{Name: "no-migrate", Sources: f.env("QUESTGATE_NO_MIGRATE"),
 				Usage: "do not apply pending migrations at start (run `questgate migrate` as a deployment step); /readyz fails while some are pending"},
-		}, slices.Concat(f.defenceFlags(), f.operationsFlags(), f.poolFlags())...),
+		}, slices.Concat(f.defenceFlags(), f.operationsFlags(), f.poolFlags(), f.sandboxLimitFlags())...),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			return serve(ctx, cmd, f.getenv)
 		},
@@ -182,7 +182,8 @@ func serve(ctx context.Context, cmd *cli.Command, getenv func(string) string) er
 
 	var sb *sandbox.Sandbox
 	if cmd.Bool("sandbox") {
-		sb = sandbox.New(st, sandbox.Options{})
+		// One budget per address for the pages and the sandbox.
+		sb = sandbox.New(st, sandboxLimits(cmd, web.IPLimiter, log))
 		// The in-process sandbox is not Twilio: no breaker state or
 		// upstream latency of its own in the metrics.
 		sv, err := verifier.New(verifier.Options{BaseURL: sandboxURL, Transport: sandbox.InProcess(sb),
