@@ -100,6 +100,10 @@ func serve(ctx context.Context, cmd *cli.Command, getenv func(string) string) er
 	if err != nil {
 		return err
 	}
+	metricsAt, err := metricsFromFlags(cmd)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cmd.String("addr"))
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another questgate running? choose another --addr)", cmd.String("addr"), err)
@@ -202,7 +206,7 @@ func serve(ctx context.Context, cmd *cli.Command, getenv func(string) string) er
 
 	web.Log, web.Locales, web.Version = log, bundle, buildVersion()
 	e := handlers.New(web)
-	handlers.NewHealth(st, m.Handler(), cmd.String("metrics-token"), log).Routes(e.Group(""))
+	handlers.NewHealth(st, metricsAt.mainMetrics(m.Handler()), metricsAt.Token, log).Routes(e.Group(""))
 	sessions := handlers.NewSessions(st, handlers.SessionOptions{Store: sessionStore, Log: log,
 		IdleTimeout: cmd.Duration("session-idle-timeout"), Lifetime: cmd.Duration("session-lifetime"),
 		Secure: cookieSecure(cmd.String("cookie-secure"), publicURL)})
@@ -246,6 +250,11 @@ func serve(ctx context.Context, cmd *cli.Command, getenv func(string) string) er
 	defer func() { stopHooks(); <-hooksDone }()
 
 	out := cmd.Root().Writer
+	stopMetrics, err := listenMetrics(ctx, log, out, metricsAt, st, m.Handler())
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	fmt.Fprintf(out, "questgate %s is serving on %s\n", buildVersion(), publicURL)
 	if qcfg.Demo != nil {
 		printSandboxHelp(out, publicURL, *qcfg.Demo, cat)
