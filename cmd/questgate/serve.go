@@ -217,7 +217,7 @@ func serve(ctx context.Context, cmd *cli.Command, getenv func(string) string) er
 		Sessions: sessions, Live: feed, Log: log, Webhooks: st,
 	}).Routes(e.Group("/instructor"))
 	handlers.NewAPI(quests, st, log).Routes(e.Group("/api"))
-	handlers.NewEmbed(quests, st, bundle, nil).Routes(e.Group("/embed"))
+	handlers.NewEmbed(quests, st, bundle, publicURL, nil).Routes(e.Group("/embed"))
 	if sb != nil {
 		sb.Routes(e.Group("/sandbox"))
 	}
