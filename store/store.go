@@ -65,11 +65,10 @@ type Store struct {
 
 	// keys seal and open secrets; reload, when set, reads them again from
 	// their source (after a rotation made by another process).
-	keys       atomic.Pointer[secrets.Ring]
-	reload     func() (*secrets.Ring, error)
-	reloadMu   sync.Mutex
-	reloadedAt time.Time
-	ephemeral  bool
+	keys      atomic.Pointer[secrets.Ring]
+	reload    func() (*secrets.Ring, error)
+	reloadMu  sync.Mutex
+	ephemeral bool
 
 	noMigrate bool
 	pool      PoolOptions

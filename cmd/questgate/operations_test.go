@@ -85,3 +85,40 @@ func TestServeRefusesAPublicMetricsAddrWithoutToken(t *testing.T) {
 		}
 	}
 }
+
+// TestKeysRotateWhileServing: `questgate keys rotate`, run twice in a row
+// beside a running server on the same data folder, never makes the server
+// answer 500: it reads the key file again when it meets a key it lacks.
+func TestKeysRotateWhileServing(t *testing.T) {
+	dataDir := t.TempDir()
+	s := startServerWith(t, serverOptions{dataDir: dataDir})
+	status, _, account, token := postAccount(t, s.url)
+	if status != http.StatusCreated {
+		t.Fatalf("create a sandbox account: %d", status)
+	}
+	fetch := func() int {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, s.url+"/sandbox/2010-04-01/Accounts/"+account+".json", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.SetBasicAuth(account, token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if got := fetch(); got != http.StatusOK {
+		t.Fatalf("before any rotation: %d", got)
+	}
+	for i := range 2 {
+		if _, errOut, err := runCLI(t, nil, "keys", "rotate", "--data-dir", dataDir); err != nil {
+			t.Fatalf("keys rotate: %v\n%s", err, errOut)
+		}
+		if got := fetch(); got != http.StatusOK {
+			t.Errorf("after rotation %d: %d, want 200", i+1, got)
+		}
+	}
+}
