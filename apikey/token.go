@@ -3,6 +3,7 @@ package apikey
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -24,8 +25,16 @@ var (
 // bearer credentials for one player, so games sign short-lived ones.
 const MaxTokenLifetime = 24 * time.Hour
 
+// TokenLeeway is how far the clocks of the game's server and questgate
+// may disagree about a token's expiry: a few seconds, so an expired
+// token stops working when it says it does (30 s let a stolen one live on).
+const TokenLeeway = 5 * time.Second
+
 // Claims are what a game's server says about its player when it signs a
-// widget token (JWT HS256, header kid = the key's id).
+// widget token (JWT HS256, header kid = the key's id). Of the registered
+// claims, sub (the player), exp, aud (the questgate server's public URL,
+// so a token made for one server does not open another's widget) and iss
+// (the key's id, the same as kid) are required.
 type Claims struct {
 	// Subject (sub) is the player's id in the game.
 	Name string `json:"name,omitempty"`
@@ -38,8 +47,12 @@ type Claims struct {
 }
 
 // SignToken signs claims with a key's signing secret, as a game's server
-// does (with any JWT library).
+// does (with any JWT library). An empty issuer is set to keyID; the
+// audience is the caller's to set.
 func SignToken(keyID, signingSecret string, c Claims) (string, error) {
+	if c.Issuer == "" {
+		c.Issuer = keyID
+	}
 	t := jwt.NewWithClaims(jwt.SigningMethodHS256, c)
 	t.Header["kid"] = keyID
 	return t.SignedString([]byte(signingSecret))
@@ -47,9 +60,11 @@ func SignToken(keyID, signingSecret string, c Claims) (string, error) {
 
 // ParseToken checks a widget token: HS256 only, signed with the secret of
 // the key its kid names (secretOf returns it, or an error for a key that
-// does not work), unexpired, with a subject, living at most
+// does not work), issued by that key (iss = kid), for audience (the
+// server's public URL; a trailing slash on either side is ignored),
+// unexpired within TokenLeeway, with a subject, living at most
 // MaxTokenLifetime. It returns the claims and the key id.
-func ParseToken(token string, secretOf func(kid string) (string, error), now time.Time) (Claims, string, error) {
+func ParseToken(token string, secretOf func(kid string) (string, error), audience string, now time.Time) (Claims, string, error) {
 	var c Claims
 	var kid string
 	unknown := false
@@ -62,7 +77,7 @@ func ParseToken(token string, secretOf func(kid string) (string, error), now tim
 		}
 		return []byte(secret), nil
 	}, jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), jwt.WithExpirationRequired(),
-		jwt.WithLeeway(30*time.Second), jwt.WithTimeFunc(func() time.Time { return now }))
+		jwt.WithLeeway(TokenLeeway), jwt.WithTimeFunc(func() time.Time { return now }))
 	switch {
 	case unknown:
 		return Claims{}, kid, fmt.Errorf("%w: %q", ErrTokenUnknownKey, kid)
@@ -76,6 +91,25 @@ func ParseToken(token string, secretOf func(kid string) (string, error), now tim
 		return Claims{}, kid, fmt.Errorf("%w: no subject", ErrTokenInvalid)
 	case c.ExpiresAt.Sub(now) > MaxTokenLifetime:
 		return Claims{}, kid, fmt.Errorf("%w: expires more than %v ahead", ErrTokenInvalid, MaxTokenLifetime)
+	case c.Issuer != kid:
+		return Claims{}, kid, fmt.Errorf("%w: issuer %q is not the key %q", ErrTokenInvalid, c.Issuer, kid)
+	case !forAudience(c.Audience, audience):
+		return Claims{}, kid, fmt.Errorf("%w: audience %q does not name this server (%s)", ErrTokenInvalid, []string(c.Audience), audience)
 	}
 	return c, kid, nil
+}
+
+// forAudience reports whether aud names want, a trailing slash aside. An
+// empty want matches nothing: a server must say who it is.
+func forAudience(aud jwt.ClaimStrings, want string) bool {
+	want = strings.TrimSuffix(want, "/")
+	if want == "" {
+		return false
+	}
+	for _, a := range aud {
+		if strings.TrimSuffix(a, "/") == want {
+			return true
+		}
+	}
+	return false
 }

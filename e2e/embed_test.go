@@ -38,7 +38,8 @@ func TestGameReceivesCompletionFromWidget(t *testing.T) {
 		t.Fatalf("apikey create printed no signing secret:\n%s", out)
 	}
 	token, err := apikey.SignToken(keyID[1], keyID[2], apikey.Claims{Name: "Ada", Locale: "en",
-		RegisteredClaims: jwt.RegisteredClaims{Subject: "e2e-ada", ExpiresAt: jwt.NewNumericDate(time.Now().Add(time.Hour))}})
+		RegisteredClaims: jwt.RegisteredClaims{Subject: "e2e-ada", ExpiresAt: jwt.NewNumericDate(time.Now().Add(time.Hour)),
+			Audience: jwt.ClaimStrings{suite.srv.URL}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,18 +41,22 @@ type EmbedData interface {
 // Embed serves the widget games put in an iframe:
 // GET /embed/objectives/{id}?token=T[&origin=O] and its HACK form.
 type Embed struct {
-	quests  EmbedQuests
-	data    EmbedData
-	locales *locale.Bundle
-	now     func() time.Time
+	quests   EmbedQuests
+	data     EmbedData
+	locales  *locale.Bundle
+	audience string
+	now      func() time.Time
 }
 
-// NewEmbed returns the widget. now is time.Now when nil.
-func NewEmbed(quests EmbedQuests, data EmbedData, locales *locale.Bundle, now func() time.Time) *Embed {
+// NewEmbed returns the widget. audience is the server's public URL, which
+// every widget token must name as its aud claim, so that a token signed
+// for another questgate (or leaked from one) opens nothing here. now is
+// time.Now when nil.
+func NewEmbed(quests EmbedQuests, data EmbedData, locales *locale.Bundle, audience string, now func() time.Time) *Embed {
 	if now == nil {
 		now = time.Now
 	}
-	return &Embed{quests: quests, data: data, locales: locales, now: now}
+	return &Embed{quests: quests, data: data, locales: locales, audience: audience, now: now}
 }
 
 // Routes mounts the widget on g, which must be the /embed group.
@@ -104,7 +108,7 @@ func (h *Embed) open(c echo.Context) (widget, bool, error) {
 	if token == "" {
 		return fail(http.StatusUnauthorized, "no_token")
 	}
-	claims, _, err := apikey.ParseToken(token, secretOf, h.now())
+	claims, _, err := apikey.ParseToken(token, secretOf, h.audience, h.now())
 	switch {
 	case errors.Is(err, apikey.ErrTokenUnknownKey):
 		key = store.APIKey{}

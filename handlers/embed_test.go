@@ -32,11 +32,24 @@ func widgetEnv(t *testing.T, origins ...string) (*env, store.APIKey) {
 func (e *env) widgetToken(k store.APIKey, secret string, exp time.Duration, extra ...string) string {
 	e.t.Helper()
 	c := apikey.Claims{Name: "Ada", Locale: "fr", RegisteredClaims: jwt.RegisteredClaims{Subject: "p42",
-		ExpiresAt: jwt.NewNumericDate(e.clock.Now().Add(exp))}}
+		ExpiresAt: jwt.NewNumericDate(e.clock.Now().Add(exp)), Audience: jwt.ClaimStrings{publicURL}}}
 	if len(extra) > 0 {
 		c.Origin = extra[0]
 	}
 	s, err := apikey.SignToken(k.ID, secret, c)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return s
+}
+
+// signedWidgetToken signs a good token for player p42, changed by change.
+func (e *env) signedWidgetToken(k store.APIKey, change func(*apikey.Claims)) string {
+	e.t.Helper()
+	c := apikey.Claims{Name: "Ada", Locale: "fr", RegisteredClaims: jwt.RegisteredClaims{Subject: "p42", Issuer: k.ID,
+		ExpiresAt: jwt.NewNumericDate(e.clock.Now().Add(time.Hour)), Audience: jwt.ClaimStrings{publicURL}}}
+	change(&c)
+	s, err := apikey.SignToken(k.ID, k.SigningSecret, c)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -57,6 +70,13 @@ func TestWidgetTokens(t *testing.T) {
 		{"wrong key", e.widgetToken(store.APIKey{ID: other.ID}, other.SigningSecret, time.Hour), "unknown_key", 401, "frame-ancestors 'none'"},
 		{"another key's secret", e.widgetToken(k, other.SigningSecret, time.Hour), "invalid", 401, "frame-ancestors https://game.example https://other.example"},
 		{"no token", "", "no_token", 401, "frame-ancestors 'none'"},
+		{"expired 10 s ago", e.widgetToken(k, k.SigningSecret, -10*time.Second), "expired", 401, "frame-ancestors https://game.example https://other.example"},
+		{"for another questgate", e.signedWidgetToken(k, func(c *apikey.Claims) { c.Audience = jwt.ClaimStrings{"https://other-questgate.example"} }),
+			"invalid", 401, "frame-ancestors https://game.example https://other.example"},
+		{"without an audience", e.signedWidgetToken(k, func(c *apikey.Claims) { c.Audience = nil }),
+			"invalid", 401, "frame-ancestors https://game.example https://other.example"},
+		{"issued by another key", e.signedWidgetToken(k, func(c *apikey.Claims) { c.Issuer = other.ID }),
+			"invalid", 401, "frame-ancestors https://game.example https://other.example"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -197,7 +197,7 @@ func newEnv(t *testing.T, opt options) *env {
 	quests := quest.New(cfg)
 	handlers.NewPlayer(quests, st, e.sessions, publicURL).Routes(ech.Group(""))
 	handlers.NewAPI(quests, st, log).Routes(ech.Group("/api"))
-	handlers.NewEmbed(quests, st, bundle, e.clock.Now).Routes(ech.Group("/embed"))
+	handlers.NewEmbed(quests, st, bundle, publicURL, e.clock.Now).Routes(ech.Group("/embed"))
 	e.echo = ech
 	handlers.NewProfile(players.New(st), e.sessions).Routes(ech.Group(""))
 	e.srv = httptest.NewServer(ech)

@@ -180,7 +180,9 @@ func FrameAncestors(origins ...string) (echo.MiddlewareFunc, error) {
 
 // limitRequestsPerAddress takes one request from the client address's
 // budget (the address as setClientAddress extracts it) on every route but
-// the static files, the sandbox and the operations routes. Refusals are
+// the static files, the sandbox and the operations routes. (The sandbox
+// takes from the same limiter itself, to refuse in Twilio's shape: serve
+// hands it Config.IPLimiter.) Refusals are
 // 429 with Retry-After and the friendly page. A limiter that fails lets
 // the request through, with a warning carrying the request's id.
 func limitRequestsPerAddress(l RequestLimiter, log *slog.Logger) echo.MiddlewareFunc {

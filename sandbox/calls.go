@@ -232,6 +232,9 @@ func (s *Sandbox) createCall(c echo.Context) error {
 	if apiErr != nil {
 		return writeError(c, apiErr)
 	}
+	if ok, err := s.takeQuota(c, store.SandboxUse{Calls: 1}); !ok {
+		return err
+	}
 	now := s.now()
 	call, err := s.st.CreateSandboxCall(c.Request().Context(), store.SandboxCall{
 		SID: newSID("CA"), AccountSID: authAccount(c).SID, Direction: directionOutboundAPI,

@@ -43,6 +43,12 @@
 // credential check that fetches the Account works with an Auth Token only,
 // on Twilio as here.
 //
+// The sandbox keeps what it is sent, so what one client may store is
+// bounded (see Options): requests and new accounts per client address,
+// and per account a quota of messages, calls, media and API keys; a
+// message takes at most 10 MediaUrl of at most 1,024 bytes. Beyond a
+// limit the answer is Twilio's 429 with code 20429.
+//
 // A message's status follows its age, so no background work is needed:
 // "queued" for one Step, then "sent" (date_sent set) for one Step, then
 // its final status, "delivered" unless a magic number says otherwise.

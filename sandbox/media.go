@@ -114,6 +114,13 @@ func (s *Sandbox) inbound(c echo.Context) error {
 	case len([]rune(body)) > maxBodyChars || len([]rune(reply)) > maxBodyChars:
 		return writeError(c, errBodyTooLong)
 	}
+	n := 1
+	if reply != "" {
+		n = 2
+	}
+	if ok, err := s.takeQuota(c, store.SandboxUse{Messages: n}); !ok {
+		return err
+	}
 	ctx := c.Request().Context()
 	account := authAccount(c).SID
 	now := s.now()

@@ -114,13 +114,24 @@ func parseNewMessage(form url.Values) (newMessage, *apiError) {
 	}
 	for _, u := range media {
 		if !validMediaURL(u) {
-			return m, invalidMediaURL(u)
+			return m, invalidMediaURL(shortened(u))
 		}
 	}
 	if f := magicTo[bareNumber(m.to)]; f.final != "" {
 		m.final, m.code = f.final, f.code
 	}
 	return m, nil
+}
+
+// shortened is u cut to a length fit to quote in an error: the error
+// answers a URL refused for its length, which must not echo it whole.
+func shortened(u string) string {
+	const quoted = 100
+	if len(u) <= quoted {
+		return u
+	}
+	r := []rune(u[:quoted])
+	return string(r[:len(r)-1]) + "…"
 }
 
 // bareNumber strips a channel prefix such as "whatsapp:".
@@ -142,7 +153,12 @@ func validFrom(from string) bool {
 		(alphaSenderPattern.MatchString(from) && alphaSenderHasAlpha.MatchString(from))
 }
 
+// validMediaURL accepts an http or https URL with a host, of at most
+// maxMediaURL bytes.
 func validMediaURL(raw string) bool {
+	if len(raw) > maxMediaURL {
+		return false
+	}
 	u, err := url.Parse(raw)
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }

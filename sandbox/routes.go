@@ -33,13 +33,20 @@ const (
 // own Twilio-shaped answers, errors included, so they do not depend on
 // the caller's HTTPErrorHandler; unknown paths and methods under
 // /2010-04-01 get Twilio's JSON 404 and 405 too.
-func (s *Sandbox) Routes(g *echo.Group) {
+//
+// Every route takes one request from the client address's budget
+// (Options.Requests) before anything else.
+func (s *Sandbox) Routes(g *echo.Group) { s.routes(g, s.limited) }
+
+// routes registers the API on g, each handler wrapped by limit.
+func (s *Sandbox) routes(g *echo.Group, limit func(echo.HandlerFunc) echo.HandlerFunc) {
+	wrap := func(h echo.HandlerFunc) echo.HandlerFunc { return limit(s.delayed(h)) }
 	route := func(path string, handlers map[string]echo.HandlerFunc) {
 		// Registered first so that the methods below override it: any
 		// other method on a known path is a 405, not echo's default.
-		g.Any(path, s.delayed(func(c echo.Context) error { return writeError(c, errMethodNotAllowed) }))
+		g.Any(path, wrap(func(c echo.Context) error { return writeError(c, errMethodNotAllowed) }))
 		for method, h := range handlers {
-			g.Add(method, path, s.delayed(h))
+			g.Add(method, path, wrap(h))
 		}
 	}
 	route("/accounts", map[string]echo.HandlerFunc{http.MethodPost: s.createAccount})
@@ -71,7 +78,7 @@ func (s *Sandbox) Routes(g *echo.Group) {
 	route(accounts+"/Keys.json", map[string]echo.HandlerFunc{
 		http.MethodPost: s.authenticated(accountOnly, s.createKey),
 	})
-	notFoundHandler := s.delayed(func(c echo.Context) error { return writeError(c, notFound(apiPath(c))) })
+	notFoundHandler := wrap(func(c echo.Context) error { return writeError(c, notFound(apiPath(c))) })
 	g.Any(apiRoot, notFoundHandler)
 	g.Any(apiRoot+"/*", notFoundHandler)
 }
@@ -96,11 +103,18 @@ func (s *Sandbox) delayed(h echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // createAccount answers POST /accounts: a new account and its token,
-// shown once. friendly_name may come as JSON or as a form field.
+// shown once. friendly_name may come as JSON or as a form field. Each
+// client address may create only so many (Options.NewAccounts).
 func (s *Sandbox) createAccount(c echo.Context) error {
 	name, apiErr := friendlyNameParam(c)
 	if apiErr != nil {
 		return writeError(c, apiErr)
+	}
+	if _, err := cleanFriendlyName(name); err != nil {
+		return writeError(c, errBadFriendly)
+	}
+	if ok, err := take(c, s.newAccounts, "this address has created too many sandbox accounts; wait and try again."); !ok {
+		return err
 	}
 	a, err := s.CreateAccount(c.Request().Context(), name)
 	if errors.Is(err, ErrInvalidFriendlyName) {
@@ -297,6 +311,9 @@ func (s *Sandbox) createMessage(c echo.Context) error {
 	if apiErr != nil {
 		return writeError(c, apiErr)
 	}
+	if ok, err := s.takeQuota(c, store.SandboxUse{Messages: 1, Media: nm.media}); !ok {
+		return err
+	}
 	prefix := "SM"
 	if nm.media > 0 {
 		prefix = "MM"
@@ -402,6 +419,9 @@ func (s *Sandbox) createKey(c echo.Context) error {
 	name, err := cleanFriendlyName(form.Get("FriendlyName"))
 	if err != nil {
 		return writeError(c, errBadFriendly)
+	}
+	if ok, err := s.takeQuota(c, store.SandboxUse{Keys: 1}); !ok {
+		return err
 	}
 	k, err := s.st.CreateSandboxKey(c.Request().Context(), store.SandboxKey{
 		SID: newSID("SK"), AccountSID: authAccount(c).SID, Secret: newSecret(),

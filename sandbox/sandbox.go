@@ -30,6 +30,7 @@ type Store interface {
 	CreateSandboxCall(ctx context.Context, c store.SandboxCall) (store.SandboxCall, error)
 	SandboxCall(ctx context.Context, accountSID, sid string) (store.SandboxCall, error)
 	SandboxCalls(ctx context.Context, f store.SandboxMessageFilter) ([]store.SandboxCall, error)
+	TakeSandboxQuota(ctx context.Context, accountSID string, use, quota store.SandboxUse) error
 }
 
 // Options tune a Sandbox. The zero value is ready for production use.
@@ -48,19 +49,36 @@ type Options struct {
 	// questgate adds on top of a realistic upstream. A request whose
 	// context ends while it waits is dropped undone. Default 0: no delay.
 	Latency time.Duration
+	// Requests is the budget of requests per client address over the
+	// whole API (serve --sandbox passes the pages' own, so an address has
+	// one budget). Refusals are Twilio's 429, code 20429, with
+	// Retry-After. Default nil: no limit. The in-process transport
+	// (InProcess), questgate's own checks, is never limited.
+	Requests Limiter
+	// NewAccounts is the budget of accounts each client address may
+	// create through POST /accounts (CreateAccount, which the CLI and
+	// questgate itself call, is not limited). Default nil: no limit.
+	NewAccounts Limiter
+	// Quota bounds what one account may hold; see Quota for its zero
+	// value's defaults.
+	Quota Quota
 }
 
 // Sandbox is the Twilio-compatible sandbox. It is safe for concurrent use.
 type Sandbox struct {
-	st      Store
-	now     func() time.Time
-	step    time.Duration
-	latency time.Duration
+	st          Store
+	now         func() time.Time
+	step        time.Duration
+	latency     time.Duration
+	requests    Limiter
+	newAccounts Limiter
+	quota       store.SandboxUse
 }
 
 // New returns a sandbox keeping its state in st.
 func New(st Store, opts Options) *Sandbox {
-	s := &Sandbox{st: st, now: opts.Now, step: opts.Step, latency: max(opts.Latency, 0)}
+	s := &Sandbox{st: st, now: opts.Now, step: opts.Step, latency: max(opts.Latency, 0),
+		requests: opts.Requests, newAccounts: opts.NewAccounts, quota: opts.Quota.withDefaults()}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -16,13 +16,22 @@ import (
 const Prefix = "/sandbox"
 
 // newEcho returns a bare Echo serving the sandbox at Prefix, answering
-// every error in Twilio's JSON shape.
-func newEcho(s *Sandbox) *echo.Echo {
+// every error in Twilio's JSON shape. limited says whether requests count
+// against the per-address budget (Options.Requests): not questgate's own,
+// in process.
+func newEcho(s *Sandbox, limited bool) *echo.Echo {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = errorHandler
-	s.Routes(e.Group(Prefix))
+	// Only the connection's address counts: X-Forwarded-For and X-Real-IP,
+	// which echo believes by default, would let anyone dodge the limits.
+	e.IPExtractor = echo.ExtractIPDirect()
+	if limited {
+		s.Routes(e.Group(Prefix))
+	} else {
+		s.routes(e.Group(Prefix), func(h echo.HandlerFunc) echo.HandlerFunc { return h })
+	}
 	return e
 }
 
@@ -31,7 +40,7 @@ func newEcho(s *Sandbox) *echo.Echo {
 // GET / that tells whoever opens it in a browser where the API is and how
 // to get an account.
 func Server(s *Sandbox) *echo.Echo {
-	e := newEcho(s)
+	e := newEcho(s, true)
 	e.Use(recoverPanics)
 	e.GET("/", welcome)
 	return e
@@ -95,7 +104,7 @@ Send a message:
 //
 // It honours the request's context: a cancelled or expired context
 // returns ctx.Err() and no response, as net/http's transport does.
-func InProcess(s *Sandbox) http.RoundTripper { return &inProcess{h: newEcho(s)} }
+func InProcess(s *Sandbox) http.RoundTripper { return &inProcess{h: newEcho(s, false)} }
 
 type inProcess struct{ h http.Handler }
 

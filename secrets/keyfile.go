@@ -95,6 +95,17 @@ func (s Source) load(create bool) (*Keys, error) {
 		ks.Ring = NewRing(k, previous)
 		return ks, nil
 	}
+	// The rotation's key is read first: FinishRotation renames it over
+	// the key file, and read in the other order a load straddling the
+	// rename would find the old key file and no rotation key, and lack
+	// the key every secret was just sealed with.
+	next, err := readKeyFile(s.NextFile())
+	switch {
+	case err == nil:
+		ks.Next = next
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, err
+	}
 	current, err := readKeyFile(ks.File)
 	if errors.Is(err, fs.ErrNotExist) && create {
 		k, gerr := GenerateKey()
@@ -115,14 +126,10 @@ func (s Source) load(create bool) (*Keys, error) {
 	if err != nil {
 		return nil, err
 	}
-	next, err := readKeyFile(s.NextFile())
-	switch {
-	case err == nil:
-		ks.Next = next
-	case !errors.Is(err, fs.ErrNotExist):
-		return nil, err
+	if ks.Next != nil && ks.Next.ID() == current.ID() {
+		ks.Next = nil // the rotation finished between the two reads
 	}
-	ks.Ring = NewRing(current, next, previous)
+	ks.Ring = NewRing(current, ks.Next, previous)
 	return ks, nil
 }
 

@@ -113,3 +113,47 @@ func (s *Store) SandboxCalls(ctx context.Context, f SandboxMessageFilter) ([]San
 	}
 	return out, rows.Err()
 }
+
+// ErrSandboxQuota is returned (wrapped) by TakeSandboxQuota when the
+// account has used up one of its quotas, so the sandbox answers Twilio's
+// "too many requests" instead of storing more.
+var ErrSandboxQuota = errors.New("sandbox account quota used up")
+
+// SandboxUse is what one request adds to a sandbox account: messages,
+// calls, media and API keys. It is also a quota: the most of each one
+// account may ever hold, where zero or less means no limit.
+type SandboxUse struct {
+	Messages, Calls, Media, Keys int
+}
+
+// TakeSandboxQuota counts use against the account's quota, or counts
+// nothing and returns ErrSandboxQuota when any counter would pass its
+// limit. It is one conditional UPDATE, so concurrent requests of one
+// account cannot together pass the quota, on either database. It is taken
+// before the rows are written: a write that then fails costs the account
+// its share, which errs on the side of the bound.
+func (s *Store) TakeSandboxQuota(ctx context.Context, accountSID string, use, quota SandboxUse) error {
+	limit := func(n int) int {
+		if n <= 0 {
+			return math.MaxInt32
+		}
+		return n
+	}
+	res, err := s.w.ExecContext(ctx, `UPDATE sandbox_accounts SET messages_used = messages_used + ?,
+		calls_used = calls_used + ?, media_used = media_used + ?, keys_used = keys_used + ?
+		WHERE sid = ? AND messages_used + ? <= ? AND calls_used + ? <= ? AND media_used + ? <= ? AND keys_used + ? <= ?`,
+		use.Messages, use.Calls, use.Media, use.Keys, accountSID,
+		use.Messages, limit(quota.Messages), use.Calls, limit(quota.Calls),
+		use.Media, limit(quota.Media), use.Keys, limit(quota.Keys))
+	if err != nil {
+		return fmt.Errorf("take sandbox quota: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("take sandbox quota: %w", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("account %s: %w", accountSID, ErrSandboxQuota)
+	}
+	return nil
+}

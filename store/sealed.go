@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/questgate/questgate/secrets"
 )
@@ -55,7 +54,7 @@ func (s *Store) sealer(ctx context.Context, tx *sql.Tx) (*secrets.Ring, error) {
 	if r, ok := ring.SealingWith(target); ok {
 		return r, nil
 	}
-	if ring, err = s.reloadKeys(); err == nil {
+	if ring, err = s.reloadKeys(ring); err == nil {
 		if r, ok := ring.SealingWith(target); ok {
 			return r, nil
 		}
@@ -80,9 +79,10 @@ func (s *Store) seal(ctx context.Context, tx *sql.Tx, plaintext, aad string) (st
 // A key this process lacks may have come with a rotation: the keys are
 // reloaded once and the value tried again.
 func (s *Store) open(sealed, aad string) (string, error) {
-	pt, err := s.keys.Load().Open(sealed, aad)
+	ring := s.keys.Load()
+	pt, err := ring.Open(sealed, aad)
 	if errors.Is(err, secrets.ErrUnknownKey) && s.reload != nil {
-		if ring, rerr := s.reloadKeys(); rerr == nil {
+		if ring, rerr := s.reloadKeys(ring); rerr == nil {
 			pt, err = ring.Open(sealed, aad)
 		}
 	}
@@ -95,21 +95,23 @@ func (s *Store) open(sealed, aad string) (string, error) {
 	return pt, nil
 }
 
-// minReload spaces reloads of the keys, so that a value no key opens does
-// not read the key files on every request.
-const minReload = time.Second
-
-// reloadKeys reads the keys again from their source and keeps them.
-func (s *Store) reloadKeys() (*secrets.Ring, error) {
+// reloadKeys reads the keys again from their source and keeps them;
+// stale is the ring that lacked a key. Requests that meet the same
+// missing key at once read the source once: whoever comes second finds
+// the ring already replaced since it looked, and uses that one. There is
+// no other spacing of reloads: one spaced by time returned the stale ring
+// to a request that came soon after an earlier reload, so a second
+// rotation within that time failed requests that a reload would have
+// served.
+func (s *Store) reloadKeys(stale *secrets.Ring) (*secrets.Ring, error) {
 	if s.reload == nil {
 		return nil, errors.New("no key source to reload")
 	}
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
-	if time.Since(s.reloadedAt) < minReload {
-		return s.keys.Load(), nil
+	if cur := s.keys.Load(); cur != stale {
+		return cur, nil
 	}
-	s.reloadedAt = time.Now()
 	ring, err := s.reload()
 	if err != nil {
 		return nil, fmt.Errorf("reload secret keys: %w", err)

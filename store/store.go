@@ -22,9 +22,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/url"
-	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -58,6 +57,7 @@ var ErrNotFound = errors.New("not found")
 // opened after they are read, so they exist in clear only in the memory
 // of the callers that asked for them, and never in the database file.
 type Store struct {
+	log *slog.Logger // may be nil: see WithLogger
 	w   *sql.DB
 	r   *sql.DB
 	pg  bool
@@ -65,11 +65,10 @@ type Store struct {
 
 	// keys seal and open secrets; reload, when set, reads them again from
 	// their source (after a rotation made by another process).
-	keys       atomic.Pointer[secrets.Ring]
-	reload     func() (*secrets.Ring, error)
-	reloadMu   sync.Mutex
-	reloadedAt time.Time
-	ephemeral  bool
+	keys      atomic.Pointer[secrets.Ring]
+	reload    func() (*secrets.Ring, error)
+	reloadMu  sync.Mutex
+	ephemeral bool
 
 	noMigrate bool
 	pool      PoolOptions
@@ -247,11 +246,13 @@ func now() time.Time { return time.Now().Truncate(time.Microsecond) }
 // secret, useless for anything else, as a reopened store cannot read
 // them. With WithSecrets, secrets an older questgate left in clear are
 // sealed on the spot.
+//
+// The file, its write-ahead log and shared-memory files are readable by
+// their owner only (0600), and so is a folder Open creates (0700).
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("create database folder: %w", err)
-		}
+	folderWarning, err := prepareSQLiteFiles(path)
+	if err != nil {
+		return nil, err
 	}
 	q := url.Values{}
 	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)",
@@ -292,7 +293,15 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, err
 	}
 	s.pool.apply(r)
+	if folderWarning != "" && s.log != nil {
+		s.log.Warn(folderWarning)
+	}
 	if err := s.start(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	// The migrations have written through WAL: the -wal and -shm files exist.
+	if err := tightenSQLiteFiles(path); err != nil {
 		s.Close()
 		return nil, err
 	}

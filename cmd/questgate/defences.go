@@ -38,7 +38,7 @@ func (f flags) defenceFlags() []cli.Flag {
 			Usage:     "failed attempts a player may make at one objective per minute before being asked to wait; 0 disables",
 			Validator: perMinute("--attempts-per-minute")},
 		&cli.IntFlag{Name: "ip-requests-per-minute", Value: defaultIPRequestsPerMinute, Sources: f.env("QUESTGATE_IP_REQUESTS_PER_MINUTE"),
-			Usage:     "requests one client address may make per minute to the player pages (not static files nor the sandbox); 0 disables",
+			Usage:     "requests one client address may make per minute to the player pages and the sandbox (not static files); 0 disables",
 			Validator: perMinute("--ip-requests-per-minute")},
 		&cli.Int64Flag{Name: "max-body-bytes", Value: handlers.DefaultMaxBodyBytes, Sources: f.env("QUESTGATE_MAX_BODY_BYTES"),
 			Usage: "largest request body accepted outside the sandbox, in bytes; larger ones get 413",

@@ -42,7 +42,7 @@ func openStore(ctx context.Context, cmd *cli.Command, getenv func(string) string
 		}
 		return ks.Ring, nil
 	}
-	st, err := connectStore(ctx, cmd, store.WithSecrets(ks.Ring, reload))
+	st, err := connectStore(ctx, cmd, store.WithSecrets(ks.Ring, reload), store.WithLogger(log))
 	if err == nil && !ks.FromEnv && st.Backend() == store.BackendPostgres {
 		log.Warn("the secret key is in a file of this machine, but the database is shared: every instance must use the same key, "+
 			"or they cannot read each other's saved credentials; set "+secrets.EnvKey+" on every instance",

@@ -129,10 +129,15 @@ type process struct {
 	logs   *syncBuffer
 }
 
+// processMetricsToken lets the tests scrape /metrics (awardsCounted),
+// which is not served without one.
+const processMetricsToken = "process-test-metrics-token"
+
 // processEnv is the test's environment without QUESTGATE_* variables, so
-// a developer's settings cannot change what the tests see.
+// a developer's settings cannot change what the tests see, and with the
+// metrics token.
 func processEnv() []string {
-	var env []string
+	env := []string{"QUESTGATE_METRICS_TOKEN=" + processMetricsToken}
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "QUESTGATE_") {
 			env = append(env, kv)
@@ -351,7 +356,12 @@ func checkAwarded(t *testing.T, dataDir string, ps []player) {
 // verifications.
 func awardsCounted(t *testing.T, baseURL string) float64 {
 	t.Helper()
-	res, err := http.Get(baseURL + "/metrics")
+	req, err := http.NewRequest(http.MethodGet, baseURL+"/metrics", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+processMetricsToken)
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net"
 	"time"
 
 	"github.com/urfave/cli/v3"
 
 	"github.com/questgate/questgate/logging"
+	"github.com/questgate/questgate/ratelimit"
 	"github.com/questgate/questgate/sandbox"
 )
 
@@ -17,7 +19,7 @@ func sandboxCommand(f flags) *cli.Command {
 	return &cli.Command{
 		Name:  "sandbox",
 		Usage: "serve only the Twilio-compatible sandbox (for a game's CI or a workshop without Twilio accounts)",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "addr", Value: ":8081", Sources: f.env("QUESTGATE_SANDBOX_ADDR"),
 				Usage: "address to listen on, host:port"},
 			f.dataDir(), f.database(), f.logFormat(), f.logLevel(),
@@ -26,7 +28,10 @@ func sandboxCommand(f flags) *cli.Command {
 			&cli.DurationFlag{Name: "latency", Sources: f.env("QUESTGATE_SANDBOX_LATENCY"),
 				Usage:     "delay every API answer by this long, as the distance to Twilio does (0: answer at once)",
 				Validator: latency("--latency")},
-		},
+			&cli.IntFlag{Name: "ip-requests-per-minute", Value: defaultIPRequestsPerMinute, Sources: f.env("QUESTGATE_IP_REQUESTS_PER_MINUTE"),
+				Usage:     "requests one client address may make per minute to the sandbox; 0 disables",
+				Validator: perMinute("--ip-requests-per-minute")},
+		}, f.sandboxLimitFlags()...),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			log, err := logging.New(cmd.Root().ErrWriter, cmd.String("log-format"), cmd.String("log-level"))
 			if err != nil {
@@ -42,7 +47,13 @@ func sandboxCommand(f flags) *cli.Command {
 				return err
 			}
 			defer st.Close()
-			sb := sandbox.New(st, sandbox.Options{Step: cmd.Duration("step"), Latency: cmd.Duration("latency")})
+			var requests sandbox.Limiter
+			if n := cmd.Int("ip-requests-per-minute"); n > 0 {
+				requests = ratelimit.NewMemory(ratelimit.PerMinute(n), nil)
+			}
+			opts := sandboxLimits(cmd, requests, log)
+			opts.Step, opts.Latency = cmd.Duration("step"), cmd.Duration("latency")
+			sb := sandbox.New(st, opts)
 			fmt.Fprintf(cmd.Root().Writer, "questgate sandbox is serving the Twilio API on http://localhost:%s/sandbox\n"+
 				"Create an account with: curl -X POST http://localhost:%[1]s/sandbox/accounts\n", portOf(ln.Addr()))
 			return serveHTTP(ctx, log, ln, sandbox.Server(sb), writeTimeout(0), defaultShutdownTimeout)
@@ -96,4 +107,52 @@ func latency(what string) func(time.Duration) error {
 		}
 		return nil
 	}
+}
+
+// Defaults of the sandbox's limits. Ten accounts an hour is a classroom
+// behind one NAT creating a few by hand, not a script filling the disk.
+const (
+	defaultSandboxAccountsPerHour = 10
+	maxSandboxQuota               = 1_000_000
+)
+
+// sandboxLimitFlags are the sandbox's bounds on what one client address
+// and one account may store, for serve --sandbox and questgate sandbox.
+func (f flags) sandboxLimitFlags() []cli.Flag {
+	quota := func(name, env, what string, def int) cli.Flag {
+		return &cli.IntFlag{Name: name, Value: def, Sources: f.env(env),
+			Usage:     fmt.Sprintf("%s one sandbox account may ever hold; more get Twilio's 429 (code 20429); 0 disables", what),
+			Validator: intBetween("--"+name, 0, maxSandboxQuota)}
+	}
+	return []cli.Flag{
+		&cli.IntFlag{Name: "sandbox-accounts-per-hour", Value: defaultSandboxAccountsPerHour, Sources: f.env("QUESTGATE_SANDBOX_ACCOUNTS_PER_HOUR"),
+			Usage:     "sandbox accounts one client address may create per hour through POST /sandbox/accounts; 0 disables",
+			Validator: intBetween("--sandbox-accounts-per-hour", 0, maxSandboxQuota)},
+		quota("sandbox-messages-per-account", "QUESTGATE_SANDBOX_MESSAGES_PER_ACCOUNT", "messages", sandbox.DefaultQuota.Messages),
+		quota("sandbox-calls-per-account", "QUESTGATE_SANDBOX_CALLS_PER_ACCOUNT", "calls", sandbox.DefaultQuota.Calls),
+		quota("sandbox-media-per-account", "QUESTGATE_SANDBOX_MEDIA_PER_ACCOUNT", "media URLs (over all its messages)", sandbox.DefaultQuota.Media),
+	}
+}
+
+// sandboxLimits reads the sandbox's limits from its flags: requests is the
+// per-address budget of requests (nil for none), shared with the pages
+// under serve.
+func sandboxLimits(cmd *cli.Command, requests sandbox.Limiter, log *slog.Logger) sandbox.Options {
+	opts := sandbox.Options{Requests: requests}
+	if n := cmd.Int("sandbox-accounts-per-hour"); n > 0 {
+		opts.NewAccounts = ratelimit.NewMemory(ratelimit.Limit{Events: n, Per: time.Hour}, nil)
+	}
+	unlimitedIfZero := func(n int) int {
+		if n == 0 {
+			return -1
+		}
+		return n
+	}
+	opts.Quota = sandbox.Quota{Messages: unlimitedIfZero(cmd.Int("sandbox-messages-per-account")),
+		Calls: unlimitedIfZero(cmd.Int("sandbox-calls-per-account")),
+		Media: unlimitedIfZero(cmd.Int("sandbox-media-per-account"))}
+	log.Info("sandbox limits", "accounts_per_hour", cmd.Int("sandbox-accounts-per-hour"),
+		"messages_per_account", cmd.Int("sandbox-messages-per-account"), "calls_per_account", cmd.Int("sandbox-calls-per-account"),
+		"media_per_account", cmd.Int("sandbox-media-per-account"), "requests_limited", requests != nil)
+	return opts
 }

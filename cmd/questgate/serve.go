@@ -65,7 +65,7 @@ func serveCommand(f flags) *cli.Command {
 			f.objectives(),
 			&cli.BoolFlag{Name: "no-migrate", Sources: f.env("QUESTGATE_NO_MIGRATE"),
 				Usage: "do not apply pending migrations at start (run `questgate migrate` as a deployment step); /readyz fails while some are pending"},
-		}, slices.Concat(f.defenceFlags(), f.operationsFlags(), f.poolFlags())...),
+		}, slices.Concat(f.defenceFlags(), f.operationsFlags(), f.poolFlags(), f.sandboxLimitFlags())...),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			return serve(ctx, cmd, f.getenv)
 		},
@@ -97,6 +97,10 @@ func serve(ctx context.Context, cmd *cli.Command, getenv func(string) string) er
 		return err
 	}
 	grace, err := shutdownFromFlags(cmd)
+	if err != nil {
+		return err
+	}
+	metricsAt, err := metricsFromFlags(cmd)
 	if err != nil {
 		return err
 	}
@@ -182,7 +186,8 @@ func serve(ctx context.Context, cmd *cli.Command, getenv func(string) string) er
 
 	var sb *sandbox.Sandbox
 	if cmd.Bool("sandbox") {
-		sb = sandbox.New(st, sandbox.Options{})
+		// One budget per address for the pages and the sandbox.
+		sb = sandbox.New(st, sandboxLimits(cmd, web.IPLimiter, log))
 		// The in-process sandbox is not Twilio: no breaker state or
 		// upstream latency of its own in the metrics.
 		sv, err := verifier.New(verifier.Options{BaseURL: sandboxURL, Transport: sandbox.InProcess(sb),
@@ -201,7 +206,7 @@ func serve(ctx context.Context, cmd *cli.Command, getenv func(string) string) er
 
 	web.Log, web.Locales, web.Version = log, bundle, buildVersion()
 	e := handlers.New(web)
-	handlers.NewHealth(st, m.Handler(), cmd.String("metrics-token"), log).Routes(e.Group(""))
+	handlers.NewHealth(st, metricsAt.mainMetrics(m.Handler()), metricsAt.Token, log).Routes(e.Group(""))
 	sessions := handlers.NewSessions(st, handlers.SessionOptions{Store: sessionStore, Log: log,
 		IdleTimeout: cmd.Duration("session-idle-timeout"), Lifetime: cmd.Duration("session-lifetime"),
 		Secure: cookieSecure(cmd.String("cookie-secure"), publicURL)})
@@ -212,7 +217,7 @@ func serve(ctx context.Context, cmd *cli.Command, getenv func(string) string) er
 		Sessions: sessions, Live: feed, Log: log, Webhooks: st,
 	}).Routes(e.Group("/instructor"))
 	handlers.NewAPI(quests, st, log).Routes(e.Group("/api"))
-	handlers.NewEmbed(quests, st, bundle, nil).Routes(e.Group("/embed"))
+	handlers.NewEmbed(quests, st, bundle, publicURL, nil).Routes(e.Group("/embed"))
 	if sb != nil {
 		sb.Routes(e.Group("/sandbox"))
 	}
@@ -245,6 +250,11 @@ func serve(ctx context.Context, cmd *cli.Command, getenv func(string) string) er
 	defer func() { stopHooks(); <-hooksDone }()
 
 	out := cmd.Root().Writer
+	stopMetrics, err := listenMetrics(ctx, log, out, metricsAt, st, m.Handler())
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	fmt.Fprintf(out, "questgate %s is serving on %s\n", buildVersion(), publicURL)
 	if qcfg.Demo != nil {
 		printSandboxHelp(out, publicURL, *qcfg.Demo, cat)

@@ -155,8 +155,11 @@ func widget(base string, args []string, out io.Writer) error {
 	if *keyID == "" || *secret == "" || *player == "" {
 		return errors.New("give -key-id, -secret and -player")
 	}
+	// iss is the key, aud the questgate server the widget is on: a token
+	// made for one server opens nothing on another.
 	t := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
 		"sub": *player, "name": *name, "locale": *lang, "exp": time.Now().Add(time.Hour).Unix(),
+		"iss": *keyID, "aud": base,
 	})
 	t.Header["kid"] = *keyID
 	signed, err := t.SignedString([]byte(*secret))

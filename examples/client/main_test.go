@@ -3,10 +3,15 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/questgate/questgate/apikey"
 )
 
 func TestVerifySendsOneIdempotentRequest(t *testing.T) {
@@ -40,6 +45,25 @@ func TestWidgetPrintsASignedURL(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(out.String(), "http://q.example/embed/objectives/send-sms?token=ey") {
-		t.Errorf("printed %q", out.String())
+		t.Fatalf("printed %q", out.String())
+	}
+	// questgate at http://q.example accepts the token: issued by the key,
+	// for that server; another server refuses it.
+	u, err := url.Parse(strings.TrimSpace(out.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	secretOf := func(kid string) (string, error) {
+		if kid != "key_1" {
+			return "", errors.New("unknown key")
+		}
+		return "s", nil
+	}
+	token := u.Query().Get("token")
+	if c, _, err := apikey.ParseToken(token, secretOf, "http://q.example", time.Now()); err != nil || c.Subject != "p42" {
+		t.Errorf("questgate refuses the example's token: %v (claims %+v)", err, c)
+	}
+	if _, _, err := apikey.ParseToken(token, secretOf, "http://other.example", time.Now()); !errors.Is(err, apikey.ErrTokenInvalid) {
+		t.Errorf("another server accepts the example's token: %v", err)
 	}
 }
