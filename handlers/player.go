@@ -240,6 +240,10 @@ func (h *Player) objectiveProps(c echo.Context, o catalog.Objective, hack templa
 		return templates.ObjectiveProps{}, err
 	}
 	props := templates.ObjectiveProps{Objective: o, Account: account, Status: status, Hack: hack}
+	if account.Secret != "" {
+		// The examples carry the player's sandbox token.
+		noStore(c)
+	}
 	awards, err := h.data.Awards(ctx, p.ID)
 	if err != nil {
 		return templates.ObjectiveProps{}, err
@@ -260,7 +264,7 @@ func (h *Player) objectiveProps(c echo.Context, o catalog.Objective, hack templa
 // code examples may show of it: a real account's secret never leaves
 // here, the player's own sandbox account's token does, since it guards
 // nothing real, on pages sent to that player alone and never stored by a
-// cache. With ensure, a player without credentials first gets a sandbox
+// cache (the caller sends Cache-Control: no-store). With ensure, a player without credentials first gets a sandbox
 // account of their own while the sandbox is on (EnsureCredentials).
 func (h *Player) account(c echo.Context, ensure bool) (templates.AccountStatus, templates.Account, error) {
 	a := templates.Account{SandboxURL: h.baseURL(c) + "/sandbox"}
@@ -281,7 +285,6 @@ func (h *Player) account(c echo.Context, ensure bool) (templates.AccountStatus, 
 		a.Sandbox = creds.Sandbox && h.quests.SandboxEnabled()
 		if a.Sandbox {
 			a.Secret = creds.SandboxSecret
-			noStore(c)
 		}
 		return templates.AccountStatus{Saved: true, Sandbox: a.Sandbox}, a, nil
 	case !errors.Is(err, store.ErrNotFound):
