@@ -339,7 +339,7 @@ func TestAccessibilityChecksFindProblems(t *testing.T) {
 // paste, Tab to HACK, whose focus must show, and press Enter on it.
 func TestKeyboardPlayer(t *testing.T) {
 	p := newTab(t, tabOptions{})
-	sid := demoSMS(t, "Typed without a mouse")
+	sid := p.ownSMS("Typed without a mouse")
 	p.open("/objectives/send-sms")
 	const isField = `document.activeElement?.name === "sid"`
 	for range maxTabStops {
@@ -396,7 +396,7 @@ func TestHackResultIsAnnounced(t *testing.T) {
 		name, sid, state, reason string
 	}{
 		{"FAILED", unknownSID(), "failed", "not_found"},
-		{"SUCCESS", demoSMS(t, "Heard, not only seen"), "success", "awarded"},
+		{"SUCCESS", p.ownSMS("Heard, not only seen"), "success", "awarded"},
 	} {
 		res := p.hack("paste a SID and press HACK ("+attempt.name+")", p.pasteSID(attempt.sid), click(p.hackButton()))
 		p.wantResult(attempt.name, res, attempt.state, attempt.reason)

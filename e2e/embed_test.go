@@ -1,10 +1,13 @@
 package e2e
 
 import (
+	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -14,6 +17,8 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/questgate/questgate/apikey"
+	"github.com/questgate/questgate/secrets"
+	"github.com/questgate/questgate/store"
 )
 
 // TestGameReceivesCompletionFromWidget is the embedding platform's
@@ -47,7 +52,8 @@ func TestGameReceivesCompletionFromWidget(t *testing.T) {
 	p.do("open the game", chromedp.Navigate(gameOrigin+"/index.html?widget="+url.QueryEscape(widget)),
 		chromedp.WaitVisible(chromedp.CSS("#questgate")))
 
-	sid := sendSMS(t, suite.srv.DemoAccount, suite.srv.DemoToken, "Light the tower")
+	account, accountToken := gamePlayerAccount(t, keyID[1], "e2e-ada", "Ada")
+	sid := sendSMS(t, account, accountToken, "Light the tower")
 	hack := suite.srv.URL + "/embed/objectives/send-sms/hack"
 	script := `(function () {
 		var f = document.createElement("form");
@@ -66,4 +72,51 @@ func TestGameReceivesCompletionFromWidget(t *testing.T) {
 	if got := p.text("read the game's story", chromedp.CSS("#story")); !strings.Contains(got, "send-sms") || !strings.Contains(got, sid) {
 		t.Errorf("the game says %q", got)
 	}
+}
+
+// gamePlayerAccount gives a game's player a sandbox account of their own,
+// stored as their credentials, and returns it. The widget checks a game's
+// player in their stored credentials only, never in an account of the
+// server's: without any it answers no_credentials. Nothing in questgate's
+// pages stores credentials for a game's player, so the test writes them
+// into the running server's database, sealed with its key, as an
+// operator's script would.
+func gamePlayerAccount(t *testing.T, keyID, playerID, name string) (account, token string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, suite.srv.URL+"/sandbox/accounts", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var acc struct {
+		AccountSID string `json:"account_sid"`
+		AuthToken  string `json:"auth_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&acc); err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create a sandbox account: %s %v", resp.Status, err)
+	}
+	keys, err := secrets.Source{Dir: suite.data, Getenv: func(string) string { return "" }}.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(ctx, filepath.Join(suite.data, "questgate.db"), store.WithSecrets(keys.Ring, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	id, err := st.APIPlayer(ctx, keyID, playerID, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SaveCredentials(ctx, store.Credentials{PlayerID: id, AccountSID: acc.AccountSID, Secret: acc.AuthToken, Sandbox: true}); err != nil {
+		t.Fatal(err)
+	}
+	return acc.AccountSID, acc.AuthToken
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -181,7 +182,8 @@ func (p *tab) wantResult(step string, got hackResult, state, reason string) {
 
 // useSandboxAccount goes from wherever the player is to the credentials
 // page through the navigation, presses "Use a sandbox account", and reads
-// the Account SID and Auth Token the page shows, as a player copies them.
+// the Account SID and Auth Token the page shows, as a player copies them:
+// the token is masked until they press the reveal control.
 func (p *tab) useSandboxAccount() (account, token string) {
 	p.t.Helper()
 	p.follow("open the credentials page from the navigation", click(testID("nav-credentials")))
@@ -190,7 +192,11 @@ func (p *tab) useSandboxAccount() (account, token string) {
 		p.t.Fatalf("after choosing a sandbox account the page says %q, want %q", got, want)
 	}
 	account = p.text("read the Account SID", testID("saved-account-sid"))
-	token = p.text("read the Auth Token", testID("saved-secret"))
+	if shown := p.text("read the masked token", testID("saved-secret")); regexp.MustCompile(`[0-9a-f]{32}`).MatchString(shown) {
+		p.t.Errorf("the credentials page shows the token %q before the player asks", shown)
+	}
+	p.do("press "+p.tr("credentials.reveal"), click(chromedp.CSS(`[data-testid="reveal-secret"] summary`)))
+	token = p.text("read the Auth Token", testID("saved-secret-value"))
 	if !strings.HasPrefix(account, "AC") || len(token) != 32 {
 		p.t.Fatalf("the credentials page shows Account SID %q and token %q, want AC… and 32 characters", account, token)
 	}
@@ -236,11 +242,26 @@ func sendSMS(t *testing.T, account, token, body string) string {
 	return msg.SID
 }
 
-// demoSMS sends a message with the demo account the server printed, as a
-// newcomer running the printed curl command does.
-func demoSMS(t *testing.T, body string) string {
-	t.Helper()
-	return sendSMS(t, suite.srv.DemoAccount, suite.srv.DemoToken, body)
+// ownAccount opens the objective the server's start-up help names, as a
+// newcomer does, and reads the sandbox account its curl example uses: the
+// player's own, made on their first visit.
+func (p *tab) ownAccount() (account, token string) {
+	p.t.Helper()
+	p.open("/objectives/send-sms")
+	code := p.text("read the curl example", chromedp.CSS(`[data-testid="example-curl"] code`))
+	m := regexp.MustCompile(`-u '(AC[0-9a-f]{32}):([0-9a-f]{32})'`).FindStringSubmatch(code)
+	if m == nil {
+		p.t.Fatalf("the objective's curl example uses no sandbox account of the player's:\n%s", code)
+	}
+	return m[1], m[2]
+}
+
+// ownSMS sends a message with the player's own sandbox account, as a
+// newcomer running the objective page's curl command does.
+func (p *tab) ownSMS(body string) string {
+	p.t.Helper()
+	account, token := p.ownAccount()
+	return sendSMS(p.t, account, token, body)
 }
 
 // unknownSID is a well-formed message SID that no account holds.

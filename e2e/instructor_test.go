@@ -128,7 +128,7 @@ func TestInstructorSeesSubmissionLive(t *testing.T) {
 
 	player := newTab(t, tabOptions{})
 	body := "Seen live by the instructor"
-	sid := demoSMS(t, body)
+	sid := player.ownSMS(body)
 	player.open("/objectives/send-sms")
 	res := player.hack("paste the SID and press HACK", player.pasteSID(sid), click(player.hackButton()))
 	player.wantResult("HACK", res, "success", "awarded")

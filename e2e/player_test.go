@@ -26,8 +26,8 @@ import (
 func TestNewPlayerWinsWithSandboxAccount(t *testing.T) {
 	p := newTab(t, tabOptions{})
 	p.open("/")
-	if got := attr(p, "read the account notice", testID("account-notice"), "data-account"); got != "demo" {
-		t.Errorf("a new player's home page shows the %q account notice, want the demo one", got)
+	if got := attr(p, "read the account notice", testID("account-notice"), "data-account"); got != "sandbox-pending" {
+		t.Errorf("a new player's home page shows the %q account notice, want sandbox-pending", got)
 	}
 	account, token := p.useSandboxAccount()
 	body := "Ahoy from a real browser"
@@ -60,13 +60,13 @@ func TestNewPlayerWinsWithSandboxAccount(t *testing.T) {
 // mistake, one after the other in the same page, as a player retrying does.
 func TestWrongSIDShowsFailedWithReason(t *testing.T) {
 	p := newTab(t, tabOptions{})
-	p.open("/objectives/send-sms")
+	account, _ := p.ownAccount()
 	tests := []struct {
 		name   string
 		pasted string
 		reason string
 	}{
-		{"the Account SID", suite.srv.DemoAccount, "wrong_resource"},
+		{"the Account SID", account, "wrong_resource"},
 		{"a message of another account", unknownSID(), "not_found"},
 		{"not a SID at all", "my message was sent!", "invalid_sid"},
 	}
@@ -85,8 +85,8 @@ func TestWrongSIDShowsFailedWithReason(t *testing.T) {
 	}
 }
 
-// TestEnterSubmits is the newcomer who runs the curl command the server
-// printed, pastes the SID and presses Enter rather than clicking.
+// TestEnterSubmits is the newcomer who runs the curl command the objective
+// page shows, pastes the SID and presses Enter rather than clicking.
 func TestEnterSubmits(t *testing.T) {
 	for _, js := range []struct {
 		name string
@@ -94,7 +94,7 @@ func TestEnterSubmits(t *testing.T) {
 	}{{"with JavaScript", false}, {"without JavaScript", true}} {
 		t.Run(js.name, func(t *testing.T) {
 			p := newTab(t, tabOptions{noJS: js.noJS})
-			sid := demoSMS(t, "Sent with the printed curl command")
+			sid := p.ownSMS("Sent with the page's curl command")
 			p.open("/objectives/send-sms")
 			res := p.hack("paste the SID and press Enter", p.pasteSID(sid), pressKey(kb.Enter))
 			p.wantResult("Enter", res, "success", "awarded")
@@ -107,7 +107,7 @@ func TestEnterSubmits(t *testing.T) {
 // looked at while checking, for as long as needed and without sleeping.
 func TestHackButtonIsDisabledWhileChecking(t *testing.T) {
 	p := newTab(t, tabOptions{})
-	sid := demoSMS(t, "Checking takes a moment")
+	sid := p.ownSMS("Checking takes a moment")
 	p.open("/objectives/send-sms")
 	p.do("paste the SID", p.pasteSID(sid))
 
@@ -166,7 +166,7 @@ func TestFrenchPlayer(t *testing.T) {
 		if got, want := p.text("read the title", "h1"), p.tr("home.title"); got != want {
 			t.Errorf("the French home page's title is %q, want %q", got, want)
 		}
-		sid := demoSMS(t, "Bonjour depuis le bac à sable")
+		sid := p.ownSMS("Bonjour depuis le bac à sable")
 		p.openObjective("send-sms")
 		p.wantLanguage("objective page", "fr")
 		res := p.hack("coller le SID et appuyer sur HACK", p.pasteSID(sid), click(p.hackButton()))

@@ -41,9 +41,6 @@ func buildQuestgate(ctx context.Context, dir string) (string, error) {
 type server struct {
 	// URL is where the server says it serves, as printed.
 	URL string
-	// DemoAccount and DemoToken are the demo sandbox account from the
-	// printed curl command.
-	DemoAccount, DemoToken string
 
 	cmd    *exec.Cmd
 	log    *os.File
@@ -52,10 +49,7 @@ type server struct {
 	exited chan error
 }
 
-var (
-	servingLine = regexp.MustCompile(`serving on (http://\S+)`)
-	curlCreds   = regexp.MustCompile(`-u (AC[0-9a-f]{32}):([0-9a-f]{32})`)
-)
+var servingLine = regexp.MustCompile(`serving on (http://\S+)`)
 
 // startServer runs bin with `serve --sandbox` and extra flags, and waits
 // until it prints its address and the sandbox help. Its logs (stderr) go
@@ -91,9 +85,6 @@ func startServer(bin, dataDir, logPath string, extra ...string) (*server, error)
 			s.output.WriteString(sc.Text() + "\n")
 			if m := servingLine.FindStringSubmatch(sc.Text()); m != nil {
 				s.URL = m[1]
-			}
-			if m := curlCreds.FindStringSubmatch(sc.Text()); m != nil {
-				s.DemoAccount, s.DemoToken = m[1], m[2]
 			}
 			done := s.URL != "" && strings.Contains(s.output.String(), "press HACK")
 			s.mu.Unlock()

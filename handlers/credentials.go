@@ -116,15 +116,23 @@ func (h *Player) credentialsProps(c echo.Context, notice string, form templates.
 		Notice:         notice,
 		Form:           form,
 	}
-	_, props.Demo = h.quests.Demo()
-	saved, err := h.quests.SavedCredentials(ctx, playerOf(c).ID)
+	p := playerOf(c)
+	if p.ID == "" {
+		// An anonymous visitor has nothing saved; their first form
+		// makes them a player.
+		return props, nil
+	}
+	saved, err := h.quests.SavedCredentials(ctx, p.ID)
 	switch {
 	case err == nil:
 		props.Saved = &saved
+		if saved.Sandbox {
+			noStore(c)
+		}
 	case !errors.Is(err, store.ErrNotFound):
 		return props, err
 	}
-	if props.Numbers, err = h.quests.Numbers(ctx, playerOf(c).ID); err != nil {
+	if props.Numbers, err = h.quests.Numbers(ctx, p.ID); err != nil {
 		return props, err
 	}
 	return props, nil

@@ -190,8 +190,22 @@ func TestSandboxAccount(t *testing.T) {
 	if got, want := p.text("notice"), e.msg("en", "credentials.sandbox_created"); got != want {
 		t.Errorf("notice %q, want %q", got, want)
 	}
-	if got := p.text("saved-secret"); got != c.Secret {
-		t.Errorf("sandbox token shown as %q, want %q", got, c.Secret)
+	// The token is the player's alone: masked until they ask to see it,
+	// and the page it is on is never cached.
+	if got, want := p.text("saved-secret-masked"), e.msg("en", "credentials.secret_masked", map[string]any{"Last4": c.Secret[len(c.Secret)-4:]}); got != want {
+		t.Errorf("masked token %q, want %q", got, want)
+	}
+	if reveal := p.find("reveal-secret"); reveal.Is("details[open]") || !reveal.Is("details") {
+		t.Error("the token is not behind a closed reveal control")
+	}
+	if got := p.text("saved-secret-value"); got != c.Secret {
+		t.Errorf("revealed token %q, want %q", got, c.Secret)
+	}
+	if p.attr("copy-secret", "data-copy") != "sandbox-secret" || p.doc.Find("#sandbox-secret").Length() != 1 {
+		t.Error("no copy control for the token")
+	}
+	if cc := p.header.Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("Cache-Control %q on a page showing the token", cc)
 	}
 	if got := p.attr("saved-kind", "data-sandbox"); got != "true" {
 		t.Errorf("kind %q", got)

@@ -84,6 +84,7 @@ func (e *env) checkErrorPage(p page, status int, lang, table string) {
 func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 	e := newEnv(t, options{sandbox: true})
 	e.twilio.verify = rejecting(verifier.NotFound)
+	e.sandbox.verify = rejecting(verifier.NotFound)
 	pages := map[string]func() page{
 		"home":             func() page { return e.get("/") },
 		"objective":        func() page { return e.get("/objectives/send-sms") },
@@ -125,6 +126,7 @@ func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 func TestPagesRunUnderTheCSP(t *testing.T) {
 	e := newEnv(t, options{sandbox: true})
 	e.twilio.verify = passing("hello")
+	e.sandbox.verify = passing("hello")
 	for _, p := range []page{
 		e.get("/"), e.get("/objectives/send-sms"), e.get("/credentials"), e.get("/nope"),
 		e.post("/objectives/send-sms/hack", url.Values{"sid": {testMessageSID}}),

@@ -12,17 +12,24 @@ import (
 
 	"github.com/questgate/questgate/apikey"
 	"github.com/questgate/questgate/store"
-	"github.com/questgate/questgate/verifier"
 )
 
-// widgetEnv is a server with a demo account (so a game's player can win
-// without credentials) and a key allowing two game origins.
+// widgetEnv is a server with the sandbox on and a key allowing the game
+// origins given; the key's player p42 (Ada, the widget tokens' subject)
+// has a sandbox account of their own, so they can win.
 func widgetEnv(t *testing.T, origins ...string) (*env, store.APIKey) {
-	e := newEnv(t, options{demo: &verifier.Credentials{AccountSID: testAccountSID, Secret: testSecret}})
+	e := newEnv(t, options{sandbox: true})
 	e.sandbox.verify = passing("hello")
 	_, k := e.newKey(origins...)
 	full, err := e.store.APIKeyByID(t.Context(), k.ID)
 	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := e.store.APIPlayer(t.Context(), k.ID, "p42", "Ada")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.SaveCredentials(t.Context(), store.Credentials{PlayerID: id, AccountSID: testAccountSID, Secret: testSecret, Sandbox: true}); err != nil {
 		t.Fatal(err)
 	}
 	return e, full

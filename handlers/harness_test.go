@@ -95,7 +95,6 @@ var (
 // options change the environment a test runs in.
 type options struct {
 	sandbox bool
-	demo    *verifier.Credentials
 	// attemptsPerMinute and ipPerMinute set the failure budget and the
 	// per-address limit, on the env's fake clock; 0 leaves them off.
 	attemptsPerMinute int
@@ -176,9 +175,6 @@ func newEnv(t *testing.T, opt options) *env {
 	if opt.sandbox {
 		e.accts = &fakeSandbox{accounts: map[string]string{}}
 		cfg.Sandbox, cfg.SandboxVerifier = e.accts, e.sandbox
-	}
-	if opt.demo != nil {
-		cfg.Demo, cfg.SandboxVerifier = opt.demo, e.sandbox
 	}
 	hcfg := handlers.Config{Log: log, Locales: bundle, Version: "v1.2.3-test", MaxBodyBytes: opt.maxBody}
 	if opt.ipPerMinute > 0 {
@@ -325,14 +321,19 @@ func setHeaders(req *http.Request, kv []string) {
 	}
 }
 
+// firstAction is the page a test's browser opens to become a player: the
+// home page makes none, opening an objective does.
+const firstAction = "/objectives/send-sms"
+
 // playerID is the id of the player the test's browser became, creating
-// it with a first visit when needed.
+// it by opening an objective when needed.
 func (e *env) playerID() string {
 	e.t.Helper()
 	return e.playerOf(e.client)
 }
 
-// playerOf is the id of the player browser c is, visiting once when needed.
+// playerOf is the id of the player browser c is, opening an objective
+// once when needed.
 func (e *env) playerOf(c *http.Client) string {
 	e.t.Helper()
 	u, _ := url.Parse(e.srv.URL)
@@ -348,13 +349,13 @@ func (e *env) playerOf(c *http.Client) string {
 				}
 			}
 		}
-		resp, err := c.Get(e.srv.URL + "/")
+		resp, err := c.Get(e.srv.URL + firstAction)
 		if err != nil {
 			e.t.Fatal(err)
 		}
 		resp.Body.Close()
 	}
-	e.t.Fatal("no session cookie after a visit")
+	e.t.Fatal("no session cookie after opening an objective")
 	return ""
 }
 

@@ -27,8 +27,8 @@ type Quests interface {
 	SaveCredentials(ctx context.Context, playerID, accountSID, apiKeySID, secret string) (quest.Saved, error)
 	UseSandboxAccount(ctx context.Context, playerID string) (quest.Saved, error)
 	SavedCredentials(ctx context.Context, playerID string) (quest.Saved, error)
+	EnsureCredentials(ctx context.Context, playerID string) (quest.Saved, error)
 	SandboxEnabled() bool
-	Demo() (verifier.Credentials, bool)
 	Missing(o catalog.Objective, awards map[string]store.Award) []catalog.Objective
 	Open(ctx context.Context, playerID, objectiveID string) (time.Time, error)
 	AddNumber(ctx context.Context, playerID, raw string) (string, error)
@@ -65,23 +65,37 @@ func NewPlayer(quests Quests, data PlayerData, sessions *Sessions, publicURL str
 }
 
 // Routes mounts the player pages on g. Every handler acts for the
-// request's player, which WithPlayer provides.
+// request's player: the pages that only show take the session's player
+// if it has one (MaybePlayer), and an anonymous visitor reads them
+// without becoming one; opening an objective, HACKing and every form make
+// the player on this first action (WithPlayer).
 //
 // The player middleware goes on each route, not on the group: a group's
-// middleware also runs for its catch-all 404 route, and would create a
-// player for every bot probing unknown URLs.
+// middleware also runs for its catch-all 404 route, and would run for
+// every bot probing unknown URLs.
 func (h *Player) Routes(g *echo.Group) {
-	p := h.sessions.WithPlayer()
-	g.GET("/", h.home, p)
-	g.GET("/objectives/:id", h.objective, p)
-	g.POST("/objectives/:id/hack", h.hack, p)
-	g.GET("/credentials", h.credentials, p)
-	g.POST("/credentials", h.saveCredentials, p)
-	g.POST("/credentials/sandbox", h.useSandbox, p)
-	g.POST("/credentials/delete", h.deleteCredentials, p)
-	g.POST("/credentials/numbers", h.addNumber, p)
-	g.POST("/credentials/numbers/delete", h.removeNumber, p)
-	g.GET("/submissions/:id", h.submission, p)
+	act, view := h.sessions.WithPlayer(), h.sessions.MaybePlayer()
+	g.GET("/", h.home, view)
+	g.GET("/objectives/:id", h.objective, h.knownObjective, act)
+	g.POST("/objectives/:id/hack", h.hack, h.knownObjective, act)
+	g.GET("/credentials", h.credentials, view)
+	g.POST("/credentials", h.saveCredentials, act)
+	g.POST("/credentials/sandbox", h.useSandbox, act)
+	g.POST("/credentials/delete", h.deleteCredentials, act)
+	g.POST("/credentials/numbers", h.addNumber, act)
+	g.POST("/credentials/numbers/delete", h.removeNumber, act)
+	g.GET("/submissions/:id", h.submission, view)
+}
+
+// knownObjective answers 404 for an objective the catalog lacks before
+// any player is made: opening a page that does not exist is no action.
+func (h *Player) knownObjective(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if _, ok := h.quests.Catalog().Get(c.Param("id")); !ok {
+			return echo.NewHTTPError(http.StatusNotFound)
+		}
+		return next(c)
+	}
 }
 
 // recentAttempts is how many past attempts the hack interface lists.
@@ -91,13 +105,16 @@ const recentAttempts = 5
 func (h *Player) home(c echo.Context) error {
 	ctx := c.Request().Context()
 	p := playerOf(c)
-	awards, err := h.data.Awards(ctx, p.ID)
-	if err != nil {
-		return err
-	}
-	account, _, err := h.account(c)
-	if err != nil {
-		return err
+	awards := map[string]store.Award{}
+	account := templates.AccountStatus{SandboxPending: h.quests.SandboxEnabled()}
+	if p.ID != "" {
+		var err error
+		if awards, err = h.data.Awards(ctx, p.ID); err != nil {
+			return err
+		}
+		if account, _, err = h.account(c, false); err != nil {
+			return err
+		}
 	}
 	props := templates.HomeProps{Account: account}
 	for _, o := range h.quests.Catalog().All() {
@@ -105,7 +122,7 @@ func (h *Player) home(c echo.Context) error {
 		if a, ok := awards[o.ID]; ok {
 			card.Award = &a
 			props.TotalXP += a.XP
-		} else {
+		} else if p.ID != "" {
 			tried, err := h.data.RecentSubmissions(ctx, p.ID, o.ID, 1)
 			if err != nil {
 				return err
@@ -119,6 +136,8 @@ func (h *Player) home(c echo.Context) error {
 
 // objective shows an objective with a ready hack interface, and records
 // the player's first visit (checks.created_after_opened counts from it).
+// A player without credentials gets, while the sandbox is on, a sandbox
+// account of their own, which the code examples use.
 // A locked objective is shown too, so the player can read what is ahead,
 // but its first visit is recorded only once it unlocks.
 func (h *Player) objective(c echo.Context) error {
@@ -160,6 +179,14 @@ func (h *Player) hack(c echo.Context) error {
 	if ferr != nil {
 		hp.FormError, status = ferr.messageID, http.StatusUnprocessableEntity
 	} else {
+		// The player's own sandbox account, made now if they have none
+		// yet: never anyone else's. Without the sandbox there is nothing
+		// to make, and no read to spend on the hot path.
+		if h.quests.SandboxEnabled() {
+			if _, err := h.ensureCredentials(c); err != nil {
+				return err
+			}
+		}
 		hp.SID = sid
 		res, err := h.quests.Submit(ctx, quest.Attempt{PlayerID: p.ID, ObjectiveID: o.ID, SID: hp.SID, IP: c.RealIP()})
 		if errors.Is(err, quest.ErrUnknownObjective) {
@@ -208,11 +235,15 @@ func (h *Player) hack(c echo.Context) error {
 func (h *Player) objectiveProps(c echo.Context, o catalog.Objective, hack templates.HackProps) (templates.ObjectiveProps, error) {
 	ctx := c.Request().Context()
 	p := playerOf(c)
-	status, account, err := h.account(c)
+	status, account, err := h.account(c, true)
 	if err != nil {
 		return templates.ObjectiveProps{}, err
 	}
 	props := templates.ObjectiveProps{Objective: o, Account: account, Status: status, Hack: hack}
+	if account.Secret != "" {
+		// The examples carry the player's sandbox token.
+		noStore(c)
+	}
 	awards, err := h.data.Awards(ctx, p.ID)
 	if err != nil {
 		return templates.ObjectiveProps{}, err
@@ -231,11 +262,21 @@ func (h *Player) objectiveProps(c echo.Context, o catalog.Objective, hack templa
 
 // account says whose Twilio account the player's attempts use and what the
 // code examples may show of it: a real account's secret never leaves
-// here, a sandbox account's token does, since it guards nothing real.
-func (h *Player) account(c echo.Context) (templates.AccountStatus, templates.Account, error) {
-	ctx := c.Request().Context()
+// here, the player's own sandbox account's token does, since it guards
+// nothing real, on pages sent to that player alone and never stored by a
+// cache (the caller sends Cache-Control: no-store). With ensure, a player without credentials first gets a sandbox
+// account of their own while the sandbox is on (EnsureCredentials).
+func (h *Player) account(c echo.Context, ensure bool) (templates.AccountStatus, templates.Account, error) {
 	a := templates.Account{SandboxURL: h.baseURL(c) + "/sandbox"}
-	creds, err := h.quests.SavedCredentials(ctx, playerOf(c).ID)
+	var (
+		creds quest.Saved
+		err   error
+	)
+	if ensure {
+		creds, err = h.ensureCredentials(c)
+	} else {
+		creds, err = h.quests.SavedCredentials(c.Request().Context(), playerOf(c).ID)
+	}
 	switch {
 	case err == nil:
 		// A sandbox account saved while the server ran its sandbox gets
@@ -249,11 +290,14 @@ func (h *Player) account(c echo.Context) (templates.AccountStatus, templates.Acc
 	case !errors.Is(err, store.ErrNotFound):
 		return templates.AccountStatus{}, templates.Account{}, err
 	}
-	if demo, ok := h.quests.Demo(); ok {
-		a.AccountSID, a.APIKeySID, a.Secret, a.Sandbox, a.Demo = demo.AccountSID, demo.APIKeySID, demo.Secret, true, true
-		return templates.AccountStatus{Demo: true}, a, nil
-	}
-	return templates.AccountStatus{}, a, nil
+	return templates.AccountStatus{SandboxPending: h.quests.SandboxEnabled()}, a, nil
+}
+
+// ensureCredentials returns the request's player's credentials, giving
+// them a sandbox account of their own first when they have none and the
+// sandbox is on; store.ErrNotFound when they have none and it is off.
+func (h *Player) ensureCredentials(c echo.Context) (quest.Saved, error) {
+	return h.quests.EnsureCredentials(c.Request().Context(), playerOf(c).ID)
 }
 
 // submission shows one of the player's attempts again, with its debug
@@ -275,7 +319,7 @@ func (h *Player) submission(c echo.Context) error {
 	if !ok {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
-	res := quest.Result{Objective: o, Submission: sub, Detail: sub.Detail, Demo: sub.AccountKind == quest.AccountDemo,
+	res := quest.Result{Objective: o, Submission: sub, Detail: sub.Detail,
 		Account: quest.Account{Kind: sub.AccountKind, AccountSID: sub.AccountSID}}
 	return render(c, http.StatusOK, templates.SubmissionPage(templates.SubmissionProps{Result: res}))
 }

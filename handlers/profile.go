@@ -32,14 +32,14 @@ func NewProfile(profiles Profiles, sessions *Sessions) *Profile {
 	return &Profile{profiles: profiles, sessions: sessions}
 }
 
-// Routes mounts the pages on g, each with its player (see Player.Routes
-// for why the middleware goes on routes).
+// Routes mounts the pages on g, each with its player: the pages are read
+// without becoming one, the forms make the player (see Player.Routes).
 func (h *Profile) Routes(g *echo.Group) {
-	p := h.sessions.WithPlayer()
-	g.GET("/profile", h.profile, p)
-	g.POST("/profile", h.saveProfile, p)
-	g.GET("/join/:code", h.join, p)
-	g.POST("/join/:code", h.doJoin, p)
+	act, view := h.sessions.WithPlayer(), h.sessions.MaybePlayer()
+	g.GET("/profile", h.profile, view)
+	g.POST("/profile", h.saveProfile, act)
+	g.GET("/join/:code", h.join, view)
+	g.POST("/join/:code", h.doJoin, act)
 }
 
 // profileNotices are the notices a redirect to /profile may ask for.

@@ -29,10 +29,10 @@ func sessionCookie(p page) *http.Cookie {
 func TestSessionCookie(t *testing.T) {
 	for _, secure := range []bool{false, true} {
 		e := newEnv(t, options{secureCookie: secure})
-		p := e.get("/")
+		p := e.get(firstAction)
 		c := sessionCookie(p)
 		if c == nil {
-			t.Fatal("no session cookie on a first visit")
+			t.Fatal("no session cookie on a first action")
 		}
 		if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || c.Secure != secure {
 			t.Errorf("cookie %+v: want HttpOnly, SameSite=Lax, Path=/, Secure=%v", c, secure)
@@ -216,6 +216,7 @@ func TestJoinCohort(t *testing.T) {
 	if p.doc.Find("#display_name").Length() != 1 {
 		t.Error("a player without a name is not asked for one")
 	}
+	e.playerID() // a player already, with a session to renew
 	before := sessionCookieValue(t, e)
 
 	// No name: refused, nothing changes.

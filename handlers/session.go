@@ -162,20 +162,42 @@ const playerKey = "questgate.player"
 const sessionTouched = "touched"
 
 // WithPlayer loads the request's session and makes sure it has a player:
-// the one it names, or a new one created on this first visit. The session
-// is saved (and the cookie set) just before the response is written.
+// the one it names, or a new one created on this first action. The
+// session is saved (and the cookie set) just before the response is
+// written.
 //
-// Attach it to each route that needs a player, never to a group: a
-// group's middleware also runs for its catch-all 404 route, and would
-// create a player (and a session) for every bot probing unknown URLs.
+// Put it on the routes where a player does something (opens an objective,
+// HACKs, saves a form), and MaybePlayer on those that only show: a
+// visitor reading pages costs no row. Attach it to each route, never to a
+// group: a group's middleware also runs for its catch-all 404 route, and
+// would create a player (and a session) for every bot probing unknown
+// URLs.
 func (s *Sessions) WithPlayer() echo.MiddlewareFunc {
+	return s.withPlayer(true)
+}
+
+// MaybePlayer loads the request's session and, when it names a player who
+// still exists, makes them the request's player; otherwise the request
+// has none (playerOf's ID is ""), and nothing is created or written: an
+// anonymous visitor reading the home page, or a bot, leaves no player nor
+// session row behind.
+func (s *Sessions) MaybePlayer() echo.MiddlewareFunc {
+	return s.withPlayer(false)
+}
+
+func (s *Sessions) withPlayer(create bool) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			ctx, token, err := s.load(c)
 			if err != nil {
 				return err
 			}
-			p, err := s.player(ctx, token)
+			var p store.Player
+			if create {
+				p, err = s.player(ctx, token)
+			} else {
+				p, err = s.existing(ctx)
+			}
 			if err != nil {
 				return err
 			}
@@ -222,14 +244,25 @@ func (s *Sessions) load(c echo.Context) (context.Context, string, error) {
 	return ctx, token, nil
 }
 
+// existing returns the player the session names, or the zero Player when
+// it names none, or one that no longer exists.
+func (s *Sessions) existing(ctx context.Context) (store.Player, error) {
+	id := s.sm.GetString(ctx, sessionPlayer)
+	if id == "" {
+		return store.Player{}, nil
+	}
+	p, err := s.players.Player(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Player{}, nil
+	}
+	return p, err
+}
+
 // player returns the session's player, creating one when the session has
 // none or names one that no longer exists.
 func (s *Sessions) player(ctx context.Context, token string) (store.Player, error) {
-	if id := s.sm.GetString(ctx, sessionPlayer); id != "" {
-		p, err := s.players.Player(ctx, id)
-		if !errors.Is(err, store.ErrNotFound) {
-			return p, err
-		}
+	if p, err := s.existing(ctx); err != nil || p.ID != "" {
+		return p, err
 	}
 	p, err := s.players.CreatePlayer(ctx)
 	if err != nil {
@@ -294,7 +327,8 @@ func (s *Sessions) Renew(c echo.Context) error {
 	return nil
 }
 
-// playerOf returns the request's player, set by WithPlayer.
+// playerOf returns the request's player, set by WithPlayer or
+// MaybePlayer: the zero Player (ID "") for an anonymous visitor.
 func playerOf(c echo.Context) store.Player {
 	p, _ := c.Get(playerKey).(store.Player)
 	return p

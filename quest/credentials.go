@@ -12,8 +12,9 @@ import (
 
 // Saved is what pages may show of a player's stored credentials. A real
 // account's secret never leaves quest: only its last four characters, so a
-// player can tell which one is saved. A sandbox account's token is shown
-// whole, since it guards nothing real and the code examples need it.
+// player can tell which one is saved. A sandbox account's token is given
+// whole, since it guards nothing real and the code examples need it: pages
+// show it to its own player only, masked until they ask.
 type Saved struct {
 	AccountSID string
 	APIKeySID  string
@@ -88,6 +89,39 @@ func (s *Service) SaveCredentials(ctx context.Context, playerID, accountSID, api
 	return savedOf(saved), nil
 }
 
+// EnsureCredentials returns what pages may show of a player's
+// credentials. A player who has none gets, while the sandbox is on, a
+// sandbox account of their own first, stored as their credentials: the
+// player pages call it when a player opens an objective or HACKs, so that
+// the code examples work for them, and for them alone. Without the sandbox
+// a player without credentials gets store.ErrNotFound.
+//
+// When two requests of one player race, one account is kept: the other
+// request's is left unused in the sandbox.
+func (s *Service) EnsureCredentials(ctx context.Context, playerID string) (Saved, error) {
+	c, err := s.cfg.Store.Credentials(ctx, playerID)
+	if err == nil {
+		return savedOf(c), nil
+	}
+	if !errors.Is(err, store.ErrNotFound) || s.cfg.Sandbox == nil {
+		return Saved{}, err
+	}
+	sid, token, err := s.cfg.Sandbox.CreateAccount(ctx, "questgate player "+playerID)
+	if err != nil {
+		return Saved{}, fmt.Errorf("create sandbox account: %w", err)
+	}
+	c = store.Credentials{PlayerID: playerID, AccountSID: sid, Secret: token, Sandbox: true}
+	created, err := s.cfg.Store.SaveCredentialsIfNone(ctx, c)
+	if err != nil {
+		return Saved{}, err
+	}
+	if !created {
+		return s.SavedCredentials(ctx, playerID)
+	}
+	s.cfg.Log.InfoContext(ctx, "sandbox account made for a player", "player", playerID, "account_sid", sid)
+	return savedOf(c), nil
+}
+
 // UseSandboxAccount gives a player a fresh sandbox account of their own and
 // stores it as their credentials.
 func (s *Service) UseSandboxAccount(ctx context.Context, playerID string) (Saved, error) {
@@ -107,11 +141,3 @@ func (s *Service) UseSandboxAccount(ctx context.Context, playerID string) (Saved
 
 // SandboxEnabled reports whether players can get sandbox accounts.
 func (s *Service) SandboxEnabled() bool { return s.cfg.Sandbox != nil }
-
-// Demo returns the demo sandbox account's credentials, if the server has one.
-func (s *Service) Demo() (verifier.Credentials, bool) {
-	if s.cfg.Demo == nil {
-		return verifier.Credentials{}, false
-	}
-	return *s.cfg.Demo, true
-}

@@ -27,6 +27,7 @@ var ErrUnknownObjective = errors.New("unknown objective")
 type Store interface {
 	Credentials(ctx context.Context, playerID string) (store.Credentials, error)
 	SaveCredentials(ctx context.Context, c store.Credentials) error
+	SaveCredentialsIfNone(ctx context.Context, c store.Credentials) (bool, error)
 	AwardedSubmission(ctx context.Context, objectiveID, sid string) (store.Submission, error)
 	RecordAttempt(ctx context.Context, sub store.Submission, grant *store.Award) (store.Submission, error)
 	Awards(ctx context.Context, playerID string) (map[string]store.Award, error)
@@ -62,9 +63,6 @@ type Config struct {
 	// Sandbox and SandboxVerifier are nil when the sandbox is off.
 	Sandbox         Sandbox
 	SandboxVerifier Verifier
-	// Demo, when set, are the credentials of the server's demo sandbox
-	// account, used for players who have not set their own.
-	Demo *verifier.Credentials
 	// Failures, when set, bounds how often a player may fail one objective
 	// (see Limiter); beyond it attempts are recorded as rate_limited
 	// without being checked. Nil: no limit.
@@ -146,8 +144,6 @@ type Result struct {
 	// RetryAfter says when trying again makes sense, for upstream trouble
 	// and for attempts refused by the failure budget.
 	RetryAfter time.Duration
-	// Demo is true when the attempt used the demo sandbox account.
-	Demo bool
 	// Missing are the prerequisites still to complete, for a locked
 	// objective.
 	Missing []catalog.Objective
@@ -172,8 +168,13 @@ const minSecretLen = 16
 const (
 	AccountReal    = "real"
 	AccountSandbox = "sandbox"
-	AccountDemo    = "demo"
-	AccountNone    = "none"
+	// AccountDemo is the kind of attempts that older versions checked in
+	// a demo sandbox account shared by every player without credentials.
+	// No attempt is checked in one any more (anyone could read its
+	// messages and steal its SIDs); the kind stays for the submissions
+	// recorded before.
+	AccountDemo = "demo"
+	AccountNone = "none"
 )
 
 // Account names the account an attempt used without its secret: only the
@@ -273,7 +274,6 @@ func (s *Service) submit(ctx context.Context, obj catalog.Objective, a Attempt) 
 	if err != nil {
 		return Result{}, s.abandon(ctx, sub, reserved, err)
 	}
-	res.Demo = kind == AccountDemo
 	res.Account = Account{Kind: kind, AccountSID: creds.AccountSID, APIKeySID: creds.APIKeySID, Last4: last4(creds.Secret)}
 	sub.AccountSID, sub.AccountKind = creds.AccountSID, kind
 
@@ -441,10 +441,10 @@ func (s *Service) attemptCredentials(ctx context.Context, a Attempt) (verifier.C
 }
 
 // credentials returns the credentials to verify a player's attempt with,
-// whether they go to the sandbox, and their kind (Account…). Without
-// stored credentials a player uses the demo sandbox account when there is
-// one, and otherwise gets zero credentials (the verifier answers
-// no_credentials).
+// whether they go to the sandbox, and their kind (Account…). A player
+// without stored credentials gets zero ones, of kind AccountNone: never
+// another account's (see EnsureCredentials for the player pages' own
+// sandbox account).
 func (s *Service) credentials(ctx context.Context, playerID string) (verifier.Credentials, bool, string, error) {
 	c, err := s.cfg.Store.Credentials(ctx, playerID)
 	switch {
@@ -457,8 +457,6 @@ func (s *Service) credentials(ctx context.Context, playerID string) (verifier.Cr
 			c.Sandbox && s.cfg.SandboxVerifier != nil, kind, nil
 	case !errors.Is(err, store.ErrNotFound):
 		return verifier.Credentials{}, false, "", err
-	case s.cfg.Demo != nil && s.cfg.SandboxVerifier != nil:
-		return *s.cfg.Demo, true, AccountDemo, nil
 	default:
 		return verifier.Credentials{}, false, AccountNone, nil
 	}

@@ -3,6 +3,7 @@ package quest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -44,10 +45,17 @@ func passing() *fakeVerifier {
 	}
 }
 
-type fakeSandbox struct{ accounts map[string]bool }
+// fakeSandbox recognises accounts; each account it creates has its own
+// SID (AC, then c…, then the count) and the token d….
+type fakeSandbox struct {
+	accounts map[string]bool
+	created  *atomic.Int32
+}
 
 func (f fakeSandbox) CreateAccount(context.Context, string) (string, string, error) {
-	return "AC" + hex32('c'), hex32('d'), nil
+	n := f.created.Add(1)
+	sid := "AC" + hex32('c')
+	return fmt.Sprintf("%s%02d", sid[:len(sid)-2], n), hex32('d'), nil
 }
 
 func (f fakeSandbox) IsAccount(_ context.Context, sid string) (bool, error) {
@@ -63,11 +71,10 @@ func hex32(c byte) string {
 }
 
 var (
-	smsSID   = "SM" + hex32('1')
-	realAC   = "AC" + hex32('a')
-	sandAC   = "AC" + hex32('b')
-	token    = hex32('e')
-	demoCred = verifier.Credentials{AccountSID: "AC" + hex32('f'), Secret: token}
+	smsSID = "SM" + hex32('1')
+	realAC = "AC" + hex32('a')
+	sandAC = "AC" + hex32('b')
+	token  = hex32('e')
 )
 
 type fixture struct {
@@ -77,6 +84,8 @@ type fixture struct {
 	sandbox *fakeVerifier
 	player  string
 	cfg     Config
+	// created counts the sandbox accounts made.
+	created atomic.Int32
 }
 
 func newFixture(t *testing.T, withSandbox bool) *fixture {
@@ -98,9 +107,8 @@ func newFixture(t *testing.T, withSandbox bool) *fixture {
 	f := &fixture{st: st, twilio: passing(), sandbox: passing(), player: p.ID}
 	cfg := Config{Catalog: cat, Store: st, Twilio: f.twilio}
 	if withSandbox {
-		cfg.Sandbox = fakeSandbox{accounts: map[string]bool{sandAC: true}}
+		cfg.Sandbox = fakeSandbox{accounts: map[string]bool{sandAC: true}, created: &f.created}
 		cfg.SandboxVerifier = f.sandbox
-		cfg.Demo = &demoCred
 	}
 	f.svc, f.cfg = New(cfg), cfg
 	return f
@@ -122,13 +130,15 @@ func TestSubmitRoutesToTheRightUpstream(t *testing.T) {
 		creds       *store.Credentials
 		wantTwilio  int32
 		wantSandbox int32
-		wantDemo    bool
+		wantKind    string
 		wantReason  verifier.Reason
 	}{
-		{"real credentials go to Twilio", true, &store.Credentials{AccountSID: realAC, Secret: token}, 1, 0, false, verifier.Awarded},
-		{"sandbox credentials go to the sandbox", true, &store.Credentials{AccountSID: sandAC, Secret: token, Sandbox: true}, 0, 1, false, verifier.Awarded},
-		{"no credentials use the demo account", true, nil, 0, 1, true, verifier.Awarded},
-		{"no credentials and no sandbox", false, nil, 1, 0, false, verifier.Awarded},
+		{"real credentials go to Twilio", true, &store.Credentials{AccountSID: realAC, Secret: token}, 1, 0, AccountReal, verifier.Awarded},
+		{"sandbox credentials go to the sandbox", true, &store.Credentials{AccountSID: sandAC, Secret: token, Sandbox: true}, 0, 1, AccountSandbox, verifier.Awarded},
+		// The verifier gets no credentials (it answers no_credentials;
+		// this fake passes anything): never another account's.
+		{"no credentials with the sandbox on: no account of anyone else's", true, nil, 1, 0, AccountNone, verifier.Awarded},
+		{"no credentials and no sandbox", false, nil, 1, 0, AccountNone, verifier.Awarded},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -141,8 +151,14 @@ func TestSubmitRoutesToTheRightUpstream(t *testing.T) {
 				}
 			}
 			res := f.submit(t, smsSID)
-			if res.Submission.Reason != tt.wantReason || res.Demo != tt.wantDemo {
-				t.Errorf("reason %q demo %v, want %q %v", res.Submission.Reason, res.Demo, tt.wantReason, tt.wantDemo)
+			if res.Submission.Reason != tt.wantReason || res.Account.Kind != tt.wantKind {
+				t.Errorf("reason %q account %q, want %q %q", res.Submission.Reason, res.Account.Kind, tt.wantReason, tt.wantKind)
+			}
+			if m := res.Submission.Message; m != nil && tt.creds == nil && m.AccountSID != "" {
+				t.Errorf("checked in account %s", m.AccountSID)
+			}
+			if f.created.Load() != 0 {
+				t.Errorf("an attempt made %d sandbox accounts", f.created.Load())
 			}
 			if f.twilio.calls.Load() != tt.wantTwilio || f.sandbox.calls.Load() != tt.wantSandbox {
 				t.Errorf("calls: twilio %d sandbox %d, want %d %d", f.twilio.calls.Load(), f.sandbox.calls.Load(), tt.wantTwilio, tt.wantSandbox)
@@ -151,8 +167,18 @@ func TestSubmitRoutesToTheRightUpstream(t *testing.T) {
 	}
 }
 
+// sandboxed gives the fixture's player a sandbox account, whose attempts
+// go to the sandbox verifier.
+func (f *fixture) sandboxed(t *testing.T) {
+	t.Helper()
+	if err := f.st.SaveCredentials(context.Background(), store.Credentials{PlayerID: f.player, AccountSID: sandAC, Secret: token, Sandbox: true}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestSubmitAwardsOnceAndAnswersRepeatsFromTheDatabase(t *testing.T) {
 	f := newFixture(t, true)
+	f.sandboxed(t)
 	first := f.submit(t, " '"+smsSID+"' ")
 	if first.Submission.Reason != verifier.Awarded || first.XP != 100 || first.Submission.SID != smsSID {
 		t.Fatalf("first = %+v", first)
@@ -171,6 +197,7 @@ func TestSubmitAwardsOnceAndAnswersRepeatsFromTheDatabase(t *testing.T) {
 
 func TestSubmitRecordsUpstreamTrouble(t *testing.T) {
 	f := newFixture(t, true)
+	f.sandboxed(t)
 	f.sandbox.verify = func(r verifier.Request) (verifier.Verdict, error) {
 		return verifier.Verdict{SID: smsSID, Reason: verifier.UpstreamRateLimited},
 			&verifier.UpstreamError{Reason: verifier.UpstreamRateLimited, RetryAfter: 7 * time.Second, Status: 429, Err: errors.New("slow down")}
@@ -268,7 +295,7 @@ func TestSubmitRecordsWhoseAccount(t *testing.T) {
 	}{
 		{"real", &store.Credentials{AccountSID: realAC, Secret: token}, Account{Kind: AccountReal, AccountSID: realAC, Last4: token[28:]}},
 		{"sandbox", &store.Credentials{AccountSID: sandAC, Secret: token, Sandbox: true}, Account{Kind: AccountSandbox, AccountSID: sandAC, Last4: token[28:]}},
-		{"demo", nil, Account{Kind: AccountDemo, AccountSID: demoCred.AccountSID, Last4: token[28:]}},
+		{"none", nil, Account{Kind: AccountNone}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -309,6 +336,84 @@ func TestSavedCredentialsHideARealSecret(t *testing.T) {
 	sb, err := f.svc.UseSandboxAccount(ctx, f.player)
 	if err != nil || !sb.Sandbox || sb.SandboxSecret != hex32('d') {
 		t.Errorf("a sandbox token is shown whole: %+v, %v", sb, err)
+	}
+}
+
+// TestEnsureCredentials: a player without credentials gets a sandbox
+// account of their own, once, stored as their credentials; a player with
+// credentials keeps them; without the sandbox nothing is made.
+func TestEnsureCredentials(t *testing.T) {
+	real := &store.Credentials{AccountSID: realAC, Secret: token}
+	tests := []struct {
+		name        string
+		sandbox     bool
+		creds       *store.Credentials
+		wantErr     error
+		wantAccount string // "" for the account made
+		wantCreated int32
+	}{
+		{"none, sandbox on: an account of their own", true, nil, nil, "", 1},
+		{"real credentials are kept", true, real, nil, realAC, 0},
+		{"none, sandbox off: nothing", false, nil, store.ErrNotFound, "", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			f := newFixture(t, tt.sandbox)
+			if tt.creds != nil {
+				c := *tt.creds
+				c.PlayerID = f.player
+				if err := f.st.SaveCredentials(ctx, c); err != nil {
+					t.Fatal(err)
+				}
+			}
+			first, err := f.svc.EnsureCredentials(ctx, f.player)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("EnsureCredentials: %v, want %v", err, tt.wantErr)
+			}
+			again, err := f.svc.EnsureCredentials(ctx, f.player)
+			if !errors.Is(err, tt.wantErr) || again.AccountSID != first.AccountSID {
+				t.Errorf("again: %+v %v, want the same account as %+v", again, err, first)
+			}
+			if got := f.created.Load(); got != tt.wantCreated {
+				t.Errorf("%d sandbox accounts made, want %d", got, tt.wantCreated)
+			}
+			if tt.wantErr != nil {
+				return
+			}
+			stored, err := f.st.Credentials(ctx, f.player)
+			if err != nil || stored.AccountSID != first.AccountSID {
+				t.Fatalf("stored %+v, %v; shown %+v", stored, err, first)
+			}
+			if tt.wantAccount != "" && first.AccountSID != tt.wantAccount {
+				t.Errorf("account %s, want %s", first.AccountSID, tt.wantAccount)
+			}
+			if tt.wantAccount == "" && (!first.Sandbox || !stored.Sandbox || first.SandboxSecret != stored.Secret) {
+				t.Errorf("made account shown %+v, stored %+v", first, stored)
+			}
+		})
+	}
+}
+
+// TestEnsureCredentialsRace: two first requests of one player, at once,
+// leave them one account, the one both are shown.
+func TestEnsureCredentialsRace(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, true)
+	got := make(chan string, 2)
+	for range 2 {
+		go func() {
+			s, err := f.svc.EnsureCredentials(ctx, f.player)
+			if err != nil {
+				t.Error(err)
+			}
+			got <- s.AccountSID
+		}()
+	}
+	a, b := <-got, <-got
+	stored, err := f.st.Credentials(ctx, f.player)
+	if err != nil || a != stored.AccountSID || b != stored.AccountSID {
+		t.Errorf("shown %s and %s, stored %s (%v)", a, b, stored.AccountSID, err)
 	}
 }
 

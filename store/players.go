@@ -96,6 +96,32 @@ func (s *Store) SaveCredentials(ctx context.Context, c Credentials) error {
 	return nil
 }
 
+// SaveCredentialsIfNone stores a player's credentials unless they already
+// have some, and reports whether it did: of two requests racing to give a
+// player their first credentials, one wins and neither overwrites the
+// other's.
+func (s *Store) SaveCredentialsIfNone(ctx context.Context, c Credentials) (bool, error) {
+	var n int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		sealed, err := s.seal(ctx, tx, c.Secret, c.AccountSID)
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO credentials (player_id, account_sid, api_key_sid, secret, sandbox, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (player_id) DO NOTHING`,
+			c.PlayerID, c.AccountSID, c.APIKeySID, sealed, c.Sandbox, s.now().UTC())
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("save credentials: %w", err)
+	}
+	return n == 1, nil
+}
+
 // Credentials returns a player's stored credentials, or ErrNotFound.
 func (s *Store) Credentials(ctx context.Context, playerID string) (Credentials, error) {
 	c := Credentials{PlayerID: playerID}

@@ -338,3 +338,30 @@ func TestMigrateSealsWhatANoMigrateStartLeft(t *testing.T) {
 		t.Errorf("Ready after Migrate = %v", err)
 	}
 }
+
+// TestSaveCredentialsIfNone: a player's first credentials are stored,
+// sealed; a second call leaves them as they are, and says so.
+func TestSaveCredentialsIfNone(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		s := b.open(t)
+		p := newPlayer(t, s)
+		first := Credentials{PlayerID: p.ID, AccountSID: acct, Secret: token, Sandbox: true}
+		second := Credentials{PlayerID: p.ID, AccountSID: "AC" + strings.Repeat("8", 32), Secret: "cccc" + token[4:], Sandbox: true}
+		for i, tt := range []struct {
+			c    Credentials
+			want bool
+		}{{first, true}, {second, false}} {
+			if got, err := s.SaveCredentialsIfNone(ctx, tt.c); err != nil || got != tt.want {
+				t.Fatalf("call %d: %v, %v; want %v", i+1, got, err, tt.want)
+			}
+		}
+		got, err := s.Credentials(ctx, p.ID)
+		if err != nil || got.AccountSID != first.AccountSID || got.Secret != first.Secret || !got.Sandbox {
+			t.Fatalf("stored %v (secret kept: %v), %v", got, got.Secret == first.Secret, err)
+		}
+		if raw := rawSecret(t, s, `SELECT secret FROM credentials WHERE player_id = ?`, p.ID); strings.Contains(raw, token) {
+			t.Error("the secret is stored in clear")
+		}
+	})
+}

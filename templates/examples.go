@@ -12,8 +12,8 @@ import (
 )
 
 // Account is the Twilio account an objective's code examples are written
-// for. Handlers fill it from the player's stored credentials, the demo
-// account, or leave it empty for a player who has none.
+// for. Handlers fill it from the player's own stored credentials, or
+// leave it empty for a player who has none.
 type Account struct {
 	// AccountSID is "" when the player has no account yet: the examples
 	// then show a placeholder.
@@ -25,8 +25,6 @@ type Account struct {
 	Secret string
 	// Sandbox marks an account of this server's sandbox.
 	Sandbox bool
-	// Demo marks the server's shared demo sandbox account.
-	Demo bool
 	// SandboxURL is the base URL of this server's Twilio-compatible API
 	// ("https://questgate.example/sandbox"), the examples' target for a
 	// sandbox account.

@@ -194,18 +194,18 @@ func TestEveryPageIsFullyTranslated(t *testing.T) {
 		return store.Submission{ID: 1, ObjectiveID: o.ID, SID: "SM" + strings.Repeat("b2", 16), Reason: r, Message: m, CreatedAt: now}
 	}
 	var pages []templ.Component
-	for _, st := range []AccountStatus{{}, {Demo: true}, {Saved: true}, {Saved: true, Sandbox: true}} {
+	for _, st := range []AccountStatus{{}, {SandboxPending: true}, {Saved: true}, {Saved: true, Sandbox: true}} {
 		pages = append(pages, HomePage(HomeProps{Account: st, TotalXP: 100, Cards: []ObjectiveCard{
 			{Objective: o}, {Objective: o, Tried: true}, {Objective: o, Award: &store.Award{XP: 100, CreatedAt: now}},
 		}}))
 	}
 	for _, r := range verifier.Reasons {
-		res := &quest.Result{Objective: o, Submission: sub(r, msg), XP: 100, Demo: true, RetryAfter: 3 * time.Second}
+		res := &quest.Result{Objective: o, Submission: sub(r, msg), XP: 100, RetryAfter: 3 * time.Second}
 		pages = append(pages, ObjectivePage(ObjectiveProps{Objective: o, Award: &store.Award{CreatedAt: now},
 			Account: Account{AccountSID: testAccountSID},
 			Hack:    HackProps{Objective: o, Result: res, RetryAfter: 3, Attempts: []store.Submission{sub(r, nil)}}}))
 	}
-	for _, a := range []Account{{}, {Demo: true, Sandbox: true, AccountSID: testAccountSID}, {Sandbox: true, AccountSID: testAccountSID}} {
+	for _, a := range []Account{{}, {Sandbox: true, AccountSID: testAccountSID}} {
 		pages = append(pages, ObjectivePage(ObjectiveProps{Objective: o, Account: a, Hack: HackProps{Objective: o}}))
 	}
 	for _, id := range []string{"form.missing"} {
@@ -227,7 +227,7 @@ func TestEveryPageIsFullyTranslated(t *testing.T) {
 	real := &quest.Saved{AccountSID: testAccountSID, APIKeySID: testKeySID, Last4: "WXYZ", UpdatedAt: now}
 	sandbox := &quest.Saved{AccountSID: testAccountSID, Last4: "WXYZ", SandboxSecret: testSecret, Sandbox: true, UpdatedAt: now}
 	pages = append(pages,
-		CredentialsPage(CredentialsProps{Demo: true, SandboxEnabled: true}),
+		CredentialsPage(CredentialsProps{SandboxEnabled: true}),
 		CredentialsPage(CredentialsProps{Saved: real, Notice: "credentials.saved"}),
 		CredentialsPage(CredentialsProps{Saved: sandbox, Notice: "credentials.sandbox_created"}),
 		CredentialsPage(CredentialsProps{Notice: "credentials.deleted", Form: CredentialsForm{Error: "credentials.upstream", RetryAfter: 5}}),

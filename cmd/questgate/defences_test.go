@@ -73,7 +73,7 @@ func TestServeDefendsThePages(t *testing.T) {
 		t.Errorf("CSP %q", csp)
 	}
 
-	// The demo account's Account SID is not a message SID: the player's mistake.
+	// An Account SID is not a message SID: the player's mistake.
 	for i, want := range []int{http.StatusOK, http.StatusOK, http.StatusTooManyRequests} {
 		page, resp := postForm(t, c, doc, s.url+"/objectives/send-sms/hack", url.Values{"sid": {"AC" + strings.Repeat("0", 32)}})
 		if resp.StatusCode != want {

@@ -220,22 +220,36 @@ func (r rewrite) RoundTrip(req *http.Request) (*http.Response, error) {
 	return http.DefaultTransport.RoundTrip(req)
 }
 
+// ownAccount opens the objective the start-up help names, as a newcomer
+// does, and reads the sandbox account the page's curl example uses: the
+// player's own, made on this first visit.
+func ownAccount(t *testing.T, c *http.Client, s *server) (sid, token string) {
+	t.Helper()
+	u := regexp.MustCompile(regexp.QuoteMeta(s.url) + `/objectives/[a-z-]+`).FindString(s.output.String())
+	if u == "" {
+		t.Fatalf("the start-up help names no objective page:\n%s", s.output)
+	}
+	code := getPage(t, c, u).Find(`[data-testid="example-curl"]`).Text()
+	m := regexp.MustCompile(`-u '(AC[0-9a-f]{32}):([0-9a-f]{32})'`).FindStringSubmatch(code)
+	if m == nil {
+		t.Fatalf("the objective page's curl example uses no sandbox account:\n%s", code)
+	}
+	return m[1], m[2]
+}
+
 func TestPlayerWinsSendSMSEndToEnd(t *testing.T) {
 	s := startServer(t)
 
-	// The printed curl command, run as printed, gives a SID that a player
-	// without credentials of their own wins with (the demo account).
-	m := regexp.MustCompile(`Accounts/(AC[0-9a-f]{32})/Messages.json[\s\S]*Body=([^"]+)"[\s\S]*-u (AC[0-9a-f]{32}):([0-9a-f]{32})`).
-		FindStringSubmatch(s.output.String())
-	if m == nil {
-		t.Fatalf("no curl command printed:\n%s", s.output)
-	}
-	demoSID := curlSMS(t, s.url, m[3], m[4], m[2])
+	// A newcomer follows the start-up help: the objective page shows
+	// commands with their own sandbox account, and the SID one of them
+	// gives wins.
 	newcomer := browser(t)
-	if state, reason, doc := hack(t, newcomer, s.url, demoSID); state != "SUCCESS" {
-		t.Fatalf("demo SID: state %q reason %q\n%s", state, reason, doc.Text())
-	} else if body := doc.Find(`[data-testid="message-body"]`).Text(); !strings.Contains(body, m[2]) {
-		t.Errorf("result shows body %q, want %q", body, m[2])
+	account, token := ownAccount(t, newcomer, s)
+	newSID := curlSMS(t, s.url, account, token, "My very first message")
+	if state, reason, doc := hack(t, newcomer, s.url, newSID); state != "SUCCESS" {
+		t.Fatalf("newcomer's SID: state %q reason %q\n%s", state, reason, doc.Text())
+	} else if body := doc.Find(`[data-testid="message-body"]`).Text(); !strings.Contains(body, "My very first message") {
+		t.Errorf("result shows body %q", body)
 	}
 
 	// Ada uses her own sandbox account.

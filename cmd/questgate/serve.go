@@ -34,9 +34,6 @@ import (
 // host is never dialled, the sandbox answers in memory.
 const sandboxURL = "http://sandbox.questgate.internal/sandbox"
 
-// demoAccountSetting names the setting holding the demo sandbox account.
-const demoAccountSetting = "sandbox.demo_account_sid"
-
 func serveCommand(f flags) *cli.Command {
 	return &cli.Command{
 		Name:  "serve",
@@ -196,11 +193,11 @@ func serve(ctx context.Context, cmd *cli.Command, getenv func(string) string) er
 		if err != nil {
 			return err
 		}
-		demo, err := demoAccount(ctx, st, sb)
-		if err != nil {
-			return err
-		}
-		qcfg.Sandbox, qcfg.SandboxVerifier, qcfg.Demo = sandboxAccounts{sb}, sv, &demo
+		// No shared demo account: each player gets a sandbox account of
+		// their own when they first need one (quest.EnsureCredentials).
+		// A demo account's setting an older version left in the database
+		// is kept, and no longer used.
+		qcfg.Sandbox, qcfg.SandboxVerifier = sandboxAccounts{sb}, sv
 	}
 	quests := quest.New(qcfg)
 
@@ -256,8 +253,8 @@ func serve(ctx context.Context, cmd *cli.Command, getenv func(string) string) er
 	}
 	defer stopMetrics()
 	fmt.Fprintf(out, "questgate %s is serving on %s\n", buildVersion(), publicURL)
-	if qcfg.Demo != nil {
-		printSandboxHelp(out, publicURL, *qcfg.Demo, cat)
+	if sb != nil {
+		printSandboxHelp(out, publicURL, cat)
 	}
 	serving = true
 	return serveHTTP(ctx, log, ln, e, writeTimeout(upstream.Timeout), grace)
@@ -344,31 +341,6 @@ func portOf(a net.Addr) string {
 	return port
 }
 
-// demoAccount returns the server's demo sandbox account, creating it on
-// first start so restarts keep the same credentials.
-func demoAccount(ctx context.Context, st *store.Store, sb *sandbox.Sandbox) (verifier.Credentials, error) {
-	sid, err := st.Setting(ctx, demoAccountSetting)
-	if err == nil {
-		acc, err := st.SandboxAccount(ctx, sid)
-		if err == nil {
-			return verifier.Credentials{AccountSID: acc.SID, Secret: acc.AuthToken}, nil
-		}
-		if !errors.Is(err, store.ErrNotFound) {
-			return verifier.Credentials{}, err
-		}
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return verifier.Credentials{}, err
-	}
-	acc, err := sb.CreateAccount(ctx, "questgate demo")
-	if err != nil {
-		return verifier.Credentials{}, err
-	}
-	if err := st.SetSetting(ctx, demoAccountSetting, acc.SID); err != nil {
-		return verifier.Credentials{}, err
-	}
-	return verifier.Credentials{AccountSID: acc.SID, Secret: acc.AuthToken}, nil
-}
-
 // sandboxAccounts adapts the sandbox to what quest needs.
 type sandboxAccounts struct{ sb *sandbox.Sandbox }
 
@@ -382,21 +354,22 @@ func (a sandboxAccounts) IsAccount(ctx context.Context, sid string) (bool, error
 }
 
 // printSandboxHelp tells whoever ran `make run` how to win the first
-// objective in two steps.
-func printSandboxHelp(w io.Writer, publicURL string, demo verifier.Credentials, cat *catalog.Catalog) {
-	from, to := "+15017122661", "+15558675310"
-	if o, ok := cat.Get("send-sms"); ok {
-		from, to = o.Samples.From, o.Samples.To
+// objective. It prints no credentials: each player's own sandbox account,
+// made when they open an objective, is shown on their pages only.
+func printSandboxHelp(w io.Writer, publicURL string, cat *catalog.Catalog) {
+	first := "send-sms"
+	if _, ok := cat.Get(first); !ok {
+		if all := cat.All(); len(all) > 0 {
+			first = all[0].ID
+		}
 	}
 	fmt.Fprintf(w, `
-The sandbox is on. Send a text message through it with the demo account:
+The sandbox is on: it behaves like Twilio and sends no real message. Open
 
-  curl -X POST %s/sandbox/2010-04-01/Accounts/%s/Messages.json \
-    --data-urlencode "From=%s" \
-    --data-urlencode "Body=Hello from my first questgate message" \
-    --data-urlencode "To=%s" \
-    -u %s:%s
+  %s/objectives/%s
 
-Then paste the "sid" it answers (SM...) on %s/objectives/send-sms and press HACK.
-`, publicURL, demo.AccountSID, from, to, demo.AccountSID, demo.Secret, publicURL)
+in your browser: questgate makes you a sandbox account of your own and shows
+commands (curl, Go, Python, Node.js) that use it. Run one, paste the "sid" it
+answers into the page and press HACK.
+`, publicURL, first)
 }
