@@ -61,8 +61,11 @@ func TestFailureBudget(t *testing.T) {
 		t.Errorf("Twilio asked %d times, want 10: a refused attempt is never checked", n)
 	}
 	subs, err := f.st.RecentSubmissions(context.Background(), f.player, "send-sms", 1)
-	if err != nil || len(subs) != 1 || subs[0].Reason != verifier.RateLimited || subs[0].SID != smsSID || subs[0].ID != res.Submission.ID {
-		t.Fatalf("latest recorded attempt %+v (%v), want the rate_limited one with its SID", subs, err)
+	if err != nil || len(subs) != 1 || subs[0].Reason != verifier.RateLimited || subs[0].ID != res.Submission.ID {
+		t.Fatalf("latest recorded attempt %+v (%v), want the rate_limited one", subs, err)
+	}
+	if subs[0].SID != "" || subs[0].RawSID != "" {
+		t.Errorf("the rate_limited attempt keeps the paste: raw %q sid %q, want nothing", subs[0].RawSID, subs[0].SID)
 	}
 
 	// Refused attempts do not lengthen the wait.

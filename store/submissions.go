@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/questgate/questgate/verifier"
 )
@@ -51,14 +52,40 @@ type Award struct {
 	CreatedAt time.Time
 }
 
+// MaxPasteLen bounds, in bytes, what a submission keeps of a player's
+// paste (RawSID) and of its normalised form (SID). A SID is 34 bytes, and
+// the room left is for the quotes and spaces copy-paste brings; anything
+// longer is no SID, and keeping it whole would let one player grow the
+// database by whatever the request body limit allows, per attempt.
+const MaxPasteLen = 64
+
+// ClipPaste keeps at most MaxPasteLen bytes of s: a longer s is cut on a
+// character boundary and ends with "…", so readers see it was cut.
+func ClipPaste(s string) string {
+	if len(s) <= MaxPasteLen {
+		return s
+	}
+	const ellipsis = "…"
+	s = strings.ToValidUTF8(s[:MaxPasteLen-len(ellipsis)+1], "")
+	for len(s) > MaxPasteLen-len(ellipsis) {
+		_, size := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-size]
+	}
+	return s + ellipsis
+}
+
 // RecordAttempt stores a submission. When grant is non-nil the verifier has
 // passed it, and the award is attempted in the same transaction; the
 // recorded reason then says what happened: awarded, already_awarded (the
 // player already holds the objective) or sid_already_used (another player
 // was awarded with this SID). The uniqueness rules are database constraints,
 // so two concurrent attempts can never both award.
+//
+// RawSID and SID are kept to MaxPasteLen bytes, here and in the returned
+// submission.
 func (s *Store) RecordAttempt(ctx context.Context, sub Submission, grant *Award) (Submission, error) {
 	sub.CreatedAt = s.now().UTC()
+	sub.RawSID, sub.SID = ClipPaste(sub.RawSID), ClipPaste(sub.SID)
 	if grant != nil {
 		sub.Reason = verifier.Awarded
 	}
