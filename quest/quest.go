@@ -145,6 +145,11 @@ type Result struct {
 	// RetryAfter says when trying again makes sense, for upstream trouble
 	// and for attempts refused by the failure budget.
 	RetryAfter time.Duration
+	// TwilioRetryAfter is the part of RetryAfter Twilio asked for (its
+	// Retry-After header); zero when the wait is questgate's own (a local
+	// timeout, an open breaker, the failure budget), so that no message
+	// says Twilio suggested it.
+	TwilioRetryAfter time.Duration
 	// Demo is true when the attempt used the demo sandbox account.
 	Demo bool
 	// Missing are the prerequisites still to complete, for a locked
@@ -307,7 +312,7 @@ func (s *Service) submit(ctx context.Context, obj catalog.Objective, a Attempt) 
 	if err != nil {
 		var ue *verifier.UpstreamError
 		if errors.As(err, &ue) {
-			res.RetryAfter = ue.RetryAfter
+			res.RetryAfter, res.TwilioRetryAfter = ue.RetryAfter, ue.TwilioRetryAfter
 		}
 		sub.Reason = verifier.ReasonOf(err)
 		s.cfg.Log.WarnContext(ctx, "twilio could not answer", "objective", obj.ID, "sid", sub.SID,
