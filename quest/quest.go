@@ -323,7 +323,8 @@ func (s *Service) submit(ctx context.Context, obj catalog.Objective, a Attempt) 
 		sub.Reason = verdict.Reason
 		return s.finish(ctx, res, sub, nil, reserved, "verified")
 	}
-	return s.finish(ctx, res, sub, &store.Award{XP: obj.XP, Items: obj.ItemIDs()}, reserved, "verified")
+	return s.finish(ctx, res, sub, &store.Award{XP: obj.XP, Items: obj.ItemIDs(),
+		SharesProofWith: s.cfg.Catalog.ProofSharers(obj.ID)}, reserved, "verified")
 }
 
 // Missing returns the prerequisites of o that a player with awards has
@@ -394,6 +395,9 @@ func (s *Service) record(ctx context.Context, res Result, sub store.Submission, 
 // recorded completes res with the saved submission and what it granted.
 func (s *Service) recorded(ctx context.Context, res Result, saved store.Submission, grant *store.Award, via string) Result {
 	res.Submission = saved
+	if saved.Reason == verifier.SIDUsedForAnotherObjective {
+		res.Detail = saved.Detail
+	}
 	if saved.Reason != verifier.RateLimited {
 		res.Paste = saved.RawSID
 	}

@@ -400,3 +400,61 @@ func TestRegradePublishesAndNeedsAReason(t *testing.T) {
 		t.Errorf("awards = %+v", awards)
 	}
 }
+
+// TestOneMessageOneObjective: one outbound SMS to the player's own
+// number proves send-sms, and is then refused for reply-sms, unless the
+// catalog lets reply-sms reuse send-sms's proof.
+func TestOneMessageOneObjective(t *testing.T) {
+	const sharing = `objectives:
+  - id: reply-sms
+    kind: message
+    prerequisites: [send-sms]
+    reuses_proof_of: [send-sms]
+    xp: 200
+    title: {en: a, fr: b}
+    summary: {en: a, fr: b}
+    instructions: {en: a, fr: b}
+`
+	tests := []struct {
+		name       string
+		catalog    string // loaded over the embedded one; "" for it alone
+		want       verifier.Reason
+		wantDetail string
+		wantXP     int
+	}{
+		{"the embedded catalog", "", verifier.SIDUsedForAnotherObjective, "send-sms", 0},
+		{"a catalog that shares the proof", sharing, verifier.Awarded, "", 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			f := newFixture(t, false)
+			if tt.catalog != "" {
+				cat, err := catalog.Load("sharing.yaml", []byte(tt.catalog), f.cfg.Catalog)
+				if err != nil {
+					t.Fatal(err)
+				}
+				f.cfg.Catalog = cat
+				f.svc = New(f.cfg)
+			}
+			if err := f.st.SaveCredentials(ctx, store.Credentials{PlayerID: f.player, AccountSID: realAC, Secret: token}); err != nil {
+				t.Fatal(err)
+			}
+			if r := f.submit(t, smsSID); r.Submission.Reason != verifier.Awarded {
+				t.Fatalf("send-sms: %s", r.Submission.Reason)
+			}
+			res, err := f.svc.Submit(ctx, Attempt{PlayerID: f.player, ObjectiveID: "reply-sms", SID: smsSID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Submission.Reason != tt.want || res.Detail != tt.wantDetail || res.XP != tt.wantXP {
+				t.Errorf("reply-sms with the same SID: %s (%q), %d XP; want %s (%q), %d XP",
+					res.Submission.Reason, res.Detail, res.XP, tt.want, tt.wantDetail, tt.wantXP)
+			}
+			awards, err := f.st.Awards(ctx, f.player)
+			if _, won := awards["reply-sms"]; err != nil || won != (tt.wantXP > 0) {
+				t.Errorf("awards %v (%v)", awards, err)
+			}
+		})
+	}
+}

@@ -94,7 +94,7 @@ func (s *Store) FinishAttempt(ctx context.Context, sub Submission, grant *Award)
 	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		if grant != nil {
-			if err := s.checkAward(ctx, tx, &sub); err != nil {
+			if err := s.checkAward(ctx, tx, &sub, grant.SharesProofWith); err != nil {
 				return err
 			}
 		}
@@ -107,10 +107,10 @@ func (s *Store) FinishAttempt(ctx context.Context, sub Submission, grant *Award)
 			}
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE submissions SET sid = ?, reason = ?, msg_status = ?, msg_direction = ?,
-			msg_to = ?, msg_from = ?, msg_body = ?, msg_num_media = ?, msg_date_created = ?, upstream_ms = ?
+			msg_to = ?, msg_from = ?, msg_body = ?, msg_num_media = ?, msg_date_created = ?, upstream_ms = ?, detail = ?
 			WHERE id = ? AND player_id = ? AND reason = ?`,
 			sub.SID, string(sub.Reason), m.Status, m.Direction, m.To, m.From, m.Body, m.NumMedia, created,
-			sub.Upstream.Milliseconds(), sub.ID, sub.PlayerID, string(verifier.Pending))
+			sub.Upstream.Milliseconds(), sub.Detail, sub.ID, sub.PlayerID, string(verifier.Pending))
 		if err != nil {
 			return fmt.Errorf("update submission: %w", err)
 		}
