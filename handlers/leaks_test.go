@@ -303,6 +303,42 @@ func TestPastedSecretsNeverLeak(t *testing.T) {
 	}
 }
 
+// TestPastedSecretsNeverLeakThroughTheAPI: a game sends, as the SID,
+// the account's Auth Token while its player uses an API key: the answer
+// is invalid_sid/looks_like_token, and neither the answer, the player's
+// list of verifications, the log nor the database file holds the token.
+func TestPastedSecretsNeverLeakThroughTheAPI(t *testing.T) {
+	authToken := "9C0FFEE5" + strings.Repeat("D00D", 6)
+	logs := &lockedBuffer{}
+	e := newEnv(t, options{log: logs})
+	e.twilio.verify = func(context.Context, verifier.Request) (verifier.Verdict, error) {
+		t.Error("the paste reached Twilio")
+		return verifier.Verdict{Reason: verifier.NotFound}, nil
+	}
+	key, _ := e.newKey()
+	body := `{"objective": "send-sms", "sid": " ` + authToken + ` ", "player": {"id": "game-player-7"},
+		"credentials": {"account_sid": "` + testAccountSID + `", "api_key_sid": "SK` + strings.Repeat("c3", 16) + `",
+		"api_key_secret": "KeySecret` + strings.Repeat("Ab1", 7) + `Zz"}}`
+	r := e.api("POST", "/api/v1/verifications", key, body)
+	if r.status != http.StatusOK || r.str("reason") != string(verifier.InvalidSID) {
+		t.Errorf("status %d reason %q, want 200 invalid_sid", r.status, r.str("reason"))
+	}
+	if !strings.Contains(r.str("message"), "rotate it") {
+		t.Errorf("message %q does not tell to rotate the token", r.str("message"))
+	}
+	list := e.api("GET", "/api/v1/submissions", key, "")
+	if list.status != http.StatusOK || !strings.Contains(string(list.raw), "invalid_sid") {
+		t.Errorf("list: %d %s", list.status, list.raw)
+	}
+	secret := strings.ToLower(authToken)
+	for what, b := range map[string]string{"answer": string(r.raw), "list": string(list.raw), "log": string(logs.Bytes()),
+		"database": string(dbFiles(t, e.dbPath))} {
+		if strings.Contains(strings.ToLower(b), secret) {
+			t.Errorf("the %s holds the pasted token", what)
+		}
+	}
+}
+
 // dbFiles returns the database file and its write-ahead log.
 func dbFiles(t *testing.T, path string) []byte {
 	t.Helper()
