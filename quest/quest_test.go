@@ -306,7 +306,7 @@ func TestSubmitMasksPastedSecrets(t *testing.T) {
 // TestSubmitKeepsASIDThatIsNoSecret: the masking takes nothing that is a
 // SID or a player's usual mistake for one.
 func TestSubmitKeepsASIDThatIsNoSecret(t *testing.T) {
-	for _, paste := range []string{smsSID, strings.ToUpper(smsSID), realAC, "SM" + hex32('1')[:31], " '" + smsSID + "'. "} {
+	for _, paste := range []string{smsSID, strings.ToUpper(smsSID), realAC, "SM" + hex32('1')[:31], "SM" + hex32('1')[:30], " '" + smsSID + "'. "} {
 		t.Run(paste, func(t *testing.T) {
 			f := newFixture(t, true)
 			res := f.submit(t, paste)

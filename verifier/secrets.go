@@ -24,7 +24,11 @@ const minKnownSecretLen = 16
 // It masks, in any case, every occurrence of the known secrets (the
 // player's own, at least minKnownSecretLen long), and every run of exactly
 // 32 ASCII letters and digits that other letters or digits do not extend:
-// an Auth Token's or an API key secret's shape, whoever's it is. Runs are
+// an Auth Token's or an API key secret's shape, whoever's it is; except a
+// SID cut short by two digits (an upper-case prefix such as SM, then 30
+// lower-case hexadecimal digits), a player's mistake the verifier has
+// better help for, and a shape no token has (Twilio writes tokens in
+// lower case, and an upper-cased one has upper-case digits too). Runs are
 // looked for both in raw and in raw cleaned as Normalize cleans it (an
 // invisible character may split or join them). Each masked secret becomes
 // "****" and its last four characters, enough for the player to tell which
@@ -58,7 +62,7 @@ func maskRuns(s string, known []string) (string, bool) {
 	start := -1
 	flush := func(end int) {
 		run := s[start:end]
-		if len(run) == secretLen {
+		if len(run) == secretLen && !shortSID(run) {
 			b.WriteString(masked(run))
 			hit = true
 		} else {
@@ -82,6 +86,20 @@ func maskRuns(s string, known []string) (string, bool) {
 		flush(len(s))
 	}
 	return b.String(), hit
+}
+
+// shortSID reports whether run is a SID two digits short: a known SID
+// prefix in upper case, then lower-case hexadecimal digits only.
+func shortSID(run string) bool {
+	if _, ok := resourceDetails[run[:2]]; !ok {
+		return false
+	}
+	for i := 2; i < len(run); i++ {
+		if !('0' <= run[i] && run[i] <= '9' || 'a' <= run[i] && run[i] <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // masked is how a secret is shown: never more than its last four

@@ -24,6 +24,8 @@ func TestMaskSecrets(t *testing.T) {
 		{"a SID in quotes", ` "` + sm + `". `, nil, ` "` + sm + `". `, false},
 		{"an Account SID", "AC" + tok, nil, "AC" + tok, false},
 		{"a SID cut short", sm[:33], nil, sm[:33], false},
+		{"a SID two digits short", sm[:32], nil, sm[:32], false},
+		{"an upper-cased token that starts like a SID", "CA" + strings.ToUpper(tok[2:]), nil, "****e1f0", true},
 		{"an Auth Token", tok, nil, "****e1f0", true},
 		{"an Auth Token upper-cased", strings.ToUpper(tok), nil, "****e1f0", true},
 		{"an API key secret", "aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE", nil, "****c1de", true},
