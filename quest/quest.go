@@ -160,9 +160,9 @@ type Result struct {
 	// Tries is how many requests Twilio got for this attempt (retries
 	// included); zero when none was made.
 	Tries int
-	// Account is whose account the attempt was checked in, as support
-	// staff may see it; zero when the attempt was answered from the
-	// database.
+	// Account is whose account the attempt was (or, answered from the
+	// database or refused first, would have been) checked in, as support
+	// staff may see it.
 	Account Account
 	// Paste is what the SID field may show again: the paste with any
 	// secret masked, clipped to store.MaxPasteLen. It is the recorded
@@ -193,8 +193,9 @@ type Account struct {
 // rejected ones, upstream failures and attempts refused by the failure
 // budget (Config.Failures); only a failure to record is an error.
 //
-// Before Twilio is asked: a locked objective (prerequisites missing) is
-// refused as locked; a SID that already won this player the objective is
+// Before Twilio is asked: a paste holding a secret is refused as
+// invalid_sid/looks_like_token and kept only masked (verifier.MaskSecrets);
+// a locked objective (prerequisites missing) is refused as locked; a SID that already won this player the objective is
 // answered from the database; the failure budget is taken; and for an
 // objective with max_attempts a place under the limit is reserved
 // atomically, or the attempt is refused as attempts_exhausted.
