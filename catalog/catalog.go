@@ -167,6 +167,14 @@ type Objective struct {
 	// Prerequisites are the ids of objectives a player must hold before
 	// this one unlocks.
 	Prerequisites []string `yaml:"prerequisites"`
+	// ReusesProofOf lists objectives whose proof may also prove this one:
+	// a SID that won the player one of them may win this one too, and the
+	// other way round. Without it, one SID wins a player at most one
+	// objective, so that one message cannot be cashed in twice (one SMS
+	// to the player's own number is both sent and, to the checks, a
+	// reply). A list rather than a boolean: the author names the pairs
+	// that make sense, and nothing else is opened.
+	ReusesProofOf []string `yaml:"reuses_proof_of"`
 	// MaxAttempts caps the attempts that count against the player (see
 	// docs/objectives.md); zero means no cap.
 	MaxAttempts int `yaml:"max_attempts"`
@@ -255,6 +263,24 @@ func (c *Catalog) Get(id string) (Objective, bool) {
 		return Objective{}, false
 	}
 	return c.objectives[i], true
+}
+
+// ProofSharers returns the ids of the objectives whose awarded SID may
+// also win objective id: those it lists under reuses_proof_of, and those
+// listing it. Sharing goes both ways so that the order in which a player
+// completes two objectives does not matter.
+func (c *Catalog) ProofSharers(id string) []string {
+	o, ok := c.Get(id)
+	if !ok {
+		return nil
+	}
+	out := slices.Clone(o.ReusesProofOf)
+	for _, other := range c.objectives {
+		if other.ID != id && slices.Contains(other.ReusesProofOf, id) && !slices.Contains(out, other.ID) {
+			out = append(out, other.ID)
+		}
+	}
+	return out
 }
 
 // Missing returns the prerequisites of o that done does not report done,

@@ -212,6 +212,7 @@ func load(name string, data []byte, base *Catalog) (*Catalog, error) {
 		errs = append(errs, src.errorAt("$.objectives", "no objectives: list at least one"))
 	}
 	errs = append(errs, checkPrerequisites(entries, src, removed)...)
+	errs = append(errs, checkReusedProofs(entries, src, removed)...)
 	if len(errs) > 0 {
 		slices.SortStableFunc(errs, func(a, b *Error) int { return a.Line - b.Line })
 		return nil, errs
@@ -341,6 +342,38 @@ func checkPrerequisites(entries []entry, src *source, removed map[string]int) Er
 	return nil
 }
 
+// checkReusedProofs reports reuses_proof_of entries that name no objective
+// of the result, or one of another kind (a call's SID never proves a
+// message, so sharing its proof could only be a typo).
+func checkReusedProofs(entries []entry, src *source, removed map[string]int) Errors {
+	var errs Errors
+	byID := map[string]entry{}
+	var known []string
+	for _, e := range entries {
+		byID[e.o.ID] = e
+		known = append(known, e.o.ID)
+	}
+	for _, e := range entries {
+		for j, p := range e.o.ReusesProofOf {
+			other, ok := byID[p]
+			field := e.path(fmt.Sprintf("reuses_proof_of[%d]", j))
+			switch {
+			case p == e.o.ID:
+				// validate reported it.
+			case !ok && e.index < 0:
+				errs = append(errs, src.errorAt(fmt.Sprintf("$.remove[%d]", removed[p]),
+					"%q is in reuses_proof_of of the embedded objective %q: remove that one too, or redefine it without it", p, e.o.ID))
+			case !ok:
+				errs = append(errs, src.errorAt(field, "%q is not an objective (allowed: %s)", p, strings.Join(known, ", ")))
+			case other.o.Kind != e.o.Kind:
+				errs = append(errs, src.errorAt(field, "%q is a %s objective and this one a %s: a SID cannot prove both",
+					p, other.o.Kind, e.o.Kind))
+			}
+		}
+	}
+	return errs
+}
+
 // Summary describes a loaded catalog in a few lines, for authors running
 // `questgate objectives check`.
 func (c *Catalog) Summary() string {
@@ -350,6 +383,9 @@ func (c *Catalog) Summary() string {
 		fmt.Fprintf(&b, "  %-20s %-8s %4d XP  prefixes %s", o.ID, o.Kind, o.XP, strings.Join(o.Prefixes(), "/"))
 		if len(o.Prerequisites) > 0 {
 			fmt.Fprintf(&b, "  after %s", strings.Join(o.Prerequisites, ", "))
+		}
+		if len(o.ReusesProofOf) > 0 {
+			fmt.Fprintf(&b, "  reuses proof of %s", strings.Join(o.ReusesProofOf, ", "))
 		}
 		if o.MaxAttempts > 0 {
 			fmt.Fprintf(&b, "  max %d attempts", o.MaxAttempts)

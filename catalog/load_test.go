@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 func mustDefault(t *testing.T) *Catalog {
@@ -191,6 +192,10 @@ func TestLoadErrorsArePlaced(t *testing.T) {
 		{"negative max", good("    max_attempts: -1\n"), 7, "objectives[0].max_attempts", "must be 1 or more"},
 		{"unknown prerequisite", good("    prerequisites: [send-sms, send-fax]\n"), 7, "objectives[0].prerequisites[1]", `"send-fax" is not an objective (allowed: send-sms,`},
 		{"own prerequisite", good("    prerequisites: [x]\n"), 7, "objectives[0].prerequisites[0]", "cannot be its own prerequisite"},
+		{"unknown proof to reuse", good("    reuses_proof_of: [send-fax]\n"), 7, "objectives[0].reuses_proof_of[0]", `"send-fax" is not an objective (allowed: send-sms,`},
+		{"own proof to reuse", good("    reuses_proof_of: [x]\n"), 7, "objectives[0].reuses_proof_of[0]", "always accepts its own proof"},
+		{"proof reused twice", good("    reuses_proof_of: [send-sms, send-sms]\n"), 7, "objectives[0].reuses_proof_of[1]", `"send-sms" is listed twice`},
+		{"proof of another kind", good("    reuses_proof_of: [make-call]\n"), 7, "objectives[0].reuses_proof_of[0]", `"make-call" is a call objective and this one a message`},
 		{"item without French name", good("    items:\n      - id: hat\n        name: {en: Hat}\n"), 9, "objectives[0].items[0].name", `missing the "fr" name`},
 		{"bad sample number", good("    samples:\n      to: \"555\"\n"), 8, "objectives[0].samples.to", "E.164"},
 		{"bad mode", "mode: merge\n" + good(""), 1, "mode", `"merge" is not a mode (allowed: extend, the default, or replace)`},
@@ -242,6 +247,38 @@ func TestPrerequisiteCycle(t *testing.T) {
 	_, err = Load("loop.yaml", []byte(loop), mustDefault(t))
 	if err == nil || !strings.Contains(err.Error(), "loop.yaml:4:") || !strings.Contains(err.Error(), "send-sms → make-call → send-sms") {
 		t.Errorf("Load = %v, want a cycle on line 4", err)
+	}
+}
+
+// TestProofSharers: an objective shares its proof only with those the
+// catalog names, both ways; the embedded catalog names none, so one SMS
+// never wins both send-sms and reply-sms.
+func TestProofSharers(t *testing.T) {
+	base := mustDefault(t)
+	for _, o := range base.All() {
+		if got := base.ProofSharers(o.ID); len(got) != 0 {
+			t.Errorf("embedded %s shares its proof with %v", o.ID, got)
+		}
+	}
+	const src = `objectives:
+  - id: echo-sms
+    kind: message
+    reuses_proof_of: [send-sms]
+    title: {en: a, fr: b}
+    summary: {en: a, fr: b}
+    instructions: {en: a, fr: b}
+`
+	c, err := Load("echo.yaml", []byte(src), base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string][]string{"echo-sms": {"send-sms"}, "send-sms": {"echo-sms"}, "reply-sms": nil} {
+		if got := c.ProofSharers(id); !cmp.Equal(got, want, cmpopts.EquateEmpty()) {
+			t.Errorf("ProofSharers(%s) = %v, want %v", id, got, want)
+		}
+	}
+	if !strings.Contains(c.Summary(), "reuses proof of send-sms") {
+		t.Errorf("the summary does not say which proof is reused:\n%s", c.Summary())
 	}
 }
 

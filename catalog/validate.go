@@ -66,6 +66,14 @@ func (e *entry) validate() Errors {
 			bad(fmt.Sprintf("prerequisites[%d]", i), "%q is listed twice", p)
 		}
 	}
+	for i, p := range o.ReusesProofOf {
+		switch {
+		case p == o.ID:
+			bad(fmt.Sprintf("reuses_proof_of[%d]", i), "an objective always accepts its own proof: leave %q out", p)
+		case slices.Contains(o.ReusesProofOf[:i], p):
+			bad(fmt.Sprintf("reuses_proof_of[%d]", i), "%q is listed twice", p)
+		}
+	}
 	switch {
 	case o.MaxAttempts < 0:
 		bad("max_attempts", "%d: must be 1 or more, or left out for no limit", o.MaxAttempts)

@@ -266,7 +266,10 @@ func (h *API) verify(c echo.Context) error {
 	case sub.Reason == verifier.RateLimited:
 		return &Problem{Status: http.StatusTooManyRequests, Reason: string(sub.Reason), RetryAfter: retry, SubmissionID: sub.ID}
 	case sub.Reason.Upstream():
-		return &Problem{Status: http.StatusServiceUnavailable, Reason: string(sub.Reason), RetryAfter: retry, SubmissionID: sub.ID}
+		// retry may be questgate's default: only Twilio's own wait is
+		// said to be Twilio's.
+		return &Problem{Status: http.StatusServiceUnavailable, Reason: string(sub.Reason), RetryAfter: retry, SubmissionID: sub.ID,
+			Data: map[string]any{"TwilioRetryAfter": seconds(res.TwilioRetryAfter)}}
 	case sub.Reason == verifier.NoCredentials || sub.Reason == verifier.BadCredentials:
 		return &Problem{Status: http.StatusUnprocessableEntity, Reason: string(sub.Reason), SubmissionID: sub.ID}
 	}

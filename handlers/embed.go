@@ -224,7 +224,9 @@ func (h *Embed) hack(c echo.Context) error {
 	}
 	p.Hack.Result, p.Hack.RetryAfter = &res, seconds(res.RetryAfter)
 	if !res.Submission.Reason.Success() {
-		p.Hack.SID = sid
+		// What was recorded, not what was typed: a pasted secret comes
+		// back masked, a huge paste clipped.
+		p.Hack.SID = res.Paste
 	}
 	if res.RetryAfter > 0 {
 		setRetryAfter(c, res.RetryAfter)

@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -49,6 +50,9 @@ type instructorOptions struct {
 	// now is the dashboard's clock (sign-in ends, export dates); always
 	// exportDay when nil.
 	now func() time.Time
+	// log receives quest's and the server's log, JSON at debug level;
+	// discarded when nil.
+	log io.Writer
 }
 
 // ienv is a running questgate with the player pages and the instructors'
@@ -95,7 +99,8 @@ const playerSessionKey = "player_id"
 func newInstructorEnv(t *testing.T, opt instructorOptions) *ienv {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "q.db"))
+	dbPath := filepath.Join(t.TempDir(), "q.db")
+	st, err := store.Open(ctx, dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,11 +113,15 @@ func newInstructorEnv(t *testing.T, opt instructorOptions) *ienv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &ienv{env: &env{t: t, store: st, bundle: bundle, twilio: &fakeVerifier{t: t}, sandbox: &fakeVerifier{t: t}}}
+	e := &ienv{env: &env{t: t, store: st, dbPath: dbPath, bundle: bundle, twilio: &fakeVerifier{t: t}, sandbox: &fakeVerifier{t: t}}}
+	log := slog.New(slog.DiscardHandler)
+	if opt.log != nil {
+		log = slog.New(slog.NewJSONHandler(opt.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	broker := live.NewBroker(64)
 	e.subs = &watchedSubscriber{Subscriber: broker}
-	e.quests = quest.New(quest.Config{Catalog: cat, Store: st, Twilio: e.twilio, Live: broker})
-	hcfg := handlers.Config{Log: slog.New(slog.DiscardHandler), Locales: bundle, Version: "test"}
+	e.quests = quest.New(quest.Config{Catalog: cat, Store: st, Twilio: e.twilio, Live: broker, Log: log})
+	hcfg := handlers.Config{Log: log, Locales: bundle, Version: "test"}
 	if opt.behindProxy {
 		_, loopback, _ := net.ParseCIDR("127.0.0.0/8")
 		hcfg.TrustedProxies = []*net.IPNet{loopback}

@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/questgate/questgate/quest"
+	"github.com/questgate/questgate/store"
 	"github.com/questgate/questgate/verifier"
 )
 
@@ -160,7 +161,7 @@ func TestTheAuthTokenNeverLeaks(t *testing.T) {
 			t.Errorf("%s: reason %q, want %q", tt.sid, got, tt.wantReason)
 		}
 	}
-	if p := hack(testSecret); p.attr("result-help", "data-detail") != verifier.DetailSecret {
+	if p := hack(testSecret); p.attr("result-help", "data-detail") != verifier.DetailLooksLikeToken {
 		t.Errorf("a pasted token is not called out: %q", p.text("result-help"))
 	}
 
@@ -213,6 +214,128 @@ func TestTheAuthTokenNeverLeaks(t *testing.T) {
 	}
 	if p := hack(missingSID); p.attr("result-reason", "data-reason") != string(verifier.NoCredentials) {
 		t.Errorf("after delete, a new SID is checked with %q", p.attr("result-reason", "data-reason"))
+	}
+}
+
+// TestPastedSecretsNeverLeak: a player pastes a secret where the SID
+// goes (anyone's Auth Token with no credentials saved, their own token
+// upper-cased, the account's Auth Token while they play with an API key).
+// It is refused as looks_like_token, and nowhere (the result, the
+// attempt's page, the instructor's pages, the live view, the CSV, the log,
+// the database file and its WAL) holds it, in any case.
+func TestPastedSecretsNeverLeak(t *testing.T) {
+	authToken := "9c0ffee5" + strings.Repeat("d00d", 6)
+	tests := []struct {
+		name  string
+		saved *store.Credentials // nil: none
+		paste string
+	}{
+		{"no credentials, a random Auth Token", nil, authToken},
+		{"the saved token, upper-cased", &store.Credentials{AccountSID: testAccountSID, Secret: authToken},
+			strings.ToUpper(authToken)},
+		{"an API key player, the account's Auth Token", &store.Credentials{AccountSID: testAccountSID,
+			APIKeySID: "SK" + strings.Repeat("c3", 16), Secret: "KeySecret" + strings.Repeat("Ab1", 7) + "Zz"}, authToken},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			logs := &lockedBuffer{}
+			e := newInstructorEnv(t, instructorOptions{log: logs})
+			e.twilio.verify = func(context.Context, verifier.Request) (verifier.Verdict, error) {
+				t.Error("the paste reached Twilio")
+				return verifier.Verdict{Reason: verifier.NotFound}, nil
+			}
+			e.signIn()
+			pl, playerID := e.newPlayer()
+			if tt.saved != nil {
+				pl.saveCredentials(*tt.saved)
+			}
+			s := e.openStream(e.get("/instructor/submissions").attr("live", "sse-connect"))
+
+			var bodies []string
+			for _, h := range [][]string{nil, htmx} {
+				p := pl.post("/objectives/send-sms/hack", url.Values{"sid": {tt.paste}}, h...)
+				bodies = append(bodies, p.body)
+				if got := p.attr("result-help", "data-detail"); got != verifier.DetailLooksLikeToken {
+					t.Errorf("htmx %v: detail %q, want %q", h != nil, got, verifier.DetailLooksLikeToken)
+				}
+				if got := p.attr("result-reason", "data-reason"); got != string(verifier.InvalidSID) {
+					t.Errorf("htmx %v: reason %q, want invalid_sid", h != nil, got)
+				}
+				bodies = append(bodies, s.next(t).data)
+			}
+			subs, err := e.store.RecentSubmissions(context.Background(), playerID, "send-sms", 10)
+			if err != nil || len(subs) != 2 {
+				t.Fatalf("submissions %+v, %v", subs, err)
+			}
+			paths := []string{"/objectives/send-sms", "/instructor/submissions", "/instructor/players/" + playerID,
+				"/instructor/submissions?sid=" + url.QueryEscape("****"), "/instructor/progress"}
+			for _, sub := range subs {
+				paths = append(paths, "/submissions/"+itoa(sub.ID), "/instructor/submissions/"+itoa(sub.ID))
+			}
+			for _, path := range paths {
+				c := e
+				if strings.HasPrefix(path, "/submissions/") || strings.HasPrefix(path, "/objectives/") {
+					c = pl
+				}
+				p := c.get(path)
+				if p.status != http.StatusOK {
+					t.Errorf("%s: status %d", path, p.status)
+				}
+				bodies = append(bodies, p.body)
+			}
+			_, rows := readCSV(t, e, "/instructor/submissions.csv")
+			if len(rows) != 3 {
+				t.Errorf("CSV has %d rows, want a header and 2 attempts", len(rows))
+			}
+			bodies = append(bodies, fmt.Sprint(rows))
+			bodies = append(bodies, string(logs.Bytes()), string(dbFiles(t, e.dbPath)))
+
+			secret := strings.ToLower(authToken)
+			for i, b := range bodies {
+				if strings.Contains(strings.ToLower(b), secret) {
+					t.Errorf("place %d holds the pasted secret", i)
+				}
+			}
+			if !strings.Contains(strings.Join(bodies, ""), "****"+secret[28:]) {
+				t.Error("the masked paste is shown nowhere, so this test proves little")
+			}
+		})
+	}
+}
+
+// TestPastedSecretsNeverLeakThroughTheAPI: a game sends, as the SID,
+// the account's Auth Token while its player uses an API key: the answer
+// is invalid_sid/looks_like_token, and neither the answer, the player's
+// list of verifications, the log nor the database file holds the token.
+func TestPastedSecretsNeverLeakThroughTheAPI(t *testing.T) {
+	authToken := "9C0FFEE5" + strings.Repeat("D00D", 6)
+	logs := &lockedBuffer{}
+	e := newEnv(t, options{log: logs})
+	e.twilio.verify = func(context.Context, verifier.Request) (verifier.Verdict, error) {
+		t.Error("the paste reached Twilio")
+		return verifier.Verdict{Reason: verifier.NotFound}, nil
+	}
+	key, _ := e.newKey()
+	body := `{"objective": "send-sms", "sid": " ` + authToken + ` ", "player": {"id": "game-player-7"},
+		"credentials": {"account_sid": "` + testAccountSID + `", "api_key_sid": "SK` + strings.Repeat("c3", 16) + `",
+		"api_key_secret": "KeySecret` + strings.Repeat("Ab1", 7) + `Zz"}}`
+	r := e.api("POST", "/api/v1/verifications", key, body)
+	if r.status != http.StatusOK || r.str("reason") != string(verifier.InvalidSID) {
+		t.Errorf("status %d reason %q, want 200 invalid_sid", r.status, r.str("reason"))
+	}
+	if !strings.Contains(r.str("message"), "rotate it") {
+		t.Errorf("message %q does not tell to rotate the token", r.str("message"))
+	}
+	list := e.api("GET", "/api/v1/submissions", key, "")
+	if list.status != http.StatusOK || !strings.Contains(string(list.raw), "invalid_sid") {
+		t.Errorf("list: %d %s", list.status, list.raw)
+	}
+	secret := strings.ToLower(authToken)
+	for what, b := range map[string]string{"answer": string(r.raw), "list": string(list.raw), "log": string(logs.Bytes()),
+		"database": string(dbFiles(t, e.dbPath))} {
+		if strings.Contains(strings.ToLower(b), secret) {
+			t.Errorf("the %s holds the pasted token", what)
+		}
 	}
 }
 

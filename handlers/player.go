@@ -197,9 +197,9 @@ func (h *Player) hack(c echo.Context) error {
 		}
 		hp.Result = &res
 		hp.RetryAfter = seconds(res.RetryAfter)
-		// What was recorded, not what was typed: quest masks a secret
-		// pasted by mistake, which must not come back in the field.
-		hp.SID = res.Submission.RawSID
+		// What quest gives back, not what was typed: a secret pasted by
+		// mistake comes back masked, a huge paste clipped.
+		hp.SID = res.Paste
 		if res.Submission.Reason.Success() {
 			// The field is for the next attempt; the proof is in the result.
 			hp.SID = ""

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/questgate/questgate/catalog"
+	"github.com/questgate/questgate/logging"
 	"github.com/questgate/questgate/store"
 	"github.com/questgate/questgate/verifier"
 )
@@ -64,12 +65,21 @@ func (s *Service) limited(ctx context.Context, obj catalog.Objective, a Attempt,
 	return res, err
 }
 
-// refuse records an attempt refused by the failure budget.
+// refuse records an attempt refused by the failure budget. Nothing of
+// what was pasted is kept: the attempt was not looked at, and a script
+// hammering the limit must not fill the database with its pastes.
 func (s *Service) refuse(ctx context.Context, obj catalog.Objective, a Attempt, wait time.Duration) (Result, error) {
-	sub := store.Submission{PlayerID: a.PlayerID, ObjectiveID: obj.ID, RawSID: a.SID, SID: verifier.Normalize(a.SID),
-		Reason: verifier.RateLimited}
+	sub := store.Submission{PlayerID: a.PlayerID, ObjectiveID: obj.ID, Reason: verifier.RateLimited,
+		RequestID: logging.RequestID(ctx), IP: a.IP}
 	if s.cfg.Metrics != nil {
 		s.cfg.Metrics.RateLimited()
 	}
-	return s.record(ctx, Result{Objective: obj, RetryAfter: wait}, sub, nil, "rate_limited")
+	res := Result{Objective: obj, RetryAfter: wait}
+	creds, _, _, err := s.attemptCredentials(ctx, a)
+	if err != nil {
+		return Result{}, err
+	}
+	paste, _ := verifier.MaskSecrets(a.SID, creds.Secret)
+	res.Paste = store.ClipPaste(paste)
+	return s.record(ctx, res, sub, nil, "rate_limited")
 }

@@ -3,6 +3,7 @@ package quest
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/questgate/questgate/fakeclock"
 	"github.com/questgate/questgate/ratelimit"
+	"github.com/questgate/questgate/store"
 	"github.com/questgate/questgate/verifier"
 )
 
@@ -61,8 +63,11 @@ func TestFailureBudget(t *testing.T) {
 		t.Errorf("Twilio asked %d times, want 10: a refused attempt is never checked", n)
 	}
 	subs, err := f.st.RecentSubmissions(context.Background(), f.player, "send-sms", 1)
-	if err != nil || len(subs) != 1 || subs[0].Reason != verifier.RateLimited || subs[0].SID != smsSID || subs[0].ID != res.Submission.ID {
-		t.Fatalf("latest recorded attempt %+v (%v), want the rate_limited one with its SID", subs, err)
+	if err != nil || len(subs) != 1 || subs[0].Reason != verifier.RateLimited || subs[0].ID != res.Submission.ID {
+		t.Fatalf("latest recorded attempt %+v (%v), want the rate_limited one", subs, err)
+	}
+	if subs[0].SID != "" || subs[0].RawSID != "" {
+		t.Errorf("the rate_limited attempt keeps the paste: raw %q sid %q, want nothing", subs[0].RawSID, subs[0].SID)
 	}
 
 	// Refused attempts do not lengthen the wait.
@@ -204,5 +209,45 @@ func TestConcurrentIdenticalAttempts(t *testing.T) {
 				t.Errorf("Twilio asked %d times, want %d", n, tc.calls)
 			}
 		})
+	}
+}
+
+// TestHugePastesAreBounded: a script posting 60 KB "SIDs" from one
+// session leaves at most store.MaxPasteLen bytes of each checked paste in
+// the database, and nothing of the pastes the failure budget refused;
+// the refused player still gets their (clipped) paste back in the field.
+func TestHugePastesAreBounded(t *testing.T) {
+	f, _ := limitedFixture(t, 10)
+	f.twilio.verify = func(req verifier.Request) (verifier.Verdict, error) {
+		return verifier.Verdict{Reason: verifier.InvalidSID, Detail: verifier.DetailLength}, nil
+	}
+	huge := "SM" + strings.Repeat("0123456789", 6<<10)
+	const posts = 30
+	var last Result
+	for range posts {
+		last = f.submit(t, huge)
+	}
+	if last.Submission.Reason != verifier.RateLimited || last.Paste != store.ClipPaste(huge) {
+		t.Errorf("last attempt: %s, paste of %d bytes; want rate_limited and the clipped paste", last.Submission.Reason, len(last.Paste))
+	}
+	subs, err := f.st.RecentSubmissions(context.Background(), f.player, "send-sms", posts)
+	if err != nil || len(subs) != posts {
+		t.Fatalf("%d submissions (%v), want %d", len(subs), err, posts)
+	}
+	limited := 0
+	for _, s := range subs {
+		kept := len(s.RawSID) + len(s.SID)
+		switch {
+		case s.Reason == verifier.RateLimited:
+			limited++
+			if kept != 0 {
+				t.Errorf("rate_limited attempt %d keeps %d bytes of the paste, want none", s.ID, kept)
+			}
+		case len(s.RawSID) > store.MaxPasteLen || len(s.SID) > store.MaxPasteLen:
+			t.Errorf("attempt %d keeps %d + %d bytes, want at most %d each", s.ID, len(s.RawSID), len(s.SID), store.MaxPasteLen)
+		}
+	}
+	if limited != posts-10 {
+		t.Errorf("%d attempts rate_limited, want %d", limited, posts-10)
 	}
 }

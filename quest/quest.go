@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/questgate/questgate/catalog"
@@ -144,6 +143,11 @@ type Result struct {
 	// RetryAfter says when trying again makes sense, for upstream trouble
 	// and for attempts refused by the failure budget.
 	RetryAfter time.Duration
+	// TwilioRetryAfter is the part of RetryAfter Twilio asked for (its
+	// Retry-After header); zero when the wait is questgate's own (a local
+	// timeout, an open breaker, the failure budget), so that no message
+	// says Twilio suggested it.
+	TwilioRetryAfter time.Duration
 	// Missing are the prerequisites still to complete, for a locked
 	// objective.
 	Missing []catalog.Objective
@@ -152,16 +156,16 @@ type Result struct {
 	// Tries is how many requests Twilio got for this attempt (retries
 	// included); zero when none was made.
 	Tries int
-	// Account is whose account the attempt was checked in, as support
-	// staff may see it; zero when the attempt was answered from the
-	// database.
+	// Account is whose account the attempt was (or, answered from the
+	// database or refused first, would have been) checked in, as support
+	// staff may see it.
 	Account Account
+	// Paste is what the SID field may show again: the paste with any
+	// secret masked, clipped to store.MaxPasteLen. It is the recorded
+	// RawSID, except for a rate_limited attempt, which records nothing of
+	// the paste but still gives the player their field back.
+	Paste string
 }
-
-// minSecretLen is the length from which a pasted value containing the
-// player's secret is taken for the secret: shorter ones (never Twilio's)
-// could match by chance.
-const minSecretLen = 16
 
 // Kinds of account an attempt is checked in (Account.Kind, and the
 // submission's AccountKind).
@@ -190,8 +194,9 @@ type Account struct {
 // rejected ones, upstream failures and attempts refused by the failure
 // budget (Config.Failures); only a failure to record is an error.
 //
-// Before Twilio is asked: a locked objective (prerequisites missing) is
-// refused as locked; a SID that already won this player the objective is
+// Before Twilio is asked: a paste holding a secret is refused as
+// invalid_sid/looks_like_token and kept only masked (verifier.MaskSecrets);
+// a locked objective (prerequisites missing) is refused as locked; a SID that already won this player the objective is
 // answered from the database; the failure budget is taken; and for an
 // objective with max_attempts a place under the limit is reserved
 // atomically, or the attempt is refused as attempts_exhausted.
@@ -215,8 +220,26 @@ func (s *Service) Submit(ctx context.Context, a Attempt) (Result, error) {
 // submit plays an attempt at obj: Submit without the failure budget.
 func (s *Service) submit(ctx context.Context, obj catalog.Objective, a Attempt) (Result, error) {
 	res := Result{Objective: obj}
-	sub := store.Submission{PlayerID: a.PlayerID, ObjectiveID: obj.ID, RawSID: a.SID, SID: verifier.Normalize(a.SID),
-		RequestID: logging.RequestID(ctx), IP: a.IP}
+	sub := store.Submission{PlayerID: a.PlayerID, ObjectiveID: obj.ID, RequestID: logging.RequestID(ctx), IP: a.IP}
+
+	creds, sandboxed, kind, err := s.attemptCredentials(ctx, a)
+	if err != nil {
+		return Result{}, err
+	}
+	res.Account = Account{Kind: kind, AccountSID: creds.AccountSID, APIKeySID: creds.APIKeySID, Last4: last4(creds.Secret)}
+	sub.AccountSID, sub.AccountKind = creds.AccountSID, kind
+
+	// A paste holding a secret (the player's own in any case, or anything
+	// shaped like an Auth Token or API key secret) is refused first, and
+	// only its masked form goes on: not the secret to Twilio, the log, the
+	// database, a page nor the live view. Whatever else is wrong (a locked
+	// objective) matters less than telling the player to rotate it.
+	if m, ok := verifier.MaskSecrets(a.SID, creds.Secret); ok {
+		sub.RawSID, sub.Reason, sub.Detail = m, verifier.InvalidSID, verifier.DetailLooksLikeToken
+		res.Detail = sub.Detail
+		return s.record(ctx, res, sub, nil, "refused")
+	}
+	sub.RawSID, sub.SID = a.SID, verifier.Normalize(a.SID)
 
 	awards, err := s.cfg.Store.Awards(ctx, a.PlayerID)
 	if err != nil {
@@ -266,24 +289,9 @@ func (s *Service) submit(ctx context.Context, obj catalog.Objective, a Attempt) 
 		sub, reserved = r, true
 	}
 
-	creds, sandboxed, kind, err := s.attemptCredentials(ctx, a)
-	if err != nil {
-		return Result{}, s.abandon(ctx, sub, reserved, err)
-	}
 	player, err := s.player(ctx, a.PlayerID, obj)
 	if err != nil {
 		return Result{}, s.abandon(ctx, sub, reserved, err)
-	}
-	res.Account = Account{Kind: kind, AccountSID: creds.AccountSID, APIKeySID: creds.APIKeySID, Last4: last4(creds.Secret)}
-	sub.AccountSID, sub.AccountKind = creds.AccountSID, kind
-
-	// A player who pasted their own secret gets told so, and the secret
-	// goes no further: not to Twilio, the log, the database nor the page.
-	if len(creds.Secret) >= minSecretLen && strings.Contains(a.SID, creds.Secret) {
-		sub.RawSID = strings.ReplaceAll(a.SID, creds.Secret, "****"+res.Account.Last4)
-		sub.SID, sub.Reason, res.Detail = "", verifier.InvalidSID, verifier.DetailSecret
-		sub.Detail = res.Detail
-		return s.finish(ctx, res, sub, nil, reserved, "refused")
 	}
 
 	v := s.cfg.Twilio
@@ -305,7 +313,7 @@ func (s *Service) submit(ctx context.Context, obj catalog.Objective, a Attempt) 
 	if err != nil {
 		var ue *verifier.UpstreamError
 		if errors.As(err, &ue) {
-			res.RetryAfter = ue.RetryAfter
+			res.RetryAfter, res.TwilioRetryAfter = ue.RetryAfter, ue.TwilioRetryAfter
 		}
 		sub.Reason = verifier.ReasonOf(err)
 		s.cfg.Log.WarnContext(ctx, "twilio could not answer", "objective", obj.ID, "sid", sub.SID,
@@ -316,7 +324,8 @@ func (s *Service) submit(ctx context.Context, obj catalog.Objective, a Attempt) 
 		sub.Reason = verdict.Reason
 		return s.finish(ctx, res, sub, nil, reserved, "verified")
 	}
-	return s.finish(ctx, res, sub, &store.Award{XP: obj.XP, Items: obj.ItemIDs()}, reserved, "verified")
+	return s.finish(ctx, res, sub, &store.Award{XP: obj.XP, Items: obj.ItemIDs(),
+		SharesProofWith: s.cfg.Catalog.ProofSharers(obj.ID)}, reserved, "verified")
 }
 
 // Missing returns the prerequisites of o that a player with awards has
@@ -387,6 +396,12 @@ func (s *Service) record(ctx context.Context, res Result, sub store.Submission, 
 // recorded completes res with the saved submission and what it granted.
 func (s *Service) recorded(ctx context.Context, res Result, saved store.Submission, grant *store.Award, via string) Result {
 	res.Submission = saved
+	if saved.Reason == verifier.SIDUsedForAnotherObjective {
+		res.Detail = saved.Detail
+	}
+	if saved.Reason != verifier.RateLimited {
+		res.Paste = saved.RawSID
+	}
 	if saved.Reason == verifier.Awarded && grant != nil {
 		res.XP, res.Items = grant.XP, grant.Items
 	}

@@ -266,24 +266,81 @@ func TestUseSandboxAccount(t *testing.T) {
 	}
 }
 
-func TestSubmitRefusesThePlayersOwnSecret(t *testing.T) {
-	f := newFixture(t, true)
-	if err := f.st.SaveCredentials(context.Background(), store.Credentials{PlayerID: f.player, AccountSID: realAC, Secret: token}); err != nil {
-		t.Fatal(err)
+// TestSubmitMasksPastedSecrets: whatever secret a player pastes where the
+// SID goes (their own in any case, anyone's Auth Token, an API key
+// secret), it is refused as invalid_sid/looks_like_token, never sent to
+// Twilio, and neither the result nor the database keeps it, in any case.
+func TestSubmitMasksPastedSecrets(t *testing.T) {
+	apiSecret := "Zx9" + strings.Repeat("Qw3", 9) + "Kp" // 32 letters and digits, mixed case
+	randomToken := "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+	tests := []struct {
+		name      string
+		creds     *store.Credentials // nil: no credentials (the demo account)
+		objective string
+		paste     string
+		secret    string
+		want      string // the RawSID kept
+	}{
+		{"own token", &store.Credentials{AccountSID: realAC, Secret: token}, "send-sms", " " + token + " ", token, "****eeee"},
+		{"own token upper-cased", &store.Credentials{AccountSID: realAC, Secret: token}, "send-sms", strings.ToUpper(token), token, "****eeee"},
+		{"own token behind a SID prefix", &store.Credentials{AccountSID: realAC, Secret: token}, "send-sms", "SM" + token, token, "SM****eeee"},
+		{"demo player, a random token", nil, "send-sms", randomToken, randomToken, "****e1f0"},
+		{"demo player, a token upper-cased in quotes", nil, "send-sms", `"` + strings.ToUpper(randomToken) + `"`, randomToken, "****e1f0"},
+		{"API key player, the account's Auth Token", &store.Credentials{AccountSID: realAC, APIKeySID: "SK" + hex32('9'), Secret: apiSecret},
+			"send-sms", randomToken, randomToken, "****e1f0"},
+		{"an API key secret", &store.Credentials{AccountSID: realAC, Secret: token}, "send-sms", apiSecret, apiSecret, "****w3kp"},
+		{"a token split by an invisible character", nil, "send-sms", randomToken[:10] + "\u200b" + randomToken[10:], randomToken, "****e1f0"},
+		{"a token in a sentence", nil, "send-sms", "my token is " + randomToken + ".", randomToken, "my token is ****e1f0"},
+		{"a token at a locked objective", nil, "reply-sms", randomToken, randomToken, "****e1f0"},
 	}
-	res := f.submit(t, " "+token+" ")
-	if res.Submission.Reason != verifier.InvalidSID || res.Detail != verifier.DetailSecret {
-		t.Errorf("reason %q detail %q, want invalid_sid secret", res.Submission.Reason, res.Detail)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			f := newFixture(t, true)
+			if tt.creds != nil {
+				c := *tt.creds
+				c.PlayerID = f.player
+				if err := f.st.SaveCredentials(ctx, c); err != nil {
+					t.Fatal(err)
+				}
+			}
+			res, err := f.svc.Submit(ctx, Attempt{PlayerID: f.player, ObjectiveID: tt.objective, SID: tt.paste})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Submission.Reason != verifier.InvalidSID || res.Detail != verifier.DetailLooksLikeToken {
+				t.Errorf("reason %q detail %q, want invalid_sid looks_like_token", res.Submission.Reason, res.Detail)
+			}
+			if n := f.twilio.calls.Load() + f.sandbox.calls.Load(); n != 0 {
+				t.Errorf("the secret was sent to Twilio (%d calls)", n)
+			}
+			subs, err := f.st.RecentSubmissions(ctx, f.player, tt.objective, 1)
+			if err != nil || len(subs) != 1 {
+				t.Fatalf("recorded %+v, %v", subs, err)
+			}
+			for where, sub := range map[string]store.Submission{"result": res.Submission, "database": subs[0]} {
+				if sub.RawSID != tt.want || sub.SID != "" || sub.Detail != verifier.DetailLooksLikeToken {
+					t.Errorf("%s: raw %q sid %q detail %q, want raw %q, no sid", where, sub.RawSID, sub.SID, sub.Detail, tt.want)
+				}
+				if strings.Contains(strings.ToLower(sub.RawSID+sub.SID), strings.ToLower(tt.secret)) {
+					t.Errorf("%s keeps the secret: %+v", where, sub)
+				}
+			}
+		})
 	}
-	if f.twilio.calls.Load() != 0 {
-		t.Error("the secret was sent to Twilio")
-	}
-	if strings.Contains(res.Submission.RawSID, token) || res.Submission.SID != "" {
-		t.Errorf("the submission keeps the secret: %+v", res.Submission)
-	}
-	subs, err := f.st.RecentSubmissions(context.Background(), f.player, "send-sms", 1)
-	if err != nil || len(subs) != 1 || strings.Contains(subs[0].RawSID, token) || subs[0].Detail != verifier.DetailSecret {
-		t.Errorf("recorded %+v, %v", subs, err)
+}
+
+// TestSubmitKeepsASIDThatIsNoSecret: the masking takes nothing that is a
+// SID or a player's usual mistake for one.
+func TestSubmitKeepsASIDThatIsNoSecret(t *testing.T) {
+	for _, paste := range []string{smsSID, strings.ToUpper(smsSID), realAC, "SM" + hex32('1')[:31], "SM" + hex32('1')[:30], " '" + smsSID + "'. "} {
+		t.Run(paste, func(t *testing.T) {
+			f := newFixture(t, true)
+			res := f.submit(t, paste)
+			if res.Detail == verifier.DetailLooksLikeToken || res.Submission.RawSID != paste {
+				t.Errorf("%q: detail %q raw %q, want the paste checked and kept", paste, res.Detail, res.Submission.RawSID)
+			}
+		})
 	}
 }
 
@@ -446,5 +503,63 @@ func TestRegradePublishesAndNeedsAReason(t *testing.T) {
 	}
 	if awards, _ := f.st.Awards(ctx, f.player); !awards["send-sms"].Manual {
 		t.Errorf("awards = %+v", awards)
+	}
+}
+
+// TestOneMessageOneObjective: one outbound SMS to the player's own
+// number proves send-sms, and is then refused for reply-sms, unless the
+// catalog lets reply-sms reuse send-sms's proof.
+func TestOneMessageOneObjective(t *testing.T) {
+	const sharing = `objectives:
+  - id: reply-sms
+    kind: message
+    prerequisites: [send-sms]
+    reuses_proof_of: [send-sms]
+    xp: 200
+    title: {en: a, fr: b}
+    summary: {en: a, fr: b}
+    instructions: {en: a, fr: b}
+`
+	tests := []struct {
+		name       string
+		catalog    string // loaded over the embedded one; "" for it alone
+		want       verifier.Reason
+		wantDetail string
+		wantXP     int
+	}{
+		{"the embedded catalog", "", verifier.SIDUsedForAnotherObjective, "send-sms", 0},
+		{"a catalog that shares the proof", sharing, verifier.Awarded, "", 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			f := newFixture(t, false)
+			if tt.catalog != "" {
+				cat, err := catalog.Load("sharing.yaml", []byte(tt.catalog), f.cfg.Catalog)
+				if err != nil {
+					t.Fatal(err)
+				}
+				f.cfg.Catalog = cat
+				f.svc = New(f.cfg)
+			}
+			if err := f.st.SaveCredentials(ctx, store.Credentials{PlayerID: f.player, AccountSID: realAC, Secret: token}); err != nil {
+				t.Fatal(err)
+			}
+			if r := f.submit(t, smsSID); r.Submission.Reason != verifier.Awarded {
+				t.Fatalf("send-sms: %s", r.Submission.Reason)
+			}
+			res, err := f.svc.Submit(ctx, Attempt{PlayerID: f.player, ObjectiveID: "reply-sms", SID: smsSID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Submission.Reason != tt.want || res.Detail != tt.wantDetail || res.XP != tt.wantXP {
+				t.Errorf("reply-sms with the same SID: %s (%q), %d XP; want %s (%q), %d XP",
+					res.Submission.Reason, res.Detail, res.XP, tt.want, tt.wantDetail, tt.wantXP)
+			}
+			awards, err := f.st.Awards(ctx, f.player)
+			if _, won := awards["reply-sms"]; err != nil || won != (tt.wantXP > 0) {
+				t.Errorf("awards %v (%v)", awards, err)
+			}
+		})
 	}
 }

@@ -32,7 +32,8 @@ var countedReasons = func() string {
 }()
 
 // ReserveAttempt is the first half of an attempt at an objective with an
-// attempt limit. In one write transaction, exclusive for the player and
+// attempt limit. Like RecordAttempt, it keeps RawSID and SID to
+// MaxPasteLen bytes. In one write transaction, exclusive for the player and
 // objective (SQLite's single writer and BEGIN IMMEDIATE; a transaction
 // lock on PostgreSQL), it counts the player's counted
 // attempts and then either records sub as pending (verifier.Pending),
@@ -46,6 +47,7 @@ var countedReasons = func() string {
 // zero for a permanent lockout and for a reservation.
 func (s *Store) ReserveAttempt(ctx context.Context, sub Submission, lim AttemptLimit) (saved Submission, retryAfter time.Duration, err error) {
 	sub.CreatedAt = s.now().UTC()
+	sub.RawSID, sub.SID = ClipPaste(sub.RawSID), ClipPaste(sub.SID)
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		if err := s.lock(ctx, tx, "attempts:"+sub.PlayerID+"/"+sub.ObjectiveID, false); err != nil {
 			return err
@@ -86,12 +88,13 @@ func (s *Store) ReserveAttempt(ctx context.Context, sub Submission, lim AttemptL
 // attempts the award exactly as RecordAttempt does. An outcome that does
 // not count (a success, Twilio's trouble) gives its place back.
 func (s *Store) FinishAttempt(ctx context.Context, sub Submission, grant *Award) (Submission, error) {
+	sub.RawSID, sub.SID = ClipPaste(sub.RawSID), ClipPaste(sub.SID)
 	if grant != nil {
 		sub.Reason = verifier.Awarded
 	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		if grant != nil {
-			if err := s.checkAward(ctx, tx, &sub); err != nil {
+			if err := s.checkAward(ctx, tx, &sub, grant.SharesProofWith); err != nil {
 				return err
 			}
 		}
@@ -104,10 +107,10 @@ func (s *Store) FinishAttempt(ctx context.Context, sub Submission, grant *Award)
 			}
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE submissions SET sid = ?, reason = ?, msg_status = ?, msg_direction = ?,
-			msg_to = ?, msg_from = ?, msg_body = ?, msg_num_media = ?, msg_date_created = ?, upstream_ms = ?
+			msg_to = ?, msg_from = ?, msg_body = ?, msg_num_media = ?, msg_date_created = ?, upstream_ms = ?, detail = ?
 			WHERE id = ? AND player_id = ? AND reason = ?`,
 			sub.SID, string(sub.Reason), m.Status, m.Direction, m.To, m.From, m.Body, m.NumMedia, created,
-			sub.Upstream.Milliseconds(), sub.ID, sub.PlayerID, string(verifier.Pending))
+			sub.Upstream.Milliseconds(), sub.Detail, sub.ID, sub.PlayerID, string(verifier.Pending))
 		if err != nil {
 			return fmt.Errorf("update submission: %w", err)
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/questgate/questgate/verifier"
 )
@@ -49,22 +50,56 @@ type Award struct {
 	// Manual is true when an instructor gave the award.
 	Manual    bool
 	CreatedAt time.Time
+	// SharesProofWith, when granting, lists the objectives whose award
+	// with the same SID does not stop this one (the catalog's
+	// reuses_proof_of, both ways). Any other objective the player won
+	// with this SID does: one message, one objective.
+	SharesProofWith []string
+}
+
+// MaxPasteLen bounds, in bytes, what a submission keeps of a player's
+// paste (RawSID) and of its normalised form (SID). A SID is 34 bytes, and
+// the room left is for the quotes and spaces copy-paste brings; anything
+// longer is no SID, and keeping it whole would let one player grow the
+// database by whatever the request body limit allows, per attempt.
+const MaxPasteLen = 64
+
+// ClipPaste keeps at most MaxPasteLen bytes of s: a longer s is cut on a
+// character boundary and ends with "…", so readers see it was cut.
+func ClipPaste(s string) string {
+	if len(s) <= MaxPasteLen {
+		return s
+	}
+	const ellipsis = "…"
+	s = strings.ToValidUTF8(s[:MaxPasteLen-len(ellipsis)+1], "")
+	for len(s) > MaxPasteLen-len(ellipsis) {
+		_, size := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-size]
+	}
+	return s + ellipsis
 }
 
 // RecordAttempt stores a submission. When grant is non-nil the verifier has
 // passed it, and the award is attempted in the same transaction; the
 // recorded reason then says what happened: awarded, already_awarded (the
-// player already holds the objective) or sid_already_used (another player
-// was awarded with this SID). The uniqueness rules are database constraints,
-// so two concurrent attempts can never both award.
+// player already holds the objective), sid_already_used (another player
+// was awarded with this SID) or sid_used_for_another_objective (this
+// player won another objective with it, one not in
+// grant.SharesProofWith). The uniqueness rules are database constraints,
+// or checks under a lock in the same transaction, so two concurrent
+// attempts can never both award.
+//
+// RawSID and SID are kept to MaxPasteLen bytes, here and in the returned
+// submission.
 func (s *Store) RecordAttempt(ctx context.Context, sub Submission, grant *Award) (Submission, error) {
 	sub.CreatedAt = s.now().UTC()
+	sub.RawSID, sub.SID = ClipPaste(sub.RawSID), ClipPaste(sub.SID)
 	if grant != nil {
 		sub.Reason = verifier.Awarded
 	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		if grant != nil {
-			if err := s.checkAward(ctx, tx, &sub); err != nil {
+			if err := s.checkAward(ctx, tx, &sub, grant.SharesProofWith); err != nil {
 				return err
 			}
 		}
@@ -85,13 +120,14 @@ func (s *Store) RecordAttempt(ctx context.Context, sub Submission, grant *Award)
 }
 
 // checkAward sets sub.Reason to already_awarded when the player holds the
-// objective, or sid_already_used when another player won it with this SID.
+// objective, sid_already_used when another player won it with this SID, or
+// sid_used_for_another_objective (see checkProofReuse).
 // It first locks the objective's awards until tx ends, so that on
 // PostgreSQL a concurrent award (from this instance or another) is either
 // committed before the check sees the table, or waits for tx: the answer
 // stays true until the award is inserted. (The constraints would refuse a
 // second award anyway, but as an error rather than an answer.)
-func (s *Store) checkAward(ctx context.Context, tx *sql.Tx, sub *Submission) error {
+func (s *Store) checkAward(ctx context.Context, tx *sql.Tx, sub *Submission, shares []string) error {
 	if err := s.lock(ctx, tx, "award:"+sub.ObjectiveID, false); err != nil {
 		return err
 	}
@@ -106,9 +142,44 @@ func (s *Store) checkAward(ctx context.Context, tx *sql.Tx, sub *Submission) err
 		return fmt.Errorf("check awards: %w", err)
 	case holder == sub.PlayerID:
 		sub.Reason = verifier.AlreadyAwarded
+		return nil
 	default:
 		sub.Reason = verifier.SIDAlreadyUsed
+		return nil
 	}
+	return s.checkProofReuse(ctx, tx, sub, shares)
+}
+
+// checkProofReuse sets sub.Reason to sid_used_for_another_objective, and
+// sub.Detail to that objective, when the player already won another
+// objective with sub.SID, one not in shares. It locks the player's awards
+// until tx ends first (on PostgreSQL; SQLite has one writer), so that two
+// attempts with one SID at two objectives, at once, cannot both award:
+// the second waits for the first and sees its award.
+func (s *Store) checkProofReuse(ctx context.Context, tx *sql.Tx, sub *Submission, shares []string) error {
+	if sub.SID == "" {
+		return nil
+	}
+	if err := s.lock(ctx, tx, "proof:"+sub.PlayerID, false); err != nil {
+		return err
+	}
+	q := `SELECT objective_id FROM awards WHERE player_id = ? AND sid = ? AND objective_id <> ?`
+	args := []any{sub.PlayerID, sub.SID, sub.ObjectiveID}
+	if len(shares) > 0 {
+		q += ` AND objective_id NOT IN (?` + strings.Repeat(", ?", len(shares)-1) + `)`
+		for _, id := range shares {
+			args = append(args, id)
+		}
+	}
+	var other string
+	err := tx.QueryRowContext(ctx, q+` ORDER BY created_at LIMIT 1`, args...).Scan(&other)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil:
+		return fmt.Errorf("check proof reuse: %w", err)
+	}
+	sub.Reason, sub.Detail = verifier.SIDUsedForAnotherObjective, other
 	return nil
 }
 

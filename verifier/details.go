@@ -13,6 +13,11 @@ const (
 	// DetailSecret: the player pasted their own auth token or key secret.
 	// It is never sent anywhere, logged nor kept.
 	DetailSecret = "secret"
+	// DetailLooksLikeToken: the paste held something shaped like a secret
+	// (32 letters and digits, an Auth Token's or API key secret's shape)
+	// or the player's own secret in any case. It was masked before being
+	// kept, logged or shown, and the player is told to rotate it.
+	DetailLooksLikeToken = "looks_like_token"
 
 	// WrongResource details: which resource the well-formed SID belongs to.
 	DetailAccount = "account" // AC…: the Account SID, the most common mistake

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -152,7 +153,10 @@ func TestFaults(t *testing.T) {
 		attempts   int
 		status     int
 		retryAfter time.Duration
-		pauses     []time.Duration
+		// twilioRetryAfter is the part of retryAfter that Twilio asked
+		// for: zero after a local timeout.
+		twilioRetryAfter time.Duration
+		pauses           []time.Duration
 	}
 	backoffs := []time.Duration{200 * time.Millisecond, 400 * time.Millisecond}
 	tests := []struct {
@@ -182,7 +186,28 @@ func TestFaults(t *testing.T) {
 			want: want{attempts: 2, pauses: []time.Duration{time.Second}}},
 		{name: "429 with Retry-After beyond the deadline",
 			handler: func(*testing.T) http.HandlerFunc { return twilioError(429, 20429, "Retry-After", "30") },
-			want:    want{reason: UpstreamRateLimited, attempts: 1, status: 429, retryAfter: 30 * time.Second}},
+			want:    want{reason: UpstreamRateLimited, attempts: 1, status: 429, retryAfter: 30 * time.Second, twilioRetryAfter: 30 * time.Second}},
+		{name: "503 with Retry-After beyond the deadline",
+			handler: func(*testing.T) http.HandlerFunc { return raw(503, "", "", "Retry-After", "30") },
+			want:    want{reason: UpstreamUnavailable, attempts: 1, status: 503, retryAfter: 30 * time.Second, twilioRetryAfter: 30 * time.Second}},
+		// JSON errors that are not Twilio's: a gateway, or a
+		// --twilio-api-url with a wrong path. Not the player's mistake,
+		// and not worth repeating.
+		{name: "a gateway's JSON 404 without a code",
+			handler: func(*testing.T) http.HandlerFunc {
+				return raw(404, "application/json", `{"error":"no route","status":404}`)
+			},
+			want: want{reason: UpstreamUnavailable, attempts: 1, status: 404}},
+		{name: "a gateway's JSON 404 with the HTTP status for a code",
+			handler: func(*testing.T) http.HandlerFunc {
+				return raw(404, "application/json", `{"code":404,"message":"Not Found"}`)
+			},
+			want: want{reason: UpstreamUnavailable, attempts: 1, status: 404}},
+		{name: "a proxy's JSON 401",
+			handler: func(*testing.T) http.HandlerFunc {
+				return raw(401, "application/json", `{"message":"Unauthorized"}`)
+			},
+			want: want{reason: UpstreamUnavailable, attempts: 1, status: 401}},
 		{name: "429 every time",
 			handler: func(*testing.T) http.HandlerFunc { return twilioError(429, 20429) },
 			want:    want{reason: UpstreamRateLimited, attempts: 3, status: 429, pauses: backoffs}},
@@ -236,7 +261,10 @@ func TestFaults(t *testing.T) {
 			got := want{reason: verdict.Reason, detail: verdict.Detail, attempts: verdict.Attempts, pauses: p.list()}
 			var ue *UpstreamError
 			if errors.As(err, &ue) {
-				got.status, got.retryAfter = ue.Status, ue.RetryAfter
+				got.status, got.retryAfter, got.twilioRetryAfter = ue.Status, ue.RetryAfter, ue.TwilioRetryAfter
+				if (ue.Status == 401 || ue.Status == 404) && !strings.Contains(err.Error(), "without a Twilio error code") {
+					t.Errorf("the error, for the log, does not say why a %d is not Twilio's: %v", ue.Status, err)
+				}
 				if ue.Reason != verdict.Reason || ue.Detail != verdict.Detail {
 					t.Errorf("error %+v disagrees with verdict %+v", ue, verdict)
 				}

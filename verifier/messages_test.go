@@ -11,6 +11,7 @@ import (
 // details lists every Detail the verifier gives, by reason.
 var details = map[verifier.Reason][]string{
 	verifier.InvalidSID: {verifier.DetailEmpty, verifier.DetailLength, verifier.DetailCharacters, verifier.DetailFormat,
+		verifier.DetailSecret, verifier.DetailLooksLikeToken,
 		"call_empty", "call_length", "call_characters", "call_format"},
 	verifier.WrongResource: {verifier.DetailAccount, verifier.DetailAPIKey, verifier.DetailCall, verifier.DetailMMS,
 		verifier.DetailSMS, verifier.DetailOtherResource, "call_account", "call_api_key", "call_message", "call_other_resource"},
@@ -57,7 +58,7 @@ func TestEveryOutcomeHasMessages(t *testing.T) {
 		l := b.Localizer(lang)
 		for _, id := range ids {
 			for _, retry := range []int{0, 1, 42} {
-				data := map[string]any{"SID": "SM0123456789abcdef0123456789abcdef", "Status": "failed", "RetryAfter": retry}
+				data := map[string]any{"SID": "SM0123456789abcdef0123456789abcdef", "Status": "failed", "RetryAfter": retry, "Prefix": "SM"}
 				got := l.T(id, data)
 				if got == id || strings.TrimSpace(got) == "" || strings.Contains(got, "<no value>") || strings.Contains(got, "{{") {
 					t.Errorf("%s %s (RetryAfter %d): %q", lang, id, retry, got)

@@ -42,10 +42,17 @@ const (
 	RateLimited Reason = "rate_limited"
 )
 
+// SIDUsedForAnotherObjective: the SID already won this player another
+// objective, and the catalog does not let the two share a proof (see
+// catalog.Objective.ReusesProofOf): one message, one objective. Decided
+// when the award is recorded; the submission's Detail names the other
+// objective.
+const SIDUsedForAnotherObjective Reason = "sid_used_for_another_objective"
+
 // Reasons lists every code, so tests can prove each one has a message in
 // every language.
 var Reasons = []Reason{
-	Awarded, AlreadyAwarded, SIDAlreadyUsed, InvalidSID, WrongResource, NotFound,
+	Awarded, AlreadyAwarded, SIDAlreadyUsed, SIDUsedForAnotherObjective, InvalidSID, WrongResource, NotFound,
 	BadCredentials, NoCredentials, WrongDirection, FailedStatus, SampleBody,
 	UpstreamRateLimited, UpstreamUnavailable,
 	WrongStatus, CreatedBeforeOpened, NumberNotRegistered, NoMedia, BodyMismatch,
@@ -67,7 +74,7 @@ func (r Reason) Upstream() bool { return r == UpstreamRateLimited || r == Upstre
 // flight holds its place.
 func (r Reason) Counts() bool {
 	switch r {
-	case InvalidSID, WrongResource, NotFound, SIDAlreadyUsed, WrongDirection, FailedStatus, SampleBody,
+	case InvalidSID, WrongResource, NotFound, SIDAlreadyUsed, SIDUsedForAnotherObjective, WrongDirection, FailedStatus, SampleBody,
 		WrongStatus, CreatedBeforeOpened, NumberNotRegistered, NoMedia, BodyMismatch, Pending:
 		return true
 	}

@@ -111,7 +111,12 @@ type UpstreamError struct {
 	// or the time left before an open breaker lets a request through;
 	// zero when nobody said.
 	RetryAfter time.Duration
-	Status     int // HTTP status, zero for network errors and an open breaker
+	// TwilioRetryAfter is the wait Twilio itself asked for in a
+	// Retry-After header, zero when it sent none: only then may a player
+	// read that Twilio suggests waiting (a local timeout or an open
+	// breaker is not Twilio speaking).
+	TwilioRetryAfter time.Duration
+	Status           int // HTTP status, zero for network errors and an open breaker
 	// Detail refines Reason as Verdict.Detail does: DetailTimeout,
 	// DetailCircuitOpen, or empty.
 	Detail string

@@ -412,7 +412,8 @@ func (r callResult) outcome() outcome {
 		return outcomeRateLimited
 	}
 	// Only a Twilio error body speaks for the player: a 404 or 401 page
-	// from a proxy or a wrong BaseURL is an outage, not a wrong SID.
+	// from a proxy or a wrong BaseURL is an outage, not a wrong SID, even
+	// in JSON (twilio-go decodes any JSON object into a TwilioRestError).
 	var tre *client.TwilioRestError
 	if !errors.As(r.err, &tre) {
 		return outcomeUnavailable
@@ -423,6 +424,9 @@ func (r callResult) outcome() outcome {
 			return outcomeFormat
 		}
 		status = tre.Status
+	}
+	if !twilios(tre, status) {
+		return outcomeUnavailable
 	}
 	switch {
 	case status == 401:
@@ -443,6 +447,15 @@ func (r callResult) outcome() outcome {
 	return outcomeUnavailable
 }
 
+// twilios reports whether an error body is Twilio's own: it carries one
+// of Twilio's error codes (five digits, such as 20003 or 20404; a gateway
+// puts none, or an HTTP status, in "code") and, when it says a status, the
+// HTTP status it came with. Anything else (a wrong --twilio-api-url, a
+// proxy's JSON 404) says nothing about the player's SID or credentials.
+func twilios(tre *client.TwilioRestError, status int) bool {
+	return tre.Code >= 10000 && tre.Code <= 99999 && (tre.Status == 0 || tre.Status == status)
+}
+
 // upstreamError turns a failed call into the error Verify and
 // CheckCredentials return, with the secret scrubbed from its text.
 func (r callResult) upstreamError(o outcome, c Credentials) *UpstreamError {
@@ -450,7 +463,17 @@ func (r callResult) upstreamError(o outcome, c Credentials) *UpstreamError {
 	if o == outcomeRateLimited {
 		reason = UpstreamRateLimited
 	}
-	ue := &UpstreamError{Reason: reason, RetryAfter: r.retryAfter, Status: r.status, Err: redact(r.err, c)}
+	err := r.err
+	if tre, ok := errors.AsType[*client.TwilioRestError](err); ok && r.status >= 400 && r.status < 500 && !twilios(tre, r.status) {
+		// Say in the log why a 401 or 404 is not the player's.
+		err = fmt.Errorf("HTTP %d from %s without a Twilio error code (code %d, status %d): not Twilio's answer: %w",
+			r.status, r.url, tre.Code, tre.Status, err)
+	}
+	ue := &UpstreamError{Reason: reason, RetryAfter: r.retryAfter, Status: r.status, Err: redact(err, c)}
+	if !errors.Is(r.err, errCircuitOpen) {
+		// The breaker's wait is ours; any other is Twilio's header.
+		ue.TwilioRetryAfter = r.retryAfter
+	}
 	switch {
 	case errors.Is(r.err, errCircuitOpen):
 		ue.Detail = DetailCircuitOpen

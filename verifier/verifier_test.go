@@ -364,7 +364,7 @@ func TestVerifyUpstreamTrouble(t *testing.T) {
 		want    UpstreamError
 	}{
 		{"rate limited", twilioError(429, 20429, "Retry-After", "7"),
-			UpstreamError{Reason: UpstreamRateLimited, Status: 429, RetryAfter: 7 * time.Second}},
+			UpstreamError{Reason: UpstreamRateLimited, Status: 429, RetryAfter: 7 * time.Second, TwilioRetryAfter: 7 * time.Second}},
 		{"rate limited, no JSON", raw(429, "text/plain", "slow down"),
 			UpstreamError{Reason: UpstreamRateLimited, Status: 429}},
 		{"rate limited by code", twilioError(400, 20429),
@@ -374,7 +374,7 @@ func TestVerifyUpstreamTrouble(t *testing.T) {
 		{"502 HTML page", raw(502, "text/html", "<html><body><h1>502 Bad Gateway</h1></body></html>"),
 			UpstreamError{Reason: UpstreamUnavailable, Status: 502}},
 		{"503 empty body with Retry-After", raw(503, "", "", "Retry-After", "30"),
-			UpstreamError{Reason: UpstreamUnavailable, Status: 503, RetryAfter: 30 * time.Second}},
+			UpstreamError{Reason: UpstreamUnavailable, Status: 503, RetryAfter: 30 * time.Second, TwilioRetryAfter: 30 * time.Second}},
 		{"404 HTML page (not Twilio)", raw(404, "text/html", "<h1>Not Found</h1>"),
 			UpstreamError{Reason: UpstreamUnavailable, Status: 404}},
 		{"301 redirect", func(w http.ResponseWriter, r *http.Request) {
@@ -584,11 +584,18 @@ func TestOutcome(t *testing.T) {
 		{"20003 without status", 0, &client.TwilioRestError{Code: 20003}, outcomeRejected},
 		{"403", 403, &client.TwilioRestError{Status: 403, Code: 20003}, outcomeForbidden},
 		{"404", 404, &client.TwilioRestError{Status: 404, Code: 20404}, outcomeNotFound},
-		{"404 from the error body", 0, &client.TwilioRestError{Status: 404}, outcomeNotFound},
+		{"404 from the error body", 0, &client.TwilioRestError{Status: 404, Code: 20404}, outcomeNotFound},
 		{"429", 429, errors.New("decode"), outcomeRateLimited},
 		{"20429", 400, &client.TwilioRestError{Status: 400, Code: 20429}, outcomeRateLimited},
 		{"500", 500, &client.TwilioRestError{Status: 500, Code: 20500}, outcomeUnavailable},
-		{"wrapped", 401, fmt.Errorf("x: %w", &client.TwilioRestError{Status: 401}), outcomeRejected},
+		{"wrapped", 401, fmt.Errorf("x: %w", &client.TwilioRestError{Status: 401, Code: 20003}), outcomeRejected},
+		// A JSON error without Twilio's code is a gateway's or a wrong
+		// base URL's, never the player's mistake.
+		{"JSON 404 without a code", 404, &client.TwilioRestError{}, outcomeUnavailable},
+		{"JSON 401 without a code", 401, &client.TwilioRestError{Message: "Unauthorized"}, outcomeUnavailable},
+		{"JSON 403 without a code", 403, &client.TwilioRestError{Status: 403}, outcomeUnavailable},
+		{"an HTTP status for a code", 404, &client.TwilioRestError{Status: 404, Code: 404}, outcomeUnavailable},
+		{"a body status that disagrees", 404, &client.TwilioRestError{Status: 401, Code: 20003}, outcomeUnavailable},
 		{"not a Twilio error", 404, errors.New("decode"), outcomeUnavailable},
 	}
 	for _, tt := range tests {
@@ -619,7 +626,7 @@ func TestCheckCredentials(t *testing.T) {
 		{"no such account", keyCreds, twilioError(404, 20404), &CredentialsError{FieldAccountSID, ProblemNotFound}, 1},
 		{"another account", tokenCreds, account(otherAccount), &CredentialsError{FieldAccountSID, ProblemNotFound}, 1},
 		{"rate limited", tokenCreds, twilioError(429, 20429, "Retry-After", "3"),
-			&UpstreamError{Reason: UpstreamRateLimited, Status: 429, RetryAfter: 3 * time.Second}, 1},
+			&UpstreamError{Reason: UpstreamRateLimited, Status: 429, RetryAfter: 3 * time.Second, TwilioRetryAfter: 3 * time.Second}, 1},
 		{"outage", tokenCreds, raw(503, "text/html", "<h1>down</h1>"), &UpstreamError{Reason: UpstreamUnavailable, Status: 503}, 1},
 		{"none", Credentials{}, nil, &CredentialsError{FieldAccountSID, ProblemRequired}, 0},
 		{"malformed", Credentials{AccountSID: testAccount, Secret: "not/alnum"}, nil, &CredentialsError{FieldSecret, ProblemFormat}, 0},

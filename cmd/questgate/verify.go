@@ -211,7 +211,10 @@ func newVerifyOutput(objective string, v verifier.Verdict, err error, en *locale
 		if detail != "" && en.Has(detail) {
 			help = detail
 		}
-		data := map[string]any{"SID": v.SID, "Status": "", "RetryAfter": out.RetryAfter}
+		data := map[string]any{"SID": v.SID, "Status": "", "RetryAfter": out.RetryAfter, "TwilioRetryAfter": 0}
+		if ue != nil && ue.TwilioRetryAfter > 0 {
+			data["TwilioRetryAfter"] = int((ue.TwilioRetryAfter + time.Second - 1) / time.Second)
+		}
 		if v.Message != nil {
 			data["Status"] = v.Message.Status
 		}

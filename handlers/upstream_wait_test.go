@@ -1,0 +1,55 @@
+package handlers_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/questgate/questgate/store"
+	"github.com/questgate/questgate/verifier"
+)
+
+// TestOnlyTwilioSuggestsWaiting: the 503's "Twilio suggests waiting N
+// seconds" is said only when Twilio sent a Retry-After, on the API and on
+// the objective page; a wait of questgate's own (its default after a local
+// timeout, say) is never put in Twilio's mouth.
+func TestOnlyTwilioSuggestsWaiting(t *testing.T) {
+	tests := []struct {
+		name        string
+		err         *verifier.UpstreamError
+		wantTwilio  bool
+		wantRetryAt string // the Retry-After header
+	}{
+		{"a local timeout", &verifier.UpstreamError{Reason: verifier.UpstreamUnavailable}, false, "30"},
+		{"a local wait", &verifier.UpstreamError{Reason: verifier.UpstreamUnavailable, RetryAfter: 5 * time.Second}, false, "5"},
+		{"Twilio's Retry-After", &verifier.UpstreamError{Reason: verifier.UpstreamUnavailable, RetryAfter: 7 * time.Second,
+			TwilioRetryAfter: 7 * time.Second}, true, "7"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, options{})
+			e.twilio.verify = func(context.Context, verifier.Request) (verifier.Verdict, error) {
+				return verifier.Verdict{Reason: tt.err.Reason, SID: testMessageSID}, tt.err
+			}
+			key, _ := e.newKey()
+			r := e.api("POST", "/api/v1/verifications", key, verifyBody)
+			if r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") != tt.wantRetryAt {
+				t.Errorf("API: status %d, Retry-After %q; want 503, %s", r.status, r.header.Get("Retry-After"), tt.wantRetryAt)
+			}
+			e.saveCredentials(store.Credentials{AccountSID: testAccountSID, Secret: testSecret})
+			p := e.post("/objectives/send-sms/hack", url.Values{"sid": {testMessageSID}})
+			for where, text := range map[string]string{"API": r.str("detail"), "page": p.text("result-help")} {
+				says := strings.Contains(text, "Twilio suggests")
+				if says != tt.wantTwilio {
+					t.Errorf("%s: %q; says Twilio suggests: %v, want %v", where, text, says, tt.wantTwilio)
+				}
+				if tt.wantTwilio && !strings.Contains(text, "waiting 7 seconds") {
+					t.Errorf("%s: %q does not say how long Twilio asked", where, text)
+				}
+			}
+		})
+	}
+}

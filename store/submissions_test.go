@@ -1,0 +1,171 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/questgate/questgate/verifier"
+)
+
+// TestHugePastesAreClipped: however much a player pastes, a submission
+// row keeps at most MaxPasteLen bytes of it (raw and normalised), cut on a
+// character boundary, whichever way the attempt is recorded.
+func TestHugePastesAreClipped(t *testing.T) {
+	huge := strings.Repeat("x", 60<<10)
+	multibyte := strings.Repeat("é€", 20<<10)
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		s := b.open(t)
+		p := newPlayer(t, s)
+		record := func(paste string) (Submission, error) {
+			return s.RecordAttempt(ctx, Submission{PlayerID: p.ID, ObjectiveID: "send-sms", RawSID: paste, SID: paste,
+				Reason: verifier.InvalidSID}, nil)
+		}
+		reserveAndFinish := func(paste string) (Submission, error) {
+			r, _, err := s.ReserveAttempt(ctx, Submission{PlayerID: p.ID, ObjectiveID: "send-mms", RawSID: paste, SID: paste},
+				AttemptLimit{Max: 100})
+			if err != nil {
+				return Submission{}, err
+			}
+			r.SID, r.Reason = paste, verifier.InvalidSID
+			return s.FinishAttempt(ctx, r, nil)
+		}
+		for _, way := range []struct {
+			name   string
+			record func(string) (Submission, error)
+		}{{"recorded", record}, {"reserved then finished", reserveAndFinish}} {
+			for _, paste := range []string{huge, multibyte, " " + sid + " "} {
+				got, err := way.record(paste)
+				if err != nil {
+					t.Fatalf("%s: %v", way.name, err)
+				}
+				stored, err := s.Submission(ctx, p.ID, got.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for what, v := range map[string][2]string{"raw_sid": {got.RawSID, stored.RawSID}, "sid": {got.SID, stored.SID}} {
+					if v[0] != v[1] {
+						t.Errorf("%s %s: returned %q, stored %q", way.name, what, v[0], v[1])
+					}
+					if len(v[1]) > MaxPasteLen || !utf8.ValidString(v[1]) {
+						t.Errorf("%s %s: %d bytes kept (valid UTF-8: %v), want at most %d", way.name, what, len(v[1]),
+							utf8.ValidString(v[1]), MaxPasteLen)
+					}
+					if len(paste) <= MaxPasteLen && v[1] != paste {
+						t.Errorf("%s %s: %q kept as %q, want it whole", way.name, what, paste, v[1])
+					}
+					if len(paste) > MaxPasteLen && (!strings.HasSuffix(v[1], "…") || !strings.HasPrefix(paste, strings.TrimSuffix(v[1], "…"))) {
+						t.Errorf("%s %s: kept %q, want a prefix of the paste and …", way.name, what, v[1])
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestOneSIDWinsOneObjective: a SID that won a player one objective does
+// not win them another, unless the grant says the two share their proof;
+// recorded or reserved-then-finished alike, the refusal names the
+// objective the SID won.
+func TestOneSIDWinsOneObjective(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		s := b.open(t)
+		ada, bob := newPlayer(t, s), newPlayer(t, s)
+		record := func(p Player, objective string, shares ...string) Submission {
+			t.Helper()
+			got, err := s.RecordAttempt(ctx, Submission{PlayerID: p.ID, ObjectiveID: objective, RawSID: sid, SID: sid},
+				&Award{XP: 100, SharesProofWith: shares})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got
+		}
+		finish := func(p Player, objective string, shares ...string) Submission {
+			t.Helper()
+			r, _, err := s.ReserveAttempt(ctx, Submission{PlayerID: p.ID, ObjectiveID: objective, RawSID: sid, SID: sid},
+				AttemptLimit{Max: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.FinishAttempt(ctx, r, &Award{XP: 200, SharesProofWith: shares})
+			if err != nil {
+				t.Fatal(err)
+			}
+			stored, err := s.Submission(ctx, p.ID, got.ID)
+			if err != nil || stored.Reason != got.Reason || stored.Detail != got.Detail {
+				t.Errorf("stored %+v (%v), returned %+v", stored, err, got)
+			}
+			return got
+		}
+		steps := []struct {
+			name       string
+			got        func() Submission
+			want       verifier.Reason
+			wantDetail string
+		}{
+			{"the SID wins send-sms", func() Submission { return record(ada, "send-sms") }, verifier.Awarded, ""},
+			{"then not reply-sms", func() Submission { return finish(ada, "reply-sms") }, verifier.SIDUsedForAnotherObjective, "send-sms"},
+			{"nor send-mms", func() Submission { return record(ada, "send-mms") }, verifier.SIDUsedForAnotherObjective, "send-sms"},
+			{"unless they share their proof", func() Submission { return record(ada, "send-mms", "send-sms") }, verifier.Awarded, ""},
+			{"sharing with one is not sharing with all", func() Submission { return finish(ada, "reply-sms", "send-mms") },
+				verifier.SIDUsedForAnotherObjective, "send-sms"},
+			{"another player is still refused the SID", func() Submission { return record(bob, "send-sms") }, verifier.SIDAlreadyUsed, ""},
+		}
+		for _, st := range steps {
+			if got := st.got(); got.Reason != st.want || got.Detail != st.wantDetail {
+				t.Errorf("%s: %s (%q), want %s (%q)", st.name, got.Reason, got.Detail, st.want, st.wantDetail)
+			}
+		}
+		awards, err := s.Awards(ctx, ada.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := awards["reply-sms"]; ok || len(awards) != 2 {
+			t.Errorf("Ada holds %v, want send-sms and send-mms", awards)
+		}
+	})
+}
+
+// TestOneSIDWinsOneObjectiveUnderRace: a player's attempts with one SID at
+// two objectives, at once and through two stores on one database, win one
+// objective only.
+func TestOneSIDWinsOneObjectiveUnderRace(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		db := b.db(t)
+		stores := []*Store{connectTest(t, db), connectTest(t, db)}
+		p := newPlayer(t, stores[0])
+		const n = 40
+		objectives := []string{"send-sms", "reply-sms"}
+		reasons := make(chan verifier.Reason, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				sub, err := stores[i%2].RecordAttempt(ctx, Submission{PlayerID: p.ID, ObjectiveID: objectives[(i/2)%2],
+					RawSID: sid, SID: sid}, &Award{XP: 100})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				reasons <- sub.Reason
+			})
+		}
+		wg.Wait()
+		close(reasons)
+		count := map[verifier.Reason]int{}
+		for r := range reasons {
+			count[r]++
+		}
+		if count[verifier.Awarded] != 1 || count[verifier.AlreadyAwarded]+count[verifier.SIDUsedForAnotherObjective] != n-1 {
+			t.Errorf("reasons %v, want one award", count)
+		}
+		awards, err := stores[1].Awards(ctx, p.ID)
+		if err != nil || len(awards) != 1 {
+			t.Errorf("awards %v (%v), want one", awards, err)
+		}
+	})
+}

@@ -1,0 +1,61 @@
+package verifier_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/questgate/questgate/locale"
+	"github.com/questgate/questgate/verifier"
+)
+
+func TestMaskSecrets(t *testing.T) {
+	const (
+		tok = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+		sm  = "SM0123456789abcdef0123456789abcdef"
+	)
+	tests := []struct {
+		name  string
+		raw   string
+		known []string
+		want  string
+		hit   bool
+	}{
+		{"a SID", sm, nil, sm, false},
+		{"a SID in quotes", ` "` + sm + `". `, nil, ` "` + sm + `". `, false},
+		{"an Account SID", "AC" + tok, nil, "AC" + tok, false},
+		{"a SID cut short", sm[:33], nil, sm[:33], false},
+		{"a SID two digits short", sm[:32], nil, sm[:32], false},
+		{"an upper-cased token that starts like a SID", "CA" + strings.ToUpper(tok[2:]), nil, "****e1f0", true},
+		{"an Auth Token", tok, nil, "****e1f0", true},
+		{"an Auth Token upper-cased", strings.ToUpper(tok), nil, "****e1f0", true},
+		{"an API key secret", "aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE", nil, "****c1de", true},
+		{"two tokens around a colon", tok + ":" + tok, nil, "****e1f0:****e1f0", true},
+		{"a known secret, in another case, glued to a prefix", "SM" + strings.ToUpper(tok), []string{tok}, "SM****e1f0", true},
+		{"a short known secret is not looked for", "abcdabcd", []string{"abcdabcd"}, "abcdabcd", false},
+		{"a token split by a zero-width space", tok[:5] + "\u200b" + tok[5:], nil, "****e1f0", true},
+		{"a SID joined by a zero-width space after its prefix", "SM\u200b" + tok, nil, "SM****e1f0", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, hit := verifier.MaskSecrets(tt.raw, tt.known...)
+			if got != tt.want || hit != tt.hit {
+				t.Errorf("MaskSecrets(%q) = %q, %v; want %q, %v", tt.raw, got, hit, tt.want, tt.hit)
+			}
+		})
+	}
+}
+
+// TestLooksLikeTokenSaysRotate: a player who pasted a secret is told, in
+// every language, to rotate it.
+func TestLooksLikeTokenSaysRotate(t *testing.T) {
+	b, err := locale.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, id := verifier.MessageIDs(verifier.InvalidSID, verifier.DetailLooksLikeToken)
+	for lang, want := range map[string]string{"en": "rotate it", "fr": "changez-le"} {
+		if got := b.Localizer(lang).T(id, map[string]any{"Prefix": "SM"}); !strings.Contains(got, want) {
+			t.Errorf("%s: %q does not say %q", lang, got, want)
+		}
+	}
+}
