@@ -50,7 +50,7 @@ func (h *Player) saveCredentials(c echo.Context) error {
 		return h.renderCredentials(c, http.StatusUnprocessableEntity, "", f)
 	}
 	if ue, ok := errors.AsType[*verifier.UpstreamError](err); ok {
-		f.Error, f.RetryAfter = "credentials.upstream", seconds(ue.RetryAfter)
+		f.Error, f.RetryAfter = "credentials.upstream", seconds(ue.TwilioRetryAfter)
 		setRetryAfter(c, ue.RetryAfter)
 		return h.renderCredentials(c, http.StatusServiceUnavailable, "", f)
 	}

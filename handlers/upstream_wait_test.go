@@ -39,9 +39,14 @@ func TestOnlyTwilioSuggestsWaiting(t *testing.T) {
 			if r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") != tt.wantRetryAt {
 				t.Errorf("API: status %d, Retry-After %q; want 503, %s", r.status, r.header.Get("Retry-After"), tt.wantRetryAt)
 			}
+			e.twilio.check = func(context.Context, verifier.Credentials) error { return tt.err }
+			cp := e.post("/credentials", url.Values{"account_sid": {testAccountSID}, "secret": {testSecret}})
+			if cp.status != http.StatusServiceUnavailable {
+				t.Errorf("credentials: status %d, want 503", cp.status)
+			}
 			e.saveCredentials(store.Credentials{AccountSID: testAccountSID, Secret: testSecret})
 			p := e.post("/objectives/send-sms/hack", url.Values{"sid": {testMessageSID}})
-			for where, text := range map[string]string{"API": r.str("detail"), "page": p.text("result-help")} {
+			for where, text := range map[string]string{"API": r.str("detail"), "page": p.text("result-help"), "credentials": cp.text("form-error")} {
 				says := strings.Contains(text, "Twilio suggests")
 				if says != tt.wantTwilio {
 					t.Errorf("%s: %q; says Twilio suggests: %v, want %v", where, text, says, tt.wantTwilio)

@@ -48,7 +48,7 @@ type CredentialsForm struct {
 	// Error is the message id of a problem with the whole form (Twilio
 	// unreachable, the form unreadable); nothing was saved.
 	Error string
-	// RetryAfter is the advised wait in seconds, for Error's message.
+	// RetryAfter is the wait Twilio asked for, in seconds, for Error's message (zero when the wait is questgate's own).
 	RetryAfter int
 }
 
