@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/a-h/templ"
 
 	"github.com/questgate/questgate/catalog"
 	"github.com/questgate/questgate/locale"
@@ -127,6 +128,41 @@ func TestEveryKindsTextsAreTranslated(t *testing.T) {
 				if !l.Has(id) {
 					t.Errorf("%s: kind %s names %q, which has no text", lang, s.Kind, id)
 				}
+			}
+		}
+	}
+}
+
+// TestInstructorViewsLabelTheKind checks the instructors' submission views
+// label a call's date as a call's and show no body for it, and keep the
+// message's labels for a message and for an objective the catalog no
+// longer has.
+func TestInstructorViewsLabelTheKind(t *testing.T) {
+	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	for _, tt := range []struct {
+		kind catalog.Kind
+		date string
+		body bool
+	}{
+		{catalog.KindCall, "Started", false},
+		{catalog.KindMessage, "Sent", true},
+		{"", "Sent", true},
+	} {
+		msg := &verifier.Message{SID: "CA" + strings.Repeat("b2", 16), Status: "completed", To: "+15558675310",
+			From: "+15017122661", DateCreated: now}
+		v := SubmissionView{SubmissionRow: store.SubmissionRow{Submission: store.Submission{ID: 3, ObjectiveID: "x",
+			Reason: verifier.Awarded, Message: msg, CreatedAt: now}}, Objective: catalog.Text{"en": "X"}, Kind: tt.kind}
+		ctx := contextIn(t, "en")
+		for name, c := range map[string]templ.Component{"row": SubmissionRow(v), "page": InstructorSubmissionPage(InstructorSubmissionProps{Row: v})} {
+			html := renderString(t, ctx, c)
+			doc := parse(t, html)
+			if got := doc.Find("dt").FilterFunction(func(_ int, s *goquery.Selection) bool {
+				return s.Text() == "Sent" || s.Text() == "Started"
+			}).Text(); got != tt.date {
+				t.Errorf("%q %s: date label %q, want %q", tt.kind, name, got, tt.date)
+			}
+			if got := doc.Find(`[data-testid="submission-body"], [data-testid="detail-body"]`).Length() > 0; got != tt.body {
+				t.Errorf("%q %s: shows a body %v, want %v", tt.kind, name, got, tt.body)
 			}
 		}
 	}
