@@ -19,41 +19,6 @@ var embedded []byte
 // first one is the fallback when a player's language has no translation.
 var Locales = []string{"en", "fr"}
 
-// Kind names the Twilio resource an objective asks the player to create.
-type Kind string
-
-const (
-	// KindMessage is an SMS (SM…) or MMS (MM…) fetched from the Messages
-	// resource.
-	KindMessage Kind = "message"
-	// KindCall is a phone call (CA…) fetched from the Calls resource.
-	KindCall Kind = "call"
-)
-
-// Kinds lists every kind, in the order error messages name them.
-var Kinds = []Kind{KindMessage, KindCall}
-
-// kindPrefixes are the SID prefixes each kind's resource can have; an
-// objective's sid_prefixes must be among them, and defaults to all of them.
-var kindPrefixes = map[Kind][]string{
-	KindMessage: {"SM", "MM"},
-	KindCall:    {"CA"},
-}
-
-// Directions and statuses each kind's resource can have, as Twilio spells
-// them: checks naming anything else are typos that would never match.
-var (
-	kindDirections = map[Kind][]string{
-		KindMessage: {"inbound", "outbound-api", "outbound-call", "outbound-reply"},
-		KindCall:    {"inbound", "outbound-api", "outbound-dial", "trunking-terminating", "trunking-originating"},
-	}
-	kindStatuses = map[Kind][]string{
-		KindMessage: {"queued", "sending", "sent", "failed", "delivered", "undelivered", "receiving", "received",
-			"accepted", "scheduled", "read", "partially_delivered", "canceled"},
-		KindCall: {"queued", "ringing", "in-progress", "completed", "busy", "failed", "no-answer", "canceled"},
-	}
-)
-
 // Text is a piece of player-facing text keyed by locale ("en", "fr", ...).
 type Text map[string]string
 
@@ -203,10 +168,7 @@ func (o Objective) Prefixes() []string {
 	if len(o.SIDPrefixes) > 0 {
 		return o.SIDPrefixes
 	}
-	if p, ok := kindPrefixes[o.Kind]; ok {
-		return p
-	}
-	return kindPrefixes[KindMessage]
+	return o.Spec().Prefixes
 }
 
 // InstructionsHTML returns the instructions in locale (with the usual

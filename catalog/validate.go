@@ -31,9 +31,10 @@ func (e *entry) validate() Errors {
 	if !idPattern.MatchString(o.ID) {
 		bad("id", "%q is not an id: use 1 to 63 lowercase letters, digits and dashes, starting with a letter or digit", o.ID)
 	}
-	allowedPrefixes, knownKind := kindPrefixes[o.Kind]
+	spec, knownKind := SpecOf(o.Kind)
+	allowedPrefixes := spec.Prefixes
 	if !knownKind {
-		bad("kind", "%q is not supported (allowed: %s)", o.Kind, joinKinds())
+		bad("kind", "%q is not supported (allowed: %s)", o.Kind, joinKinds(nil))
 	}
 	for i, p := range o.SIDPrefixes {
 		switch {
@@ -148,19 +149,20 @@ func (e *entry) validateChecks(bad func(field, format string, args ...any)) {
 			}
 		}
 	}
-	set("direction_in", c.DirectionIn, kindDirections[o.Kind])
-	set("status_in", c.StatusIn, kindStatuses[o.Kind])
-	set("status_not_in", c.StatusNotIn, kindStatuses[o.Kind])
+	spec := o.Spec()
+	set("direction_in", c.DirectionIn, spec.Directions)
+	set("status_in", c.StatusIn, spec.Statuses)
+	set("status_not_in", c.StatusNotIn, spec.Statuses)
 	for _, s := range c.StatusIn {
 		if slices.Contains(c.StatusNotIn, s) {
 			bad("checks.status_not_in", "%q is also in status_in: no %s could pass", s, o.Kind)
 		}
 	}
-	if o.Kind == KindCall {
+	if !spec.HasBody {
 		for field, set := range map[string]bool{"body_contains": c.BodyContains != "", "body_matches": c.BodyMatches != "",
 			"body_not_sample": c.BodyNotSample, "min_media": c.MinMedia != 0} {
 			if set {
-				bad("checks."+field, "a call has no body nor media: this check only applies to kind message")
+				bad("checks."+field, "a %s has no body nor media: this check only applies to kind %s", o.Kind, joinKinds(withBody))
 			}
 		}
 	}
@@ -193,13 +195,20 @@ func (e *entry) validateChecks(bad func(field, format string, args ...any)) {
 	}
 }
 
-func joinKinds() string {
-	s := make([]string, len(Kinds))
-	for i, k := range Kinds {
-		s[i] = string(k)
+// joinKinds names the kinds whose spec keep accepts, or every kind when
+// keep is nil.
+func joinKinds(keep func(KindSpec) bool) string {
+	var s []string
+	for _, spec := range kinds {
+		if keep == nil || keep(spec) {
+			s = append(s, string(spec.Kind))
+		}
 	}
 	return strings.Join(s, ", ")
 }
+
+// withBody keeps the kinds whose resources have a body.
+func withBody(s KindSpec) bool { return s.HasBody }
 
 func isHTTPURL(s string) bool {
 	return strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://")

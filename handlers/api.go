@@ -281,8 +281,11 @@ func (h *API) verify(c echo.Context) error {
 	if l := locale.From(ctx); detail != "" && l != nil && l.Has(detail) {
 		help = detail
 	}
+	if sub.Reason == verifier.Awarded {
+		help = res.Objective.Spec().Texts.Success // names what Twilio confirmed
+	}
 	data := map[string]any{"SID": sub.SID, "Status": "", "Direction": "", "RetryAfter": seconds(res.RetryAfter), "XP": res.XP,
-		"Prefix": strings.Join(res.Objective.SIDPrefixes, ", ")}
+		"Prefix": strings.Join(res.Objective.Prefixes(), ", ")}
 	if m := sub.Message; m != nil {
 		data["Status"], data["Direction"] = m.Status, m.Direction
 	}
@@ -383,7 +386,7 @@ type APIObjective struct {
 
 func apiObjective(o catalog.Objective, lang string) APIObjective {
 	return APIObjective{ID: o.ID, Title: o.Title.In(lang), Summary: o.Summary.In(lang), XP: o.XP,
-		SIDPrefixes: nonNil(o.SIDPrefixes), Prerequisites: nonNil(o.Prerequisites)}
+		SIDPrefixes: o.Prefixes(), Prerequisites: nonNil(o.Prerequisites)}
 }
 
 func nonNil(s []string) []string {

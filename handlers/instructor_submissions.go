@@ -167,6 +167,9 @@ func (h *Instructor) view(rows []store.SubmissionRow) []templates.SubmissionView
 	out := make([]templates.SubmissionView, len(rows))
 	for i, r := range rows {
 		out[i] = templates.SubmissionView{SubmissionRow: r, Objective: h.objectiveTitle(r.ObjectiveID)}
+		if o, ok := h.cfg.Quests.Catalog().Get(r.ObjectiveID); ok {
+			out[i].Kind = o.Kind
+		}
 	}
 	return out
 }

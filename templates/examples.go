@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -60,14 +61,36 @@ type exampleInput struct {
 	secret     string
 	sandbox    bool
 	baseURL    string // without the trailing slash
-	from, to   string
-	body       string
-	// call makes the examples place a call (to url's TwiML) instead of
-	// sending a message; mediaURL, when set, makes the message an MMS.
-	call     bool
-	url      string
-	mediaURL string
+	// spec says which resource the examples create and how each
+	// library names it; params are its parameters with their values,
+	// From and To first.
+	spec     catalog.KindSpec
+	params   []exampleParam
 	comments exampleComments
+}
+
+// exampleParam is one request parameter of an example and its value.
+type exampleParam struct {
+	catalog.SampleField
+	value string
+}
+
+// exampleParams are the objective's request parameters with their sample
+// values in lang, From and To first as Twilio's documentation writes them.
+func exampleParams(o catalog.Objective, lang string) []exampleParam {
+	var first, rest []exampleParam
+	for _, f := range o.SampleFields() {
+		p := exampleParam{f, o.Samples.Value(f.Param, lang)}
+		if f.Param == catalog.ParamFrom || f.Param == catalog.ParamTo {
+			first = append(first, p)
+		} else {
+			rest = append(rest, p)
+		}
+	}
+	slices.SortStableFunc(first, func(a, b exampleParam) int {
+		return strings.Compare(a.Param, b.Param) // From before To
+	})
+	return append(first, rest...)
 }
 
 // exampleComments are the localised comments written into the code.
@@ -92,12 +115,8 @@ func Examples(ctx context.Context, o catalog.Objective, a Account) []Example {
 		secret:     placeholderToken,
 		sandbox:    a.Sandbox && a.AccountSID != "",
 		baseURL:    twilioAPI,
-		from:       o.Samples.From,
-		to:         o.Samples.To,
-		body:       o.Samples.Body.In(locale.Lang(ctx)),
-		call:       o.Kind == catalog.KindCall,
-		url:        o.Samples.URL,
-		mediaURL:   o.Samples.MediaURL,
+		spec:       o.Spec(),
+		params:     exampleParams(o, locale.Lang(ctx)),
 	}
 	if in.accountSID == "" {
 		in.accountSID, in.username = placeholderAccountSID, placeholderAccountSID
@@ -113,7 +132,7 @@ func Examples(ctx context.Context, o catalog.Objective, a Account) []Example {
 		token:   tr(ctx, "code.token_where"),
 		sandbox: tr(ctx, "code.sandbox"),
 		body:    tr(ctx, "code.own_body"),
-		sid:     tr(ctx, copySID(o), map[string]any{"Prefix": sidPrefix(o)}),
+		sid:     tr(ctx, o.Spec().Texts.CopySID, map[string]any{"Prefix": sidPrefix(o)}),
 		curlSID: tr(ctx, "code.curl_sid", map[string]any{"Prefix": sidPrefix(o)}),
 		rewrite: tr(ctx, "code.go_rewrite"),
 	}
@@ -125,22 +144,16 @@ func Examples(ctx context.Context, o catalog.Objective, a Account) []Example {
 	}
 }
 
-// copySID is the id of the comment telling what to paste.
-func copySID(o catalog.Objective) string {
-	if o.Kind == catalog.KindCall {
-		return "code.copy_call_sid"
-	}
-	return "code.copy_sid"
+// messagesURL is the resource the example creates in (Messages, Calls…)
+// of the account under base.
+func (in exampleInput) messagesURL() string {
+	return in.baseURL + "/2010-04-01/Accounts/" + in.accountSID + "/" + in.spec.Resource + ".json"
 }
 
-// messagesURL is the resource the example creates in (Messages, or Calls
-// for a call) of the account under base.
-func (in exampleInput) messagesURL() string {
-	resource := "/Messages.json"
-	if in.call {
-		resource = "/Calls.json"
-	}
-	return in.baseURL + "/2010-04-01/Accounts/" + in.accountSID + resource
+// ownText reports whether the player must write one of the values (a
+// message's body), which the examples then say.
+func (in exampleInput) ownText() bool {
+	return slices.ContainsFunc(in.params, func(p exampleParam) bool { return p.OwnText })
 }
 
 // apiKey reports whether the example authenticates with an API key, which
@@ -164,6 +177,15 @@ func jsString(s string) string {
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
+// listOf writes a parameter's quoted value, between open and end when the
+// library takes a list of them.
+func listOf(p exampleParam, quoted, open, end string) string {
+	if p.List {
+		return open + quoted + end
+	}
+	return quoted
+}
+
 // lines joins code lines, ending with a newline.
 func lines(ls ...string) string { return strings.Join(ls, "\n") + "\n" }
 
@@ -174,21 +196,12 @@ func curlExample(in exampleInput) string {
 	} else {
 		ls = append(ls, "# "+in.comments.token)
 	}
-	if !in.call {
+	if in.ownText() {
 		ls = append(ls, "# "+in.comments.body)
 	}
-	ls = append(ls,
-		"curl -X POST "+shellQuote(in.messagesURL())+` \`,
-		"  --data-urlencode "+shellQuote("From="+in.from)+` \`,
-		"  --data-urlencode "+shellQuote("To="+in.to)+` \`)
-	switch {
-	case in.call:
-		ls = append(ls, "  --data-urlencode "+shellQuote("Url="+in.url)+` \`)
-	default:
-		ls = append(ls, "  --data-urlencode "+shellQuote("Body="+in.body)+` \`)
-		if in.mediaURL != "" {
-			ls = append(ls, "  --data-urlencode "+shellQuote("MediaUrl="+in.mediaURL)+` \`)
-		}
+	ls = append(ls, "curl -X POST "+shellQuote(in.messagesURL())+` \`)
+	for _, p := range in.params {
+		ls = append(ls, "  --data-urlencode "+shellQuote(p.Param+"="+p.value)+` \`)
 	}
 	ls = append(ls,
 		"  -u "+shellQuote(in.username+":"+in.secret),
@@ -218,29 +231,17 @@ func pythonExample(in exampleInput) string {
 		ls = append(ls, "# "+in.comments.sandbox,
 			"client.api.base_url = "+jsString(in.baseURL))
 	}
-	if in.call {
-		ls = append(ls, "",
-			"call = client.calls.create(",
-			"    from_="+jsString(in.from)+",",
-			"    to="+jsString(in.to)+",",
-			"    url="+jsString(in.url)+",",
-			")",
-			"# "+in.comments.sid,
-			"print(call.sid)")
-		return lines(ls...)
-	}
-	ls = append(ls, "",
-		"message = client.messages.create(",
-		"    from_="+jsString(in.from)+",",
-		"    to="+jsString(in.to)+",",
-		"    # "+in.comments.body,
-		"    body="+jsString(in.body)+",")
-	if in.mediaURL != "" {
-		ls = append(ls, "    media_url=["+jsString(in.mediaURL)+"],")
+	ex := in.spec.Example
+	ls = append(ls, "", ex.Var+" = client."+ex.Python+".create(")
+	for _, p := range in.params {
+		if p.OwnText {
+			ls = append(ls, "    # "+in.comments.body)
+		}
+		ls = append(ls, "    "+p.Python+"="+listOf(p, jsString(p.value), "[", "]")+",")
 	}
 	ls = append(ls, ")",
 		"# "+in.comments.sid,
-		"print(message.sid)")
+		"print("+ex.Var+".sid)")
 	return lines(ls...)
 }
 
@@ -265,33 +266,18 @@ func nodeExample(in exampleInput) string {
 		ls = append(ls, "// "+in.comments.sandbox,
 			"client.api.baseUrl = "+jsString(in.baseURL)+";")
 	}
-	if in.call {
-		ls = append(ls, "",
-			"client.calls",
-			"  .create({",
-			"    from: "+jsString(in.from)+",",
-			"    to: "+jsString(in.to)+",",
-			"    url: "+jsString(in.url)+",",
-			"  })",
-			"  // "+in.comments.sid,
-			"  .then((call) => console.log(call.sid))",
-			"  .catch((err) => console.error(err));")
-		return lines(ls...)
-	}
-	ls = append(ls, "",
-		"client.messages",
-		"  .create({",
-		"    from: "+jsString(in.from)+",",
-		"    to: "+jsString(in.to)+",",
-		"    // "+in.comments.body,
-		"    body: "+jsString(in.body)+",")
-	if in.mediaURL != "" {
-		ls = append(ls, "    mediaUrl: ["+jsString(in.mediaURL)+"],")
+	ex := in.spec.Example
+	ls = append(ls, "", "client."+ex.Node, "  .create({")
+	for _, p := range in.params {
+		if p.OwnText {
+			ls = append(ls, "    // "+in.comments.body)
+		}
+		ls = append(ls, "    "+p.Node+": "+listOf(p, jsString(p.value), "[", "]")+",")
 	}
 	ls = append(ls,
 		"  })",
 		"  // "+in.comments.sid,
-		"  .then((message) => console.log(message.sid))",
+		"  .then(("+ex.Var+") => console.log("+ex.Var+".sid))",
 		"  .catch((err) => console.error(err));")
 	return lines(ls...)
 }
@@ -368,41 +354,22 @@ func goExample(in exampleInput) string {
 		}
 		ls = append(ls, "\t})")
 	}
-	if in.call {
-		ls = append(ls,
-			"",
-			"\tparams := &api.CreateCallParams{}",
-			"\tparams.SetFrom("+q(in.from)+")",
-			"\tparams.SetTo("+q(in.to)+")",
-			"\tparams.SetUrl("+q(in.url)+")",
-			"",
-			"\tcall, err := tw.Api.CreateCall(params)")
-	} else {
-		ls = append(ls,
-			"",
-			"\tparams := &api.CreateMessageParams{}",
-			"\tparams.SetFrom("+q(in.from)+")",
-			"\tparams.SetTo("+q(in.to)+")",
-			"\t// "+in.comments.body,
-			"\tparams.SetBody("+q(in.body)+")")
-		if in.mediaURL != "" {
-			ls = append(ls, "\tparams.SetMediaUrl([]string{"+q(in.mediaURL)+"})")
+	ex := in.spec.Example
+	ls = append(ls, "", "\tparams := &api."+ex.GoParams+"{}")
+	for _, p := range in.params {
+		if p.OwnText {
+			ls = append(ls, "\t// "+in.comments.body)
 		}
-		ls = append(ls,
-			"",
-			"\tmessage, err := tw.Api.CreateMessage(params)")
+		ls = append(ls, "\tparams."+p.Go+"("+listOf(p, q(p.value), "[]string{", "}")+")")
 	}
-	result := "message"
-	if in.call {
-		result = "call"
-	}
+	ls = append(ls, "", "\t"+ex.Var+", err := tw.Api."+ex.GoCreate+"(params)")
 	ls = append(ls,
 		"\tif err != nil {",
 		"\t\tfmt.Fprintln(os.Stderr, err)",
 		"\t\tos.Exit(1)",
 		"\t}",
 		"\t// "+in.comments.sid,
-		"\tfmt.Println(*"+result+".Sid)",
+		"\tfmt.Println(*"+ex.Var+".Sid)",
 		"}")
 	return lines(ls...)
 }

@@ -49,7 +49,14 @@ type SubmissionView struct {
 	store.SubmissionRow
 	// Objective is the objective's title.
 	Objective catalog.Text
+	// Kind is the objective's kind, which says how to label what Twilio
+	// returned; "" (a message's labels) for an objective no longer in
+	// the catalog.
+	Kind catalog.Kind
 }
+
+// kind is the spec of the submission's objective's kind.
+func (v SubmissionView) kind() catalog.KindSpec { return catalog.Objective{Kind: v.Kind}.Spec() }
 
 // SubmissionsProps are the submissions view's data.
 type SubmissionsProps struct {

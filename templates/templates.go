@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/questgate/questgate/catalog"
 	"github.com/questgate/questgate/locale"
@@ -121,45 +122,33 @@ func machineDate(t time.Time) string {
 
 // sidPlaceholder is the hack field's placeholder for an objective, built
 // from its first accepted prefix ("SMXXXX…") as the game shows it.
-func sidPlaceholder(o catalog.Objective) string {
-	p := "SM"
-	if len(o.SIDPrefixes) > 0 {
-		p = o.SIDPrefixes[0]
-	}
-	return p + "XXXX…"
-}
+func sidPlaceholder(o catalog.Objective) string { return o.Placeholder() }
 
 // sidPrefix is the prefix a player's SID should start with, for hints.
-func sidPrefix(o catalog.Objective) string {
-	if len(o.SIDPrefixes) > 0 {
-		return strings.Join(o.SIDPrefixes, " / ")
-	}
-	return "SM"
-}
+func sidPrefix(o catalog.Objective) string { return o.PrefixText() }
 
-// samplesHeading is the id of the samples section's heading: the SMS
-// wording for the plain message objectives, a general one otherwise.
-func samplesHeading(o catalog.Objective) string {
-	if o.Kind == catalog.KindCall || o.Samples.MediaURL != "" {
-		return "objective.samples_heading_values"
-	}
-	return "objective.samples_heading"
-}
+// samplesHeading is the id of the samples section's heading: the kind's
+// own, or a general one when the objective adds a value (a MediaUrl).
+func samplesHeading(o catalog.Objective) string { return o.SamplesHeading() }
 
 // hackLabel and hackHint are the ids of the SID field's label and hint,
-// which speak of a call for a call objective.
-func hackLabel(o catalog.Objective) string {
-	if o.Kind == catalog.KindCall {
-		return "hack.label_call"
-	}
-	return "hack.label"
-}
+// which speak of the objective's kind (a call, a message).
+func hackLabel(o catalog.Objective) string { return o.Spec().Texts.Label }
 
-func hackHint(o catalog.Objective) string {
-	if o.Kind == catalog.KindCall {
-		return "hack.hint_call"
+func hackHint(o catalog.Objective) string { return o.Spec().Texts.Hint }
+
+// sampleTestID is the data-testid of a sample value: "sample-" and the
+// parameter in lowercase words ("sample-media-url" for MediaUrl).
+func sampleTestID(param string) string {
+	var b strings.Builder
+	b.WriteString("sample")
+	for i, r := range param {
+		if unicode.IsUpper(r) || i == 0 {
+			b.WriteByte('-')
+		}
+		b.WriteRune(unicode.ToLower(r))
 	}
-	return "hack.hint"
+	return b.String()
 }
 
 // limitText says how many attempts the objective allows.

@@ -180,7 +180,7 @@ func parse(t *testing.T, html string) *goquery.Document {
 }
 
 // messageID matches what a missing message renders as: its id.
-var messageID = regexp.MustCompile(`\b(?:layout|lang|home|account|objective|examples|code|hack|form|credentials|error|reason|numbers)\.[a-z0-9_.]*[a-z0-9_]`)
+var messageID = regexp.MustCompile(`\b(?:layout|lang|home|account|objective|examples|code|hack|form|credentials|error|reason|numbers|kind)\.[a-z0-9_.]*[a-z0-9_]`)
 
 // TestEveryPageIsFullyTranslated renders every page in many states in each
 // language and fails on any message id left in the text, so a typo in a

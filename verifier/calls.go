@@ -50,23 +50,31 @@ func convertCall(c *openapi.ApiV2010Call) *Message {
 	return m
 }
 
-// forKind adapts a SID problem's detail to a call objective, whose help
-// must speak of calls where the generic messages speak of messages.
+// fetchers fetch one resource from the player's account, by the name the
+// kinds table gives it (catalog.KindSpec.Resource): its value is a
+// *Message. Every kind's resource has one (TestEveryKindHasAFetcher).
+var fetchers = map[string]func(v *Verifier, ctx context.Context, creds Credentials, sid string) fetched{
+	"Messages": (*Verifier).fetchMessage,
+	"Calls":    (*Verifier).fetchCall,
+}
+
+// forKind adapts a SID problem's detail to the objective's kind, whose
+// help must speak of calls (say) where the generic messages speak of
+// messages: the kind's detail word goes before it, and a message SID is
+// just a message there, SMS or MMS.
 func forKind(o catalog.Objective, detail string) string {
-	if o.Kind != catalog.KindCall || detail == "" {
+	kind := o.Spec().Detail
+	if kind == "" || detail == "" {
 		return detail
 	}
 	if detail == DetailSMS || detail == DetailMMS {
 		detail = DetailMessage
 	}
-	return DetailCallPrefix + detail
+	return kind + "_" + detail
 }
 
-// notFoundDetail is NotFound's detail: the call wording for a call
-// objective, none (the message wording) otherwise.
+// notFoundDetail is NotFound's detail: the kind's wording (DetailCall for
+// a call objective), none (the message wording) otherwise.
 func notFoundDetail(o catalog.Objective) string {
-	if o.Kind == catalog.KindCall {
-		return DetailCall
-	}
-	return ""
+	return o.Spec().Detail
 }

@@ -3,6 +3,8 @@ package verifier
 import (
 	"regexp"
 	"strings"
+
+	"github.com/questgate/questgate/catalog"
 )
 
 // quoteChars are the quotes copy-paste brings around a value: ASCII quotes
@@ -101,9 +103,9 @@ func alphanumeric(s string) bool {
 	return true
 }
 
-// messagePrefixes are what an objective without SIDPrefixes accepts: the
-// Message resource's SMS and MMS SIDs.
-var messagePrefixes = []string{"SM", "MM"}
+// messagePrefixes are what an objective built without a kind accepts: a
+// message's, as the kinds table gives them.
+var messagePrefixes = catalog.Objective{}.Prefixes()
 
 // resourceDetails names the resources whose SIDs players paste by mistake,
 // keyed by prefix, as Detail values of WrongResource.

@@ -3,7 +3,6 @@ package verifier
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/questgate/questgate/catalog"
@@ -98,9 +97,6 @@ type Verdict struct {
 	// "created_after_opened") that could not run for want of a Player.
 	Skipped []string
 }
-
-// IsCall reports whether m describes a call (a CA… SID).
-func (m *Message) IsCall() bool { return m != nil && strings.HasPrefix(m.SID, "CA") }
 
 // UpstreamError means the verifier could not decide because Twilio (or the
 // network to it) failed. It is not the player's fault, and retrying later

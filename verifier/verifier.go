@@ -13,7 +13,6 @@ import (
 	"github.com/twilio/twilio-go/client"
 	openapi "github.com/twilio/twilio-go/rest/api/v2010"
 
-	"github.com/questgate/questgate/catalog"
 	"github.com/questgate/questgate/keyslots"
 )
 
@@ -214,12 +213,7 @@ func (v *Verifier) Verify(ctx context.Context, req Request) (Verdict, error) {
 	}
 
 	start := time.Now()
-	var f fetched
-	if req.Objective.Kind == catalog.KindCall {
-		f = v.fetchCall(ctx, creds, sid)
-	} else {
-		f = v.fetchMessage(ctx, creds, sid)
-	}
+	f := fetchers[req.Objective.Spec().Resource](v, ctx, creds, sid)
 	verdict.Attempts = f.attempts
 	if !errors.Is(f.res.err, errCircuitOpen) {
 		verdict.Upstream = time.Since(start)
