@@ -109,8 +109,10 @@ type options struct {
 	twilio quest.Verifier
 	// log receives the server's log, JSON at debug level; discarded when nil.
 	log io.Writer
-	// secureCookie marks the session cookie Secure.
+	// secureCookie marks the cookies Secure, named __Host-….
 	secureCookie bool
+	// publicURL is handlers.Config.PublicURL.
+	publicURL string
 }
 
 // env is a running questgate with the player pages: the real store
@@ -191,9 +193,10 @@ func newEnv(t *testing.T, opt options) *env {
 		}
 		hcfg.TrustedProxies = append(hcfg.TrustedProxies, n)
 	}
-	ech := handlers.New(hcfg)
 	ss := st.SessionStore(0)
 	e.sessions = handlers.NewSessions(st, handlers.SessionOptions{Store: ss, Log: log, Secure: opt.secureCookie})
+	hcfg.Sessions, hcfg.PublicURL = e.sessions, opt.publicURL
+	ech := handlers.New(hcfg)
 	quests := quest.New(cfg)
 	handlers.NewPlayer(quests, st, e.sessions, publicURL).Routes(ech.Group(""))
 	handlers.NewAPI(quests, st, log).Routes(ech.Group("/api"))
@@ -252,6 +255,13 @@ func (e *env) do(req *http.Request) page {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	// A new session token (a renewal) comes with a new CSRF token, which
+	// the browser reads on the next page.
+	for _, ck := range resp.Cookies() {
+		if e.sessions != nil && ck.Name == e.sessions.CookieName() {
+			e.csrf = ""
+		}
+	}
 	if tok, ok := doc.Find(`meta[name="csrf-token"]`).Attr("content"); ok && tok != "" {
 		e.csrf = tok
 	}
@@ -270,15 +280,22 @@ func (e *env) get(path string, headers ...string) page {
 }
 
 // token returns the CSRF token a page gives the test's browser, loading
-// one when the browser has none yet, as a player opens a page before
-// sending its form.
+// one when the browser has none yet (or its session was renewed since),
+// following redirects, as a player opens a page before sending its form.
 func (e *env) token() string {
 	e.t.Helper()
-	if e.csrf == "" {
-		e.get(cmp.Or(e.tokenPage, "/"))
+	path := cmp.Or(e.tokenPage, "/")
+	for range 3 {
+		if e.csrf != "" {
+			break
+		}
+		p := e.get(path)
+		if path = p.header.Get("Location"); !strings.HasPrefix(path, "/") {
+			break
+		}
 	}
 	if e.csrf == "" {
-		e.t.Fatal("no csrf-token meta tag on /")
+		e.t.Fatalf("no csrf-token meta tag on %s", cmp.Or(e.tokenPage, "/"))
 	}
 	return e.csrf
 }
@@ -338,7 +355,7 @@ func (e *env) playerOf(c *http.Client) string {
 	u, _ := url.Parse(e.srv.URL)
 	for range 2 {
 		for _, ck := range c.Jar.Cookies(u) {
-			if ck.Name == handlers.SessionCookie {
+			if ck.Name == e.sessions.CookieName() {
 				id, err := e.sessions.PlayerIDOf(context.Background(), ck.Value)
 				if err != nil {
 					e.t.Fatal(err)

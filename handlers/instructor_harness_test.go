@@ -104,8 +104,8 @@ func newInstructorEnv(t *testing.T, opt instructorOptions) *ienv {
 	broker := live.NewBroker(64)
 	e.subs = &watchedSubscriber{Subscriber: broker}
 	e.quests = quest.New(quest.Config{Catalog: cat, Store: st, Twilio: e.twilio, Live: broker})
-	e.ech = handlers.New(handlers.Config{Log: slog.New(slog.DiscardHandler), Locales: bundle, Version: "test"})
 	players := handlers.NewSessions(st, handlers.SessionOptions{Store: st.SessionStore(0)})
+	e.ech = handlers.New(handlers.Config{Log: slog.New(slog.DiscardHandler), Locales: bundle, Version: "test", Sessions: players})
 	handlers.NewPlayer(e.quests, st, players, publicURL).Routes(e.ech.Group(""))
 	handlers.NewProfile(qplayers.New(st), players).Routes(e.ech.Group(""))
 	e.env.sessions = players

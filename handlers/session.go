@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,8 +24,16 @@ type PlayerStore interface {
 }
 
 // SessionCookie is the name of the session cookie. It carries a random
-// token only; the session (the player's id) is kept on the server.
+// token only; the session (the player's id) is kept on the server. A
+// Secure cookie is named with HostPrefix before it (see
+// Sessions.CookieName).
 const SessionCookie = "questgate_session"
+
+// HostPrefix starts the name of every cookie questgate sets when its
+// cookies are Secure. Browsers accept a cookie so named only when it is
+// Secure, host-only (no Domain) and on Path=/, so a page of a sibling
+// subdomain, or of plain HTTP, cannot plant one questgate would read.
+const HostPrefix = "__Host-"
 
 // Session lifetimes: a player who comes back within DefaultIdleTimeout
 // keeps their progress, a workshop day and its follow-up many times over;
@@ -44,9 +54,10 @@ type SessionOptions struct {
 	// session this old (DefaultLifetime when zero).
 	IdleTimeout time.Duration
 	Lifetime    time.Duration
-	// Secure marks the cookie Secure: browsers then send it over HTTPS
-	// only. Set it whenever players reach the server over HTTPS, directly
-	// or through a TLS-terminating proxy.
+	// Secure marks the cookie Secure, named with HostPrefix: browsers
+	// then send it over HTTPS only, and take it only from this very host.
+	// Set it whenever players reach the server over HTTPS, directly or
+	// through a TLS-terminating proxy. The language cookie follows it.
 	Secure bool
 	// Log receives the failures to save a session, which happen after the
 	// response has started and cannot change it.
@@ -109,7 +120,7 @@ func NewSessions(players PlayerStore, opt SessionOptions) *Sessions {
 	sm.IdleTimeout = 0
 	sm.Lifetime = cmpOr(opt.Lifetime, DefaultLifetime)
 	sm.HashTokenInStore = true
-	sm.Cookie.Name = SessionCookie
+	sm.Cookie.Name = cookieName(SessionCookie, opt.Secure)
 	sm.Cookie.HttpOnly = true
 	sm.Cookie.SameSite = http.SameSiteLaxMode
 	sm.Cookie.Secure = opt.Secure
@@ -117,6 +128,22 @@ func NewSessions(players PlayerStore, opt SessionOptions) *Sessions {
 	sm.Cookie.Persist = true
 	return s
 }
+
+// cookieName is the name of the cookie base: with HostPrefix when secure.
+func cookieName(base string, secure bool) string {
+	if secure {
+		return HostPrefix + base
+	}
+	return base
+}
+
+// CookieName is the session cookie's name: SessionCookie, with
+// HostPrefix when the cookie is Secure.
+func (s *Sessions) CookieName() string { return s.sm.Cookie.Name }
+
+// Secure reports whether questgate's cookies are Secure (and named with
+// HostPrefix), as SessionOptions.Secure said.
+func (s *Sessions) Secure() bool { return s.sm.Cookie.Secure }
 
 func cmpOr(d, def time.Duration) time.Duration {
 	if d > 0 {
@@ -206,20 +233,60 @@ func (s *Sessions) LoadAndSave() echo.MiddlewareFunc {
 // load loads the session named by the request's cookie (a new one when it
 // names none, or none the store still holds) and arranges for it to be
 // saved just before the response is written. It returns the context
-// carrying the session and the cookie's token.
+// carrying the session, with the session's CSRF token for the templates
+// (created on the session's first page), and the cookie's token.
 func (s *Sessions) load(c echo.Context) (context.Context, string, error) {
-	r := c.Request()
 	c.Response().Header().Add("Vary", "Cookie")
+	ctx, token, err := s.loadOnly(c)
+	if err != nil {
+		return nil, "", err
+	}
+	c.Response().Before(func() { s.save(ctx, c.Response()) })
+	ctx = templates.WithCSRF(ctx, s.csrfToken(ctx))
+	return ctx, token, nil
+}
+
+// loadOnly loads the request's session into the request's context, once
+// per request, and returns that context and the cookie's token. It saves
+// nothing: the CSRF check reads the session with it before the route's
+// own middleware (WithPlayer, LoadAndSave) loads the same session again,
+// which then costs no second read of the store.
+func (s *Sessions) loadOnly(c echo.Context) (context.Context, string, error) {
+	r := c.Request()
 	token := ""
-	if ck, err := r.Cookie(SessionCookie); err == nil {
+	if ck, err := r.Cookie(s.sm.Cookie.Name); err == nil {
 		token = ck.Value
 	}
 	ctx, err := s.sm.Load(r.Context(), token)
 	if err != nil {
 		return nil, "", fmt.Errorf("load session: %w", err)
 	}
-	c.Response().Before(func() { s.save(ctx, c.Response()) })
+	c.SetRequest(r.WithContext(ctx))
 	return ctx, token, nil
+}
+
+// sessionCSRF is the session key holding the session's CSRF token: a
+// synchronizer token, random, kept on the server and never in a cookie,
+// so that a cookie planted by a sibling origin cannot forge it.
+const sessionCSRF = "csrf"
+
+// csrfToken returns the session's CSRF token, creating one when it has
+// none.
+func (s *Sessions) csrfToken(ctx context.Context) string {
+	if t := s.sm.GetString(ctx, sessionCSRF); t != "" {
+		return t
+	}
+	t := rand.Text()
+	s.sm.Put(ctx, sessionCSRF, t)
+	return t
+}
+
+// validCSRF reports whether sent is the CSRF token of the session in ctx,
+// compared in constant time. A session without a token (none, or one
+// that expired) accepts nothing.
+func (s *Sessions) validCSRF(ctx context.Context, sent string) bool {
+	want := s.sm.GetString(ctx, sessionCSRF)
+	return want != "" && subtle.ConstantTimeCompare([]byte(sent), []byte(want)) == 1
 }
 
 // player returns the session's player, creating one when the session has
@@ -285,12 +352,18 @@ func (s *Sessions) stale(ctx context.Context) bool {
 func (s *Sessions) Manager() *scs.SessionManager { return s.sm }
 
 // Renew gives the request's session a new token, keeping its data, as scs
-// advises on every change of privilege (such as joining a cohort): a token
-// someone saw before the change is worth nothing after it.
+// advises on every change of privilege (joining a cohort, saving
+// credentials, an instructor signing in or out): a token someone saw
+// before the change, planted in the browser to fix its session, is worth
+// nothing after it. The CSRF token changes too, since whoever fixed the
+// session knew it; the request's pages get the new one.
 func (s *Sessions) Renew(c echo.Context) error {
-	if err := s.sm.RenewToken(c.Request().Context()); err != nil {
+	ctx := c.Request().Context()
+	if err := s.sm.RenewToken(ctx); err != nil {
 		return fmt.Errorf("renew session: %w", err)
 	}
+	s.sm.Remove(ctx, sessionCSRF)
+	c.SetRequest(c.Request().WithContext(templates.WithCSRF(ctx, s.csrfToken(ctx))))
 	return nil
 }
 
