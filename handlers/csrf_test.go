@@ -429,3 +429,38 @@ func TestCSRFWithoutSessions(t *testing.T) {
 		t.Errorf("status %d, want 403", rec.Code)
 	}
 }
+
+// TestExemptRoutesIgnoreCookies: the routes that read no cookie (the
+// sandbox, the API, the widget, the static files) take no CSRF token, as
+// before, and do not mind cookies a sibling origin planted twice.
+func TestExemptRoutesIgnoreCookies(t *testing.T) {
+	e := newEnv(t, options{})
+	sessions := handlers.NewSessions(e.store, handlers.SessionOptions{})
+	ech := handlers.New(handlers.Config{Log: slog.New(slog.DiscardHandler), Locales: e.bundle, Sessions: sessions})
+	ok := func(c echo.Context) error { return c.String(http.StatusCreated, "ok") }
+	ech.Group("/sandbox").POST("/2010-04-01/Accounts/:sid/Messages.json", ok)
+	ech.Group("/api").POST("/v1/attempts", ok)
+	ech.Group("/embed").POST("/objectives/:id/hack", ok)
+	ech.POST("/profile", ok)
+	for path, want := range map[string]int{
+		"/sandbox/2010-04-01/Accounts/AC1/Messages.json": http.StatusCreated,
+		"/api/v1/attempts":                 http.StatusCreated,
+		"/embed/objectives/send-sms/hack":  http.StatusCreated,
+		"/profile":                         http.StatusBadRequest,
+		"/static/css/app.css?cache=bypass": http.StatusOK,
+	} {
+		method := http.MethodPost
+		if strings.HasPrefix(path, "/static/") {
+			method = http.MethodGet
+		}
+		req := httptest.NewRequest(method, path, strings.NewReader("Body=hi"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Authorization", "Bearer x")
+		req.Header.Set("Cookie", "questgate_session=a; questgate_session=b; questgate_lang=en; questgate_lang=fr")
+		rec := httptest.NewRecorder()
+		ech.ServeHTTP(rec, req)
+		if rec.Code != want {
+			t.Errorf("%s %s with duplicated cookies: %d, want %d", method, path, rec.Code, want)
+		}
+	}
+}
