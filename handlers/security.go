@@ -59,8 +59,9 @@ func routeUnder(c echo.Context, prefix string) bool {
 
 // defences returns the middleware guarding every request, in order: a
 // warning about ignored proxy headers, the per-address limit, the body
-// limit, the refusal of duplicated cookies and the CSRF check. They run after the locale middleware, so what
-// they refuse is explained in the player's language.
+// limit, the refusal of duplicated cookies and the CSRF check. They run
+// after the locale middleware, so what they refuse is explained in the
+// player's language.
 func defences(cfg Config) []echo.MiddlewareFunc {
 	var mw []echo.MiddlewareFunc
 	if len(cfg.TrustedProxies) == 0 {
@@ -276,8 +277,12 @@ func safeMethod(method string) bool {
 // (another port, a sibling subdomain) that plants cookies cannot forge
 // it, unlike the double-submit cookie it replaces. A browser that sends
 // Sec-Fetch-Site is judged by it first: same-origin passes, cross-site is
-// refused, same-site must show the token. Without sessions every such
-// request is refused. Every refusal is a 403 whose page says to reload.
+// refused, same-site must show the token. A page that saved no session (a
+// visitor who only read) carries a token bound to nothing, which passes
+// nowhere: the browser's own form is same-origin, and a client that does
+// not say is refused and given a session (Sessions.beginForRetry) for the
+// reloaded page. Without sessions every such request is refused. Every
+// refusal is a 403 whose page says to reload.
 func checkCSRF(sessions *Sessions, log *slog.Logger) echo.MiddlewareFunc {
 	refuse := func(c echo.Context, reason string) error {
 		log.InfoContext(c.Request().Context(), "request refused by the CSRF check",
@@ -300,14 +305,14 @@ func checkCSRF(sessions *Sessions, log *slog.Logger) echo.MiddlewareFunc {
 				return refuse(c, "no session to check the token against")
 			}
 			sent := sentCSRF(c)
-			if sent == "" {
-				return refuse(c, "no token")
-			}
 			ctx, _, err := sessions.loadOnly(c)
 			if err != nil {
 				return err
 			}
 			if !sessions.validCSRF(ctx, sent) {
+				if err := sessions.beginForRetry(c); err != nil {
+					return err
+				}
 				return refuse(c, "token does not match the session's")
 			}
 			return next(c)

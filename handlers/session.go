@@ -215,7 +215,9 @@ func (s *Sessions) WithPlayer() echo.MiddlewareFunc {
 
 // LoadAndSave loads the request's session and saves it as WithPlayer
 // does, for routes that keep something in the session without needing a
-// player (the instructors' sign-in). Use it rather than the manager's own
+// player (the instructors' sign-in). The session is saved with its CSRF
+// token from the first page on, since these pages hold the forms that
+// start a session (bind). Use it rather than the manager's own
 // LoadAndSave, which knows nothing of Sessions' idle timeout.
 func (s *Sessions) LoadAndSave() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
@@ -224,6 +226,7 @@ func (s *Sessions) LoadAndSave() echo.MiddlewareFunc {
 			if err != nil {
 				return err
 			}
+			s.bind(ctx)
 			c.SetRequest(c.Request().WithContext(ctx))
 			return next(c)
 		}
@@ -233,17 +236,33 @@ func (s *Sessions) LoadAndSave() echo.MiddlewareFunc {
 // load loads the session named by the request's cookie (a new one when it
 // names none, or none the store still holds) and arranges for it to be
 // saved just before the response is written. It returns the context
-// carrying the session, with the session's CSRF token for the templates
-// (created on the session's first page), and the cookie's token.
+// carrying the session, with the session's CSRF token for the templates,
+// and the cookie's token.
+//
+// A stored session without a CSRF token gets one at once. A new session
+// gets one only if it is saved anyway (the request made a player, say): a
+// visitor who only reads costs no session row, and their page's token,
+// bound to no session, is accepted from no one (see checkCSRF).
 func (s *Sessions) load(c echo.Context) (context.Context, string, error) {
 	c.Response().Header().Add("Vary", "Cookie")
 	ctx, token, err := s.loadOnly(c)
 	if err != nil {
 		return nil, "", err
 	}
-	c.Response().Before(func() { s.save(ctx, c.Response()) })
-	ctx = templates.WithCSRF(ctx, s.csrfToken(ctx))
+	csrf, pending := s.csrfToken(ctx)
+	c.Response().Before(func() { s.save(ctx, c.Response(), pending) })
+	ctx = templates.WithCSRF(ctx, csrf)
 	return ctx, token, nil
+}
+
+// bind makes sure the request's session, loaded by load, is saved with the
+// CSRF token its pages carry, for the routes whose forms a first visitor
+// sends (the instructors' sign-in): their first form then passes the
+// check without the browser's word for it (Sec-Fetch-Site).
+func (s *Sessions) bind(ctx context.Context) {
+	if s.sm.GetString(ctx, sessionCSRF) == "" {
+		s.sm.Put(ctx, sessionCSRF, templates.CSRF(ctx))
+	}
 }
 
 // loadOnly loads the request's session into the request's context, once
@@ -271,14 +290,36 @@ func (s *Sessions) loadOnly(c echo.Context) (context.Context, string, error) {
 const sessionCSRF = "csrf"
 
 // csrfToken returns the session's CSRF token, creating one when it has
-// none.
-func (s *Sessions) csrfToken(ctx context.Context) string {
+// none: put in a stored session at once, or for a new one returned as
+// pending too, for save to keep if it saves the session.
+func (s *Sessions) csrfToken(ctx context.Context) (token, pending string) {
 	if t := s.sm.GetString(ctx, sessionCSRF); t != "" {
-		return t
+		return t, ""
 	}
 	t := rand.Text()
+	if s.sm.Token(ctx) == "" {
+		return t, t
+	}
 	s.sm.Put(ctx, sessionCSRF, t)
-	return t
+	return t, ""
+}
+
+// beginForRetry gives a request the CSRF check refused, when it has no
+// stored session, a session holding a CSRF token, saved with the refusal:
+// the form page the visitor reloads then carries a token the next try
+// passes with. It serves browsers that do not say Sec-Fetch-Site, whose
+// first form from a page that made no session (a visitor who only read)
+// has no bound token; others get nothing. A stored session is left alone.
+func (s *Sessions) beginForRetry(c echo.Context) error {
+	if c.Request().Header.Get(echo.HeaderSecFetchSite) != "" || s.sm.Token(c.Request().Context()) != "" {
+		return nil
+	}
+	ctx, _, err := s.load(c)
+	if err != nil {
+		return err
+	}
+	s.bind(ctx)
+	return nil
 }
 
 // validCSRF reports whether sent is the CSRF token of the session in ctx,
@@ -316,8 +357,9 @@ func (s *Sessions) player(ctx context.Context, token string) (store.Player, erro
 // expiry would move by a refresh interval or more, and then sets its
 // cookie. Otherwise nothing is written, not even the cookie: the browser
 // keeps it until the expiry of the last write, when the store drops the
-// session too.
-func (s *Sessions) save(ctx context.Context, w http.ResponseWriter) {
+// session too. A session saved without a CSRF token keeps csrf, the one
+// its page carries (see load).
+func (s *Sessions) save(ctx context.Context, w http.ResponseWriter, csrf string) {
 	switch s.sm.Status(ctx) {
 	case scs.Unmodified:
 		if s.sm.Token(ctx) == "" || !s.stale(ctx) {
@@ -326,6 +368,9 @@ func (s *Sessions) save(ctx context.Context, w http.ResponseWriter) {
 	case scs.Destroyed:
 		s.sm.WriteSessionCookie(ctx, w, "", time.Time{})
 		return
+	}
+	if csrf != "" && s.sm.GetString(ctx, sessionCSRF) == "" {
+		s.sm.Put(ctx, sessionCSRF, csrf)
 	}
 	s.sm.Put(ctx, sessionTouched, s.now().UnixNano())
 	token, deadline, err := s.sm.Commit(ctx)
@@ -362,8 +407,9 @@ func (s *Sessions) Renew(c echo.Context) error {
 	if err := s.sm.RenewToken(ctx); err != nil {
 		return fmt.Errorf("renew session: %w", err)
 	}
-	s.sm.Remove(ctx, sessionCSRF)
-	c.SetRequest(c.Request().WithContext(templates.WithCSRF(ctx, s.csrfToken(ctx))))
+	t := rand.Text()
+	s.sm.Put(ctx, sessionCSRF, t)
+	c.SetRequest(c.Request().WithContext(templates.WithCSRF(ctx, t)))
 	return nil
 }
 
