@@ -148,7 +148,7 @@ func TestCSRFTokenBelongsToTheSession(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newInstructorEnv(t, instructorOptions{})
-			e.tokenPage = "/profile"
+			e.tokenPage = "/objectives/send-sms" // a page that starts a session
 			before, session := e.token(), e.sessionToken()
 			if other := e.as(newBrowser(t)); other.token() == before {
 				t.Fatal("two browsers got the same token")

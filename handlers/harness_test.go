@@ -314,14 +314,31 @@ func (e *env) post(path string, form url.Values, headers ...string) page {
 	} else {
 		f.Set("_csrf", e.token())
 	}
-	return e.postNoCSRF(path, f.Encode(), headers...)
+	return e.postNoCSRF(path, f.Encode(), e.firstForm(headers)...)
 }
 
 // postRaw sends body as a URL-encoded form, with the CSRF token in the
 // header.
 func (e *env) postRaw(path, body string, headers ...string) page {
 	e.t.Helper()
-	return e.postNoCSRF(path, body, append(headers, "X-CSRF-Token", e.token())...)
+	return e.postNoCSRF(path, body, e.firstForm(append(headers, "X-CSRF-Token", e.token()))...)
+}
+
+// firstForm adds to headers what a browser sends with a form from a page
+// that saved no session (a visitor who only read): Sec-Fetch-Site:
+// same-origin, since such a page's token is bound to no session. A test
+// that sets Sec-Fetch-Site itself keeps its own.
+func (e *env) firstForm(headers []string) []string {
+	if slices.Contains(headers, "Sec-Fetch-Site") {
+		return headers
+	}
+	u, _ := url.Parse(e.srv.URL)
+	for _, c := range e.client.Jar.Cookies(u) {
+		if e.sessions != nil && c.Name == e.sessions.CookieName() {
+			return headers
+		}
+	}
+	return append(headers, "Sec-Fetch-Site", "same-origin")
 }
 
 // postNoCSRF sends body as it is: a token only if the test put one in.
