@@ -393,7 +393,7 @@ func TestOversizedBodies(t *testing.T) {
 				t.Fatal(err)
 			}
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			setHeaders(req, append([]string{"X-CSRF-Token", e.token(), "Accept-Language", "fr"}, map[bool][]string{true: htmx}[tt.hx]...))
+			setHeaders(req, e.firstForm(append([]string{"X-CSRF-Token", e.token(), "Accept-Language", "fr"}, map[bool][]string{true: htmx}[tt.hx]...)))
 			p := e.do(req)
 			if tt.status == http.StatusOK {
 				if p.status != http.StatusOK {

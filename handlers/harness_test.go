@@ -132,8 +132,9 @@ type env struct {
 	clock    *fakeclock.Clock
 	// echo is the server's router, for tests listing its routes.
 	echo *echo.Echo
-	// csrf is the token the test's browser last read from a page.
-	csrf string
+	// csrf is the token the test's browser last read from a page, in the
+	// session whose cookie was csrfSession ("" for none).
+	csrf, csrfSession string
 	// tokenPage is where the browser goes for a CSRF token when it has
 	// none yet: "/" when empty (which makes it a player).
 	tokenPage string
@@ -255,15 +256,8 @@ func (e *env) do(req *http.Request) page {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	// A new session token (a renewal) comes with a new CSRF token, which
-	// the browser reads on the next page.
-	for _, ck := range resp.Cookies() {
-		if e.sessions != nil && ck.Name == e.sessions.CookieName() {
-			e.csrf = ""
-		}
-	}
 	if tok, ok := doc.Find(`meta[name="csrf-token"]`).Attr("content"); ok && tok != "" {
-		e.csrf = tok
+		e.csrf, e.csrfSession = tok, e.session()
 	}
 	return page{status: resp.StatusCode, header: resp.Header, body: string(b), doc: doc}
 }
@@ -284,6 +278,11 @@ func (e *env) get(path string, headers ...string) page {
 // following redirects, as a player opens a page before sending its form.
 func (e *env) token() string {
 	e.t.Helper()
+	if e.csrfSession != e.session() {
+		// The token was read in another session (none, or one since
+		// renewed): the browser reads the new one on its next page.
+		e.csrf = ""
+	}
 	path := cmp.Or(e.tokenPage, "/")
 	for range 3 {
 		if e.csrf != "" {
@@ -332,13 +331,21 @@ func (e *env) firstForm(headers []string) []string {
 	if slices.Contains(headers, "Sec-Fetch-Site") {
 		return headers
 	}
+	if e.session() != "" {
+		return headers
+	}
+	return append(headers, "Sec-Fetch-Site", "same-origin")
+}
+
+// session is the session cookie the test's browser holds, "" when none.
+func (e *env) session() string {
 	u, _ := url.Parse(e.srv.URL)
 	for _, c := range e.client.Jar.Cookies(u) {
 		if e.sessions != nil && c.Name == e.sessions.CookieName() {
-			return headers
+			return c.Value
 		}
 	}
-	return append(headers, "Sec-Fetch-Site", "same-origin")
+	return ""
 }
 
 // postNoCSRF sends body as it is: a token only if the test put one in.
