@@ -231,7 +231,7 @@ func TestSiblingOriginCannotFixASession(t *testing.T) {
 			sid := sendSMS(t, account, token, "Ada's own message")
 			mallory := newHTTPPlayer(t)
 			if tt.ownFirst {
-				ada.open("/")
+				ada.open("/objectives/send-sms") // a first action: Ada is a player
 			}
 			ada.plantOnly(evil.page("/fix-"+fileName(tt.name), attackPage{plant: []*http.Cookie{{
 				Name: "questgate_session", Value: mallory.session(), Path: tt.path, HttpOnly: true,
@@ -318,7 +318,10 @@ func newHTTPPlayer(t *testing.T) *httpPlayer {
 		t.Fatal(err)
 	}
 	m := &httpPlayer{client: &http.Client{Jar: jar}}
-	m.get(t, "/")
+	m.get(t, "/objectives/send-sms") // a first action: Mallory is a player
+	if m.session() == "" {
+		t.Fatal("opening an objective gave Mallory no session cookie")
+	}
 	return m
 }
 
