@@ -57,6 +57,11 @@ func (h *Player) saveCredentials(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// New credentials are a change of privilege: a session someone fixed
+	// in this browser must not hold them (Sessions.Renew).
+	if err := h.sessions.Renew(c); err != nil {
+		return err
+	}
 	return c.Redirect(http.StatusSeeOther, "/credentials?saved=1")
 }
 
@@ -86,6 +91,10 @@ func (h *Player) useSandbox(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
 	if err != nil {
+		return err
+	}
+	// A new account is a change of privilege, as saving credentials is.
+	if err := h.sessions.Renew(c); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/credentials?sandbox=1")

@@ -249,3 +249,19 @@ func TestDeleteCredentials(t *testing.T) {
 		t.Error("the page does not say the credentials are gone")
 	}
 }
+
+// TestNewSandboxAccountRenewsTheSession: taking a sandbox account is a
+// change of privilege like saving credentials, so a session token that
+// someone planted in the browser does not get to hold the account.
+func TestNewSandboxAccountRenewsTheSession(t *testing.T) {
+	e := newEnv(t, options{sandbox: true})
+	mallory := e.browser()
+	mallory.playerID()
+	e.plant(e.sessions.CookieName(), mallory.sessionToken(), "/")
+	if p := e.post("/credentials/sandbox", nil); p.status != http.StatusSeeOther {
+		t.Fatalf("use a sandbox account: %d\n%.300s", p.status, p.body)
+	}
+	if e.sessionToken() == mallory.sessionToken() {
+		t.Error("taking a sandbox account kept the planted session token")
+	}
+}

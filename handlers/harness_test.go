@@ -108,8 +108,10 @@ type options struct {
 	twilio quest.Verifier
 	// log receives the server's log, JSON at debug level; discarded when nil.
 	log io.Writer
-	// secureCookie marks the session cookie Secure.
+	// secureCookie marks the cookies Secure, named __Host-….
 	secureCookie bool
+	// publicURL is handlers.Config.PublicURL.
+	publicURL string
 }
 
 // env is a running questgate with the player pages: the real store
@@ -129,8 +131,9 @@ type env struct {
 	clock    *fakeclock.Clock
 	// echo is the server's router, for tests listing its routes.
 	echo *echo.Echo
-	// csrf is the token the test's browser last read from a page.
-	csrf string
+	// csrf is the token the test's browser last read from a page, in the
+	// session whose cookie was csrfSession ("" for none).
+	csrf, csrfSession string
 	// tokenPage is where the browser goes for a CSRF token when it has
 	// none yet: "/" when empty (which makes it a player).
 	tokenPage string
@@ -187,9 +190,10 @@ func newEnv(t *testing.T, opt options) *env {
 		}
 		hcfg.TrustedProxies = append(hcfg.TrustedProxies, n)
 	}
-	ech := handlers.New(hcfg)
 	ss := st.SessionStore(0)
 	e.sessions = handlers.NewSessions(st, handlers.SessionOptions{Store: ss, Log: log, Secure: opt.secureCookie})
+	hcfg.Sessions, hcfg.PublicURL = e.sessions, opt.publicURL
+	ech := handlers.New(hcfg)
 	quests := quest.New(cfg)
 	handlers.NewPlayer(quests, st, e.sessions, publicURL).Routes(ech.Group(""))
 	handlers.NewAPI(quests, st, log).Routes(ech.Group("/api"))
@@ -249,7 +253,7 @@ func (e *env) do(req *http.Request) page {
 		e.t.Fatal(err)
 	}
 	if tok, ok := doc.Find(`meta[name="csrf-token"]`).Attr("content"); ok && tok != "" {
-		e.csrf = tok
+		e.csrf, e.csrfSession = tok, e.session()
 	}
 	return page{status: resp.StatusCode, header: resp.Header, body: string(b), doc: doc}
 }
@@ -266,15 +270,27 @@ func (e *env) get(path string, headers ...string) page {
 }
 
 // token returns the CSRF token a page gives the test's browser, loading
-// one when the browser has none yet, as a player opens a page before
-// sending its form.
+// one when the browser has none yet (or its session was renewed since),
+// following redirects, as a player opens a page before sending its form.
 func (e *env) token() string {
 	e.t.Helper()
-	if e.csrf == "" {
-		e.get(cmp.Or(e.tokenPage, "/"))
+	if e.csrfSession != e.session() {
+		// The token was read in another session (none, or one since
+		// renewed): the browser reads the new one on its next page.
+		e.csrf = ""
+	}
+	path := cmp.Or(e.tokenPage, "/")
+	for range 3 {
+		if e.csrf != "" {
+			break
+		}
+		p := e.get(path)
+		if path = p.header.Get("Location"); !strings.HasPrefix(path, "/") {
+			break
+		}
 	}
 	if e.csrf == "" {
-		e.t.Fatal("no csrf-token meta tag on /")
+		e.t.Fatalf("no csrf-token meta tag on %s", cmp.Or(e.tokenPage, "/"))
 	}
 	return e.csrf
 }
@@ -293,14 +309,39 @@ func (e *env) post(path string, form url.Values, headers ...string) page {
 	} else {
 		f.Set("_csrf", e.token())
 	}
-	return e.postNoCSRF(path, f.Encode(), headers...)
+	return e.postNoCSRF(path, f.Encode(), e.firstForm(headers)...)
 }
 
 // postRaw sends body as a URL-encoded form, with the CSRF token in the
 // header.
 func (e *env) postRaw(path, body string, headers ...string) page {
 	e.t.Helper()
-	return e.postNoCSRF(path, body, append(headers, "X-CSRF-Token", e.token())...)
+	return e.postNoCSRF(path, body, e.firstForm(append(headers, "X-CSRF-Token", e.token()))...)
+}
+
+// firstForm adds to headers what a browser sends with a form from a page
+// that saved no session (a visitor who only read): Sec-Fetch-Site:
+// same-origin, since such a page's token is bound to no session. A test
+// that sets Sec-Fetch-Site itself keeps its own.
+func (e *env) firstForm(headers []string) []string {
+	if slices.Contains(headers, "Sec-Fetch-Site") {
+		return headers
+	}
+	if e.session() != "" {
+		return headers
+	}
+	return append(headers, "Sec-Fetch-Site", "same-origin")
+}
+
+// session is the session cookie the test's browser holds, "" when none.
+func (e *env) session() string {
+	u, _ := url.Parse(e.srv.URL)
+	for _, c := range e.client.Jar.Cookies(u) {
+		if e.sessions != nil && c.Name == e.sessions.CookieName() {
+			return c.Value
+		}
+	}
+	return ""
 }
 
 // postNoCSRF sends body as it is: a token only if the test put one in.
@@ -339,7 +380,7 @@ func (e *env) playerOf(c *http.Client) string {
 	u, _ := url.Parse(e.srv.URL)
 	for range 2 {
 		for _, ck := range c.Jar.Cookies(u) {
-			if ck.Name == handlers.SessionCookie {
+			if ck.Name == e.sessions.CookieName() {
 				id, err := e.sessions.PlayerIDOf(context.Background(), ck.Value)
 				if err != nil {
 					e.t.Fatal(err)

@@ -313,7 +313,7 @@ func (h *Instructor) login(c echo.Context) error {
 	case err != nil:
 		return err
 	case password.Check(in.PasswordHash, pw):
-		if err := h.sm.RenewToken(ctx); err != nil {
+		if err := h.cfg.Sessions.Renew(c); err != nil {
 			return err
 		}
 		h.sm.Put(ctx, instructorSessionKey, in.ID)
@@ -329,10 +329,10 @@ func (h *Instructor) login(c echo.Context) error {
 // logout signs the instructor out. The session token changes and only the
 // instructor's key goes: a player's progress in the same browser stays.
 func (h *Instructor) logout(c echo.Context) error {
-	ctx := c.Request().Context()
-	if err := h.sm.RenewToken(ctx); err != nil {
+	if err := h.cfg.Sessions.Renew(c); err != nil {
 		return err
 	}
+	ctx := c.Request().Context()
 	h.sm.Remove(ctx, instructorSessionKey)
 	h.sm.Remove(ctx, instructorUntilKey)
 	return c.Redirect(http.StatusSeeOther, loginPath+"?signed_out=1")

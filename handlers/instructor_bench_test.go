@@ -84,9 +84,10 @@ func BenchmarkSubmissionsPage(b *testing.B) {
 	if _, err := st.CreateInstructor(ctx, instructorEmail, string(hash)); err != nil {
 		b.Fatal(err)
 	}
-	ech := handlers.New(handlers.Config{Log: slog.New(slog.DiscardHandler), Locales: bundle})
+	sessions := handlers.NewSessions(st, handlers.SessionOptions{})
+	ech := handlers.New(handlers.Config{Log: slog.New(slog.DiscardHandler), Locales: bundle, Sessions: sessions})
 	handlers.NewInstructor(handlers.InstructorConfig{Quests: quest.New(quest.Config{Catalog: cat, Store: st}), Data: st,
-		Sessions: handlers.NewSessions(st, handlers.SessionOptions{}), Live: live.NewBroker(1)}).Routes(ech.Group("/instructor"))
+		Sessions: sessions, Live: live.NewBroker(1)}).Routes(ech.Group("/instructor"))
 	srv := httptest.NewServer(ech)
 	defer srv.Close()
 	client := newBrowser(&testing.T{})

@@ -126,8 +126,9 @@ func newInstructorEnv(t *testing.T, opt instructorOptions) *ienv {
 		_, loopback, _ := net.ParseCIDR("127.0.0.0/8")
 		hcfg.TrustedProxies = []*net.IPNet{loopback}
 	}
-	e.ech = handlers.New(hcfg)
 	players := handlers.NewSessions(st, handlers.SessionOptions{Store: st.SessionStore(0)})
+	hcfg.Sessions = players
+	e.ech = handlers.New(hcfg)
 	handlers.NewPlayer(e.quests, st, players, publicURL).Routes(e.ech.Group(""))
 	handlers.NewProfile(qplayers.New(st), players).Routes(e.ech.Group(""))
 	e.env.sessions = players

@@ -16,10 +16,11 @@ import (
 	"github.com/questgate/questgate/verifier"
 )
 
-// sessionCookie returns the Set-Cookie of the session in a response.
+// sessionCookie returns the Set-Cookie of the session in a response,
+// named with or without handlers.HostPrefix.
 func sessionCookie(p page) *http.Cookie {
 	for _, c := range (&http.Response{Header: p.header}).Cookies() {
-		if c.Name == handlers.SessionCookie {
+		if c.Name == handlers.SessionCookie || c.Name == handlers.HostPrefix+handlers.SessionCookie {
 			return c
 		}
 	}
@@ -34,8 +35,11 @@ func TestSessionCookie(t *testing.T) {
 		if c == nil {
 			t.Fatal("no session cookie on a first action")
 		}
-		if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || c.Secure != secure {
-			t.Errorf("cookie %+v: want HttpOnly, SameSite=Lax, Path=/, Secure=%v", c, secure)
+		if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || c.Domain != "" || c.Secure != secure {
+			t.Errorf("cookie %+v: want HttpOnly, SameSite=Lax, Path=/, no Domain, Secure=%v", c, secure)
+		}
+		if prefixed := strings.HasPrefix(c.Name, handlers.HostPrefix); prefixed != secure {
+			t.Errorf("cookie named %s: want the %s prefix when Secure, only then", c.Name, handlers.HostPrefix)
 		}
 		if c.MaxAge < int((29 * 24 * time.Hour).Seconds()) {
 			t.Errorf("cookie lives %ds, want about 30 days", c.MaxAge)

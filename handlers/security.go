@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/questgate/questgate/templates"
 )
@@ -46,9 +45,6 @@ type RequestLimiter interface {
 	Take(ctx context.Context, key string) (ok bool, retryAfter time.Duration, err error)
 }
 
-// csrfContextKey is where Echo's CSRF middleware leaves the token.
-const csrfContextKey = "questgate.csrf"
-
 // errCSRF marks a request refused by the CSRF check, so the error page
 // says "your session expired, reload" rather than "you cannot do that".
 var errCSRF = errors.New("refused by the CSRF check")
@@ -63,8 +59,9 @@ func routeUnder(c echo.Context, prefix string) bool {
 
 // defences returns the middleware guarding every request, in order: a
 // warning about ignored proxy headers, the per-address limit, the body
-// limit and the CSRF check. They run after the locale middleware, so what
-// they refuse is explained in the player's language.
+// limit, the refusal of duplicated cookies and the CSRF check. They run
+// after the locale middleware, so what they refuse is explained in the
+// player's language.
 func defences(cfg Config) []echo.MiddlewareFunc {
 	var mw []echo.MiddlewareFunc
 	if len(cfg.TrustedProxies) == 0 {
@@ -77,7 +74,7 @@ func defences(cfg Config) []echo.MiddlewareFunc {
 	if maxBody <= 0 {
 		maxBody = DefaultMaxBodyBytes
 	}
-	return append(mw, limitBody(maxBody), checkCSRF(cfg.Log))
+	return append(mw, limitBody(maxBody), refuseDuplicateCookies(cfg.cookieNames, cfg.Log), checkCSRF(cfg.Sessions, cfg.Log))
 }
 
 // setClientAddress tells Echo where a request comes from and whether it
@@ -132,11 +129,13 @@ const (
 	hstsPolicy = "max-age=31536000"
 )
 
-// secureHeaders sets the security headers on every response. HSTS is only
-// sent over TLS (directly, or as a trusted proxy says): browsers ignore it
-// on plain HTTP, and a server reached over plain HTTP on a workshop LAN
-// must stay reachable that way.
-func secureHeaders() echo.MiddlewareFunc {
+// secureHeaders sets the security headers on every response. HSTS is sent
+// when the public URL is https (behind a proxy that terminates TLS,
+// questgate itself sees plain HTTP) or the request came over TLS
+// (directly, or as a trusted proxy says); never otherwise, since a server
+// reached over plain HTTP on a workshop LAN must stay reachable that way.
+func secureHeaders(publicURL string) echo.MiddlewareFunc {
+	httpsURL := strings.HasPrefix(strings.ToLower(publicURL), "https://")
 	csp := cspBase + "'none'"
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -146,7 +145,7 @@ func secureHeaders() echo.MiddlewareFunc {
 			h.Set(echo.HeaderReferrerPolicy, "no-referrer")
 			h.Set("Cross-Origin-Opener-Policy", "same-origin")
 			h.Set("Permissions-Policy", permissionsPolicy)
-			if c.Scheme() == "https" {
+			if httpsURL || c.Scheme() == "https" {
 				h.Set(echo.HeaderStrictTransportSecurity, hstsPolicy)
 			}
 			return next(c)
@@ -253,58 +252,140 @@ func limitBody(max int64) echo.MiddlewareFunc {
 	}
 }
 
-// checkCSRF is Echo's CSRF middleware on every route but the sandbox, the
-// API, the static files, the widget (see embedPrefix) and the operations
-// routes (see isOpsRoute). A browser that sends Sec-Fetch-Site is judged
-// by it: same-origin passes, cross-site is refused, same-site must show
-// the token. Other clients must send the token, from the form field
-// templates.CSRFField or the header templates.CSRFHeader, matching the
-// questgate_csrf cookie (the double-submit pattern). The token is put in
-// the request context for the templates (templates.WithCSRF). Every
-// refusal is a 403 whose page says to reload and try again.
-func checkCSRF(log *slog.Logger) echo.MiddlewareFunc {
-	refuse := func(c echo.Context, err error) error {
+// csrfExempt reports whether the request's route takes no CSRF token and
+// no cookie check: the sandbox, the API, the static files, the widget (see
+// embedPrefix) and the operations routes (see isOpsRoute). None of them
+// reads a cookie.
+func csrfExempt(c echo.Context) bool {
+	return routeUnder(c, sandboxPrefix) || routeUnder(c, apiPrefix) || routeUnder(c, staticPrefix) ||
+		routeUnder(c, embedPrefix) || isOpsRoute(c)
+}
+
+// safeMethod reports whether method only reads, so needs no CSRF token.
+func safeMethod(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return true
+	}
+	return false
+}
+
+// checkCSRF guards every route but the exempt ones (csrfExempt) with a
+// synchronizer token: a random token kept in the server-side session
+// (Sessions), put in every page (the csrf-token meta tag and each form's
+// templates.CSRFField; htmx sends it in the templates.CSRFHeader header)
+// and compared, in constant time, with the one a request that changes
+// something sends. No cookie carries it, so a page of a sibling origin
+// (another port, a sibling subdomain) that plants cookies cannot forge
+// it, unlike the double-submit cookie it replaces. A browser that sends
+// Sec-Fetch-Site is judged by it first: same-origin passes, cross-site is
+// refused, same-site must show the token. A page that saved no session (a
+// visitor who only read) carries a token bound to nothing, which passes
+// nowhere: the browser's own form is same-origin, and a client that does
+// not say is refused and given a session (Sessions.beginForRetry) for the
+// reloaded page. Without sessions every such request is refused. Every
+// refusal is a 403 whose page says to reload.
+func checkCSRF(sessions *Sessions, log *slog.Logger) echo.MiddlewareFunc {
+	refuse := func(c echo.Context, reason string) error {
 		log.InfoContext(c.Request().Context(), "request refused by the CSRF check",
-			"method", c.Request().Method, "path", c.Request().URL.Path, "reason", err)
-		return echo.NewHTTPError(http.StatusForbidden).SetInternal(fmt.Errorf("%w: %w", errCSRF, err))
+			"method", c.Request().Method, "path", c.Request().URL.Path, "reason", reason)
+		return echo.NewHTTPError(http.StatusForbidden).SetInternal(fmt.Errorf("%w: %s", errCSRF, reason))
 	}
-	cfg := middleware.CSRFConfig{
-		Skipper: func(c echo.Context) bool {
-			return routeUnder(c, sandboxPrefix) || routeUnder(c, apiPrefix) || routeUnder(c, staticPrefix) ||
-				routeUnder(c, embedPrefix) || isOpsRoute(c)
-		},
-		TokenLookup:    "header:" + templates.CSRFHeader + ",form:" + templates.CSRFField,
-		ContextKey:     csrfContextKey,
-		CookieName:     "questgate_csrf",
-		CookiePath:     "/",
-		CookieHTTPOnly: true,
-		CookieSameSite: http.SameSiteLaxMode,
-		ErrorHandler:   func(err error, c echo.Context) error { return refuse(c, err) },
-		AllowSecFetchSiteFunc: func(c echo.Context) (bool, error) {
-			if c.Request().Header.Get(echo.HeaderSecFetchSite) == "cross-site" {
-				return false, refuse(c, errors.New("cross-site request"))
-			}
-			return false, nil // same-site: the token decides
-		},
-	}
-	plain := middleware.CSRFWithConfig(cfg)
-	cfg.CookieSecure = true
-	secure := middleware.CSRFWithConfig(cfg)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		withToken := func(c echo.Context) error {
-			if token, ok := c.Get(csrfContextKey).(string); ok {
-				c.SetRequest(c.Request().WithContext(templates.WithCSRF(c.Request().Context(), token)))
+		return func(c echo.Context) error {
+			r := c.Request()
+			if csrfExempt(c) || safeMethod(r.Method) {
+				return next(c)
+			}
+			switch r.Header.Get(echo.HeaderSecFetchSite) {
+			case "cross-site":
+				return refuse(c, "cross-site request")
+			case "same-origin":
+				return next(c)
+			}
+			if sessions == nil {
+				return refuse(c, "no session to check the token against")
+			}
+			sent := sentCSRF(c)
+			ctx, _, err := sessions.loadOnly(c)
+			if err != nil {
+				return err
+			}
+			if !sessions.validCSRF(ctx, sent) {
+				if err := sessions.beginForRetry(c); err != nil {
+					return err
+				}
+				return refuse(c, "token does not match the session's")
 			}
 			return next(c)
 		}
-		overTLS, overHTTP := secure(withToken), plain(withToken)
+	}
+}
+
+// sentCSRF is the CSRF token the request sends: the header htmx sets, else
+// the form field, read from the body limitBody kept.
+func sentCSRF(c echo.Context) string {
+	if t := c.Request().Header.Get(templates.CSRFHeader); t != "" {
+		return t
+	}
+	body, _ := c.Get(bodyKey).([]byte)
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return ""
+	}
+	return form.Get(templates.CSRFField)
+}
+
+// errDuplicateCookie marks a request refused because it carries two
+// cookies of one name, so the error page explains it.
+var errDuplicateCookie = errors.New("two cookies of the same name")
+
+// refuseDuplicateCookies refuses, with 400 and a page saying why, every
+// request but the exempt ones (csrfExempt) that carries two cookies named
+// as one of questgate's (names). questgate sets each once, host-only, on
+// Path=/; a second one was planted by another origin of the same site,
+// on a narrower path or a parent domain so that the browser sends it
+// first: fixing the victim's session, so that what they save lands in
+// the attacker's player. Nothing is done. The answer expires the cookie
+// on the request's path and each path above it but /, where a planted
+// host-only cookie sits, so that a reload works again; the player's own
+// cookie, on /, stays.
+func refuseDuplicateCookies(names func() []string, log *slog.Logger) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			// The cookie is Secure when the page is served over TLS, like
-			// every questgate cookie.
-			if c.Scheme() == "https" {
-				return overTLS(c)
+			if csrfExempt(c) {
+				return next(c)
 			}
-			return overHTTP(c)
+			r := c.Request()
+			for _, name := range names() {
+				if len(r.CookiesNamed(name)) < 2 {
+					continue
+				}
+				log.WarnContext(r.Context(), "request refused: it carries two cookies of the same name, one probably planted by another site",
+					"cookie", name, "method", r.Method, "path", r.URL.Path)
+				if !strings.HasPrefix(name, HostPrefix) {
+					for _, p := range pathsAbove(r.URL.Path) {
+						c.SetCookie(&http.Cookie{Name: name, Value: "", Path: p, MaxAge: -1, HttpOnly: true,
+							SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"})
+					}
+				}
+				return echo.NewHTTPError(http.StatusBadRequest).SetInternal(fmt.Errorf("%w: %s", errDuplicateCookie, name))
+			}
+			return next(c)
 		}
 	}
+}
+
+// pathsAbove lists path and each path above it, "/" excepted, each with
+// and without a trailing slash: "/a/b" gives "/a/b", "/a/b/", "/a", "/a/".
+// At most a few are given, however deep the path.
+func pathsAbove(path string) []string {
+	const most = 8
+	var out []string
+	p := strings.TrimRight(path, "/")
+	for strings.HasPrefix(p, "/") && len(out) < most {
+		out = append(out, p, p+"/")
+		p = p[:strings.LastIndexByte(p, '/')]
+	}
+	return out
 }

@@ -13,35 +13,38 @@ import (
 	"github.com/questgate/questgate/handlers"
 	"github.com/questgate/questgate/locale"
 	"github.com/questgate/questgate/ratelimit"
+	"github.com/questgate/questgate/templates"
 )
 
 // BenchmarkDefences measures what the web defences add to a request: a
 // trivial GET and a form POST with its CSRF token, through every
-// middleware New installs (per-address limit on).
+// middleware New installs (per-address limit on) and the session's.
 func BenchmarkDefences(b *testing.B) {
 	bundle, err := locale.Load()
 	if err != nil {
 		b.Fatal(err)
 	}
+	sessions := handlers.NewSessions(nil, handlers.SessionOptions{})
 	e := handlers.New(handlers.Config{Log: slog.New(slog.DiscardHandler), Locales: bundle,
-		IPLimiter: ratelimit.NewMemory(ratelimit.PerMinute(1_000_000), nil)})
+		IPLimiter: ratelimit.NewMemory(ratelimit.PerMinute(1_000_000), nil), Sessions: sessions})
 	ok := func(c echo.Context) error { return c.NoContent(http.StatusNoContent) }
-	e.GET("/x", ok)
-	e.POST("/x", ok)
+	e.GET("/x", func(c echo.Context) error {
+		return c.String(http.StatusOK, templates.CSRF(c.Request().Context()))
+	}, sessions.LoadAndSave())
+	e.POST("/x", ok, sessions.LoadAndSave())
 	rec := httptest.NewRecorder()
 	e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/x", nil))
-	var token string
-	for _, c := range rec.Result().Cookies() {
-		if c.Name == "questgate_csrf" {
-			token = c.Value
-		}
-	}
+	token := rec.Body.String()
+	cookies := rec.Result().Cookies()
 	body := url.Values{"_csrf": {token}, "sid": {"SM0123456789abcdef0123456789abcdef"}}.Encode()
 	b.Run("GET", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			rec := httptest.NewRecorder()
-			e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/x", nil))
+			req := httptest.NewRequest(http.MethodGet, "/x", nil)
+			for _, c := range cookies {
+				req.AddCookie(c)
+			}
+			e.ServeHTTP(httptest.NewRecorder(), req)
 		}
 	})
 	b.Run("POST form", func(b *testing.B) {
@@ -49,7 +52,9 @@ func BenchmarkDefences(b *testing.B) {
 		for b.Loop() {
 			req := httptest.NewRequest(http.MethodPost, "/x", strings.NewReader(body))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.AddCookie(&http.Cookie{Name: "questgate_csrf", Value: token})
+			for _, c := range cookies {
+				req.AddCookie(c)
+			}
 			rec := httptest.NewRecorder()
 			e.ServeHTTP(rec, req)
 			if rec.Code != http.StatusNoContent {

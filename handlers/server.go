@@ -43,6 +43,29 @@ type Config struct {
 	// generous: a classroom behind one NAT shares an address; players are
 	// limited one by one by quest's failure budget.
 	IPLimiter RequestLimiter
+	// Sessions keeps each browser's session, which holds the CSRF token
+	// every request that changes something must send; without it every
+	// such request outside the exempt routes is refused. Whether its
+	// cookie is Secure decides the language cookie's too.
+	Sessions *Sessions
+	// PublicURL is where players reach questgate; when it is https://,
+	// every response carries HSTS, even when a proxy in front terminates
+	// TLS.
+	PublicURL string
+}
+
+// secureCookies reports whether questgate's cookies are Secure and named
+// with HostPrefix: as the sessions' cookie is.
+func (cfg Config) secureCookies() bool { return cfg.Sessions != nil && cfg.Sessions.Secure() }
+
+// cookieNames are the names of the cookies questgate reads, of which a
+// request may carry one each (see refuseDuplicateCookies).
+func (cfg Config) cookieNames() []string {
+	names := []string{cookieName(langCookie, cfg.secureCookies())}
+	if cfg.Sessions != nil {
+		names = append(names, cfg.Sessions.CookieName())
+	}
+	return names
 }
 
 // New returns an Echo instance with questgate's middleware, error handler
@@ -73,8 +96,8 @@ func New(cfg Config) *echo.Echo {
 			return nil
 		},
 	}))
-	e.Use(secureHeaders())
-	e.Use(withLocale(cfg.Locales))
+	e.Use(secureHeaders(cfg.PublicURL))
+	e.Use(withLocale(cfg.Locales, cfg.secureCookies()))
 	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			c.SetRequest(c.Request().WithContext(templates.WithVersion(c.Request().Context(), cfg.Version)))
@@ -125,6 +148,9 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		if errors.Is(err, errCSRF) {
 			props.Messages = "error.csrf"
 		}
+		if errors.Is(err, errDuplicateCookie) {
+			props.Messages = "error.duplicate_cookie"
+		}
 		if isHTMX(c) {
 			// An error page is a whole page: never swap it into the
 			// fragment htmx targets. app.js shows a message instead.
@@ -140,25 +166,29 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 	}
 }
 
-// langCookie remembers a language chosen with the switcher.
+// langCookie remembers a language chosen with the switcher; with
+// HostPrefix before it when cookies are Secure.
 const langCookie = "questgate_lang"
 
-// withLocale picks the request's language (switcher cookie, then
-// Accept-Language) and puts its Localizer in the request context. The
-// operations routes negotiate nothing (their answers must not vary with
-// the prober's cookies or headers): they get the default language, for
-// the rare error page.
-func withLocale(b *locale.Bundle) echo.MiddlewareFunc {
+// withLocale picks the request's language (the switcher's cookie, then
+// Accept-Language) and puts its Localizer in the request context. A cookie sent twice counts for nothing: one was planted, and
+// the refusal that follows (refuseDuplicateCookies) speaks the browser's
+// language. The operations routes negotiate nothing (their answers must
+// not vary with the prober's cookies or headers): they get the default
+// language, for the rare error page.
+func withLocale(b *locale.Bundle, secureCookies bool) echo.MiddlewareFunc {
 	fallback := b.Localizer(b.Match("", ""))
+	cookie := cookieName(langCookie, secureCookies)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
+			c.Set(secureCookiesKey, secureCookies)
 			if isOpsRoute(c) {
 				c.SetRequest(c.Request().WithContext(locale.With(c.Request().Context(), fallback)))
 				return next(c)
 			}
 			choice := ""
-			if ck, err := c.Cookie(langCookie); err == nil {
-				choice = ck.Value
+			if cks := c.Request().CookiesNamed(cookie); len(cks) == 1 {
+				choice = cks[0].Value
 			}
 			lang := b.Match(choice, c.Request().Header.Get("Accept-Language"))
 			h := c.Response().Header()
@@ -178,9 +208,21 @@ func switchLanguage(c echo.Context) error {
 	if !isSupported(lang) {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
-	c.SetCookie(&http.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: int((365 * 24 * time.Hour).Seconds()),
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"})
+	c.SetCookie(languageCookie(c, lang))
 	return c.Redirect(http.StatusSeeOther, localPath(c.QueryParam("next")))
+}
+
+// secureCookiesKey holds, in echo's context, whether questgate's cookies
+// are Secure (Config.secureCookies), for the language cookie.
+const secureCookiesKey = "questgate.secure_cookies"
+
+// languageCookie is the cookie remembering lang: Secure and named with
+// HostPrefix when questgate's cookies are, or Secure when the request
+// came over TLS.
+func languageCookie(c echo.Context, lang string) *http.Cookie {
+	secure, _ := c.Get(secureCookiesKey).(bool)
+	return &http.Cookie{Name: cookieName(langCookie, secure), Value: lang, Path: "/", MaxAge: int((365 * 24 * time.Hour).Seconds()),
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: secure || c.Scheme() == "https"}
 }
 
 func isSupported(lang string) bool { return slices.Contains(locale.Supported, lang) }

@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,8 +24,16 @@ type PlayerStore interface {
 }
 
 // SessionCookie is the name of the session cookie. It carries a random
-// token only; the session (the player's id) is kept on the server.
+// token only; the session (the player's id) is kept on the server. A
+// Secure cookie is named with HostPrefix before it (see
+// Sessions.CookieName).
 const SessionCookie = "questgate_session"
+
+// HostPrefix starts the name of every cookie questgate sets when its
+// cookies are Secure. Browsers accept a cookie so named only when it is
+// Secure, host-only (no Domain) and on Path=/, so a page of a sibling
+// subdomain, or of plain HTTP, cannot plant one questgate would read.
+const HostPrefix = "__Host-"
 
 // Session lifetimes: a player who comes back within DefaultIdleTimeout
 // keeps their progress, a workshop day and its follow-up many times over;
@@ -44,9 +54,10 @@ type SessionOptions struct {
 	// session this old (DefaultLifetime when zero).
 	IdleTimeout time.Duration
 	Lifetime    time.Duration
-	// Secure marks the cookie Secure: browsers then send it over HTTPS
-	// only. Set it whenever players reach the server over HTTPS, directly
-	// or through a TLS-terminating proxy.
+	// Secure marks the cookie Secure, named with HostPrefix: browsers
+	// then send it over HTTPS only, and take it only from this very host.
+	// Set it whenever players reach the server over HTTPS, directly or
+	// through a TLS-terminating proxy. The language cookie follows it.
 	Secure bool
 	// Log receives the failures to save a session, which happen after the
 	// response has started and cannot change it.
@@ -109,7 +120,7 @@ func NewSessions(players PlayerStore, opt SessionOptions) *Sessions {
 	sm.IdleTimeout = 0
 	sm.Lifetime = cmpOr(opt.Lifetime, DefaultLifetime)
 	sm.HashTokenInStore = true
-	sm.Cookie.Name = SessionCookie
+	sm.Cookie.Name = cookieName(SessionCookie, opt.Secure)
 	sm.Cookie.HttpOnly = true
 	sm.Cookie.SameSite = http.SameSiteLaxMode
 	sm.Cookie.Secure = opt.Secure
@@ -117,6 +128,22 @@ func NewSessions(players PlayerStore, opt SessionOptions) *Sessions {
 	sm.Cookie.Persist = true
 	return s
 }
+
+// cookieName is the name of the cookie base: with HostPrefix when secure.
+func cookieName(base string, secure bool) string {
+	if secure {
+		return HostPrefix + base
+	}
+	return base
+}
+
+// CookieName is the session cookie's name: SessionCookie, with
+// HostPrefix when the cookie is Secure.
+func (s *Sessions) CookieName() string { return s.sm.Cookie.Name }
+
+// Secure reports whether questgate's cookies are Secure (and named with
+// HostPrefix), as SessionOptions.Secure said.
+func (s *Sessions) Secure() bool { return s.sm.Cookie.Secure }
 
 func cmpOr(d, def time.Duration) time.Duration {
 	if d > 0 {
@@ -210,7 +237,9 @@ func (s *Sessions) withPlayer(create bool) echo.MiddlewareFunc {
 
 // LoadAndSave loads the request's session and saves it as WithPlayer
 // does, for routes that keep something in the session without needing a
-// player (the instructors' sign-in). Use it rather than the manager's own
+// player (the instructors' sign-in). The session is saved with its CSRF
+// token from the first page on, since these pages hold the forms that
+// start a session (bind). Use it rather than the manager's own
 // LoadAndSave, which knows nothing of Sessions' idle timeout.
 func (s *Sessions) LoadAndSave() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
@@ -219,6 +248,7 @@ func (s *Sessions) LoadAndSave() echo.MiddlewareFunc {
 			if err != nil {
 				return err
 			}
+			s.bind(ctx)
 			c.SetRequest(c.Request().WithContext(ctx))
 			return next(c)
 		}
@@ -228,19 +258,51 @@ func (s *Sessions) LoadAndSave() echo.MiddlewareFunc {
 // load loads the session named by the request's cookie (a new one when it
 // names none, or none the store still holds) and arranges for it to be
 // saved just before the response is written. It returns the context
-// carrying the session and the cookie's token.
+// carrying the session, with the session's CSRF token for the templates,
+// and the cookie's token.
+//
+// A stored session without a CSRF token gets one at once. A new session
+// gets one only if it is saved anyway (the request made a player, say): a
+// visitor who only reads costs no session row, and their page's token,
+// bound to no session, is accepted from no one (see checkCSRF).
 func (s *Sessions) load(c echo.Context) (context.Context, string, error) {
-	r := c.Request()
 	c.Response().Header().Add("Vary", "Cookie")
+	ctx, token, err := s.loadOnly(c)
+	if err != nil {
+		return nil, "", err
+	}
+	csrf, pending := s.csrfToken(ctx)
+	c.Response().Before(func() { s.save(ctx, c.Response(), pending) })
+	ctx = templates.WithCSRF(ctx, csrf)
+	return ctx, token, nil
+}
+
+// bind makes sure the request's session, loaded by load, is saved with the
+// CSRF token its pages carry, for the routes whose forms a first visitor
+// sends (the instructors' sign-in): their first form then passes the
+// check without the browser's word for it (Sec-Fetch-Site).
+func (s *Sessions) bind(ctx context.Context) {
+	if s.sm.GetString(ctx, sessionCSRF) == "" {
+		s.sm.Put(ctx, sessionCSRF, templates.CSRF(ctx))
+	}
+}
+
+// loadOnly loads the request's session into the request's context, once
+// per request, and returns that context and the cookie's token. It saves
+// nothing: the CSRF check reads the session with it before the route's
+// own middleware (WithPlayer, LoadAndSave) loads the same session again,
+// which then costs no second read of the store.
+func (s *Sessions) loadOnly(c echo.Context) (context.Context, string, error) {
+	r := c.Request()
 	token := ""
-	if ck, err := r.Cookie(SessionCookie); err == nil {
+	if ck, err := r.Cookie(s.sm.Cookie.Name); err == nil {
 		token = ck.Value
 	}
 	ctx, err := s.sm.Load(r.Context(), token)
 	if err != nil {
 		return nil, "", fmt.Errorf("load session: %w", err)
 	}
-	c.Response().Before(func() { s.save(ctx, c.Response()) })
+	c.SetRequest(r.WithContext(ctx))
 	return ctx, token, nil
 }
 
@@ -256,6 +318,52 @@ func (s *Sessions) existing(ctx context.Context) (store.Player, error) {
 		return store.Player{}, nil
 	}
 	return p, err
+}
+
+// sessionCSRF is the session key holding the session's CSRF token: a
+// synchronizer token, random, kept on the server and never in a cookie,
+// so that a cookie planted by a sibling origin cannot forge it.
+const sessionCSRF = "csrf"
+
+// csrfToken returns the session's CSRF token, creating one when it has
+// none: put in a stored session at once, or for a new one returned as
+// pending too, for save to keep if it saves the session.
+func (s *Sessions) csrfToken(ctx context.Context) (token, pending string) {
+	if t := s.sm.GetString(ctx, sessionCSRF); t != "" {
+		return t, ""
+	}
+	t := rand.Text()
+	if s.sm.Token(ctx) == "" {
+		return t, t
+	}
+	s.sm.Put(ctx, sessionCSRF, t)
+	return t, ""
+}
+
+// beginForRetry gives a request the CSRF check refused, when it has no
+// stored session, a session holding a CSRF token, saved with the refusal:
+// the form page the visitor reloads then carries a token the next try
+// passes with. It serves browsers that do not say Sec-Fetch-Site, whose
+// first form from a page that made no session (a visitor who only read)
+// has no bound token; others get nothing. A stored session is left alone.
+func (s *Sessions) beginForRetry(c echo.Context) error {
+	if c.Request().Header.Get(echo.HeaderSecFetchSite) != "" || s.sm.Token(c.Request().Context()) != "" {
+		return nil
+	}
+	ctx, _, err := s.load(c)
+	if err != nil {
+		return err
+	}
+	s.bind(ctx)
+	return nil
+}
+
+// validCSRF reports whether sent is the CSRF token of the session in ctx,
+// compared in constant time. A session without a token (none, or one
+// that expired) accepts nothing.
+func (s *Sessions) validCSRF(ctx context.Context, sent string) bool {
+	want := s.sm.GetString(ctx, sessionCSRF)
+	return want != "" && subtle.ConstantTimeCompare([]byte(sent), []byte(want)) == 1
 }
 
 // player returns the session's player, creating one when the session has
@@ -282,8 +390,9 @@ func (s *Sessions) player(ctx context.Context, token string) (store.Player, erro
 // expiry would move by a refresh interval or more, and then sets its
 // cookie. Otherwise nothing is written, not even the cookie: the browser
 // keeps it until the expiry of the last write, when the store drops the
-// session too.
-func (s *Sessions) save(ctx context.Context, w http.ResponseWriter) {
+// session too. A session saved without a CSRF token keeps csrf, the one
+// its page carries (see load).
+func (s *Sessions) save(ctx context.Context, w http.ResponseWriter, csrf string) {
 	switch s.sm.Status(ctx) {
 	case scs.Unmodified:
 		if s.sm.Token(ctx) == "" || !s.stale(ctx) {
@@ -292,6 +401,9 @@ func (s *Sessions) save(ctx context.Context, w http.ResponseWriter) {
 	case scs.Destroyed:
 		s.sm.WriteSessionCookie(ctx, w, "", time.Time{})
 		return
+	}
+	if csrf != "" && s.sm.GetString(ctx, sessionCSRF) == "" {
+		s.sm.Put(ctx, sessionCSRF, csrf)
 	}
 	s.sm.Put(ctx, sessionTouched, s.now().UnixNano())
 	token, deadline, err := s.sm.Commit(ctx)
@@ -318,12 +430,19 @@ func (s *Sessions) stale(ctx context.Context) bool {
 func (s *Sessions) Manager() *scs.SessionManager { return s.sm }
 
 // Renew gives the request's session a new token, keeping its data, as scs
-// advises on every change of privilege (such as joining a cohort): a token
-// someone saw before the change is worth nothing after it.
+// advises on every change of privilege (joining a cohort, saving
+// credentials, an instructor signing in or out): a token someone saw
+// before the change, planted in the browser to fix its session, is worth
+// nothing after it. The CSRF token changes too, since whoever fixed the
+// session knew it; the request's pages get the new one.
 func (s *Sessions) Renew(c echo.Context) error {
-	if err := s.sm.RenewToken(c.Request().Context()); err != nil {
+	ctx := c.Request().Context()
+	if err := s.sm.RenewToken(ctx); err != nil {
 		return fmt.Errorf("renew session: %w", err)
 	}
+	t := rand.Text()
+	s.sm.Put(ctx, sessionCSRF, t)
+	c.SetRequest(c.Request().WithContext(templates.WithCSRF(ctx, t)))
 	return nil
 }
 

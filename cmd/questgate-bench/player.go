@@ -18,7 +18,7 @@ import (
 // objective is the objective every bench player plays.
 const objective = "send-sms"
 
-// player is one browser: its own cookies (session and CSRF), its own
+// player is one browser: its own session cookie and CSRF token, its own
 // sandbox account set as its credentials, and a message SID to paste.
 type player struct {
 	http    *http.Client
@@ -34,7 +34,7 @@ var reasonAttr = regexp.MustCompile(`data-testid="result-reason" data-reason="([
 
 // setupPlayers makes n players ready to press HACK: a sandbox account and
 // a fresh message each, a session on the server (the objective page,
-// which also sets the CSRF cookie) and the account saved as their
+// which also gives the CSRF token) and the account saved as their
 // credentials. None of it is measured.
 func setupPlayers(ctx context.Context, n, concurrency int, up *upstream, base string, rt http.RoundTripper) ([]*player, error) {
 	players := make([]*player, n)
@@ -61,6 +61,9 @@ func setupPlayers(ctx context.Context, n, concurrency int, up *upstream, base st
 	return players, g.Wait()
 }
 
+// csrfMeta is where a page gives its CSRF token (templates/layout.templ).
+var csrfMeta = regexp.MustCompile(`<meta name="csrf-token" content="([^"]+)"`)
+
 // newPlayer opens the objective page as a new browser does.
 func newPlayer(ctx context.Context, base string, rt http.RoundTripper) (*player, error) {
 	jar, err := cookiejar.New(nil)
@@ -70,27 +73,32 @@ func newPlayer(ctx context.Context, base string, rt http.RoundTripper) (*player,
 	p := &player{base: base, http: &http.Client{Transport: rt, Jar: jar,
 		// A form answers 303: the bench checks it, it need not follow.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/objectives/"+objective, nil)
+	return p, p.openObjective(ctx)
+}
+
+// openObjective opens the objective page and reads the CSRF token of the
+// player's session from it.
+func (p *player) openObjective(ctx context.Context) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.base+"/objectives/"+objective, nil)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if _, _, err := p.do(req, http.StatusOK); err != nil {
-		return nil, err
+	_, body, err := p.do(req, http.StatusOK)
+	if err != nil {
+		return err
 	}
-	u, _ := url.Parse(base)
-	for _, c := range jar.Cookies(u) {
-		if c.Name == "questgate_csrf" {
-			p.csrf = c.Value
-		}
+	m := csrfMeta.FindSubmatch(body)
+	if m == nil {
+		return fmt.Errorf("GET /objectives/%s gave no CSRF token", objective)
 	}
-	if p.csrf == "" {
-		return nil, fmt.Errorf("GET /objectives/%s set no CSRF cookie", objective)
-	}
-	return p, nil
+	p.csrf = string(m[1])
+	return nil
 }
 
 // saveCredentials submits the credentials form with the player's sandbox
-// account, which questgate takes for a Twilio account and checks.
+// account, which questgate takes for a Twilio account and checks, then
+// opens the objective again as the redirect does: saving renews the
+// session, and with it the CSRF token.
 func (p *player) saveCredentials(ctx context.Context) error {
 	form := url.Values{"account_sid": {p.account.SID}, "secret": {p.account.AuthToken}, "api_key_sid": {""}, "_csrf": {p.csrf}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.base+"/credentials", strings.NewReader(form.Encode()))
@@ -98,8 +106,10 @@ func (p *player) saveCredentials(ctx context.Context) error {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	_, _, err = p.do(req, http.StatusSeeOther)
-	return err
+	if _, _, err = p.do(req, http.StatusSeeOther); err != nil {
+		return err
+	}
+	return p.openObjective(ctx)
 }
 
 // hack pastes sid and presses HACK, as the page's htmx does, and returns

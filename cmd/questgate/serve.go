@@ -53,7 +53,7 @@ func serveCommand(f flags) *cli.Command {
 			&cli.BoolFlag{Name: "sandbox", Sources: f.env("QUESTGATE_SANDBOX"),
 				Usage: "serve the Twilio-compatible sandbox under /sandbox and verify sandbox accounts against it"},
 			&cli.StringFlag{Name: "cookie-secure", Value: "auto", Sources: f.env("QUESTGATE_COOKIE_SECURE"),
-				Usage:     "mark the session cookie Secure (sent over HTTPS only): auto (when --public-url is https://), true or false",
+				Usage:     "mark every cookie Secure (sent over HTTPS only) and name it __Host-…: auto (when --public-url is https://), true or false",
 				Validator: oneOf("--cookie-secure", "auto", "true", "false")},
 			&cli.DurationFlag{Name: "session-idle-timeout", Value: handlers.DefaultIdleTimeout, Sources: f.env("QUESTGATE_SESSION_IDLE_TIMEOUT"),
 				Usage: "a player unseen this long (at most 1% longer) starts over as a new player", Validator: positive("--session-idle-timeout")},
@@ -69,9 +69,10 @@ func serveCommand(f flags) *cli.Command {
 	}
 }
 
-// cookieSecure decides whether the session cookie is Secure. "auto" follows
-// the public URL, the address players type: behind a TLS-terminating proxy
-// it is https:// although questgate itself serves plain HTTP, and a
+// cookieSecure decides whether questgate's cookies are Secure (and named
+// __Host-…). "auto" follows the public URL, the address players type:
+// behind a TLS-terminating proxy it is https:// although questgate itself
+// serves plain HTTP, and a
 // request's own scheme or an X-Forwarded-Proto header (which anyone can
 // send) would say otherwise.
 func cookieSecure(setting, publicURL string) bool {
@@ -201,12 +202,13 @@ func serve(ctx context.Context, cmd *cli.Command, getenv func(string) string) er
 	}
 	quests := quest.New(qcfg)
 
-	web.Log, web.Locales, web.Version = log, bundle, buildVersion()
-	e := handlers.New(web)
-	handlers.NewHealth(st, metricsAt.mainMetrics(m.Handler()), metricsAt.Token, log).Routes(e.Group(""))
 	sessions := handlers.NewSessions(st, handlers.SessionOptions{Store: sessionStore, Log: log,
 		IdleTimeout: cmd.Duration("session-idle-timeout"), Lifetime: cmd.Duration("session-lifetime"),
 		Secure: cookieSecure(cmd.String("cookie-secure"), publicURL)})
+	web.Log, web.Locales, web.Version = log, bundle, buildVersion()
+	web.Sessions, web.PublicURL = sessions, publicURL
+	e := handlers.New(web)
+	handlers.NewHealth(st, metricsAt.mainMetrics(m.Handler()), metricsAt.Token, log).Routes(e.Group(""))
 	handlers.NewPlayer(quests, st, sessions, publicURL).Routes(e.Group(""))
 	handlers.NewProfile(players.New(st), sessions).Routes(e.Group(""))
 	handlers.NewInstructor(handlers.InstructorConfig{Quests: quests, Data: st,
