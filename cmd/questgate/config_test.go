@@ -247,7 +247,7 @@ func TestConfigNeverPrintsASecret(t *testing.T) {
 }
 
 // TestServeLogsItsConfiguration: serve logs its effective configuration
-// at start, token masked.
+// at start (the public URL its port gives included), token masked.
 func TestServeLogsItsConfiguration(t *testing.T) {
 	const token = "metrics-token-for-the-log-test"
 	logs := &syncBuffer{}
@@ -255,7 +255,7 @@ func TestServeLogsItsConfiguration(t *testing.T) {
 		"--attempts-per-minute", "7")
 	logged := logs.String()
 	if !strings.Contains(logged, `"msg":"configuration"`) || !strings.Contains(logged, `"attempts-per-minute":"7"`) ||
-		!strings.Contains(logged, `"metrics-token":"xxxxx"`) {
+		!strings.Contains(logged, `"metrics-token":"xxxxx"`) || !strings.Contains(logged, `"public-url":"http://localhost:`) {
 		t.Errorf("the log does not show the configuration:\n%s", logged)
 	}
 	if strings.Contains(logged, token) {

@@ -79,7 +79,6 @@ func serve(ctx context.Context, cmd *cli.Command, getenv func(string) string) er
 	if err != nil {
 		return err
 	}
-	log.Info("configuration", "config", cfg)
 	ln, err := net.Listen("tcp", cfg.Server.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another questgate running? choose another --addr)", cfg.Server.Addr, err)
@@ -96,6 +95,7 @@ func serve(ctx context.Context, cmd *cli.Command, getenv func(string) string) er
 	if cfg.Server.PublicURL == "" {
 		cfg.Server.PublicURL = "http://localhost:" + portOf(ln.Addr())
 	}
+	log.Info("configuration", "config", cfg)
 	srv, err := wire(ctx, cfg, getenv, log)
 	defer srv.close()
 	if err != nil {
