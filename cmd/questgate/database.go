@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"time"
 
 	"github.com/urfave/cli/v3"
@@ -11,46 +10,36 @@ import (
 	"github.com/questgate/questgate/store"
 )
 
-// databaseURL returns --database (a SQLite path, sqlite:PATH, or
-// postgres://…), or questgate.db in --data-dir.
-func databaseURL(cmd *cli.Command) string {
-	if p := cmd.String("database"); p != "" {
-		return p
-	}
-	return filepath.Join(cmd.String("data-dir"), "questgate.db")
-}
-
 // connectStore opens the database the command's flags name. Pool settings
 // and --no-migrate apply where the command has those flags.
 func connectStore(ctx context.Context, cmd *cli.Command, opts ...store.Option) (*store.Store, error) {
-	opts = append(opts, store.WithPool(store.PoolOptions{
-		MaxOpen:     cmd.Int("db-max-open-conns"),
-		MaxIdle:     cmd.Int("db-max-idle-conns"),
-		MaxLifetime: cmd.Duration("db-conn-max-lifetime"),
-		MaxIdleTime: cmd.Duration("db-conn-max-idle-time"),
-	}))
-	if cmd.Bool("no-migrate") {
+	return databaseFrom(cmd).connect(ctx, opts...)
+}
+
+// connect opens the database d names, with its pool settings, and without
+// applying migrations under --no-migrate.
+func (d DatabaseConfig) connect(ctx context.Context, opts ...store.Option) (*store.Store, error) {
+	opts = append(opts, store.WithPool(d.Pool))
+	if d.NoMigrate {
 		opts = append(opts, store.WithoutMigrations())
 	}
-	return store.Connect(ctx, databaseURL(cmd), opts...)
+	return store.Connect(ctx, d.databaseURL(), opts...)
 }
 
 // poolFlags are the connection pool settings: PostgreSQL's pool, or
 // SQLite's reader pool (SQLite has one writer connection whatever they
 // say). Zero keeps questgate's default for the database in use.
+// DatabaseConfig.Validate checks their ranges.
 func (f flags) poolFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.IntFlag{Name: "db-max-open-conns", Sources: f.env("QUESTGATE_DB_MAX_OPEN_CONNS"),
-			Usage:     "most connections open to the database, per instance (0: 4 per CPU and at least 10 on PostgreSQL; SQLite readers: 2 per CPU and at least 4)",
-			Validator: intBetween("--db-max-open-conns", 0, 10000)},
+			Usage: "most connections open to the database, per instance (0: 4 per CPU and at least 10 on PostgreSQL; SQLite readers: 2 per CPU and at least 4)"},
 		&cli.IntFlag{Name: "db-max-idle-conns", Sources: f.env("QUESTGATE_DB_MAX_IDLE_CONNS"),
-			Usage: "most idle connections kept open (0: as many as may be open)", Validator: intBetween("--db-max-idle-conns", 0, 10000)},
+			Usage: "most idle connections kept open (0: as many as may be open)"},
 		&cli.DurationFlag{Name: "db-conn-max-lifetime", Sources: f.env("QUESTGATE_DB_CONN_MAX_LIFETIME"),
-			Usage:     "a connection older than this is closed and replaced, so the pool follows a failover (0: 30m on PostgreSQL, never on SQLite)",
-			Validator: notNegative("--db-conn-max-lifetime")},
+			Usage: "a connection older than this is closed and replaced, so the pool follows a failover (0: 30m on PostgreSQL, never on SQLite)"},
 		&cli.DurationFlag{Name: "db-conn-max-idle-time", Sources: f.env("QUESTGATE_DB_CONN_MAX_IDLE_TIME"),
-			Usage:     "an idle connection is closed after this long (0: 5m on PostgreSQL, never on SQLite)",
-			Validator: notNegative("--db-conn-max-idle-time")},
+			Usage: "an idle connection is closed after this long (0: 5m on PostgreSQL, never on SQLite)"},
 	}
 }
 
@@ -81,7 +70,11 @@ func migrateCommand(f flags) *cli.Command {
 			"on PostgreSQL, instances migrating together take turns under an advisory lock)",
 		Flags: append([]cli.Flag{f.dataDir(), f.database()}, f.poolFlags()...),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
-			st, err := connectStore(ctx, cmd, store.WithoutMigrations())
+			db := databaseFrom(cmd)
+			if err := db.Validate(); err != nil {
+				return err
+			}
+			st, err := db.connect(ctx, store.WithoutMigrations())
 			if err != nil {
 				return err
 			}

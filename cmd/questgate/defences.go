@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"log/slog"
 	"net"
 	"net/netip"
 	"strings"
@@ -27,27 +26,19 @@ const (
 	maxBodyBytes               = 16 << 20
 )
 
-// defenceFlags are serve's flags for the web defences.
+// defenceFlags are serve's flags for the web defences; LimitsConfig
+// holds them, and Config.Validate checks them.
 func (f flags) defenceFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "trusted-proxies", Sources: f.env("QUESTGATE_TRUSTED_PROXIES"),
 			Usage: "comma-separated CIDRs (or addresses) of the reverse proxies in front of questgate, whose " +
-				"X-Forwarded-For and X-Forwarded-Proto are believed (default: none, the connection's own address counts)",
-			Validator: func(s string) error { _, err := parseTrustedProxies(s); return err }},
+				"X-Forwarded-For and X-Forwarded-Proto are believed (default: none, the connection's own address counts)"},
 		&cli.IntFlag{Name: "attempts-per-minute", Value: defaultAttemptsPerMinute, Sources: f.env("QUESTGATE_ATTEMPTS_PER_MINUTE"),
-			Usage:     "failed attempts a player may make at one objective per minute before being asked to wait; 0 disables",
-			Validator: perMinute("--attempts-per-minute")},
+			Usage: "failed attempts a player may make at one objective per minute before being asked to wait; 0 disables"},
 		&cli.IntFlag{Name: "ip-requests-per-minute", Value: defaultIPRequestsPerMinute, Sources: f.env("QUESTGATE_IP_REQUESTS_PER_MINUTE"),
-			Usage:     "requests one client address may make per minute to the player pages and the sandbox (not static files); 0 disables",
-			Validator: perMinute("--ip-requests-per-minute")},
+			Usage: "requests one client address may make per minute to the player pages and the sandbox (not static files); 0 disables"},
 		&cli.Int64Flag{Name: "max-body-bytes", Value: handlers.DefaultMaxBodyBytes, Sources: f.env("QUESTGATE_MAX_BODY_BYTES"),
-			Usage: "largest request body accepted outside the sandbox, in bytes; larger ones get 413",
-			Validator: func(n int64) error {
-				if n < minBodyBytes || n > maxBodyBytes {
-					return fmt.Errorf("--max-body-bytes %d: give a size in bytes between %d and %d, such as 65536", n, minBodyBytes, maxBodyBytes)
-				}
-				return nil
-			}},
+			Usage: "largest request body accepted outside the sandbox, in bytes; larger ones get 413"},
 	}
 }
 
@@ -84,23 +75,20 @@ func parseTrustedProxies(s string) ([]*net.IPNet, error) {
 	return nets, nil
 }
 
-// defences builds serve's web defences from its flags: the failure budget
-// quest enforces (nil when off), and the handlers' settings.
-func defences(cmd *cli.Command, log *slog.Logger) (quest.Limiter, handlers.Config, error) {
-	proxies, err := parseTrustedProxies(cmd.String("trusted-proxies"))
+// defences builds serve's web defences from l: the failure budget quest
+// enforces (nil when off), and the handlers' settings.
+func defences(l LimitsConfig) (quest.Limiter, handlers.Config, error) {
+	proxies, err := parseTrustedProxies(l.TrustedProxies)
 	if err != nil {
 		return nil, handlers.Config{}, err
 	}
-	web := handlers.Config{MaxBodyBytes: cmd.Int64("max-body-bytes"), TrustedProxies: proxies}
-	if n := cmd.Int("ip-requests-per-minute"); n > 0 {
+	web := handlers.Config{MaxBodyBytes: l.MaxBodyBytes, TrustedProxies: proxies}
+	if n := l.IPRequestsPerMinute; n > 0 {
 		web.IPLimiter = ratelimit.NewMemory(ratelimit.PerMinute(n), nil)
 	}
 	var failures quest.Limiter
-	if n := cmd.Int("attempts-per-minute"); n > 0 {
+	if n := l.AttemptsPerMinute; n > 0 {
 		failures = ratelimit.NewMemory(ratelimit.PerMinute(n), nil)
 	}
-	log.Info("web defences", "attempts_per_minute", cmd.Int("attempts-per-minute"),
-		"ip_requests_per_minute", cmd.Int("ip-requests-per-minute"), "max_body_bytes", web.MaxBodyBytes,
-		"trusted_proxies", cmd.String("trusted-proxies"))
 	return failures, web, nil
 }

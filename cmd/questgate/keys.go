@@ -22,7 +22,13 @@ func keySource(cmd *cli.Command, getenv func(string) string) secrets.Source {
 // on first start, and tells the operator what they must know about it: a
 // new key file to back up, or an unfinished rotation to finish.
 func openStore(ctx context.Context, cmd *cli.Command, getenv func(string) string, log *slog.Logger) (*store.Store, error) {
-	src := keySource(cmd, getenv)
+	return databaseFrom(cmd).open(ctx, getenv, log)
+}
+
+// open is openStore for the database d names, its key in d.DataDir or
+// the environment read through getenv.
+func (d DatabaseConfig) open(ctx context.Context, getenv func(string) string, log *slog.Logger) (*store.Store, error) {
+	src := secrets.Source{Dir: d.DataDir, Getenv: getenv}
 	ks, err := src.LoadOrCreate()
 	if err != nil {
 		return nil, err
@@ -42,7 +48,7 @@ func openStore(ctx context.Context, cmd *cli.Command, getenv func(string) string
 		}
 		return ks.Ring, nil
 	}
-	st, err := connectStore(ctx, cmd, store.WithSecrets(ks.Ring, reload), store.WithLogger(log))
+	st, err := d.connect(ctx, store.WithSecrets(ks.Ring, reload), store.WithLogger(log))
 	if err == nil && !ks.FromEnv && st.Backend() == store.BackendPostgres {
 		log.Warn("the secret key is in a file of this machine, but the database is shared: every instance must use the same key, "+
 			"or they cannot read each other's saved credentials; set "+secrets.EnvKey+" on every instance",

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net"
 	"time"
 
@@ -33,30 +32,7 @@ func sandboxCommand(f flags) *cli.Command {
 				Validator: perMinute("--ip-requests-per-minute")},
 		}, f.sandboxLimitFlags()...),
 		Action: func(ctx context.Context, cmd *cli.Command) error {
-			log, err := logging.New(cmd.Root().ErrWriter, cmd.String("log-format"), cmd.String("log-level"))
-			if err != nil {
-				return err
-			}
-			ln, err := net.Listen("tcp", cmd.String("addr"))
-			if err != nil {
-				return fmt.Errorf("listen on %s: %w (choose another --addr)", cmd.String("addr"), err)
-			}
-			defer ln.Close()
-			st, err := openStore(ctx, cmd, f.getenv, log)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			var requests sandbox.Limiter
-			if n := cmd.Int("ip-requests-per-minute"); n > 0 {
-				requests = ratelimit.NewMemory(ratelimit.PerMinute(n), nil)
-			}
-			opts := sandboxLimits(cmd, requests, log)
-			opts.Step, opts.Latency = cmd.Duration("step"), cmd.Duration("latency")
-			sb := sandbox.New(st, opts)
-			fmt.Fprintf(cmd.Root().Writer, "questgate sandbox is serving the Twilio API on http://localhost:%s/sandbox\n"+
-				"Create an account with: curl -X POST http://localhost:%[1]s/sandbox/accounts\n", portOf(ln.Addr()))
-			return serveHTTP(ctx, log, ln, sandbox.Server(sb), writeTimeout(0), defaultShutdownTimeout)
+			return serveSandbox(ctx, cmd, f.getenv)
 		},
 		Commands: []*cli.Command{{
 			Name:  "account",
@@ -94,6 +70,41 @@ func sandboxCommand(f flags) *cli.Command {
 	}
 }
 
+// serveSandbox is questgate sandbox's lifecycle: check its limits, listen,
+// open the database and serve the sandbox alone until a signal.
+func serveSandbox(ctx context.Context, cmd *cli.Command, getenv func(string) string) error {
+	limits := sandboxFrom(cmd)
+	if err := limits.Validate(); err != nil {
+		return err
+	}
+	log, err := logging.New(cmd.Root().ErrWriter, cmd.String("log-format"), cmd.String("log-level"))
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cmd.String("addr"))
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (choose another --addr)", cmd.String("addr"), err)
+	}
+	defer ln.Close()
+	st, err := openStore(ctx, cmd, getenv, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	var requests sandbox.Limiter
+	if n := cmd.Int("ip-requests-per-minute"); n > 0 {
+		requests = ratelimit.NewMemory(ratelimit.PerMinute(n), nil)
+	}
+	opts := sandboxLimits(limits, requests)
+	log.Info("sandbox limits", "accounts_per_hour", limits.AccountsPerHour, "messages_per_account", limits.MessagesPerAccount,
+		"calls_per_account", limits.CallsPerAccount, "media_per_account", limits.MediaPerAccount, "requests_limited", requests != nil)
+	opts.Step, opts.Latency = cmd.Duration("step"), cmd.Duration("latency")
+	sb := sandbox.New(st, opts)
+	fmt.Fprintf(cmd.Root().Writer, "questgate sandbox is serving the Twilio API on http://localhost:%s/sandbox\n"+
+		"Create an account with: curl -X POST http://localhost:%[1]s/sandbox/accounts\n", portOf(ln.Addr()))
+	return serveHTTP(ctx, log, ln, sandbox.Server(sb), writeTimeout(0), defaultShutdownTimeout)
+}
+
 // maxLatency bounds --latency: longer than any timeout a client would
 // keep waiting, so surely a typo (10m for 10ms).
 const maxLatency = 5 * time.Minute
@@ -117,29 +128,28 @@ const (
 )
 
 // sandboxLimitFlags are the sandbox's bounds on what one client address
-// and one account may store, for serve --sandbox and questgate sandbox.
+// and one account may store, for serve --sandbox and questgate sandbox;
+// SandboxConfig holds them, and its Validate checks them.
 func (f flags) sandboxLimitFlags() []cli.Flag {
 	quota := func(name, env, what string, def int) cli.Flag {
 		return &cli.IntFlag{Name: name, Value: def, Sources: f.env(env),
-			Usage:     fmt.Sprintf("%s one sandbox account may ever hold; more get Twilio's 429 (code 20429); 0 disables", what),
-			Validator: intBetween("--"+name, 0, maxSandboxQuota)}
+			Usage: fmt.Sprintf("%s one sandbox account may ever hold; more get Twilio's 429 (code 20429); 0 disables", what)}
 	}
 	return []cli.Flag{
 		&cli.IntFlag{Name: "sandbox-accounts-per-hour", Value: defaultSandboxAccountsPerHour, Sources: f.env("QUESTGATE_SANDBOX_ACCOUNTS_PER_HOUR"),
-			Usage:     "sandbox accounts one client address may create per hour through POST /sandbox/accounts; 0 disables",
-			Validator: intBetween("--sandbox-accounts-per-hour", 0, maxSandboxQuota)},
+			Usage: "sandbox accounts one client address may create per hour through POST /sandbox/accounts; 0 disables"},
 		quota("sandbox-messages-per-account", "QUESTGATE_SANDBOX_MESSAGES_PER_ACCOUNT", "messages", sandbox.DefaultQuota.Messages),
 		quota("sandbox-calls-per-account", "QUESTGATE_SANDBOX_CALLS_PER_ACCOUNT", "calls", sandbox.DefaultQuota.Calls),
 		quota("sandbox-media-per-account", "QUESTGATE_SANDBOX_MEDIA_PER_ACCOUNT", "media URLs (over all its messages)", sandbox.DefaultQuota.Media),
 	}
 }
 
-// sandboxLimits reads the sandbox's limits from its flags: requests is the
+// sandboxLimits builds the sandbox's limits from s: requests is the
 // per-address budget of requests (nil for none), shared with the pages
 // under serve.
-func sandboxLimits(cmd *cli.Command, requests sandbox.Limiter, log *slog.Logger) sandbox.Options {
+func sandboxLimits(s SandboxConfig, requests sandbox.Limiter) sandbox.Options {
 	opts := sandbox.Options{Requests: requests}
-	if n := cmd.Int("sandbox-accounts-per-hour"); n > 0 {
+	if n := s.AccountsPerHour; n > 0 {
 		opts.NewAccounts = ratelimit.NewMemory(ratelimit.Limit{Events: n, Per: time.Hour}, nil)
 	}
 	unlimitedIfZero := func(n int) int {
@@ -148,11 +158,7 @@ func sandboxLimits(cmd *cli.Command, requests sandbox.Limiter, log *slog.Logger)
 		}
 		return n
 	}
-	opts.Quota = sandbox.Quota{Messages: unlimitedIfZero(cmd.Int("sandbox-messages-per-account")),
-		Calls: unlimitedIfZero(cmd.Int("sandbox-calls-per-account")),
-		Media: unlimitedIfZero(cmd.Int("sandbox-media-per-account"))}
-	log.Info("sandbox limits", "accounts_per_hour", cmd.Int("sandbox-accounts-per-hour"),
-		"messages_per_account", cmd.Int("sandbox-messages-per-account"), "calls_per_account", cmd.Int("sandbox-calls-per-account"),
-		"media_per_account", cmd.Int("sandbox-media-per-account"), "requests_limited", requests != nil)
+	opts.Quota = sandbox.Quota{Messages: unlimitedIfZero(s.MessagesPerAccount),
+		Calls: unlimitedIfZero(s.CallsPerAccount), Media: unlimitedIfZero(s.MediaPerAccount)}
 	return opts
 }
