@@ -129,6 +129,20 @@ func (s *Sandbox) limited(h echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// writing takes one write from the client address's budget of writes
+// (Options.Writes) before h runs.
+func (s *Sandbox) writing(h echo.HandlerFunc) echo.HandlerFunc {
+	if s.writes == nil {
+		return h
+	}
+	return func(c echo.Context) error {
+		if ok, err := take(c, s.writes, "this address has created too many messages, calls or keys; wait and try again."); !ok {
+			return err
+		}
+		return h(c)
+	}
+}
+
 // takeQuota counts use against the authenticated account's quota, and
 // answers the quota's 429 (naming what ran out) when it is used up. ok
 // says whether the handler may store the new rows.

@@ -132,6 +132,44 @@ func TestRequestsAreLimitedPerAddress(t *testing.T) {
 	}
 }
 
+// TestWritesAreLimitedPerAddress: what stores something (a message, a
+// call, an inbound text, a key) takes from a budget of its own, so one
+// address cannot fill the database at the full request rate; reading
+// goes on, and creating an account has its own budget.
+func TestWritesAreLimitedPerAddress(t *testing.T) {
+	writes := newFakeLimiter(1)
+	e := newEnvWith(t, Options{Writes: writes})
+	a := e.account(t)
+	msg := req{method: http.MethodPost, path: "/2010-04-01/Accounts/" + a.SID + "/Messages.json", form: sms("+15558675310", "hi"), user: a.SID, pass: a.AuthToken}
+	if got := e.do(t, msg); got.status != http.StatusCreated {
+		t.Fatalf("first message: %d %s", got.status, got.body)
+	}
+	for _, r := range []req{
+		msg,
+		{method: http.MethodPost, path: "/2010-04-01/Accounts/" + a.SID + "/Calls.json",
+			form: url.Values{"To": {"+15558675310"}, "From": {"+15005550006"}, "Url": {"http://demo.twilio.com/docs/voice.xml"}}, user: a.SID, pass: a.AuthToken},
+		{method: http.MethodPost, path: "/accounts/" + a.SID + "/inbound", form: url.Values{"From": {"+15558675310"}, "To": {"+15005550006"}, "Body": {"hi"}}, user: a.SID, pass: a.AuthToken},
+		{method: http.MethodPost, path: "/2010-04-01/Accounts/" + a.SID + "/Keys.json", user: a.SID, pass: a.AuthToken},
+	} {
+		got := e.do(t, r)
+		validateError(t, got, http.StatusTooManyRequests, 20429)
+		if got.header.Get("Retry-After") == "" {
+			t.Errorf("%s %s: no Retry-After", r.method, r.path)
+		}
+	}
+	if msgs, _ := e.sb.st.SandboxMessages(t.Context(), store.SandboxMessageFilter{AccountSID: a.SID}); len(msgs) != 1 {
+		t.Errorf("%d messages stored, want the first one only", len(msgs))
+	}
+	for _, r := range []req{
+		{method: http.MethodGet, path: "/2010-04-01/Accounts/" + a.SID + "/Messages.json", user: a.SID, pass: a.AuthToken},
+		{method: http.MethodPost, path: "/accounts", noAuth: true},
+	} {
+		if got := e.do(t, r); got.status >= 400 {
+			t.Errorf("%s %s: %d, want it to take nothing from the writes' budget", r.method, r.path, got.status)
+		}
+	}
+}
+
 // TestServerLimitsTheConnectionsAddress: the standalone server counts
 // the connection's address, not one a client claims in X-Forwarded-For.
 func TestServerLimitsTheConnectionsAddress(t *testing.T) {

@@ -35,18 +35,31 @@ const (
 // /2010-04-01 get Twilio's JSON 404 and 405 too.
 //
 // Every route takes one request from the client address's budget
-// (Options.Requests) before anything else.
-func (s *Sandbox) Routes(g *echo.Group) { s.routes(g, s.limited) }
+// (Options.Requests) before anything else, and every route that stores
+// something (messages, calls, inbound texts, keys) one write from its
+// budget of writes (Options.Writes).
+func (s *Sandbox) Routes(g *echo.Group) { s.routes(g, true) }
 
-// routes registers the API on g, each handler wrapped by limit.
-func (s *Sandbox) routes(g *echo.Group, limit func(echo.HandlerFunc) echo.HandlerFunc) {
-	wrap := func(h echo.HandlerFunc) echo.HandlerFunc { return limit(s.delayed(h)) }
+// routes registers the API on g. Public routes count against the client
+// address's budgets; questgate's own, in process, do not.
+func (s *Sandbox) routes(g *echo.Group, public bool) {
+	wrap := func(h echo.HandlerFunc, writes bool) echo.HandlerFunc {
+		h = s.delayed(h)
+		if !public {
+			return h
+		}
+		if writes {
+			h = s.writing(h)
+		}
+		return s.limited(h)
+	}
 	route := func(path string, handlers map[string]echo.HandlerFunc) {
 		// Registered first so that the methods below override it: any
 		// other method on a known path is a 405, not echo's default.
-		g.Any(path, wrap(func(c echo.Context) error { return writeError(c, errMethodNotAllowed) }))
+		g.Any(path, wrap(func(c echo.Context) error { return writeError(c, errMethodNotAllowed) }, false))
 		for method, h := range handlers {
-			g.Add(method, path, wrap(h))
+			// Account creation has a budget of its own (NewAccounts).
+			g.Add(method, path, wrap(h, method == http.MethodPost && path != "/accounts"))
 		}
 	}
 	route("/accounts", map[string]echo.HandlerFunc{http.MethodPost: s.createAccount})
@@ -78,7 +91,7 @@ func (s *Sandbox) routes(g *echo.Group, limit func(echo.HandlerFunc) echo.Handle
 	route(accounts+"/Keys.json", map[string]echo.HandlerFunc{
 		http.MethodPost: s.authenticated(accountOnly, s.createKey),
 	})
-	notFoundHandler := wrap(func(c echo.Context) error { return writeError(c, notFound(apiPath(c))) })
+	notFoundHandler := wrap(func(c echo.Context) error { return writeError(c, notFound(apiPath(c))) }, false)
 	g.Any(apiRoot, notFoundHandler)
 	g.Any(apiRoot+"/*", notFoundHandler)
 }

@@ -55,6 +55,13 @@ type Options struct {
 	// Retry-After. Default nil: no limit. The in-process transport
 	// (InProcess), questgate's own checks, is never limited.
 	Requests Limiter
+	// Writes is the budget of requests that store something (a message,
+	// a call, an inbound text, a key) per client address: the requests
+	// that grow the database most (a message may carry 6 KB of text and
+	// 10 KB of media URLs), so a budget apart from Requests bounds what
+	// one address adds a minute. Refusals are Twilio's 429, code 20429,
+	// with Retry-After. Default nil: no limit.
+	Writes Limiter
 	// NewAccounts is the budget of accounts each client address may
 	// create through POST /accounts (CreateAccount, which the CLI and
 	// questgate itself call, is not limited). Default nil: no limit.
@@ -72,13 +79,14 @@ type Sandbox struct {
 	latency     time.Duration
 	requests    Limiter
 	newAccounts Limiter
+	writes      Limiter
 	quota       store.SandboxUse
 }
 
 // New returns a sandbox keeping its state in st.
 func New(st Store, opts Options) *Sandbox {
 	s := &Sandbox{st: st, now: opts.Now, step: opts.Step, latency: max(opts.Latency, 0),
-		requests: opts.Requests, newAccounts: opts.NewAccounts, quota: opts.Quota.withDefaults()}
+		requests: opts.Requests, newAccounts: opts.NewAccounts, writes: opts.Writes, quota: opts.Quota.withDefaults()}
 	if s.now == nil {
 		s.now = time.Now
 	}

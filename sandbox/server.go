@@ -27,11 +27,7 @@ func newEcho(s *Sandbox, limited bool) *echo.Echo {
 	// Only the connection's address counts: X-Forwarded-For and X-Real-IP,
 	// which echo believes by default, would let anyone dodge the limits.
 	e.IPExtractor = echo.ExtractIPDirect()
-	if limited {
-		s.Routes(e.Group(Prefix))
-	} else {
-		s.routes(e.Group(Prefix), func(h echo.HandlerFunc) echo.HandlerFunc { return h })
-	}
+	s.routes(e.Group(Prefix), limited)
 	return e
 }
 

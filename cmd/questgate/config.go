@@ -78,6 +78,9 @@ type TwilioConfig struct {
 type SandboxConfig struct {
 	Enabled                                                               bool
 	AccountsPerHour, MessagesPerAccount, CallsPerAccount, MediaPerAccount int
+	// WritesPerMinute bounds what one client address stores a minute
+	// (messages, calls, inbound texts, keys).
+	WritesPerMinute int
 }
 
 // LimitsConfig is the web defences: whom to believe about client
@@ -135,7 +138,7 @@ func databaseFrom(cmd *cli.Command) DatabaseConfig {
 func sandboxFrom(cmd *cli.Command) SandboxConfig {
 	return SandboxConfig{Enabled: cmd.Bool("sandbox"), AccountsPerHour: cmd.Int("sandbox-accounts-per-hour"),
 		MessagesPerAccount: cmd.Int("sandbox-messages-per-account"), CallsPerAccount: cmd.Int("sandbox-calls-per-account"),
-		MediaPerAccount: cmd.Int("sandbox-media-per-account")}
+		MediaPerAccount: cmd.Int("sandbox-media-per-account"), WritesPerMinute: cmd.Int("sandbox-writes-per-minute")}
 }
 
 // databaseURL is --database, or questgate.db in --data-dir.
@@ -240,7 +243,8 @@ func (s SandboxConfig) problems() problems {
 		flag string
 		n    int
 	}{{"sandbox-accounts-per-hour", s.AccountsPerHour}, {"sandbox-messages-per-account", s.MessagesPerAccount},
-		{"sandbox-calls-per-account", s.CallsPerAccount}, {"sandbox-media-per-account", s.MediaPerAccount}} {
+		{"sandbox-calls-per-account", s.CallsPerAccount}, {"sandbox-media-per-account", s.MediaPerAccount},
+		{"sandbox-writes-per-minute", s.WritesPerMinute}} {
 		p.check(q.flag, intBetween("--"+q.flag, 0, maxSandboxQuota)(q.n))
 	}
 	return p
@@ -311,6 +315,7 @@ func (c Config) settings() [][2]string {
 		{"sandbox-accounts-per-hour", i(c.Sandbox.AccountsPerHour)},
 		{"sandbox-messages-per-account", i(c.Sandbox.MessagesPerAccount)},
 		{"sandbox-calls-per-account", i(c.Sandbox.CallsPerAccount)}, {"sandbox-media-per-account", i(c.Sandbox.MediaPerAccount)},
+		{"sandbox-writes-per-minute", i(c.Sandbox.WritesPerMinute)},
 	}
 }
 

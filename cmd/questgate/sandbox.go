@@ -97,7 +97,8 @@ func serveSandbox(ctx context.Context, cmd *cli.Command, getenv func(string) str
 	}
 	opts := sandboxLimits(limits, requests)
 	log.Info("sandbox limits", "accounts_per_hour", limits.AccountsPerHour, "messages_per_account", limits.MessagesPerAccount,
-		"calls_per_account", limits.CallsPerAccount, "media_per_account", limits.MediaPerAccount, "requests_limited", requests != nil)
+		"calls_per_account", limits.CallsPerAccount, "media_per_account", limits.MediaPerAccount,
+		"writes_per_minute", limits.WritesPerMinute, "requests_limited", requests != nil)
 	opts.Step, opts.Latency = cmd.Duration("step"), cmd.Duration("latency")
 	sb := sandbox.New(st, opts)
 	fmt.Fprintf(cmd.Root().Writer, "questgate sandbox is serving the Twilio API on http://localhost:%s/sandbox\n"+
@@ -121,9 +122,13 @@ func latency(what string) func(time.Duration) error {
 }
 
 // Defaults of the sandbox's limits. Ten accounts an hour is a classroom
-// behind one NAT creating a few by hand, not a script filling the disk.
+// behind one NAT creating a few by hand, not a script filling the disk;
+// 300 writes a minute is such a classroom's players all sending at once,
+// and bounds one address to some 7 MB a minute through the sandbox (a
+// message stores at most 6.4 KB of text and 10 KB of media URLs).
 const (
 	defaultSandboxAccountsPerHour = 10
+	defaultSandboxWritesPerMinute = 300
 	maxSandboxQuota               = 1_000_000
 )
 
@@ -138,6 +143,8 @@ func (f flags) sandboxLimitFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.IntFlag{Name: "sandbox-accounts-per-hour", Value: defaultSandboxAccountsPerHour, Sources: f.env("QUESTGATE_SANDBOX_ACCOUNTS_PER_HOUR"),
 			Usage: "sandbox accounts one client address may create per hour through POST /sandbox/accounts; 0 disables"},
+		&cli.IntFlag{Name: "sandbox-writes-per-minute", Value: defaultSandboxWritesPerMinute, Sources: f.env("QUESTGATE_SANDBOX_WRITES_PER_MINUTE"),
+			Usage: "messages, calls, inbound texts and keys one client address may create per minute in the sandbox; 0 disables"},
 		quota("sandbox-messages-per-account", "QUESTGATE_SANDBOX_MESSAGES_PER_ACCOUNT", "messages", sandbox.DefaultQuota.Messages),
 		quota("sandbox-calls-per-account", "QUESTGATE_SANDBOX_CALLS_PER_ACCOUNT", "calls", sandbox.DefaultQuota.Calls),
 		quota("sandbox-media-per-account", "QUESTGATE_SANDBOX_MEDIA_PER_ACCOUNT", "media URLs (over all its messages)", sandbox.DefaultQuota.Media),
@@ -151,6 +158,9 @@ func sandboxLimits(s SandboxConfig, requests sandbox.Limiter) sandbox.Options {
 	opts := sandbox.Options{Requests: requests}
 	if n := s.AccountsPerHour; n > 0 {
 		opts.NewAccounts = ratelimit.NewMemory(ratelimit.Limit{Events: n, Per: time.Hour}, nil)
+	}
+	if n := s.WritesPerMinute; n > 0 {
+		opts.Writes = ratelimit.NewMemory(ratelimit.PerMinute(n), nil)
 	}
 	unlimitedIfZero := func(n int) int {
 		if n == 0 {
