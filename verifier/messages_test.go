@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/questgate/questgate/catalog"
 	"github.com/questgate/questgate/locale"
 	"github.com/questgate/questgate/verifier"
 )
@@ -41,6 +42,15 @@ func TestEveryOutcomeHasMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ids []string
+	// WrongChannel's details are the channels the kinds table names.
+	for _, s := range catalog.Specs() {
+		if s.Channel != "" {
+			details[verifier.WrongChannel] = append(details[verifier.WrongChannel], s.Channel)
+		}
+	}
+	if len(details[verifier.WrongChannel]) == 0 {
+		t.Error("no kind has a channel: WrongChannel's details are untested")
+	}
 	for _, r := range verifier.Reasons {
 		title, help, _ := verifier.MessageIDs(r, "")
 		ids = append(ids, title, help)
