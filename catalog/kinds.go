@@ -146,6 +146,14 @@ var (
 	}
 )
 
+// A message's directions and statuses, on any channel, as Twilio spells
+// them.
+var (
+	messageDirections = []string{"inbound", "outbound-api", "outbound-call", "outbound-reply"}
+	messageStatuses   = []string{"queued", "sending", "sent", "failed", "delivered", "undelivered", "receiving", "received",
+		"accepted", "scheduled", "read", "partially_delivered", "canceled"}
+)
+
 // kinds is the table: one row per kind, in the order error messages name
 // them.
 var kinds = []KindSpec{
@@ -153,10 +161,9 @@ var kinds = []KindSpec{
 		Kind:       KindMessage,
 		Resource:   "Messages",
 		Prefixes:   []string{"SM", "MM"},
-		Directions: []string{"inbound", "outbound-api", "outbound-call", "outbound-reply"},
-		Statuses: []string{"queued", "sending", "sent", "failed", "delivered", "undelivered", "receiving", "received",
-			"accepted", "scheduled", "read", "partially_delivered", "canceled"},
-		HasBody: true,
+		Directions: messageDirections,
+		Statuses:   messageStatuses,
+		HasBody:    true,
 		Texts: KindTexts{
 			Label:          "hack.label",
 			Hint:           "hack.hint",
@@ -205,10 +212,9 @@ var kinds = []KindSpec{
 		Resource:   "Messages",
 		Prefixes:   []string{"SM", "MM"},
 		Channel:    "whatsapp",
-		Directions: []string{"inbound", "outbound-api", "outbound-call", "outbound-reply"},
-		Statuses: []string{"queued", "sending", "sent", "failed", "delivered", "undelivered", "receiving", "received",
-			"accepted", "scheduled", "read", "partially_delivered", "canceled"},
-		HasBody: true,
+		Directions: messageDirections,
+		Statuses:   messageStatuses,
+		HasBody:    true,
 		Texts: KindTexts{
 			Label:          "kind.whatsapp.label",
 			Hint:           "kind.whatsapp.hint",
