@@ -18,6 +18,9 @@ const (
 	KindMessage Kind = "message"
 	// KindCall is a phone call (CA…) fetched from the Calls resource.
 	KindCall Kind = "call"
+	// KindWhatsApp is a message (SM… or MM…) sent on the WhatsApp
+	// channel: a message whose From and To carry the "whatsapp:" prefix.
+	KindWhatsApp Kind = "whatsapp"
 )
 
 // KindSpec is what questgate knows of one kind of Twilio resource: how it
@@ -41,6 +44,12 @@ type KindSpec struct {
 	// would never match.
 	Directions []string
 	Statuses   []string
+	// Channel is the channel address prefix, without its colon, that the
+	// resource's From and To must both carry ("whatsapp" for
+	// whatsapp:+15558675310); "" for a plain phone number. The verifier
+	// refuses a resource on another channel (a plain SMS for a WhatsApp
+	// objective), and an objective's samples must be on it.
+	Channel string
 	// HasBody is true when the resource carries a body and media: the
 	// body and media checks apply, and pages show its body. A call has
 	// neither.
@@ -137,6 +146,14 @@ var (
 	}
 )
 
+// A message's directions and statuses, on any channel, as Twilio spells
+// them.
+var (
+	messageDirections = []string{"inbound", "outbound-api", "outbound-call", "outbound-reply"}
+	messageStatuses   = []string{"queued", "sending", "sent", "failed", "delivered", "undelivered", "receiving", "received",
+		"accepted", "scheduled", "read", "partially_delivered", "canceled"}
+)
+
 // kinds is the table: one row per kind, in the order error messages name
 // them.
 var kinds = []KindSpec{
@@ -144,10 +161,9 @@ var kinds = []KindSpec{
 		Kind:       KindMessage,
 		Resource:   "Messages",
 		Prefixes:   []string{"SM", "MM"},
-		Directions: []string{"inbound", "outbound-api", "outbound-call", "outbound-reply"},
-		Statuses: []string{"queued", "sending", "sent", "failed", "delivered", "undelivered", "receiving", "received",
-			"accepted", "scheduled", "read", "partially_delivered", "canceled"},
-		HasBody: true,
+		Directions: messageDirections,
+		Statuses:   messageStatuses,
+		HasBody:    true,
 		Texts: KindTexts{
 			Label:          "hack.label",
 			Hint:           "hack.hint",
@@ -191,6 +207,33 @@ var kinds = []KindSpec{
 			GoParams: "CreateCallParams", GoCreate: "CreateCall"},
 		SandboxCanProduce: true,
 	},
+	{
+		Kind:       KindWhatsApp,
+		Resource:   "Messages",
+		Prefixes:   []string{"SM", "MM"},
+		Channel:    "whatsapp",
+		Directions: messageDirections,
+		Statuses:   messageStatuses,
+		HasBody:    true,
+		Texts: KindTexts{
+			Label:          "kind.whatsapp.label",
+			Hint:           "kind.whatsapp.hint",
+			Success:        "kind.whatsapp.success",
+			Date:           "hack.field_date",
+			CopySID:        "kind.whatsapp.copy_sid",
+			SamplesHeading: "kind.whatsapp.samples_heading",
+		},
+		Samples: []SampleField{
+			{Param: ParamBody, Help: "objective.sample_body", OwnText: true, Python: "body", Node: "body", Go: "SetBody"},
+			fieldTo("kind.whatsapp.sample_to"),
+			fieldFrom("kind.whatsapp.sample_from"),
+			{Param: ParamMediaURL, Help: "objective.sample_media_url", Optional: true, List: true,
+				Python: "media_url", Node: "mediaUrl", Go: "SetMediaUrl"},
+		},
+		Example: KindExample{Var: "message", Python: "messages", Node: "messages",
+			GoParams: "CreateMessageParams", GoCreate: "CreateMessage"},
+		SandboxCanProduce: true,
+	},
 }
 
 // Kinds lists every kind, in the order error messages name them.
@@ -222,6 +265,17 @@ func (o Objective) Spec() KindSpec {
 		return s
 	}
 	return kinds[0]
+}
+
+// OnChannel reports whether a resource's address (its To or From) is on
+// the kind's channel: "whatsapp:+15558675310" for a WhatsApp message, a
+// plain number (no channel prefix) for a kind without one.
+func (s KindSpec) OnChannel(address string) bool {
+	channel, _, found := strings.Cut(strings.TrimSpace(address), ":")
+	if !found {
+		return s.Channel == ""
+	}
+	return s.Channel != "" && channel == s.Channel
 }
 
 // Placeholder is the hack field's placeholder, from the first accepted

@@ -78,6 +78,7 @@ func TestObjectivesSpeakOfTheirKind(t *testing.T) {
 		{"send-mms", "MMXXXX…", "MM", SamplesHeadingValues, "hack.label", "Messages", []string{"Body", "To", "From", "MediaUrl"}},
 		{"reply-sms", "SMXXXX…", "SM / MM", "objective.samples_heading", "hack.label", "Messages", []string{"Body", "To", "From"}},
 		{"make-call", "CAXXXX…", "CA", SamplesHeadingValues, "hack.label_call", "Calls", []string{"To", "From", "Url"}},
+		{"send-whatsapp", "SMXXXX…", "SM / MM", "kind.whatsapp.samples_heading", "kind.whatsapp.label", "Messages", []string{"Body", "To", "From"}},
 	}
 	for _, tt := range tests {
 		o, ok := c.Get(tt.id)
@@ -109,6 +110,33 @@ func TestObjectivesSpeakOfTheirKind(t *testing.T) {
 	}
 	if got := (Objective{}).Placeholder(); got != "SMXXXX…" {
 		t.Errorf("a hand-built objective's placeholder = %q, want a message's", got)
+	}
+}
+
+// TestOnChannel checks what the verifier asks of a resource's addresses:
+// a WhatsApp objective's must carry whatsapp:, a plain SMS's (no channel)
+// none.
+func TestOnChannel(t *testing.T) {
+	wa, _ := SpecOf(KindWhatsApp)
+	sms, _ := SpecOf(KindMessage)
+	tests := []struct {
+		spec    KindSpec
+		address string
+		want    bool
+	}{
+		{wa, "whatsapp:+15558675310", true},
+		{wa, " whatsapp:+14155238886 ", true},
+		{wa, "+15558675310", false},
+		{wa, "messenger:1234567", false},
+		{wa, "WhatsApp", false},
+		{wa, "", false},
+		{sms, "+15558675310", true},
+		{sms, "whatsapp:+15558675310", false},
+	}
+	for _, tt := range tests {
+		if got := tt.spec.OnChannel(tt.address); got != tt.want {
+			t.Errorf("%s OnChannel(%q) = %v, want %v", tt.spec.Kind, tt.address, got, tt.want)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -29,11 +30,11 @@ func ids(c *Catalog) []string {
 	return out
 }
 
-// TestEmbeddedCatalogShipsEveryKind checks the four shipped objectives and
+// TestEmbeddedCatalogShipsEveryKind checks the five shipped objectives and
 // what makes each one what it is.
 func TestEmbeddedCatalogShipsEveryKind(t *testing.T) {
 	c := mustDefault(t)
-	if diff := cmp.Diff([]string{"send-sms", "send-mms", "make-call", "reply-sms"}, ids(c)); diff != "" {
+	if diff := cmp.Diff([]string{"send-sms", "send-mms", "make-call", "reply-sms", "send-whatsapp"}, ids(c)); diff != "" {
 		t.Errorf("objectives (-want +got):\n%s", diff)
 	}
 	mms, _ := c.Get("send-mms")
@@ -43,6 +44,11 @@ func TestEmbeddedCatalogShipsEveryKind(t *testing.T) {
 	call, _ := c.Get("make-call")
 	if call.Kind != KindCall || !call.AcceptsPrefix("CA") || call.Samples.URL == "" {
 		t.Errorf("make-call = %+v", call)
+	}
+	wa, _ := c.Get("send-whatsapp")
+	if wa.Kind != KindWhatsApp || !wa.AcceptsPrefix("SM") || wa.Spec().Channel != "whatsapp" ||
+		wa.Samples.From != "whatsapp:+14155238886" || !slices.Equal(wa.Prerequisites, []string{"send-sms"}) {
+		t.Errorf("send-whatsapp = %+v", wa)
 	}
 	reply, _ := c.Get("reply-sms")
 	for _, d := range []string{"outbound-reply", "outbound-api"} {
@@ -129,7 +135,7 @@ func TestLoadExtendsOrReplaces(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]string{"send-sms", "send-mms", "make-call", "workshop-bonus"}, ids(c)); diff != "" {
+	if diff := cmp.Diff([]string{"send-sms", "send-mms", "make-call", "send-whatsapp", "workshop-bonus"}, ids(c)); diff != "" {
 		t.Errorf("extended objectives (-want +got):\n%s", diff)
 	}
 	if o, _ := c.Get("send-sms"); o.XP != 5 || o.Title.In("en") != "Mine" {
@@ -176,7 +182,7 @@ func TestLoadErrorsArePlaced(t *testing.T) {
 		field     string
 		mentioned string
 	}{
-		{"unknown kind", strings.Replace(good(""), "kind: message", "kind: fax", 1), 3, "objectives[0].kind", `"fax" is not supported (allowed: message, call)`},
+		{"unknown kind", strings.Replace(good(""), "kind: message", "kind: fax", 1), 3, "objectives[0].kind", `"fax" is not supported (allowed: message, call, whatsapp)`},
 		{"unknown field", good("    colour: red\n"), 7, "", `unknown field "colour"`},
 		{"wrong type", good("    xp: lots\n"), 7, "", "of type int"},
 		{"bad status", good("    checks:\n      status_not_in: [failed, lost]\n"), 8, "objectives[0].checks.status_not_in[1]", `"lost" is not a message status (allowed: queued,`},
@@ -198,6 +204,11 @@ func TestLoadErrorsArePlaced(t *testing.T) {
 		{"proof of another kind", good("    reuses_proof_of: [make-call]\n"), 7, "objectives[0].reuses_proof_of[0]", `"make-call" is a call objective and this one a message`},
 		{"item without French name", good("    items:\n      - id: hat\n        name: {en: Hat}\n"), 9, "objectives[0].items[0].name", `missing the "fr" name`},
 		{"bad sample number", good("    samples:\n      to: \"555\"\n"), 8, "objectives[0].samples.to", "E.164"},
+		{"channel address for a plain message", good("    samples:\n      to: \"whatsapp:+15558675310\"\n"), 8, "objectives[0].samples.to", "E.164"},
+		{"plain number for a WhatsApp message", strings.Replace(good("    samples:\n      from: \"+14155238886\"\n"), "kind: message", "kind: whatsapp", 1), 8,
+			"objectives[0].samples.from", `"+14155238886" is not a whatsapp address: whatsapp: and a phone number`},
+		{"malformed WhatsApp number", strings.Replace(good("    samples:\n      to: \"whatsapp:555\"\n"), "kind: message", "kind: whatsapp", 1), 8,
+			"objectives[0].samples.to", "such as whatsapp:+15017122661"},
 		{"bad mode", "mode: merge\n" + good(""), 1, "mode", `"merge" is not a mode (allowed: extend, the default, or replace)`},
 		{"remove unknown", "remove: [send-fax]\n" + good(""), 1, "remove[0]", `"send-fax" is not an embedded objective`},
 		{"remove a prerequisite", "remove: [send-sms]\n" + good(""), 1, "remove[0]", `"send-sms" is a prerequisite of the embedded objective "send-mms"`},

@@ -189,7 +189,20 @@ func (e *entry) validateChecks(bad func(field, format string, args ...any)) {
 		bad("checks.registered_number", "%q is not a party (allowed: %s, %s, %s)", c.RegisteredNumber, PartyTo, PartyFrom, PartyEither)
 	}
 	for field, v := range map[string]string{"samples.from": o.Samples.From, "samples.to": o.Samples.To} {
-		if v != "" && !e164.MatchString(v) {
+		if v == "" {
+			continue
+		}
+		if spec.Channel != "" {
+			// The examples send the samples as they are: on the kind's
+			// channel, or Twilio would send an SMS instead.
+			number, ok := strings.CutPrefix(v, spec.Channel+":")
+			if !ok || !e164.MatchString(number) {
+				bad(field, "%q is not a %s address: %s: and a phone number in E.164 form, such as %s:+15017122661",
+					v, o.Kind, spec.Channel, spec.Channel)
+			}
+			continue
+		}
+		if !e164.MatchString(v) {
 			bad(field, "%q is not a phone number in E.164 form, such as +15017122661", v)
 		}
 	}

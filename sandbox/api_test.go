@@ -176,7 +176,24 @@ func TestCreateMessageValidation(t *testing.T) {
 		{
 			name: "WhatsApp channel",
 			form: url.Values{"To": {"whatsapp:+15558675310"}, "From": {"whatsapp:+14155238886"}, "Body": {"hi"}},
+			check: func(t *testing.T, m map[string]any) {
+				if m["to"] != "whatsapp:+15558675310" || m["from"] != "whatsapp:+14155238886" || !smSID.MatchString(m["sid"].(string)) {
+					t.Errorf("to=%v from=%v sid=%v, want the whatsapp: addresses kept and an SM SID", m["to"], m["from"], m["sid"])
+				}
+			},
 		},
+		{name: "WhatsApp From, SMS To", code: 21910,
+			form: url.Values{"To": {"+15558675310"}, "From": {"whatsapp:+14155238886"}, "Body": {"hi"}}},
+		{name: "SMS From, WhatsApp To", code: 21910,
+			form: url.Values{"To": {"whatsapp:+15558675310"}, "From": {"+15017122661"}, "Body": {"hi"}}},
+		{name: "malformed WhatsApp To", code: 21211,
+			form: url.Values{"To": {"whatsapp:15558675310"}, "From": {"whatsapp:+14155238886"}, "Body": {"hi"}}},
+		{name: "empty WhatsApp To", code: 21211,
+			form: url.Values{"To": {"whatsapp:"}, "From": {"whatsapp:+14155238886"}, "Body": {"hi"}}},
+		{name: "malformed WhatsApp From", code: 21212,
+			form: url.Values{"To": {"whatsapp:+15558675310"}, "From": {"whatsapp:QuestGate"}, "Body": {"hi"}}},
+		{name: "magic From on WhatsApp", code: 21212,
+			form: url.Values{"To": {"whatsapp:+15558675310"}, "From": {"whatsapp:+15005550001"}, "Body": {"hi"}}},
 		{name: "alphanumeric sender", form: url.Values{"To": {"+33612345678"}, "From": {"QuestGate"}, "Body": {"hi"}}},
 		{name: "short code sender", form: url.Values{"To": {"+15558675310"}, "From": {"12345"}, "Body": {"hi"}}},
 		{

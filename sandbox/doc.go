@@ -72,4 +72,15 @@
 //
 // Any other valid number is delivered. To and From may be the same number:
 // the sample curl command of the send-SMS objective does exactly that.
+// The magic numbers work on the WhatsApp channel too.
+//
+// # WhatsApp
+//
+// A message whose To and From are WhatsApp addresses (whatsapp: and an
+// E.164 number, such as Twilio's WhatsApp sandbox number
+// whatsapp:+14155238886) is a WhatsApp message: created, fetched and
+// listed like any other, it keeps the prefix in its to and from, as
+// Twilio's does. A malformed address is refused like a malformed number
+// (21211 for To, 21212 for From), and a From and To on different channels
+// get Twilio's 21910.
 package sandbox

@@ -32,7 +32,7 @@ func newAPIError(status, code int, message string) *apiError {
 }
 
 // Error codes the sandbox answers. 20003, 20404, 21211, 21602, 21603,
-// 21604 and 21617 are what Twilio answers in these cases; 20001, 20002,
+// 21604, 21617 and 21910 are what Twilio answers in these cases; 20001, 20002,
 // 20004, 21212, 21620, 21623 and 21701 are the closest Twilio codes we
 // know of, so that a client that switches on codes sees familiar ones.
 var (
@@ -47,6 +47,10 @@ var (
 	errInternal         = newAPIError(http.StatusInternalServerError, 20500, "Internal Server Error")
 	errMethodNotAllowed = newAPIError(http.StatusMethodNotAllowed, 20004, "Method not allowed")
 )
+
+// errChannelPair: a From on one channel and a To on another (a WhatsApp
+// message to a plain number, an SMS to a WhatsApp address).
+var errChannelPair = newAPIError(http.StatusBadRequest, 21910, "Invalid From and To pair. From and To should be of the same channel.")
 
 func invalidTo(to string) *apiError {
 	return newAPIError(http.StatusBadRequest, 21211, fmt.Sprintf("The 'To' number %s is not a valid phone number.", to))

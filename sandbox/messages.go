@@ -97,8 +97,11 @@ func parseNewMessage(form url.Values) (newMessage, *apiError) {
 	if m.from != "" && !validFrom(m.from) {
 		return m, invalidFrom(m.from)
 	}
-	if f := magicFrom[m.from]; f.refuse != nil {
+	if f := magicFrom[bareNumber(m.from)]; f.refuse != nil {
 		return m, f.refuse
+	}
+	if m.from != "" && channelOf(m.from) != channelOf(m.to) {
+		return m, errChannelPair
 	}
 	if m.service != "" && !serviceSIDPattern.MatchString(m.service) {
 		return m, invalidService(m.service)
@@ -134,20 +137,36 @@ func shortened(u string) string {
 	return string(r[:len(r)-1]) + "…"
 }
 
+// channelWhatsApp is the one channel the sandbox speaks besides SMS and
+// MMS: an address "whatsapp:+15558675310" is that phone's WhatsApp. The
+// message keeps the prefix in its to and from, as Twilio's does.
+const channelWhatsApp = "whatsapp"
+
+// channelOf returns the channel of a message address: "whatsapp" for
+// whatsapp:+15558675310, "" for a phone number, short code or sender ID.
+func channelOf(addr string) string {
+	if strings.HasPrefix(addr, channelWhatsApp+":") {
+		return channelWhatsApp
+	}
+	return ""
+}
+
 // bareNumber strips a channel prefix such as "whatsapp:".
 func bareNumber(addr string) string {
-	if rest, ok := strings.CutPrefix(addr, "whatsapp:"); ok {
+	if rest, ok := strings.CutPrefix(addr, channelWhatsApp+":"); ok {
 		return rest
 	}
 	return addr
 }
 
 // validTo accepts E.164-ish numbers (+ and 8 to 15 digits), optionally
-// on the WhatsApp channel.
+// on the WhatsApp channel (whatsapp:+15558675310; whatsapp: and anything
+// else is refused like a malformed number).
 func validTo(to string) bool { return phoneNumberPattern.MatchString(bareNumber(to)) }
 
 // validFrom also accepts what Twilio lets a sender be: a short code or an
-// alphanumeric sender ID (up to 11 characters, at least one letter).
+// alphanumeric sender ID (up to 11 characters, at least one letter), on
+// SMS only: a WhatsApp sender is a phone number.
 func validFrom(from string) bool {
 	return validTo(from) || shortCodePattern.MatchString(from) ||
 		(alphaSenderPattern.MatchString(from) && alphaSenderHasAlpha.MatchString(from))

@@ -190,4 +190,53 @@ func TestTwilioGo(t *testing.T) {
 	}
 }
 
+// TestTwilioGoWhatsApp sends a WhatsApp message with twilio-go, as the
+// send-whatsapp objective's Go example does: the message keeps the
+// whatsapp: channel in its to and from, as Twilio's does, and a
+// malformed WhatsApp address gets Twilio's error code.
+func TestTwilioGoWhatsApp(t *testing.T) {
+	e := newEnv(t)
+	a := e.account(t)
+	rc := twilioClient(InProcess(e.sb), a.SID, a.AuthToken, a.SID)
+
+	params := &openapi.CreateMessageParams{}
+	params.SetTo("whatsapp:+15558675310").SetFrom("whatsapp:+14155238886").SetBody("Ahoy from my own WhatsApp code")
+	created, err := rc.Api.CreateMessage(params)
+	if err != nil {
+		t.Fatalf("CreateMessage: %v", err)
+	}
+	if !smSID.MatchString(*created.Sid) || *created.To != "whatsapp:+15558675310" || *created.From != "whatsapp:+14155238886" {
+		t.Errorf("created = sid %s to %s from %s", *created.Sid, *created.To, *created.From)
+	}
+	e.clock.Advance(2 * time.Second)
+	fetched, err := rc.Api.FetchMessage(*created.Sid, nil)
+	if err != nil {
+		t.Fatalf("FetchMessage: %v", err)
+	}
+	if *fetched.To != "whatsapp:+15558675310" || *fetched.From != "whatsapp:+14155238886" || *fetched.Status != "delivered" {
+		t.Errorf("fetched = to %s from %s status %s", *fetched.To, *fetched.From, *fetched.Status)
+	}
+	to := "whatsapp:+15558675310"
+	listed, err := rc.Api.ListMessage(&openapi.ListMessageParams{To: &to})
+	if err != nil || len(listed) != 1 || *listed[0].Sid != *created.Sid {
+		t.Errorf("list To=%s = %d messages, %v", to, len(listed), err)
+	}
+
+	for _, tt := range []struct {
+		name, to, from string
+		code           int
+	}{
+		{"malformed To", "whatsapp:555", "whatsapp:+14155238886", 21211},
+		{"malformed From", "whatsapp:+15558675310", "whatsapp:+1415", 21212},
+		{"SMS sender to a WhatsApp address", "whatsapp:+15558675310", "+15017122661", 21910},
+	} {
+		p := &openapi.CreateMessageParams{}
+		p.SetTo(tt.to).SetFrom(tt.from).SetBody("hi")
+		_, err := rc.Api.CreateMessage(p)
+		if re := restError(t, err); re.Code != tt.code || re.Status != http.StatusBadRequest {
+			t.Errorf("%s: %+v, want %d", tt.name, re, tt.code)
+		}
+	}
+}
+
 func ptr[T any](v T) *T { return &v }

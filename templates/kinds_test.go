@@ -35,11 +35,15 @@ var wordings = map[catalog.Kind]map[string]kindWording{
 		"en": {label: "Call SID", hint: "call", success: "Twilio confirmed your call", date: "Started", starts: "starts with"},
 		"fr": {label: "SID de l'appel", hint: "appel", success: "Twilio a confirmé votre appel", date: "Démarré le", starts: "commence par"},
 	},
+	catalog.KindWhatsApp: {
+		"en": {label: "WhatsApp message SID", hint: "WhatsApp message", success: "Twilio confirmed your WhatsApp message", date: "Sent", starts: "starts with"},
+		"fr": {label: "SID du message WhatsApp", hint: "message WhatsApp", success: "Twilio a confirmé votre message WhatsApp", date: "Envoyé le", starts: "commence par"},
+	},
 }
 
 // firstPrefix is the SID prefix each shipped objective's texts must name
 // first.
-var firstPrefix = map[string]string{"send-sms": "SM", "send-mms": "MM", "reply-sms": "SM", "make-call": "CA"}
+var firstPrefix = map[string]string{"send-sms": "SM", "send-mms": "MM", "reply-sms": "SM", "make-call": "CA", "send-whatsapp": "SM"}
 
 // TestEveryKindsPanelSpeaksOfIt renders every shipped objective's page and
 // hack panel, before and after a success, in every language, and checks
@@ -80,10 +84,23 @@ func TestEveryKindsPanelSpeaksOfIt(t *testing.T) {
 			if !strings.Contains(hint, w.starts+" "+prefix) || !strings.Contains(hint, w.hint) {
 				t.Errorf("%s %s hint %q does not name %q and %s", lang, o.ID, hint, w.hint, prefix)
 			}
+			for param, want := range map[string]string{catalog.ParamTo: o.Samples.To, catalog.ParamFrom: o.Samples.From} {
+				if got := page.Find(`[data-testid="` + sampleTestID(param) + `"]`).Text(); got != want {
+					t.Errorf("%s %s sample %s = %q, want %q", lang, o.ID, param, got, want)
+				}
+			}
 			page.Find(`[data-testid^="example-"] code`).Each(func(_ int, s *goquery.Selection) {
 				code := s.Text()
 				if n := strings.Count(code, w.starts+" "+prefix); n < 1 {
 					t.Errorf("%s %s example does not say the SID %s %s:\n%s", lang, o.ID, w.starts, prefix, code)
+				}
+				// The examples send the objective's own addresses, channel
+				// prefix included (whatsapp:+…): without it, Twilio would
+				// send an SMS.
+				for _, addr := range []string{o.Samples.To, o.Samples.From} {
+					if !strings.Contains(code, addr) {
+						t.Errorf("%s %s example does not send %q:\n%s", lang, o.ID, addr, code)
+					}
 				}
 				for _, other := range []string{"SM", "MM", "CA"} {
 					if !o.AcceptsPrefix(other) && strings.Contains(code, w.starts+" "+other) {

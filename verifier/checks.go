@@ -34,6 +34,9 @@ func checkResource(verdict Verdict, req Request, msg *Message, accountSID string
 		return verdict.reject(NotFound, notFoundDetail(obj))
 	}
 	verdict.Message = msg
+	if spec := obj.Spec(); spec.Channel != "" && !(spec.OnChannel(msg.From) && spec.OnChannel(msg.To)) {
+		return verdict.reject(WrongChannel, spec.Channel)
+	}
 	if !directionAccepted(msg.Direction, c.DirectionIn) {
 		detail := ""
 		switch {

@@ -29,6 +29,10 @@ const (
 	NumberNotRegistered Reason = "number_not_registered" // to/from is none of the player's numbers
 	NoMedia             Reason = "no_media"              // fewer media than min_media
 	BodyMismatch        Reason = "body_mismatch"         // body_contains or body_matches failed
+	// WrongChannel: the kind asks for a channel (catalog.KindSpec.Channel,
+	// such as WhatsApp) and the resource's From or To is not on it; the
+	// detail is the channel, so its help can say how to send on it.
+	WrongChannel Reason = "wrong_channel"
 
 	// Refusals decided before anything is fetched, by package quest.
 	Locked            Reason = "locked"             // prerequisites not done yet
@@ -55,7 +59,7 @@ var Reasons = []Reason{
 	Awarded, AlreadyAwarded, SIDAlreadyUsed, SIDUsedForAnotherObjective, InvalidSID, WrongResource, NotFound,
 	BadCredentials, NoCredentials, WrongDirection, FailedStatus, SampleBody,
 	UpstreamRateLimited, UpstreamUnavailable,
-	WrongStatus, CreatedBeforeOpened, NumberNotRegistered, NoMedia, BodyMismatch,
+	WrongStatus, CreatedBeforeOpened, NumberNotRegistered, NoMedia, BodyMismatch, WrongChannel,
 	Locked, AttemptsExhausted, Pending, RateLimited,
 }
 
@@ -75,7 +79,7 @@ func (r Reason) Upstream() bool { return r == UpstreamRateLimited || r == Upstre
 func (r Reason) Counts() bool {
 	switch r {
 	case InvalidSID, WrongResource, NotFound, SIDAlreadyUsed, SIDUsedForAnotherObjective, WrongDirection, FailedStatus, SampleBody,
-		WrongStatus, CreatedBeforeOpened, NumberNotRegistered, NoMedia, BodyMismatch, Pending:
+		WrongStatus, CreatedBeforeOpened, NumberNotRegistered, NoMedia, BodyMismatch, WrongChannel, Pending:
 		return true
 	}
 	return false

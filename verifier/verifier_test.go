@@ -54,6 +54,14 @@ func sendMMS() catalog.Objective {
 	return o
 }
 
+// sendWhatsApp mirrors the catalog's send-whatsapp objective: a message
+// whose From and To are on the WhatsApp channel.
+func sendWhatsApp() catalog.Objective {
+	o := sendSMS()
+	o.ID, o.Kind, o.SIDPrefixes = "send-whatsapp", catalog.KindWhatsApp, nil
+	return o
+}
+
 // fakeTwilio is a Twilio API stand-in. Each handler answers one resource;
 // a nil handler fails the test when called, which proves that local checks
 // spend no request.
