@@ -226,7 +226,9 @@ func verifiedOf(m *verifier.Message) *VerifiedFields {
 }
 
 // verify checks a SID for a game's player: 200 with the verdict, or a
-// problem (see the OpenAPI document) when nothing could be decided.
+// problem (see the OpenAPI document) when nothing could be decided, with
+// the verdict's status (templates.StatusOf), words and next step, the
+// ones the objective page and the widget show.
 func (h *API) verify(c echo.Context) error {
 	ctx := c.Request().Context()
 	k := keyOf(c)
@@ -261,7 +263,7 @@ func (h *API) verify(c echo.Context) error {
 		}
 		cr, err := verifier.ParseCredentials(rc.AccountSID, rc.APIKeySID, secret)
 		if err != nil {
-			return &Problem{Status: http.StatusUnprocessableEntity, Reason: string(verifier.BadCredentials), Err: err}
+			return &Problem{Status: templates.StatusOf(verifier.BadCredentials), Reason: string(verifier.BadCredentials), Err: err}
 		}
 		creds = &cr
 	}
@@ -278,7 +280,7 @@ func (h *API) verify(c echo.Context) error {
 	v := templates.NewVerdict(ctx, templates.ResultFacts(&res))
 	if v.Status != http.StatusOK {
 		p := &Problem{Status: v.Status, Reason: string(sub.Reason), SubmissionID: sub.ID, Verdict: &v}
-		if v.Status == http.StatusTooManyRequests || v.Status == http.StatusServiceUnavailable {
+		if templates.AsksToWait(v.Status) {
 			p.RetryAfter = res.RetryAfter
 			if p.RetryAfter <= 0 {
 				p.RetryAfter = defaultRetryAfter

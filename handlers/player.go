@@ -343,7 +343,7 @@ func seconds(d time.Duration) int {
 // to wait (429, 503) says how long in Retry-After.
 func verdictStatus(c echo.Context, res quest.Result) int {
 	status := templates.StatusOf(res.Submission.Reason)
-	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+	if templates.AsksToWait(status) {
 		setRetryAfter(c, res.RetryAfter)
 	}
 	return status

@@ -193,6 +193,13 @@ func StatusOf(reason verifier.Reason) int {
 	return http.StatusOK
 }
 
+// AsksToWait reports whether an answer with a verdict's status asks the
+// client to come back later (the failure budget, Twilio's trouble), and
+// so says when in a Retry-After header.
+func AsksToWait(status int) bool {
+	return status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable
+}
+
 // NewVerdict presents the verdict f in ctx's language.
 func NewVerdict(ctx context.Context, f VerdictFacts) Verdict {
 	p, ok := presentations[f.Reason]
