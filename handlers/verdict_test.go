@@ -36,6 +36,10 @@ func TestOneVerdictEverySurface(t *testing.T) {
 		// The verifier says so when the credentials are empty.
 		{verifier.NoCredentials, rejecting(verifier.NoCredentials), false, http.StatusUnprocessableEntity, "credentials"},
 		{verifier.UpstreamUnavailable, down(verifier.UpstreamUnavailable), true, http.StatusServiceUnavailable, "wait"},
+		// A detail's own help, which the API's problems ignored before.
+		{verifier.BadCredentials, func(_ context.Context, req verifier.Request) (verifier.Verdict, error) {
+			return verifier.Verdict{Reason: verifier.BadCredentials, Detail: verifier.DetailRejected, SID: verifier.Normalize(req.SID)}, nil
+		}, true, http.StatusUnprocessableEntity, "credentials"},
 		{verifier.UpstreamRateLimited, down(verifier.UpstreamRateLimited), true, http.StatusServiceUnavailable, "wait"},
 	}
 	const lang = "fr" // the widget token's language
@@ -75,9 +79,11 @@ func TestOneVerdictEverySurface(t *testing.T) {
 				nextText     string
 				reasonOnPage string
 				link         string
+				// help with the surface's own SID written "SID".
+				help string
 			}
 			var got []seen
-			for _, s := range []struct {
+			for i, s := range []struct {
 				name string
 				p    func() page
 			}{
@@ -100,7 +106,8 @@ func TestOneVerdictEverySurface(t *testing.T) {
 					t.Error("the widget loads htmx: check its responseHandling swaps every verdict's status")
 				}
 				got = append(got, seen{s.name, p.status, p.text("result-reason"), p.attr("result-next", "data-next"),
-					p.text("result-next"), p.attr("result-reason", "data-reason"), p.find("result-next").Find("a").AttrOr("href", "")})
+					p.text("result-next"), p.attr("result-reason", "data-reason"), p.find("result-next").Find("a").AttrOr("href", ""),
+					strings.ReplaceAll(p.text("result-help"), sid(string(rune('1'+i))), "SID")})
 			}
 			body := `{"objective": "send-sms", "sid": "` + sid("4") + `", "player": {"id": "p43"}`
 			if tt.creds {
@@ -110,7 +117,12 @@ func TestOneVerdictEverySurface(t *testing.T) {
 			next, _ := r.body["next_step"].(map[string]any)
 			kind, _ := next["kind"].(string)
 			text, _ := next["text"].(string)
-			got = append(got, seen{"API", r.status, r.str("title"), kind, text, r.str("reason"), ""})
+			help := r.str("message")
+			if r.status != http.StatusOK {
+				help = r.str("detail")
+			}
+			help = strings.Join(strings.Fields(strings.ReplaceAll(help, sid("4"), "SID")), " ")
+			got = append(got, seen{"API", r.status, r.str("title"), kind, text, r.str("reason"), "", help})
 			// The pages link to where the step is done; the widget, whose
 			// player has no session on questgate's pages, does not.
 			if tt.reason == verifier.NoCredentials {
@@ -129,6 +141,9 @@ func TestOneVerdictEverySurface(t *testing.T) {
 				}
 				if g.nextText == "" || g.nextText != got[0].nextText {
 					t.Errorf("%s: next step %q, the page says %q", g.surface, g.nextText, got[0].nextText)
+				}
+				if g.help == "" || g.help != got[0].help {
+					t.Errorf("%s: help %q, the page says %q", g.surface, g.help, got[0].help)
 				}
 			}
 		})

@@ -150,9 +150,6 @@ type NextStep struct {
 	URL string
 }
 
-// Passed reports whether the player holds the objective.
-func (v Verdict) Passed() bool { return v.Reason.Success() }
-
 // VerdictFacts are the facts of one verdict that its words may quote.
 type VerdictFacts struct {
 	Reason verifier.Reason
