@@ -120,3 +120,35 @@ func gamePlayerAccount(t *testing.T, keyID, playerID, name string) (account, tok
 	}
 	return acc.AccountSID, acc.AuthToken
 }
+
+// TestWidgetShowsARefusal: a game's player without credentials HACKs in
+// the widget and reads why, although the answer is a 422 (the verdict's
+// status, as on the objective page and the API): the widget's form is a
+// plain post, which a browser shows whatever the status.
+func TestWidgetShowsARefusal(t *testing.T) {
+	p := newTab(t, tabOptions{})
+	out, err := exec.Command(suite.bin, "apikey", "create", "--name", "Refusals", "--data-dir", suite.data).CombinedOutput()
+	if err != nil {
+		t.Fatalf("apikey create: %v\n%s", err, out)
+	}
+	key := regexp.MustCompile(`kid (key_[a-z0-9]+)\):\s+(\S+)`).FindStringSubmatch(string(out))
+	if key == nil {
+		t.Fatalf("apikey create printed no signing secret:\n%s", out)
+	}
+	token, err := apikey.SignToken(key[1], key[2], apikey.Claims{Name: "Bob", Locale: "en",
+		RegisteredClaims: jwt.RegisteredClaims{Subject: "e2e-bob", ExpiresAt: jwt.NewNumericDate(time.Now().Add(time.Hour)),
+			Audience: jwt.ClaimStrings{suite.srv.URL}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.open("/embed/objectives/send-sms?" + url.Values{"token": {token}}.Encode())
+	p.expectHTTPError("/embed/objectives/send-sms/hack#hack-panel")
+	if status := p.follow("HACK in the widget", p.pasteSID(unknownSID()), click(p.hackButton())); status != http.StatusUnprocessableEntity {
+		t.Errorf("the widget answers %d, want 422 as the API does", status)
+	}
+	res := run(p, "read the result", chromedp.Evaluate[hackResult](readResultJS))
+	p.wantResult("HACK without credentials", res, "failed", "no_credentials")
+	if got := attr(p, "read the next step", testID("result-next"), "data-next"); got != "credentials" {
+		t.Errorf("the next step is %q, want credentials", got)
+	}
+}

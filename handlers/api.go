@@ -23,6 +23,7 @@ import (
 	"github.com/questgate/questgate/logging"
 	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/store"
+	"github.com/questgate/questgate/templates"
 	"github.com/questgate/questgate/verifier"
 )
 
@@ -177,6 +178,22 @@ type VerificationResponse struct {
 	SubmissionID int64           `json:"submission_id"`
 	Player       APIPlayerRef    `json:"player"`
 	Verified     *VerifiedFields `json:"verified_message,omitempty"`
+	// Next is what the player should do now, as the pages say it.
+	Next *APINextStep `json:"next_step,omitempty"`
+}
+
+// APINextStep is the step a player should take after a verdict: kind is
+// a stable code a game may act on (credentials: ask the player for them;
+// wait: retry later…), text says it in the request's language.
+type APINextStep struct {
+	Kind string `json:"kind"`
+	Text string `json:"text"`
+}
+
+// nextStepOf is v's next step as the API gives it: without the link,
+// which is a page of questgate's own player pages.
+func nextStepOf(v templates.Verdict) *APINextStep {
+	return &APINextStep{Kind: string(v.Next.Kind), Text: v.Next.Text}
 }
 
 // APIPlayerRef names a player as the game knows them.
@@ -209,7 +226,9 @@ func verifiedOf(m *verifier.Message) *VerifiedFields {
 }
 
 // verify checks a SID for a game's player: 200 with the verdict, or a
-// problem (see the OpenAPI document) when nothing could be decided.
+// problem (see the OpenAPI document) when nothing could be decided, with
+// the verdict's status (templates.StatusOf), words and next step, the
+// ones the objective page and the widget show.
 func (h *API) verify(c echo.Context) error {
 	ctx := c.Request().Context()
 	k := keyOf(c)
@@ -244,7 +263,7 @@ func (h *API) verify(c echo.Context) error {
 		}
 		cr, err := verifier.ParseCredentials(rc.AccountSID, rc.APIKeySID, secret)
 		if err != nil {
-			return &Problem{Status: http.StatusUnprocessableEntity, Reason: string(verifier.BadCredentials), Err: err}
+			return &Problem{Status: templates.StatusOf(verifier.BadCredentials), Reason: string(verifier.BadCredentials), Err: err}
 		}
 		creds = &cr
 	}
@@ -258,36 +277,20 @@ func (h *API) verify(c echo.Context) error {
 		return err
 	}
 	sub := res.Submission
-	retry := res.RetryAfter
-	if retry <= 0 {
-		retry = defaultRetryAfter
-	}
-	switch {
-	case sub.Reason == verifier.RateLimited:
-		return &Problem{Status: http.StatusTooManyRequests, Reason: string(sub.Reason), RetryAfter: retry, SubmissionID: sub.ID}
-	case sub.Reason.Upstream():
-		// retry may be questgate's default: only Twilio's own wait is
-		// said to be Twilio's.
-		return &Problem{Status: http.StatusServiceUnavailable, Reason: string(sub.Reason), RetryAfter: retry, SubmissionID: sub.ID,
-			Data: map[string]any{"TwilioRetryAfter": seconds(res.TwilioRetryAfter)}}
-	case sub.Reason == verifier.NoCredentials || sub.Reason == verifier.BadCredentials:
-		return &Problem{Status: http.StatusUnprocessableEntity, Reason: string(sub.Reason), SubmissionID: sub.ID}
+	v := templates.NewVerdict(ctx, templates.ResultFacts(&res))
+	if v.Status != http.StatusOK {
+		p := &Problem{Status: v.Status, Reason: string(sub.Reason), SubmissionID: sub.ID, Verdict: &v}
+		if templates.AsksToWait(v.Status) {
+			p.RetryAfter = res.RetryAfter
+			if p.RetryAfter <= 0 {
+				p.RetryAfter = defaultRetryAfter
+			}
+		}
+		return p
 	}
 	status := "rejected"
-	if sub.Reason == verifier.Awarded || sub.Reason == verifier.AlreadyAwarded {
+	if sub.Reason.Success() {
 		status = string(sub.Reason)
-	}
-	title, help, detail := verifier.MessageIDs(sub.Reason, res.Detail)
-	if l := locale.From(ctx); detail != "" && l != nil && l.Has(detail) {
-		help = detail
-	}
-	if sub.Reason == verifier.Awarded {
-		help = res.Objective.Spec().Texts.Success // names what Twilio confirmed
-	}
-	data := map[string]any{"SID": sub.SID, "Status": "", "Direction": "", "RetryAfter": seconds(res.RetryAfter), "XP": res.XP,
-		"Prefix": strings.Join(res.Objective.Prefixes(), ", ")}
-	if m := sub.Message; m != nil {
-		data["Status"], data["Direction"] = m.Status, m.Direction
 	}
 	if res.RetryAfter > 0 {
 		setRetryAfter(c, res.RetryAfter)
@@ -297,7 +300,7 @@ func (h *API) verify(c echo.Context) error {
 		items = []string{}
 	}
 	return c.JSON(http.StatusOK, VerificationResponse{
-		Status: status, Reason: string(sub.Reason), Title: locale.T(ctx, title, data), Message: locale.T(ctx, help, data),
+		Status: status, Reason: string(sub.Reason), Title: v.Title, Message: v.Help, Next: nextStepOf(v),
 		Objective: req.Objective, SID: sub.SID, XP: res.XP, Items: items, SubmissionID: sub.ID,
 		Player: APIPlayerRef{ID: req.Player.ID, Name: req.Player.Name}, Verified: verifiedOf(sub.Message),
 	})

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/questgate/questgate/locale"
+	"github.com/questgate/questgate/templates"
 	"github.com/questgate/questgate/verifier"
 )
 
@@ -36,6 +37,10 @@ type Problem struct {
 	SubmissionID int64
 	// Err is the cause, for the log only.
 	Err error
+	// Verdict, when the problem is a verdict (Reason is a reason code),
+	// gives the title, the detail and the next step, as the pages show
+	// them. A reason code without one is presented from the code alone.
+	Verdict *templates.Verdict
 }
 
 func (p *Problem) Error() string {
@@ -58,6 +63,8 @@ type problemBody struct {
 	RequestID    string `json:"request_id,omitempty"`
 	RetryAfter   int    `json:"retry_after,omitempty"`
 	SubmissionID int64  `json:"submission_id,omitempty"`
+	// NextStep is a verdict's next step (an extension member).
+	NextStep *APINextStep `json:"next_step,omitempty"`
 }
 
 // httpReasons names the reason of the problems made from plain HTTP
@@ -106,15 +113,24 @@ func renderProblem(c echo.Context, err error, requestID string) error {
 		}
 	}
 	ctx := c.Request().Context()
-	titleID, detailID := problemMessageIDs(p.Reason)
-	data := map[string]any{"RetryAfter": seconds(p.RetryAfter), "SID": "", "Status": "", "Direction": "", "XP": 0, "Prefix": "SM"}
-	for k, v := range p.Data {
-		data[k] = v
-	}
 	body := problemBody{
-		Type: problemTypeBase + p.Reason, Title: locale.T(ctx, titleID, data), Status: p.Status,
-		Detail: locale.T(ctx, detailID, data), Instance: c.Request().URL.Path, Reason: p.Reason,
+		Type: problemTypeBase + p.Reason, Status: p.Status, Instance: c.Request().URL.Path, Reason: p.Reason,
 		RequestID: requestID, SubmissionID: p.SubmissionID,
+	}
+	v := p.Verdict
+	if v == nil && templates.IsReason(p.Reason) {
+		pv := templates.NewVerdict(ctx, templates.VerdictFacts{Reason: verifier.Reason(p.Reason), RetryAfter: p.RetryAfter})
+		v = &pv
+	}
+	if v != nil {
+		body.Title, body.Detail, body.NextStep = v.Title, v.Help, nextStepOf(*v)
+	} else {
+		data := map[string]any{"RetryAfter": seconds(p.RetryAfter)}
+		for k, v := range p.Data {
+			data[k] = v
+		}
+		body.Title = locale.T(ctx, "api.problem."+p.Reason+".title", data)
+		body.Detail = locale.T(ctx, "api.problem."+p.Reason+".detail", data)
 	}
 	if p.RetryAfter > 0 {
 		setRetryAfter(c, p.RetryAfter)
@@ -129,16 +145,4 @@ func renderProblem(c echo.Context, err error, requestID string) error {
 	}
 	c.Response().Header().Set(echo.HeaderContentType, MIMEProblem)
 	return c.Blob(p.Status, MIMEProblem, b)
-}
-
-// problemMessageIDs returns the message ids of a problem's title and
-// detail: a verifier reason's own messages, else the API's.
-func problemMessageIDs(reason string) (string, string) {
-	for _, r := range verifier.Reasons {
-		if string(r) == reason {
-			title, help, _ := verifier.MessageIDs(r, "")
-			return title, help
-		}
-	}
-	return "api.problem." + reason + ".title", "api.problem." + reason + ".detail"
 }

@@ -222,14 +222,14 @@ func (h *Embed) hack(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p.Hack.Result, p.Hack.RetryAfter = &res, seconds(res.RetryAfter)
+	p.Hack.Result = &res
 	if !res.Submission.Reason.Success() {
 		// What was recorded, not what was typed: a pasted secret comes
 		// back masked, a huge paste clipped.
 		p.Hack.SID = res.Paste
 	}
-	if res.RetryAfter > 0 {
-		setRetryAfter(c, res.RetryAfter)
-	}
-	return render(c, http.StatusOK, templates.EmbedPage(p))
+	// The verdict's status, as on the objective page and the API: the
+	// widget is a plain form (no htmx), so the browser shows the answer
+	// whatever its status.
+	return render(c, verdictStatus(c, res), templates.EmbedPage(p))
 }

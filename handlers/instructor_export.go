@@ -12,6 +12,7 @@ import (
 	"github.com/questgate/questgate/catalog"
 	"github.com/questgate/questgate/locale"
 	"github.com/questgate/questgate/store"
+	"github.com/questgate/questgate/templates"
 	"github.com/questgate/questgate/verifier"
 )
 
@@ -56,11 +57,10 @@ func (h *Instructor) submissionsCSV(c echo.Context) error {
 		if r.Message != nil {
 			m = *r.Message
 		}
-		title, _, _ := verifier.MessageIDs(r.Reason, "")
 		return out.Row(strconv.FormatInt(r.ID, 10), csvDate(r.CreatedAt), r.PlayerID, r.PlayerName, r.CohortName,
 			r.ObjectiveID, h.objectiveTitle(r.ObjectiveID).In(locale.Lang(ctx)),
 			r.RawSID, r.SID, locale.T(ctx, "instructor.outcome."+string(store.OutcomeOf(r.Reason))),
-			string(r.Reason), locale.T(ctx, title), m.Status, m.Direction, m.To, m.From,
+			string(r.Reason), templates.ReasonTitle(ctx, r.Reason), m.Status, m.Direction, m.To, m.From,
 			csvDate(m.DateCreated), m.Body, strconv.FormatInt(r.Upstream.Milliseconds(), 10), r.IP)
 	})
 	if err == nil {

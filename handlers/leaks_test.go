@@ -140,7 +140,7 @@ func TestTheAuthTokenNeverLeaks(t *testing.T) {
 	}{
 		{missingSID, false, http.StatusOK, string(verifier.NotFound)},
 		{downSID, true, http.StatusServiceUnavailable, string(verifier.UpstreamUnavailable)},
-		{limitedSID, false, http.StatusTooManyRequests, string(verifier.UpstreamRateLimited)},
+		{limitedSID, false, http.StatusServiceUnavailable, string(verifier.UpstreamRateLimited)},
 		{echoSID, false, http.StatusServiceUnavailable, string(verifier.UpstreamUnavailable)},
 		{testSecret, true, http.StatusOK, string(verifier.InvalidSID)},
 		{"my token is " + testSecret, false, http.StatusOK, string(verifier.InvalidSID)},

@@ -160,11 +160,13 @@ func (h *Player) objective(c echo.Context) error {
 // moment"), as the delay is a guess.
 const defaultRetryAfter = 30 * time.Second
 
-// hack checks a pasted SID. Any verdict is a 200, the player's answer
-// being a normal outcome; Twilio's trouble is a 429 or 503 with
-// Retry-After, which htmx still swaps in, and so is an attempt refused by
-// the player's failure budget (429, rate_limited). An htmx request gets
-// the hack panel alone, a plain form post the whole page.
+// hack checks a pasted SID. The answer's status is the verdict's, as the
+// API and the widget answer it (templates.StatusOf): 200 for a verdict on
+// the SID, the player's answer being a normal outcome; 422 when the
+// credentials do not let it be checked; 429 (the player's failure budget)
+// or 503 (Twilio's trouble) with Retry-After. htmx swaps all of them in
+// (see templates' htmxConfig). An htmx request gets the hack panel alone,
+// a plain form post the whole page.
 func (h *Player) hack(c echo.Context) error {
 	o, ok := h.quests.Catalog().Get(c.Param("id"))
 	if !ok {
@@ -196,7 +198,6 @@ func (h *Player) hack(c echo.Context) error {
 			return err
 		}
 		hp.Result = &res
-		hp.RetryAfter = seconds(res.RetryAfter)
 		// What quest gives back, not what was typed: a secret pasted by
 		// mistake comes back masked, a huge paste clipped.
 		hp.SID = res.Paste
@@ -204,15 +205,7 @@ func (h *Player) hack(c echo.Context) error {
 			// The field is for the next attempt; the proof is in the result.
 			hp.SID = ""
 		}
-		switch res.Submission.Reason {
-		case verifier.UpstreamRateLimited, verifier.RateLimited:
-			status = http.StatusTooManyRequests
-		case verifier.UpstreamUnavailable:
-			status = http.StatusServiceUnavailable
-		}
-		if status != http.StatusOK {
-			setRetryAfter(c, res.RetryAfter)
-		}
+		status = verdictStatus(c, res)
 	}
 	if isHTMX(c) {
 		attempts, err := h.data.RecentSubmissions(ctx, p.ID, o.ID, recentAttempts)
@@ -343,6 +336,17 @@ func seconds(d time.Duration) int {
 		return 0
 	}
 	return int(math.Ceil(d.Seconds()))
+}
+
+// verdictStatus is the status of an answer carrying res's verdict, the
+// same on the pages, the widget and the API; an answer asking the client
+// to wait (429, 503) says how long in Retry-After.
+func verdictStatus(c echo.Context, res quest.Result) int {
+	status := templates.StatusOf(res.Submission.Reason)
+	if templates.AsksToWait(status) {
+		setRetryAfter(c, res.RetryAfter)
+	}
+	return status
 }
 
 // setRetryAfter tells clients when to try again: the delay Twilio or a

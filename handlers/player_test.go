@@ -289,8 +289,10 @@ func TestHackUpstreamTrouble(t *testing.T) {
 			http.StatusServiceUnavailable, "7"},
 		{"unavailable without delay", &verifier.UpstreamError{Reason: verifier.UpstreamUnavailable},
 			http.StatusServiceUnavailable, "30"},
+		// Twilio limiting questgate is Twilio's trouble, not the
+		// player's excess: 503, as the API answers it.
 		{"rate limited", &verifier.UpstreamError{Reason: verifier.UpstreamRateLimited, RetryAfter: 1500 * time.Millisecond, Status: 429},
-			http.StatusTooManyRequests, "2"},
+			http.StatusServiceUnavailable, "2"},
 	}
 	for _, tt := range tests {
 		for _, hx := range []bool{false, true} {

@@ -530,7 +530,7 @@ func ProgressMatrix(p ProgressProps) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var34 string
-					templ_7745c5c3_Var34, templ_7745c5c3_Err = templ.JoinStringErrs(reasonTitle(ctx, f.Reason))
+					templ_7745c5c3_Var34, templ_7745c5c3_Err = templ.JoinStringErrs(ReasonTitle(ctx, f.Reason))
 					if templ_7745c5c3_Err != nil {
 						return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/instructor_progress.templ`, Line: 74, Col: 97}
 					}

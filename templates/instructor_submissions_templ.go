@@ -608,7 +608,7 @@ func submissionFilters(p SubmissionsProps) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var30 string
-				templ_7745c5c3_Var30, templ_7745c5c3_Err = templ.JoinStringErrs(reasonTitle(ctx, r))
+				templ_7745c5c3_Var30, templ_7745c5c3_Err = templ.JoinStringErrs(ReasonTitle(ctx, r))
 				if templ_7745c5c3_Err != nil {
 					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/instructor_submissions.templ`, Line: 102, Col: 98}
 				}
@@ -1429,7 +1429,7 @@ func SubmissionRow(r SubmissionView) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var81 string
-		templ_7745c5c3_Var81, templ_7745c5c3_Err = templ.JoinStringErrs(reasonTitle(ctx, r.Reason))
+		templ_7745c5c3_Var81, templ_7745c5c3_Err = templ.JoinStringErrs(ReasonTitle(ctx, r.Reason))
 		if templ_7745c5c3_Err != nil {
 			return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/instructor_submissions.templ`, Line: 188, Col: 84}
 		}
@@ -2134,7 +2134,7 @@ func InstructorSubmissionPage(p InstructorSubmissionProps) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var127 string
-			templ_7745c5c3_Var127, templ_7745c5c3_Err = templ.JoinStringErrs(reasonTitle(ctx, r.Reason))
+			templ_7745c5c3_Var127, templ_7745c5c3_Err = templ.JoinStringErrs(ReasonTitle(ctx, r.Reason))
 			if templ_7745c5c3_Err != nil {
 				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/instructor_submissions.templ`, Line: 259, Col: 32}
 			}

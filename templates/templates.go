@@ -1,6 +1,7 @@
 // Package templates renders questgate's pages with templ. It only renders:
 // handlers gather the data into the *Props types declared here and pick the
-// HTTP status. Every word a player reads comes from the locale bundle
+// HTTP status, a verdict's from the one table that presents verdicts
+// (verdict.go), which the API and `questgate verify` read too. Every word a player reads comes from the locale bundle
 // (locale.T with the request's context) or from the objective catalog
 // (Text.In), never from these files, so that adding a language touches only
 // message files. templ escapes every value it prints, so text from players,

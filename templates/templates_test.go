@@ -203,7 +203,7 @@ func TestEveryPageIsFullyTranslated(t *testing.T) {
 		res := &quest.Result{Objective: o, Submission: sub(r, msg), XP: 100, RetryAfter: 3 * time.Second}
 		pages = append(pages, ObjectivePage(ObjectiveProps{Objective: o, Award: &store.Award{CreatedAt: now},
 			Account: Account{AccountSID: testAccountSID},
-			Hack:    HackProps{Objective: o, Result: res, RetryAfter: 3, Attempts: []store.Submission{sub(r, nil)}}}))
+			Hack:    HackProps{Objective: o, Result: res, Attempts: []store.Submission{sub(r, nil)}}}))
 	}
 	for _, a := range []Account{{}, {Sandbox: true, AccountSID: testAccountSID}} {
 		pages = append(pages, ObjectivePage(ObjectiveProps{Objective: o, Account: a, Hack: HackProps{Objective: o}}))

@@ -72,14 +72,3 @@ const (
 	// FailedStatus and WrongStatus details are the resource's Twilio
 	// status itself, such as "failed", "undelivered" or "canceled".
 )
-
-// MessageIDs returns the ids of the localised messages for a reason and
-// detail: its title, its generic help, and the detail's specific help (empty
-// when detail is). Show the detail help when the bundle has it, else help.
-func MessageIDs(r Reason, detail string) (title, help, detailHelp string) {
-	base := "reason." + string(r)
-	if detail != "" {
-		detailHelp = base + ".detail." + detail
-	}
-	return base + ".title", base + ".help", detailHelp
-}

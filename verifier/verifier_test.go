@@ -788,15 +788,3 @@ func TestParseRetryAfter(t *testing.T) {
 		}
 	}
 }
-
-func TestMessageIDs(t *testing.T) {
-	title, help, detail := MessageIDs(WrongResource, DetailAccount)
-	got := []string{title, help, detail}
-	want := []string{"reason.wrong_resource.title", "reason.wrong_resource.help", "reason.wrong_resource.detail.account"}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("MessageIDs (-want +got):\n%s", diff)
-	}
-	if _, _, detail := MessageIDs(NotFound, ""); detail != "" {
-		t.Errorf("detail id without a detail = %q", detail)
-	}
-}

@@ -12,8 +12,10 @@ import (
 
 	"github.com/urfave/cli/v3"
 
+	"github.com/questgate/questgate/catalog"
 	"github.com/questgate/questgate/locale"
 	"github.com/questgate/questgate/quest"
+	"github.com/questgate/questgate/templates"
 	"github.com/questgate/questgate/verifier"
 )
 
@@ -102,7 +104,7 @@ func runVerify(ctx context.Context, cmd *cli.Command) error {
 		return &exitError{exitUndecided, err}
 	}
 	verdict, verr := v.Verify(ctx, verifier.Request{Objective: obj, SID: cmd.String("sid"), Credentials: creds, Player: player})
-	out := newVerifyOutput(obj.ID, verdict, verr, en)
+	out := newVerifyOutput(locale.With(ctx, en), obj, verdict, verr)
 	w := cmd.Root().Writer
 	if cmd.Bool("json") {
 		enc := json.NewEncoder(w)
@@ -176,9 +178,16 @@ type verifyOutput struct {
 	Detail     string          `json:"detail,omitempty"`
 	Title      string          `json:"title,omitempty"`
 	Help       string          `json:"help,omitempty"`
+	Next       *nextOutput     `json:"next_step,omitempty"`
 	RetryAfter int             `json:"retry_after_seconds,omitempty"`
 	Resource   *resourceOutput `json:"resource,omitempty"`
 	Skipped    []string        `json:"not_checked,omitempty"`
+}
+
+// nextOutput is the step to take next, as the pages and the API say it.
+type nextOutput struct {
+	Kind string `json:"kind"`
+	Text string `json:"text"`
 }
 
 type resourceOutput struct {
@@ -192,8 +201,10 @@ type resourceOutput struct {
 	DateCreated string `json:"date_created,omitempty"`
 }
 
-func newVerifyOutput(objective string, v verifier.Verdict, err error, en *locale.Localizer) verifyOutput {
-	out := verifyOutput{Objective: objective, SID: v.SID, Reason: v.Reason, Detail: v.Detail, Skipped: v.Skipped}
+// newVerifyOutput presents the verifier's answer as every surface does
+// (templates.NewVerdict), in ctx's language.
+func newVerifyOutput(ctx context.Context, obj catalog.Objective, v verifier.Verdict, err error) verifyOutput {
+	out := verifyOutput{Objective: obj.ID, SID: v.SID, Reason: v.Reason, Detail: v.Detail, Skipped: v.Skipped}
 	switch {
 	case v.Passed:
 		out.Verdict, out.Reason = "passed", ""
@@ -207,18 +218,16 @@ func newVerifyOutput(objective string, v verifier.Verdict, err error, en *locale
 		out.RetryAfter = int((ue.RetryAfter + time.Second - 1) / time.Second)
 	}
 	if out.Reason != "" {
-		title, help, detail := verifier.MessageIDs(out.Reason, out.Detail)
-		if detail != "" && en.Has(detail) {
-			help = detail
+		f := templates.VerdictFacts{Reason: out.Reason, Detail: out.Detail, Objective: obj, SID: v.SID}
+		if ue != nil {
+			f.RetryAfter, f.TwilioRetryAfter = ue.RetryAfter, ue.TwilioRetryAfter
 		}
-		data := map[string]any{"SID": v.SID, "Status": "", "RetryAfter": out.RetryAfter, "TwilioRetryAfter": 0}
-		if ue != nil && ue.TwilioRetryAfter > 0 {
-			data["TwilioRetryAfter"] = int((ue.TwilioRetryAfter + time.Second - 1) / time.Second)
+		if m := v.Message; m != nil {
+			f.Status, f.Direction = m.Status, m.Direction
 		}
-		if v.Message != nil {
-			data["Status"] = v.Message.Status
-		}
-		out.Title, out.Help = en.T(title, data), en.T(help, data)
+		pv := templates.NewVerdict(ctx, f)
+		out.Title, out.Help = pv.Title, pv.Help
+		out.Next = &nextOutput{Kind: string(pv.Next.Kind), Text: pv.Next.Text}
 	}
 	if m := v.Message; m != nil {
 		out.Resource = &resourceOutput{SID: m.SID, Status: m.Status, Direction: m.Direction, To: m.To, From: m.From,
@@ -241,6 +250,9 @@ func (o verifyOutput) print(w io.Writer) {
 			fmt.Fprintf(w, ", %s", o.Detail)
 		}
 		fmt.Fprintf(w, ")\n           %s\n           %s\n", o.Title, o.Help)
+		if o.Next != nil {
+			fmt.Fprintf(w, "next:      %s\n", o.Next.Text)
+		}
 	}
 	if r := o.Resource; r != nil {
 		fmt.Fprintf(w, "resource:  %s, %s, from %s to %s", r.Status, r.Direction, r.From, r.To)

@@ -12,8 +12,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/questgate/questgate/catalog"
+	"github.com/questgate/questgate/locale"
 	"github.com/questgate/questgate/sandbox"
 	"github.com/questgate/questgate/store"
+	"github.com/questgate/questgate/templates"
+	"github.com/questgate/questgate/verifier"
 )
 
 // fakeTwilio is the sandbox on its own server, as `questgate sandbox`
@@ -219,5 +223,70 @@ func TestObjectivesCheck(t *testing.T) {
 	code, _, errOut := runVerifyCLI(t, "", "serve", "--addr", "127.0.0.1:0", "--data-dir", dir, "--objectives", bad)
 	if code == 0 || !strings.Contains(errOut, bad+":4:") {
 		t.Errorf("serve with a bad file: exit %d\n%s", code, errOut)
+	}
+}
+
+// TestVerifySaysWhatThePagesSay: verify's title, help and next step are
+// the ones the objective page, the widget and the API give for the same
+// verdict (templates.NewVerdict), and its verdict is the verdict's
+// outcome.
+func TestVerifySaysWhatThePagesSay(t *testing.T) {
+	f := newFakeTwilio(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := "http://" + ln.Addr().String()
+	ln.Close()
+	missing := "SM0123456789abcdef0123456789abcdef"
+	tests := []struct {
+		name, api, secret string
+		reason            verifier.Reason
+		detail            string
+		verdict, next     string
+	}{
+		{"not found", f.api, f.account.AuthToken, verifier.NotFound, "", "rejected", "retry"},
+		{"wrong token", f.api, strings.Repeat("0", 32), verifier.BadCredentials, verifier.DetailRejected, "undecided", "credentials"},
+		{"Twilio unavailable", down, f.account.AuthToken, verifier.UpstreamUnavailable, "", "undecided", "wait"},
+	}
+	b, err := locale.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := locale.With(context.Background(), b.Localizer("en"))
+	cat, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, _ := cat.Get("send-sms")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, out, errOut := runVerifyCLI(t, tt.secret+"\n", "verify", "--objective", "send-sms", "--sid", missing,
+				"--account-sid", f.account.SID, "--auth-token-stdin", "--twilio-api-url", tt.api, "--json")
+			var got struct {
+				Verdict, Reason, Detail, Title, Help string
+				Next                                 struct{ Kind, Text string } `json:"next_step"`
+			}
+			if err := json.Unmarshal([]byte(out), &got); err != nil {
+				t.Fatalf("not JSON: %v\n%s\n%s", err, out, errOut)
+			}
+			if got.Reason != string(tt.reason) || got.Detail != tt.detail {
+				t.Fatalf("reason %s/%s, want %s/%s", got.Reason, got.Detail, tt.reason, tt.detail)
+			}
+			want := templates.NewVerdict(ctx, templates.VerdictFacts{Reason: tt.reason, Detail: tt.detail, Objective: obj, SID: missing})
+			outcome := map[string]string{"failed": "rejected"}[want.Outcome]
+			if outcome == "" {
+				outcome = want.Outcome
+			}
+			if got.Title != want.Title || got.Help != want.Help || got.Next.Kind != tt.next || got.Next.Text != want.Next.Text ||
+				got.Verdict != tt.verdict || outcome != tt.verdict {
+				t.Errorf("verify says %+v\nthe pages say %+v (outcome %s)", got, want, outcome)
+			}
+			_, text, _ := runVerifyCLI(t, tt.secret+"\n", "verify", "--objective", "send-sms", "--sid", missing,
+				"--account-sid", f.account.SID, "--auth-token-stdin", "--twilio-api-url", tt.api)
+			if !strings.Contains(text, "next:      "+want.Next.Text) {
+				t.Errorf("the text output does not say the next step:\n%s", text)
+			}
+		})
 	}
 }

@@ -1,0 +1,260 @@
+package templates
+
+import (
+	"context"
+	"math"
+	"net/http"
+	"time"
+
+	"github.com/questgate/questgate/catalog"
+	"github.com/questgate/questgate/locale"
+	"github.com/questgate/questgate/quest"
+	"github.com/questgate/questgate/verifier"
+)
+
+// This file is the one place that says how a verdict is presented: for
+// each reason code, the HTTP status every surface answers with and the
+// step the player should take next; and, for any reason, the ids of its
+// localised title and help. The objective page, the widget, the JSON API
+// (answers and problems), `questgate verify` and the instructor views all
+// read it, so that they say the same thing about the same verdict. Adding
+// a reason means adding a row to presentations (a test fails until it has
+// one) and its messages.
+
+// NextKind is what a player should do after a verdict. The kinds are part
+// of the API's answers (next_step.kind), so never rename one; each has a
+// localised text, "next.<kind>".
+type NextKind string
+
+// The next steps.
+const (
+	// NextObjectives: the objective is done; pick the next one.
+	NextObjectives NextKind = "objectives"
+	// NextRetry: fix what was pasted (a typo, the wrong SID) and try again.
+	NextRetry NextKind = "retry"
+	// NextNewResource: do the objective again in Twilio (a new message or
+	// call) and paste the new SID; this one can never pass.
+	NextNewResource NextKind = "new_resource"
+	// NextCredentials: give Twilio credentials that open the account.
+	NextCredentials NextKind = "credentials"
+	// NextRotateSecret: a secret was pasted where a SID goes: rotate it in
+	// Twilio, then save the new one.
+	NextRotateSecret NextKind = "rotate_secret"
+	// NextNumbers: register the phone number the objective involves.
+	NextNumbers NextKind = "numbers"
+	// NextWait: nothing to fix; wait (RetryAfter when known) and try again.
+	NextWait NextKind = "wait"
+	// NextPrerequisite: complete the objective this one needs first.
+	NextPrerequisite NextKind = "prerequisite"
+	// NextInstructor: only an instructor can help now.
+	NextInstructor NextKind = "instructor"
+)
+
+// NextKinds lists every next step, so tests can prove each has its words.
+var NextKinds = []NextKind{NextObjectives, NextRetry, NextNewResource, NextCredentials, NextRotateSecret, NextNumbers,
+	NextWait, NextPrerequisite, NextInstructor}
+
+// presentation is how one reason is presented.
+type presentation struct {
+	// status is the HTTP status of an answer carrying this verdict: 200
+	// for every verdict on the SID itself (the player's answer is a
+	// normal outcome), an error status when nothing could be decided and
+	// a client must act (422: credentials; 429: the player's own
+	// failure budget; 503: Twilio's trouble, with Retry-After).
+	status int
+	// next is the step to take next.
+	next NextKind
+	// detailNext overrides next for the details that need another step.
+	detailNext map[string]NextKind
+}
+
+// presentations holds a row for every reason code (a test checks it). The
+// statuses are the JSON API's documented contract (api/openapi.yaml), now
+// also the pages' and the widget's.
+var presentations = map[verifier.Reason]presentation{
+	verifier.Awarded:                    {status: http.StatusOK, next: NextObjectives},
+	verifier.AlreadyAwarded:             {status: http.StatusOK, next: NextObjectives},
+	verifier.SIDAlreadyUsed:             {status: http.StatusOK, next: NextNewResource},
+	verifier.SIDUsedForAnotherObjective: {status: http.StatusOK, next: NextNewResource},
+	verifier.InvalidSID: {status: http.StatusOK, next: NextRetry, detailNext: map[string]NextKind{
+		verifier.DetailSecret: NextRotateSecret, verifier.DetailLooksLikeToken: NextRotateSecret}},
+	verifier.WrongResource:       {status: http.StatusOK, next: NextRetry},
+	verifier.NotFound:            {status: http.StatusOK, next: NextRetry},
+	verifier.BadCredentials:      {status: http.StatusUnprocessableEntity, next: NextCredentials},
+	verifier.NoCredentials:       {status: http.StatusUnprocessableEntity, next: NextCredentials},
+	verifier.WrongDirection:      {status: http.StatusOK, next: NextNewResource},
+	verifier.WrongChannel:        {status: http.StatusOK, next: NextNewResource},
+	verifier.FailedStatus:        {status: http.StatusOK, next: NextNewResource},
+	verifier.SampleBody:          {status: http.StatusOK, next: NextNewResource},
+	verifier.UpstreamRateLimited: {status: http.StatusServiceUnavailable, next: NextWait},
+	verifier.UpstreamUnavailable: {status: http.StatusServiceUnavailable, next: NextWait},
+	verifier.WrongStatus:         {status: http.StatusOK, next: NextWait},
+	verifier.CreatedBeforeOpened: {status: http.StatusOK, next: NextNewResource},
+	verifier.NumberNotRegistered: {status: http.StatusOK, next: NextNumbers},
+	verifier.NoMedia:             {status: http.StatusOK, next: NextNewResource},
+	verifier.BodyMismatch:        {status: http.StatusOK, next: NextNewResource},
+	verifier.Locked:              {status: http.StatusOK, next: NextPrerequisite},
+	verifier.AttemptsExhausted: {status: http.StatusOK, next: NextInstructor, detailNext: map[string]NextKind{
+		verifier.DetailWindow: NextWait}},
+	verifier.Pending:     {status: http.StatusOK, next: NextWait},
+	verifier.RateLimited: {status: http.StatusTooManyRequests, next: NextWait},
+}
+
+// IsReason reports whether code is one of the verifier's reason codes (as
+// opposed to the API's own problem codes).
+func IsReason(code string) bool {
+	_, ok := presentations[verifier.Reason(code)]
+	return ok
+}
+
+// ReasonMessageIDs returns the ids of the localised messages for a reason
+// and detail: its title, its generic help, and the detail's specific help
+// (empty when detail is). Show the detail help when the bundle has it,
+// else the help; the detail messages are written to stand alone.
+func ReasonMessageIDs(reason verifier.Reason, detail string) (title, help, detailHelp string) {
+	base := "reason." + string(reason)
+	if detail != "" {
+		detailHelp = base + ".detail." + detail
+	}
+	return base + ".title", base + ".help", detailHelp
+}
+
+// ReasonTitle is the short, localised name of a reason, as the attempt
+// lists, the instructor views and the CSV exports show it.
+func ReasonTitle(ctx context.Context, reason verifier.Reason) string {
+	title, _, _ := ReasonMessageIDs(reason, "")
+	return locale.T(ctx, title)
+}
+
+// Verdict is a verdict as every surface presents it, in the context's
+// language.
+type Verdict struct {
+	Reason verifier.Reason
+	Detail string
+	// Status is the HTTP status of the answer.
+	Status int
+	// Outcome is "passed", "failed" or "undecided" (see Reason.Outcome).
+	Outcome string
+	// Title names the outcome; Help says what it means and what to do.
+	Title, Help string
+	Next        NextStep
+}
+
+// NextStep is what the player should do now.
+type NextStep struct {
+	Kind NextKind
+	// Text says it, in the context's language.
+	Text string
+	// URL is the questgate page where it is done, or "" when it is done
+	// elsewhere (in Twilio, by waiting). It is a path of the player pages,
+	// meaningful to a browser with a player's session only.
+	URL string
+}
+
+// VerdictFacts are the facts of one verdict that its words may quote.
+type VerdictFacts struct {
+	Reason verifier.Reason
+	Detail string
+	// Objective is the objective tried; the zero value for a verdict
+	// reached before one was known (credentials refused up front).
+	Objective catalog.Objective
+	// SID is the SID the words quote: the normalised one, else the paste.
+	SID string
+	// Status and Direction are what Twilio said of the resource.
+	Status, Direction string
+	// XP is what the attempt granted.
+	XP int
+	// RetryAfter is when to try again, zero when unknown; the words then
+	// stay vague ("in a moment"). TwilioRetryAfter is the part of it
+	// Twilio asked for.
+	RetryAfter, TwilioRetryAfter time.Duration
+	// Missing are the prerequisites still to complete.
+	Missing []catalog.Objective
+}
+
+// ResultFacts are the facts of an attempt's result.
+func ResultFacts(r *quest.Result) VerdictFacts {
+	f := VerdictFacts{Reason: r.Submission.Reason, Detail: r.Detail, Objective: r.Objective, SID: shownSID(r.Submission),
+		XP: r.XP, RetryAfter: r.RetryAfter, TwilioRetryAfter: r.TwilioRetryAfter, Missing: r.Missing}
+	if m := r.Submission.Message; m != nil {
+		f.Status, f.Direction = m.Status, m.Direction
+	}
+	return f
+}
+
+// StatusOf is the HTTP status of an answer carrying reason; 200 for a
+// code that is no reason.
+func StatusOf(reason verifier.Reason) int {
+	if p, ok := presentations[reason]; ok {
+		return p.status
+	}
+	return http.StatusOK
+}
+
+// AsksToWait reports whether an answer with a verdict's status asks the
+// client to come back later (the failure budget, Twilio's trouble), and
+// so says when in a Retry-After header.
+func AsksToWait(status int) bool {
+	return status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable
+}
+
+// NewVerdict presents the verdict f in ctx's language.
+func NewVerdict(ctx context.Context, f VerdictFacts) Verdict {
+	p, ok := presentations[f.Reason]
+	if !ok {
+		p = presentation{status: http.StatusOK, next: NextRetry}
+	}
+	data := f.data()
+	title, help, detail := ReasonMessageIDs(f.Reason, f.Detail)
+	if l := locale.From(ctx); detail != "" && l != nil && l.Has(detail) {
+		help = detail
+	}
+	if f.Reason == verifier.Awarded {
+		// The kind's own success line names what Twilio confirmed (a
+		// message, a call).
+		help = f.Objective.Spec().Texts.Success
+	}
+	next := NextStep{Kind: p.next}
+	if k, ok := p.detailNext[f.Detail]; ok {
+		next.Kind = k
+	}
+	switch next.Kind {
+	case NextObjectives:
+		next.URL = "/"
+	case NextCredentials, NextRotateSecret:
+		next.URL = "/credentials"
+	case NextNumbers:
+		next.URL = "/credentials#numbers-heading"
+	case NextPrerequisite:
+		if len(f.Missing) > 0 {
+			next.URL = objectiveURL(f.Missing[0])
+			data["Objective"] = text(ctx, f.Missing[0].Title)
+		}
+	}
+	next.Text = locale.T(ctx, "next."+string(next.Kind), data)
+	return Verdict{Reason: f.Reason, Detail: f.Detail, Status: p.status, Outcome: f.Reason.Outcome(),
+		Title: locale.T(ctx, title, data), Help: locale.T(ctx, help, data), Next: next}
+}
+
+// data is the template data every reason and next-step message may use.
+func (f VerdictFacts) data() map[string]any {
+	return map[string]any{
+		"SID":              f.SID,
+		"Status":           f.Status,
+		"Direction":        f.Direction,
+		"RetryAfter":       wholeSeconds(f.RetryAfter),
+		"TwilioRetryAfter": wholeSeconds(f.TwilioRetryAfter),
+		"XP":               f.XP,
+		"Prefix":           sidPrefix(f.Objective),
+		"Objective":        "",
+	}
+}
+
+// wholeSeconds rounds d up to whole seconds, the unit the messages
+// speak in: waiting 1.2 s is waiting 2 s.
+func wholeSeconds(d time.Duration) int {
+	if d <= 0 {
+		return 0
+	}
+	return int(math.Ceil(d.Seconds()))
+}

@@ -1,0 +1,314 @@
+package templates
+
+import (
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/questgate/questgate/catalog"
+	"github.com/questgate/questgate/locale"
+	"github.com/questgate/questgate/quest"
+	"github.com/questgate/questgate/store"
+	"github.com/questgate/questgate/verifier"
+)
+
+// rendered reports what is wrong with a localised text, or "".
+func rendered(id, got string) string {
+	switch {
+	case got == id:
+		return "no message"
+	case strings.TrimSpace(got) == "":
+		return "empty"
+	case strings.Contains(got, "<no value>"), strings.Contains(got, "{{"):
+		return "template data missing"
+	}
+	return ""
+}
+
+// TestEveryReasonIsPresented: every reason code has one row saying its
+// HTTP status and next step, and a title, a help and a next step in every
+// language, whatever the wait.
+func TestEveryReasonIsPresented(t *testing.T) {
+	statuses := []int{http.StatusOK, http.StatusUnprocessableEntity, http.StatusTooManyRequests, http.StatusServiceUnavailable}
+	o := sendSMS(t)
+	for _, r := range verifier.Reasons {
+		p, ok := presentations[r]
+		if !ok {
+			t.Errorf("%s: no presentation", r)
+			continue
+		}
+		if !slices.Contains(statuses, p.status) {
+			t.Errorf("%s: status %d", r, p.status)
+		}
+		if r.Success() && p.status != http.StatusOK {
+			t.Errorf("%s: a success answers %d", r, p.status)
+		}
+		kinds := []NextKind{p.next}
+		for _, k := range p.detailNext {
+			kinds = append(kinds, k)
+		}
+		for _, k := range kinds {
+			if !slices.Contains(NextKinds, k) {
+				t.Errorf("%s: next step %q is not one of NextKinds", r, k)
+			}
+		}
+		for _, lang := range locale.Supported {
+			ctx := contextIn(t, lang)
+			for _, retry := range []time.Duration{0, time.Second, 42 * time.Second} {
+				v := NewVerdict(ctx, VerdictFacts{Reason: r, Objective: o, SID: "SM0123456789abcdef0123456789abcdef",
+					Status: "failed", RetryAfter: retry, Missing: []catalog.Objective{o}})
+				if v.Status != p.status || v.Outcome != r.Outcome() || v.Next.Kind != p.next {
+					t.Errorf("%s %s: status %d, outcome %q, next %q", lang, r, v.Status, v.Outcome, v.Next.Kind)
+				}
+				title, help, _ := ReasonMessageIDs(r, "")
+				for id, got := range map[string]string{title: v.Title, help: v.Help, "next." + string(v.Next.Kind): v.Next.Text} {
+					if problem := rendered(id, got); problem != "" && !(r == verifier.Awarded && id == help) {
+						t.Errorf("%s %s (RetryAfter %v): %s: %s %q", lang, r, retry, id, problem, got)
+					}
+				}
+			}
+		}
+	}
+	for _, lang := range locale.Supported {
+		for _, k := range NextKinds {
+			got := NewVerdict(contextIn(t, lang), VerdictFacts{Reason: reasonWithNext(k)}).Next.Text
+			if problem := rendered("next."+string(k), got); problem != "" {
+				t.Errorf("%s next.%s: %s %q", lang, k, problem, got)
+			}
+		}
+	}
+}
+
+// reasonWithNext is a reason whose next step is k (or whose detail's is).
+func reasonWithNext(k NextKind) verifier.Reason {
+	for r, p := range presentations {
+		if p.next == k {
+			return r
+		}
+	}
+	return verifier.InvalidSID // rotate_secret is a detail's
+}
+
+// TestEveryVerdictStatusIsSwapped: htmx swaps the hack panel of every
+// status a verdict answers with, so the player always reads the result in
+// place (app.js would show a generic failure instead).
+func TestEveryVerdictStatusIsSwapped(t *testing.T) {
+	var cfg struct {
+		ResponseHandling []struct {
+			Code  string `json:"code"`
+			Swap  bool   `json:"swap"`
+			Error bool   `json:"error"`
+		} `json:"responseHandling"`
+	}
+	if err := json.Unmarshal([]byte(htmxConfig), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	for r, p := range presentations {
+		code := http.StatusText(p.status)
+		for _, h := range cfg.ResponseHandling {
+			if regexp.MustCompile("^" + h.Code + "$").MatchString(strconv.Itoa(p.status)) {
+				if !h.Swap || h.Error {
+					t.Errorf("%s answers %d (%s), which htmx does not swap as a result: %+v", r, p.status, code, h)
+				}
+				break
+			}
+		}
+	}
+}
+
+// TestVerdictNextSteps: the next step follows the detail and the facts.
+func TestVerdictNextSteps(t *testing.T) {
+	o := sendSMS(t)
+	c, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply, ok := c.Get("reply-sms")
+	if !ok {
+		t.Fatal("no reply-sms objective")
+	}
+	tests := []struct {
+		name     string
+		facts    VerdictFacts
+		kind     NextKind
+		url      string
+		en, fr   string
+		wantHelp string
+	}{
+		{"awarded", VerdictFacts{Reason: verifier.Awarded, Objective: o}, NextObjectives, "/",
+			"Choose your next objective", "Choisissez votre prochain objectif", "Twilio confirmed your message"},
+		{"no credentials", VerdictFacts{Reason: verifier.NoCredentials}, NextCredentials, "/credentials",
+			"Give your Twilio credentials, then try again", "Indiquez vos identifiants Twilio, puis réessayez", ""},
+		{"a pasted token", VerdictFacts{Reason: verifier.InvalidSID, Detail: verifier.DetailLooksLikeToken}, NextRotateSecret,
+			"/credentials", "Rotate this secret", "Changez ce secret", "rotate it"},
+		{"Twilio down, wait known", VerdictFacts{Reason: verifier.UpstreamUnavailable, RetryAfter: 1500 * time.Millisecond},
+			NextWait, "", "Wait 2 seconds, then try again", "Attendez 2 secondes, puis réessayez", ""},
+		{"Twilio down, wait unknown", VerdictFacts{Reason: verifier.UpstreamUnavailable}, NextWait, "",
+			"Wait a moment, then try again", "Attendez un instant, puis réessayez", ""},
+		{"locked", VerdictFacts{Reason: verifier.Locked, Missing: []catalog.Objective{reply}}, NextPrerequisite,
+			"/objectives/" + reply.ID, "Complete “" + reply.Title.In("en") + "” first", "Réussissez d'abord « " + reply.Title.In("fr") + " »", ""},
+		{"attempts exhausted for good", VerdictFacts{Reason: verifier.AttemptsExhausted, Detail: verifier.DetailPermanent},
+			NextInstructor, "", "Ask your instructor", "Adressez-vous à votre formateur", ""},
+		{"attempts exhausted for now", VerdictFacts{Reason: verifier.AttemptsExhausted, Detail: verifier.DetailWindow, RetryAfter: time.Second},
+			NextWait, "", "Wait 1 second, then try again", "Attendez 1 seconde, puis réessayez", ""},
+		{"not one of your numbers", VerdictFacts{Reason: verifier.NumberNotRegistered, Detail: verifier.DetailNoNumbers}, NextNumbers,
+			"/credentials#numbers-heading", "Register your phone number", "Enregistrez votre numéro", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for lang, want := range map[string]string{"en": tt.en, "fr": tt.fr} {
+				v := NewVerdict(contextIn(t, lang), tt.facts)
+				if v.Next.Kind != tt.kind || v.Next.URL != tt.url || !strings.Contains(v.Next.Text, want) {
+					t.Errorf("%s: next %+v, want %s %q %q", lang, v.Next, tt.kind, tt.url, want)
+				}
+				if lang == "en" && !strings.Contains(v.Help, tt.wantHelp) {
+					t.Errorf("help %q does not say %q", v.Help, tt.wantHelp)
+				}
+			}
+		})
+	}
+}
+
+// TestVerdictOfAResult: a result's verdict quotes what the player pasted
+// when no SID was found, and a call's success speaks of a call.
+func TestVerdictOfAResult(t *testing.T) {
+	c, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	call, ok := c.Get("make-call")
+	if !ok {
+		t.Fatal("no make-call objective")
+	}
+	ctx := contextIn(t, "en")
+	v := NewVerdict(ctx, ResultFacts(&quest.Result{Objective: call, Submission: store.Submission{Reason: verifier.Awarded}}))
+	if !strings.Contains(v.Help, "call") || strings.Contains(v.Help, "message") {
+		t.Errorf("a call's success: %q", v.Help)
+	}
+	res := &quest.Result{Objective: sendSMS(t), Submission: store.Submission{Reason: verifier.NotFound, RawSID: "SMnotquite"}}
+	if v := NewVerdict(ctx, ResultFacts(res)); !strings.Contains(v.Help, "SMnotquite") {
+		t.Errorf("not_found does not quote the paste: %q", v.Help)
+	}
+}
+
+// details lists every Detail the verifier gives, by reason.
+var details = map[verifier.Reason][]string{
+	verifier.InvalidSID: {verifier.DetailEmpty, verifier.DetailLength, verifier.DetailCharacters, verifier.DetailFormat,
+		verifier.DetailSecret, verifier.DetailLooksLikeToken,
+		"call_empty", "call_length", "call_characters", "call_format"},
+	verifier.WrongResource: {verifier.DetailAccount, verifier.DetailAPIKey, verifier.DetailCall, verifier.DetailMMS,
+		verifier.DetailSMS, verifier.DetailOtherResource, "call_account", "call_api_key", "call_message", "call_other_resource"},
+	verifier.NotFound:            {verifier.DetailCall},
+	verifier.NumberNotRegistered: {verifier.DetailNoNumbers, verifier.DetailTo, verifier.DetailFrom, verifier.DetailEither},
+	verifier.BodyMismatch:        {verifier.DetailContains, verifier.DetailMatches},
+	verifier.AttemptsExhausted:   {verifier.DetailPermanent, verifier.DetailWindow},
+	verifier.BadCredentials:      {verifier.DetailFormat, verifier.DetailRejected, verifier.DetailForbidden},
+	verifier.WrongDirection:      {verifier.DetailInbound, verifier.DetailOutbound},
+	verifier.FailedStatus:        {"failed", "undelivered", "canceled"},
+	verifier.UpstreamUnavailable: {verifier.DetailTimeout},
+}
+
+// credentialsErrors lists every CredentialsError the verifier returns.
+var credentialsErrors = map[string][]string{
+	verifier.FieldAccountSID: {verifier.ProblemRequired, verifier.ProblemFormat, verifier.ProblemAccountSIDIsKey, verifier.ProblemNotFound},
+	verifier.FieldAPIKeySID:  {verifier.ProblemFormat, verifier.ProblemKeyIsAccount},
+	verifier.FieldSecret: {verifier.ProblemRequired, verifier.ProblemFormat, verifier.ProblemTokenLooksLikeSID,
+		verifier.ProblemRejected, verifier.ProblemForbidden},
+}
+
+// TestEveryOutcomeHasMessages renders every message the verifier's
+// outcomes need, in every language, with the documented template data.
+// (Moved from package verifier with the message ids' rule.)
+func TestEveryOutcomeHasMessages(t *testing.T) {
+	b, err := locale.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids, channels []string
+	// WrongChannel's details are the channels the kinds table names.
+	for _, s := range catalog.Specs() {
+		if s.Channel != "" {
+			channels = append(channels, s.Channel)
+		}
+	}
+	if len(channels) == 0 {
+		t.Error("no kind has a channel: WrongChannel's details are untested")
+	}
+	for _, r := range verifier.Reasons {
+		title, help, _ := ReasonMessageIDs(r, "")
+		ids = append(ids, title, help)
+		ds := details[r]
+		if r == verifier.WrongChannel {
+			ds = channels
+		}
+		for _, d := range ds {
+			_, _, detail := ReasonMessageIDs(r, d)
+			ids = append(ids, detail)
+		}
+	}
+	for field, problems := range credentialsErrors {
+		for _, p := range problems {
+			ids = append(ids, (&verifier.CredentialsError{Field: field, Problem: p}).MessageID())
+		}
+	}
+	for _, lang := range locale.Supported {
+		l := b.Localizer(lang)
+		for _, id := range ids {
+			for _, retry := range []int{0, 1, 42} {
+				data := map[string]any{"SID": "SM0123456789abcdef0123456789abcdef", "Status": "failed", "RetryAfter": retry, "Prefix": "SM"}
+				if problem := rendered(id, l.T(id, data)); problem != "" {
+					t.Errorf("%s %s (RetryAfter %d): %s", lang, id, retry, problem)
+				}
+			}
+		}
+		// RetryAfter may be absent: Twilio did not say.
+		for _, r := range []verifier.Reason{verifier.UpstreamRateLimited, verifier.UpstreamUnavailable} {
+			_, help, _ := ReasonMessageIDs(r, "")
+			if got := l.T(help, map[string]any{}); got == help || strings.Contains(got, "<no value>") {
+				t.Errorf("%s %s without RetryAfter: %q", lang, help, got)
+			}
+		}
+	}
+	en, fr := b.Localizer("en"), b.Localizer("fr")
+	_, help, _ := ReasonMessageIDs(verifier.UpstreamRateLimited, "")
+	if got := en.T(help, map[string]any{"RetryAfter": 1}); !strings.Contains(got, "1 second.") {
+		t.Errorf("en, 1 second: %q", got)
+	}
+	if got := fr.T(help, map[string]any{"RetryAfter": 30}); !strings.Contains(got, "30 secondes") {
+		t.Errorf("fr, 30 seconds: %q", got)
+	}
+}
+
+// TestLooksLikeTokenSaysRotate: a player who pasted a secret is told, in
+// every language, to rotate it. (Moved from package verifier.)
+func TestLooksLikeTokenSaysRotate(t *testing.T) {
+	b, err := locale.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, id := ReasonMessageIDs(verifier.InvalidSID, verifier.DetailLooksLikeToken)
+	for lang, want := range map[string]string{"en": "rotate it", "fr": "changez-le"} {
+		if got := b.Localizer(lang).T(id, map[string]any{"Prefix": "SM"}); !strings.Contains(got, want) {
+			t.Errorf("%s: %q does not say %q", lang, got, want)
+		}
+	}
+}
+
+func TestReasonMessageIDs(t *testing.T) {
+	title, help, detail := ReasonMessageIDs(verifier.WrongResource, verifier.DetailAccount)
+	got := []string{title, help, detail}
+	want := []string{"reason.wrong_resource.title", "reason.wrong_resource.help", "reason.wrong_resource.detail.account"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("ReasonMessageIDs (-want +got):\n%s", diff)
+	}
+	if _, _, detail := ReasonMessageIDs(verifier.NotFound, ""); detail != "" {
+		t.Errorf("detail id without a detail = %q", detail)
+	}
+}
