@@ -1,4 +1,4 @@
-package quest
+package quest_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/questgate/questgate/fakeclock"
+	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/ratelimit"
 	"github.com/questgate/questgate/store"
 	"github.com/questgate/questgate/verifier"
@@ -24,7 +25,7 @@ func limitedFixture(t *testing.T, perMinute int) (*fixture, *fakeclock.Clock) {
 	f := newFixture(t, false)
 	clk := fakeclock.New(fakeclock.Start)
 	f.cfg.Failures = ratelimit.NewMemory(ratelimit.PerMinute(perMinute), clk.Now)
-	f.svc = New(f.cfg)
+	f.svc = quest.New(f.cfg)
 	f.twilio.verify = rejecting(verifier.NotFound)
 	return f, clk
 }
@@ -39,9 +40,9 @@ func unavailable(verifier.Request) (verifier.Verdict, error) {
 	return verifier.Verdict{SID: smsSID}, &verifier.UpstreamError{Reason: verifier.UpstreamUnavailable, Err: errors.New("down")}
 }
 
-func (f *fixture) submitAs(t *testing.T, player, sid string) Result {
+func (f *fixture) submitAs(t *testing.T, player, sid string) quest.Result {
 	t.Helper()
-	res, err := f.svc.Submit(context.Background(), Attempt{PlayerID: player, ObjectiveID: "send-sms", SID: sid})
+	res, err := f.svc.Submit(context.Background(), quest.Attempt{PlayerID: player, ObjectiveID: "send-sms", SID: sid})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,9 +151,9 @@ func TestFailureBudgetKeysAndBrokenLimiter(t *testing.T) {
 	f := newFixture(t, false)
 	spy := &spyLimiter{}
 	f.cfg.Failures = spy
-	f.svc = New(f.cfg)
+	f.svc = quest.New(f.cfg)
 	f.submit(t, smsSID) // passes: refunded
-	want := failureKey(f.player, "send-sms")
+	want := quest.FailureKey(f.player, "send-sms")
 	if len(spy.taken) != 1 || spy.taken[0] != want || len(spy.refunds) != 1 || spy.refunds[0] != want {
 		t.Errorf("taken %v, refunded %v; want one of each for %q", spy.taken, spy.refunds, want)
 	}
@@ -189,7 +190,7 @@ func TestConcurrentIdenticalAttempts(t *testing.T) {
 			results := make([]verifier.Reason, tc.n)
 			for i := range results {
 				wg.Go(func() {
-					res, err := f.svc.Submit(context.Background(), Attempt{PlayerID: f.player, ObjectiveID: "send-sms", SID: smsSID})
+					res, err := f.svc.Submit(context.Background(), quest.Attempt{PlayerID: f.player, ObjectiveID: "send-sms", SID: smsSID})
 					if err != nil {
 						t.Error(err)
 						return
@@ -223,7 +224,7 @@ func TestHugePastesAreBounded(t *testing.T) {
 	}
 	huge := "SM" + strings.Repeat("0123456789", 6<<10)
 	const posts = 30
-	var last Result
+	var last quest.Result
 	for range posts {
 		last = f.submit(t, huge)
 	}

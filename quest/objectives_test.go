@@ -1,4 +1,4 @@
-package quest
+package quest_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/questgate/questgate/catalog"
+	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/store"
 	"github.com/questgate/questgate/verifier"
 )
@@ -42,7 +43,7 @@ objectives:
     instructions: {en: a, fr: b}
 `
 
-func newLimitedFixture(t *testing.T) (*Service, *store.Store, *fakeVerifier, string) {
+func newLimitedFixture(t *testing.T) (*quest.Service, *store.Store, *fakeVerifier, string) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "q.db"))
@@ -62,13 +63,13 @@ func newLimitedFixture(t *testing.T) (*Service, *store.Store, *fakeVerifier, str
 		t.Fatal(err)
 	}
 	v := passing()
-	return New(Config{Catalog: cat, Store: st, Twilio: v}), st, v, p.ID
+	return quest.New(quest.Config{Catalog: cat, Store: st, Twilio: v}), st, v, p.ID
 }
 
 func TestLockedObjectiveIsRefusedWithoutTwilio(t *testing.T) {
 	svc, _, v, player := newLimitedFixture(t)
 	ctx := context.Background()
-	res, err := svc.Submit(ctx, Attempt{PlayerID: player, ObjectiveID: "second", SID: smsSID})
+	res, err := svc.Submit(ctx, quest.Attempt{PlayerID: player, ObjectiveID: "second", SID: smsSID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,10 +79,10 @@ func TestLockedObjectiveIsRefusedWithoutTwilio(t *testing.T) {
 	if v.calls.Load() != 0 {
 		t.Errorf("Twilio was asked %d times about a locked objective", v.calls.Load())
 	}
-	if res, _ := svc.Submit(ctx, Attempt{PlayerID: player, ObjectiveID: "first", SID: smsSID}); res.Submission.Reason != verifier.Awarded {
+	if res, _ := svc.Submit(ctx, quest.Attempt{PlayerID: player, ObjectiveID: "first", SID: smsSID}); res.Submission.Reason != verifier.Awarded {
 		t.Fatalf("first = %+v", res)
 	}
-	res, _ = svc.Submit(ctx, Attempt{PlayerID: player, ObjectiveID: "second", SID: "SM" + hex32('2')})
+	res, _ = svc.Submit(ctx, quest.Attempt{PlayerID: player, ObjectiveID: "second", SID: "SM" + hex32('2')})
 	if res.Submission.Reason != verifier.Awarded || res.XP != 20 || len(res.Items) != 1 || res.Items[0] != "hat" {
 		t.Errorf("second once unlocked = %+v", res)
 	}
@@ -105,7 +106,7 @@ func TestSubmitPassesWhatChecksNeed(t *testing.T) {
 	if _, err := st.RecordAttempt(ctx, store.Submission{PlayerID: player, ObjectiveID: "first", RawSID: smsSID, SID: smsSID}, &store.Award{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Submit(ctx, Attempt{PlayerID: player, ObjectiveID: "second", SID: "SM" + hex32('3')}); err != nil {
+	if _, err := svc.Submit(ctx, quest.Attempt{PlayerID: player, ObjectiveID: "second", SID: "SM" + hex32('3')}); err != nil {
 		t.Fatal(err)
 	}
 	if got == nil || !got.OpenedAt.Equal(opened) || len(got.Numbers) != 1 || got.Numbers[0] != "+15558675310" {
@@ -129,7 +130,7 @@ func TestConcurrentWrongAttemptsNeverExceedTheLimit(t *testing.T) {
 		wg.Go(func() {
 			// No "e": the fixture's token is 32 e's, and a SID holding the
 			// player's own secret is refused before any limit is consulted.
-			res, err := svc.Submit(ctx, Attempt{PlayerID: player, ObjectiveID: "second", SID: "SM" + hex32("0123456789abcdf"[i%15])})
+			res, err := svc.Submit(ctx, quest.Attempt{PlayerID: player, ObjectiveID: "second", SID: "SM" + hex32("0123456789abcdf"[i%15])})
 			if err != nil {
 				t.Error(err)
 				return
@@ -160,9 +161,9 @@ func TestConcurrentWrongAttemptsNeverExceedTheLimit(t *testing.T) {
 func TestOnlyThePlayersMistakesCount(t *testing.T) {
 	svc, _, v, player := newLimitedFixture(t)
 	ctx := context.Background()
-	submit := func() Result {
+	submit := func() quest.Result {
 		t.Helper()
-		res, err := svc.Submit(ctx, Attempt{PlayerID: player, ObjectiveID: "windowed", SID: smsSID})
+		res, err := svc.Submit(ctx, quest.Attempt{PlayerID: player, ObjectiveID: "windowed", SID: smsSID})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -207,7 +208,7 @@ func TestAddNumber(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got, err := svc.AddNumber(ctx, player, tt.raw)
-		var ne *NumberError
+		var ne *quest.NumberError
 		switch {
 		case tt.problem == "" && (err != nil || got != tt.want):
 			t.Errorf("AddNumber(%q) = %q, %v; want %q", tt.raw, got, err, tt.want)
@@ -215,10 +216,10 @@ func TestAddNumber(t *testing.T) {
 			t.Errorf("AddNumber(%q) error = %v, want %s", tt.raw, err, tt.problem)
 		}
 	}
-	for i := range MaxNumbers {
+	for i := range quest.MaxNumbers {
 		_, _ = svc.AddNumber(ctx, player, "+1555000000"+string(rune('0'+i)))
 	}
-	var ne *NumberError
+	var ne *quest.NumberError
 	if _, err := svc.AddNumber(ctx, player, "+15559999999"); !errors.As(err, &ne) || ne.MessageID() != "numbers.error.too_many" {
 		t.Errorf("over the limit: %v", err)
 	}

@@ -1,4 +1,4 @@
-package quest
+package quest_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/questgate/questgate/catalog"
 	"github.com/questgate/questgate/live"
+	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/store"
 	"github.com/questgate/questgate/verifier"
 )
@@ -78,12 +79,12 @@ var (
 )
 
 type fixture struct {
-	svc     *Service
+	svc     *quest.Service
 	st      *store.Store
 	twilio  *fakeVerifier
 	sandbox *fakeVerifier
 	player  string
-	cfg     Config
+	cfg     quest.Config
 	// created counts the sandbox accounts made.
 	created atomic.Int32
 }
@@ -105,18 +106,18 @@ func newFixture(t *testing.T, withSandbox bool) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{st: st, twilio: passing(), sandbox: passing(), player: p.ID}
-	cfg := Config{Catalog: cat, Store: st, Twilio: f.twilio}
+	cfg := quest.Config{Catalog: cat, Store: st, Twilio: f.twilio}
 	if withSandbox {
 		cfg.Sandbox = fakeSandbox{accounts: map[string]bool{sandAC: true}, created: &f.created}
 		cfg.SandboxVerifier = f.sandbox
 	}
-	f.svc, f.cfg = New(cfg), cfg
+	f.svc, f.cfg = quest.New(cfg), cfg
 	return f
 }
 
-func (f *fixture) submit(t *testing.T, sid string) Result {
+func (f *fixture) submit(t *testing.T, sid string) quest.Result {
 	t.Helper()
-	res, err := f.svc.Submit(context.Background(), Attempt{PlayerID: f.player, ObjectiveID: "send-sms", SID: sid})
+	res, err := f.svc.Submit(context.Background(), quest.Attempt{PlayerID: f.player, ObjectiveID: "send-sms", SID: sid})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,12 +134,12 @@ func TestSubmitRoutesToTheRightUpstream(t *testing.T) {
 		wantKind    string
 		wantReason  verifier.Reason
 	}{
-		{"real credentials go to Twilio", true, &store.Credentials{AccountSID: realAC, Secret: token}, 1, 0, AccountReal, verifier.Awarded},
-		{"sandbox credentials go to the sandbox", true, &store.Credentials{AccountSID: sandAC, Secret: token, Sandbox: true}, 0, 1, AccountSandbox, verifier.Awarded},
+		{"real credentials go to Twilio", true, &store.Credentials{AccountSID: realAC, Secret: token}, 1, 0, quest.AccountReal, verifier.Awarded},
+		{"sandbox credentials go to the sandbox", true, &store.Credentials{AccountSID: sandAC, Secret: token, Sandbox: true}, 0, 1, quest.AccountSandbox, verifier.Awarded},
 		// The verifier gets no credentials (it answers no_credentials;
 		// this fake passes anything): never another account's.
-		{"no credentials with the sandbox on: no account of anyone else's", true, nil, 1, 0, AccountNone, verifier.Awarded},
-		{"no credentials and no sandbox", false, nil, 1, 0, AccountNone, verifier.Awarded},
+		{"no credentials with the sandbox on: no account of anyone else's", true, nil, 1, 0, quest.AccountNone, verifier.Awarded},
+		{"no credentials and no sandbox", false, nil, 1, 0, quest.AccountNone, verifier.Awarded},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -210,8 +211,8 @@ func TestSubmitRecordsUpstreamTrouble(t *testing.T) {
 
 func TestSubmitUnknownObjective(t *testing.T) {
 	f := newFixture(t, false)
-	_, err := f.svc.Submit(context.Background(), Attempt{PlayerID: f.player, ObjectiveID: "nope", SID: smsSID})
-	if !errors.Is(err, ErrUnknownObjective) {
+	_, err := f.svc.Submit(context.Background(), quest.Attempt{PlayerID: f.player, ObjectiveID: "nope", SID: smsSID})
+	if !errors.Is(err, quest.ErrUnknownObjective) {
 		t.Errorf("err = %v, want ErrUnknownObjective", err)
 	}
 }
@@ -261,7 +262,7 @@ func TestUseSandboxAccount(t *testing.T) {
 		t.Fatalf("UseSandboxAccount = %+v, %v", c, err)
 	}
 	off := newFixture(t, false)
-	if _, err := off.svc.UseSandboxAccount(ctx, off.player); !errors.Is(err, ErrNoSandbox) {
+	if _, err := off.svc.UseSandboxAccount(ctx, off.player); !errors.Is(err, quest.ErrNoSandbox) {
 		t.Errorf("without sandbox: err = %v", err)
 	}
 }
@@ -304,7 +305,7 @@ func TestSubmitMasksPastedSecrets(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			res, err := f.svc.Submit(ctx, Attempt{PlayerID: f.player, ObjectiveID: tt.objective, SID: tt.paste})
+			res, err := f.svc.Submit(ctx, quest.Attempt{PlayerID: f.player, ObjectiveID: tt.objective, SID: tt.paste})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -348,11 +349,11 @@ func TestSubmitRecordsWhoseAccount(t *testing.T) {
 	tests := []struct {
 		name  string
 		creds *store.Credentials
-		want  Account
+		want  quest.Account
 	}{
-		{"real", &store.Credentials{AccountSID: realAC, Secret: token}, Account{Kind: AccountReal, AccountSID: realAC, Last4: token[28:]}},
-		{"sandbox", &store.Credentials{AccountSID: sandAC, Secret: token, Sandbox: true}, Account{Kind: AccountSandbox, AccountSID: sandAC, Last4: token[28:]}},
-		{"none", nil, Account{Kind: AccountNone}},
+		{"real", &store.Credentials{AccountSID: realAC, Secret: token}, quest.Account{Kind: quest.AccountReal, AccountSID: realAC, Last4: token[28:]}},
+		{"sandbox", &store.Credentials{AccountSID: sandAC, Secret: token, Sandbox: true}, quest.Account{Kind: quest.AccountSandbox, AccountSID: sandAC, Last4: token[28:]}},
+		{"none", nil, quest.Account{Kind: quest.AccountNone}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -382,7 +383,7 @@ func TestSavedCredentialsHideARealSecret(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Saved{AccountSID: realAC, Last4: token[28:]}
+	want := quest.Saved{AccountSID: realAC, Last4: token[28:]}
 	if saved.AccountSID != want.AccountSID || saved.Last4 != want.Last4 || saved.SandboxSecret != "" || saved.Sandbox {
 		t.Errorf("SaveCredentials = %+v", saved)
 	}
@@ -476,8 +477,8 @@ func TestEnsureCredentialsRace(t *testing.T) {
 
 func TestLast4(t *testing.T) {
 	for in, want := range map[string]string{token: "eeee", "abcd": "", "": "", "abcde": "bcde", "ééééé": "éééé"} {
-		if got := last4(in); got != want {
-			t.Errorf("last4(%q) = %q, want %q", in, got, want)
+		if got := quest.Last4(in); got != want {
+			t.Errorf("quest.Last4(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -486,16 +487,17 @@ func TestRegradePublishesAndNeedsAReason(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, false)
 	b := live.NewBroker(4)
-	f.svc.cfg.Live = b
+	f.cfg.Live = b
+	f.svc = quest.New(f.cfg)
 	events := b.Subscribe(ctx)
 	in, err := f.st.CreateInstructor(ctx, "t@example.org", "h")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.svc.Regrade(ctx, Regrade{PlayerID: f.player, ObjectiveID: "send-sms", InstructorID: in.ID, Award: true, Reason: "  "}); !errors.Is(err, ErrReasonRequired) {
+	if err := f.svc.Regrade(ctx, quest.Regrade{PlayerID: f.player, ObjectiveID: "send-sms", InstructorID: in.ID, Award: true, Reason: "  "}); !errors.Is(err, quest.ErrReasonRequired) {
 		t.Errorf("blank reason: %v", err)
 	}
-	if err := f.svc.Regrade(ctx, Regrade{PlayerID: f.player, ObjectiveID: "send-sms", InstructorID: in.ID, Award: true, Reason: "saw it"}); err != nil {
+	if err := f.svc.Regrade(ctx, quest.Regrade{PlayerID: f.player, ObjectiveID: "send-sms", InstructorID: in.ID, Award: true, Reason: "saw it"}); err != nil {
 		t.Fatal(err)
 	}
 	if e := <-events; e.Kind != live.Regrade || e.PlayerID != f.player {
@@ -540,7 +542,7 @@ func TestOneMessageOneObjective(t *testing.T) {
 					t.Fatal(err)
 				}
 				f.cfg.Catalog = cat
-				f.svc = New(f.cfg)
+				f.svc = quest.New(f.cfg)
 			}
 			if err := f.st.SaveCredentials(ctx, store.Credentials{PlayerID: f.player, AccountSID: realAC, Secret: token}); err != nil {
 				t.Fatal(err)
@@ -548,7 +550,7 @@ func TestOneMessageOneObjective(t *testing.T) {
 			if r := f.submit(t, smsSID); r.Submission.Reason != verifier.Awarded {
 				t.Fatalf("send-sms: %s", r.Submission.Reason)
 			}
-			res, err := f.svc.Submit(ctx, Attempt{PlayerID: f.player, ObjectiveID: "reply-sms", SID: smsSID})
+			res, err := f.svc.Submit(ctx, quest.Attempt{PlayerID: f.player, ObjectiveID: "reply-sms", SID: smsSID})
 			if err != nil {
 				t.Fatal(err)
 			}

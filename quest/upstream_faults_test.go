@@ -1,4 +1,4 @@
-package quest
+package quest_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/store"
 	"github.com/questgate/questgate/verifier"
 )
@@ -84,7 +85,7 @@ func TestUpstreamFaultsDoNotSpendTheFailureBudget(t *testing.T) {
 				t.Fatal(err)
 			}
 			f.cfg.Twilio = v
-			f.svc = New(f.cfg)
+			f.svc = quest.New(f.cfg)
 			if err := f.st.SaveCredentials(ctx, store.Credentials{PlayerID: f.player, AccountSID: realAC, Secret: token}); err != nil {
 				t.Fatal(err)
 			}
