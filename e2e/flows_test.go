@@ -16,8 +16,7 @@ import (
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
-
-	"github.com/questgate/questgate/verifier"
+	"github.com/questgate/questgate/quest"
 )
 
 // This file holds what a player does, step by step, for the scenarios and
@@ -167,7 +166,7 @@ func (p *tab) hack(step string, trigger ...chromedp.Action[chromedp.Void]) hackR
 // word and the reason's title in the page's language, and some help.
 func (p *tab) wantResult(step string, got hackResult, state, reason string) {
 	p.t.Helper()
-	title, _, _ := verifier.MessageIDs(verifier.Reason(reason), "")
+	title, _, _ := quest.MessageIDs(quest.Reason(reason), "")
 	want := hackResult{State: state, StateText: p.tr("hack.state_" + state), Reason: reason, Title: p.tr(title)}
 	if got.State != want.State || got.StateText != want.StateText || got.Reason != want.Reason || got.Title != want.Title {
 		p.failureScreenshot(step)

@@ -23,26 +23,25 @@ import (
 	"github.com/questgate/questgate/logging"
 	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/store"
-	"github.com/questgate/questgate/verifier"
 )
 
 // APIQuests is the part of *quest.Service the JSON API uses.
 type APIQuests interface {
 	Catalog() *catalog.Catalog
 	Submit(ctx context.Context, a quest.Attempt) (quest.Result, error)
-	Missing(o catalog.Objective, awards map[string]store.Award) []catalog.Objective
+	Missing(o catalog.Objective, awards map[string]quest.Award) []catalog.Objective
 }
 
 // APIData is the part of *store.Store the JSON API reads and writes.
 type APIData interface {
-	APIKeyByHash(ctx context.Context, hash string) (store.APIKey, error)
+	APIKeyByHash(ctx context.Context, hash string) (quest.APIKey, error)
 	OriginAllowed(ctx context.Context, origin string) (bool, error)
 	APIPlayer(ctx context.Context, keyID, externalID, name string) (string, error)
 	FindAPIPlayer(ctx context.Context, keyID, externalID string) (string, error)
 	ExternalIDs(ctx context.Context, keyID string, playerIDs []string) (map[string]string, error)
-	Player(ctx context.Context, id string) (store.Player, error)
-	Awards(ctx context.Context, playerID string) (map[string]store.Award, error)
-	ListSubmissions(ctx context.Context, f store.SubmissionFilter, before int64, limit int) ([]store.SubmissionRow, error)
+	Player(ctx context.Context, id string) (quest.Player, error)
+	Awards(ctx context.Context, playerID string) (map[string]quest.Award, error)
+	ListSubmissions(ctx context.Context, f quest.SubmissionFilter, before int64, limit int) ([]quest.SubmissionRow, error)
 	ReserveIdempotency(ctx context.Context, keyID, idemKey, requestHash string) (store.Idempotent, bool, error)
 	CompleteIdempotency(ctx context.Context, keyID, idemKey string, status int, body []byte) error
 	ReleaseIdempotency(ctx context.Context, keyID, idemKey string) error
@@ -82,7 +81,7 @@ func (h *API) Routes(g *echo.Group) {
 // keyContextKey is where authenticate leaves the request's API key.
 const keyContextKey = "questgate.apikey"
 
-func keyOf(c echo.Context) store.APIKey { k, _ := c.Get(keyContextKey).(store.APIKey); return k }
+func keyOf(c echo.Context) quest.APIKey { k, _ := c.Get(keyContextKey).(quest.APIKey); return k }
 
 // authenticate checks the Bearer key, then the browser's Origin against
 // the key's origins (CORS): a call from a page of another origin is
@@ -97,7 +96,7 @@ func (h *API) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		k, err := h.data.APIKeyByHash(c.Request().Context(), apikey.Hash(token))
 		switch {
-		case errors.Is(err, store.ErrNotFound):
+		case errors.Is(err, quest.ErrNotFound):
 			return &Problem{Status: http.StatusUnauthorized, Reason: "unauthorized"}
 		case err != nil:
 			return err
@@ -197,7 +196,7 @@ type VerifiedFields struct {
 	DateCreated string `json:"date_created,omitempty"`
 }
 
-func verifiedOf(m *verifier.Message) *VerifiedFields {
+func verifiedOf(m *quest.Message) *VerifiedFields {
 	if m == nil {
 		return nil
 	}
@@ -236,15 +235,15 @@ func (h *API) verify(c echo.Context) error {
 	if _, ok := h.quests.Catalog().Get(req.Objective); !ok {
 		return &Problem{Status: http.StatusNotFound, Reason: "unknown_objective"}
 	}
-	var creds *verifier.Credentials
+	var creds *quest.Credentials
 	if rc := req.Credentials; rc != nil {
 		secret := rc.AuthToken
 		if rc.APIKeySID != "" || rc.APIKeySecret != "" {
 			secret = rc.APIKeySecret
 		}
-		cr, err := verifier.ParseCredentials(rc.AccountSID, rc.APIKeySID, secret)
+		cr, err := quest.ParseCredentials(rc.AccountSID, rc.APIKeySID, secret)
 		if err != nil {
-			return &Problem{Status: http.StatusUnprocessableEntity, Reason: string(verifier.BadCredentials), Err: err}
+			return &Problem{Status: http.StatusUnprocessableEntity, Reason: string(quest.BadCredentials), Err: err}
 		}
 		creds = &cr
 	}
@@ -263,25 +262,25 @@ func (h *API) verify(c echo.Context) error {
 		retry = defaultRetryAfter
 	}
 	switch {
-	case sub.Reason == verifier.RateLimited:
+	case sub.Reason == quest.RateLimited:
 		return &Problem{Status: http.StatusTooManyRequests, Reason: string(sub.Reason), RetryAfter: retry, SubmissionID: sub.ID}
 	case sub.Reason.Upstream():
 		// retry may be questgate's default: only Twilio's own wait is
 		// said to be Twilio's.
 		return &Problem{Status: http.StatusServiceUnavailable, Reason: string(sub.Reason), RetryAfter: retry, SubmissionID: sub.ID,
 			Data: map[string]any{"TwilioRetryAfter": seconds(res.TwilioRetryAfter)}}
-	case sub.Reason == verifier.NoCredentials || sub.Reason == verifier.BadCredentials:
+	case sub.Reason == quest.NoCredentials || sub.Reason == quest.BadCredentials:
 		return &Problem{Status: http.StatusUnprocessableEntity, Reason: string(sub.Reason), SubmissionID: sub.ID}
 	}
 	status := "rejected"
-	if sub.Reason == verifier.Awarded || sub.Reason == verifier.AlreadyAwarded {
+	if sub.Reason == quest.Awarded || sub.Reason == quest.AlreadyAwarded {
 		status = string(sub.Reason)
 	}
-	title, help, detail := verifier.MessageIDs(sub.Reason, res.Detail)
+	title, help, detail := quest.MessageIDs(sub.Reason, res.Detail)
 	if l := locale.From(ctx); detail != "" && l != nil && l.Has(detail) {
 		help = detail
 	}
-	if sub.Reason == verifier.Awarded {
+	if sub.Reason == quest.Awarded {
 		help = res.Objective.Spec().Texts.Success // names what Twilio confirmed
 	}
 	data := map[string]any{"SID": sub.SID, "Status": "", "Direction": "", "RetryAfter": seconds(res.RetryAfter), "XP": res.XP,
@@ -422,7 +421,7 @@ func (h *API) progress(c echo.Context) error {
 	k := keyOf(c)
 	ext := c.Param("id")
 	id, err := h.data.FindAPIPlayer(ctx, k.ID, ext)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, quest.ErrNotFound) {
 		return &Problem{Status: http.StatusNotFound, Reason: "unknown_player"}
 	}
 	if err != nil {
@@ -477,17 +476,17 @@ func (h *API) submissions(c echo.Context) error {
 	ctx := c.Request().Context()
 	k := keyOf(c)
 	q := c.QueryParams()
-	f := store.SubmissionFilter{APIKeyID: k.ID, ObjectiveID: q.Get("objective"), Reason: verifier.Reason(q.Get("reason")),
+	f := quest.SubmissionFilter{APIKeyID: k.ID, ObjectiveID: q.Get("objective"), Reason: quest.Reason(q.Get("reason")),
 		SID: q.Get("sid")}
-	switch o := store.Outcome(q.Get("outcome")); o {
-	case "", store.OutcomeSuccess, store.OutcomeRejected, store.OutcomeUpstream:
+	switch o := quest.Outcome(q.Get("outcome")); o {
+	case "", quest.OutcomeSuccess, quest.OutcomeRejected, quest.OutcomeUpstream:
 		f.Outcome = o
 	default:
 		return &Problem{Status: http.StatusBadRequest, Reason: "invalid_filter"}
 	}
 	if ext := q.Get("player"); ext != "" {
 		id, err := h.data.FindAPIPlayer(ctx, k.ID, ext)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, quest.ErrNotFound) {
 			return c.JSON(http.StatusOK, map[string]any{"submissions": []APISubmission{}})
 		}
 		if err != nil {

@@ -10,7 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/questgate/questgate/locale"
-	"github.com/questgate/questgate/verifier"
+	"github.com/questgate/questgate/quest"
 )
 
 // MIMEProblem is the media type of the API's errors (RFC 9457).
@@ -134,9 +134,9 @@ func renderProblem(c echo.Context, err error, requestID string) error {
 // problemMessageIDs returns the message ids of a problem's title and
 // detail: a verifier reason's own messages, else the API's.
 func problemMessageIDs(reason string) (string, string) {
-	for _, r := range verifier.Reasons {
+	for _, r := range quest.Reasons {
 		if string(r) == reason {
-			title, help, _ := verifier.MessageIDs(r, "")
+			title, help, _ := quest.MessageIDs(r, "")
 			return title, help
 		}
 	}

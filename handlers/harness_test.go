@@ -31,26 +31,25 @@ import (
 	"github.com/questgate/questgate/ratelimit"
 	"github.com/questgate/questgate/secrets"
 	"github.com/questgate/questgate/store"
-	"github.com/questgate/questgate/verifier"
 )
 
 // fakeVerifier stands in for Twilio. A nil function fails the test that
 // reached it, so a test states every call it expects.
 type fakeVerifier struct {
 	t      *testing.T
-	verify func(ctx context.Context, req verifier.Request) (verifier.Verdict, error)
-	check  func(ctx context.Context, c verifier.Credentials) error
+	verify func(ctx context.Context, req quest.CheckRequest) (quest.Verdict, error)
+	check  func(ctx context.Context, c quest.Credentials) error
 }
 
-func (f *fakeVerifier) Verify(ctx context.Context, req verifier.Request) (verifier.Verdict, error) {
+func (f *fakeVerifier) Verify(ctx context.Context, req quest.CheckRequest) (quest.Verdict, error) {
 	if f.verify == nil {
 		f.t.Errorf("unexpected Verify(%v)", req.SID)
-		return verifier.Verdict{}, errors.New("unexpected call")
+		return quest.Verdict{}, errors.New("unexpected call")
 	}
 	return f.verify(ctx, req)
 }
 
-func (f *fakeVerifier) CheckCredentials(ctx context.Context, c verifier.Credentials) error {
+func (f *fakeVerifier) CheckCredentials(ctx context.Context, c quest.Credentials) error {
 	if f.check == nil {
 		f.t.Errorf("unexpected CheckCredentials(%v)", c)
 		return errors.New("unexpected call")
@@ -418,10 +417,10 @@ func accept(lang string) []string { return []string{"Accept-Language", lang} }
 var htmx = []string{"HX-Request", "true"}
 
 // passing is a verifier that passes every SID with a message of body.
-func passing(body string) func(context.Context, verifier.Request) (verifier.Verdict, error) {
-	return func(_ context.Context, req verifier.Request) (verifier.Verdict, error) {
-		sid := verifier.Normalize(req.SID)
-		return verifier.Verdict{Passed: true, SID: sid, Message: &verifier.Message{
+func passing(body string) func(context.Context, quest.CheckRequest) (quest.Verdict, error) {
+	return func(_ context.Context, req quest.CheckRequest) (quest.Verdict, error) {
+		sid := quest.Normalize(req.SID)
+		return quest.Verdict{Passed: true, SID: sid, Message: &quest.Message{
 			SID: sid, AccountSID: req.Credentials.AccountSID, Status: "delivered", Direction: "outbound-api",
 			To: "+15558675310", From: "+15017122661", Body: body,
 		}}, nil
@@ -429,7 +428,7 @@ func passing(body string) func(context.Context, verifier.Request) (verifier.Verd
 }
 
 // saveCredentials stores credentials for the test's player directly.
-func (e *env) saveCredentials(c store.Credentials) {
+func (e *env) saveCredentials(c quest.Credentials) {
 	e.t.Helper()
 	c.PlayerID = e.playerID()
 	if err := e.store.SaveCredentials(context.Background(), c); err != nil {

@@ -11,8 +11,7 @@ import (
 
 	"github.com/questgate/questgate/catalog"
 	"github.com/questgate/questgate/locale"
-	"github.com/questgate/questgate/store"
-	"github.com/questgate/questgate/verifier"
+	"github.com/questgate/questgate/quest"
 )
 
 // csvTime is how exports write times: ISO 8601 in UTC, which every
@@ -51,15 +50,15 @@ func (h *Instructor) submissionsCSV(c echo.Context) error {
 	if err := out.Row(csvHeadings(ctx, submissionCSVColumns)...); err != nil {
 		return h.exportFailed(ctx, err)
 	}
-	err = h.cfg.Data.EachSubmission(ctx, sq.filter, func(r store.SubmissionRow) error {
-		var m verifier.Message
+	err = h.cfg.Data.EachSubmission(ctx, sq.filter, func(r quest.SubmissionRow) error {
+		var m quest.Message
 		if r.Message != nil {
 			m = *r.Message
 		}
-		title, _, _ := verifier.MessageIDs(r.Reason, "")
+		title, _, _ := quest.MessageIDs(r.Reason, "")
 		return out.Row(strconv.FormatInt(r.ID, 10), csvDate(r.CreatedAt), r.PlayerID, r.PlayerName, r.CohortName,
 			r.ObjectiveID, h.objectiveTitle(r.ObjectiveID).In(locale.Lang(ctx)),
-			r.RawSID, r.SID, locale.T(ctx, "instructor.outcome."+string(store.OutcomeOf(r.Reason))),
+			r.RawSID, r.SID, locale.T(ctx, "instructor.outcome."+string(quest.OutcomeOf(r.Reason))),
 			string(r.Reason), locale.T(ctx, title), m.Status, m.Direction, m.To, m.From,
 			csvDate(m.DateCreated), m.Body, strconv.FormatInt(r.Upstream.Milliseconds(), 10), r.IP)
 	})

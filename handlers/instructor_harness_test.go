@@ -25,7 +25,6 @@ import (
 	qplayers "github.com/questgate/questgate/players"
 	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/store"
-	"github.com/questgate/questgate/verifier"
 )
 
 const (
@@ -65,7 +64,7 @@ type ienv struct {
 	quests     *quest.Service
 	sessions   *scs.SessionManager
 	subs       *watchedSubscriber
-	instructor store.Instructor
+	instructor quest.Instructor
 }
 
 // watchedSubscriber is the broker, remembering the contexts of its
@@ -211,14 +210,14 @@ func (e *ienv) newPlayer() (*ienv, string) {
 }
 
 // record stores an attempt for a player directly, as quest would.
-func (e *ienv) record(playerID string, reason verifier.Reason, sid string, m *verifier.Message) store.Submission {
+func (e *ienv) record(playerID string, reason quest.Reason, sid string, m *quest.Message) quest.Submission {
 	e.t.Helper()
-	var grant *store.Award
-	if reason == verifier.Awarded {
-		grant = &store.Award{XP: 100}
+	var grant *quest.Award
+	if reason == quest.Awarded {
+		grant = &quest.Award{XP: 100}
 	}
-	sub, err := e.store.RecordAttempt(context.Background(), store.Submission{PlayerID: playerID, ObjectiveID: "send-sms",
-		RawSID: sid, SID: verifier.Normalize(sid), Reason: reason, Message: m, IP: "198.51.100.7", Upstream: 120 * time.Millisecond}, grant)
+	sub, err := e.store.RecordAttempt(context.Background(), quest.Submission{PlayerID: playerID, ObjectiveID: "send-sms",
+		RawSID: sid, SID: quest.Normalize(sid), Reason: reason, Message: m, IP: "198.51.100.7", Upstream: 120 * time.Millisecond}, grant)
 	if err != nil {
 		e.t.Fatal(err)
 	}

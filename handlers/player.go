@@ -15,9 +15,7 @@ import (
 
 	"github.com/questgate/questgate/catalog"
 	"github.com/questgate/questgate/quest"
-	"github.com/questgate/questgate/store"
 	"github.com/questgate/questgate/templates"
-	"github.com/questgate/questgate/verifier"
 )
 
 // Quests is the part of *quest.Service the player pages use.
@@ -29,7 +27,7 @@ type Quests interface {
 	SavedCredentials(ctx context.Context, playerID string) (quest.Saved, error)
 	EnsureCredentials(ctx context.Context, playerID string) (quest.Saved, error)
 	SandboxEnabled() bool
-	Missing(o catalog.Objective, awards map[string]store.Award) []catalog.Objective
+	Missing(o catalog.Objective, awards map[string]quest.Award) []catalog.Objective
 	Open(ctx context.Context, playerID, objectiveID string) (time.Time, error)
 	AddNumber(ctx context.Context, playerID, raw string) (string, error)
 	RemoveNumber(ctx context.Context, playerID, number string) error
@@ -42,9 +40,9 @@ type Quests interface {
 type PlayerData interface {
 	PlayerStore
 	DeleteCredentials(ctx context.Context, playerID string) error
-	Submission(ctx context.Context, playerID string, id int64) (store.Submission, error)
-	Awards(ctx context.Context, playerID string) (map[string]store.Award, error)
-	RecentSubmissions(ctx context.Context, playerID, objectiveID string, limit int) ([]store.Submission, error)
+	Submission(ctx context.Context, playerID string, id int64) (quest.Submission, error)
+	Awards(ctx context.Context, playerID string) (map[string]quest.Award, error)
+	RecentSubmissions(ctx context.Context, playerID, objectiveID string, limit int) ([]quest.Submission, error)
 }
 
 // Player serves the pages a player uses: the objectives, the hack
@@ -105,7 +103,7 @@ const recentAttempts = 5
 func (h *Player) home(c echo.Context) error {
 	ctx := c.Request().Context()
 	p := playerOf(c)
-	awards := map[string]store.Award{}
+	awards := map[string]quest.Award{}
 	account := templates.AccountStatus{SandboxPending: h.quests.SandboxEnabled()}
 	if p.ID != "" {
 		var err error
@@ -205,9 +203,9 @@ func (h *Player) hack(c echo.Context) error {
 			hp.SID = ""
 		}
 		switch res.Submission.Reason {
-		case verifier.UpstreamRateLimited, verifier.RateLimited:
+		case quest.UpstreamRateLimited, quest.RateLimited:
 			status = http.StatusTooManyRequests
-		case verifier.UpstreamUnavailable:
+		case quest.UpstreamUnavailable:
 			status = http.StatusServiceUnavailable
 		}
 		if status != http.StatusOK {
@@ -220,7 +218,7 @@ func (h *Player) hack(c echo.Context) error {
 			return err
 		}
 		hp.Attempts = attempts
-		hp.Locked = hp.Result != nil && hp.Result.Submission.Reason == verifier.Locked
+		hp.Locked = hp.Result != nil && hp.Result.Submission.Reason == quest.Locked
 		return render(c, status, templates.HackPanel(hp))
 	}
 	props, err := h.objectiveProps(c, o, hp)
@@ -287,7 +285,7 @@ func (h *Player) account(c echo.Context, ensure bool) (templates.AccountStatus, 
 			a.Secret = creds.SandboxSecret
 		}
 		return templates.AccountStatus{Saved: true, Sandbox: a.Sandbox}, a, nil
-	case !errors.Is(err, store.ErrNotFound):
+	case !errors.Is(err, quest.ErrNotFound):
 		return templates.AccountStatus{}, templates.Account{}, err
 	}
 	return templates.AccountStatus{SandboxPending: h.quests.SandboxEnabled()}, a, nil
@@ -309,7 +307,7 @@ func (h *Player) submission(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
 	sub, err := h.data.Submission(c.Request().Context(), playerOf(c).ID, id)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, quest.ErrNotFound) {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
 	if err != nil {

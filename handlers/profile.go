@@ -8,16 +8,16 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/questgate/questgate/players"
-	"github.com/questgate/questgate/store"
+	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/templates"
 )
 
 // Profiles is the part of *players.Service the profile and join pages use.
 type Profiles interface {
 	SetDisplayName(ctx context.Context, playerID, typed string) (string, error)
-	CohortByCode(ctx context.Context, code string) (store.Cohort, error)
-	Cohort(ctx context.Context, p store.Player) (store.Cohort, bool, error)
-	Join(ctx context.Context, p store.Player, code, typedName string) (store.Cohort, error)
+	CohortByCode(ctx context.Context, code string) (quest.Cohort, error)
+	Cohort(ctx context.Context, p quest.Player) (quest.Cohort, bool, error)
+	Join(ctx context.Context, p quest.Player, code, typedName string) (quest.Cohort, error)
 }
 
 // Profile serves the pages where players name themselves and join a
@@ -138,7 +138,7 @@ func (h *Profile) renderJoin(c echo.Context, status int, props templates.JoinPro
 // joinError answers a join link that does not work: 404 for a code no
 // cohort has, 410 for an archived cohort, each with a page saying what to
 // do; anything else is a server error.
-func (h *Profile) joinError(c echo.Context, cohort store.Cohort, err error) error {
+func (h *Profile) joinError(c echo.Context, cohort quest.Cohort, err error) error {
 	switch {
 	case errors.Is(err, players.ErrUnknownCohort):
 		return render(c, http.StatusNotFound, templates.JoinErrorPage(templates.JoinErrorProps{Problem: "unknown"}))

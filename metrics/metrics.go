@@ -14,8 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-
-	"github.com/questgate/questgate/verifier"
+	"github.com/questgate/questgate/quest"
 )
 
 // Circuit states, as the questgate_circuit_state gauge reports them.
@@ -108,7 +107,7 @@ func (m *Metrics) Handler() http.Handler {
 func (m *Metrics) Verification(reason string, total, upstream time.Duration) {
 	// The outcome label (verifier.Reason.Outcome) is what an operator
 	// alerts on without knowing every reason code.
-	outcome := verifier.Reason(reason).Outcome()
+	outcome := quest.Reason(reason).Outcome()
 	m.verifications.WithLabelValues(outcome, reason).Inc()
 	m.verificationDuration.WithLabelValues(outcome).Observe(total.Seconds())
 	if upstream > 0 {

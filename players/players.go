@@ -13,7 +13,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/questgate/questgate/store"
+	"github.com/questgate/questgate/quest"
 )
 
 // Limits on names, in characters (runes) after trimming.
@@ -151,12 +151,12 @@ var (
 
 // Store is what the service needs of the store.
 type Store interface {
-	Player(ctx context.Context, id string) (store.Player, error)
+	Player(ctx context.Context, id string) (quest.Player, error)
 	SetDisplayName(ctx context.Context, playerID, name string) error
-	CreateCohort(ctx context.Context, c store.Cohort) (store.Cohort, error)
+	CreateCohort(ctx context.Context, c quest.Cohort) (quest.Cohort, error)
 	RenameCohort(ctx context.Context, id int64, name string) error
-	Cohort(ctx context.Context, id int64) (store.Cohort, error)
-	CohortByCode(ctx context.Context, code string) (store.Cohort, error)
+	Cohort(ctx context.Context, id int64) (quest.Cohort, error)
+	CohortByCode(ctx context.Context, code string) (quest.Cohort, error)
 	JoinCohort(ctx context.Context, playerID string, cohortID int64, displayName string) error
 }
 
@@ -181,17 +181,17 @@ func (s *Service) SetDisplayName(ctx context.Context, playerID, typed string) (s
 
 // CohortByCode returns the cohort a join link names, or ErrUnknownCohort
 // or ErrArchivedCohort with the cohort (whose name the page may show).
-func (s *Service) CohortByCode(ctx context.Context, typed string) (store.Cohort, error) {
+func (s *Service) CohortByCode(ctx context.Context, typed string) (quest.Cohort, error) {
 	code, ok := NormalizeJoinCode(typed)
 	if !ok {
-		return store.Cohort{}, ErrUnknownCohort
+		return quest.Cohort{}, ErrUnknownCohort
 	}
 	c, err := s.st.CohortByCode(ctx, code)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return store.Cohort{}, ErrUnknownCohort
+	case errors.Is(err, quest.ErrNotFound):
+		return quest.Cohort{}, ErrUnknownCohort
 	case err != nil:
-		return store.Cohort{}, err
+		return quest.Cohort{}, err
 	case c.Archived:
 		return c, ErrArchivedCohort
 	}
@@ -199,13 +199,13 @@ func (s *Service) CohortByCode(ctx context.Context, typed string) (store.Cohort,
 }
 
 // Cohort returns a player's cohort, and false when they have none.
-func (s *Service) Cohort(ctx context.Context, p store.Player) (store.Cohort, bool, error) {
+func (s *Service) Cohort(ctx context.Context, p quest.Player) (quest.Cohort, bool, error) {
 	if p.CohortID == 0 {
-		return store.Cohort{}, false, nil
+		return quest.Cohort{}, false, nil
 	}
 	c, err := s.st.Cohort(ctx, p.CohortID)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.Cohort{}, false, nil
+	if errors.Is(err, quest.ErrNotFound) {
+		return quest.Cohort{}, false, nil
 	}
 	return c, err == nil, err
 }
@@ -214,7 +214,7 @@ func (s *Service) Cohort(ctx context.Context, p store.Player) (store.Cohort, boo
 // player without a display name must type one (typedName); a player with
 // one may type another, or nothing to keep theirs. A wrong name is a
 // *NameError and nothing changes.
-func (s *Service) Join(ctx context.Context, p store.Player, code, typedName string) (store.Cohort, error) {
+func (s *Service) Join(ctx context.Context, p quest.Player, code, typedName string) (quest.Cohort, error) {
 	c, err := s.CohortByCode(ctx, code)
 	if err != nil {
 		return c, err
@@ -227,10 +227,10 @@ func (s *Service) Join(ctx context.Context, p store.Player, code, typedName stri
 	}
 	err = s.st.JoinCohort(ctx, p.ID, c.ID, name)
 	switch {
-	case errors.Is(err, store.ErrArchived):
+	case errors.Is(err, quest.ErrArchived):
 		return c, ErrArchivedCohort
-	case errors.Is(err, store.ErrNotFound):
-		return store.Cohort{}, ErrUnknownCohort
+	case errors.Is(err, quest.ErrNotFound):
+		return quest.Cohort{}, ErrUnknownCohort
 	case err != nil:
 		return c, err
 	}
@@ -242,19 +242,19 @@ func (s *Service) Join(ctx context.Context, p store.Player, code, typedName stri
 const maxCodeTries = 5
 
 // CreateCohort creates a cohort named name with a fresh join code.
-func (s *Service) CreateCohort(ctx context.Context, typedName string) (store.Cohort, error) {
+func (s *Service) CreateCohort(ctx context.Context, typedName string) (quest.Cohort, error) {
 	name, err := ParseCohortName(typedName)
 	if err != nil {
-		return store.Cohort{}, err
+		return quest.Cohort{}, err
 	}
 	for range maxCodeTries {
-		c, err := s.st.CreateCohort(ctx, store.Cohort{Name: name, JoinCode: NewJoinCode()})
-		if errors.Is(err, store.ErrConflict) {
+		c, err := s.st.CreateCohort(ctx, quest.Cohort{Name: name, JoinCode: NewJoinCode()})
+		if errors.Is(err, quest.ErrConflict) {
 			continue
 		}
 		return c, err
 	}
-	return store.Cohort{}, fmt.Errorf("create cohort: no unused join code after %d tries", maxCodeTries)
+	return quest.Cohort{}, fmt.Errorf("create cohort: no unused join code after %d tries", maxCodeTries)
 }
 
 // RenameCohort checks and sets a cohort's name: a *NameError, or
@@ -272,4 +272,4 @@ func (s *Service) RenameCohort(ctx context.Context, id int64, typedName string) 
 }
 
 // JoinPath is the path of a cohort's join link.
-func JoinPath(c store.Cohort) string { return "/join/" + c.JoinCode }
+func JoinPath(c quest.Cohort) string { return "/join/" + c.JoinCode }

@@ -13,8 +13,6 @@ import (
 
 	"github.com/questgate/questgate/logging"
 	"github.com/questgate/questgate/quest"
-	"github.com/questgate/questgate/store"
-	"github.com/questgate/questgate/verifier"
 )
 
 // fakeMetrics remembers what quest counted.
@@ -77,7 +75,7 @@ func TestVerificationLogLine(t *testing.T) {
 	f := newFixture(t, false)
 	f.cfg.Log = log
 	f.svc = quest.New(f.cfg)
-	if err := f.st.SaveCredentials(context.Background(), store.Credentials{PlayerID: f.player, AccountSID: realAC, Secret: token}); err != nil {
+	if err := f.st.SaveCredentials(context.Background(), quest.Credentials{PlayerID: f.player, AccountSID: realAC, Secret: token}); err != nil {
 		t.Fatal(err)
 	}
 	ctx := logging.WithRequestID(context.Background(), "req-42")
@@ -101,7 +99,7 @@ func TestVerificationLogLine(t *testing.T) {
 	if line == nil {
 		t.Fatalf("no verification line in:\n%s", buf.String())
 	}
-	for k, want := range map[string]any{"outcome": "passed", "reason": string(verifier.Awarded), "objective": "send-sms",
+	for k, want := range map[string]any{"outcome": "passed", "reason": string(quest.Awarded), "objective": "send-sms",
 		"sid": smsSID, "upstream_ms": float64(80), "account_kind": quest.AccountReal} {
 		if line[k] != want {
 			t.Errorf("%s = %v, want %v", k, line[k], want)

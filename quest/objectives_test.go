@@ -12,7 +12,6 @@ import (
 	"github.com/questgate/questgate/catalog"
 	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/store"
-	"github.com/questgate/questgate/verifier"
 )
 
 // limited is a catalog whose objectives exercise prerequisites and limits.
@@ -59,7 +58,7 @@ func newLimitedFixture(t *testing.T) (*quest.Service, *store.Store, *fakeVerifie
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.SaveCredentials(ctx, store.Credentials{PlayerID: p.ID, AccountSID: realAC, Secret: token}); err != nil {
+	if err := st.SaveCredentials(ctx, quest.Credentials{PlayerID: p.ID, AccountSID: realAC, Secret: token}); err != nil {
 		t.Fatal(err)
 	}
 	v := passing()
@@ -73,17 +72,17 @@ func TestLockedObjectiveIsRefusedWithoutTwilio(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Submission.Reason != verifier.Locked || len(res.Missing) != 1 || res.Missing[0].ID != "first" || res.Submission.ID == 0 {
+	if res.Submission.Reason != quest.Locked || len(res.Missing) != 1 || res.Missing[0].ID != "first" || res.Submission.ID == 0 {
 		t.Errorf("locked attempt = %+v", res)
 	}
 	if v.calls.Load() != 0 {
 		t.Errorf("Twilio was asked %d times about a locked objective", v.calls.Load())
 	}
-	if res, _ := svc.Submit(ctx, quest.Attempt{PlayerID: player, ObjectiveID: "first", SID: smsSID}); res.Submission.Reason != verifier.Awarded {
+	if res, _ := svc.Submit(ctx, quest.Attempt{PlayerID: player, ObjectiveID: "first", SID: smsSID}); res.Submission.Reason != quest.Awarded {
 		t.Fatalf("first = %+v", res)
 	}
 	res, _ = svc.Submit(ctx, quest.Attempt{PlayerID: player, ObjectiveID: "second", SID: "SM" + hex32('2')})
-	if res.Submission.Reason != verifier.Awarded || res.XP != 20 || len(res.Items) != 1 || res.Items[0] != "hat" {
+	if res.Submission.Reason != quest.Awarded || res.XP != 20 || len(res.Items) != 1 || res.Items[0] != "hat" {
 		t.Errorf("second once unlocked = %+v", res)
 	}
 }
@@ -98,12 +97,12 @@ func TestSubmitPassesWhatChecksNeed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got *verifier.Player
-	v.verify = func(r verifier.Request) (verifier.Verdict, error) {
+	var got *quest.PlayerFacts
+	v.verify = func(r quest.CheckRequest) (quest.Verdict, error) {
 		got = r.Player
 		return passing().verify(r)
 	}
-	if _, err := st.RecordAttempt(ctx, store.Submission{PlayerID: player, ObjectiveID: "first", RawSID: smsSID, SID: smsSID}, &store.Award{}); err != nil {
+	if _, err := st.RecordAttempt(ctx, quest.Submission{PlayerID: player, ObjectiveID: "first", RawSID: smsSID, SID: smsSID}, &quest.Award{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := svc.Submit(ctx, quest.Attempt{PlayerID: player, ObjectiveID: "second", SID: "SM" + hex32('3')}); err != nil {
@@ -120,10 +119,10 @@ func TestSubmitPassesWhatChecksNeed(t *testing.T) {
 func TestConcurrentWrongAttemptsNeverExceedTheLimit(t *testing.T) {
 	svc, st, v, player := newLimitedFixture(t)
 	ctx := context.Background()
-	if _, err := st.RecordAttempt(ctx, store.Submission{PlayerID: player, ObjectiveID: "first", RawSID: smsSID, SID: smsSID}, &store.Award{}); err != nil {
+	if _, err := st.RecordAttempt(ctx, quest.Submission{PlayerID: player, ObjectiveID: "first", RawSID: smsSID, SID: smsSID}, &quest.Award{}); err != nil {
 		t.Fatal(err)
 	}
-	v.verify = rejecting(verifier.NotFound)
+	v.verify = rejecting(quest.NotFound)
 	var wg sync.WaitGroup
 	var notFound, exhausted atomic.Int32
 	for i := range 100 {
@@ -136,11 +135,11 @@ func TestConcurrentWrongAttemptsNeverExceedTheLimit(t *testing.T) {
 				return
 			}
 			switch res.Submission.Reason {
-			case verifier.NotFound:
+			case quest.NotFound:
 				notFound.Add(1)
-			case verifier.AttemptsExhausted:
+			case quest.AttemptsExhausted:
 				exhausted.Add(1)
-				if res.Detail != verifier.DetailPermanent {
+				if res.Detail != quest.DetailPermanent {
 					t.Errorf("detail = %q", res.Detail)
 				}
 			default:
@@ -169,24 +168,24 @@ func TestOnlyThePlayersMistakesCount(t *testing.T) {
 		}
 		return res
 	}
-	for _, r := range []verifier.Reason{verifier.BadCredentials, verifier.NoCredentials} {
+	for _, r := range []quest.Reason{quest.BadCredentials, quest.NoCredentials} {
 		v.verify = rejecting(r)
 		if got := submit().Submission.Reason; got != r {
 			t.Errorf("%s: recorded %s", r, got)
 		}
 	}
-	v.verify = func(r verifier.Request) (verifier.Verdict, error) {
-		return verifier.Verdict{Reason: verifier.UpstreamUnavailable}, &verifier.UpstreamError{Reason: verifier.UpstreamUnavailable, Err: errors.New("down")}
+	v.verify = func(r quest.CheckRequest) (quest.Verdict, error) {
+		return quest.Verdict{Reason: quest.UpstreamUnavailable}, &quest.UpstreamError{Reason: quest.UpstreamUnavailable, Err: errors.New("down")}
 	}
-	if got := submit().Submission.Reason; got != verifier.UpstreamUnavailable {
+	if got := submit().Submission.Reason; got != quest.UpstreamUnavailable {
 		t.Errorf("upstream trouble recorded %s", got)
 	}
-	v.verify = rejecting(verifier.SampleBody)
-	if got := submit().Submission.Reason; got != verifier.SampleBody {
+	v.verify = rejecting(quest.SampleBody)
+	if got := submit().Submission.Reason; got != quest.SampleBody {
 		t.Fatalf("the one counted attempt: %s", got)
 	}
 	res := submit()
-	if res.Submission.Reason != verifier.AttemptsExhausted || res.Detail != verifier.DetailWindow || res.RetryAfter <= 0 || res.RetryAfter > time.Minute {
+	if res.Submission.Reason != quest.AttemptsExhausted || res.Detail != quest.DetailWindow || res.RetryAfter <= 0 || res.RetryAfter > time.Minute {
 		t.Errorf("over the limit = %+v", res)
 	}
 }

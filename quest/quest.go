@@ -15,8 +15,6 @@ import (
 	"github.com/questgate/questgate/keyslots"
 	"github.com/questgate/questgate/live"
 	"github.com/questgate/questgate/logging"
-	"github.com/questgate/questgate/store"
-	"github.com/questgate/questgate/verifier"
 )
 
 // ErrUnknownObjective is returned for an objective id the catalog lacks.
@@ -24,14 +22,14 @@ var ErrUnknownObjective = errors.New("unknown objective")
 
 // Store is what quest needs to remember attempts and credentials.
 type Store interface {
-	Credentials(ctx context.Context, playerID string) (store.Credentials, error)
-	SaveCredentials(ctx context.Context, c store.Credentials) error
-	SaveCredentialsIfNone(ctx context.Context, c store.Credentials) (bool, error)
-	AwardedSubmission(ctx context.Context, objectiveID, sid string) (store.Submission, error)
-	RecordAttempt(ctx context.Context, sub store.Submission, grant *store.Award) (store.Submission, error)
-	Awards(ctx context.Context, playerID string) (map[string]store.Award, error)
-	ReserveAttempt(ctx context.Context, sub store.Submission, lim store.AttemptLimit) (store.Submission, time.Duration, error)
-	FinishAttempt(ctx context.Context, sub store.Submission, grant *store.Award) (store.Submission, error)
+	Credentials(ctx context.Context, playerID string) (Credentials, error)
+	SaveCredentials(ctx context.Context, c Credentials) error
+	SaveCredentialsIfNone(ctx context.Context, c Credentials) (bool, error)
+	AwardedSubmission(ctx context.Context, objectiveID, sid string) (Submission, error)
+	RecordAttempt(ctx context.Context, sub Submission, grant *Award) (Submission, error)
+	Awards(ctx context.Context, playerID string) (map[string]Award, error)
+	ReserveAttempt(ctx context.Context, sub Submission, lim AttemptLimit) (Submission, time.Duration, error)
+	FinishAttempt(ctx context.Context, sub Submission, grant *Award) (Submission, error)
 	OpenObjective(ctx context.Context, playerID, objectiveID string) (time.Time, error)
 	PlayerNumbers(ctx context.Context, playerID string) ([]string, error)
 	AddPlayerNumber(ctx context.Context, playerID, number string, limit int) error
@@ -43,8 +41,8 @@ type Store interface {
 // Verifier decides whether a SID proves an objective, and whether
 // credentials open an account.
 type Verifier interface {
-	Verify(ctx context.Context, req verifier.Request) (verifier.Verdict, error)
-	CheckCredentials(ctx context.Context, c verifier.Credentials) error
+	Verify(ctx context.Context, req CheckRequest) (Verdict, error)
+	CheckCredentials(ctx context.Context, c Credentials) error
 }
 
 // Sandbox creates and recognises sandbox accounts.
@@ -129,13 +127,13 @@ type Attempt struct {
 	// Credentials, when set, are used for this attempt instead of the
 	// player's stored ones, and kept nowhere: a game passing its player's
 	// credentials in an API call.
-	Credentials *verifier.Credentials
+	Credentials *Credentials
 }
 
 // Result is what an attempt came to.
 type Result struct {
 	Objective  catalog.Objective
-	Submission store.Submission
+	Submission Submission
 	// Detail refines Submission.Reason for a more specific message.
 	Detail string
 	// XP is what this attempt granted: zero unless the reason is awarded.
@@ -161,7 +159,7 @@ type Result struct {
 	// staff may see it.
 	Account Account
 	// Paste is what the SID field may show again: the paste with any
-	// secret masked, clipped to store.MaxPasteLen. It is the recorded
+	// secret masked, clipped to MaxPasteLen. It is the recorded
 	// RawSID, except for a rate_limited attempt, which records nothing of
 	// the paste but still gives the player their field back.
 	Paste string
@@ -195,7 +193,7 @@ type Account struct {
 // budget (Config.Failures); only a failure to record is an error.
 //
 // Before Twilio is asked: a paste holding a secret is refused as
-// invalid_sid/looks_like_token and kept only masked (verifier.MaskSecrets);
+// invalid_sid/looks_like_token and kept only masked (MaskSecrets);
 // a locked objective (prerequisites missing) is refused as locked; a SID that already won this player the objective is
 // answered from the database; the failure budget is taken; and for an
 // objective with max_attempts a place under the limit is reserved
@@ -206,7 +204,7 @@ func (s *Service) Submit(ctx context.Context, a Attempt) (Result, error) {
 		return Result{}, fmt.Errorf("%w: %q", ErrUnknownObjective, a.ObjectiveID)
 	}
 	ctx = context.WithValue(ctx, startKey{}, time.Now())
-	release, err := s.turns.Acquire(ctx, a.PlayerID+"\x00"+obj.ID+"\x00"+verifier.Normalize(a.SID))
+	release, err := s.turns.Acquire(ctx, a.PlayerID+"\x00"+obj.ID+"\x00"+Normalize(a.SID))
 	if err != nil {
 		return Result{}, fmt.Errorf("waiting for the same attempt in flight: %w", err)
 	}
@@ -220,7 +218,7 @@ func (s *Service) Submit(ctx context.Context, a Attempt) (Result, error) {
 // submit plays an attempt at obj: Submit without the failure budget.
 func (s *Service) submit(ctx context.Context, obj catalog.Objective, a Attempt) (Result, error) {
 	res := Result{Objective: obj}
-	sub := store.Submission{PlayerID: a.PlayerID, ObjectiveID: obj.ID, RequestID: logging.RequestID(ctx), IP: a.IP}
+	sub := Submission{PlayerID: a.PlayerID, ObjectiveID: obj.ID, RequestID: logging.RequestID(ctx), IP: a.IP}
 
 	creds, sandboxed, kind, err := s.attemptCredentials(ctx, a)
 	if err != nil {
@@ -234,12 +232,12 @@ func (s *Service) submit(ctx context.Context, obj catalog.Objective, a Attempt) 
 	// only its masked form goes on: not the secret to Twilio, the log, the
 	// database, a page nor the live view. Whatever else is wrong (a locked
 	// objective) matters less than telling the player to rotate it.
-	if m, ok := verifier.MaskSecrets(a.SID, creds.Secret); ok {
-		sub.RawSID, sub.Reason, sub.Detail = m, verifier.InvalidSID, verifier.DetailLooksLikeToken
+	if m, ok := MaskSecrets(a.SID, creds.Secret); ok {
+		sub.RawSID, sub.Reason, sub.Detail = m, InvalidSID, DetailLooksLikeToken
 		res.Detail = sub.Detail
 		return s.record(ctx, res, sub, nil, "refused")
 	}
-	sub.RawSID, sub.SID = a.SID, verifier.Normalize(a.SID)
+	sub.RawSID, sub.SID = a.SID, Normalize(a.SID)
 
 	awards, err := s.cfg.Store.Awards(ctx, a.PlayerID)
 	if err != nil {
@@ -247,7 +245,7 @@ func (s *Service) submit(ctx context.Context, obj catalog.Objective, a Attempt) 
 	}
 	_, held := awards[obj.ID]
 	if res.Missing = s.Missing(obj, awards); len(res.Missing) > 0 && !held {
-		sub.Reason = verifier.Locked
+		sub.Reason = Locked
 		return s.record(ctx, res, sub, nil, "locked")
 	}
 	res.Missing = nil
@@ -262,9 +260,9 @@ func (s *Service) submit(ctx context.Context, obj catalog.Objective, a Attempt) 
 		switch {
 		case err == nil && prev.PlayerID == a.PlayerID:
 			sub.Message = prev.Message
-			sub.Reason = verifier.AlreadyAwarded
+			sub.Reason = AlreadyAwarded
 			return s.record(ctx, res, sub, nil, "cached")
-		case err != nil && !errors.Is(err, store.ErrNotFound):
+		case err != nil && !errors.Is(err, ErrNotFound):
 			return Result{}, err
 		}
 	}
@@ -274,14 +272,14 @@ func (s *Service) submit(ctx context.Context, obj catalog.Objective, a Attempt) 
 	// the objective already is not limited: nothing is left to guess.
 	reserved := false
 	if obj.Limited() && !held {
-		r, retryAfter, err := s.cfg.Store.ReserveAttempt(ctx, sub, store.AttemptLimit{Max: obj.MaxAttempts, Window: obj.Window})
+		r, retryAfter, err := s.cfg.Store.ReserveAttempt(ctx, sub, AttemptLimit{Max: obj.MaxAttempts, Window: obj.Window})
 		if err != nil {
 			return Result{}, err
 		}
-		if r.Reason == verifier.AttemptsExhausted {
-			res.Submission, res.Detail = r, verifier.DetailPermanent
+		if r.Reason == AttemptsExhausted {
+			res.Submission, res.Detail = r, DetailPermanent
 			if obj.Window > 0 {
-				res.Detail, res.RetryAfter = verifier.DetailWindow, retryAfter
+				res.Detail, res.RetryAfter = DetailWindow, retryAfter
 			}
 			s.logAttempt(ctx, res, "limit")
 			return res, nil
@@ -298,7 +296,7 @@ func (s *Service) submit(ctx context.Context, obj catalog.Objective, a Attempt) 
 	if sandboxed {
 		v = s.cfg.SandboxVerifier
 	}
-	verdict, err := v.Verify(ctx, verifier.Request{Objective: obj, SID: a.SID, Credentials: creds, Player: player})
+	verdict, err := v.Verify(ctx, CheckRequest{Objective: obj, SID: a.SID, Credentials: creds, Player: player})
 	sub.Upstream = verdict.Upstream
 	sub.Message = verdict.Message
 	if verdict.SID != "" {
@@ -311,11 +309,11 @@ func (s *Service) submit(ctx context.Context, obj catalog.Objective, a Attempt) 
 	ctx = context.WithoutCancel(ctx)
 	sub.Detail = verdict.Detail
 	if err != nil {
-		var ue *verifier.UpstreamError
+		var ue *UpstreamError
 		if errors.As(err, &ue) {
 			res.RetryAfter, res.TwilioRetryAfter = ue.RetryAfter, ue.TwilioRetryAfter
 		}
-		sub.Reason = verifier.ReasonOf(err)
+		sub.Reason = ReasonOf(err)
 		s.cfg.Log.WarnContext(ctx, "twilio could not answer", "objective", obj.ID, "sid", sub.SID,
 			"reason", sub.Reason, "error", err)
 		return s.finish(ctx, res, sub, nil, reserved, "upstream")
@@ -324,13 +322,13 @@ func (s *Service) submit(ctx context.Context, obj catalog.Objective, a Attempt) 
 		sub.Reason = verdict.Reason
 		return s.finish(ctx, res, sub, nil, reserved, "verified")
 	}
-	return s.finish(ctx, res, sub, &store.Award{XP: obj.XP, Items: obj.ItemIDs(),
+	return s.finish(ctx, res, sub, &Award{XP: obj.XP, Items: obj.ItemIDs(),
 		SharesProofWith: s.cfg.Catalog.ProofSharers(obj.ID)}, reserved, "verified")
 }
 
 // Missing returns the prerequisites of o that a player with awards has
 // not completed: o is locked while there are any.
-func (s *Service) Missing(o catalog.Objective, awards map[string]store.Award) []catalog.Objective {
+func (s *Service) Missing(o catalog.Objective, awards map[string]Award) []catalog.Objective {
 	return s.cfg.Catalog.Missing(o, func(id string) bool { _, ok := awards[id]; return ok })
 }
 
@@ -344,8 +342,8 @@ func (s *Service) Open(ctx context.Context, playerID, objectiveID string) (time.
 // player first opened it (recording it now when they never did: a
 // resource made before this attempt then does not count), and their
 // registered numbers.
-func (s *Service) player(ctx context.Context, playerID string, o catalog.Objective) (*verifier.Player, error) {
-	p := &verifier.Player{}
+func (s *Service) player(ctx context.Context, playerID string, o catalog.Objective) (*PlayerFacts, error) {
+	p := &PlayerFacts{}
 	var err error
 	if o.Checks.CreatedAfterOpened {
 		if p.OpenedAt, err = s.cfg.Store.OpenObjective(ctx, playerID, o.ID); err != nil {
@@ -362,7 +360,7 @@ func (s *Service) player(ctx context.Context, playerID string, o catalog.Objecti
 
 // finish records an attempt: it completes its reservation when it has
 // one, and records it afresh otherwise.
-func (s *Service) finish(ctx context.Context, res Result, sub store.Submission, grant *store.Award, reserved bool, via string) (Result, error) {
+func (s *Service) finish(ctx context.Context, res Result, sub Submission, grant *Award, reserved bool, via string) (Result, error) {
 	if !reserved {
 		return s.record(ctx, res, sub, grant, via)
 	}
@@ -375,9 +373,9 @@ func (s *Service) finish(ctx context.Context, res Result, sub store.Submission, 
 
 // abandon gives a reservation back when the attempt fails before Twilio
 // is asked (a storage error), and returns err.
-func (s *Service) abandon(ctx context.Context, sub store.Submission, reserved bool, err error) error {
+func (s *Service) abandon(ctx context.Context, sub Submission, reserved bool, err error) error {
 	if reserved {
-		sub.Reason = verifier.UpstreamUnavailable
+		sub.Reason = UpstreamUnavailable
 		if _, ferr := s.cfg.Store.FinishAttempt(context.WithoutCancel(ctx), sub, nil); ferr != nil {
 			return errors.Join(err, ferr)
 		}
@@ -385,7 +383,7 @@ func (s *Service) abandon(ctx context.Context, sub store.Submission, reserved bo
 	return err
 }
 
-func (s *Service) record(ctx context.Context, res Result, sub store.Submission, grant *store.Award, via string) (Result, error) {
+func (s *Service) record(ctx context.Context, res Result, sub Submission, grant *Award, via string) (Result, error) {
 	saved, err := s.cfg.Store.RecordAttempt(ctx, sub, grant)
 	if err != nil {
 		return Result{}, err
@@ -394,15 +392,15 @@ func (s *Service) record(ctx context.Context, res Result, sub store.Submission, 
 }
 
 // recorded completes res with the saved submission and what it granted.
-func (s *Service) recorded(ctx context.Context, res Result, saved store.Submission, grant *store.Award, via string) Result {
+func (s *Service) recorded(ctx context.Context, res Result, saved Submission, grant *Award, via string) Result {
 	res.Submission = saved
-	if saved.Reason == verifier.SIDUsedForAnotherObjective {
+	if saved.Reason == SIDUsedForAnotherObjective {
 		res.Detail = saved.Detail
 	}
-	if saved.Reason != verifier.RateLimited {
+	if saved.Reason != RateLimited {
 		res.Paste = saved.RawSID
 	}
-	if saved.Reason == verifier.Awarded && grant != nil {
+	if saved.Reason == Awarded && grant != nil {
 		res.XP, res.Items = grant.XP, grant.Items
 	}
 	s.logAttempt(ctx, res, via)
@@ -436,7 +434,7 @@ func (s *Service) logAttempt(ctx context.Context, res Result, via string) {
 
 // attemptCredentials returns the credentials given with the attempt, or
 // else the player's (see credentials).
-func (s *Service) attemptCredentials(ctx context.Context, a Attempt) (verifier.Credentials, bool, string, error) {
+func (s *Service) attemptCredentials(ctx context.Context, a Attempt) (Credentials, bool, string, error) {
 	if a.Credentials == nil {
 		return s.credentials(ctx, a.PlayerID)
 	}
@@ -444,7 +442,7 @@ func (s *Service) attemptCredentials(ctx context.Context, a Attempt) (verifier.C
 	if s.cfg.Sandbox != nil && s.cfg.SandboxVerifier != nil {
 		ok, err := s.cfg.Sandbox.IsAccount(ctx, a.Credentials.AccountSID)
 		if err != nil {
-			return verifier.Credentials{}, false, "", err
+			return Credentials{}, false, "", err
 		}
 		sandboxed = ok
 	}
@@ -460,7 +458,7 @@ func (s *Service) attemptCredentials(ctx context.Context, a Attempt) (verifier.C
 // without stored credentials gets zero ones, of kind AccountNone: never
 // another account's (see EnsureCredentials for the player pages' own
 // sandbox account).
-func (s *Service) credentials(ctx context.Context, playerID string) (verifier.Credentials, bool, string, error) {
+func (s *Service) credentials(ctx context.Context, playerID string) (Credentials, bool, string, error) {
 	c, err := s.cfg.Store.Credentials(ctx, playerID)
 	switch {
 	case err == nil:
@@ -468,11 +466,11 @@ func (s *Service) credentials(ctx context.Context, playerID string) (verifier.Cr
 		if c.Sandbox {
 			kind = AccountSandbox
 		}
-		return verifier.Credentials{AccountSID: c.AccountSID, APIKeySID: c.APIKeySID, Secret: c.Secret},
+		return Credentials{AccountSID: c.AccountSID, APIKeySID: c.APIKeySID, Secret: c.Secret},
 			c.Sandbox && s.cfg.SandboxVerifier != nil, kind, nil
-	case !errors.Is(err, store.ErrNotFound):
-		return verifier.Credentials{}, false, "", err
+	case !errors.Is(err, ErrNotFound):
+		return Credentials{}, false, "", err
 	default:
-		return verifier.Credentials{}, false, AccountNone, nil
+		return Credentials{}, false, AccountNone, nil
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/store"
 )
 
@@ -134,7 +135,7 @@ func (s *Sandbox) IsAccount(ctx context.Context, sid string) (bool, error) {
 	}
 	_, err := s.st.SandboxAccount(ctx, sid)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, quest.ErrNotFound):
 		return false, nil
 	case err != nil:
 		return false, fmt.Errorf("look up sandbox account: %w", err)

@@ -33,14 +33,12 @@ import (
 	"github.com/pressly/goose/v3"
 	"modernc.org/sqlite"
 
+	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/secrets"
 )
 
 //go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
 var migrations embed.FS
-
-// ErrNotFound is returned when a looked-up row does not exist.
-var ErrNotFound = errors.New("not found")
 
 // Store is questgate's database, SQLite or PostgreSQL, opened for
 // concurrent use.
@@ -486,7 +484,7 @@ func (s *Store) Setting(ctx context.Context, key string) (string, error) {
 	var v string
 	err := s.r.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", ErrNotFound
+		return "", quest.ErrNotFound
 	}
 	if err != nil {
 		return "", fmt.Errorf("read setting %s: %w", key, err)

@@ -5,32 +5,32 @@ import (
 	"testing"
 
 	"github.com/questgate/questgate/locale"
-	"github.com/questgate/questgate/verifier"
+	"github.com/questgate/questgate/quest"
 )
 
 // details lists every Detail the verifier gives, by reason.
-var details = map[verifier.Reason][]string{
-	verifier.InvalidSID: {verifier.DetailEmpty, verifier.DetailLength, verifier.DetailCharacters, verifier.DetailFormat,
-		verifier.DetailSecret, verifier.DetailLooksLikeToken,
+var details = map[quest.Reason][]string{
+	quest.InvalidSID: {quest.DetailEmpty, quest.DetailLength, quest.DetailCharacters, quest.DetailFormat,
+		quest.DetailSecret, quest.DetailLooksLikeToken,
 		"call_empty", "call_length", "call_characters", "call_format"},
-	verifier.WrongResource: {verifier.DetailAccount, verifier.DetailAPIKey, verifier.DetailCall, verifier.DetailMMS,
-		verifier.DetailSMS, verifier.DetailOtherResource, "call_account", "call_api_key", "call_message", "call_other_resource"},
-	verifier.NotFound:            {verifier.DetailCall},
-	verifier.NumberNotRegistered: {verifier.DetailNoNumbers, verifier.DetailTo, verifier.DetailFrom, verifier.DetailEither},
-	verifier.BodyMismatch:        {verifier.DetailContains, verifier.DetailMatches},
-	verifier.AttemptsExhausted:   {verifier.DetailPermanent, verifier.DetailWindow},
-	verifier.BadCredentials:      {verifier.DetailFormat, verifier.DetailRejected, verifier.DetailForbidden},
-	verifier.WrongDirection:      {verifier.DetailInbound, verifier.DetailOutbound},
-	verifier.FailedStatus:        {"failed", "undelivered", "canceled"},
-	verifier.UpstreamUnavailable: {verifier.DetailTimeout},
+	quest.WrongResource: {quest.DetailAccount, quest.DetailAPIKey, quest.DetailCall, quest.DetailMMS,
+		quest.DetailSMS, quest.DetailOtherResource, "call_account", "call_api_key", "call_message", "call_other_resource"},
+	quest.NotFound:            {quest.DetailCall},
+	quest.NumberNotRegistered: {quest.DetailNoNumbers, quest.DetailTo, quest.DetailFrom, quest.DetailEither},
+	quest.BodyMismatch:        {quest.DetailContains, quest.DetailMatches},
+	quest.AttemptsExhausted:   {quest.DetailPermanent, quest.DetailWindow},
+	quest.BadCredentials:      {quest.DetailFormat, quest.DetailRejected, quest.DetailForbidden},
+	quest.WrongDirection:      {quest.DetailInbound, quest.DetailOutbound},
+	quest.FailedStatus:        {"failed", "undelivered", "canceled"},
+	quest.UpstreamUnavailable: {quest.DetailTimeout},
 }
 
 // credentialsErrors lists every CredentialsError the package returns.
 var credentialsErrors = map[string][]string{
-	verifier.FieldAccountSID: {verifier.ProblemRequired, verifier.ProblemFormat, verifier.ProblemAccountSIDIsKey, verifier.ProblemNotFound},
-	verifier.FieldAPIKeySID:  {verifier.ProblemFormat, verifier.ProblemKeyIsAccount},
-	verifier.FieldSecret: {verifier.ProblemRequired, verifier.ProblemFormat, verifier.ProblemTokenLooksLikeSID,
-		verifier.ProblemRejected, verifier.ProblemForbidden},
+	quest.FieldAccountSID: {quest.ProblemRequired, quest.ProblemFormat, quest.ProblemAccountSIDIsKey, quest.ProblemNotFound},
+	quest.FieldAPIKeySID:  {quest.ProblemFormat, quest.ProblemKeyIsAccount},
+	quest.FieldSecret: {quest.ProblemRequired, quest.ProblemFormat, quest.ProblemTokenLooksLikeSID,
+		quest.ProblemRejected, quest.ProblemForbidden},
 }
 
 // TestEveryOutcomeHasMessages renders every message the verifier's
@@ -41,17 +41,17 @@ func TestEveryOutcomeHasMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ids []string
-	for _, r := range verifier.Reasons {
-		title, help, _ := verifier.MessageIDs(r, "")
+	for _, r := range quest.Reasons {
+		title, help, _ := quest.MessageIDs(r, "")
 		ids = append(ids, title, help)
 		for _, d := range details[r] {
-			_, _, detail := verifier.MessageIDs(r, d)
+			_, _, detail := quest.MessageIDs(r, d)
 			ids = append(ids, detail)
 		}
 	}
 	for field, problems := range credentialsErrors {
 		for _, p := range problems {
-			ids = append(ids, (&verifier.CredentialsError{Field: field, Problem: p}).MessageID())
+			ids = append(ids, (&quest.CredentialsError{Field: field, Problem: p}).MessageID())
 		}
 	}
 	for _, lang := range locale.Supported {
@@ -66,15 +66,15 @@ func TestEveryOutcomeHasMessages(t *testing.T) {
 			}
 		}
 		// RetryAfter may be absent: Twilio did not say.
-		for _, r := range []verifier.Reason{verifier.UpstreamRateLimited, verifier.UpstreamUnavailable} {
-			_, help, _ := verifier.MessageIDs(r, "")
+		for _, r := range []quest.Reason{quest.UpstreamRateLimited, quest.UpstreamUnavailable} {
+			_, help, _ := quest.MessageIDs(r, "")
 			if got := l.T(help, map[string]any{}); got == help || strings.Contains(got, "<no value>") {
 				t.Errorf("%s %s without RetryAfter: %q", lang, help, got)
 			}
 		}
 	}
 	en, fr := b.Localizer("en"), b.Localizer("fr")
-	_, help, _ := verifier.MessageIDs(verifier.UpstreamRateLimited, "")
+	_, help, _ := quest.MessageIDs(quest.UpstreamRateLimited, "")
 	if got := en.T(help, map[string]any{"RetryAfter": 1}); !strings.Contains(got, "1 second.") {
 		t.Errorf("en, 1 second: %q", got)
 	}

@@ -89,8 +89,8 @@ func runVerify(ctx context.Context, cmd *cli.Command) error {
 		return err
 	}
 	en := bundle.Localizer("en")
-	creds, err := verifier.ParseCredentials(cmd.String("account-sid"), cmd.String("api-key"), secret)
-	if ce, ok := errors.AsType[*verifier.CredentialsError](err); ok {
+	creds, err := quest.ParseCredentials(cmd.String("account-sid"), cmd.String("api-key"), secret)
+	if ce, ok := errors.AsType[*quest.CredentialsError](err); ok {
 		return &exitError{exitUndecided, errors.New(en.T(ce.MessageID()))}
 	}
 	player, err := playerFacts(cmd)
@@ -101,7 +101,7 @@ func runVerify(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return &exitError{exitUndecided, err}
 	}
-	verdict, verr := v.Verify(ctx, verifier.Request{Objective: obj, SID: cmd.String("sid"), Credentials: creds, Player: player})
+	verdict, verr := v.Verify(ctx, quest.CheckRequest{Objective: obj, SID: cmd.String("sid"), Credentials: creds, Player: player})
 	out := newVerifyOutput(obj.ID, verdict, verr, en)
 	w := cmd.Root().Writer
 	if cmd.Bool("json") {
@@ -144,12 +144,12 @@ func readSecret(r io.Reader) (string, error) {
 
 // playerFacts builds the player the checks compare with from --opened-at
 // and --number, or nil when neither is given (those checks are skipped).
-func playerFacts(cmd *cli.Command) (*verifier.Player, error) {
+func playerFacts(cmd *cli.Command) (*quest.PlayerFacts, error) {
 	at, numbers := cmd.String("opened-at"), cmd.StringSlice("number")
 	if at == "" && len(numbers) == 0 {
 		return nil, nil
 	}
-	p := &verifier.Player{}
+	p := &quest.PlayerFacts{}
 	if at != "" {
 		t, err := time.Parse(time.RFC3339, at)
 		if err != nil {
@@ -172,7 +172,7 @@ type verifyOutput struct {
 	Objective  string          `json:"objective"`
 	SID        string          `json:"sid"`
 	Verdict    string          `json:"verdict"` // passed, rejected or undecided
-	Reason     verifier.Reason `json:"reason,omitempty"`
+	Reason     quest.Reason    `json:"reason,omitempty"`
 	Detail     string          `json:"detail,omitempty"`
 	Title      string          `json:"title,omitempty"`
 	Help       string          `json:"help,omitempty"`
@@ -192,7 +192,7 @@ type resourceOutput struct {
 	DateCreated string `json:"date_created,omitempty"`
 }
 
-func newVerifyOutput(objective string, v verifier.Verdict, err error, en *locale.Localizer) verifyOutput {
+func newVerifyOutput(objective string, v quest.Verdict, err error, en *locale.Localizer) verifyOutput {
 	out := verifyOutput{Objective: objective, SID: v.SID, Reason: v.Reason, Detail: v.Detail, Skipped: v.Skipped}
 	switch {
 	case v.Passed:
@@ -202,12 +202,12 @@ func newVerifyOutput(objective string, v verifier.Verdict, err error, en *locale
 	default:
 		out.Verdict = "rejected"
 	}
-	var ue *verifier.UpstreamError
+	var ue *quest.UpstreamError
 	if errors.As(err, &ue) && ue.RetryAfter > 0 {
 		out.RetryAfter = int((ue.RetryAfter + time.Second - 1) / time.Second)
 	}
 	if out.Reason != "" {
-		title, help, detail := verifier.MessageIDs(out.Reason, out.Detail)
+		title, help, detail := quest.MessageIDs(out.Reason, out.Detail)
 		if detail != "" && en.Has(detail) {
 			help = detail
 		}

@@ -1,4 +1,4 @@
-package verifier
+package quest
 
 // Reason is the stable code of a verification outcome. Codes are part of the
 // product's contract: they key the localised messages players read
@@ -30,7 +30,7 @@ const (
 	NoMedia             Reason = "no_media"              // fewer media than min_media
 	BodyMismatch        Reason = "body_mismatch"         // body_contains or body_matches failed
 
-	// Refusals decided before anything is fetched, by package quest.
+	// Refusals decided before anything is fetched, by package
 	Locked            Reason = "locked"             // prerequisites not done yet
 	AttemptsExhausted Reason = "attempts_exhausted" // max_attempts reached
 	// Pending marks an attempt reserved against an attempt limit while

@@ -1,11 +1,11 @@
-package verifier_test
+package quest_test
 
 import (
 	"strings"
 	"testing"
 
 	"github.com/questgate/questgate/locale"
-	"github.com/questgate/questgate/verifier"
+	"github.com/questgate/questgate/quest"
 )
 
 func TestMaskSecrets(t *testing.T) {
@@ -37,7 +37,7 @@ func TestMaskSecrets(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, hit := verifier.MaskSecrets(tt.raw, tt.known...)
+			got, hit := quest.MaskSecrets(tt.raw, tt.known...)
 			if got != tt.want || hit != tt.hit {
 				t.Errorf("MaskSecrets(%q) = %q, %v; want %q, %v", tt.raw, got, hit, tt.want, tt.hit)
 			}
@@ -52,7 +52,7 @@ func TestLooksLikeTokenSaysRotate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _, id := verifier.MessageIDs(verifier.InvalidSID, verifier.DetailLooksLikeToken)
+	_, _, id := quest.MessageIDs(quest.InvalidSID, quest.DetailLooksLikeToken)
 	for lang, want := range map[string]string{"en": "rotate it", "fr": "changez-le"} {
 		if got := b.Localizer(lang).T(id, map[string]any{"Prefix": "SM"}); !strings.Contains(got, want) {
 			t.Errorf("%s: %q does not say %q", lang, got, want)
