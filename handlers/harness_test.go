@@ -26,7 +26,6 @@ import (
 	"github.com/questgate/questgate/fakeclock"
 	"github.com/questgate/questgate/handlers"
 	"github.com/questgate/questgate/locale"
-	"github.com/questgate/questgate/players"
 	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/ratelimit"
 	"github.com/questgate/questgate/secrets"
@@ -198,7 +197,7 @@ func newEnv(t *testing.T, opt options) *env {
 	handlers.NewAPI(quests, st, log).Routes(ech.Group("/api"))
 	handlers.NewEmbed(quests, st, bundle, publicURL, e.clock.Now).Routes(ech.Group("/embed"))
 	e.echo = ech
-	handlers.NewProfile(players.New(st), e.sessions).Routes(ech.Group(""))
+	handlers.NewProfile(quest.NewPlayers(st), e.sessions).Routes(ech.Group(""))
 	e.srv = httptest.NewServer(ech)
 	t.Cleanup(e.srv.Close)
 	jar, err := cookiejar.New(nil)

@@ -48,7 +48,7 @@ type InstructorData interface {
 	SetArchived(ctx context.Context, id int64, archived bool) error
 }
 
-// CohortEditor is the part of *players.Service that creates and renames
+// CohortEditor is the part of *quest.Players that creates and renames
 // cohorts, where the rules on their names and join codes live.
 type CohortEditor interface {
 	CreateCohort(ctx context.Context, typedName string) (quest.Cohort, error)

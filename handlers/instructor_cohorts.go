@@ -10,7 +10,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/questgate/questgate/players"
 	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/templates"
 )
@@ -42,7 +41,7 @@ func (h *Instructor) joinURL(c echo.Context, co quest.Cohort) string {
 	if base == "" {
 		base = c.Scheme() + "://" + c.Request().Host
 	}
-	return base + players.JoinPath(co)
+	return base + quest.JoinPath(co)
 }
 
 // cohortsProps lists every cohort with its join link.
@@ -69,7 +68,7 @@ func (h *Instructor) cohorts(c echo.Context) error {
 
 // cohortNameError is the message id and data of a refused cohort name.
 func cohortNameError(err error) (string, map[string]any, bool) {
-	ne, ok := errors.AsType[*players.NameError](err)
+	ne, ok := errors.AsType[*quest.NameError](err)
 	if !ok {
 		return "", nil, false
 	}

@@ -22,7 +22,6 @@ import (
 	"github.com/questgate/questgate/handlers"
 	"github.com/questgate/questgate/live"
 	"github.com/questgate/questgate/locale"
-	qplayers "github.com/questgate/questgate/players"
 	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/store"
 )
@@ -129,7 +128,7 @@ func newInstructorEnv(t *testing.T, opt instructorOptions) *ienv {
 	hcfg.Sessions = players
 	e.ech = handlers.New(hcfg)
 	handlers.NewPlayer(e.quests, st, players, publicURL).Routes(e.ech.Group(""))
-	handlers.NewProfile(qplayers.New(st), players).Routes(e.ech.Group(""))
+	handlers.NewProfile(quest.NewPlayers(st), players).Routes(e.ech.Group(""))
 	e.env.sessions = players
 	e.tokenPage = "/instructor/login"
 	e.sessions = players.Manager()
@@ -142,7 +141,7 @@ func newInstructorEnv(t *testing.T, opt instructorOptions) *ienv {
 		heartbeats = func() (<-chan time.Time, func()) { return opt.heartbeats, func() {} }
 	}
 	handlers.NewInstructor(handlers.InstructorConfig{
-		Quests: e.quests, Data: st, Cohorts: qplayers.New(st), PublicURL: publicURL, Sessions: players, Live: e.subs,
+		Quests: e.quests, Data: st, Cohorts: quest.NewPlayers(st), PublicURL: publicURL, Sessions: players, Live: e.subs,
 		AccountLimiter: opt.accountLimiter, AccountCeiling: opt.accountCeiling, IPLimiter: opt.ipLimiter,
 		Heartbeat: opt.heartbeat, ProgressEvery: opt.progressEvery, Heartbeats: heartbeats,
 		Now: now, Webhooks: st,

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/questgate/questgate/handlers"
-	"github.com/questgate/questgate/players"
 	"github.com/questgate/questgate/quest"
 )
 
@@ -197,7 +196,7 @@ func TestDisplayName(t *testing.T) {
 
 func newCohort(t *testing.T, e *env, name string) quest.Cohort {
 	t.Helper()
-	c, err := players.New(e.store).CreateCohort(context.Background(), name)
+	c, err := quest.NewPlayers(e.store).CreateCohort(context.Background(), name)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,6 @@ import (
 	"github.com/questgate/questgate/logging"
 	"github.com/questgate/questgate/metrics"
 	"github.com/questgate/questgate/pgfeed"
-	"github.com/questgate/questgate/players"
 	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/sandbox"
 	"github.com/questgate/questgate/store"
@@ -210,9 +209,9 @@ func serve(ctx context.Context, cmd *cli.Command, getenv func(string) string) er
 	e := handlers.New(web)
 	handlers.NewHealth(st, metricsAt.mainMetrics(m.Handler()), metricsAt.Token, log).Routes(e.Group(""))
 	handlers.NewPlayer(quests, st, sessions, publicURL).Routes(e.Group(""))
-	handlers.NewProfile(players.New(st), sessions).Routes(e.Group(""))
+	handlers.NewProfile(quest.NewPlayers(st), sessions).Routes(e.Group(""))
 	handlers.NewInstructor(handlers.InstructorConfig{Quests: quests, Data: st,
-		Cohorts: players.New(st), PublicURL: publicURL,
+		Cohorts: quest.NewPlayers(st), PublicURL: publicURL,
 		Sessions: sessions, Live: feed, Log: log, Webhooks: st,
 	}).Routes(e.Group("/instructor"))
 	handlers.NewAPI(quests, st, log).Routes(e.Group("/api"))
