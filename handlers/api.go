@@ -22,7 +22,6 @@ import (
 	"github.com/questgate/questgate/locale"
 	"github.com/questgate/questgate/logging"
 	"github.com/questgate/questgate/quest"
-	"github.com/questgate/questgate/store"
 )
 
 // APIQuests is the part of *quest.Service the JSON API uses.
@@ -42,7 +41,7 @@ type APIData interface {
 	Player(ctx context.Context, id string) (quest.Player, error)
 	Awards(ctx context.Context, playerID string) (map[string]quest.Award, error)
 	ListSubmissions(ctx context.Context, f quest.SubmissionFilter, before int64, limit int) ([]quest.SubmissionRow, error)
-	ReserveIdempotency(ctx context.Context, keyID, idemKey, requestHash string) (store.Idempotent, bool, error)
+	ReserveIdempotency(ctx context.Context, keyID, idemKey, requestHash string) (quest.Idempotent, bool, error)
 	CompleteIdempotency(ctx context.Context, keyID, idemKey string, status int, body []byte) error
 	ReleaseIdempotency(ctx context.Context, keyID, idemKey string) error
 }

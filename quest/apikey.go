@@ -67,3 +67,11 @@ func (k APIKey) AllowsOrigin(origin string) bool {
 
 // Delivered reports whether the receiver took the event (any 2xx).
 func (a WebhookAttempt) Delivered() bool { return a.Status >= 200 && a.Status < 300 }
+
+// Idempotent is a stored Idempotency-Key answer. Status 0 means the first
+// request is still running.
+type Idempotent struct {
+	RequestHash string
+	Status      int
+	Body        []byte
+}

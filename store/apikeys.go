@@ -209,23 +209,15 @@ func (s *Store) ExternalIDs(ctx context.Context, keyID string, playerIDs []strin
 // come within minutes, and a day bounds the table.
 const IdempotencyTTL = 24 * time.Hour
 
-// Idempotent is a stored Idempotency-Key answer. Status 0 means the first
-// request is still running.
-type Idempotent struct {
-	RequestHash string
-	Status      int
-	Body        []byte
-}
-
 // ReserveIdempotency reserves (keyID, idemKey) for a request whose hash is
 // requestHash. It returns reserved true when this call made the
 // reservation (the request must run, then CompleteIdempotency or
 // ReleaseIdempotency); otherwise the existing entry, which may hold
 // another request's hash, or Status 0 while the first still runs. The
 // insert comes first, so two concurrent duplicates cannot both reserve.
-func (s *Store) ReserveIdempotency(ctx context.Context, keyID, idemKey, requestHash string) (Idempotent, bool, error) {
+func (s *Store) ReserveIdempotency(ctx context.Context, keyID, idemKey, requestHash string) (quest.Idempotent, bool, error) {
 	var (
-		prev     Idempotent
+		prev     quest.Idempotent
 		reserved bool
 	)
 	err := s.tx(ctx, func(tx *sql.Tx) error {
@@ -248,7 +240,7 @@ func (s *Store) ReserveIdempotency(ctx context.Context, keyID, idemKey, requestH
 			WHERE api_key_id = ? AND idem_key = ?`, keyID, idemKey).Scan(&prev.RequestHash, &prev.Status, &prev.Body)
 	})
 	if err != nil {
-		return Idempotent{}, false, fmt.Errorf("reserve idempotency key: %w", err)
+		return quest.Idempotent{}, false, fmt.Errorf("reserve idempotency key: %w", err)
 	}
 	return prev, reserved, nil
 }

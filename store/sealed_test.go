@@ -320,7 +320,7 @@ func TestMigrateSealsWhatANoMigrateStartLeft(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if err := s.Ready(ctx); !errors.Is(err, ErrMigrationsPending) {
+	if err := s.Ready(ctx); !errors.Is(err, quest.ErrMigrationsPending) {
 		t.Fatalf("Ready before migrating = %v, want ErrMigrationsPending", err)
 	}
 	if v := rawSecret(t, s, `SELECT secret FROM credentials`); v != token {
