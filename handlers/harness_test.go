@@ -110,6 +110,9 @@ type options struct {
 	secureCookie bool
 	// publicURL is handlers.Config.PublicURL.
 	publicURL string
+	// counted, when set, gets the env's store and stands for it before
+	// quest and the player pages, counting their calls.
+	counted *countingStore
 }
 
 // env is a running questgate with the player pages: the real store
@@ -166,7 +169,15 @@ func newEnv(t *testing.T, opt options) *env {
 	if opt.log != nil {
 		log = slog.New(slog.NewJSONHandler(opt.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	cfg := quest.Config{Catalog: cat, Store: st, Twilio: e.twilio, Log: log}
+	var (
+		questStore quest.Store         = st
+		playerData handlers.PlayerData = st
+	)
+	if opt.counted != nil {
+		opt.counted.Store = st
+		questStore, playerData = opt.counted, opt.counted
+	}
+	cfg := quest.Config{Catalog: cat, Store: questStore, Twilio: e.twilio, Log: log}
 	if opt.twilio != nil {
 		cfg.Twilio = opt.twilio
 	}
@@ -193,7 +204,7 @@ func newEnv(t *testing.T, opt options) *env {
 	hcfg.Sessions, hcfg.PublicURL = e.sessions, opt.publicURL
 	ech := handlers.New(hcfg)
 	quests := quest.New(cfg)
-	handlers.NewPlayer(quests, st, e.sessions, publicURL).Routes(ech.Group(""))
+	handlers.NewPlayer(quests, playerData, e.sessions, publicURL).Routes(ech.Group(""))
 	handlers.NewAPI(quests, st, log).Routes(ech.Group("/api"))
 	handlers.NewEmbed(quests, st, bundle, publicURL, e.clock.Now).Routes(ech.Group("/embed"))
 	e.echo = ech

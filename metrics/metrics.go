@@ -4,7 +4,8 @@
 // and how often players hit the failure budget. It keeps its own registry
 // rather than Prometheus' global one, so two servers in one process (the
 // tests) never share counters and nothing registers itself behind the
-// program's back.
+// program's back. It is an adapter of the domain: it implements
+// quest.Metrics and imports quest for its reason codes.
 package metrics
 
 import (

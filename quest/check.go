@@ -11,8 +11,10 @@ import (
 // CheckRequest is one question to Twilio (or the sandbox): does this SID,
 // fetched with these credentials, prove the objective?
 type CheckRequest struct {
-	Objective   catalog.Objective
-	SID         string // as the player pasted it
+	Objective catalog.Objective
+	// SID is the paste normalised (Normalize), once per attempt by
+	// whoever parsed it: the verifier does not normalise it again.
+	SID         string
 	Credentials Credentials
 	// Player holds what checks about the player compare with. Nil when
 	// there is no player (questgate verify): those checks are then

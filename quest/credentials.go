@@ -23,6 +23,13 @@ type Saved struct {
 	UpdatedAt     time.Time
 }
 
+// Stored is what an attempt read of a player's stored credentials, for
+// the page that shows its result: Saved when Found, nothing otherwise.
+type Stored struct {
+	Saved Saved
+	Found bool
+}
+
 // savedOf masks stored credentials for pages.
 func savedOf(c Credentials) Saved {
 	s := Saved{AccountSID: c.AccountSID, APIKeySID: c.APIKeySID, Last4: last4(c.Secret), Sandbox: c.Sandbox, UpdatedAt: c.UpdatedAt}
@@ -96,27 +103,34 @@ func (s *Service) SaveCredentials(ctx context.Context, playerID, accountSID, api
 // When two requests of one player race, one account is kept: the other
 // request's is left unused in the sandbox.
 func (s *Service) EnsureCredentials(ctx context.Context, playerID string) (Saved, error) {
-	c, err := s.cfg.Store.Credentials(ctx, playerID)
-	if err == nil {
-		return savedOf(c), nil
-	}
-	if !errors.Is(err, ErrNotFound) || s.cfg.Sandbox == nil {
+	c, err := s.ensureStored(ctx, playerID)
+	if err != nil {
 		return Saved{}, err
+	}
+	return savedOf(c), nil
+}
+
+// ensureStored is EnsureCredentials returning the credentials themselves,
+// for an attempt to be checked with.
+func (s *Service) ensureStored(ctx context.Context, playerID string) (Credentials, error) {
+	c, err := s.cfg.Store.Credentials(ctx, playerID)
+	if err == nil || !errors.Is(err, ErrNotFound) || s.cfg.Sandbox == nil {
+		return c, err
 	}
 	sid, token, err := s.cfg.Sandbox.CreateAccount(ctx, "questgate player "+playerID)
 	if err != nil {
-		return Saved{}, fmt.Errorf("create sandbox account: %w", err)
+		return Credentials{}, fmt.Errorf("create sandbox account: %w", err)
 	}
 	c = Credentials{PlayerID: playerID, AccountSID: sid, Secret: token, Sandbox: true}
 	created, err := s.cfg.Store.SaveCredentialsIfNone(ctx, c)
 	if err != nil {
-		return Saved{}, err
+		return Credentials{}, err
 	}
 	if !created {
-		return s.SavedCredentials(ctx, playerID)
+		return s.cfg.Store.Credentials(ctx, playerID)
 	}
 	s.cfg.Log.InfoContext(ctx, "sandbox account made for a player", "player", playerID, "account_sid", sid)
-	return savedOf(c), nil
+	return c, nil
 }
 
 // UseSandboxAccount gives a player a fresh sandbox account of their own and

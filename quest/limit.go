@@ -73,11 +73,12 @@ func (s *Service) refuse(ctx context.Context, obj catalog.Objective, a Attempt, 
 		s.cfg.Metrics.RateLimited()
 	}
 	res := Result{Objective: obj, RetryAfter: wait}
-	creds, _, _, err := s.attemptCredentials(ctx, a)
+	acc, err := s.attemptCredentials(ctx, a)
 	if err != nil {
 		return Result{}, err
 	}
-	paste, _ := MaskSecrets(a.SID, creds.Secret)
+	res.Stored = acc.stored
+	paste, _ := MaskSecrets(a.SID, acc.creds.Secret)
 	res.Paste = ClipPaste(paste)
 	return s.record(ctx, res, sub, nil, "rate_limited")
 }

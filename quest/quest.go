@@ -1,7 +1,16 @@
-// Package quest plays objectives: it turns a player's pasted SID into a
-// recorded attempt and, when the verifier passes it, an award. It owns the
-// order of things (answer repeats from the database, pick the player's
-// credentials and the right upstream, verify, record), not HTTP nor SQL.
+// Package quest is questgate's domain, the layer every other one points
+// at: players and cohorts, credentials, submissions and awards, SID
+// parsing, reason and detail codes, verdicts, and the rules of play. It
+// turns a player's pasted SID into a recorded attempt and, when the
+// verifier passes it, an award, owning the order of things (answer repeats
+// from the database, pick the player's credentials and the right
+// upstream, verify, record).
+//
+// It declares the interfaces it needs (Store, Verifier, Sandbox, Metrics,
+// Limiter, PlayerStore, and live.Publisher for the live views) and imports
+// no adapter: store, verifier and sandbox implement them, handlers and
+// templates speak its types, and cmd/questgate wires them together
+// (arch_test.go checks these import rules).
 package quest
 
 import (
@@ -20,20 +29,42 @@ import (
 // ErrUnknownObjective is returned for an objective id the catalog lacks.
 var ErrUnknownObjective = errors.New("unknown objective")
 
-// Store is what quest needs to remember attempts and credentials.
+// Store is what quest needs to remember attempts and credentials: the
+// small stores below, which *store.Store implements together.
 type Store interface {
+	CredentialStore
+	AttemptStore
+	NumberStore
+	RegradeStore
+}
+
+// CredentialStore keeps players' Twilio credentials (ErrNotFound for a
+// player without any).
+type CredentialStore interface {
 	Credentials(ctx context.Context, playerID string) (Credentials, error)
 	SaveCredentials(ctx context.Context, c Credentials) error
 	SaveCredentialsIfNone(ctx context.Context, c Credentials) (bool, error)
+}
+
+// AttemptStore records attempts and the awards they grant.
+type AttemptStore interface {
 	AwardedSubmission(ctx context.Context, objectiveID, sid string) (Submission, error)
 	RecordAttempt(ctx context.Context, sub Submission, grant *Award) (Submission, error)
 	Awards(ctx context.Context, playerID string) (map[string]Award, error)
 	ReserveAttempt(ctx context.Context, sub Submission, lim AttemptLimit) (Submission, time.Duration, error)
 	FinishAttempt(ctx context.Context, sub Submission, grant *Award) (Submission, error)
 	OpenObjective(ctx context.Context, playerID, objectiveID string) (time.Time, error)
+}
+
+// NumberStore keeps the phone numbers players register.
+type NumberStore interface {
 	PlayerNumbers(ctx context.Context, playerID string) ([]string, error)
 	AddPlayerNumber(ctx context.Context, playerID, number string, limit int) error
 	RemovePlayerNumber(ctx context.Context, playerID, number string) error
+}
+
+// RegradeStore changes awards by an instructor's hand.
+type RegradeStore interface {
 	AwardByHand(ctx context.Context, playerID, objectiveID string, xp int, instructorID int64, reason string) error
 	Revoke(ctx context.Context, playerID, objectiveID string, instructorID int64, reason string) error
 }
@@ -128,6 +159,14 @@ type Attempt struct {
 	// player's stored ones, and kept nowhere: a game passing its player's
 	// credentials in an API call.
 	Credentials *Credentials
+	// EnsureCredentials gives a player without stored credentials a
+	// sandbox account of their own first, while the sandbox is on (see
+	// EnsureCredentials): the player pages' HACK, in the same read of the
+	// player's credentials as the attempt's.
+	EnsureCredentials bool
+
+	// sid is SID normalised, once per attempt (Submit sets it).
+	sid string
 }
 
 // Result is what an attempt came to.
@@ -138,6 +177,14 @@ type Result struct {
 	Detail string
 	// XP is what this attempt granted: zero unless the reason is awarded.
 	XP int
+	// Awards are the player's awards as this attempt read them, the one
+	// it granted included, so that a page shows them without reading them
+	// again. Nil when the attempt was refused before they were read.
+	Awards map[string]Award
+	// Stored is what pages may show of the player's stored credentials,
+	// as this attempt read them; nil when it did not read them (an
+	// attempt with its own Credentials).
+	Stored *Stored
 	// RetryAfter says when trying again makes sense, for upstream trouble
 	// and for attempts refused by the failure budget.
 	RetryAfter time.Duration
@@ -204,7 +251,8 @@ func (s *Service) Submit(ctx context.Context, a Attempt) (Result, error) {
 		return Result{}, fmt.Errorf("%w: %q", ErrUnknownObjective, a.ObjectiveID)
 	}
 	ctx = context.WithValue(ctx, startKey{}, time.Now())
-	release, err := s.turns.Acquire(ctx, a.PlayerID+"\x00"+obj.ID+"\x00"+Normalize(a.SID))
+	a.sid = Normalize(a.SID)
+	release, err := s.turns.Acquire(ctx, a.PlayerID+"\x00"+obj.ID+"\x00"+a.sid)
 	if err != nil {
 		return Result{}, fmt.Errorf("waiting for the same attempt in flight: %w", err)
 	}
@@ -220,10 +268,12 @@ func (s *Service) submit(ctx context.Context, obj catalog.Objective, a Attempt) 
 	res := Result{Objective: obj}
 	sub := Submission{PlayerID: a.PlayerID, ObjectiveID: obj.ID, RequestID: logging.RequestID(ctx), IP: a.IP}
 
-	creds, sandboxed, kind, err := s.attemptCredentials(ctx, a)
+	acc, err := s.attemptCredentials(ctx, a)
 	if err != nil {
 		return Result{}, err
 	}
+	creds, sandboxed, kind := acc.creds, acc.sandboxed, acc.kind
+	res.Stored = acc.stored
 	res.Account = Account{Kind: kind, AccountSID: creds.AccountSID, APIKeySID: creds.APIKeySID, Last4: last4(creds.Secret)}
 	sub.AccountSID, sub.AccountKind = creds.AccountSID, kind
 
@@ -237,12 +287,13 @@ func (s *Service) submit(ctx context.Context, obj catalog.Objective, a Attempt) 
 		res.Detail = sub.Detail
 		return s.record(ctx, res, sub, nil, "refused")
 	}
-	sub.RawSID, sub.SID = a.SID, Normalize(a.SID)
+	sub.RawSID, sub.SID = a.SID, a.sid
 
 	awards, err := s.cfg.Store.Awards(ctx, a.PlayerID)
 	if err != nil {
 		return Result{}, err
 	}
+	res.Awards = awards
 	_, held := awards[obj.ID]
 	if res.Missing = s.Missing(obj, awards); len(res.Missing) > 0 && !held {
 		sub.Reason = Locked
@@ -296,7 +347,7 @@ func (s *Service) submit(ctx context.Context, obj catalog.Objective, a Attempt) 
 	if sandboxed {
 		v = s.cfg.SandboxVerifier
 	}
-	verdict, err := v.Verify(ctx, CheckRequest{Objective: obj, SID: a.SID, Credentials: creds, Player: player})
+	verdict, err := v.Verify(ctx, CheckRequest{Objective: obj, SID: a.sid, Credentials: creds, Player: player})
 	sub.Upstream = verdict.Upstream
 	sub.Message = verdict.Message
 	if verdict.SID != "" {
@@ -402,6 +453,15 @@ func (s *Service) recorded(ctx context.Context, res Result, saved Submission, gr
 	}
 	if saved.Reason == Awarded && grant != nil {
 		res.XP, res.Items = grant.XP, grant.Items
+		if res.Awards != nil {
+			awards := make(map[string]Award, len(res.Awards)+1)
+			for id, a := range res.Awards {
+				awards[id] = a
+			}
+			awards[saved.ObjectiveID] = Award{PlayerID: saved.PlayerID, ObjectiveID: saved.ObjectiveID, SID: saved.SID,
+				XP: grant.XP, Items: grant.Items, SubmissionID: saved.ID, CreatedAt: saved.CreatedAt}
+			res.Awards = awards
+		}
 	}
 	s.logAttempt(ctx, res, via)
 	return res
@@ -432,17 +492,29 @@ func (s *Service) logAttempt(ctx context.Context, res Result, via string) {
 		slog.Int("tries", res.Tries), slog.Int64("submission", sub.ID))
 }
 
+// attemptAccount is the account an attempt is checked in.
+type attemptAccount struct {
+	creds Credentials
+	// sandboxed: the attempt goes to the sandbox.
+	sandboxed bool
+	// kind is one of Account….
+	kind string
+	// stored is what pages may show of the player's stored credentials,
+	// nil when the attempt brought its own.
+	stored *Stored
+}
+
 // attemptCredentials returns the credentials given with the attempt, or
 // else the player's (see credentials).
-func (s *Service) attemptCredentials(ctx context.Context, a Attempt) (Credentials, bool, string, error) {
+func (s *Service) attemptCredentials(ctx context.Context, a Attempt) (attemptAccount, error) {
 	if a.Credentials == nil {
-		return s.credentials(ctx, a.PlayerID)
+		return s.credentials(ctx, a.PlayerID, a.EnsureCredentials)
 	}
 	sandboxed := false
 	if s.cfg.Sandbox != nil && s.cfg.SandboxVerifier != nil {
 		ok, err := s.cfg.Sandbox.IsAccount(ctx, a.Credentials.AccountSID)
 		if err != nil {
-			return Credentials{}, false, "", err
+			return attemptAccount{}, err
 		}
 		sandboxed = ok
 	}
@@ -450,27 +522,32 @@ func (s *Service) attemptCredentials(ctx context.Context, a Attempt) (Credential
 	if sandboxed {
 		kind = AccountSandbox
 	}
-	return *a.Credentials, sandboxed, kind, nil
+	return attemptAccount{creds: *a.Credentials, sandboxed: sandboxed, kind: kind}, nil
 }
 
 // credentials returns the credentials to verify a player's attempt with,
-// whether they go to the sandbox, and their kind (Account…). A player
-// without stored credentials gets zero ones, of kind AccountNone: never
-// another account's (see EnsureCredentials for the player pages' own
-// sandbox account).
-func (s *Service) credentials(ctx context.Context, playerID string) (Credentials, bool, string, error) {
-	c, err := s.cfg.Store.Credentials(ctx, playerID)
+// whether they go to the sandbox, and their kind (Account…), reading them
+// once. A player without stored credentials gets zero ones, of kind
+// AccountNone: never another account's; with ensure, while the sandbox is
+// on, they get a sandbox account of their own first (EnsureCredentials).
+func (s *Service) credentials(ctx context.Context, playerID string, ensure bool) (attemptAccount, error) {
+	read := s.cfg.Store.Credentials
+	if ensure {
+		read = s.ensureStored
+	}
+	c, err := read(ctx, playerID)
 	switch {
 	case err == nil:
 		kind := AccountReal
 		if c.Sandbox {
 			kind = AccountSandbox
 		}
-		return Credentials{AccountSID: c.AccountSID, APIKeySID: c.APIKeySID, Secret: c.Secret},
-			c.Sandbox && s.cfg.SandboxVerifier != nil, kind, nil
+		return attemptAccount{creds: Credentials{AccountSID: c.AccountSID, APIKeySID: c.APIKeySID, Secret: c.Secret},
+			sandboxed: c.Sandbox && s.cfg.SandboxVerifier != nil, kind: kind,
+			stored: &Stored{Saved: savedOf(c), Found: true}}, nil
 	case !errors.Is(err, ErrNotFound):
-		return Credentials{}, false, "", err
+		return attemptAccount{}, err
 	default:
-		return Credentials{}, false, AccountNone, nil
+		return attemptAccount{kind: AccountNone, stored: &Stored{}}, nil
 	}
 }

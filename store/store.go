@@ -1,7 +1,9 @@
 // Package store keeps questgate's state in SQL: players, their Twilio
 // credentials, every submission, awards, and the sandbox's accounts and
-// messages. It knows SQL and nothing of HTTP or Twilio; the packages that
-// use it declare the small interfaces they need.
+// messages. It is an adapter of the domain (package quest), whose types
+// it reads and writes and whose sentinel errors it returns: it knows SQL
+// and nothing of HTTP or Twilio, and never imports verifier; the packages
+// that use it declare the small interfaces they need.
 //
 // It runs on SQLite (one server, one file) or on PostgreSQL, which several
 // instances share: then sessions, rate-limit budgets and the webhook

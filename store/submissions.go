@@ -211,6 +211,29 @@ func (s *Store) RecentSubmissions(ctx context.Context, playerID, objectiveID str
 	return out, rows.Err()
 }
 
+// Attempts returns how many attempts a player made at each objective they
+// tried, in one query whatever the number of objectives: the home page
+// shows every objective's state from it and Awards.
+func (s *Store) Attempts(ctx context.Context, playerID string) (map[string]int, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT objective_id, COUNT(*) FROM submissions WHERE player_id = ? GROUP BY objective_id`, playerID)
+	if err != nil {
+		return nil, fmt.Errorf("count attempts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var (
+			id string
+			n  int
+		)
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, fmt.Errorf("count attempts: %w", err)
+		}
+		out[id] = n
+	}
+	return out, rows.Err()
+}
+
 // Awards returns the objectives a player holds, keyed by objective id.
 func (s *Store) Awards(ctx context.Context, playerID string) (map[string]quest.Award, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT objective_id, COALESCE(sid, ''), xp, COALESCE(submission_id, 0),

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/questgate/questgate/quest"
 )
 
@@ -166,6 +167,55 @@ func TestOneSIDWinsOneObjectiveUnderRace(t *testing.T) {
 		awards, err := stores[1].Awards(ctx, p.ID)
 		if err != nil || len(awards) != 1 {
 			t.Errorf("awards %v (%v), want one", awards, err)
+		}
+	})
+}
+
+// TestAttempts counts a player's attempts per objective in one query, on
+// both backends: the home page's state of every objective.
+func TestAttempts(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		s := b.open(t)
+		ada, err := s.CreatePlayer(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bob, err := s.CreatePlayer(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range []struct {
+			player    string
+			objective string
+			reason    quest.Reason
+		}{
+			{ada.ID, "send-sms", quest.NotFound},
+			{ada.ID, "send-sms", quest.InvalidSID},
+			{ada.ID, "send-mms", quest.UpstreamUnavailable},
+			{bob.ID, "make-call", quest.NotFound},
+		} {
+			sub := quest.Submission{PlayerID: a.player, ObjectiveID: a.objective, RawSID: "x", Reason: a.reason}
+			if _, err := s.RecordAttempt(ctx, sub, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tests := []struct {
+			player string
+			want   map[string]int
+		}{
+			{ada.ID, map[string]int{"send-sms": 2, "send-mms": 1}},
+			{bob.ID, map[string]int{"make-call": 1}},
+			{"pl_nobody", map[string]int{}},
+		}
+		for _, tt := range tests {
+			got, err := s.Attempts(ctx, tt.player)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Attempts(%s) (-want +got):\n%s", tt.player, diff)
+			}
 		}
 	})
 }

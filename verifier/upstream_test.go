@@ -358,7 +358,7 @@ func TestAccountConcurrency(t *testing.T) {
 	for i := range busy {
 		wg.Go(func() {
 			sid := fmt.Sprintf("SM%032x", i) // different SIDs: nothing is coalesced
-			got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: sendSMS(), SID: sid, Credentials: tokenCreds})
+			got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: sendSMS(), SID: quest.Normalize(sid), Credentials: tokenCreds})
 			if err != nil || !got.Passed {
 				t.Errorf("Verify %s = %+v, %v", sid, got, err)
 			}

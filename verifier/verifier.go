@@ -196,7 +196,7 @@ func New(opts Options) (*Verifier, error) {
 // time spent: the attempt must not count against the player. No other
 // error is returned.
 func (v *Verifier) Verify(ctx context.Context, req quest.CheckRequest) (quest.Verdict, error) {
-	sid := quest.Normalize(req.SID)
+	sid := req.SID
 	if reason, detail := quest.CheckSID(sid, req.Objective.Prefixes()); reason != "" {
 		verdict := quest.Verdict{Reason: reason, Detail: forKind(req.Objective, detail)}
 		if reason == quest.WrongResource {

@@ -200,7 +200,7 @@ func TestVerifyLocalChecksSpendNoRequest(t *testing.T) {
 	v, _ := newFake(t, "", f, Options{})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: tt.obj, SID: tt.sid, Credentials: tt.creds})
+			got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: tt.obj, SID: quest.Normalize(tt.sid), Credentials: tt.creds})
 			if err != nil {
 				t.Fatalf("Verify: %v", err)
 			}
@@ -278,7 +278,7 @@ func TestVerifyTwilioAnswers(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &fakeTwilio{message: tt.handler}
 			v, _ := newFake(t, "", f, Options{})
-			got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: tt.obj, SID: tt.sid, Credentials: tokenCreds})
+			got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: tt.obj, SID: quest.Normalize(tt.sid), Credentials: tokenCreds})
 			if err != nil {
 				t.Fatalf("Verify: %v", err)
 			}

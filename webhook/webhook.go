@@ -4,7 +4,8 @@
 // (v1,base64(HMAC-SHA256(secret, id.timestamp.body))). Events wait in the
 // store's outbox, written with the award they announce; a Worker sends
 // them, retrying with exponential backoff and jitter for about a day. It
-// knows HTTP and signing; the store keeps every state.
+// knows HTTP and signing; the store keeps every state. It is an adapter
+// beside the domain, importing store for the outbox.
 package webhook
 
 import (

@@ -101,7 +101,7 @@ func runVerify(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return &exitError{exitUndecided, err}
 	}
-	verdict, verr := v.Verify(ctx, quest.CheckRequest{Objective: obj, SID: cmd.String("sid"), Credentials: creds, Player: player})
+	verdict, verr := v.Verify(ctx, quest.CheckRequest{Objective: obj, SID: quest.Normalize(cmd.String("sid")), Credentials: creds, Player: player})
 	out := newVerifyOutput(obj.ID, verdict, verr, en)
 	w := cmd.Root().Writer
 	if cmd.Bool("json") {
