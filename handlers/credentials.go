@@ -64,7 +64,7 @@ func (h *Player) saveCredentials(c echo.Context) error {
 }
 
 // credentialsInput is the credentials form as typed; quest cleans and
-// checks it (verifier.ParseCredentials).
+// checks it (quest.ParseCredentials).
 type credentialsInput struct{ accountSID, apiKeySID, secret string }
 
 // readCredentialsForm reads the credentials form. The API key field is

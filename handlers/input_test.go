@@ -105,7 +105,7 @@ func TestPastedSIDIsInert(t *testing.T) {
 	}
 }
 
-// sqlPayloads hold SQL metacharacters. Each survives verifier.Normalize
+// sqlPayloads hold SQL metacharacters. Each survives quest.Normalize
 // unchanged (no quote, space or period at its ends), so what the page
 // shows must be exactly what was typed.
 var sqlPayloads = []string{

@@ -146,7 +146,7 @@ const (
 // end: a workshop day.
 const InstructorSignIn = 12 * time.Hour
 
-// instructorCtxKey holds the signed-in store.Instructor in echo's context.
+// instructorCtxKey holds the signed-in quest.Instructor in echo's context.
 const instructorCtxKey = "questgate.instructor"
 
 // The dashboard's own addresses.

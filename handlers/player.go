@@ -319,7 +319,7 @@ func (h *Player) account(c echo.Context, ensure bool, stored *quest.Stored) (tem
 
 // ensureCredentials returns the request's player's credentials, giving
 // them a sandbox account of their own first when they have none and the
-// sandbox is on; store.ErrNotFound when they have none and it is off.
+// sandbox is on; quest.ErrNotFound when they have none and it is off.
 func (h *Player) ensureCredentials(c echo.Context) (quest.Saved, error) {
 	return h.quests.EnsureCredentials(c.Request().Context(), playerOf(c).ID)
 }

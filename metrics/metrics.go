@@ -106,7 +106,7 @@ func (m *Metrics) Handler() http.Handler {
 // it took in all, and how long it waited for Twilio (zero when Twilio was
 // not asked).
 func (m *Metrics) Verification(reason string, total, upstream time.Duration) {
-	// The outcome label (verifier.Reason.Outcome) is what an operator
+	// The outcome label (quest.Reason.Outcome) is what an operator
 	// alerts on without knowing every reason code.
 	outcome := quest.Reason(reason).Outcome()
 	m.verifications.WithLabelValues(outcome, reason).Inc()

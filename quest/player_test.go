@@ -32,10 +32,10 @@ func TestCredentialsNeverPrintTheirSecret(t *testing.T) {
 			slog.New(slog.NewTextHandler(&b, nil)).Info("saved", "credentials", c)
 			return b.String()
 		},
-		"%v":  func() string { return fmt.Sprintf("%v", c) },
-		"%+v": func() string { return fmt.Sprintf("%+v", c) },
-		"%#v": func() string { return fmt.Sprintf("%#v", c) },
-		"%s":  func() string { return fmt.Sprintf("%s", c) },
+		"%v":     func() string { return fmt.Sprintf("%v", c) },
+		"%+v":    func() string { return fmt.Sprintf("%+v", c) },
+		"%#v":    func() string { return fmt.Sprintf("%#v", c) },
+		"String": c.String,
 	}
 	for name, out := range outputs {
 		t.Run(name, func(t *testing.T) {

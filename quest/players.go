@@ -256,7 +256,7 @@ func (s *Players) CreateCohort(ctx context.Context, typedName string) (Cohort, e
 }
 
 // RenameCohort checks and sets a cohort's name: a *NameError, or
-// store.ErrNotFound for no such cohort, and nothing changes. The join
+// ErrNotFound for no such cohort, and nothing changes. The join
 // code stays, so links already handed out keep working.
 func (s *Players) RenameCohort(ctx context.Context, id int64, typedName string) (string, error) {
 	name, err := ParseCohortName(typedName)

@@ -18,7 +18,7 @@ import (
 // Store is what the sandbox needs to keep its accounts, keys and
 // messages. *store.Store implements it; declaring it here keeps the
 // sandbox testable and free of SQL. Lookups of missing rows return
-// store.ErrNotFound.
+// quest.ErrNotFound.
 type Store interface {
 	CreateSandboxAccount(ctx context.Context, a store.SandboxAccount) (store.SandboxAccount, error)
 	SandboxAccount(ctx context.Context, sid string) (store.SandboxAccount, error)
