@@ -564,3 +564,34 @@ func TestOneMessageOneObjective(t *testing.T) {
 		})
 	}
 }
+
+// TestSubmitNormalisesThePasteOnce checks that the verifier is asked with
+// the SID quest normalised, whatever copy-paste brought around it, and
+// that the attempt keeps both the paste and the SID.
+func TestSubmitNormalisesThePasteOnce(t *testing.T) {
+	tests := []struct {
+		name, paste string
+	}{
+		{"clean", smsSID},
+		{"quotes and spaces", " \u201c" + smsSID + "\u201d. "},
+		{"caps lock", "sm" + strings.ToUpper(hex32('1'))},
+		{"invisible characters", "\u200b" + smsSID + "\ufeff"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, false)
+			var asked string
+			f.twilio.verify = func(r quest.CheckRequest) (quest.Verdict, error) {
+				asked = r.SID
+				return quest.Verdict{Reason: quest.NotFound, SID: r.SID}, nil
+			}
+			res := f.submit(t, tt.paste)
+			if asked != smsSID {
+				t.Errorf("the verifier was asked with %q, want %q", asked, smsSID)
+			}
+			if res.Submission.SID != smsSID || res.Submission.RawSID != tt.paste {
+				t.Errorf("recorded SID %q from paste %q, want %q from %q", res.Submission.SID, res.Submission.RawSID, smsSID, tt.paste)
+			}
+		})
+	}
+}
