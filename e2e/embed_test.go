@@ -17,6 +17,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/questgate/questgate/apikey"
+	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/secrets"
 	"github.com/questgate/questgate/store"
 )
@@ -115,7 +116,7 @@ func gamePlayerAccount(t *testing.T, keyID, playerID, name string) (account, tok
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.SaveCredentials(ctx, store.Credentials{PlayerID: id, AccountSID: acc.AccountSID, Secret: acc.AuthToken, Sandbox: true}); err != nil {
+	if err := st.SaveCredentials(ctx, quest.Credentials{PlayerID: id, AccountSID: acc.AccountSID, Secret: acc.AuthToken, Sandbox: true}); err != nil {
 		t.Fatal(err)
 	}
 	return acc.AccountSID, acc.AuthToken

@@ -17,8 +17,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/templates"
-	"github.com/questgate/questgate/verifier"
 )
 
 // This file holds what a player does, step by step, for the scenarios and
@@ -168,7 +168,7 @@ func (p *tab) hack(step string, trigger ...chromedp.Action[chromedp.Void]) hackR
 // word and the reason's title in the page's language, and some help.
 func (p *tab) wantResult(step string, got hackResult, state, reason string) {
 	p.t.Helper()
-	title, _, _ := templates.ReasonMessageIDs(verifier.Reason(reason), "")
+	title, _, _ := templates.ReasonMessageIDs(quest.Reason(reason), "")
 	want := hackResult{State: state, StateText: p.tr("hack.state_" + state), Reason: reason, Title: p.tr(title)}
 	if got.State != want.State || got.StateText != want.StateText || got.Reason != want.Reason || got.Title != want.Title {
 		p.failureScreenshot(step)

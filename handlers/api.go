@@ -22,29 +22,27 @@ import (
 	"github.com/questgate/questgate/locale"
 	"github.com/questgate/questgate/logging"
 	"github.com/questgate/questgate/quest"
-	"github.com/questgate/questgate/store"
 	"github.com/questgate/questgate/templates"
-	"github.com/questgate/questgate/verifier"
 )
 
 // APIQuests is the part of *quest.Service the JSON API uses.
 type APIQuests interface {
 	Catalog() *catalog.Catalog
 	Submit(ctx context.Context, a quest.Attempt) (quest.Result, error)
-	Missing(o catalog.Objective, awards map[string]store.Award) []catalog.Objective
+	Missing(o catalog.Objective, awards map[string]quest.Award) []catalog.Objective
 }
 
 // APIData is the part of *store.Store the JSON API reads and writes.
 type APIData interface {
-	APIKeyByHash(ctx context.Context, hash string) (store.APIKey, error)
+	APIKeyByHash(ctx context.Context, hash string) (quest.APIKey, error)
 	OriginAllowed(ctx context.Context, origin string) (bool, error)
 	APIPlayer(ctx context.Context, keyID, externalID, name string) (string, error)
 	FindAPIPlayer(ctx context.Context, keyID, externalID string) (string, error)
 	ExternalIDs(ctx context.Context, keyID string, playerIDs []string) (map[string]string, error)
-	Player(ctx context.Context, id string) (store.Player, error)
-	Awards(ctx context.Context, playerID string) (map[string]store.Award, error)
-	ListSubmissions(ctx context.Context, f store.SubmissionFilter, before int64, limit int) ([]store.SubmissionRow, error)
-	ReserveIdempotency(ctx context.Context, keyID, idemKey, requestHash string) (store.Idempotent, bool, error)
+	Player(ctx context.Context, id string) (quest.Player, error)
+	Awards(ctx context.Context, playerID string) (map[string]quest.Award, error)
+	ListSubmissions(ctx context.Context, f quest.SubmissionFilter, before int64, limit int) ([]quest.SubmissionRow, error)
+	ReserveIdempotency(ctx context.Context, keyID, idemKey, requestHash string) (quest.Idempotent, bool, error)
 	CompleteIdempotency(ctx context.Context, keyID, idemKey string, status int, body []byte) error
 	ReleaseIdempotency(ctx context.Context, keyID, idemKey string) error
 }
@@ -83,7 +81,7 @@ func (h *API) Routes(g *echo.Group) {
 // keyContextKey is where authenticate leaves the request's API key.
 const keyContextKey = "questgate.apikey"
 
-func keyOf(c echo.Context) store.APIKey { k, _ := c.Get(keyContextKey).(store.APIKey); return k }
+func keyOf(c echo.Context) quest.APIKey { k, _ := c.Get(keyContextKey).(quest.APIKey); return k }
 
 // authenticate checks the Bearer key, then the browser's Origin against
 // the key's origins (CORS): a call from a page of another origin is
@@ -98,7 +96,7 @@ func (h *API) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		k, err := h.data.APIKeyByHash(c.Request().Context(), apikey.Hash(token))
 		switch {
-		case errors.Is(err, store.ErrNotFound):
+		case errors.Is(err, quest.ErrNotFound):
 			return &Problem{Status: http.StatusUnauthorized, Reason: "unauthorized"}
 		case err != nil:
 			return err
@@ -214,7 +212,7 @@ type VerifiedFields struct {
 	DateCreated string `json:"date_created,omitempty"`
 }
 
-func verifiedOf(m *verifier.Message) *VerifiedFields {
+func verifiedOf(m *quest.Message) *VerifiedFields {
 	if m == nil {
 		return nil
 	}
@@ -255,15 +253,15 @@ func (h *API) verify(c echo.Context) error {
 	if _, ok := h.quests.Catalog().Get(req.Objective); !ok {
 		return &Problem{Status: http.StatusNotFound, Reason: "unknown_objective"}
 	}
-	var creds *verifier.Credentials
+	var creds *quest.Credentials
 	if rc := req.Credentials; rc != nil {
 		secret := rc.AuthToken
 		if rc.APIKeySID != "" || rc.APIKeySecret != "" {
 			secret = rc.APIKeySecret
 		}
-		cr, err := verifier.ParseCredentials(rc.AccountSID, rc.APIKeySID, secret)
+		cr, err := quest.ParseCredentials(rc.AccountSID, rc.APIKeySID, secret)
 		if err != nil {
-			return &Problem{Status: templates.StatusOf(verifier.BadCredentials), Reason: string(verifier.BadCredentials), Err: err}
+			return &Problem{Status: templates.StatusOf(quest.BadCredentials), Reason: string(quest.BadCredentials), Err: err}
 		}
 		creds = &cr
 	}
@@ -425,7 +423,7 @@ func (h *API) progress(c echo.Context) error {
 	k := keyOf(c)
 	ext := c.Param("id")
 	id, err := h.data.FindAPIPlayer(ctx, k.ID, ext)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, quest.ErrNotFound) {
 		return &Problem{Status: http.StatusNotFound, Reason: "unknown_player"}
 	}
 	if err != nil {
@@ -480,17 +478,17 @@ func (h *API) submissions(c echo.Context) error {
 	ctx := c.Request().Context()
 	k := keyOf(c)
 	q := c.QueryParams()
-	f := store.SubmissionFilter{APIKeyID: k.ID, ObjectiveID: q.Get("objective"), Reason: verifier.Reason(q.Get("reason")),
+	f := quest.SubmissionFilter{APIKeyID: k.ID, ObjectiveID: q.Get("objective"), Reason: quest.Reason(q.Get("reason")),
 		SID: q.Get("sid")}
-	switch o := store.Outcome(q.Get("outcome")); o {
-	case "", store.OutcomeSuccess, store.OutcomeRejected, store.OutcomeUpstream:
+	switch o := quest.Outcome(q.Get("outcome")); o {
+	case "", quest.OutcomeSuccess, quest.OutcomeRejected, quest.OutcomeUpstream:
 		f.Outcome = o
 	default:
 		return &Problem{Status: http.StatusBadRequest, Reason: "invalid_filter"}
 	}
 	if ext := q.Get("player"); ext != "" {
 		id, err := h.data.FindAPIPlayer(ctx, k.ID, ext)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, quest.ErrNotFound) {
 			return c.JSON(http.StatusOK, map[string]any{"submissions": []APISubmission{}})
 		}
 		if err != nil {

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/questgate/questgate/verifier"
+	"github.com/questgate/questgate/quest"
 )
 
 // TestAPISpeaksOfTheObjectivesKind checks that a game hears what the
@@ -37,9 +37,9 @@ func TestAPISpeaksOfTheObjectivesKind(t *testing.T) {
 		}
 	}
 
-	e.twilio.verify = func(_ context.Context, req verifier.Request) (verifier.Verdict, error) {
-		sid := verifier.Normalize(req.SID)
-		return verifier.Verdict{Passed: true, SID: sid, Message: &verifier.Message{SID: sid, Status: "completed", Direction: "outbound-api"}}, nil
+	e.twilio.verify = func(_ context.Context, req quest.CheckRequest) (quest.Verdict, error) {
+		sid := quest.Normalize(req.SID)
+		return quest.Verdict{Passed: true, SID: sid, Message: &quest.Message{SID: sid, Status: "completed", Direction: "outbound-api"}}, nil
 	}
 	verify := func(lang, objective, sid string) apiResp {
 		t.Helper()

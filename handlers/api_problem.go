@@ -10,8 +10,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/questgate/questgate/locale"
+	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/templates"
-	"github.com/questgate/questgate/verifier"
 )
 
 // MIMEProblem is the media type of the API's errors (RFC 9457).
@@ -119,7 +119,7 @@ func renderProblem(c echo.Context, err error, requestID string) error {
 	}
 	v := p.Verdict
 	if v == nil && templates.IsReason(p.Reason) {
-		pv := templates.NewVerdict(ctx, templates.VerdictFacts{Reason: verifier.Reason(p.Reason), RetryAfter: p.RetryAfter})
+		pv := templates.NewVerdict(ctx, templates.VerdictFacts{Reason: quest.Reason(p.Reason), RetryAfter: p.RetryAfter})
 		v = &pv
 	}
 	if v != nil {

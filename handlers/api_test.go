@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/questgate/questgate/apikey"
+	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/store"
-	"github.com/questgate/questgate/verifier"
 )
 
 // apiResp is an API answer, its body decoded.
@@ -29,10 +29,10 @@ type apiResp struct {
 func (r apiResp) str(k string) string { s, _ := r.body[k].(string); return s }
 
 // newKey creates an API key allowing origins and returns the key.
-func (e *env) newKey(origins ...string) (string, store.APIKey) {
+func (e *env) newKey(origins ...string) (string, quest.APIKey) {
 	e.t.Helper()
 	n := apikey.Generate()
-	k, err := e.store.CreateAPIKey(context.Background(), store.APIKey{ID: n.ID, Name: "game", Hash: n.Hash, Prefix: n.Shown,
+	k, err := e.store.CreateAPIKey(context.Background(), quest.APIKey{ID: n.ID, Name: "game", Hash: n.Hash, Prefix: n.Shown,
 		Origins: origins, SigningSecret: n.SigningSecret})
 	if err != nil {
 		e.t.Fatal(err)
@@ -88,27 +88,27 @@ const verifyBody = `{"objective": "send-sms", "sid": "` + "SMb2b2b2b2b2b2b2b2b2b
 	"credentials": {"account_sid": "ACa1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1", "auth_token": "s3cr3tT0kenValue0123456789abWXYZ"}}`
 
 func TestAPIVerifications(t *testing.T) {
-	upstream := &verifier.UpstreamError{Reason: verifier.UpstreamUnavailable, RetryAfter: 7 * time.Second}
+	upstream := &quest.UpstreamError{Reason: quest.UpstreamUnavailable, RetryAfter: 7 * time.Second}
 	tests := []struct {
 		name       string
 		body       string
-		verdict    verifier.Verdict
+		verdict    quest.Verdict
 		verifyErr  error
 		accept     string
 		wantStatus int
 		want       map[string]any
 		wantHeader map[string]string
 	}{
-		{name: "awarded", body: verifyBody, verdict: verifier.Verdict{Passed: true, SID: testMessageSID,
-			Message: &verifier.Message{SID: testMessageSID, Status: "delivered", Direction: "outbound-api", Body: "hi"}},
+		{name: "awarded", body: verifyBody, verdict: quest.Verdict{Passed: true, SID: testMessageSID,
+			Message: &quest.Message{SID: testMessageSID, Status: "delivered", Direction: "outbound-api", Body: "hi"}},
 			wantStatus: 200, want: map[string]any{"status": "awarded", "reason": "awarded", "xp": 100.0, "title": "Objective complete!"}},
-		{name: "rejected in French", body: verifyBody, accept: "fr", verdict: verifier.Verdict{Reason: verifier.NotFound, SID: testMessageSID},
+		{name: "rejected in French", body: verifyBody, accept: "fr", verdict: quest.Verdict{Reason: quest.NotFound, SID: testMessageSID},
 			wantStatus: 200, want: map[string]any{"status": "rejected", "reason": "not_found", "xp": 0.0}},
 		{name: "Twilio unavailable", body: verifyBody, verifyErr: upstream,
 			wantStatus: 503, want: map[string]any{"reason": "upstream_unavailable", "type": "urn:questgate:problem:upstream_unavailable"},
 			wantHeader: map[string]string{"Retry-After": "7", "Content-Type": "application/problem+json"}},
 		{name: "no credentials", body: `{"objective": "send-sms", "sid": "` + testMessageSID + `", "player": {"id": "p"}}`,
-			verdict: verifier.Verdict{Reason: verifier.NoCredentials}, wantStatus: 422, want: map[string]any{"reason": "no_credentials"}},
+			verdict: quest.Verdict{Reason: quest.NoCredentials}, wantStatus: 422, want: map[string]any{"reason": "no_credentials"}},
 		{name: "malformed credentials", body: `{"objective": "send-sms", "sid": "x", "player": {"id": "p"}, "credentials": {"account_sid": "nope"}}`,
 			wantStatus: 422, want: map[string]any{"reason": "bad_credentials"}},
 		{name: "unknown objective", body: `{"objective": "fly", "sid": "x", "player": {"id": "p"}}`,
@@ -122,7 +122,7 @@ func TestAPIVerifications(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, options{})
 			key, _ := e.newKey()
-			e.twilio.verify = func(_ context.Context, req verifier.Request) (verifier.Verdict, error) {
+			e.twilio.verify = func(_ context.Context, req quest.CheckRequest) (quest.Verdict, error) {
 				if strings.Contains(tt.body, "credentials") && req.Credentials.Secret != testSecret {
 					t.Errorf("verified with %v, want the call's credentials", req.Credentials)
 				}
@@ -167,7 +167,7 @@ func TestAPICredentialsAreNotStored(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.store.Credentials(context.Background(), id); !errors.Is(err, store.ErrNotFound) {
+	if _, err := e.store.Credentials(context.Background(), id); !errors.Is(err, quest.ErrNotFound) {
 		t.Errorf("credentials of the call were stored: %v", err)
 	}
 }
@@ -203,9 +203,9 @@ func TestAPIIdempotency(t *testing.T) {
 	e := newEnv(t, options{})
 	key, _ := e.newKey()
 	var calls atomic.Int32
-	e.twilio.verify = func(context.Context, verifier.Request) (verifier.Verdict, error) {
+	e.twilio.verify = func(context.Context, quest.CheckRequest) (quest.Verdict, error) {
 		calls.Add(1)
-		return verifier.Verdict{Passed: true, SID: testMessageSID}, nil
+		return quest.Verdict{Passed: true, SID: testMessageSID}, nil
 	}
 	first := e.api("POST", "/api/v1/verifications", key, verifyBody, "Idempotency-Key", "k1")
 	again := e.api("POST", "/api/v1/verifications", key, verifyBody, "Idempotency-Key", "k1")
@@ -234,11 +234,11 @@ func TestAPIIdempotencyConcurrent(t *testing.T) {
 	key, _ := e.newKey()
 	var calls atomic.Int32
 	release := make(chan struct{})
-	e.twilio.verify = func(context.Context, verifier.Request) (verifier.Verdict, error) {
+	e.twilio.verify = func(context.Context, quest.CheckRequest) (quest.Verdict, error) {
 		if calls.Add(1) == 1 {
 			<-release // the first holds its reservation until the duplicates are answered
 		}
-		return verifier.Verdict{Passed: true, SID: testMessageSID}, nil
+		return quest.Verdict{Passed: true, SID: testMessageSID}, nil
 	}
 	const n = 8
 	results := make(chan int, n)
@@ -320,8 +320,8 @@ func TestAPIPlayersAreKeptApartPerKey(t *testing.T) {
 		t.Errorf("key B sees key A's player: %d %s", b.status, b.raw)
 	}
 	// The same external id under key B is a new player, who has nothing yet.
-	e.twilio.verify = func(context.Context, verifier.Request) (verifier.Verdict, error) {
-		return verifier.Verdict{Passed: true, SID: "SM" + strings.Repeat("c3", 16)}, nil
+	e.twilio.verify = func(context.Context, quest.CheckRequest) (quest.Verdict, error) {
+		return quest.Verdict{Passed: true, SID: "SM" + strings.Repeat("c3", 16)}, nil
 	}
 	if r := e.api("POST", "/api/v1/verifications", keyB, strings.Replace(verifyBody, "b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2", strings.Repeat("c3", 16), 1)); r.str("status") != "awarded" {
 		t.Errorf("key B's player: %s", r.raw)
@@ -335,8 +335,8 @@ func TestAPIPlayersAreKeptApartPerKey(t *testing.T) {
 func TestAPISubmissionsPages(t *testing.T) {
 	e := newEnv(t, options{})
 	key, _ := e.newKey()
-	e.twilio.verify = func(_ context.Context, req verifier.Request) (verifier.Verdict, error) {
-		return verifier.Verdict{Reason: verifier.NotFound, SID: req.SID}, nil
+	e.twilio.verify = func(_ context.Context, req quest.CheckRequest) (quest.Verdict, error) {
+		return quest.Verdict{Reason: quest.NotFound, SID: req.SID}, nil
 	}
 	for range 5 {
 		e.api("POST", "/api/v1/verifications", key, verifyBody)
@@ -372,7 +372,7 @@ func TestAPISubmissionsPages(t *testing.T) {
 func TestAPIAwardQueuesAWebhookEvent(t *testing.T) {
 	e := newEnv(t, options{})
 	key, k := e.newKey()
-	if _, err := e.store.AddWebhookEndpoint(context.Background(), store.WebhookEndpoint{APIKeyID: k.ID, URL: "https://game.example/hooks", Secret: "whsec_c2VjcmV0"}); err != nil {
+	if _, err := e.store.AddWebhookEndpoint(context.Background(), quest.WebhookEndpoint{APIKeyID: k.ID, URL: "https://game.example/hooks", Secret: "whsec_c2VjcmV0"}); err != nil {
 		t.Fatal(err)
 	}
 	e.twilio.verify = passing("hi")

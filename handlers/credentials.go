@@ -7,9 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/questgate/questgate/quest"
-	"github.com/questgate/questgate/store"
 	"github.com/questgate/questgate/templates"
-	"github.com/questgate/questgate/verifier"
 )
 
 // credentialNotices pair the query flag a successful change redirects with
@@ -45,11 +43,11 @@ func (h *Player) saveCredentials(c echo.Context) error {
 	}
 	f := templates.CredentialsForm{AccountSID: in.accountSID, APIKeySID: in.apiKeySID}
 	_, err := h.quests.SaveCredentials(c.Request().Context(), playerOf(c).ID, in.accountSID, in.apiKeySID, in.secret)
-	if ce, ok := errors.AsType[*verifier.CredentialsError](err); ok {
+	if ce, ok := errors.AsType[*quest.CredentialsError](err); ok {
 		f.Errors = map[string]string{ce.Field: ce.Problem}
 		return h.renderCredentials(c, http.StatusUnprocessableEntity, "", f)
 	}
-	if ue, ok := errors.AsType[*verifier.UpstreamError](err); ok {
+	if ue, ok := errors.AsType[*quest.UpstreamError](err); ok {
 		f.Error, f.RetryAfter = "credentials.upstream", seconds(ue.TwilioRetryAfter)
 		setRetryAfter(c, ue.RetryAfter)
 		return h.renderCredentials(c, http.StatusServiceUnavailable, "", f)
@@ -66,21 +64,21 @@ func (h *Player) saveCredentials(c echo.Context) error {
 }
 
 // credentialsInput is the credentials form as typed; quest cleans and
-// checks it (verifier.ParseCredentials).
+// checks it (quest.ParseCredentials).
 type credentialsInput struct{ accountSID, apiKeySID, secret string }
 
 // readCredentialsForm reads the credentials form. The API key field is
 // optional (Auth Token credentials have none); the other two must be sent,
 // even empty.
 func readCredentialsForm(c echo.Context) (credentialsInput, *formError) {
-	form, ferr := readForm(c, verifier.FieldAccountSID, verifier.FieldSecret)
+	form, ferr := readForm(c, quest.FieldAccountSID, quest.FieldSecret)
 	if ferr != nil {
 		return credentialsInput{}, ferr
 	}
 	return credentialsInput{
-		accountSID: form.Get(verifier.FieldAccountSID),
-		apiKeySID:  form.Get(verifier.FieldAPIKeySID),
-		secret:     form.Get(verifier.FieldSecret),
+		accountSID: form.Get(quest.FieldAccountSID),
+		apiKeySID:  form.Get(quest.FieldAPIKeySID),
+		secret:     form.Get(quest.FieldSecret),
 	}, nil
 }
 
@@ -138,7 +136,7 @@ func (h *Player) credentialsProps(c echo.Context, notice string, form templates.
 		if saved.Sandbox {
 			noStore(c)
 		}
-	case !errors.Is(err, store.ErrNotFound):
+	case !errors.Is(err, quest.ErrNotFound):
 		return props, err
 	}
 	if props.Numbers, err = h.quests.Numbers(ctx, p.ID); err != nil {

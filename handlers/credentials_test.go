@@ -9,15 +9,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/questgate/questgate/store"
-	"github.com/questgate/questgate/verifier"
+	"github.com/questgate/questgate/quest"
 )
 
 // storedCredentials returns the test player's stored credentials, or nil.
-func (e *env) storedCredentials() *store.Credentials {
+func (e *env) storedCredentials() *quest.Credentials {
 	e.t.Helper()
 	c, err := e.store.Credentials(context.Background(), e.playerID())
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, quest.ErrNotFound) {
 		return nil
 	}
 	if err != nil {
@@ -28,8 +27,8 @@ func (e *env) storedCredentials() *store.Credentials {
 
 func TestSaveCredentials(t *testing.T) {
 	e := newEnv(t, options{})
-	var checked verifier.Credentials
-	e.twilio.check = func(_ context.Context, c verifier.Credentials) error {
+	var checked quest.Credentials
+	e.twilio.check = func(_ context.Context, c quest.Credentials) error {
 		checked = c
 		return nil
 	}
@@ -86,19 +85,19 @@ func TestCredentialFieldErrors(t *testing.T) {
 		problem string
 	}{
 		{"account SID missing", url.Values{"account_sid": {""}, "api_key_sid": {""}, "secret": {testSecret}},
-			nil, verifier.FieldAccountSID, verifier.ProblemRequired},
+			nil, quest.FieldAccountSID, quest.ProblemRequired},
 		{"API key in the account field", url.Values{"account_sid": {keySID}, "api_key_sid": {""}, "secret": {testSecret}},
-			nil, verifier.FieldAccountSID, verifier.ProblemAccountSIDIsKey},
+			nil, quest.FieldAccountSID, quest.ProblemAccountSIDIsKey},
 		{"account SID as the secret", url.Values{"account_sid": {testAccountSID}, "api_key_sid": {""}, "secret": {testAccountSID}},
-			nil, verifier.FieldSecret, verifier.ProblemTokenLooksLikeSID},
+			nil, quest.FieldSecret, quest.ProblemTokenLooksLikeSID},
 		{"Twilio rejects the pair", url.Values{"account_sid": {testAccountSID}, "api_key_sid": {keySID}, "secret": {testSecret}},
-			&verifier.CredentialsError{Field: verifier.FieldSecret, Problem: verifier.ProblemRejected},
-			verifier.FieldSecret, verifier.ProblemRejected},
+			&quest.CredentialsError{Field: quest.FieldSecret, Problem: quest.ProblemRejected},
+			quest.FieldSecret, quest.ProblemRejected},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, options{})
-			e.twilio.check = func(context.Context, verifier.Credentials) error {
+			e.twilio.check = func(context.Context, quest.Credentials) error {
 				if tt.check == nil {
 					t.Error("Twilio was asked about credentials that are malformed")
 				}
@@ -137,8 +136,8 @@ func TestCredentialFieldErrors(t *testing.T) {
 
 func TestCredentialsUpstreamTrouble(t *testing.T) {
 	e := newEnv(t, options{})
-	e.twilio.check = func(context.Context, verifier.Credentials) error {
-		return &verifier.UpstreamError{Reason: verifier.UpstreamUnavailable, Status: 502, Err: errors.New("bad gateway")}
+	e.twilio.check = func(context.Context, quest.Credentials) error {
+		return &quest.UpstreamError{Reason: quest.UpstreamUnavailable, Status: 502, Err: errors.New("bad gateway")}
 	}
 	p := e.post("/credentials", url.Values{"account_sid": {testAccountSID}, "secret": {testSecret}}, accept("fr")...)
 	if p.status != http.StatusServiceUnavailable {
@@ -236,7 +235,7 @@ func TestSandboxOffWhenDisabled(t *testing.T) {
 
 func TestDeleteCredentials(t *testing.T) {
 	e := newEnv(t, options{})
-	e.saveCredentials(store.Credentials{AccountSID: testAccountSID, Secret: testSecret, UpdatedAt: time.Now()})
+	e.saveCredentials(quest.Credentials{AccountSID: testAccountSID, Secret: testSecret, UpdatedAt: time.Now()})
 	p := e.post("/credentials/delete", nil)
 	if p.status != http.StatusSeeOther || p.header.Get("Location") != "/credentials?deleted=1" {
 		t.Fatalf("delete: %d to %q", p.status, p.header.Get("Location"))

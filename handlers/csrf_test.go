@@ -16,8 +16,7 @@ import (
 
 	"github.com/questgate/questgate/handlers"
 	"github.com/questgate/questgate/locale"
-	"github.com/questgate/questgate/store"
-	"github.com/questgate/questgate/verifier"
+	"github.com/questgate/questgate/quest"
 )
 
 // The attacks of issue 13's red team on the CSRF check and the session
@@ -132,7 +131,7 @@ func TestCSRFTokenBelongsToTheSession(t *testing.T) {
 		renew func(t *testing.T, e *ienv)
 	}{
 		{"saving credentials", func(t *testing.T, e *ienv) {
-			e.twilio.check = func(context.Context, verifier.Credentials) error { return nil }
+			e.twilio.check = func(context.Context, quest.Credentials) error { return nil }
 			if p := e.post("/credentials", url.Values{"account_sid": {testAccountSID}, "secret": {testSecret}}); p.status != http.StatusSeeOther {
 				t.Fatalf("save credentials: %d\n%.300s", p.status, p.body)
 			}
@@ -189,11 +188,11 @@ func TestSessionFixationCapturesNothing(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, options{})
-			e.twilio.check = func(context.Context, verifier.Credentials) error { return nil }
+			e.twilio.check = func(context.Context, quest.Credentials) error { return nil }
 			// Twilio passes Ada's SID for Ada's account only.
-			e.twilio.verify = func(ctx context.Context, req verifier.Request) (verifier.Verdict, error) {
+			e.twilio.verify = func(ctx context.Context, req quest.CheckRequest) (quest.Verdict, error) {
 				if req.Credentials.AccountSID != testAccountSID {
-					return rejecting(verifier.NoCredentials)(ctx, req)
+					return rejecting(quest.NoCredentials)(ctx, req)
 				}
 				return passing("Ada's message")(ctx, req)
 			}
@@ -242,18 +241,18 @@ func TestSessionFixationCapturesNothing(t *testing.T) {
 			if id, err := e.sessions.PlayerIDOf(context.Background(), mallory.sessionToken()); err != nil || id == malloryID && !tt.adaHasSession {
 				t.Errorf("Mallory's planted token still names the player Ada saved her credentials in (%v)", err)
 			}
-			if c, err := e.store.Credentials(context.Background(), malloryID); tt.adaHasSession && !errors.Is(err, store.ErrNotFound) {
+			if c, err := e.store.Credentials(context.Background(), malloryID); tt.adaHasSession && !errors.Is(err, quest.ErrNotFound) {
 				t.Errorf("Mallory's player holds credentials %q (%v)", c.AccountSID, err)
 			}
 			p := mallory.post("/objectives/send-sms/hack", url.Values{"sid": {testMessageSID}})
-			if got := p.attr("result-reason", "data-reason"); got == string(verifier.Awarded) {
+			if got := p.attr("result-reason", "data-reason"); got == string(quest.Awarded) {
 				t.Error("Mallory HACKed Ada's SID and was awarded")
 			}
 			if p := mallory.get("/credentials"); strings.Contains(p.body, testAccountSID) {
 				t.Error("Mallory's credentials page shows Ada's Account SID")
 			}
 			if tt.adaHasSession {
-				if c, err := e.store.Credentials(context.Background(), adaID); !errors.Is(err, store.ErrNotFound) {
+				if c, err := e.store.Credentials(context.Background(), adaID); !errors.Is(err, quest.ErrNotFound) {
 					t.Errorf("Ada's player got credentials %q though nothing was saved (%v)", c.AccountSID, err)
 				}
 			}

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/questgate/questgate/verifier"
+	"github.com/questgate/questgate/quest"
 )
 
 // TestCSVIsSafeWhereSemicolonsSplit: a spreadsheet that splits on
@@ -26,7 +26,7 @@ func TestCSVIsSafeWhereSemicolonsSplit(t *testing.T) {
 		"semicolons;;;":        "semicolons;;;",
 	}
 	for raw := range pasted {
-		e.record(ada, verifier.InvalidSID, raw, &verifier.Message{Body: "Hi;=cmd|' /C calc'!A0", Status: "sent"})
+		e.record(ada, quest.InvalidSID, raw, &quest.Message{Body: "Hi;=cmd|' /C calc'!A0", Status: "sent"})
 	}
 	e.signIn()
 	_, rows := readCSV(t, e, "/instructor/submissions.csv?player="+ada)

@@ -19,8 +19,7 @@ import (
 
 	"github.com/questgate/questgate/handlers"
 	"github.com/questgate/questgate/locale"
-	"github.com/questgate/questgate/store"
-	"github.com/questgate/questgate/verifier"
+	"github.com/questgate/questgate/quest"
 )
 
 const wantCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
@@ -40,21 +39,21 @@ func (e *env) browser() *env {
 }
 
 // counting wraps a verify function and counts its calls.
-func counting(n *atomic.Int32, f func(context.Context, verifier.Request) (verifier.Verdict, error)) func(context.Context, verifier.Request) (verifier.Verdict, error) {
-	return func(ctx context.Context, r verifier.Request) (verifier.Verdict, error) {
+func counting(n *atomic.Int32, f func(context.Context, quest.CheckRequest) (quest.Verdict, error)) func(context.Context, quest.CheckRequest) (quest.Verdict, error) {
+	return func(ctx context.Context, r quest.CheckRequest) (quest.Verdict, error) {
 		n.Add(1)
 		return f(ctx, r)
 	}
 }
 
-func rejecting(r verifier.Reason) func(context.Context, verifier.Request) (verifier.Verdict, error) {
-	return func(_ context.Context, req verifier.Request) (verifier.Verdict, error) {
-		return verifier.Verdict{Reason: r, SID: verifier.Normalize(req.SID)}, nil
+func rejecting(r quest.Reason) func(context.Context, quest.CheckRequest) (quest.Verdict, error) {
+	return func(_ context.Context, req quest.CheckRequest) (quest.Verdict, error) {
+		return quest.Verdict{Reason: r, SID: quest.Normalize(req.SID)}, nil
 	}
 }
 
 // submissions returns the test player's recorded attempts, newest first.
-func (e *env) submissions() []store.Submission {
+func (e *env) submissions() []quest.Submission {
 	e.t.Helper()
 	subs, err := e.store.RecentSubmissions(context.Background(), e.playerID(), "send-sms", 100)
 	if err != nil {
@@ -83,8 +82,8 @@ func (e *env) checkErrorPage(p page, status int, lang, table string) {
 
 func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 	e := newEnv(t, options{sandbox: true})
-	e.twilio.verify = rejecting(verifier.NotFound)
-	e.sandbox.verify = rejecting(verifier.NotFound)
+	e.twilio.verify = rejecting(quest.NotFound)
+	e.sandbox.verify = rejecting(quest.NotFound)
 	pages := map[string]func() page{
 		"home":             func() page { return e.get("/") },
 		"objective":        func() page { return e.get("/objectives/send-sms") },
@@ -262,7 +261,7 @@ func TestCSRF(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, options{sandbox: true})
-			e.saveCredentials(store.Credentials{AccountSID: testAccountSID, Secret: testSecret})
+			e.saveCredentials(quest.Credentials{AccountSID: testAccountSID, Secret: testSecret})
 			e.token()
 			for i, f := range forms {
 				lang := locale.Supported[i%len(locale.Supported)]
@@ -309,7 +308,7 @@ func TestCSRFAcceptedWays(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, options{})
-			e.saveCredentials(store.Credentials{AccountSID: testAccountSID, Secret: testSecret})
+			e.saveCredentials(quest.Credentials{AccountSID: testAccountSID, Secret: testSecret})
 			if p := tt.send(e); p.status != http.StatusSeeOther {
 				t.Fatalf("status %d\n%.300s", p.status, p.body)
 			}
@@ -385,7 +384,7 @@ func TestOversizedBodies(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, options{maxBody: tt.maxBody})
-			e.twilio.verify = rejecting(verifier.NotFound)
+			e.twilio.verify = rejecting(quest.NotFound)
 			var body io.Reader = strings.NewReader(tt.body)
 			if tt.chunked {
 				body = io.MultiReader(body) // hides the length: sent chunked
@@ -419,7 +418,7 @@ func TestFailureBudgetPerPlayer(t *testing.T) {
 		t.Run(map[bool]string{false: "form", true: "htmx"}[hx], func(t *testing.T) {
 			e := newEnv(t, options{attemptsPerMinute: 10})
 			var calls atomic.Int32
-			e.twilio.verify = counting(&calls, rejecting(verifier.NotFound))
+			e.twilio.verify = counting(&calls, rejecting(quest.NotFound))
 			h := accept("fr")
 			if hx {
 				h = append(h, htmx...)
@@ -439,7 +438,7 @@ func TestFailureBudgetPerPlayer(t *testing.T) {
 			if calls.Load() != 10 {
 				t.Errorf("the verifier was called %d times, want 10", calls.Load())
 			}
-			if got := p.attr("result-reason", "data-reason"); got != string(verifier.RateLimited) {
+			if got := p.attr("result-reason", "data-reason"); got != string(quest.RateLimited) {
 				t.Errorf("reason %q", got)
 			}
 			if got, want := p.text("result-reason"), e.msg("fr", "reason.rate_limited.title"); got != want {
@@ -454,10 +453,10 @@ func TestFailureBudgetPerPlayer(t *testing.T) {
 			if got, _ := p.doc.Find("#sid").Attr("value"); got != testMessageSID {
 				t.Errorf("the field lost the SID: %q", got)
 			}
-			if got := p.find("attempt").First().AttrOr("data-reason", ""); got != string(verifier.RateLimited) {
+			if got := p.find("attempt").First().AttrOr("data-reason", ""); got != string(quest.RateLimited) {
 				t.Errorf("latest attempt listed as %q", got)
 			}
-			if subs := e.submissions(); len(subs) != 11 || subs[0].Reason != verifier.RateLimited {
+			if subs := e.submissions(); len(subs) != 11 || subs[0].Reason != quest.RateLimited {
 				t.Errorf("recorded %d attempts, latest %v", len(subs), subs[0].Reason)
 			}
 
@@ -477,15 +476,15 @@ func TestFailureBudgetPerPlayer(t *testing.T) {
 
 func TestFailureBudgetIgnoresUpstreamTrouble(t *testing.T) {
 	e := newEnv(t, options{attemptsPerMinute: 2})
-	e.twilio.verify = func(context.Context, verifier.Request) (verifier.Verdict, error) {
-		return verifier.Verdict{SID: testMessageSID}, &verifier.UpstreamError{Reason: verifier.UpstreamUnavailable, Status: 503}
+	e.twilio.verify = func(context.Context, quest.CheckRequest) (quest.Verdict, error) {
+		return quest.Verdict{SID: testMessageSID}, &quest.UpstreamError{Reason: quest.UpstreamUnavailable, Status: 503}
 	}
 	for range 5 {
 		if p := e.post("/objectives/send-sms/hack", url.Values{"sid": {testMessageSID}}); p.status != http.StatusServiceUnavailable {
 			t.Fatalf("upstream trouble: status %d", p.status)
 		}
 	}
-	e.twilio.verify = rejecting(verifier.NotFound)
+	e.twilio.verify = rejecting(quest.NotFound)
 	for i := range 2 {
 		if p := e.post("/objectives/send-sms/hack", url.Values{"sid": {testMessageSID}}); p.status != http.StatusOK {
 			t.Fatalf("mistake %d after upstream trouble: status %d", i+1, p.status)

@@ -12,7 +12,6 @@ import (
 	"github.com/questgate/questgate/catalog"
 	"github.com/questgate/questgate/locale"
 	"github.com/questgate/questgate/quest"
-	"github.com/questgate/questgate/store"
 	"github.com/questgate/questgate/templates"
 )
 
@@ -28,14 +27,14 @@ const embedPrefix = "/embed"
 type EmbedQuests interface {
 	Catalog() *catalog.Catalog
 	Submit(ctx context.Context, a quest.Attempt) (quest.Result, error)
-	Missing(o catalog.Objective, awards map[string]store.Award) []catalog.Objective
+	Missing(o catalog.Objective, awards map[string]quest.Award) []catalog.Objective
 }
 
 // EmbedData is the part of *store.Store the widget uses.
 type EmbedData interface {
-	APIKeyByID(ctx context.Context, id string) (store.APIKey, error)
+	APIKeyByID(ctx context.Context, id string) (quest.APIKey, error)
 	APIPlayer(ctx context.Context, keyID, externalID, name string) (string, error)
-	Awards(ctx context.Context, playerID string) (map[string]store.Award, error)
+	Awards(ctx context.Context, playerID string) (map[string]quest.Award, error)
 }
 
 // Embed serves the widget games put in an iframe:
@@ -67,7 +66,7 @@ func (h *Embed) Routes(g *echo.Group) {
 
 // widget is a request's checked token, key and player.
 type widget struct {
-	key      store.APIKey
+	key      quest.APIKey
 	claims   apikey.Claims
 	playerID string
 	obj      catalog.Objective
@@ -85,7 +84,7 @@ func (h *Embed) open(c echo.Context) (widget, bool, error) {
 	if token == "" {
 		token = c.FormValue("token")
 	}
-	var key store.APIKey
+	var key quest.APIKey
 	secretOf := func(kid string) (string, error) {
 		k, err := h.data.APIKeyByID(ctx, kid)
 		if err != nil {
@@ -111,7 +110,7 @@ func (h *Embed) open(c echo.Context) (widget, bool, error) {
 	claims, _, err := apikey.ParseToken(token, secretOf, h.audience, h.now())
 	switch {
 	case errors.Is(err, apikey.ErrTokenUnknownKey):
-		key = store.APIKey{}
+		key = quest.APIKey{}
 		return fail(http.StatusUnauthorized, "unknown_key")
 	case errors.Is(err, apikey.ErrTokenExpired):
 		h.useLocale(c, claims.Locale)
@@ -141,7 +140,7 @@ func (h *Embed) open(c echo.Context) (widget, bool, error) {
 // targetOrigin picks where the completion message may go: the origin the
 // token or the page names, if the key allows it; else the key's only
 // origin; else nowhere.
-func targetOrigin(k store.APIKey, candidates ...string) string {
+func targetOrigin(k quest.APIKey, candidates ...string) string {
 	for _, o := range candidates {
 		if o != "" {
 			if k.AllowsOrigin(o) {

@@ -11,13 +11,13 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/questgate/questgate/apikey"
-	"github.com/questgate/questgate/store"
+	"github.com/questgate/questgate/quest"
 )
 
 // widgetEnv is a server with the sandbox on and a key allowing the game
 // origins given; the key's player p42 (Ada, the widget tokens' subject)
 // has a sandbox account of their own, so they can win.
-func widgetEnv(t *testing.T, origins ...string) (*env, store.APIKey) {
+func widgetEnv(t *testing.T, origins ...string) (*env, quest.APIKey) {
 	e := newEnv(t, options{sandbox: true})
 	e.sandbox.verify = passing("hello")
 	_, k := e.newKey(origins...)
@@ -29,14 +29,14 @@ func widgetEnv(t *testing.T, origins ...string) (*env, store.APIKey) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.store.SaveCredentials(t.Context(), store.Credentials{PlayerID: id, AccountSID: testAccountSID, Secret: testSecret, Sandbox: true}); err != nil {
+	if err := e.store.SaveCredentials(t.Context(), quest.Credentials{PlayerID: id, AccountSID: testAccountSID, Secret: testSecret, Sandbox: true}); err != nil {
 		t.Fatal(err)
 	}
 	return e, full
 }
 
 // token signs a widget token for player p42 expiring in exp.
-func (e *env) widgetToken(k store.APIKey, secret string, exp time.Duration, extra ...string) string {
+func (e *env) widgetToken(k quest.APIKey, secret string, exp time.Duration, extra ...string) string {
 	e.t.Helper()
 	c := apikey.Claims{Name: "Ada", Locale: "fr", RegisteredClaims: jwt.RegisteredClaims{Subject: "p42",
 		ExpiresAt: jwt.NewNumericDate(e.clock.Now().Add(exp)), Audience: jwt.ClaimStrings{publicURL}}}
@@ -51,7 +51,7 @@ func (e *env) widgetToken(k store.APIKey, secret string, exp time.Duration, extr
 }
 
 // signedWidgetToken signs a good token for player p42, changed by change.
-func (e *env) signedWidgetToken(k store.APIKey, change func(*apikey.Claims)) string {
+func (e *env) signedWidgetToken(k quest.APIKey, change func(*apikey.Claims)) string {
 	e.t.Helper()
 	c := apikey.Claims{Name: "Ada", Locale: "fr", RegisteredClaims: jwt.RegisteredClaims{Subject: "p42", Issuer: k.ID,
 		ExpiresAt: jwt.NewNumericDate(e.clock.Now().Add(time.Hour)), Audience: jwt.ClaimStrings{publicURL}}}
@@ -74,7 +74,7 @@ func TestWidgetTokens(t *testing.T) {
 		{"good", e.widgetToken(k, k.SigningSecret, time.Hour), "", 200, "frame-ancestors https://game.example https://other.example"},
 		{"expired", e.widgetToken(k, k.SigningSecret, -time.Hour), "expired", 401, "frame-ancestors https://game.example https://other.example"},
 		{"wrong signature", e.widgetToken(k, "forged", time.Hour), "invalid", 401, "frame-ancestors https://game.example https://other.example"},
-		{"wrong key", e.widgetToken(store.APIKey{ID: other.ID}, other.SigningSecret, time.Hour), "unknown_key", 401, "frame-ancestors 'none'"},
+		{"wrong key", e.widgetToken(quest.APIKey{ID: other.ID}, other.SigningSecret, time.Hour), "unknown_key", 401, "frame-ancestors 'none'"},
 		{"another key's secret", e.widgetToken(k, other.SigningSecret, time.Hour), "invalid", 401, "frame-ancestors https://game.example https://other.example"},
 		{"no token", "", "no_token", 401, "frame-ancestors 'none'"},
 		{"expired 10 s ago", e.widgetToken(k, k.SigningSecret, -10*time.Second), "expired", 401, "frame-ancestors https://game.example https://other.example"},

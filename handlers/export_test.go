@@ -5,7 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/questgate/questgate/store"
+	"github.com/questgate/questgate/quest"
 )
 
 // PlayerIDOf returns the player id the session with token names, so tests
@@ -19,4 +19,4 @@ func (s *Sessions) PlayerIDOf(ctx context.Context, token string) (string, error)
 }
 
 // PlayerOf returns the request's player, set by WithPlayer.
-func PlayerOf(c echo.Context) store.Player { return playerOf(c) }
+func PlayerOf(c echo.Context) quest.Player { return playerOf(c) }

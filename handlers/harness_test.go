@@ -26,31 +26,29 @@ import (
 	"github.com/questgate/questgate/fakeclock"
 	"github.com/questgate/questgate/handlers"
 	"github.com/questgate/questgate/locale"
-	"github.com/questgate/questgate/players"
 	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/ratelimit"
 	"github.com/questgate/questgate/secrets"
 	"github.com/questgate/questgate/store"
-	"github.com/questgate/questgate/verifier"
 )
 
 // fakeVerifier stands in for Twilio. A nil function fails the test that
 // reached it, so a test states every call it expects.
 type fakeVerifier struct {
 	t      *testing.T
-	verify func(ctx context.Context, req verifier.Request) (verifier.Verdict, error)
-	check  func(ctx context.Context, c verifier.Credentials) error
+	verify func(ctx context.Context, req quest.CheckRequest) (quest.Verdict, error)
+	check  func(ctx context.Context, c quest.Credentials) error
 }
 
-func (f *fakeVerifier) Verify(ctx context.Context, req verifier.Request) (verifier.Verdict, error) {
+func (f *fakeVerifier) Verify(ctx context.Context, req quest.CheckRequest) (quest.Verdict, error) {
 	if f.verify == nil {
 		f.t.Errorf("unexpected Verify(%v)", req.SID)
-		return verifier.Verdict{}, errors.New("unexpected call")
+		return quest.Verdict{}, errors.New("unexpected call")
 	}
 	return f.verify(ctx, req)
 }
 
-func (f *fakeVerifier) CheckCredentials(ctx context.Context, c verifier.Credentials) error {
+func (f *fakeVerifier) CheckCredentials(ctx context.Context, c quest.Credentials) error {
 	if f.check == nil {
 		f.t.Errorf("unexpected CheckCredentials(%v)", c)
 		return errors.New("unexpected call")
@@ -112,6 +110,9 @@ type options struct {
 	secureCookie bool
 	// publicURL is handlers.Config.PublicURL.
 	publicURL string
+	// counted, when set, gets the env's store and stands for it before
+	// quest and the player pages, counting their calls.
+	counted *countingStore
 }
 
 // env is a running questgate with the player pages: the real store
@@ -168,7 +169,15 @@ func newEnv(t *testing.T, opt options) *env {
 	if opt.log != nil {
 		log = slog.New(slog.NewJSONHandler(opt.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	cfg := quest.Config{Catalog: cat, Store: st, Twilio: e.twilio, Log: log}
+	var (
+		questStore quest.Store         = st
+		playerData handlers.PlayerData = st
+	)
+	if opt.counted != nil {
+		opt.counted.Store = st
+		questStore, playerData = opt.counted, opt.counted
+	}
+	cfg := quest.Config{Catalog: cat, Store: questStore, Twilio: e.twilio, Log: log}
 	if opt.twilio != nil {
 		cfg.Twilio = opt.twilio
 	}
@@ -195,11 +204,11 @@ func newEnv(t *testing.T, opt options) *env {
 	hcfg.Sessions, hcfg.PublicURL = e.sessions, opt.publicURL
 	ech := handlers.New(hcfg)
 	quests := quest.New(cfg)
-	handlers.NewPlayer(quests, st, e.sessions, publicURL).Routes(ech.Group(""))
+	handlers.NewPlayer(quests, playerData, e.sessions, publicURL).Routes(ech.Group(""))
 	handlers.NewAPI(quests, st, log).Routes(ech.Group("/api"))
 	handlers.NewEmbed(quests, st, bundle, publicURL, e.clock.Now).Routes(ech.Group("/embed"))
 	e.echo = ech
-	handlers.NewProfile(players.New(st), e.sessions).Routes(ech.Group(""))
+	handlers.NewProfile(quest.NewPlayers(st), e.sessions).Routes(ech.Group(""))
 	e.srv = httptest.NewServer(ech)
 	t.Cleanup(e.srv.Close)
 	jar, err := cookiejar.New(nil)
@@ -418,10 +427,10 @@ func accept(lang string) []string { return []string{"Accept-Language", lang} }
 var htmx = []string{"HX-Request", "true"}
 
 // passing is a verifier that passes every SID with a message of body.
-func passing(body string) func(context.Context, verifier.Request) (verifier.Verdict, error) {
-	return func(_ context.Context, req verifier.Request) (verifier.Verdict, error) {
-		sid := verifier.Normalize(req.SID)
-		return verifier.Verdict{Passed: true, SID: sid, Message: &verifier.Message{
+func passing(body string) func(context.Context, quest.CheckRequest) (quest.Verdict, error) {
+	return func(_ context.Context, req quest.CheckRequest) (quest.Verdict, error) {
+		sid := quest.Normalize(req.SID)
+		return quest.Verdict{Passed: true, SID: sid, Message: &quest.Message{
 			SID: sid, AccountSID: req.Credentials.AccountSID, Status: "delivered", Direction: "outbound-api",
 			To: "+15558675310", From: "+15017122661", Body: body,
 		}}, nil
@@ -429,7 +438,7 @@ func passing(body string) func(context.Context, verifier.Request) (verifier.Verd
 }
 
 // saveCredentials stores credentials for the test's player directly.
-func (e *env) saveCredentials(c store.Credentials) {
+func (e *env) saveCredentials(c quest.Credentials) {
 	e.t.Helper()
 	c.PlayerID = e.playerID()
 	if err := e.store.SaveCredentials(context.Background(), c); err != nil {

@@ -11,7 +11,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/questgate/questgate/store"
+
+	"github.com/questgate/questgate/quest"
 )
 
 // The operations routes, for load balancers, orchestrators and
@@ -116,7 +117,7 @@ func (h *Health) readyz(c echo.Context) error {
 	if err != nil {
 		// The answer is public: it names no host, user nor file.
 		reason := "database unavailable"
-		if errors.Is(err, store.ErrMigrationsPending) {
+		if errors.Is(err, quest.ErrMigrationsPending) {
 			reason = "database migrations pending: run questgate migrate"
 		}
 		return c.JSON(http.StatusServiceUnavailable, readiness{Status: "unavailable", Reason: reason})

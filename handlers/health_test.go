@@ -16,7 +16,7 @@ import (
 	"github.com/questgate/questgate/handlers"
 	"github.com/questgate/questgate/locale"
 	"github.com/questgate/questgate/metrics"
-	"github.com/questgate/questgate/store"
+	"github.com/questgate/questgate/quest"
 )
 
 // fakeReady answers Ready with its function.
@@ -93,7 +93,7 @@ func TestHealthRoutes(t *testing.T) {
 		// The answer is public: the reason is generic, the detail is logged.
 		{"database down", func(context.Context) error { return broken }, "/readyz", 503, `"reason":"database unavailable"`},
 		{"database too slow", slow, "/readyz", 503, `"reason":"database unavailable"`},
-		{"migrations pending", func(context.Context) error { return fmt.Errorf("check: %w", store.ErrMigrationsPending) },
+		{"migrations pending", func(context.Context) error { return fmt.Errorf("check: %w", quest.ErrMigrationsPending) },
 			"/readyz", 503, "migrations pending"},
 		{"metrics", nil, "/metrics", 200, "questgate_verifications_total"},
 	}

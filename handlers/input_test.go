@@ -10,7 +10,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"github.com/questgate/questgate/verifier"
+	"github.com/questgate/questgate/quest"
 )
 
 // markupPayloads are what a player or a message body might hold to inject
@@ -77,12 +77,12 @@ func TestPastedSIDIsInert(t *testing.T) {
 	for _, payload := range markupPayloads {
 		t.Run(payload, func(t *testing.T) {
 			// The real verifier's answer to anything that is not a SID.
-			e.twilio.verify = rejecting(verifier.InvalidSID)
+			e.twilio.verify = rejecting(quest.InvalidSID)
 			pages := map[string]page{
 				"result": e.post("/objectives/send-sms/hack", url.Values{"sid": {payload}}),
 				"htmx":   e.post("/objectives/send-sms/hack", url.Values{"sid": {payload}}, htmx...),
 			}
-			e.twilio.verify = rejecting(verifier.NotFound) // its help quotes the SID
+			e.twilio.verify = rejecting(quest.NotFound) // its help quotes the SID
 			pages["quoted in help"] = e.post("/objectives/send-sms/hack", url.Values{"sid": {payload}})
 			pages["reload"] = e.get("/objectives/send-sms")
 			for where, p := range pages {
@@ -92,13 +92,13 @@ func TestPastedSIDIsInert(t *testing.T) {
 						t.Errorf("%s: the field holds %q, want %q", where, got, payload)
 					}
 				}
-				shown := verifier.Normalize(payload)
+				shown := quest.Normalize(payload)
 				if got := p.find("attempt").First().Find("code").Text(); !strings.HasPrefix(shown, strings.TrimSuffix(got, "…")) || got == "" {
 					t.Errorf("%s: attempts list shows %q, want %q", where, got, shown)
 				}
 			}
 			// Pages shorten what they echo to 48 characters.
-			quoted := []rune(strings.Join(strings.Fields(verifier.Normalize(payload)), " "))
+			quoted := []rune(strings.Join(strings.Fields(quest.Normalize(payload)), " "))
 			if help := pages["quoted in help"].text("result-help"); !strings.Contains(help, string(quoted[:min(len(quoted), 40)])) {
 				t.Errorf("the help does not quote the SID as text: %q", help)
 			}
@@ -106,7 +106,7 @@ func TestPastedSIDIsInert(t *testing.T) {
 	}
 }
 
-// sqlPayloads hold SQL metacharacters. Each survives verifier.Normalize
+// sqlPayloads hold SQL metacharacters. Each survives quest.Normalize
 // unchanged (no quote, space or period at its ends), so what the page
 // shows must be exactly what was typed.
 var sqlPayloads = []string{
@@ -122,9 +122,9 @@ var sqlPayloads = []string{
 // recorded and shown exactly as typed, and the database still works.
 func TestSIDWithSQLIsStoredVerbatim(t *testing.T) {
 	e := newEnv(t, options{})
-	e.twilio.verify = rejecting(verifier.InvalidSID)
+	e.twilio.verify = rejecting(quest.InvalidSID)
 	for _, payload := range sqlPayloads {
-		if verifier.Normalize(payload) != payload {
+		if quest.Normalize(payload) != payload {
 			t.Fatalf("payload %q changes when normalised: pick another", payload)
 		}
 		p := e.post("/objectives/send-sms/hack", url.Values{"sid": {payload}})
@@ -157,7 +157,7 @@ func TestSIDWithSQLIsStoredVerbatim(t *testing.T) {
 // stores nothing.
 func TestCredentialFieldsWithSQL(t *testing.T) {
 	keySID := "SK" + strings.Repeat("d4", 16)
-	for _, field := range []string{verifier.FieldAccountSID, verifier.FieldAPIKeySID, verifier.FieldSecret} {
+	for _, field := range []string{quest.FieldAccountSID, quest.FieldAPIKeySID, quest.FieldSecret} {
 		t.Run(field, func(t *testing.T) {
 			e := newEnv(t, options{})
 			for _, payload := range sqlPayloads {
@@ -170,7 +170,7 @@ func TestCredentialFieldsWithSQL(t *testing.T) {
 				if p.text("error-"+field) == "" {
 					t.Errorf("%q: no error next to %s", payload, field)
 				}
-				for _, f := range []string{verifier.FieldAccountSID, verifier.FieldAPIKeySID} {
+				for _, f := range []string{quest.FieldAccountSID, quest.FieldAPIKeySID} {
 					if got, _ := p.doc.Find("#" + f).Attr("value"); got != form.Get(f) {
 						t.Errorf("%s shown as %q, want %q", f, got, form.Get(f))
 					}
@@ -186,7 +186,7 @@ func TestCredentialFieldsWithSQL(t *testing.T) {
 	}
 	// The tables are intact: valid credentials still save.
 	e := newEnv(t, options{})
-	e.twilio.check = func(context.Context, verifier.Credentials) error { return nil }
+	e.twilio.check = func(context.Context, quest.Credentials) error { return nil }
 	if p := e.post("/credentials", url.Values{"account_sid": {testAccountSID}, "secret": {testSecret}}); p.status != http.StatusSeeOther {
 		t.Errorf("valid credentials: status %d", p.status)
 	}

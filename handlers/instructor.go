@@ -17,7 +17,6 @@ import (
 	"github.com/questgate/questgate/live"
 	"github.com/questgate/questgate/password"
 	"github.com/questgate/questgate/quest"
-	"github.com/questgate/questgate/store"
 	"github.com/questgate/questgate/templates"
 )
 
@@ -33,26 +32,26 @@ type Grader interface {
 // InstructorData is the part of *store.Store the instructor pages read,
 // plus erasing a player, which needs no domain rule.
 type InstructorData interface {
-	InstructorByEmail(ctx context.Context, email string) (store.Instructor, error)
-	Instructor(ctx context.Context, id int64) (store.Instructor, error)
-	ListSubmissions(ctx context.Context, f store.SubmissionFilter, before int64, limit int) ([]store.SubmissionRow, error)
-	NewerSubmissions(ctx context.Context, f store.SubmissionFilter, after int64, limit int) ([]store.SubmissionRow, error)
-	EachSubmission(ctx context.Context, f store.SubmissionFilter, fn func(store.SubmissionRow) error) error
-	AnySubmission(ctx context.Context, id int64) (store.SubmissionRow, error)
-	Player(ctx context.Context, id string) (store.Player, error)
-	Awards(ctx context.Context, playerID string) (map[string]store.Award, error)
-	Progress(ctx context.Context, cohortID int64, objectiveIDs []string) ([]store.PlayerProgress, map[string]store.ObjectiveStats, error)
-	AuditLog(ctx context.Context, playerID string) ([]store.AuditEntry, error)
+	InstructorByEmail(ctx context.Context, email string) (quest.Instructor, error)
+	Instructor(ctx context.Context, id int64) (quest.Instructor, error)
+	ListSubmissions(ctx context.Context, f quest.SubmissionFilter, before int64, limit int) ([]quest.SubmissionRow, error)
+	NewerSubmissions(ctx context.Context, f quest.SubmissionFilter, after int64, limit int) ([]quest.SubmissionRow, error)
+	EachSubmission(ctx context.Context, f quest.SubmissionFilter, fn func(quest.SubmissionRow) error) error
+	AnySubmission(ctx context.Context, id int64) (quest.SubmissionRow, error)
+	Player(ctx context.Context, id string) (quest.Player, error)
+	Awards(ctx context.Context, playerID string) (map[string]quest.Award, error)
+	Progress(ctx context.Context, cohortID int64, objectiveIDs []string) ([]quest.PlayerProgress, map[string]quest.ObjectiveStats, error)
+	AuditLog(ctx context.Context, playerID string) ([]quest.AuditEntry, error)
 	DeletePlayer(ctx context.Context, playerID string) error
-	ListCohorts(ctx context.Context) ([]store.CohortSummary, error)
-	Cohort(ctx context.Context, id int64) (store.Cohort, error)
+	ListCohorts(ctx context.Context) ([]quest.CohortSummary, error)
+	Cohort(ctx context.Context, id int64) (quest.Cohort, error)
 	SetArchived(ctx context.Context, id int64, archived bool) error
 }
 
-// CohortEditor is the part of *players.Service that creates and renames
+// CohortEditor is the part of *quest.Players that creates and renames
 // cohorts, where the rules on their names and join codes live.
 type CohortEditor interface {
-	CreateCohort(ctx context.Context, typedName string) (store.Cohort, error)
+	CreateCohort(ctx context.Context, typedName string) (quest.Cohort, error)
 	RenameCohort(ctx context.Context, id int64, typedName string) (string, error)
 }
 
@@ -147,7 +146,7 @@ const (
 // end: a workshop day.
 const InstructorSignIn = 12 * time.Hour
 
-// instructorCtxKey holds the signed-in store.Instructor in echo's context.
+// instructorCtxKey holds the signed-in quest.Instructor in echo's context.
 const instructorCtxKey = "questgate.instructor"
 
 // The dashboard's own addresses.
@@ -213,31 +212,31 @@ func (h *Instructor) requireInstructor(next echo.HandlerFunc) echo.HandlerFunc {
 
 // signedIn returns the session's instructor. An instructor removed since
 // signing in is signed out at once.
-func (h *Instructor) signedIn(c echo.Context) (store.Instructor, bool, error) {
+func (h *Instructor) signedIn(c echo.Context) (quest.Instructor, bool, error) {
 	ctx := c.Request().Context()
 	id := h.sm.GetInt64(ctx, instructorSessionKey)
 	if id == 0 {
-		return store.Instructor{}, false, nil
+		return quest.Instructor{}, false, nil
 	}
 	if h.cfg.Now().Unix() >= h.sm.GetInt64(ctx, instructorUntilKey) {
 		h.sm.Remove(ctx, instructorSessionKey)
 		h.sm.Remove(ctx, instructorUntilKey)
-		return store.Instructor{}, false, nil
+		return quest.Instructor{}, false, nil
 	}
 	in, err := h.cfg.Data.Instructor(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, quest.ErrNotFound) {
 		h.sm.Remove(ctx, instructorSessionKey)
-		return store.Instructor{}, false, nil
+		return quest.Instructor{}, false, nil
 	}
 	if err != nil {
-		return store.Instructor{}, false, err
+		return quest.Instructor{}, false, err
 	}
 	return in, true, nil
 }
 
 // instructorOf returns the request's instructor, set by requireInstructor.
-func instructorOf(c echo.Context) store.Instructor {
-	in, _ := c.Get(instructorCtxKey).(store.Instructor)
+func instructorOf(c echo.Context) quest.Instructor {
+	in, _ := c.Get(instructorCtxKey).(quest.Instructor)
 	return in
 }
 
@@ -308,7 +307,7 @@ func (h *Instructor) login(c echo.Context) error {
 	}
 	in, err := h.cfg.Data.InstructorByEmail(ctx, props.Email)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, quest.ErrNotFound):
 		password.CheckNobody(pw)
 	case err != nil:
 		return err

@@ -14,9 +14,9 @@ import (
 
 	"github.com/questgate/questgate/fakeclock"
 	"github.com/questgate/questgate/handlers"
+	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/ratelimit"
 	"github.com/questgate/questgate/templates"
-	"github.com/questgate/questgate/verifier"
 )
 
 // TestEveryInstructorRouteRefusesOthers walks every route registered under
@@ -27,7 +27,7 @@ func TestEveryInstructorRouteRefusesOthers(t *testing.T) {
 	e := newInstructorEnv(t, instructorOptions{})
 	_, victimID := e.newPlayer()
 	secretBody := "victim-body-7f3a"
-	sub := e.record(victimID, verifier.Awarded, testMessageSID, &verifier.Message{Status: "delivered", Body: secretBody, To: "+15558675310"})
+	sub := e.record(victimID, quest.Awarded, testMessageSID, &quest.Message{Status: "delivered", Body: secretBody, To: "+15558675310"})
 	cohort := e.cohortIn("Victims", victimID)
 
 	anonymous := e.as(newBrowser(t))
@@ -319,7 +319,7 @@ func TestRemovedInstructorIsSignedOut(t *testing.T) {
 func TestEveryInstructorFormCarriesTheCSRFToken(t *testing.T) {
 	e := newInstructorEnv(t, instructorOptions{})
 	_, pl := e.newPlayer()
-	sub := e.record(pl, verifier.NotFound, "SM1", nil)
+	sub := e.record(pl, quest.NotFound, "SM1", nil)
 	pages := []string{"/instructor/login"}
 	e.signIn()
 	pages = append(pages, "/instructor/submissions", "/instructor/submissions/"+strconv.FormatInt(sub.ID, 10),

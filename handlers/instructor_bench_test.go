@@ -20,7 +20,6 @@ import (
 	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/store"
 	"github.com/questgate/questgate/templates"
-	"github.com/questgate/questgate/verifier"
 )
 
 // BenchmarkSubmissionsPage serves one page of the submissions view
@@ -34,27 +33,27 @@ func BenchmarkSubmissionsPage(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	players := make([]store.Player, 500)
+	players := make([]quest.Player, 500)
 	for i := range players {
 		if players[i], err = st.CreatePlayer(ctx); err != nil {
 			b.Fatal(err)
 		}
 	}
-	reasons := []verifier.Reason{verifier.NotFound, verifier.InvalidSID, verifier.UpstreamUnavailable, verifier.WrongResource, verifier.SampleBody}
+	reasons := []quest.Reason{quest.NotFound, quest.InvalidSID, quest.UpstreamUnavailable, quest.WrongResource, quest.SampleBody}
 	for i := range 100_000 {
 		sid := fmt.Sprintf("SM%032x", i)
-		if _, err := st.RecordAttempt(ctx, store.Submission{PlayerID: players[i%len(players)].ID, ObjectiveID: "send-sms",
+		if _, err := st.RecordAttempt(ctx, quest.Submission{PlayerID: players[i%len(players)].ID, ObjectiveID: "send-sms",
 			RawSID: sid, SID: sid, Reason: reasons[i%len(reasons)], IP: "192.0.2.1",
-			Message: &verifier.Message{Status: "delivered", Direction: "outbound-api", To: "+15558675310", From: "+15017122661", Body: "hello <b>there</b>"},
+			Message: &quest.Message{Status: "delivered", Direction: "outbound-api", To: "+15558675310", From: "+15017122661", Body: "hello <b>there</b>"},
 		}, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
 	// Ten workshops of 50 players, and one whose only player has not
 	// tried anything yet: filtering on it walks the whole table.
-	var cohorts []store.Cohort
+	var cohorts []quest.Cohort
 	for i := range 11 {
-		c, err := st.CreateCohort(ctx, store.Cohort{Name: fmt.Sprintf("Workshop %d", i), JoinCode: fmt.Sprintf("BENCH%03d", i)})
+		c, err := st.CreateCohort(ctx, quest.Cohort{Name: fmt.Sprintf("Workshop %d", i), JoinCode: fmt.Sprintf("BENCH%03d", i)})
 		if err != nil {
 			b.Fatal(err)
 		}

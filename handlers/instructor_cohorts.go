@@ -10,8 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/questgate/questgate/players"
-	"github.com/questgate/questgate/store"
+	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/templates"
 )
 
@@ -37,12 +36,12 @@ func cohortURL(id int64) string { return cohortsPath + "/" + strconv.FormatInt(i
 
 // joinURL is a cohort's join link, in full: instructors paste it in a
 // chat or put it on a slide.
-func (h *Instructor) joinURL(c echo.Context, co store.Cohort) string {
+func (h *Instructor) joinURL(c echo.Context, co quest.Cohort) string {
 	base := strings.TrimRight(h.cfg.PublicURL, "/")
 	if base == "" {
 		base = c.Scheme() + "://" + c.Request().Host
 	}
-	return base + players.JoinPath(co)
+	return base + quest.JoinPath(co)
 }
 
 // cohortsProps lists every cohort with its join link.
@@ -69,7 +68,7 @@ func (h *Instructor) cohorts(c echo.Context) error {
 
 // cohortNameError is the message id and data of a refused cohort name.
 func cohortNameError(err error) (string, map[string]any, bool) {
-	ne, ok := errors.AsType[*players.NameError](err)
+	ne, ok := errors.AsType[*quest.NameError](err)
 	if !ok {
 		return "", nil, false
 	}
@@ -110,7 +109,7 @@ func (h *Instructor) cohortProps(c echo.Context) (templates.CohortProps, error) 
 		return templates.CohortProps{}, echo.NewHTTPError(http.StatusNotFound)
 	}
 	co, err := h.cfg.Data.Cohort(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, quest.ErrNotFound) {
 		return templates.CohortProps{}, echo.NewHTTPError(http.StatusNotFound)
 	}
 	if err != nil {
@@ -158,7 +157,7 @@ func (h *Instructor) renameCohort(c echo.Context) error {
 		props.Error, props.ErrorData = id, data
 		return render(c, http.StatusUnprocessableEntity, templates.CohortPage(props))
 	}
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, quest.ErrNotFound) {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
 	if err != nil {
@@ -181,7 +180,7 @@ func (h *Instructor) archiveCohort(archived bool) echo.HandlerFunc {
 		}
 		ctx := c.Request().Context()
 		err = h.cfg.Data.SetArchived(ctx, props.Cohort.ID, archived)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, quest.ErrNotFound) {
 			return echo.NewHTTPError(http.StatusNotFound)
 		}
 		if err != nil {
@@ -203,7 +202,7 @@ func (h *Instructor) parseCohort(ctx context.Context, v string) (int64, string, 
 	if err != nil || id <= 0 {
 		return 0, "cohorts.filter.error", nil
 	}
-	if _, err := h.cfg.Data.Cohort(ctx, id); errors.Is(err, store.ErrNotFound) {
+	if _, err := h.cfg.Data.Cohort(ctx, id); errors.Is(err, quest.ErrNotFound) {
 		return 0, "cohorts.filter.error", nil
 	} else if err != nil {
 		return 0, "", err

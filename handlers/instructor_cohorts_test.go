@@ -12,16 +12,14 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/questgate/questgate/quest"
-	"github.com/questgate/questgate/store"
-	"github.com/questgate/questgate/verifier"
 )
 
 // cohortIn creates a cohort through the dashboard's store and puts the
 // players in it, as their join links would.
-func (e *ienv) cohortIn(name string, playerIDs ...string) store.Cohort {
+func (e *ienv) cohortIn(name string, playerIDs ...string) quest.Cohort {
 	e.t.Helper()
 	ctx := context.Background()
-	c, err := e.store.CreateCohort(ctx, store.Cohort{Name: name, JoinCode: strings.ToUpper(strings.ReplaceAll(name, " ", ""))[:4] + "2345"})
+	c, err := e.store.CreateCohort(ctx, quest.Cohort{Name: name, JoinCode: strings.ToUpper(strings.ReplaceAll(name, " ", ""))[:4] + "2345"})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -156,9 +154,9 @@ func TestSubmissionsFilteredByCohort(t *testing.T) {
 	_, cyd := e.newPlayer()
 	morning := e.cohortIn("Morning", ada)
 	evening := e.cohortIn("Evening", bob)
-	e.record(ada, verifier.NotFound, "SMada", nil)
-	e.record(bob, verifier.NotFound, "SMbob", nil)
-	e.record(cyd, verifier.NotFound, "SMcyd", nil)
+	e.record(ada, quest.NotFound, "SMada", nil)
+	e.record(bob, quest.NotFound, "SMbob", nil)
+	e.record(cyd, quest.NotFound, "SMcyd", nil)
 	if err := e.store.SetArchived(context.Background(), evening.ID, true); err != nil {
 		t.Fatal(err)
 	}
@@ -219,10 +217,10 @@ func TestProgressByCohort(t *testing.T) {
 	_, cyd := e.newPlayer()
 	morning := e.cohortIn("Morning", ada, cyd)
 	e.cohortIn("Evening", bob)
-	e.record(ada, verifier.SampleBody, "SM1", nil)
-	e.record(bob, verifier.NotFound, "SM2", nil)
-	e.record(bob, verifier.NotFound, "SM3", nil)
-	e.record(cyd, verifier.Awarded, testMessageSID, &verifier.Message{Status: "delivered"})
+	e.record(ada, quest.SampleBody, "SM1", nil)
+	e.record(bob, quest.NotFound, "SM2", nil)
+	e.record(bob, quest.NotFound, "SM3", nil)
+	e.record(cyd, quest.Awarded, testMessageSID, &quest.Message{Status: "delivered"})
 	e.signIn()
 
 	id := strconv.FormatInt(morning.ID, 10)
@@ -242,7 +240,7 @@ func TestProgressByCohort(t *testing.T) {
 	}
 	var reasons []string
 	stat.Find(`[data-testid="top-failure"]`).Each(func(_ int, s *goquery.Selection) { reasons = append(reasons, s.AttrOr("data-reason", "")) })
-	if len(reasons) != 1 || reasons[0] != string(verifier.SampleBody) {
+	if len(reasons) != 1 || reasons[0] != string(quest.SampleBody) {
 		t.Errorf("morning's failure reasons %v: bob's not-found should not count", reasons)
 	}
 	if u, _ := url.Parse(stat.Find(`[data-testid="top-failure"] a`).AttrOr("href", "")); u == nil || u.Query().Get("cohort") != id {

@@ -11,9 +11,8 @@ import (
 
 	"github.com/questgate/questgate/catalog"
 	"github.com/questgate/questgate/locale"
-	"github.com/questgate/questgate/store"
+	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/templates"
-	"github.com/questgate/questgate/verifier"
 )
 
 // csvTime is how exports write times: ISO 8601 in UTC, which every
@@ -52,14 +51,14 @@ func (h *Instructor) submissionsCSV(c echo.Context) error {
 	if err := out.Row(csvHeadings(ctx, submissionCSVColumns)...); err != nil {
 		return h.exportFailed(ctx, err)
 	}
-	err = h.cfg.Data.EachSubmission(ctx, sq.filter, func(r store.SubmissionRow) error {
-		var m verifier.Message
+	err = h.cfg.Data.EachSubmission(ctx, sq.filter, func(r quest.SubmissionRow) error {
+		var m quest.Message
 		if r.Message != nil {
 			m = *r.Message
 		}
 		return out.Row(strconv.FormatInt(r.ID, 10), csvDate(r.CreatedAt), r.PlayerID, r.PlayerName, r.CohortName,
 			r.ObjectiveID, h.objectiveTitle(r.ObjectiveID).In(locale.Lang(ctx)),
-			r.RawSID, r.SID, locale.T(ctx, "instructor.outcome."+string(store.OutcomeOf(r.Reason))),
+			r.RawSID, r.SID, locale.T(ctx, "instructor.outcome."+string(quest.OutcomeOf(r.Reason))),
 			string(r.Reason), templates.ReasonTitle(ctx, r.Reason), m.Status, m.Direction, m.To, m.From,
 			csvDate(m.DateCreated), m.Body, strconv.FormatInt(r.Upstream.Milliseconds(), 10), r.IP)
 	})

@@ -22,10 +22,8 @@ import (
 	"github.com/questgate/questgate/handlers"
 	"github.com/questgate/questgate/live"
 	"github.com/questgate/questgate/locale"
-	qplayers "github.com/questgate/questgate/players"
 	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/store"
-	"github.com/questgate/questgate/verifier"
 )
 
 const (
@@ -65,7 +63,7 @@ type ienv struct {
 	quests     *quest.Service
 	sessions   *scs.SessionManager
 	subs       *watchedSubscriber
-	instructor store.Instructor
+	instructor quest.Instructor
 }
 
 // watchedSubscriber is the broker, remembering the contexts of its
@@ -130,7 +128,7 @@ func newInstructorEnv(t *testing.T, opt instructorOptions) *ienv {
 	hcfg.Sessions = players
 	e.ech = handlers.New(hcfg)
 	handlers.NewPlayer(e.quests, st, players, publicURL).Routes(e.ech.Group(""))
-	handlers.NewProfile(qplayers.New(st), players).Routes(e.ech.Group(""))
+	handlers.NewProfile(quest.NewPlayers(st), players).Routes(e.ech.Group(""))
 	e.env.sessions = players
 	e.tokenPage = "/instructor/login"
 	e.sessions = players.Manager()
@@ -143,7 +141,7 @@ func newInstructorEnv(t *testing.T, opt instructorOptions) *ienv {
 		heartbeats = func() (<-chan time.Time, func()) { return opt.heartbeats, func() {} }
 	}
 	handlers.NewInstructor(handlers.InstructorConfig{
-		Quests: e.quests, Data: st, Cohorts: qplayers.New(st), PublicURL: publicURL, Sessions: players, Live: e.subs,
+		Quests: e.quests, Data: st, Cohorts: quest.NewPlayers(st), PublicURL: publicURL, Sessions: players, Live: e.subs,
 		AccountLimiter: opt.accountLimiter, AccountCeiling: opt.accountCeiling, IPLimiter: opt.ipLimiter,
 		Heartbeat: opt.heartbeat, ProgressEvery: opt.progressEvery, Heartbeats: heartbeats,
 		Now: now, Webhooks: st,
@@ -211,14 +209,14 @@ func (e *ienv) newPlayer() (*ienv, string) {
 }
 
 // record stores an attempt for a player directly, as quest would.
-func (e *ienv) record(playerID string, reason verifier.Reason, sid string, m *verifier.Message) store.Submission {
+func (e *ienv) record(playerID string, reason quest.Reason, sid string, m *quest.Message) quest.Submission {
 	e.t.Helper()
-	var grant *store.Award
-	if reason == verifier.Awarded {
-		grant = &store.Award{XP: 100}
+	var grant *quest.Award
+	if reason == quest.Awarded {
+		grant = &quest.Award{XP: 100}
 	}
-	sub, err := e.store.RecordAttempt(context.Background(), store.Submission{PlayerID: playerID, ObjectiveID: "send-sms",
-		RawSID: sid, SID: verifier.Normalize(sid), Reason: reason, Message: m, IP: "198.51.100.7", Upstream: 120 * time.Millisecond}, grant)
+	sub, err := e.store.RecordAttempt(context.Background(), quest.Submission{PlayerID: playerID, ObjectiveID: "send-sms",
+		RawSID: sid, SID: quest.Normalize(sid), Reason: reason, Message: m, IP: "198.51.100.7", Upstream: 120 * time.Millisecond}, grant)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/questgate/questgate/live"
-	"github.com/questgate/questgate/store"
+	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/templates"
 )
 
@@ -184,7 +184,7 @@ func (h *Instructor) submissionsLive(c echo.Context) error {
 			return nil
 		}
 		row, err := h.cfg.Data.AnySubmission(ctx, ev.SubmissionID)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, quest.ErrNotFound) {
 			return nil // erased since: its player was deleted
 		}
 		if err != nil || !sq.filter.Matches(row) {
@@ -196,7 +196,7 @@ func (h *Instructor) submissionsLive(c echo.Context) error {
 
 // catchUp returns what matches f above after, newest first: the newest
 // maxCatchUp of them, should the gap be longer.
-func (h *Instructor) catchUp(ctx context.Context, f store.SubmissionFilter, after int64) ([]store.SubmissionRow, error) {
+func (h *Instructor) catchUp(ctx context.Context, f quest.SubmissionFilter, after int64) ([]quest.SubmissionRow, error) {
 	rows, err := h.cfg.Data.ListSubmissions(ctx, f, 0, maxCatchUp)
 	if err != nil {
 		return nil, err
@@ -211,9 +211,9 @@ func (h *Instructor) catchUp(ctx context.Context, f store.SubmissionFilter, afte
 
 // sendRow sends a submission as the view's table row, id included so that
 // a reconnecting EventSource says where it stopped.
-func (h *Instructor) sendRow(ctx context.Context, s *sseStream, row store.SubmissionRow) error {
+func (h *Instructor) sendRow(ctx context.Context, s *sseStream, row quest.SubmissionRow) error {
 	var b bytes.Buffer
-	if err := templates.SubmissionRow(h.view([]store.SubmissionRow{row})[0]).Render(ctx, &b); err != nil {
+	if err := templates.SubmissionRow(h.view([]quest.SubmissionRow{row})[0]).Render(ctx, &b); err != nil {
 		return err
 	}
 	return s.send("submission", strconv.FormatInt(row.ID, 10), b.String())

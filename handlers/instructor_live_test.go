@@ -15,7 +15,6 @@ import (
 	"github.com/questgate/questgate/fakeclock"
 	"github.com/questgate/questgate/handlers"
 	"github.com/questgate/questgate/quest"
-	"github.com/questgate/questgate/verifier"
 )
 
 // sseEvent is one server-sent event as a client reads it.
@@ -171,14 +170,14 @@ func TestLiveSubmissionsCatchUp(t *testing.T) {
 	e := newInstructorEnv(t, instructorOptions{})
 	_, pl := e.newPlayer()
 	e.signIn()
-	shown := e.record(pl, verifier.NotFound, "SM1", nil)
+	shown := e.record(pl, quest.NotFound, "SM1", nil)
 	page := e.get("/instructor/submissions")
 	live, _ := url.Parse(page.attr("live", "sse-connect"))
 	if live.Query().Get("from") != strconv.FormatInt(shown.ID, 10) {
 		t.Fatalf("live URL %q does not start after the top row", live)
 	}
 	// Recorded after the page was read, before its stream started.
-	missed := e.record(pl, verifier.NotFound, "SM2", nil)
+	missed := e.record(pl, quest.NotFound, "SM2", nil)
 	s := e.openStream(live.String())
 	if got := row(t, s.next(t)).AttrOr("data-id", ""); got != strconv.FormatInt(missed.ID, 10) {
 		t.Errorf("caught-up row %s, want %d", got, missed.ID)
@@ -186,7 +185,7 @@ func TestLiveSubmissionsCatchUp(t *testing.T) {
 	s.close()
 
 	// A reconnecting EventSource names the last row it received.
-	again := e.record(pl, verifier.InvalidSID, "SM3", nil)
+	again := e.record(pl, quest.InvalidSID, "SM3", nil)
 	s = e.openStream(live.String(), "Last-Event-ID", strconv.FormatInt(missed.ID, 10))
 	ev := s.next(t)
 	if got := row(t, ev).AttrOr("data-id", ""); got != strconv.FormatInt(again.ID, 10) || ev.id != got {

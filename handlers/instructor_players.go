@@ -10,7 +10,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/questgate/questgate/quest"
-	"github.com/questgate/questgate/store"
 	"github.com/questgate/questgate/templates"
 )
 
@@ -84,9 +83,9 @@ func (h *Instructor) player(c echo.Context) error {
 		return err
 	}
 	switch c.QueryParam("regraded") {
-	case store.ActionAward:
+	case quest.ActionAward:
 		props.Notice = "instructor.regrade.awarded"
-	case store.ActionRevoke:
+	case quest.ActionRevoke:
 		props.Notice = "instructor.regrade.revoked"
 	}
 	return render(c, http.StatusOK, templates.PlayerPage(props))
@@ -96,7 +95,7 @@ func (h *Instructor) player(c echo.Context) error {
 func (h *Instructor) playerProps(c echo.Context) (templates.PlayerProps, error) {
 	ctx := c.Request().Context()
 	p, err := h.cfg.Data.Player(ctx, c.Param("id"))
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, quest.ErrNotFound) {
 		return templates.PlayerProps{}, echo.NewHTTPError(http.StatusNotFound)
 	}
 	if err != nil {
@@ -105,7 +104,7 @@ func (h *Instructor) playerProps(c echo.Context) (templates.PlayerProps, error) 
 	props := templates.PlayerProps{Player: p, Objectives: h.cfg.Quests.Catalog().All()}
 	if p.CohortID != 0 {
 		co, err := h.cfg.Data.Cohort(ctx, p.CohortID)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
+		if err != nil && !errors.Is(err, quest.ErrNotFound) {
 			return templates.PlayerProps{}, err
 		}
 		props.Cohort = co
@@ -113,7 +112,7 @@ func (h *Instructor) playerProps(c echo.Context) (templates.PlayerProps, error) 
 	if props.Awards, err = h.cfg.Data.Awards(ctx, p.ID); err != nil {
 		return templates.PlayerProps{}, err
 	}
-	subs, err := h.cfg.Data.ListSubmissions(ctx, store.SubmissionFilter{PlayerID: p.ID}, 0, playerSubmissions)
+	subs, err := h.cfg.Data.ListSubmissions(ctx, quest.SubmissionFilter{PlayerID: p.ID}, 0, playerSubmissions)
 	if err != nil {
 		return templates.PlayerProps{}, err
 	}
@@ -143,22 +142,22 @@ func (h *Instructor) regrade(c echo.Context) error {
 		props.Regrade.Error = id
 		return render(c, http.StatusUnprocessableEntity, templates.PlayerPage(props))
 	}
-	if rf.Action != store.ActionAward && rf.Action != store.ActionRevoke {
+	if rf.Action != quest.ActionAward && rf.Action != quest.ActionRevoke {
 		return fail("instructor.regrade.error.action")
 	}
 	if len([]rune(rf.Reason)) > maxRegradeReason {
 		return fail("instructor.regrade.error.reason_long")
 	}
 	err = h.cfg.Quests.Regrade(c.Request().Context(), quest.Regrade{PlayerID: props.Player.ID, ObjectiveID: rf.Objective,
-		InstructorID: instructorOf(c).ID, Award: rf.Action == store.ActionAward, Reason: rf.Reason})
+		InstructorID: instructorOf(c).ID, Award: rf.Action == quest.ActionAward, Reason: rf.Reason})
 	switch {
 	case errors.Is(err, quest.ErrUnknownObjective):
 		return fail("instructor.regrade.error.objective")
 	case errors.Is(err, quest.ErrReasonRequired):
 		return fail("instructor.regrade.error.reason")
-	case errors.Is(err, store.ErrExists):
+	case errors.Is(err, quest.ErrExists):
 		return fail("instructor.regrade.error.already_held")
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, quest.ErrNotFound):
 		return fail("instructor.regrade.error.not_held")
 	case err != nil:
 		return err
@@ -182,7 +181,7 @@ func (h *Instructor) deletePlayer(c echo.Context) error {
 	ctx := c.Request().Context()
 	id := c.Param("id")
 	err := h.cfg.Data.DeletePlayer(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, quest.ErrNotFound) {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
 	if err != nil {

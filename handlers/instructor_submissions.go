@@ -13,9 +13,7 @@ import (
 
 	"github.com/questgate/questgate/catalog"
 	"github.com/questgate/questgate/quest"
-	"github.com/questgate/questgate/store"
 	"github.com/questgate/questgate/templates"
-	"github.com/questgate/questgate/verifier"
 )
 
 // submissionsPageSize is how many submissions a page of the view shows.
@@ -46,7 +44,7 @@ const maxFilterValue = 100
 
 // submissionQuery is the submissions view's URL, read and checked.
 type submissionQuery struct {
-	filter store.SubmissionFilter
+	filter quest.SubmissionFilter
 	// form is the filter as typed, shown again in the form.
 	form templates.SubmissionFilterForm
 	// errors maps a parameter to what is wrong with it (a message id).
@@ -81,15 +79,15 @@ func parseSubmissionQuery(cat *catalog.Catalog, q url.Values) submissionQuery {
 			sq.errors[qObjective] = "instructor.filter.error.objective"
 		}
 	}
-	switch o := store.Outcome(f.Outcome); o {
+	switch o := quest.Outcome(f.Outcome); o {
 	case "":
-	case store.OutcomeSuccess, store.OutcomeRejected, store.OutcomeUpstream:
+	case quest.OutcomeSuccess, quest.OutcomeRejected, quest.OutcomeUpstream:
 		sq.filter.Outcome = o
 	default:
 		sq.errors[qOutcome] = "instructor.filter.error.outcome"
 	}
 	if f.Reason != "" {
-		if r := verifier.Reason(f.Reason); slices.Contains(verifier.Reasons, r) {
+		if r := quest.Reason(f.Reason); slices.Contains(quest.Reasons, r) {
 			sq.filter.Reason = r
 		} else {
 			sq.errors[qReason] = "instructor.filter.error.reason"
@@ -163,7 +161,7 @@ func withQuery(path string, v url.Values, kv ...string) string {
 }
 
 // view turns store rows into what the templates show.
-func (h *Instructor) view(rows []store.SubmissionRow) []templates.SubmissionView {
+func (h *Instructor) view(rows []quest.SubmissionRow) []templates.SubmissionView {
 	out := make([]templates.SubmissionView, len(rows))
 	for i, r := range rows {
 		out[i] = templates.SubmissionView{SubmissionRow: r, Objective: h.objectiveTitle(r.ObjectiveID)}
@@ -208,7 +206,7 @@ func (h *Instructor) submissions(c echo.Context) error {
 		return render(c, http.StatusBadRequest, templates.SubmissionsPage(props))
 	}
 	filter := sq.values()
-	var rows []store.SubmissionRow
+	var rows []quest.SubmissionRow
 	hasNewer, hasOlder := false, false
 	if sq.after > 0 {
 		// The page above after: when it reaches the newest submission,
@@ -269,13 +267,13 @@ func (h *Instructor) submission(c echo.Context) error {
 		return err
 	}
 	row, err := h.cfg.Data.AnySubmission(c.Request().Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, quest.ErrNotFound) {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
 	if err != nil {
 		return err
 	}
-	props := templates.InstructorSubmissionProps{Row: h.view([]store.SubmissionRow{row})[0]}
+	props := templates.InstructorSubmissionProps{Row: h.view([]quest.SubmissionRow{row})[0]}
 	if c.QueryParam("reverified") != "" {
 		props.Notice = "instructor.submission.reverified"
 	}
@@ -292,7 +290,7 @@ func (h *Instructor) reverify(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	row, err := h.cfg.Data.AnySubmission(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, quest.ErrNotFound) {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
 	if err != nil {

@@ -16,8 +16,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/questgate/questgate/store"
-	"github.com/questgate/questgate/verifier"
+	"github.com/questgate/questgate/quest"
 )
 
 // ids lists the data-id of the page's submission rows, in order.
@@ -32,17 +31,17 @@ func ids(p page) []int64 {
 
 // seedMany records n attempts alternating between two players and over a
 // few reasons; it returns the players and the submissions, oldest first.
-func seedMany(e *ienv, n int) (ada, bob string, subs []store.Submission) {
+func seedMany(e *ienv, n int) (ada, bob string, subs []quest.Submission) {
 	_, ada = e.newPlayer()
 	_, bob = e.newPlayer()
-	reasons := []verifier.Reason{verifier.NotFound, verifier.InvalidSID, verifier.UpstreamUnavailable, verifier.SampleBody}
+	reasons := []quest.Reason{quest.NotFound, quest.InvalidSID, quest.UpstreamUnavailable, quest.SampleBody}
 	for i := range n {
 		pl := ada
 		if i%2 == 1 {
 			pl = bob
 		}
 		sid := fmt.Sprintf("SM%032x", 0xabc000+i)
-		subs = append(subs, e.record(pl, reasons[i%len(reasons)], sid, &verifier.Message{Status: "delivered", Body: "body " + strconv.Itoa(i)}))
+		subs = append(subs, e.record(pl, reasons[i%len(reasons)], sid, &quest.Message{Status: "delivered", Body: "body " + strconv.Itoa(i)}))
 	}
 	return ada, bob, subs
 }
@@ -90,18 +89,18 @@ func TestSubmissionsFiltersCombine(t *testing.T) {
 	tests := []struct {
 		name  string
 		query url.Values
-		want  func(s store.Submission) bool
+		want  func(s quest.Submission) bool
 	}{
-		{"player", url.Values{"player": {ada}}, func(s store.Submission) bool { return s.PlayerID == ada }},
+		{"player", url.Values{"player": {ada}}, func(s quest.Submission) bool { return s.PlayerID == ada }},
 		{"player and reason", url.Values{"player": {bob}, "reason": {"invalid_sid"}},
-			func(s store.Submission) bool { return s.PlayerID == bob && s.Reason == verifier.InvalidSID }},
-		{"outcome", url.Values{"outcome": {"upstream"}}, func(s store.Submission) bool { return s.Reason == verifier.UpstreamUnavailable }},
+			func(s quest.Submission) bool { return s.PlayerID == bob && s.Reason == quest.InvalidSID }},
+		{"outcome", url.Values{"outcome": {"upstream"}}, func(s quest.Submission) bool { return s.Reason == quest.UpstreamUnavailable }},
 		{"objective and outcome", url.Values{"objective": {"send-sms"}, "outcome": {"rejected"}},
-			func(s store.Submission) bool { return s.Reason != verifier.UpstreamUnavailable }},
+			func(s quest.Submission) bool { return s.Reason != quest.UpstreamUnavailable }},
 		{"SID prefix, any case", url.Values{"sid": {strings.ToLower(subs[7].SID[:33])}},
-			func(s store.Submission) bool { return strings.HasPrefix(s.SID, subs[7].SID[:33]) }},
-		{"dates around now", url.Values{"since": {"2000-01-01"}, "until": {"2999-12-31"}}, func(store.Submission) bool { return true }},
-		{"dates before", url.Values{"until": {"2000-01-01"}}, func(store.Submission) bool { return false }},
+			func(s quest.Submission) bool { return strings.HasPrefix(s.SID, subs[7].SID[:33]) }},
+		{"dates around now", url.Values{"since": {"2000-01-01"}, "until": {"2999-12-31"}}, func(quest.Submission) bool { return true }},
+		{"dates before", url.Values{"until": {"2000-01-01"}}, func(quest.Submission) bool { return false }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -170,7 +169,7 @@ func TestSubmissionsFilterErrors(t *testing.T) {
 func TestSubmissionRowShowsWhatTwilioReturned(t *testing.T) {
 	e := newInstructorEnv(t, instructorOptions{})
 	_, pl := e.newPlayer()
-	sub := e.record(pl, verifier.Awarded, testMessageSID, &verifier.Message{Status: "delivered", Direction: "outbound-api",
+	sub := e.record(pl, quest.Awarded, testMessageSID, &quest.Message{Status: "delivered", Direction: "outbound-api",
 		To: "+15558675310", From: "+15017122661", Body: `<script>alert("x")</script> hi`})
 	e.signIn()
 	p := e.get("/instructor/submissions")
@@ -235,9 +234,9 @@ func TestSubmissionsCSVIsSpreadsheetSafe(t *testing.T) {
 	e := newInstructorEnv(t, instructorOptions{})
 	_, ada := e.newPlayer()
 	_, bob := e.newPlayer()
-	e.record(bob, verifier.NotFound, "SMbob", nil)
+	e.record(bob, quest.NotFound, "SMbob", nil)
 	for _, raw := range []string{`=HYPERLINK("http://evil.example","x")`, "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1", "SMfine"} {
-		e.record(ada, verifier.InvalidSID, raw, &verifier.Message{Body: "=cmd|' /C calc'!A0", Status: "sent"})
+		e.record(ada, quest.InvalidSID, raw, &quest.Message{Body: "=cmd|' /C calc'!A0", Status: "sent"})
 	}
 	e.signIn()
 	h, rows := readCSV(t, e, "/instructor/submissions.csv?player="+ada)
@@ -280,9 +279,9 @@ func TestProgressCSV(t *testing.T) {
 	e := newInstructorEnv(t, instructorOptions{})
 	_, ada := e.newPlayer()
 	_, bob := e.newPlayer()
-	e.record(ada, verifier.NotFound, "SM1", nil)
-	awarded := e.record(ada, verifier.Awarded, testMessageSID, &verifier.Message{Status: "delivered"})
-	e.record(bob, verifier.NotFound, "SM2", nil)
+	e.record(ada, quest.NotFound, "SM1", nil)
+	awarded := e.record(ada, quest.Awarded, testMessageSID, &quest.Message{Status: "delivered"})
+	e.record(bob, quest.NotFound, "SM2", nil)
 	e.signIn()
 	h, rows := readCSV(t, e, "/instructor/progress.csv")
 	if !strings.Contains(h.Get("Content-Disposition"), "questgate-progress-2026-11-25.csv") {
@@ -352,9 +351,9 @@ func TestManualAwardShowsInProgress(t *testing.T) {
 	_, ada := e.newPlayer()
 	_, bob := e.newPlayer()
 	_, cyd := e.newPlayer()
-	e.record(bob, verifier.NotFound, "SM1", nil)
-	e.record(bob, verifier.NotFound, "SM2", nil)
-	e.record(bob, verifier.SampleBody, "SM3", nil)
+	e.record(bob, quest.NotFound, "SM1", nil)
+	e.record(bob, quest.NotFound, "SM2", nil)
+	e.record(bob, quest.SampleBody, "SM3", nil)
 	e.signIn()
 	e.post("/instructor/players/"+ada+"/regrade", url.Values{"objective": {"send-sms"}, "action": {"award"}, "reason": {"by hand"}})
 	p := e.get("/instructor/progress")
@@ -388,17 +387,17 @@ func TestManualAwardShowsInProgress(t *testing.T) {
 func TestReverifyRecordsANewAttempt(t *testing.T) {
 	e := newInstructorEnv(t, instructorOptions{})
 	pe, pl := e.newPlayer()
-	pe.saveCredentials(store.Credentials{AccountSID: testAccountSID, Secret: testSecret})
+	pe.saveCredentials(quest.Credentials{AccountSID: testAccountSID, Secret: testSecret})
 	calls := 0
-	e.twilio.verify = func(_ context.Context, req verifier.Request) (verifier.Verdict, error) {
+	e.twilio.verify = func(_ context.Context, req quest.CheckRequest) (quest.Verdict, error) {
 		calls++
 		if req.Credentials.AccountSID != testAccountSID {
 			t.Errorf("verified with %q, not the player's account", req.Credentials.AccountSID)
 		}
-		return verifier.Verdict{Reason: verifier.NotFound, SID: verifier.Normalize(req.SID)}, nil
+		return quest.Verdict{Reason: quest.NotFound, SID: quest.Normalize(req.SID)}, nil
 	}
 	pe.post("/objectives/send-sms/hack", url.Values{"sid": {" " + testMessageSID + " "}})
-	first, err := e.store.ListSubmissions(context.Background(), store.SubmissionFilter{PlayerID: pl}, 0, 10)
+	first, err := e.store.ListSubmissions(context.Background(), quest.SubmissionFilter{PlayerID: pl}, 0, 10)
 	if err != nil || len(first) != 1 {
 		t.Fatalf("%d submissions, %v", len(first), err)
 	}
@@ -421,8 +420,8 @@ func TestReverifyRecordsANewAttempt(t *testing.T) {
 	// from the database) and records another attempt.
 	before := calls
 	e.post("/instructor/submissions/"+strconv.FormatInt(newID, 10)+"/reverify", nil)
-	all, _ := e.store.ListSubmissions(context.Background(), store.SubmissionFilter{PlayerID: pl}, 0, 10)
-	if calls != before || len(all) != 3 || all[0].Reason != verifier.AlreadyAwarded {
+	all, _ := e.store.ListSubmissions(context.Background(), quest.SubmissionFilter{PlayerID: pl}, 0, 10)
+	if calls != before || len(all) != 3 || all[0].Reason != quest.AlreadyAwarded {
 		t.Errorf("second re-verify: %d Twilio calls, %d submissions, newest %q", calls-before, len(all), all[0].Reason)
 	}
 }
@@ -430,8 +429,8 @@ func TestReverifyRecordsANewAttempt(t *testing.T) {
 func TestDeletePlayerErasesEverything(t *testing.T) {
 	e := newInstructorEnv(t, instructorOptions{})
 	pe, pl := e.newPlayer()
-	pe.saveCredentials(store.Credentials{AccountSID: testAccountSID, Secret: testSecret})
-	e.record(pl, verifier.Awarded, testMessageSID, &verifier.Message{Status: "delivered"})
+	pe.saveCredentials(quest.Credentials{AccountSID: testAccountSID, Secret: testSecret})
+	e.record(pl, quest.Awarded, testMessageSID, &quest.Message{Status: "delivered"})
 	e.signIn()
 	confirm := e.get("/instructor/players/" + pl + "/delete")
 	if confirm.status != http.StatusOK || confirm.find("delete-submit").Length() != 1 {
@@ -445,13 +444,13 @@ func TestDeletePlayerErasesEverything(t *testing.T) {
 		t.Fatalf("delete: %d to %q", p.status, p.header.Get("Location"))
 	}
 	ctx := context.Background()
-	if _, err := e.store.Player(ctx, pl); !errors.Is(err, store.ErrNotFound) {
+	if _, err := e.store.Player(ctx, pl); !errors.Is(err, quest.ErrNotFound) {
 		t.Errorf("player: %v", err)
 	}
-	if _, err := e.store.Credentials(ctx, pl); !errors.Is(err, store.ErrNotFound) {
+	if _, err := e.store.Credentials(ctx, pl); !errors.Is(err, quest.ErrNotFound) {
 		t.Errorf("credentials: %v", err)
 	}
-	if subs, _ := e.store.ListSubmissions(ctx, store.SubmissionFilter{PlayerID: pl}, 0, 10); len(subs) != 0 {
+	if subs, _ := e.store.ListSubmissions(ctx, quest.SubmissionFilter{PlayerID: pl}, 0, 10); len(subs) != 0 {
 		t.Errorf("%d submissions left", len(subs))
 	}
 	if awards, _ := e.store.Awards(ctx, pl); len(awards) != 0 {

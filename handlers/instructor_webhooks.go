@@ -7,13 +7,13 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/questgate/questgate/store"
+	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/templates"
 )
 
 // WebhookData is the part of *store.Store the webhook deliveries page uses.
 type WebhookData interface {
-	WebhookEvents(ctx context.Context, limit int) ([]store.WebhookEvent, error)
+	WebhookEvents(ctx context.Context, limit int) ([]quest.WebhookEvent, error)
 	RedeliverWebhook(ctx context.Context, id string) error
 }
 
@@ -37,7 +37,7 @@ func (h *Instructor) webhooks(c echo.Context) error {
 // its same id.
 func (h *Instructor) redeliver(c echo.Context) error {
 	err := h.cfg.Webhooks.RedeliverWebhook(c.Request().Context(), c.Param("id"))
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, quest.ErrNotFound) {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
 	if err != nil {

@@ -7,18 +7,17 @@ import (
 	"testing"
 
 	"github.com/questgate/questgate/apikey"
-	"github.com/questgate/questgate/store"
-	"github.com/questgate/questgate/verifier"
+	"github.com/questgate/questgate/quest"
 )
 
 func TestInstructorSeesAndRedeliversWebhooks(t *testing.T) {
 	e := newInstructorEnv(t, instructorOptions{})
 	ctx := context.Background()
 	n := apikey.Generate()
-	if _, err := e.store.CreateAPIKey(ctx, store.APIKey{ID: n.ID, Name: "Quest Game", Hash: n.Hash, Prefix: n.Shown, SigningSecret: n.SigningSecret}); err != nil {
+	if _, err := e.store.CreateAPIKey(ctx, quest.APIKey{ID: n.ID, Name: "Quest Game", Hash: n.Hash, Prefix: n.Shown, SigningSecret: n.SigningSecret}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.store.AddWebhookEndpoint(ctx, store.WebhookEndpoint{APIKeyID: n.ID, URL: "https://game.example/hooks", Secret: "whsec_c2VjcmV0"}); err != nil {
+	if _, err := e.store.AddWebhookEndpoint(ctx, quest.WebhookEndpoint{APIKeyID: n.ID, URL: "https://game.example/hooks", Secret: "whsec_c2VjcmV0"}); err != nil {
 		t.Fatal(err)
 	}
 	player, err := e.store.APIPlayer(ctx, n.ID, "p42", "Ada")
@@ -29,7 +28,7 @@ func TestInstructorSeesAndRedeliversWebhooks(t *testing.T) {
 	if p := e.get("/instructor/webhooks"); p.find("webhooks-empty").Length() != 1 {
 		t.Errorf("no event yet, but no empty message:\n%s", p.body)
 	}
-	e.record(player, verifier.Awarded, testMessageSID, nil)
+	e.record(player, quest.Awarded, testMessageSID, nil)
 	p := e.get("/instructor/webhooks")
 	ev := p.find("webhook-event")
 	if ev.Length() != 1 || ev.AttrOr("data-state", "") != "pending" {

@@ -16,7 +16,6 @@ import (
 	"testing"
 
 	"github.com/questgate/questgate/quest"
-	"github.com/questgate/questgate/store"
 	"github.com/questgate/questgate/verifier"
 )
 
@@ -77,7 +76,7 @@ func fakeTwilio(t *testing.T) *httptest.Server {
 // panic value, as a bug deep in a dependency might.
 type panicky struct{ quest.Verifier }
 
-func (p panicky) Verify(ctx context.Context, req verifier.Request) (verifier.Verdict, error) {
+func (p panicky) Verify(ctx context.Context, req quest.CheckRequest) (quest.Verdict, error) {
 	if strings.Contains(req.SID, panicSID) {
 		panic(fmt.Sprintf("verifier exploded on %v with %+v and %#v", req, req.Credentials, req.Credentials))
 	}
@@ -138,14 +137,14 @@ func TestTheAuthTokenNeverLeaks(t *testing.T) {
 		status     int
 		wantReason string
 	}{
-		{missingSID, false, http.StatusOK, string(verifier.NotFound)},
-		{downSID, true, http.StatusServiceUnavailable, string(verifier.UpstreamUnavailable)},
-		{limitedSID, false, http.StatusServiceUnavailable, string(verifier.UpstreamRateLimited)},
-		{echoSID, false, http.StatusServiceUnavailable, string(verifier.UpstreamUnavailable)},
-		{testSecret, true, http.StatusOK, string(verifier.InvalidSID)},
-		{"my token is " + testSecret, false, http.StatusOK, string(verifier.InvalidSID)},
-		{okSID, false, http.StatusOK, string(verifier.Awarded)},
-		{okSID, true, http.StatusOK, string(verifier.AlreadyAwarded)},
+		{missingSID, false, http.StatusOK, string(quest.NotFound)},
+		{downSID, true, http.StatusServiceUnavailable, string(quest.UpstreamUnavailable)},
+		{limitedSID, false, http.StatusServiceUnavailable, string(quest.UpstreamRateLimited)},
+		{echoSID, false, http.StatusServiceUnavailable, string(quest.UpstreamUnavailable)},
+		{testSecret, true, http.StatusOK, string(quest.InvalidSID)},
+		{"my token is " + testSecret, false, http.StatusOK, string(quest.InvalidSID)},
+		{okSID, false, http.StatusOK, string(quest.Awarded)},
+		{okSID, true, http.StatusOK, string(quest.AlreadyAwarded)},
 		{panicSID, false, http.StatusInternalServerError, ""},
 	}
 	for _, tt := range tests {
@@ -161,7 +160,7 @@ func TestTheAuthTokenNeverLeaks(t *testing.T) {
 			t.Errorf("%s: reason %q, want %q", tt.sid, got, tt.wantReason)
 		}
 	}
-	if p := hack(testSecret); p.attr("result-help", "data-detail") != verifier.DetailLooksLikeToken {
+	if p := hack(testSecret); p.attr("result-help", "data-detail") != quest.DetailLooksLikeToken {
 		t.Errorf("a pasted token is not called out: %q", p.text("result-help"))
 	}
 
@@ -209,10 +208,10 @@ func TestTheAuthTokenNeverLeaks(t *testing.T) {
 	if c := e.storedCredentials(); c != nil {
 		t.Errorf("still stored after delete: %v", c)
 	}
-	if p := hack(okSID); p.attr("result-reason", "data-reason") != string(verifier.AlreadyAwarded) {
+	if p := hack(okSID); p.attr("result-reason", "data-reason") != string(quest.AlreadyAwarded) {
 		t.Errorf("after delete: %q", p.attr("result-reason", "data-reason"))
 	}
-	if p := hack(missingSID); p.attr("result-reason", "data-reason") != string(verifier.NoCredentials) {
+	if p := hack(missingSID); p.attr("result-reason", "data-reason") != string(quest.NoCredentials) {
 		t.Errorf("after delete, a new SID is checked with %q", p.attr("result-reason", "data-reason"))
 	}
 }
@@ -227,22 +226,22 @@ func TestPastedSecretsNeverLeak(t *testing.T) {
 	authToken := "9c0ffee5" + strings.Repeat("d00d", 6)
 	tests := []struct {
 		name  string
-		saved *store.Credentials // nil: none
+		saved *quest.Credentials // nil: none
 		paste string
 	}{
 		{"no credentials, a random Auth Token", nil, authToken},
-		{"the saved token, upper-cased", &store.Credentials{AccountSID: testAccountSID, Secret: authToken},
+		{"the saved token, upper-cased", &quest.Credentials{AccountSID: testAccountSID, Secret: authToken},
 			strings.ToUpper(authToken)},
-		{"an API key player, the account's Auth Token", &store.Credentials{AccountSID: testAccountSID,
+		{"an API key player, the account's Auth Token", &quest.Credentials{AccountSID: testAccountSID,
 			APIKeySID: "SK" + strings.Repeat("c3", 16), Secret: "KeySecret" + strings.Repeat("Ab1", 7) + "Zz"}, authToken},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			logs := &lockedBuffer{}
 			e := newInstructorEnv(t, instructorOptions{log: logs})
-			e.twilio.verify = func(context.Context, verifier.Request) (verifier.Verdict, error) {
+			e.twilio.verify = func(context.Context, quest.CheckRequest) (quest.Verdict, error) {
 				t.Error("the paste reached Twilio")
-				return verifier.Verdict{Reason: verifier.NotFound}, nil
+				return quest.Verdict{Reason: quest.NotFound}, nil
 			}
 			e.signIn()
 			pl, playerID := e.newPlayer()
@@ -255,10 +254,10 @@ func TestPastedSecretsNeverLeak(t *testing.T) {
 			for _, h := range [][]string{nil, htmx} {
 				p := pl.post("/objectives/send-sms/hack", url.Values{"sid": {tt.paste}}, h...)
 				bodies = append(bodies, p.body)
-				if got := p.attr("result-help", "data-detail"); got != verifier.DetailLooksLikeToken {
-					t.Errorf("htmx %v: detail %q, want %q", h != nil, got, verifier.DetailLooksLikeToken)
+				if got := p.attr("result-help", "data-detail"); got != quest.DetailLooksLikeToken {
+					t.Errorf("htmx %v: detail %q, want %q", h != nil, got, quest.DetailLooksLikeToken)
 				}
-				if got := p.attr("result-reason", "data-reason"); got != string(verifier.InvalidSID) {
+				if got := p.attr("result-reason", "data-reason"); got != string(quest.InvalidSID) {
 					t.Errorf("htmx %v: reason %q, want invalid_sid", h != nil, got)
 				}
 				bodies = append(bodies, s.next(t).data)
@@ -311,16 +310,16 @@ func TestPastedSecretsNeverLeakThroughTheAPI(t *testing.T) {
 	authToken := "9C0FFEE5" + strings.Repeat("D00D", 6)
 	logs := &lockedBuffer{}
 	e := newEnv(t, options{log: logs})
-	e.twilio.verify = func(context.Context, verifier.Request) (verifier.Verdict, error) {
+	e.twilio.verify = func(context.Context, quest.CheckRequest) (quest.Verdict, error) {
 		t.Error("the paste reached Twilio")
-		return verifier.Verdict{Reason: verifier.NotFound}, nil
+		return quest.Verdict{Reason: quest.NotFound}, nil
 	}
 	key, _ := e.newKey()
 	body := `{"objective": "send-sms", "sid": " ` + authToken + ` ", "player": {"id": "game-player-7"},
 		"credentials": {"account_sid": "` + testAccountSID + `", "api_key_sid": "SK` + strings.Repeat("c3", 16) + `",
 		"api_key_secret": "KeySecret` + strings.Repeat("Ab1", 7) + `Zz"}}`
 	r := e.api("POST", "/api/v1/verifications", key, body)
-	if r.status != http.StatusOK || r.str("reason") != string(verifier.InvalidSID) {
+	if r.status != http.StatusOK || r.str("reason") != string(quest.InvalidSID) {
 		t.Errorf("status %d reason %q, want 200 invalid_sid", r.status, r.str("reason"))
 	}
 	if !strings.Contains(r.str("message"), "rotate it") {
@@ -411,9 +410,9 @@ func TestHostileNamesAreInert(t *testing.T) {
 
 func TestDebugInfo(t *testing.T) {
 	e := newEnv(t, options{})
-	e.twilio.check = func(context.Context, verifier.Credentials) error { return nil }
-	e.twilio.verify = func(context.Context, verifier.Request) (verifier.Verdict, error) {
-		return verifier.Verdict{Reason: verifier.WrongResource, Detail: verifier.DetailAccount, SID: testAccountSID}, nil
+	e.twilio.check = func(context.Context, quest.Credentials) error { return nil }
+	e.twilio.verify = func(context.Context, quest.CheckRequest) (quest.Verdict, error) {
+		return quest.Verdict{Reason: quest.WrongResource, Detail: quest.DetailAccount, SID: testAccountSID}, nil
 	}
 	keySID := "SK" + strings.Repeat("c3", 16)
 	e.post("/credentials", url.Values{"account_sid": {testAccountSID}, "api_key_sid": {keySID}, "secret": {testSecret}})

@@ -7,8 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/questgate/questgate/store"
-	"github.com/questgate/questgate/verifier"
+	"github.com/questgate/questgate/quest"
 )
 
 func TestLockedObjectives(t *testing.T) {
@@ -39,7 +38,7 @@ func TestLockedObjectives(t *testing.T) {
 	// A POST anyway is refused, localised, without asking Twilio (the
 	// fake fails the test if it is called).
 	r := e.post("/objectives/send-mms/hack", url.Values{"sid": {"MM" + strings.Repeat("b2", 16)}}, accept("fr")...)
-	if r.attr("result-reason", "data-reason") != string(verifier.Locked) || r.attr("hack-state", "data-state") != "locked" {
+	if r.attr("result-reason", "data-reason") != string(quest.Locked) || r.attr("hack-state", "data-state") != "locked" {
 		t.Fatalf("locked HACK: reason %q state %q", r.attr("result-reason", "data-reason"), r.attr("hack-state", "data-state"))
 	}
 	if got, want := r.text("result-help"), e.msg("fr", "reason.locked.help"); got != want {
@@ -59,9 +58,9 @@ func TestLockedObjectives(t *testing.T) {
 
 func TestObjectiveVisitIsRecordedForTheChecks(t *testing.T) {
 	e := newEnv(t, options{})
-	e.saveCredentials(store.Credentials{AccountSID: testAccountSID, Secret: testSecret})
-	if _, err := e.store.RecordAttempt(context.Background(), store.Submission{PlayerID: e.playerID(), ObjectiveID: "send-sms",
-		RawSID: testMessageSID, SID: testMessageSID}, &store.Award{XP: 100}); err != nil {
+	e.saveCredentials(quest.Credentials{AccountSID: testAccountSID, Secret: testSecret})
+	if _, err := e.store.RecordAttempt(context.Background(), quest.Submission{PlayerID: e.playerID(), ObjectiveID: "send-sms",
+		RawSID: testMessageSID, SID: testMessageSID}, &quest.Award{XP: 100}); err != nil {
 		t.Fatal(err)
 	}
 	first := e.get("/objectives/make-call")
@@ -78,10 +77,10 @@ func TestObjectiveVisitIsRecordedForTheChecks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got *verifier.Player
-	e.twilio.verify = func(_ context.Context, req verifier.Request) (verifier.Verdict, error) {
+	var got *quest.PlayerFacts
+	e.twilio.verify = func(_ context.Context, req quest.CheckRequest) (quest.Verdict, error) {
 		got = req.Player
-		return verifier.Verdict{Reason: verifier.CreatedBeforeOpened, SID: verifier.Normalize(req.SID)}, nil
+		return quest.Verdict{Reason: quest.CreatedBeforeOpened, SID: quest.Normalize(req.SID)}, nil
 	}
 	r := e.post("/objectives/make-call/hack", url.Values{"sid": {"CA" + strings.Repeat("c3", 16)}})
 	if got == nil || !got.OpenedAt.Equal(opened) {

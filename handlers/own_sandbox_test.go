@@ -12,7 +12,7 @@ import (
 
 	_ "modernc.org/sqlite"
 
-	"github.com/questgate/questgate/store"
+	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/verifier"
 )
 
@@ -104,7 +104,7 @@ func TestAnonymousHomePage(t *testing.T) {
 func TestEachPlayerHasTheirOwnSandboxAccount(t *testing.T) {
 	e := newEnv(t, options{sandbox: true})
 	var checkedIn []string
-	e.sandbox.verify = func(ctx context.Context, req verifier.Request) (verifier.Verdict, error) {
+	e.sandbox.verify = func(ctx context.Context, req quest.CheckRequest) (quest.Verdict, error) {
 		checkedIn = append(checkedIn, req.Credentials.AccountSID)
 		return passing("mine")(ctx, req)
 	}
@@ -133,7 +133,7 @@ func TestEachPlayerHasTheirOwnSandboxAccount(t *testing.T) {
 	adaClient, adaCSRF := e.client, e.csrf
 	e.client, e.csrf = e.stranger(), ""
 	p := e.post("/objectives/send-sms/hack", url.Values{"sid": {testMessageSID}})
-	if got := p.attr("result-reason", "data-reason"); got != string(verifier.Awarded) {
+	if got := p.attr("result-reason", "data-reason"); got != string(quest.Awarded) {
 		t.Fatalf("Bob's HACK: %d %q", p.status, got)
 	}
 	bobCreds := e.storedCredentials()
@@ -153,7 +153,7 @@ func TestEachPlayerHasTheirOwnSandboxAccount(t *testing.T) {
 	e.client, e.csrf = e.stranger(), ""
 	for _, path := range []string{"/", "/credentials", "/profile"} {
 		body := e.get(path).body
-		for _, c := range []*store.Credentials{adaCreds, bobCreds} {
+		for _, c := range []*quest.Credentials{adaCreds, bobCreds} {
 			if strings.Contains(body, c.Secret) || strings.Contains(body, c.AccountSID) {
 				t.Errorf("an anonymous %s shows an account", path)
 			}
@@ -181,14 +181,14 @@ func TestNoSharedAccountForGamePlayers(t *testing.T) {
 
 	r := e.api("POST", "/api/v1/verifications", key,
 		`{"objective": "send-sms", "sid": "`+testMessageSID+`", "player": {"id": "newcomer"}}`)
-	if r.status != http.StatusUnprocessableEntity || r.body["reason"] != string(verifier.NoCredentials) {
+	if r.status != http.StatusUnprocessableEntity || r.body["reason"] != string(quest.NoCredentials) {
 		t.Errorf("API: %d %s, want 422 no_credentials", r.status, r.raw)
 	}
 
 	tok := e.widgetToken(full, full.SigningSecret, time.Hour)
 	form := url.Values{"sid": {testMessageSID}, "token": {tok}}
 	p := e.postNoCSRF("/embed/objectives/send-sms/hack", form.Encode())
-	if got := p.attr("result-reason", "data-reason"); got != string(verifier.NoCredentials) {
+	if got := p.attr("result-reason", "data-reason"); got != string(quest.NoCredentials) {
 		t.Errorf("widget: %d %q, want no_credentials", p.status, got)
 	}
 	if n := len(e.accts.accounts); n != 0 {

@@ -15,9 +15,7 @@ import (
 
 	"github.com/questgate/questgate/catalog"
 	"github.com/questgate/questgate/quest"
-	"github.com/questgate/questgate/store"
 	"github.com/questgate/questgate/templates"
-	"github.com/questgate/questgate/verifier"
 )
 
 // Quests is the part of *quest.Service the player pages use.
@@ -29,7 +27,7 @@ type Quests interface {
 	SavedCredentials(ctx context.Context, playerID string) (quest.Saved, error)
 	EnsureCredentials(ctx context.Context, playerID string) (quest.Saved, error)
 	SandboxEnabled() bool
-	Missing(o catalog.Objective, awards map[string]store.Award) []catalog.Objective
+	Missing(o catalog.Objective, awards map[string]quest.Award) []catalog.Objective
 	Open(ctx context.Context, playerID, objectiveID string) (time.Time, error)
 	AddNumber(ctx context.Context, playerID, raw string) (string, error)
 	RemoveNumber(ctx context.Context, playerID, number string) error
@@ -42,9 +40,11 @@ type Quests interface {
 type PlayerData interface {
 	PlayerStore
 	DeleteCredentials(ctx context.Context, playerID string) error
-	Submission(ctx context.Context, playerID string, id int64) (store.Submission, error)
-	Awards(ctx context.Context, playerID string) (map[string]store.Award, error)
-	RecentSubmissions(ctx context.Context, playerID, objectiveID string, limit int) ([]store.Submission, error)
+	Submission(ctx context.Context, playerID string, id int64) (quest.Submission, error)
+	Awards(ctx context.Context, playerID string) (map[string]quest.Award, error)
+	// Attempts counts a player's attempts at each objective, in one query.
+	Attempts(ctx context.Context, playerID string) (map[string]int, error)
+	RecentSubmissions(ctx context.Context, playerID, objectiveID string, limit int) ([]quest.Submission, error)
 }
 
 // Player serves the pages a player uses: the objectives, the hack
@@ -105,14 +105,23 @@ const recentAttempts = 5
 func (h *Player) home(c echo.Context) error {
 	ctx := c.Request().Context()
 	p := playerOf(c)
-	awards := map[string]store.Award{}
+	awards := map[string]quest.Award{}
 	account := templates.AccountStatus{SandboxPending: h.quests.SandboxEnabled()}
 	if p.ID != "" {
 		var err error
 		if awards, err = h.data.Awards(ctx, p.ID); err != nil {
 			return err
 		}
-		if account, _, err = h.account(c, false); err != nil {
+		if account, _, err = h.account(c, false, nil); err != nil {
+			return err
+		}
+	}
+	// A constant number of queries whatever the number of objectives:
+	// the awards, the attempts at every objective, the credentials.
+	attempts := map[string]int{}
+	if p.ID != "" {
+		var err error
+		if attempts, err = h.data.Attempts(ctx, p.ID); err != nil {
 			return err
 		}
 	}
@@ -122,12 +131,8 @@ func (h *Player) home(c echo.Context) error {
 		if a, ok := awards[o.ID]; ok {
 			card.Award = &a
 			props.TotalXP += a.XP
-		} else if p.ID != "" {
-			tried, err := h.data.RecentSubmissions(ctx, p.ID, o.ID, 1)
-			if err != nil {
-				return err
-			}
-			card.Tried = len(tried) > 0
+		} else {
+			card.Tried = attempts[o.ID] > 0
 		}
 		props.Cards = append(props.Cards, card)
 	}
@@ -145,7 +150,7 @@ func (h *Player) objective(c echo.Context) error {
 	if !ok {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
-	props, err := h.objectiveProps(c, o, templates.HackProps{Objective: o})
+	props, err := h.objectiveProps(c, o, templates.HackProps{Objective: o}, pageState{})
 	if err == nil && len(props.Missing) == 0 {
 		_, err = h.quests.Open(c.Request().Context(), playerOf(c).ID, o.ID)
 	}
@@ -182,15 +187,11 @@ func (h *Player) hack(c echo.Context) error {
 		hp.FormError, status = ferr.messageID, http.StatusUnprocessableEntity
 	} else {
 		// The player's own sandbox account, made now if they have none
-		// yet: never anyone else's. Without the sandbox there is nothing
-		// to make, and no read to spend on the hot path.
-		if h.quests.SandboxEnabled() {
-			if _, err := h.ensureCredentials(c); err != nil {
-				return err
-			}
-		}
+		// yet (never anyone else's), in the attempt's one read of their
+		// credentials. Without the sandbox there is nothing to make.
 		hp.SID = sid
-		res, err := h.quests.Submit(ctx, quest.Attempt{PlayerID: p.ID, ObjectiveID: o.ID, SID: hp.SID, IP: c.RealIP()})
+		res, err := h.quests.Submit(ctx, quest.Attempt{PlayerID: p.ID, ObjectiveID: o.ID, SID: hp.SID, IP: c.RealIP(),
+			EnsureCredentials: h.quests.SandboxEnabled()})
 		if errors.Is(err, quest.ErrUnknownObjective) {
 			return echo.NewHTTPError(http.StatusNotFound)
 		}
@@ -213,22 +214,35 @@ func (h *Player) hack(c echo.Context) error {
 			return err
 		}
 		hp.Attempts = attempts
-		hp.Locked = hp.Result != nil && hp.Result.Submission.Reason == verifier.Locked
+		hp.Locked = hp.Result != nil && hp.Result.Submission.Reason == quest.Locked
 		return render(c, status, templates.HackPanel(hp))
 	}
-	props, err := h.objectiveProps(c, o, hp)
+	// The page shows what the attempt read (awards, credentials) rather
+	// than reading them again.
+	var known pageState
+	if hp.Result != nil {
+		known = pageState{awards: hp.Result.Awards, stored: hp.Result.Stored}
+	}
+	props, err := h.objectiveProps(c, o, hp, known)
 	if err != nil {
 		return err
 	}
 	return render(c, status, templates.ObjectivePage(props))
 }
 
+// pageState is what an objective page shows that an attempt may have read
+// already: a nil field is read by objectiveProps.
+type pageState struct {
+	awards map[string]quest.Award
+	stored *quest.Stored
+}
+
 // objectiveProps gathers an objective page's data around hack's state,
 // the player's latest attempts included.
-func (h *Player) objectiveProps(c echo.Context, o catalog.Objective, hack templates.HackProps) (templates.ObjectiveProps, error) {
+func (h *Player) objectiveProps(c echo.Context, o catalog.Objective, hack templates.HackProps, known pageState) (templates.ObjectiveProps, error) {
 	ctx := c.Request().Context()
 	p := playerOf(c)
-	status, account, err := h.account(c, true)
+	status, account, err := h.account(c, true, known.stored)
 	if err != nil {
 		return templates.ObjectiveProps{}, err
 	}
@@ -237,9 +251,11 @@ func (h *Player) objectiveProps(c echo.Context, o catalog.Objective, hack templa
 		// The examples carry the player's sandbox token.
 		noStore(c)
 	}
-	awards, err := h.data.Awards(ctx, p.ID)
-	if err != nil {
-		return templates.ObjectiveProps{}, err
+	awards := known.awards
+	if awards == nil {
+		if awards, err = h.data.Awards(ctx, p.ID); err != nil {
+			return templates.ObjectiveProps{}, err
+		}
 	}
 	if a, ok := awards[o.ID]; ok {
 		props.Award = &a
@@ -259,15 +275,23 @@ func (h *Player) objectiveProps(c echo.Context, o catalog.Objective, hack templa
 // nothing real, on pages sent to that player alone and never stored by a
 // cache (the caller sends Cache-Control: no-store). With ensure, a player without credentials first gets a sandbox
 // account of their own while the sandbox is on (EnsureCredentials).
-func (h *Player) account(c echo.Context, ensure bool) (templates.AccountStatus, templates.Account, error) {
+//
+// stored, when set, is what an attempt read of the credentials already:
+// nothing is read again.
+func (h *Player) account(c echo.Context, ensure bool, stored *quest.Stored) (templates.AccountStatus, templates.Account, error) {
 	a := templates.Account{SandboxURL: h.baseURL(c) + "/sandbox"}
 	var (
 		creds quest.Saved
 		err   error
 	)
-	if ensure {
+	switch {
+	case stored != nil && stored.Found:
+		creds = stored.Saved
+	case stored != nil:
+		err = quest.ErrNotFound
+	case ensure:
 		creds, err = h.ensureCredentials(c)
-	} else {
+	default:
 		creds, err = h.quests.SavedCredentials(c.Request().Context(), playerOf(c).ID)
 	}
 	switch {
@@ -280,7 +304,7 @@ func (h *Player) account(c echo.Context, ensure bool) (templates.AccountStatus, 
 			a.Secret = creds.SandboxSecret
 		}
 		return templates.AccountStatus{Saved: true, Sandbox: a.Sandbox}, a, nil
-	case !errors.Is(err, store.ErrNotFound):
+	case !errors.Is(err, quest.ErrNotFound):
 		return templates.AccountStatus{}, templates.Account{}, err
 	}
 	return templates.AccountStatus{SandboxPending: h.quests.SandboxEnabled()}, a, nil
@@ -288,7 +312,7 @@ func (h *Player) account(c echo.Context, ensure bool) (templates.AccountStatus, 
 
 // ensureCredentials returns the request's player's credentials, giving
 // them a sandbox account of their own first when they have none and the
-// sandbox is on; store.ErrNotFound when they have none and it is off.
+// sandbox is on; quest.ErrNotFound when they have none and it is off.
 func (h *Player) ensureCredentials(c echo.Context) (quest.Saved, error) {
 	return h.quests.EnsureCredentials(c.Request().Context(), playerOf(c).ID)
 }
@@ -302,7 +326,7 @@ func (h *Player) submission(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
 	sub, err := h.data.Submission(c.Request().Context(), playerOf(c).ID, id)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, quest.ErrNotFound) {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
 	if err != nil {

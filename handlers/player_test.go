@@ -11,8 +11,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"github.com/questgate/questgate/store"
-	"github.com/questgate/questgate/verifier"
+	"github.com/questgate/questgate/quest"
 )
 
 func TestHomeListsObjectives(t *testing.T) {
@@ -47,8 +46,8 @@ func TestHomeListsObjectives(t *testing.T) {
 
 func TestHomeShowsProgress(t *testing.T) {
 	e := newEnv(t, options{})
-	e.twilio.verify = func(context.Context, verifier.Request) (verifier.Verdict, error) {
-		return verifier.Verdict{Reason: verifier.NotFound, SID: testMessageSID}, nil
+	e.twilio.verify = func(context.Context, quest.CheckRequest) (quest.Verdict, error) {
+		return quest.Verdict{Reason: quest.NotFound, SID: testMessageSID}, nil
 	}
 	e.post("/objectives/send-sms/hack", url.Values{"sid": {testMessageSID}})
 	if got := e.get("/").attr("objective", "data-state"); got != "tried" {
@@ -142,7 +141,7 @@ func TestHackSuccessNoJS(t *testing.T) {
 	if got, want := p.text("hack-state"), e.msg("en", "hack.state_success"); got != want {
 		t.Errorf("state %q, want %q", got, want)
 	}
-	if got := p.attr("result-reason", "data-reason"); got != string(verifier.Awarded) {
+	if got := p.attr("result-reason", "data-reason"); got != string(quest.Awarded) {
 		t.Errorf("reason %q", got)
 	}
 	if got, want := p.text("result-xp"), e.msg("en", "hack.xp_granted", map[string]any{"XP": 100}); got != want {
@@ -175,7 +174,7 @@ func TestHackSuccessNoJS(t *testing.T) {
 	// The same SID again: answered from the database, no new XP.
 	e.twilio.verify = nil
 	p = e.post("/objectives/send-sms/hack", url.Values{"sid": {testMessageSID}})
-	if got := p.attr("result-reason", "data-reason"); got != string(verifier.AlreadyAwarded) {
+	if got := p.attr("result-reason", "data-reason"); got != string(quest.AlreadyAwarded) {
 		t.Errorf("repeat: reason %q", got)
 	}
 	if got, want := p.text("result-xp"), e.msg("en", "hack.no_new_xp"); got != want {
@@ -235,22 +234,22 @@ func TestHackRejectionIsLocalised(t *testing.T) {
 	tests := []struct {
 		name    string
 		lang    string
-		verdict verifier.Verdict
+		verdict quest.Verdict
 		helpID  string
 	}{
-		{"not found en", "en", verifier.Verdict{Reason: verifier.NotFound, SID: testMessageSID}, "reason.not_found.help"},
-		{"not found fr", "fr", verifier.Verdict{Reason: verifier.NotFound, SID: testMessageSID}, "reason.not_found.help"},
-		{"account SID fr", "fr", verifier.Verdict{Reason: verifier.WrongResource, SID: testAccountSID, Detail: verifier.DetailAccount},
+		{"not found en", "en", quest.Verdict{Reason: quest.NotFound, SID: testMessageSID}, "reason.not_found.help"},
+		{"not found fr", "fr", quest.Verdict{Reason: quest.NotFound, SID: testMessageSID}, "reason.not_found.help"},
+		{"account SID fr", "fr", quest.Verdict{Reason: quest.WrongResource, SID: testAccountSID, Detail: quest.DetailAccount},
 			"reason.wrong_resource.detail.account"},
-		{"unwritten detail falls back", "en", verifier.Verdict{Reason: verifier.NotFound, SID: testMessageSID, Detail: "no-such-detail"},
+		{"unwritten detail falls back", "en", quest.Verdict{Reason: quest.NotFound, SID: testMessageSID, Detail: "no-such-detail"},
 			"reason.not_found.help"},
-		{"failed status", "fr", verifier.Verdict{Reason: verifier.FailedStatus, SID: testMessageSID, Detail: "undelivered",
-			Message: &verifier.Message{Status: "undelivered", Body: "x"}}, "reason.failed_status.detail.undelivered"},
+		{"failed status", "fr", quest.Verdict{Reason: quest.FailedStatus, SID: testMessageSID, Detail: "undelivered",
+			Message: &quest.Message{Status: "undelivered", Body: "x"}}, "reason.failed_status.detail.undelivered"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, options{})
-			e.twilio.verify = func(context.Context, verifier.Request) (verifier.Verdict, error) { return tt.verdict, nil }
+			e.twilio.verify = func(context.Context, quest.CheckRequest) (quest.Verdict, error) { return tt.verdict, nil }
 			p := e.post("/objectives/send-sms/hack", url.Values{"sid": {tt.verdict.SID}}, accept(tt.lang)...)
 			if p.status != http.StatusOK {
 				t.Fatalf("status %d", p.status)
@@ -281,25 +280,25 @@ func TestHackRejectionIsLocalised(t *testing.T) {
 func TestHackUpstreamTrouble(t *testing.T) {
 	tests := []struct {
 		name       string
-		err        *verifier.UpstreamError
+		err        *quest.UpstreamError
 		status     int
 		retryAfter string
 	}{
-		{"unavailable with delay", &verifier.UpstreamError{Reason: verifier.UpstreamUnavailable, RetryAfter: 7 * time.Second, Status: 503},
+		{"unavailable with delay", &quest.UpstreamError{Reason: quest.UpstreamUnavailable, RetryAfter: 7 * time.Second, Status: 503},
 			http.StatusServiceUnavailable, "7"},
-		{"unavailable without delay", &verifier.UpstreamError{Reason: verifier.UpstreamUnavailable},
+		{"unavailable without delay", &quest.UpstreamError{Reason: quest.UpstreamUnavailable},
 			http.StatusServiceUnavailable, "30"},
 		// Twilio limiting questgate is Twilio's trouble, not the
 		// player's excess: 503, as the API answers it.
-		{"rate limited", &verifier.UpstreamError{Reason: verifier.UpstreamRateLimited, RetryAfter: 1500 * time.Millisecond, Status: 429},
+		{"rate limited", &quest.UpstreamError{Reason: quest.UpstreamRateLimited, RetryAfter: 1500 * time.Millisecond, Status: 429},
 			http.StatusServiceUnavailable, "2"},
 	}
 	for _, tt := range tests {
 		for _, hx := range []bool{false, true} {
 			t.Run(tt.name, func(t *testing.T) {
 				e := newEnv(t, options{})
-				e.twilio.verify = func(context.Context, verifier.Request) (verifier.Verdict, error) {
-					return verifier.Verdict{SID: testMessageSID}, tt.err
+				e.twilio.verify = func(context.Context, quest.CheckRequest) (quest.Verdict, error) {
+					return quest.Verdict{SID: testMessageSID}, tt.err
 				}
 				var h []string
 				if hx {
@@ -388,7 +387,7 @@ func TestObjectiveExamples(t *testing.T) {
 	tests := []struct {
 		name       string
 		opt        options
-		creds      *store.Credentials
+		creds      *quest.Credentials
 		want       []string
 		wantAbsent []string
 	}{
@@ -399,20 +398,20 @@ func TestObjectiveExamples(t *testing.T) {
 		},
 		{
 			name:       "real account",
-			creds:      &store.Credentials{AccountSID: testAccountSID, Secret: testSecret},
+			creds:      &quest.Credentials{AccountSID: testAccountSID, Secret: testSecret},
 			want:       []string{testAccountSID, "your_auth_token", "https://api.twilio.com/2010-04-01/Accounts/" + testAccountSID + "/Messages.json"},
 			wantAbsent: []string{testSecret, publicURL + "/sandbox"},
 		},
 		{
 			name:       "real account with API key",
-			creds:      &store.Credentials{AccountSID: testAccountSID, APIKeySID: "SK" + strings.Repeat("c3", 16), Secret: testSecret},
+			creds:      &quest.Credentials{AccountSID: testAccountSID, APIKeySID: "SK" + strings.Repeat("c3", 16), Secret: testSecret},
 			want:       []string{testAccountSID, "your_auth_token"},
 			wantAbsent: []string{testSecret},
 		},
 		{
 			name:  "sandbox account",
 			opt:   options{sandbox: true},
-			creds: &store.Credentials{AccountSID: testAccountSID, Secret: testSecret, Sandbox: true},
+			creds: &quest.Credentials{AccountSID: testAccountSID, Secret: testSecret, Sandbox: true},
 			want: []string{testSecret, publicURL + "/sandbox/2010-04-01/Accounts/" + testAccountSID + "/Messages.json",
 				`client.api.base_url = "` + publicURL + `/sandbox"`, `client.api.baseUrl = "` + publicURL + `/sandbox"`},
 			wantAbsent: []string{"your_auth_token"},

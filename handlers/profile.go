@@ -7,17 +7,16 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/questgate/questgate/players"
-	"github.com/questgate/questgate/store"
+	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/templates"
 )
 
-// Profiles is the part of *players.Service the profile and join pages use.
+// Profiles is the part of *quest.Service the profile and join pages use.
 type Profiles interface {
 	SetDisplayName(ctx context.Context, playerID, typed string) (string, error)
-	CohortByCode(ctx context.Context, code string) (store.Cohort, error)
-	Cohort(ctx context.Context, p store.Player) (store.Cohort, bool, error)
-	Join(ctx context.Context, p store.Player, code, typedName string) (store.Cohort, error)
+	CohortByCode(ctx context.Context, code string) (quest.Cohort, error)
+	Cohort(ctx context.Context, p quest.Player) (quest.Cohort, bool, error)
+	Join(ctx context.Context, p quest.Player, code, typedName string) (quest.Cohort, error)
 }
 
 // Profile serves the pages where players name themselves and join a
@@ -59,7 +58,7 @@ func (h *Profile) saveProfile(c echo.Context) error {
 	}
 	typed := form.Get("display_name")
 	_, err := h.profiles.SetDisplayName(c.Request().Context(), playerOf(c).ID, typed)
-	if ne, ok := errors.AsType[*players.NameError](err); ok {
+	if ne, ok := errors.AsType[*quest.NameError](err); ok {
 		return h.renderProfile(c, http.StatusUnprocessableEntity, templates.ProfileProps{Typed: typed, Error: ne.MessageID()})
 	}
 	if err != nil {
@@ -110,7 +109,7 @@ func (h *Profile) doJoin(c echo.Context) error {
 	typed := form.Get("display_name")
 	p := playerOf(c)
 	cohort, err = h.profiles.Join(ctx, p, c.Param("code"), typed)
-	if ne, ok := errors.AsType[*players.NameError](err); ok {
+	if ne, ok := errors.AsType[*quest.NameError](err); ok {
 		return h.renderJoin(c, http.StatusUnprocessableEntity, templates.JoinProps{Cohort: cohort, Typed: typed, Error: ne.MessageID()})
 	}
 	if err != nil {
@@ -138,11 +137,11 @@ func (h *Profile) renderJoin(c echo.Context, status int, props templates.JoinPro
 // joinError answers a join link that does not work: 404 for a code no
 // cohort has, 410 for an archived cohort, each with a page saying what to
 // do; anything else is a server error.
-func (h *Profile) joinError(c echo.Context, cohort store.Cohort, err error) error {
+func (h *Profile) joinError(c echo.Context, cohort quest.Cohort, err error) error {
 	switch {
-	case errors.Is(err, players.ErrUnknownCohort):
+	case errors.Is(err, quest.ErrUnknownCohort):
 		return render(c, http.StatusNotFound, templates.JoinErrorPage(templates.JoinErrorProps{Problem: "unknown"}))
-	case errors.Is(err, players.ErrArchivedCohort):
+	case errors.Is(err, quest.ErrArchivedCohort):
 		return render(c, http.StatusGone, templates.JoinErrorPage(templates.JoinErrorProps{Problem: "archived", Name: cohort.Name}))
 	}
 	return err

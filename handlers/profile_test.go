@@ -11,9 +11,7 @@ import (
 	"time"
 
 	"github.com/questgate/questgate/handlers"
-	"github.com/questgate/questgate/players"
-	"github.com/questgate/questgate/store"
-	"github.com/questgate/questgate/verifier"
+	"github.com/questgate/questgate/quest"
 )
 
 // sessionCookie returns the Set-Cookie of the session in a response,
@@ -84,7 +82,7 @@ func TestUnknownURLsCreateNoPlayer(t *testing.T) {
 // Ada's by id, by page, or by forging a cookie with her player id.
 func TestPlayersSeeOnlyTheirOwn(t *testing.T) {
 	e := newEnv(t, options{})
-	e.twilio.check = func(context.Context, verifier.Credentials) error { return nil }
+	e.twilio.check = func(context.Context, quest.Credentials) error { return nil }
 	e.twilio.verify = passing("Ada's secret plans")
 	ada := e.client
 	e.post("/credentials", url.Values{"account_sid": {testAccountSID}, "secret": {testSecret}})
@@ -196,9 +194,9 @@ func TestDisplayName(t *testing.T) {
 	}
 }
 
-func newCohort(t *testing.T, e *env, name string) store.Cohort {
+func newCohort(t *testing.T, e *env, name string) quest.Cohort {
 	t.Helper()
-	c, err := players.New(e.store).CreateCohort(context.Background(), name)
+	c, err := quest.NewPlayers(e.store).CreateCohort(context.Background(), name)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,9 @@
-// Package handlers is questgate's HTTP layer: it turns requests into calls
-// on the domain (quest, store reads) and renders the answers with the
-// templates. It knows HTTP, not SQL nor Twilio.
+// Package handlers is questgate's HTTP layer, outside the domain: it turns
+// requests into calls on the domain (quest, and store reads through the
+// small interfaces each handler declares, typed with quest values) and
+// renders the answers with the templates. It knows HTTP, not SQL nor
+// Twilio, and imports neither store nor verifier: cmd/questgate passes the
+// *store.Store in.
 package handlers
 
 import (

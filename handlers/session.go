@@ -13,14 +13,14 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/labstack/echo/v4"
 
-	"github.com/questgate/questgate/store"
+	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/templates"
 )
 
 // PlayerStore creates and finds players.
 type PlayerStore interface {
-	CreatePlayer(ctx context.Context) (store.Player, error)
-	Player(ctx context.Context, id string) (store.Player, error)
+	CreatePlayer(ctx context.Context) (quest.Player, error)
+	Player(ctx context.Context, id string) (quest.Player, error)
 }
 
 // SessionCookie is the name of the session cookie. It carries a random
@@ -219,7 +219,7 @@ func (s *Sessions) withPlayer(create bool) echo.MiddlewareFunc {
 			if err != nil {
 				return err
 			}
-			var p store.Player
+			var p quest.Player
 			if create {
 				p, err = s.player(ctx, token)
 			} else {
@@ -308,14 +308,14 @@ func (s *Sessions) loadOnly(c echo.Context) (context.Context, string, error) {
 
 // existing returns the player the session names, or the zero Player when
 // it names none, or one that no longer exists.
-func (s *Sessions) existing(ctx context.Context) (store.Player, error) {
+func (s *Sessions) existing(ctx context.Context) (quest.Player, error) {
 	id := s.sm.GetString(ctx, sessionPlayer)
 	if id == "" {
-		return store.Player{}, nil
+		return quest.Player{}, nil
 	}
 	p, err := s.players.Player(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.Player{}, nil
+	if errors.Is(err, quest.ErrNotFound) {
+		return quest.Player{}, nil
 	}
 	return p, err
 }
@@ -368,18 +368,18 @@ func (s *Sessions) validCSRF(ctx context.Context, sent string) bool {
 
 // player returns the session's player, creating one when the session has
 // none or names one that no longer exists.
-func (s *Sessions) player(ctx context.Context, token string) (store.Player, error) {
+func (s *Sessions) player(ctx context.Context, token string) (quest.Player, error) {
 	if p, err := s.existing(ctx); err != nil || p.ID != "" {
 		return p, err
 	}
 	p, err := s.players.CreatePlayer(ctx)
 	if err != nil {
-		return store.Player{}, err
+		return quest.Player{}, err
 	}
 	if token != "" {
 		// A new identity never reuses a token the browser already had.
 		if err := s.sm.RenewToken(ctx); err != nil {
-			return store.Player{}, fmt.Errorf("renew session: %w", err)
+			return quest.Player{}, fmt.Errorf("renew session: %w", err)
 		}
 	}
 	s.sm.Put(ctx, sessionPlayer, p.ID)
@@ -448,7 +448,7 @@ func (s *Sessions) Renew(c echo.Context) error {
 
 // playerOf returns the request's player, set by WithPlayer or
 // MaybePlayer: the zero Player (ID "") for an anonymous visitor.
-func playerOf(c echo.Context) store.Player {
-	p, _ := c.Get(playerKey).(store.Player)
+func playerOf(c echo.Context) quest.Player {
+	p, _ := c.Get(playerKey).(quest.Player)
 	return p
 }

@@ -8,8 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/questgate/questgate/store"
-	"github.com/questgate/questgate/verifier"
+	"github.com/questgate/questgate/quest"
 )
 
 // TestOnlyTwilioSuggestsWaiting: the 503's "Twilio suggests waiting N
@@ -19,32 +18,32 @@ import (
 func TestOnlyTwilioSuggestsWaiting(t *testing.T) {
 	tests := []struct {
 		name        string
-		err         *verifier.UpstreamError
+		err         *quest.UpstreamError
 		wantTwilio  bool
 		wantRetryAt string // the Retry-After header
 	}{
-		{"a local timeout", &verifier.UpstreamError{Reason: verifier.UpstreamUnavailable}, false, "30"},
-		{"a local wait", &verifier.UpstreamError{Reason: verifier.UpstreamUnavailable, RetryAfter: 5 * time.Second}, false, "5"},
-		{"Twilio's Retry-After", &verifier.UpstreamError{Reason: verifier.UpstreamUnavailable, RetryAfter: 7 * time.Second,
+		{"a local timeout", &quest.UpstreamError{Reason: quest.UpstreamUnavailable}, false, "30"},
+		{"a local wait", &quest.UpstreamError{Reason: quest.UpstreamUnavailable, RetryAfter: 5 * time.Second}, false, "5"},
+		{"Twilio's Retry-After", &quest.UpstreamError{Reason: quest.UpstreamUnavailable, RetryAfter: 7 * time.Second,
 			TwilioRetryAfter: 7 * time.Second}, true, "7"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, options{})
-			e.twilio.verify = func(context.Context, verifier.Request) (verifier.Verdict, error) {
-				return verifier.Verdict{Reason: tt.err.Reason, SID: testMessageSID}, tt.err
+			e.twilio.verify = func(context.Context, quest.CheckRequest) (quest.Verdict, error) {
+				return quest.Verdict{Reason: tt.err.Reason, SID: testMessageSID}, tt.err
 			}
 			key, _ := e.newKey()
 			r := e.api("POST", "/api/v1/verifications", key, verifyBody)
 			if r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") != tt.wantRetryAt {
 				t.Errorf("API: status %d, Retry-After %q; want 503, %s", r.status, r.header.Get("Retry-After"), tt.wantRetryAt)
 			}
-			e.twilio.check = func(context.Context, verifier.Credentials) error { return tt.err }
+			e.twilio.check = func(context.Context, quest.Credentials) error { return tt.err }
 			cp := e.post("/credentials", url.Values{"account_sid": {testAccountSID}, "secret": {testSecret}})
 			if cp.status != http.StatusServiceUnavailable {
 				t.Errorf("credentials: status %d, want 503", cp.status)
 			}
-			e.saveCredentials(store.Credentials{AccountSID: testAccountSID, Secret: testSecret})
+			e.saveCredentials(quest.Credentials{AccountSID: testAccountSID, Secret: testSecret})
 			p := e.post("/objectives/send-sms/hack", url.Values{"sid": {testMessageSID}})
 			for where, text := range map[string]string{"API": r.str("detail"), "page": p.text("result-help"), "credentials": cp.text("form-error")} {
 				says := strings.Contains(text, "Twilio suggests")

@@ -8,8 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/questgate/questgate/store"
-	"github.com/questgate/questgate/verifier"
+	"github.com/questgate/questgate/quest"
 )
 
 // TestOneVerdictEverySurface: one verdict gets the same HTTP status, the
@@ -18,42 +17,42 @@ import (
 // Before, the page answered no_credentials with 200 and the API with 422,
 // upstream_rate_limited with 429 and 503, and the widget always with 200.
 func TestOneVerdictEverySurface(t *testing.T) {
-	down := func(r verifier.Reason) func(context.Context, verifier.Request) (verifier.Verdict, error) {
-		return func(_ context.Context, req verifier.Request) (verifier.Verdict, error) {
-			return verifier.Verdict{SID: verifier.Normalize(req.SID)}, &verifier.UpstreamError{Reason: r, RetryAfter: 7 * time.Second, Status: 503}
+	down := func(r quest.Reason) func(context.Context, quest.CheckRequest) (quest.Verdict, error) {
+		return func(_ context.Context, req quest.CheckRequest) (quest.Verdict, error) {
+			return quest.Verdict{SID: quest.Normalize(req.SID)}, &quest.UpstreamError{Reason: r, RetryAfter: 7 * time.Second, Status: 503}
 		}
 	}
 	tests := []struct {
-		reason verifier.Reason
-		verify func(context.Context, verifier.Request) (verifier.Verdict, error)
+		reason quest.Reason
+		verify func(context.Context, quest.CheckRequest) (quest.Verdict, error)
 		// creds: the players have credentials, so Twilio is asked.
 		creds  bool
 		status int
 		next   string
 	}{
-		{verifier.Awarded, passing("My own words"), true, http.StatusOK, "objectives"},
-		{verifier.NotFound, rejecting(verifier.NotFound), true, http.StatusOK, "retry"},
+		{quest.Awarded, passing("My own words"), true, http.StatusOK, "objectives"},
+		{quest.NotFound, rejecting(quest.NotFound), true, http.StatusOK, "retry"},
 		// The verifier says so when the credentials are empty.
-		{verifier.NoCredentials, rejecting(verifier.NoCredentials), false, http.StatusUnprocessableEntity, "credentials"},
-		{verifier.UpstreamUnavailable, down(verifier.UpstreamUnavailable), true, http.StatusServiceUnavailable, "wait"},
+		{quest.NoCredentials, rejecting(quest.NoCredentials), false, http.StatusUnprocessableEntity, "credentials"},
+		{quest.UpstreamUnavailable, down(quest.UpstreamUnavailable), true, http.StatusServiceUnavailable, "wait"},
 		// A detail's own help, which the API's problems ignored before.
-		{verifier.BadCredentials, func(_ context.Context, req verifier.Request) (verifier.Verdict, error) {
-			return verifier.Verdict{Reason: verifier.BadCredentials, Detail: verifier.DetailRejected, SID: verifier.Normalize(req.SID)}, nil
+		{quest.BadCredentials, func(_ context.Context, req quest.CheckRequest) (quest.Verdict, error) {
+			return quest.Verdict{Reason: quest.BadCredentials, Detail: quest.DetailRejected, SID: quest.Normalize(req.SID)}, nil
 		}, true, http.StatusUnprocessableEntity, "credentials"},
-		{verifier.UpstreamRateLimited, down(verifier.UpstreamRateLimited), true, http.StatusServiceUnavailable, "wait"},
+		{quest.UpstreamRateLimited, down(quest.UpstreamRateLimited), true, http.StatusServiceUnavailable, "wait"},
 	}
 	const lang = "fr" // the widget token's language
 	for _, tt := range tests {
 		t.Run(string(tt.reason), func(t *testing.T) {
 			e := newEnv(t, options{})
 			e.twilio.verify = tt.verify
-			e.twilio.check = func(context.Context, verifier.Credentials) error { return nil }
+			e.twilio.check = func(context.Context, quest.Credentials) error { return nil }
 			key, k := e.newKey()
 			full, err := e.store.APIKeyByID(t.Context(), k.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
-			creds := store.Credentials{AccountSID: testAccountSID, Secret: testSecret, UpdatedAt: time.Now()}
+			creds := quest.Credentials{AccountSID: testAccountSID, Secret: testSecret, UpdatedAt: time.Now()}
 			htmxPlayer := e.browser()
 			if tt.creds {
 				e.saveCredentials(creds)
@@ -125,7 +124,7 @@ func TestOneVerdictEverySurface(t *testing.T) {
 			got = append(got, seen{"API", r.status, r.str("title"), kind, text, r.str("reason"), "", help})
 			// The pages link to where the step is done; the widget, whose
 			// player has no session on questgate's pages, does not.
-			if tt.reason == verifier.NoCredentials {
+			if tt.reason == quest.NoCredentials {
 				if got[0].link != "/credentials" || got[2].link != "" {
 					t.Errorf("next step links: page %q, widget %q", got[0].link, got[2].link)
 				}

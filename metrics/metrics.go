@@ -4,7 +4,8 @@
 // and how often players hit the failure budget. It keeps its own registry
 // rather than Prometheus' global one, so two servers in one process (the
 // tests) never share counters and nothing registers itself behind the
-// program's back.
+// program's back. It is an adapter of the domain: it implements
+// quest.Metrics and imports quest for its reason codes.
 package metrics
 
 import (
@@ -15,7 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/questgate/questgate/verifier"
+	"github.com/questgate/questgate/quest"
 )
 
 // Circuit states, as the questgate_circuit_state gauge reports them.
@@ -106,9 +107,9 @@ func (m *Metrics) Handler() http.Handler {
 // it took in all, and how long it waited for Twilio (zero when Twilio was
 // not asked).
 func (m *Metrics) Verification(reason string, total, upstream time.Duration) {
-	// The outcome label (verifier.Reason.Outcome) is what an operator
+	// The outcome label (quest.Reason.Outcome) is what an operator
 	// alerts on without knowing every reason code.
-	outcome := verifier.Reason(reason).Outcome()
+	outcome := quest.Reason(reason).Outcome()
 	m.verifications.WithLabelValues(outcome, reason).Inc()
 	m.verificationDuration.WithLabelValues(outcome).Observe(total.Seconds())
 	if upstream > 0 {

@@ -5,9 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/questgate/questgate/store"
-	"github.com/questgate/questgate/verifier"
 )
 
 // Saved is what pages may show of a player's stored credentials. A real
@@ -26,8 +23,15 @@ type Saved struct {
 	UpdatedAt     time.Time
 }
 
+// Stored is what an attempt read of a player's stored credentials, for
+// the page that shows its result: Saved when Found, nothing otherwise.
+type Stored struct {
+	Saved Saved
+	Found bool
+}
+
 // savedOf masks stored credentials for pages.
-func savedOf(c store.Credentials) Saved {
+func savedOf(c Credentials) Saved {
 	s := Saved{AccountSID: c.AccountSID, APIKeySID: c.APIKeySID, Last4: last4(c.Secret), Sandbox: c.Sandbox, UpdatedAt: c.UpdatedAt}
 	if c.Sandbox {
 		s.SandboxSecret = c.Secret
@@ -36,7 +40,7 @@ func savedOf(c store.Credentials) Saved {
 }
 
 // SavedCredentials returns what pages may show of a player's credentials,
-// or store.ErrNotFound when they have none.
+// or ErrNotFound when they have none.
 func (s *Service) SavedCredentials(ctx context.Context, playerID string) (Saved, error) {
 	c, err := s.cfg.Store.Credentials(ctx, playerID)
 	if err != nil {
@@ -61,11 +65,11 @@ func last4(secret string) string {
 var ErrNoSandbox = errors.New("the sandbox is not enabled on this server")
 
 // SaveCredentials checks a player's Twilio credentials with one cheap call
-// and stores them when they work. Errors are *verifier.CredentialsError for
-// what the player must fix, *verifier.UpstreamError when Twilio could not
+// and stores them when they work. Errors are *CredentialsError for
+// what the player must fix, *UpstreamError when Twilio could not
 // answer, or a storage failure. Nothing is stored unless the check passes.
 func (s *Service) SaveCredentials(ctx context.Context, playerID, accountSID, apiKeySID, secret string) (Saved, error) {
-	c, err := verifier.ParseCredentials(accountSID, apiKeySID, secret)
+	c, err := ParseCredentials(accountSID, apiKeySID, secret)
 	if err != nil {
 		return Saved{}, err
 	}
@@ -82,7 +86,7 @@ func (s *Service) SaveCredentials(ctx context.Context, playerID, accountSID, api
 	if err := v.CheckCredentials(ctx, c); err != nil {
 		return Saved{}, err
 	}
-	saved := store.Credentials{PlayerID: playerID, AccountSID: c.AccountSID, APIKeySID: c.APIKeySID, Secret: c.Secret, Sandbox: sandboxed}
+	saved := Credentials{PlayerID: playerID, AccountSID: c.AccountSID, APIKeySID: c.APIKeySID, Secret: c.Secret, Sandbox: sandboxed}
 	if err := s.cfg.Store.SaveCredentials(ctx, saved); err != nil {
 		return Saved{}, err
 	}
@@ -94,32 +98,39 @@ func (s *Service) SaveCredentials(ctx context.Context, playerID, accountSID, api
 // sandbox account of their own first, stored as their credentials: the
 // player pages call it when a player opens an objective or HACKs, so that
 // the code examples work for them, and for them alone. Without the sandbox
-// a player without credentials gets store.ErrNotFound.
+// a player without credentials gets ErrNotFound.
 //
 // When two requests of one player race, one account is kept: the other
 // request's is left unused in the sandbox.
 func (s *Service) EnsureCredentials(ctx context.Context, playerID string) (Saved, error) {
-	c, err := s.cfg.Store.Credentials(ctx, playerID)
-	if err == nil {
-		return savedOf(c), nil
-	}
-	if !errors.Is(err, store.ErrNotFound) || s.cfg.Sandbox == nil {
+	c, err := s.ensureStored(ctx, playerID)
+	if err != nil {
 		return Saved{}, err
+	}
+	return savedOf(c), nil
+}
+
+// ensureStored is EnsureCredentials returning the credentials themselves,
+// for an attempt to be checked with.
+func (s *Service) ensureStored(ctx context.Context, playerID string) (Credentials, error) {
+	c, err := s.cfg.Store.Credentials(ctx, playerID)
+	if err == nil || !errors.Is(err, ErrNotFound) || s.cfg.Sandbox == nil {
+		return c, err
 	}
 	sid, token, err := s.cfg.Sandbox.CreateAccount(ctx, "questgate player "+playerID)
 	if err != nil {
-		return Saved{}, fmt.Errorf("create sandbox account: %w", err)
+		return Credentials{}, fmt.Errorf("create sandbox account: %w", err)
 	}
-	c = store.Credentials{PlayerID: playerID, AccountSID: sid, Secret: token, Sandbox: true}
+	c = Credentials{PlayerID: playerID, AccountSID: sid, Secret: token, Sandbox: true}
 	created, err := s.cfg.Store.SaveCredentialsIfNone(ctx, c)
 	if err != nil {
-		return Saved{}, err
+		return Credentials{}, err
 	}
 	if !created {
-		return s.SavedCredentials(ctx, playerID)
+		return s.cfg.Store.Credentials(ctx, playerID)
 	}
 	s.cfg.Log.InfoContext(ctx, "sandbox account made for a player", "player", playerID, "account_sid", sid)
-	return savedOf(c), nil
+	return c, nil
 }
 
 // UseSandboxAccount gives a player a fresh sandbox account of their own and
@@ -132,7 +143,7 @@ func (s *Service) UseSandboxAccount(ctx context.Context, playerID string) (Saved
 	if err != nil {
 		return Saved{}, fmt.Errorf("create sandbox account: %w", err)
 	}
-	c := store.Credentials{PlayerID: playerID, AccountSID: sid, Secret: token, Sandbox: true}
+	c := Credentials{PlayerID: playerID, AccountSID: sid, Secret: token, Sandbox: true}
 	if err := s.cfg.Store.SaveCredentials(ctx, c); err != nil {
 		return Saved{}, err
 	}

@@ -6,8 +6,6 @@ import (
 
 	"github.com/questgate/questgate/catalog"
 	"github.com/questgate/questgate/logging"
-	"github.com/questgate/questgate/store"
-	"github.com/questgate/questgate/verifier"
 )
 
 // Limiter keeps budgets of events per key. quest keeps one budget of
@@ -33,8 +31,8 @@ func failureKey(playerID, objectiveID string) string { return playerID + "/" + o
 // those still costs a call to Twilio; never a success, Twilio's trouble, or
 // a refusal made without looking at the SID (locked, attempts_exhausted,
 // the limit itself).
-func countsAgainstPlayer(r verifier.Reason) bool {
-	return r.Counts() || r == verifier.BadCredentials
+func countsAgainstPlayer(r Reason) bool {
+	return r.Counts() || r == BadCredentials
 }
 
 // limited plays an attempt under the failure budget. The attempt takes one
@@ -69,17 +67,18 @@ func (s *Service) limited(ctx context.Context, obj catalog.Objective, a Attempt,
 // what was pasted is kept: the attempt was not looked at, and a script
 // hammering the limit must not fill the database with its pastes.
 func (s *Service) refuse(ctx context.Context, obj catalog.Objective, a Attempt, wait time.Duration) (Result, error) {
-	sub := store.Submission{PlayerID: a.PlayerID, ObjectiveID: obj.ID, Reason: verifier.RateLimited,
+	sub := Submission{PlayerID: a.PlayerID, ObjectiveID: obj.ID, Reason: RateLimited,
 		RequestID: logging.RequestID(ctx), IP: a.IP}
 	if s.cfg.Metrics != nil {
 		s.cfg.Metrics.RateLimited()
 	}
 	res := Result{Objective: obj, RetryAfter: wait}
-	creds, _, _, err := s.attemptCredentials(ctx, a)
+	acc, err := s.attemptCredentials(ctx, a)
 	if err != nil {
 		return Result{}, err
 	}
-	paste, _ := verifier.MaskSecrets(a.SID, creds.Secret)
-	res.Paste = store.ClipPaste(paste)
+	res.Stored = acc.stored
+	paste, _ := MaskSecrets(a.SID, acc.creds.Secret)
+	res.Paste = ClipPaste(paste)
 	return s.record(ctx, res, sub, nil, "rate_limited")
 }

@@ -1,4 +1,4 @@
-package quest
+package quest_test
 
 import (
 	"context"
@@ -11,9 +11,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/questgate/questgate/fakeclock"
+	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/ratelimit"
-	"github.com/questgate/questgate/store"
-	"github.com/questgate/questgate/verifier"
 )
 
 // limitedFixture is a fixture whose service allows perMinute failures per
@@ -24,24 +23,24 @@ func limitedFixture(t *testing.T, perMinute int) (*fixture, *fakeclock.Clock) {
 	f := newFixture(t, false)
 	clk := fakeclock.New(fakeclock.Start)
 	f.cfg.Failures = ratelimit.NewMemory(ratelimit.PerMinute(perMinute), clk.Now)
-	f.svc = New(f.cfg)
-	f.twilio.verify = rejecting(verifier.NotFound)
+	f.svc = quest.New(f.cfg)
+	f.twilio.verify = rejecting(quest.NotFound)
 	return f, clk
 }
 
-func rejecting(r verifier.Reason) func(verifier.Request) (verifier.Verdict, error) {
-	return func(req verifier.Request) (verifier.Verdict, error) {
-		return verifier.Verdict{SID: verifier.Normalize(req.SID), Reason: r}, nil
+func rejecting(r quest.Reason) func(quest.CheckRequest) (quest.Verdict, error) {
+	return func(req quest.CheckRequest) (quest.Verdict, error) {
+		return quest.Verdict{SID: quest.Normalize(req.SID), Reason: r}, nil
 	}
 }
 
-func unavailable(verifier.Request) (verifier.Verdict, error) {
-	return verifier.Verdict{SID: smsSID}, &verifier.UpstreamError{Reason: verifier.UpstreamUnavailable, Err: errors.New("down")}
+func unavailable(quest.CheckRequest) (quest.Verdict, error) {
+	return quest.Verdict{SID: smsSID}, &quest.UpstreamError{Reason: quest.UpstreamUnavailable, Err: errors.New("down")}
 }
 
-func (f *fixture) submitAs(t *testing.T, player, sid string) Result {
+func (f *fixture) submitAs(t *testing.T, player, sid string) quest.Result {
 	t.Helper()
-	res, err := f.svc.Submit(context.Background(), Attempt{PlayerID: player, ObjectiveID: "send-sms", SID: sid})
+	res, err := f.svc.Submit(context.Background(), quest.Attempt{PlayerID: player, ObjectiveID: "send-sms", SID: sid})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,19 +50,19 @@ func (f *fixture) submitAs(t *testing.T, player, sid string) Result {
 func TestFailureBudget(t *testing.T) {
 	f, clk := limitedFixture(t, 10)
 	for i := range 10 {
-		if r := f.submit(t, smsSID).Submission.Reason; r != verifier.NotFound {
+		if r := f.submit(t, smsSID).Submission.Reason; r != quest.NotFound {
 			t.Fatalf("attempt %d: %s, want not_found", i+1, r)
 		}
 	}
 	res := f.submit(t, " "+smsSID)
-	if res.Submission.Reason != verifier.RateLimited || res.RetryAfter != 6*time.Second {
+	if res.Submission.Reason != quest.RateLimited || res.RetryAfter != 6*time.Second {
 		t.Fatalf("11th attempt: %s, retry after %v; want rate_limited after 6s", res.Submission.Reason, res.RetryAfter)
 	}
 	if n := f.twilio.calls.Load(); n != 10 {
 		t.Errorf("Twilio asked %d times, want 10: a refused attempt is never checked", n)
 	}
 	subs, err := f.st.RecentSubmissions(context.Background(), f.player, "send-sms", 1)
-	if err != nil || len(subs) != 1 || subs[0].Reason != verifier.RateLimited || subs[0].ID != res.Submission.ID {
+	if err != nil || len(subs) != 1 || subs[0].Reason != quest.RateLimited || subs[0].ID != res.Submission.ID {
 		t.Fatalf("latest recorded attempt %+v (%v), want the rate_limited one", subs, err)
 	}
 	if subs[0].SID != "" || subs[0].RawSID != "" {
@@ -73,7 +72,7 @@ func TestFailureBudget(t *testing.T) {
 	// Refused attempts do not lengthen the wait.
 	f.submit(t, smsSID)
 	clk.Advance(6 * time.Second)
-	if r := f.submit(t, smsSID).Submission.Reason; r != verifier.NotFound {
+	if r := f.submit(t, smsSID).Submission.Reason; r != quest.NotFound {
 		t.Errorf("after waiting: %s, want the attempt checked", r)
 	}
 }
@@ -83,29 +82,29 @@ func TestFailureBudgetCountsOnlyThePlayersMistakes(t *testing.T) {
 	// Twilio's trouble never counts.
 	f.twilio.verify = unavailable
 	for range 5 {
-		if r := f.submit(t, smsSID).Submission.Reason; r != verifier.UpstreamUnavailable {
+		if r := f.submit(t, smsSID).Submission.Reason; r != quest.UpstreamUnavailable {
 			t.Fatalf("upstream trouble: %s", r)
 		}
 	}
 	// Mistakes caught before Twilio (an Account SID pasted) count.
-	f.twilio.verify = rejecting(verifier.WrongResource)
+	f.twilio.verify = rejecting(quest.WrongResource)
 	f.submit(t, realAC)
 	f.submit(t, realAC)
 	// A success does not count, nor its repeats.
 	f.twilio.verify = passing().verify
-	if r := f.submit(t, smsSID).Submission.Reason; r != verifier.Awarded {
+	if r := f.submit(t, smsSID).Submission.Reason; r != quest.Awarded {
 		t.Fatalf("success: %s", r)
 	}
 	for range 3 {
-		if r := f.submit(t, smsSID).Submission.Reason; r != verifier.AlreadyAwarded {
+		if r := f.submit(t, smsSID).Submission.Reason; r != quest.AlreadyAwarded {
 			t.Fatalf("repeat: %s", r)
 		}
 	}
-	f.twilio.verify = rejecting(verifier.NotFound)
-	if r := f.submit(t, "SM"+hex32('9')).Submission.Reason; r != verifier.NotFound {
+	f.twilio.verify = rejecting(quest.NotFound)
+	if r := f.submit(t, "SM"+hex32('9')).Submission.Reason; r != quest.NotFound {
 		t.Fatalf("third mistake: %s, want it checked", r)
 	}
-	if r := f.submit(t, "SM"+hex32('9')).Submission.Reason; r != verifier.RateLimited {
+	if r := f.submit(t, "SM"+hex32('9')).Submission.Reason; r != quest.RateLimited {
 		t.Fatalf("fourth mistake: %s, want rate_limited", r)
 	}
 }
@@ -119,7 +118,7 @@ func TestFailureBudgetIsPerPlayer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := f.submitAs(t, other.ID, smsSID).Submission.Reason; r != verifier.NotFound {
+	if r := f.submitAs(t, other.ID, smsSID).Submission.Reason; r != quest.NotFound {
 		t.Errorf("another player: %s, want not_found", r)
 	}
 }
@@ -150,17 +149,17 @@ func TestFailureBudgetKeysAndBrokenLimiter(t *testing.T) {
 	f := newFixture(t, false)
 	spy := &spyLimiter{}
 	f.cfg.Failures = spy
-	f.svc = New(f.cfg)
+	f.svc = quest.New(f.cfg)
 	f.submit(t, smsSID) // passes: refunded
-	want := failureKey(f.player, "send-sms")
+	want := quest.FailureKey(f.player, "send-sms")
 	if len(spy.taken) != 1 || spy.taken[0] != want || len(spy.refunds) != 1 || spy.refunds[0] != want {
 		t.Errorf("taken %v, refunded %v; want one of each for %q", spy.taken, spy.refunds, want)
 	}
 
 	// A limiter that cannot answer lets the attempt through.
 	spy.err = errors.New("store down")
-	f.twilio.verify = rejecting(verifier.NotFound)
-	if r := f.submit(t, "SM"+hex32('8')).Submission.Reason; r != verifier.NotFound {
+	f.twilio.verify = rejecting(quest.NotFound)
+	if r := f.submit(t, "SM"+hex32('8')).Submission.Reason; r != quest.NotFound {
 		t.Errorf("with a broken limiter: %s, want the attempt checked", r)
 	}
 }
@@ -172,24 +171,24 @@ func TestFailureBudgetKeysAndBrokenLimiter(t *testing.T) {
 func TestConcurrentIdenticalAttempts(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		verify func(verifier.Request) (verifier.Verdict, error)
+		verify func(quest.CheckRequest) (quest.Verdict, error)
 		n      int
-		want   map[verifier.Reason]int
+		want   map[quest.Reason]int
 		calls  int32
 	}{
-		{"wrong SID", rejecting(verifier.NotFound), 30,
-			map[verifier.Reason]int{verifier.NotFound: 10, verifier.RateLimited: 20}, 10},
+		{"wrong SID", rejecting(quest.NotFound), 30,
+			map[quest.Reason]int{quest.NotFound: 10, quest.RateLimited: 20}, 10},
 		{"good SID", passing().verify, 100,
-			map[verifier.Reason]int{verifier.Awarded: 1, verifier.AlreadyAwarded: 99}, 1},
+			map[quest.Reason]int{quest.Awarded: 1, quest.AlreadyAwarded: 99}, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f, _ := limitedFixture(t, 10)
 			f.twilio.verify = tc.verify
 			var wg sync.WaitGroup
-			results := make([]verifier.Reason, tc.n)
+			results := make([]quest.Reason, tc.n)
 			for i := range results {
 				wg.Go(func() {
-					res, err := f.svc.Submit(context.Background(), Attempt{PlayerID: f.player, ObjectiveID: "send-sms", SID: smsSID})
+					res, err := f.svc.Submit(context.Background(), quest.Attempt{PlayerID: f.player, ObjectiveID: "send-sms", SID: smsSID})
 					if err != nil {
 						t.Error(err)
 						return
@@ -198,7 +197,7 @@ func TestConcurrentIdenticalAttempts(t *testing.T) {
 				})
 			}
 			wg.Wait()
-			counts := map[verifier.Reason]int{}
+			counts := map[quest.Reason]int{}
 			for _, r := range results {
 				counts[r]++
 			}
@@ -213,21 +212,21 @@ func TestConcurrentIdenticalAttempts(t *testing.T) {
 }
 
 // TestHugePastesAreBounded: a script posting 60 KB "SIDs" from one
-// session leaves at most store.MaxPasteLen bytes of each checked paste in
+// session leaves at most MaxPasteLen bytes of each checked paste in
 // the database, and nothing of the pastes the failure budget refused;
 // the refused player still gets their (clipped) paste back in the field.
 func TestHugePastesAreBounded(t *testing.T) {
 	f, _ := limitedFixture(t, 10)
-	f.twilio.verify = func(req verifier.Request) (verifier.Verdict, error) {
-		return verifier.Verdict{Reason: verifier.InvalidSID, Detail: verifier.DetailLength}, nil
+	f.twilio.verify = func(req quest.CheckRequest) (quest.Verdict, error) {
+		return quest.Verdict{Reason: quest.InvalidSID, Detail: quest.DetailLength}, nil
 	}
 	huge := "SM" + strings.Repeat("0123456789", 6<<10)
 	const posts = 30
-	var last Result
+	var last quest.Result
 	for range posts {
 		last = f.submit(t, huge)
 	}
-	if last.Submission.Reason != verifier.RateLimited || last.Paste != store.ClipPaste(huge) {
+	if last.Submission.Reason != quest.RateLimited || last.Paste != quest.ClipPaste(huge) {
 		t.Errorf("last attempt: %s, paste of %d bytes; want rate_limited and the clipped paste", last.Submission.Reason, len(last.Paste))
 	}
 	subs, err := f.st.RecentSubmissions(context.Background(), f.player, "send-sms", posts)
@@ -238,13 +237,13 @@ func TestHugePastesAreBounded(t *testing.T) {
 	for _, s := range subs {
 		kept := len(s.RawSID) + len(s.SID)
 		switch {
-		case s.Reason == verifier.RateLimited:
+		case s.Reason == quest.RateLimited:
 			limited++
 			if kept != 0 {
 				t.Errorf("rate_limited attempt %d keeps %d bytes of the paste, want none", s.ID, kept)
 			}
-		case len(s.RawSID) > store.MaxPasteLen || len(s.SID) > store.MaxPasteLen:
-			t.Errorf("attempt %d keeps %d + %d bytes, want at most %d each", s.ID, len(s.RawSID), len(s.SID), store.MaxPasteLen)
+		case len(s.RawSID) > quest.MaxPasteLen || len(s.SID) > quest.MaxPasteLen:
+			t.Errorf("attempt %d keeps %d + %d bytes, want at most %d each", s.ID, len(s.RawSID), len(s.SID), quest.MaxPasteLen)
 		}
 	}
 	if limited != posts-10 {

@@ -1,4 +1,4 @@
-package quest
+package quest_test
 
 import (
 	"bytes"
@@ -12,8 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/questgate/questgate/logging"
-	"github.com/questgate/questgate/store"
-	"github.com/questgate/questgate/verifier"
+	"github.com/questgate/questgate/quest"
 )
 
 // fakeMetrics remembers what quest counted.
@@ -45,12 +44,13 @@ func TestMetricsCountEveryRecordedAttempt(t *testing.T) {
 	f, _ := limitedFixture(t, 1)
 	m := &fakeMetrics{}
 	f.cfg.Metrics = m
-	f.svc = New(f.cfg)
+	f.svc = quest.New(f.cfg)
 
 	f.submit(t, smsSID)                       // not_found, spends the budget
 	f.submit(t, "SM"+strings.Repeat("2", 32)) // refused unchecked
 	f.twilio.verify = passing().verify
-	f.svc.cfg.Failures = nil
+	f.cfg.Failures = nil
+	f.svc = quest.New(f.cfg)
 	f.submit(t, smsSID) // awarded
 
 	want := []countedVerification{
@@ -74,12 +74,12 @@ func TestVerificationLogLine(t *testing.T) {
 	}
 	f := newFixture(t, false)
 	f.cfg.Log = log
-	f.svc = New(f.cfg)
-	if err := f.st.SaveCredentials(context.Background(), store.Credentials{PlayerID: f.player, AccountSID: realAC, Secret: token}); err != nil {
+	f.svc = quest.New(f.cfg)
+	if err := f.st.SaveCredentials(context.Background(), quest.Credentials{PlayerID: f.player, AccountSID: realAC, Secret: token}); err != nil {
 		t.Fatal(err)
 	}
 	ctx := logging.WithRequestID(context.Background(), "req-42")
-	if _, err := f.svc.Submit(ctx, Attempt{PlayerID: f.player, ObjectiveID: "send-sms", SID: smsSID}); err != nil {
+	if _, err := f.svc.Submit(ctx, quest.Attempt{PlayerID: f.player, ObjectiveID: "send-sms", SID: smsSID}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -99,8 +99,8 @@ func TestVerificationLogLine(t *testing.T) {
 	if line == nil {
 		t.Fatalf("no verification line in:\n%s", buf.String())
 	}
-	for k, want := range map[string]any{"outcome": "passed", "reason": string(verifier.Awarded), "objective": "send-sms",
-		"sid": smsSID, "upstream_ms": float64(80), "account_kind": AccountReal} {
+	for k, want := range map[string]any{"outcome": "passed", "reason": string(quest.Awarded), "objective": "send-sms",
+		"sid": smsSID, "upstream_ms": float64(80), "account_kind": quest.AccountReal} {
 		if line[k] != want {
 			t.Errorf("%s = %v, want %v", k, line[k], want)
 		}

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"regexp"
 	"strings"
-
-	"github.com/questgate/questgate/store"
 )
 
 // MaxNumbers is how many phone numbers a player may register: enough for
@@ -59,7 +57,7 @@ func (s *Service) AddNumber(ctx context.Context, playerID, raw string) (string, 
 	if err != nil {
 		return "", err
 	}
-	if err := s.cfg.Store.AddPlayerNumber(ctx, playerID, n, MaxNumbers); errors.Is(err, store.ErrTooManyNumbers) {
+	if err := s.cfg.Store.AddPlayerNumber(ctx, playerID, n, MaxNumbers); errors.Is(err, ErrTooManyNumbers) {
 		return "", &NumberError{"too_many"}
 	} else if err != nil {
 		return "", err

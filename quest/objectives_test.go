@@ -1,4 +1,4 @@
-package quest
+package quest_test
 
 import (
 	"context"
@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/questgate/questgate/catalog"
+	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/store"
-	"github.com/questgate/questgate/verifier"
 )
 
 // limited is a catalog whose objectives exercise prerequisites and limits.
@@ -42,7 +42,7 @@ objectives:
     instructions: {en: a, fr: b}
 `
 
-func newLimitedFixture(t *testing.T) (*Service, *store.Store, *fakeVerifier, string) {
+func newLimitedFixture(t *testing.T) (*quest.Service, *store.Store, *fakeVerifier, string) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "q.db"))
@@ -58,31 +58,31 @@ func newLimitedFixture(t *testing.T) (*Service, *store.Store, *fakeVerifier, str
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.SaveCredentials(ctx, store.Credentials{PlayerID: p.ID, AccountSID: realAC, Secret: token}); err != nil {
+	if err := st.SaveCredentials(ctx, quest.Credentials{PlayerID: p.ID, AccountSID: realAC, Secret: token}); err != nil {
 		t.Fatal(err)
 	}
 	v := passing()
-	return New(Config{Catalog: cat, Store: st, Twilio: v}), st, v, p.ID
+	return quest.New(quest.Config{Catalog: cat, Store: st, Twilio: v}), st, v, p.ID
 }
 
 func TestLockedObjectiveIsRefusedWithoutTwilio(t *testing.T) {
 	svc, _, v, player := newLimitedFixture(t)
 	ctx := context.Background()
-	res, err := svc.Submit(ctx, Attempt{PlayerID: player, ObjectiveID: "second", SID: smsSID})
+	res, err := svc.Submit(ctx, quest.Attempt{PlayerID: player, ObjectiveID: "second", SID: smsSID})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Submission.Reason != verifier.Locked || len(res.Missing) != 1 || res.Missing[0].ID != "first" || res.Submission.ID == 0 {
+	if res.Submission.Reason != quest.Locked || len(res.Missing) != 1 || res.Missing[0].ID != "first" || res.Submission.ID == 0 {
 		t.Errorf("locked attempt = %+v", res)
 	}
 	if v.calls.Load() != 0 {
 		t.Errorf("Twilio was asked %d times about a locked objective", v.calls.Load())
 	}
-	if res, _ := svc.Submit(ctx, Attempt{PlayerID: player, ObjectiveID: "first", SID: smsSID}); res.Submission.Reason != verifier.Awarded {
+	if res, _ := svc.Submit(ctx, quest.Attempt{PlayerID: player, ObjectiveID: "first", SID: smsSID}); res.Submission.Reason != quest.Awarded {
 		t.Fatalf("first = %+v", res)
 	}
-	res, _ = svc.Submit(ctx, Attempt{PlayerID: player, ObjectiveID: "second", SID: "SM" + hex32('2')})
-	if res.Submission.Reason != verifier.Awarded || res.XP != 20 || len(res.Items) != 1 || res.Items[0] != "hat" {
+	res, _ = svc.Submit(ctx, quest.Attempt{PlayerID: player, ObjectiveID: "second", SID: "SM" + hex32('2')})
+	if res.Submission.Reason != quest.Awarded || res.XP != 20 || len(res.Items) != 1 || res.Items[0] != "hat" {
 		t.Errorf("second once unlocked = %+v", res)
 	}
 }
@@ -97,15 +97,15 @@ func TestSubmitPassesWhatChecksNeed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got *verifier.Player
-	v.verify = func(r verifier.Request) (verifier.Verdict, error) {
+	var got *quest.PlayerFacts
+	v.verify = func(r quest.CheckRequest) (quest.Verdict, error) {
 		got = r.Player
 		return passing().verify(r)
 	}
-	if _, err := st.RecordAttempt(ctx, store.Submission{PlayerID: player, ObjectiveID: "first", RawSID: smsSID, SID: smsSID}, &store.Award{}); err != nil {
+	if _, err := st.RecordAttempt(ctx, quest.Submission{PlayerID: player, ObjectiveID: "first", RawSID: smsSID, SID: smsSID}, &quest.Award{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Submit(ctx, Attempt{PlayerID: player, ObjectiveID: "second", SID: "SM" + hex32('3')}); err != nil {
+	if _, err := svc.Submit(ctx, quest.Attempt{PlayerID: player, ObjectiveID: "second", SID: "SM" + hex32('3')}); err != nil {
 		t.Fatal(err)
 	}
 	if got == nil || !got.OpenedAt.Equal(opened) || len(got.Numbers) != 1 || got.Numbers[0] != "+15558675310" {
@@ -119,27 +119,27 @@ func TestSubmitPassesWhatChecksNeed(t *testing.T) {
 func TestConcurrentWrongAttemptsNeverExceedTheLimit(t *testing.T) {
 	svc, st, v, player := newLimitedFixture(t)
 	ctx := context.Background()
-	if _, err := st.RecordAttempt(ctx, store.Submission{PlayerID: player, ObjectiveID: "first", RawSID: smsSID, SID: smsSID}, &store.Award{}); err != nil {
+	if _, err := st.RecordAttempt(ctx, quest.Submission{PlayerID: player, ObjectiveID: "first", RawSID: smsSID, SID: smsSID}, &quest.Award{}); err != nil {
 		t.Fatal(err)
 	}
-	v.verify = rejecting(verifier.NotFound)
+	v.verify = rejecting(quest.NotFound)
 	var wg sync.WaitGroup
 	var notFound, exhausted atomic.Int32
 	for i := range 100 {
 		wg.Go(func() {
 			// No "e": the fixture's token is 32 e's, and a SID holding the
 			// player's own secret is refused before any limit is consulted.
-			res, err := svc.Submit(ctx, Attempt{PlayerID: player, ObjectiveID: "second", SID: "SM" + hex32("0123456789abcdf"[i%15])})
+			res, err := svc.Submit(ctx, quest.Attempt{PlayerID: player, ObjectiveID: "second", SID: "SM" + hex32("0123456789abcdf"[i%15])})
 			if err != nil {
 				t.Error(err)
 				return
 			}
 			switch res.Submission.Reason {
-			case verifier.NotFound:
+			case quest.NotFound:
 				notFound.Add(1)
-			case verifier.AttemptsExhausted:
+			case quest.AttemptsExhausted:
 				exhausted.Add(1)
-				if res.Detail != verifier.DetailPermanent {
+				if res.Detail != quest.DetailPermanent {
 					t.Errorf("detail = %q", res.Detail)
 				}
 			default:
@@ -160,32 +160,32 @@ func TestConcurrentWrongAttemptsNeverExceedTheLimit(t *testing.T) {
 func TestOnlyThePlayersMistakesCount(t *testing.T) {
 	svc, _, v, player := newLimitedFixture(t)
 	ctx := context.Background()
-	submit := func() Result {
+	submit := func() quest.Result {
 		t.Helper()
-		res, err := svc.Submit(ctx, Attempt{PlayerID: player, ObjectiveID: "windowed", SID: smsSID})
+		res, err := svc.Submit(ctx, quest.Attempt{PlayerID: player, ObjectiveID: "windowed", SID: smsSID})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return res
 	}
-	for _, r := range []verifier.Reason{verifier.BadCredentials, verifier.NoCredentials} {
+	for _, r := range []quest.Reason{quest.BadCredentials, quest.NoCredentials} {
 		v.verify = rejecting(r)
 		if got := submit().Submission.Reason; got != r {
 			t.Errorf("%s: recorded %s", r, got)
 		}
 	}
-	v.verify = func(r verifier.Request) (verifier.Verdict, error) {
-		return verifier.Verdict{Reason: verifier.UpstreamUnavailable}, &verifier.UpstreamError{Reason: verifier.UpstreamUnavailable, Err: errors.New("down")}
+	v.verify = func(r quest.CheckRequest) (quest.Verdict, error) {
+		return quest.Verdict{Reason: quest.UpstreamUnavailable}, &quest.UpstreamError{Reason: quest.UpstreamUnavailable, Err: errors.New("down")}
 	}
-	if got := submit().Submission.Reason; got != verifier.UpstreamUnavailable {
+	if got := submit().Submission.Reason; got != quest.UpstreamUnavailable {
 		t.Errorf("upstream trouble recorded %s", got)
 	}
-	v.verify = rejecting(verifier.SampleBody)
-	if got := submit().Submission.Reason; got != verifier.SampleBody {
+	v.verify = rejecting(quest.SampleBody)
+	if got := submit().Submission.Reason; got != quest.SampleBody {
 		t.Fatalf("the one counted attempt: %s", got)
 	}
 	res := submit()
-	if res.Submission.Reason != verifier.AttemptsExhausted || res.Detail != verifier.DetailWindow || res.RetryAfter <= 0 || res.RetryAfter > time.Minute {
+	if res.Submission.Reason != quest.AttemptsExhausted || res.Detail != quest.DetailWindow || res.RetryAfter <= 0 || res.RetryAfter > time.Minute {
 		t.Errorf("over the limit = %+v", res)
 	}
 }
@@ -207,7 +207,7 @@ func TestAddNumber(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got, err := svc.AddNumber(ctx, player, tt.raw)
-		var ne *NumberError
+		var ne *quest.NumberError
 		switch {
 		case tt.problem == "" && (err != nil || got != tt.want):
 			t.Errorf("AddNumber(%q) = %q, %v; want %q", tt.raw, got, err, tt.want)
@@ -215,10 +215,10 @@ func TestAddNumber(t *testing.T) {
 			t.Errorf("AddNumber(%q) error = %v, want %s", tt.raw, err, tt.problem)
 		}
 	}
-	for i := range MaxNumbers {
+	for i := range quest.MaxNumbers {
 		_, _ = svc.AddNumber(ctx, player, "+1555000000"+string(rune('0'+i)))
 	}
-	var ne *NumberError
+	var ne *quest.NumberError
 	if _, err := svc.AddNumber(ctx, player, "+15559999999"); !errors.As(err, &ne) || ne.MessageID() != "numbers.error.too_many" {
 		t.Errorf("over the limit: %v", err)
 	}

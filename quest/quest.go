@@ -1,7 +1,16 @@
-// Package quest plays objectives: it turns a player's pasted SID into a
-// recorded attempt and, when the verifier passes it, an award. It owns the
-// order of things (answer repeats from the database, pick the player's
-// credentials and the right upstream, verify, record), not HTTP nor SQL.
+// Package quest is questgate's domain, the layer every other one points
+// at: players and cohorts, credentials, submissions and awards, SID
+// parsing, reason and detail codes, verdicts, and the rules of play. It
+// turns a player's pasted SID into a recorded attempt and, when the
+// verifier passes it, an award, owning the order of things (answer repeats
+// from the database, pick the player's credentials and the right
+// upstream, verify, record).
+//
+// It declares the interfaces it needs (Store, Verifier, Sandbox, Metrics,
+// Limiter, PlayerStore, and live.Publisher for the live views) and imports
+// no adapter: store, verifier and sandbox implement them, handlers and
+// templates speak its types, and cmd/questgate wires them together
+// (arch_test.go checks these import rules).
 package quest
 
 import (
@@ -15,27 +24,47 @@ import (
 	"github.com/questgate/questgate/keyslots"
 	"github.com/questgate/questgate/live"
 	"github.com/questgate/questgate/logging"
-	"github.com/questgate/questgate/store"
-	"github.com/questgate/questgate/verifier"
 )
 
 // ErrUnknownObjective is returned for an objective id the catalog lacks.
 var ErrUnknownObjective = errors.New("unknown objective")
 
-// Store is what quest needs to remember attempts and credentials.
+// Store is what quest needs to remember attempts and credentials: the
+// small stores below, which *store.Store implements together.
 type Store interface {
-	Credentials(ctx context.Context, playerID string) (store.Credentials, error)
-	SaveCredentials(ctx context.Context, c store.Credentials) error
-	SaveCredentialsIfNone(ctx context.Context, c store.Credentials) (bool, error)
-	AwardedSubmission(ctx context.Context, objectiveID, sid string) (store.Submission, error)
-	RecordAttempt(ctx context.Context, sub store.Submission, grant *store.Award) (store.Submission, error)
-	Awards(ctx context.Context, playerID string) (map[string]store.Award, error)
-	ReserveAttempt(ctx context.Context, sub store.Submission, lim store.AttemptLimit) (store.Submission, time.Duration, error)
-	FinishAttempt(ctx context.Context, sub store.Submission, grant *store.Award) (store.Submission, error)
+	CredentialStore
+	AttemptStore
+	NumberStore
+	RegradeStore
+}
+
+// CredentialStore keeps players' Twilio credentials (ErrNotFound for a
+// player without any).
+type CredentialStore interface {
+	Credentials(ctx context.Context, playerID string) (Credentials, error)
+	SaveCredentials(ctx context.Context, c Credentials) error
+	SaveCredentialsIfNone(ctx context.Context, c Credentials) (bool, error)
+}
+
+// AttemptStore records attempts and the awards they grant.
+type AttemptStore interface {
+	AwardedSubmission(ctx context.Context, objectiveID, sid string) (Submission, error)
+	RecordAttempt(ctx context.Context, sub Submission, grant *Award) (Submission, error)
+	Awards(ctx context.Context, playerID string) (map[string]Award, error)
+	ReserveAttempt(ctx context.Context, sub Submission, lim AttemptLimit) (Submission, time.Duration, error)
+	FinishAttempt(ctx context.Context, sub Submission, grant *Award) (Submission, error)
 	OpenObjective(ctx context.Context, playerID, objectiveID string) (time.Time, error)
+}
+
+// NumberStore keeps the phone numbers players register.
+type NumberStore interface {
 	PlayerNumbers(ctx context.Context, playerID string) ([]string, error)
 	AddPlayerNumber(ctx context.Context, playerID, number string, limit int) error
 	RemovePlayerNumber(ctx context.Context, playerID, number string) error
+}
+
+// RegradeStore changes awards by an instructor's hand.
+type RegradeStore interface {
 	AwardByHand(ctx context.Context, playerID, objectiveID string, xp int, instructorID int64, reason string) error
 	Revoke(ctx context.Context, playerID, objectiveID string, instructorID int64, reason string) error
 }
@@ -43,8 +72,8 @@ type Store interface {
 // Verifier decides whether a SID proves an objective, and whether
 // credentials open an account.
 type Verifier interface {
-	Verify(ctx context.Context, req verifier.Request) (verifier.Verdict, error)
-	CheckCredentials(ctx context.Context, c verifier.Credentials) error
+	Verify(ctx context.Context, req CheckRequest) (Verdict, error)
+	CheckCredentials(ctx context.Context, c Credentials) error
 }
 
 // Sandbox creates and recognises sandbox accounts.
@@ -129,17 +158,33 @@ type Attempt struct {
 	// Credentials, when set, are used for this attempt instead of the
 	// player's stored ones, and kept nowhere: a game passing its player's
 	// credentials in an API call.
-	Credentials *verifier.Credentials
+	Credentials *Credentials
+	// EnsureCredentials gives a player without stored credentials a
+	// sandbox account of their own first, while the sandbox is on (see
+	// EnsureCredentials): the player pages' HACK, in the same read of the
+	// player's credentials as the attempt's.
+	EnsureCredentials bool
+
+	// sid is SID normalised, once per attempt (Submit sets it).
+	sid string
 }
 
 // Result is what an attempt came to.
 type Result struct {
 	Objective  catalog.Objective
-	Submission store.Submission
+	Submission Submission
 	// Detail refines Submission.Reason for a more specific message.
 	Detail string
 	// XP is what this attempt granted: zero unless the reason is awarded.
 	XP int
+	// Awards are the player's awards as this attempt read them, the one
+	// it granted included, so that a page shows them without reading them
+	// again. Nil when the attempt was refused before they were read.
+	Awards map[string]Award
+	// Stored is what pages may show of the player's stored credentials,
+	// as this attempt read them; nil when it did not read them (an
+	// attempt with its own Credentials).
+	Stored *Stored
 	// RetryAfter says when trying again makes sense, for upstream trouble
 	// and for attempts refused by the failure budget.
 	RetryAfter time.Duration
@@ -161,7 +206,7 @@ type Result struct {
 	// staff may see it.
 	Account Account
 	// Paste is what the SID field may show again: the paste with any
-	// secret masked, clipped to store.MaxPasteLen. It is the recorded
+	// secret masked, clipped to MaxPasteLen. It is the recorded
 	// RawSID, except for a rate_limited attempt, which records nothing of
 	// the paste but still gives the player their field back.
 	Paste string
@@ -195,7 +240,7 @@ type Account struct {
 // budget (Config.Failures); only a failure to record is an error.
 //
 // Before Twilio is asked: a paste holding a secret is refused as
-// invalid_sid/looks_like_token and kept only masked (verifier.MaskSecrets);
+// invalid_sid/looks_like_token and kept only masked (MaskSecrets);
 // a locked objective (prerequisites missing) is refused as locked; a SID that already won this player the objective is
 // answered from the database; the failure budget is taken; and for an
 // objective with max_attempts a place under the limit is reserved
@@ -206,7 +251,8 @@ func (s *Service) Submit(ctx context.Context, a Attempt) (Result, error) {
 		return Result{}, fmt.Errorf("%w: %q", ErrUnknownObjective, a.ObjectiveID)
 	}
 	ctx = context.WithValue(ctx, startKey{}, time.Now())
-	release, err := s.turns.Acquire(ctx, a.PlayerID+"\x00"+obj.ID+"\x00"+verifier.Normalize(a.SID))
+	a.sid = Normalize(a.SID)
+	release, err := s.turns.Acquire(ctx, a.PlayerID+"\x00"+obj.ID+"\x00"+a.sid)
 	if err != nil {
 		return Result{}, fmt.Errorf("waiting for the same attempt in flight: %w", err)
 	}
@@ -220,12 +266,14 @@ func (s *Service) Submit(ctx context.Context, a Attempt) (Result, error) {
 // submit plays an attempt at obj: Submit without the failure budget.
 func (s *Service) submit(ctx context.Context, obj catalog.Objective, a Attempt) (Result, error) {
 	res := Result{Objective: obj}
-	sub := store.Submission{PlayerID: a.PlayerID, ObjectiveID: obj.ID, RequestID: logging.RequestID(ctx), IP: a.IP}
+	sub := Submission{PlayerID: a.PlayerID, ObjectiveID: obj.ID, RequestID: logging.RequestID(ctx), IP: a.IP}
 
-	creds, sandboxed, kind, err := s.attemptCredentials(ctx, a)
+	acc, err := s.attemptCredentials(ctx, a)
 	if err != nil {
 		return Result{}, err
 	}
+	creds, sandboxed, kind := acc.creds, acc.sandboxed, acc.kind
+	res.Stored = acc.stored
 	res.Account = Account{Kind: kind, AccountSID: creds.AccountSID, APIKeySID: creds.APIKeySID, Last4: last4(creds.Secret)}
 	sub.AccountSID, sub.AccountKind = creds.AccountSID, kind
 
@@ -234,20 +282,21 @@ func (s *Service) submit(ctx context.Context, obj catalog.Objective, a Attempt) 
 	// only its masked form goes on: not the secret to Twilio, the log, the
 	// database, a page nor the live view. Whatever else is wrong (a locked
 	// objective) matters less than telling the player to rotate it.
-	if m, ok := verifier.MaskSecrets(a.SID, creds.Secret); ok {
-		sub.RawSID, sub.Reason, sub.Detail = m, verifier.InvalidSID, verifier.DetailLooksLikeToken
+	if m, ok := MaskSecrets(a.SID, creds.Secret); ok {
+		sub.RawSID, sub.Reason, sub.Detail = m, InvalidSID, DetailLooksLikeToken
 		res.Detail = sub.Detail
 		return s.record(ctx, res, sub, nil, "refused")
 	}
-	sub.RawSID, sub.SID = a.SID, verifier.Normalize(a.SID)
+	sub.RawSID, sub.SID = a.SID, a.sid
 
 	awards, err := s.cfg.Store.Awards(ctx, a.PlayerID)
 	if err != nil {
 		return Result{}, err
 	}
+	res.Awards = awards
 	_, held := awards[obj.ID]
 	if res.Missing = s.Missing(obj, awards); len(res.Missing) > 0 && !held {
-		sub.Reason = verifier.Locked
+		sub.Reason = Locked
 		return s.record(ctx, res, sub, nil, "locked")
 	}
 	res.Missing = nil
@@ -262,9 +311,9 @@ func (s *Service) submit(ctx context.Context, obj catalog.Objective, a Attempt) 
 		switch {
 		case err == nil && prev.PlayerID == a.PlayerID:
 			sub.Message = prev.Message
-			sub.Reason = verifier.AlreadyAwarded
+			sub.Reason = AlreadyAwarded
 			return s.record(ctx, res, sub, nil, "cached")
-		case err != nil && !errors.Is(err, store.ErrNotFound):
+		case err != nil && !errors.Is(err, ErrNotFound):
 			return Result{}, err
 		}
 	}
@@ -274,14 +323,14 @@ func (s *Service) submit(ctx context.Context, obj catalog.Objective, a Attempt) 
 	// the objective already is not limited: nothing is left to guess.
 	reserved := false
 	if obj.Limited() && !held {
-		r, retryAfter, err := s.cfg.Store.ReserveAttempt(ctx, sub, store.AttemptLimit{Max: obj.MaxAttempts, Window: obj.Window})
+		r, retryAfter, err := s.cfg.Store.ReserveAttempt(ctx, sub, AttemptLimit{Max: obj.MaxAttempts, Window: obj.Window})
 		if err != nil {
 			return Result{}, err
 		}
-		if r.Reason == verifier.AttemptsExhausted {
-			res.Submission, res.Detail = r, verifier.DetailPermanent
+		if r.Reason == AttemptsExhausted {
+			res.Submission, res.Detail = r, DetailPermanent
 			if obj.Window > 0 {
-				res.Detail, res.RetryAfter = verifier.DetailWindow, retryAfter
+				res.Detail, res.RetryAfter = DetailWindow, retryAfter
 			}
 			s.logAttempt(ctx, res, "limit")
 			return res, nil
@@ -298,7 +347,7 @@ func (s *Service) submit(ctx context.Context, obj catalog.Objective, a Attempt) 
 	if sandboxed {
 		v = s.cfg.SandboxVerifier
 	}
-	verdict, err := v.Verify(ctx, verifier.Request{Objective: obj, SID: a.SID, Credentials: creds, Player: player})
+	verdict, err := v.Verify(ctx, CheckRequest{Objective: obj, SID: a.sid, Credentials: creds, Player: player})
 	sub.Upstream = verdict.Upstream
 	sub.Message = verdict.Message
 	if verdict.SID != "" {
@@ -311,11 +360,11 @@ func (s *Service) submit(ctx context.Context, obj catalog.Objective, a Attempt) 
 	ctx = context.WithoutCancel(ctx)
 	sub.Detail = verdict.Detail
 	if err != nil {
-		var ue *verifier.UpstreamError
+		var ue *UpstreamError
 		if errors.As(err, &ue) {
 			res.RetryAfter, res.TwilioRetryAfter = ue.RetryAfter, ue.TwilioRetryAfter
 		}
-		sub.Reason = verifier.ReasonOf(err)
+		sub.Reason = ReasonOf(err)
 		s.cfg.Log.WarnContext(ctx, "twilio could not answer", "objective", obj.ID, "sid", sub.SID,
 			"reason", sub.Reason, "error", err)
 		return s.finish(ctx, res, sub, nil, reserved, "upstream")
@@ -324,13 +373,13 @@ func (s *Service) submit(ctx context.Context, obj catalog.Objective, a Attempt) 
 		sub.Reason = verdict.Reason
 		return s.finish(ctx, res, sub, nil, reserved, "verified")
 	}
-	return s.finish(ctx, res, sub, &store.Award{XP: obj.XP, Items: obj.ItemIDs(),
+	return s.finish(ctx, res, sub, &Award{XP: obj.XP, Items: obj.ItemIDs(),
 		SharesProofWith: s.cfg.Catalog.ProofSharers(obj.ID)}, reserved, "verified")
 }
 
 // Missing returns the prerequisites of o that a player with awards has
 // not completed: o is locked while there are any.
-func (s *Service) Missing(o catalog.Objective, awards map[string]store.Award) []catalog.Objective {
+func (s *Service) Missing(o catalog.Objective, awards map[string]Award) []catalog.Objective {
 	return s.cfg.Catalog.Missing(o, func(id string) bool { _, ok := awards[id]; return ok })
 }
 
@@ -344,8 +393,8 @@ func (s *Service) Open(ctx context.Context, playerID, objectiveID string) (time.
 // player first opened it (recording it now when they never did: a
 // resource made before this attempt then does not count), and their
 // registered numbers.
-func (s *Service) player(ctx context.Context, playerID string, o catalog.Objective) (*verifier.Player, error) {
-	p := &verifier.Player{}
+func (s *Service) player(ctx context.Context, playerID string, o catalog.Objective) (*PlayerFacts, error) {
+	p := &PlayerFacts{}
 	var err error
 	if o.Checks.CreatedAfterOpened {
 		if p.OpenedAt, err = s.cfg.Store.OpenObjective(ctx, playerID, o.ID); err != nil {
@@ -362,7 +411,7 @@ func (s *Service) player(ctx context.Context, playerID string, o catalog.Objecti
 
 // finish records an attempt: it completes its reservation when it has
 // one, and records it afresh otherwise.
-func (s *Service) finish(ctx context.Context, res Result, sub store.Submission, grant *store.Award, reserved bool, via string) (Result, error) {
+func (s *Service) finish(ctx context.Context, res Result, sub Submission, grant *Award, reserved bool, via string) (Result, error) {
 	if !reserved {
 		return s.record(ctx, res, sub, grant, via)
 	}
@@ -375,9 +424,9 @@ func (s *Service) finish(ctx context.Context, res Result, sub store.Submission, 
 
 // abandon gives a reservation back when the attempt fails before Twilio
 // is asked (a storage error), and returns err.
-func (s *Service) abandon(ctx context.Context, sub store.Submission, reserved bool, err error) error {
+func (s *Service) abandon(ctx context.Context, sub Submission, reserved bool, err error) error {
 	if reserved {
-		sub.Reason = verifier.UpstreamUnavailable
+		sub.Reason = UpstreamUnavailable
 		if _, ferr := s.cfg.Store.FinishAttempt(context.WithoutCancel(ctx), sub, nil); ferr != nil {
 			return errors.Join(err, ferr)
 		}
@@ -385,7 +434,7 @@ func (s *Service) abandon(ctx context.Context, sub store.Submission, reserved bo
 	return err
 }
 
-func (s *Service) record(ctx context.Context, res Result, sub store.Submission, grant *store.Award, via string) (Result, error) {
+func (s *Service) record(ctx context.Context, res Result, sub Submission, grant *Award, via string) (Result, error) {
 	saved, err := s.cfg.Store.RecordAttempt(ctx, sub, grant)
 	if err != nil {
 		return Result{}, err
@@ -394,16 +443,25 @@ func (s *Service) record(ctx context.Context, res Result, sub store.Submission, 
 }
 
 // recorded completes res with the saved submission and what it granted.
-func (s *Service) recorded(ctx context.Context, res Result, saved store.Submission, grant *store.Award, via string) Result {
+func (s *Service) recorded(ctx context.Context, res Result, saved Submission, grant *Award, via string) Result {
 	res.Submission = saved
-	if saved.Reason == verifier.SIDUsedForAnotherObjective {
+	if saved.Reason == SIDUsedForAnotherObjective {
 		res.Detail = saved.Detail
 	}
-	if saved.Reason != verifier.RateLimited {
+	if saved.Reason != RateLimited {
 		res.Paste = saved.RawSID
 	}
-	if saved.Reason == verifier.Awarded && grant != nil {
+	if saved.Reason == Awarded && grant != nil {
 		res.XP, res.Items = grant.XP, grant.Items
+		if res.Awards != nil {
+			awards := make(map[string]Award, len(res.Awards)+1)
+			for id, a := range res.Awards {
+				awards[id] = a
+			}
+			awards[saved.ObjectiveID] = Award{PlayerID: saved.PlayerID, ObjectiveID: saved.ObjectiveID, SID: saved.SID,
+				XP: grant.XP, Items: grant.Items, SubmissionID: saved.ID, CreatedAt: saved.CreatedAt}
+			res.Awards = awards
+		}
 	}
 	s.logAttempt(ctx, res, via)
 	return res
@@ -434,17 +492,29 @@ func (s *Service) logAttempt(ctx context.Context, res Result, via string) {
 		slog.Int("tries", res.Tries), slog.Int64("submission", sub.ID))
 }
 
+// attemptAccount is the account an attempt is checked in.
+type attemptAccount struct {
+	creds Credentials
+	// sandboxed: the attempt goes to the sandbox.
+	sandboxed bool
+	// kind is one of Account….
+	kind string
+	// stored is what pages may show of the player's stored credentials,
+	// nil when the attempt brought its own.
+	stored *Stored
+}
+
 // attemptCredentials returns the credentials given with the attempt, or
 // else the player's (see credentials).
-func (s *Service) attemptCredentials(ctx context.Context, a Attempt) (verifier.Credentials, bool, string, error) {
+func (s *Service) attemptCredentials(ctx context.Context, a Attempt) (attemptAccount, error) {
 	if a.Credentials == nil {
-		return s.credentials(ctx, a.PlayerID)
+		return s.credentials(ctx, a.PlayerID, a.EnsureCredentials)
 	}
 	sandboxed := false
 	if s.cfg.Sandbox != nil && s.cfg.SandboxVerifier != nil {
 		ok, err := s.cfg.Sandbox.IsAccount(ctx, a.Credentials.AccountSID)
 		if err != nil {
-			return verifier.Credentials{}, false, "", err
+			return attemptAccount{}, err
 		}
 		sandboxed = ok
 	}
@@ -452,27 +522,32 @@ func (s *Service) attemptCredentials(ctx context.Context, a Attempt) (verifier.C
 	if sandboxed {
 		kind = AccountSandbox
 	}
-	return *a.Credentials, sandboxed, kind, nil
+	return attemptAccount{creds: *a.Credentials, sandboxed: sandboxed, kind: kind}, nil
 }
 
 // credentials returns the credentials to verify a player's attempt with,
-// whether they go to the sandbox, and their kind (Account…). A player
-// without stored credentials gets zero ones, of kind AccountNone: never
-// another account's (see EnsureCredentials for the player pages' own
-// sandbox account).
-func (s *Service) credentials(ctx context.Context, playerID string) (verifier.Credentials, bool, string, error) {
-	c, err := s.cfg.Store.Credentials(ctx, playerID)
+// whether they go to the sandbox, and their kind (Account…), reading them
+// once. A player without stored credentials gets zero ones, of kind
+// AccountNone: never another account's; with ensure, while the sandbox is
+// on, they get a sandbox account of their own first (EnsureCredentials).
+func (s *Service) credentials(ctx context.Context, playerID string, ensure bool) (attemptAccount, error) {
+	read := s.cfg.Store.Credentials
+	if ensure {
+		read = s.ensureStored
+	}
+	c, err := read(ctx, playerID)
 	switch {
 	case err == nil:
 		kind := AccountReal
 		if c.Sandbox {
 			kind = AccountSandbox
 		}
-		return verifier.Credentials{AccountSID: c.AccountSID, APIKeySID: c.APIKeySID, Secret: c.Secret},
-			c.Sandbox && s.cfg.SandboxVerifier != nil, kind, nil
-	case !errors.Is(err, store.ErrNotFound):
-		return verifier.Credentials{}, false, "", err
+		return attemptAccount{creds: Credentials{AccountSID: c.AccountSID, APIKeySID: c.APIKeySID, Secret: c.Secret},
+			sandboxed: c.Sandbox && s.cfg.SandboxVerifier != nil, kind: kind,
+			stored: &Stored{Saved: savedOf(c), Found: true}}, nil
+	case !errors.Is(err, ErrNotFound):
+		return attemptAccount{}, err
 	default:
-		return verifier.Credentials{}, false, AccountNone, nil
+		return attemptAccount{kind: AccountNone, stored: &Stored{}}, nil
 	}
 }

@@ -1,4 +1,4 @@
-package quest
+package quest_test
 
 import (
 	"context"
@@ -12,23 +12,23 @@ import (
 
 	"github.com/questgate/questgate/catalog"
 	"github.com/questgate/questgate/live"
+	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/store"
-	"github.com/questgate/questgate/verifier"
 )
 
 // fakeVerifier answers with its functions and counts calls.
 type fakeVerifier struct {
-	verify func(verifier.Request) (verifier.Verdict, error)
-	check  func(verifier.Credentials) error
+	verify func(quest.CheckRequest) (quest.Verdict, error)
+	check  func(quest.Credentials) error
 	calls  atomic.Int32
 }
 
-func (f *fakeVerifier) Verify(_ context.Context, r verifier.Request) (verifier.Verdict, error) {
+func (f *fakeVerifier) Verify(_ context.Context, r quest.CheckRequest) (quest.Verdict, error) {
 	f.calls.Add(1)
 	return f.verify(r)
 }
 
-func (f *fakeVerifier) CheckCredentials(_ context.Context, c verifier.Credentials) error {
+func (f *fakeVerifier) CheckCredentials(_ context.Context, c quest.Credentials) error {
 	f.calls.Add(1)
 	return f.check(c)
 }
@@ -36,12 +36,12 @@ func (f *fakeVerifier) CheckCredentials(_ context.Context, c verifier.Credential
 // passing accepts any request, echoing the credentials' account in the message.
 func passing() *fakeVerifier {
 	return &fakeVerifier{
-		verify: func(r verifier.Request) (verifier.Verdict, error) {
-			sid := verifier.Normalize(r.SID)
-			return verifier.Verdict{Passed: true, SID: sid, Upstream: 80 * time.Millisecond,
-				Message: &verifier.Message{SID: sid, AccountSID: r.Credentials.AccountSID, Body: "hi", Status: "sent"}}, nil
+		verify: func(r quest.CheckRequest) (quest.Verdict, error) {
+			sid := quest.Normalize(r.SID)
+			return quest.Verdict{Passed: true, SID: sid, Upstream: 80 * time.Millisecond,
+				Message: &quest.Message{SID: sid, AccountSID: r.Credentials.AccountSID, Body: "hi", Status: "sent"}}, nil
 		},
-		check: func(verifier.Credentials) error { return nil },
+		check: func(quest.Credentials) error { return nil },
 	}
 }
 
@@ -78,12 +78,12 @@ var (
 )
 
 type fixture struct {
-	svc     *Service
+	svc     *quest.Service
 	st      *store.Store
 	twilio  *fakeVerifier
 	sandbox *fakeVerifier
 	player  string
-	cfg     Config
+	cfg     quest.Config
 	// created counts the sandbox accounts made.
 	created atomic.Int32
 }
@@ -105,18 +105,18 @@ func newFixture(t *testing.T, withSandbox bool) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{st: st, twilio: passing(), sandbox: passing(), player: p.ID}
-	cfg := Config{Catalog: cat, Store: st, Twilio: f.twilio}
+	cfg := quest.Config{Catalog: cat, Store: st, Twilio: f.twilio}
 	if withSandbox {
 		cfg.Sandbox = fakeSandbox{accounts: map[string]bool{sandAC: true}, created: &f.created}
 		cfg.SandboxVerifier = f.sandbox
 	}
-	f.svc, f.cfg = New(cfg), cfg
+	f.svc, f.cfg = quest.New(cfg), cfg
 	return f
 }
 
-func (f *fixture) submit(t *testing.T, sid string) Result {
+func (f *fixture) submit(t *testing.T, sid string) quest.Result {
 	t.Helper()
-	res, err := f.svc.Submit(context.Background(), Attempt{PlayerID: f.player, ObjectiveID: "send-sms", SID: sid})
+	res, err := f.svc.Submit(context.Background(), quest.Attempt{PlayerID: f.player, ObjectiveID: "send-sms", SID: sid})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,18 +127,18 @@ func TestSubmitRoutesToTheRightUpstream(t *testing.T) {
 	tests := []struct {
 		name        string
 		sandbox     bool
-		creds       *store.Credentials
+		creds       *quest.Credentials
 		wantTwilio  int32
 		wantSandbox int32
 		wantKind    string
-		wantReason  verifier.Reason
+		wantReason  quest.Reason
 	}{
-		{"real credentials go to Twilio", true, &store.Credentials{AccountSID: realAC, Secret: token}, 1, 0, AccountReal, verifier.Awarded},
-		{"sandbox credentials go to the sandbox", true, &store.Credentials{AccountSID: sandAC, Secret: token, Sandbox: true}, 0, 1, AccountSandbox, verifier.Awarded},
+		{"real credentials go to Twilio", true, &quest.Credentials{AccountSID: realAC, Secret: token}, 1, 0, quest.AccountReal, quest.Awarded},
+		{"sandbox credentials go to the sandbox", true, &quest.Credentials{AccountSID: sandAC, Secret: token, Sandbox: true}, 0, 1, quest.AccountSandbox, quest.Awarded},
 		// The verifier gets no credentials (it answers no_credentials;
 		// this fake passes anything): never another account's.
-		{"no credentials with the sandbox on: no account of anyone else's", true, nil, 1, 0, AccountNone, verifier.Awarded},
-		{"no credentials and no sandbox", false, nil, 1, 0, AccountNone, verifier.Awarded},
+		{"no credentials with the sandbox on: no account of anyone else's", true, nil, 1, 0, quest.AccountNone, quest.Awarded},
+		{"no credentials and no sandbox", false, nil, 1, 0, quest.AccountNone, quest.Awarded},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -171,7 +171,7 @@ func TestSubmitRoutesToTheRightUpstream(t *testing.T) {
 // go to the sandbox verifier.
 func (f *fixture) sandboxed(t *testing.T) {
 	t.Helper()
-	if err := f.st.SaveCredentials(context.Background(), store.Credentials{PlayerID: f.player, AccountSID: sandAC, Secret: token, Sandbox: true}); err != nil {
+	if err := f.st.SaveCredentials(context.Background(), quest.Credentials{PlayerID: f.player, AccountSID: sandAC, Secret: token, Sandbox: true}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -180,11 +180,11 @@ func TestSubmitAwardsOnceAndAnswersRepeatsFromTheDatabase(t *testing.T) {
 	f := newFixture(t, true)
 	f.sandboxed(t)
 	first := f.submit(t, " '"+smsSID+"' ")
-	if first.Submission.Reason != verifier.Awarded || first.XP != 100 || first.Submission.SID != smsSID {
+	if first.Submission.Reason != quest.Awarded || first.XP != 100 || first.Submission.SID != smsSID {
 		t.Fatalf("first = %+v", first)
 	}
 	again := f.submit(t, smsSID)
-	if again.Submission.Reason != verifier.AlreadyAwarded || again.XP != 0 {
+	if again.Submission.Reason != quest.AlreadyAwarded || again.XP != 0 {
 		t.Errorf("again = %+v", again)
 	}
 	if again.Submission.Message == nil || again.Submission.Message.Body != "hi" {
@@ -198,20 +198,20 @@ func TestSubmitAwardsOnceAndAnswersRepeatsFromTheDatabase(t *testing.T) {
 func TestSubmitRecordsUpstreamTrouble(t *testing.T) {
 	f := newFixture(t, true)
 	f.sandboxed(t)
-	f.sandbox.verify = func(r verifier.Request) (verifier.Verdict, error) {
-		return verifier.Verdict{SID: smsSID, Reason: verifier.UpstreamRateLimited},
-			&verifier.UpstreamError{Reason: verifier.UpstreamRateLimited, RetryAfter: 7 * time.Second, Status: 429, Err: errors.New("slow down")}
+	f.sandbox.verify = func(r quest.CheckRequest) (quest.Verdict, error) {
+		return quest.Verdict{SID: smsSID, Reason: quest.UpstreamRateLimited},
+			&quest.UpstreamError{Reason: quest.UpstreamRateLimited, RetryAfter: 7 * time.Second, Status: 429, Err: errors.New("slow down")}
 	}
 	res := f.submit(t, smsSID)
-	if res.Submission.Reason != verifier.UpstreamRateLimited || res.RetryAfter != 7*time.Second || res.Submission.ID == 0 {
+	if res.Submission.Reason != quest.UpstreamRateLimited || res.RetryAfter != 7*time.Second || res.Submission.ID == 0 {
 		t.Errorf("result = %+v", res)
 	}
 }
 
 func TestSubmitUnknownObjective(t *testing.T) {
 	f := newFixture(t, false)
-	_, err := f.svc.Submit(context.Background(), Attempt{PlayerID: f.player, ObjectiveID: "nope", SID: smsSID})
-	if !errors.Is(err, ErrUnknownObjective) {
+	_, err := f.svc.Submit(context.Background(), quest.Attempt{PlayerID: f.player, ObjectiveID: "nope", SID: smsSID})
+	if !errors.Is(err, quest.ErrUnknownObjective) {
 		t.Errorf("err = %v, want ErrUnknownObjective", err)
 	}
 }
@@ -228,20 +228,20 @@ func TestSaveCredentials(t *testing.T) {
 		{"real account", realAC, nil, false, false},
 		{"sandbox account", sandAC, nil, false, true},
 		{"bad format", "AC123", nil, true, false},
-		{"rejected by Twilio", realAC, &verifier.CredentialsError{Field: verifier.FieldSecret, Problem: verifier.ProblemRejected}, true, false},
-		{"Twilio down", realAC, &verifier.UpstreamError{Reason: verifier.UpstreamUnavailable}, true, false},
+		{"rejected by Twilio", realAC, &quest.CredentialsError{Field: quest.FieldSecret, Problem: quest.ProblemRejected}, true, false},
+		{"Twilio down", realAC, &quest.UpstreamError{Reason: quest.UpstreamUnavailable}, true, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, true)
-			f.twilio.check = func(verifier.Credentials) error { return tt.check }
+			f.twilio.check = func(quest.Credentials) error { return tt.check }
 			_, err := f.svc.SaveCredentials(ctx, f.player, tt.account, "", token)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
 			}
 			got, gerr := f.st.Credentials(ctx, f.player)
 			if tt.wantErr {
-				if !errors.Is(gerr, store.ErrNotFound) {
+				if !errors.Is(gerr, quest.ErrNotFound) {
 					t.Errorf("failed save stored %+v", got)
 				}
 				return
@@ -261,7 +261,7 @@ func TestUseSandboxAccount(t *testing.T) {
 		t.Fatalf("UseSandboxAccount = %+v, %v", c, err)
 	}
 	off := newFixture(t, false)
-	if _, err := off.svc.UseSandboxAccount(ctx, off.player); !errors.Is(err, ErrNoSandbox) {
+	if _, err := off.svc.UseSandboxAccount(ctx, off.player); !errors.Is(err, quest.ErrNoSandbox) {
 		t.Errorf("without sandbox: err = %v", err)
 	}
 }
@@ -275,20 +275,20 @@ func TestSubmitMasksPastedSecrets(t *testing.T) {
 	randomToken := "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 	tests := []struct {
 		name      string
-		creds     *store.Credentials // nil: no credentials (the demo account)
+		creds     *quest.Credentials // nil: no credentials (the demo account)
 		objective string
 		paste     string
 		secret    string
 		want      string // the RawSID kept
 	}{
-		{"own token", &store.Credentials{AccountSID: realAC, Secret: token}, "send-sms", " " + token + " ", token, "****eeee"},
-		{"own token upper-cased", &store.Credentials{AccountSID: realAC, Secret: token}, "send-sms", strings.ToUpper(token), token, "****eeee"},
-		{"own token behind a SID prefix", &store.Credentials{AccountSID: realAC, Secret: token}, "send-sms", "SM" + token, token, "SM****eeee"},
+		{"own token", &quest.Credentials{AccountSID: realAC, Secret: token}, "send-sms", " " + token + " ", token, "****eeee"},
+		{"own token upper-cased", &quest.Credentials{AccountSID: realAC, Secret: token}, "send-sms", strings.ToUpper(token), token, "****eeee"},
+		{"own token behind a SID prefix", &quest.Credentials{AccountSID: realAC, Secret: token}, "send-sms", "SM" + token, token, "SM****eeee"},
 		{"demo player, a random token", nil, "send-sms", randomToken, randomToken, "****e1f0"},
 		{"demo player, a token upper-cased in quotes", nil, "send-sms", `"` + strings.ToUpper(randomToken) + `"`, randomToken, "****e1f0"},
-		{"API key player, the account's Auth Token", &store.Credentials{AccountSID: realAC, APIKeySID: "SK" + hex32('9'), Secret: apiSecret},
+		{"API key player, the account's Auth Token", &quest.Credentials{AccountSID: realAC, APIKeySID: "SK" + hex32('9'), Secret: apiSecret},
 			"send-sms", randomToken, randomToken, "****e1f0"},
-		{"an API key secret", &store.Credentials{AccountSID: realAC, Secret: token}, "send-sms", apiSecret, apiSecret, "****w3kp"},
+		{"an API key secret", &quest.Credentials{AccountSID: realAC, Secret: token}, "send-sms", apiSecret, apiSecret, "****w3kp"},
 		{"a token split by an invisible character", nil, "send-sms", randomToken[:10] + "\u200b" + randomToken[10:], randomToken, "****e1f0"},
 		{"a token in a sentence", nil, "send-sms", "my token is " + randomToken + ".", randomToken, "my token is ****e1f0"},
 		{"a token at a locked objective", nil, "reply-sms", randomToken, randomToken, "****e1f0"},
@@ -304,11 +304,11 @@ func TestSubmitMasksPastedSecrets(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			res, err := f.svc.Submit(ctx, Attempt{PlayerID: f.player, ObjectiveID: tt.objective, SID: tt.paste})
+			res, err := f.svc.Submit(ctx, quest.Attempt{PlayerID: f.player, ObjectiveID: tt.objective, SID: tt.paste})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if res.Submission.Reason != verifier.InvalidSID || res.Detail != verifier.DetailLooksLikeToken {
+			if res.Submission.Reason != quest.InvalidSID || res.Detail != quest.DetailLooksLikeToken {
 				t.Errorf("reason %q detail %q, want invalid_sid looks_like_token", res.Submission.Reason, res.Detail)
 			}
 			if n := f.twilio.calls.Load() + f.sandbox.calls.Load(); n != 0 {
@@ -318,8 +318,8 @@ func TestSubmitMasksPastedSecrets(t *testing.T) {
 			if err != nil || len(subs) != 1 {
 				t.Fatalf("recorded %+v, %v", subs, err)
 			}
-			for where, sub := range map[string]store.Submission{"result": res.Submission, "database": subs[0]} {
-				if sub.RawSID != tt.want || sub.SID != "" || sub.Detail != verifier.DetailLooksLikeToken {
+			for where, sub := range map[string]quest.Submission{"result": res.Submission, "database": subs[0]} {
+				if sub.RawSID != tt.want || sub.SID != "" || sub.Detail != quest.DetailLooksLikeToken {
 					t.Errorf("%s: raw %q sid %q detail %q, want raw %q, no sid", where, sub.RawSID, sub.SID, sub.Detail, tt.want)
 				}
 				if strings.Contains(strings.ToLower(sub.RawSID+sub.SID), strings.ToLower(tt.secret)) {
@@ -337,7 +337,7 @@ func TestSubmitKeepsASIDThatIsNoSecret(t *testing.T) {
 		t.Run(paste, func(t *testing.T) {
 			f := newFixture(t, true)
 			res := f.submit(t, paste)
-			if res.Detail == verifier.DetailLooksLikeToken || res.Submission.RawSID != paste {
+			if res.Detail == quest.DetailLooksLikeToken || res.Submission.RawSID != paste {
 				t.Errorf("%q: detail %q raw %q, want the paste checked and kept", paste, res.Detail, res.Submission.RawSID)
 			}
 		})
@@ -347,12 +347,12 @@ func TestSubmitKeepsASIDThatIsNoSecret(t *testing.T) {
 func TestSubmitRecordsWhoseAccount(t *testing.T) {
 	tests := []struct {
 		name  string
-		creds *store.Credentials
-		want  Account
+		creds *quest.Credentials
+		want  quest.Account
 	}{
-		{"real", &store.Credentials{AccountSID: realAC, Secret: token}, Account{Kind: AccountReal, AccountSID: realAC, Last4: token[28:]}},
-		{"sandbox", &store.Credentials{AccountSID: sandAC, Secret: token, Sandbox: true}, Account{Kind: AccountSandbox, AccountSID: sandAC, Last4: token[28:]}},
-		{"none", nil, Account{Kind: AccountNone}},
+		{"real", &quest.Credentials{AccountSID: realAC, Secret: token}, quest.Account{Kind: quest.AccountReal, AccountSID: realAC, Last4: token[28:]}},
+		{"sandbox", &quest.Credentials{AccountSID: sandAC, Secret: token, Sandbox: true}, quest.Account{Kind: quest.AccountSandbox, AccountSID: sandAC, Last4: token[28:]}},
+		{"none", nil, quest.Account{Kind: quest.AccountNone}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -382,7 +382,7 @@ func TestSavedCredentialsHideARealSecret(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Saved{AccountSID: realAC, Last4: token[28:]}
+	want := quest.Saved{AccountSID: realAC, Last4: token[28:]}
 	if saved.AccountSID != want.AccountSID || saved.Last4 != want.Last4 || saved.SandboxSecret != "" || saved.Sandbox {
 		t.Errorf("SaveCredentials = %+v", saved)
 	}
@@ -400,18 +400,18 @@ func TestSavedCredentialsHideARealSecret(t *testing.T) {
 // account of their own, once, stored as their credentials; a player with
 // credentials keeps them; without the sandbox nothing is made.
 func TestEnsureCredentials(t *testing.T) {
-	real := &store.Credentials{AccountSID: realAC, Secret: token}
+	real := &quest.Credentials{AccountSID: realAC, Secret: token}
 	tests := []struct {
 		name        string
 		sandbox     bool
-		creds       *store.Credentials
+		creds       *quest.Credentials
 		wantErr     error
 		wantAccount string // "" for the account made
 		wantCreated int32
 	}{
 		{"none, sandbox on: an account of their own", true, nil, nil, "", 1},
 		{"real credentials are kept", true, real, nil, realAC, 0},
-		{"none, sandbox off: nothing", false, nil, store.ErrNotFound, "", 0},
+		{"none, sandbox off: nothing", false, nil, quest.ErrNotFound, "", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -476,8 +476,8 @@ func TestEnsureCredentialsRace(t *testing.T) {
 
 func TestLast4(t *testing.T) {
 	for in, want := range map[string]string{token: "eeee", "abcd": "", "": "", "abcde": "bcde", "ééééé": "éééé"} {
-		if got := last4(in); got != want {
-			t.Errorf("last4(%q) = %q, want %q", in, got, want)
+		if got := quest.Last4(in); got != want {
+			t.Errorf("quest.Last4(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -486,16 +486,17 @@ func TestRegradePublishesAndNeedsAReason(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, false)
 	b := live.NewBroker(4)
-	f.svc.cfg.Live = b
+	f.cfg.Live = b
+	f.svc = quest.New(f.cfg)
 	events := b.Subscribe(ctx)
 	in, err := f.st.CreateInstructor(ctx, "t@example.org", "h")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.svc.Regrade(ctx, Regrade{PlayerID: f.player, ObjectiveID: "send-sms", InstructorID: in.ID, Award: true, Reason: "  "}); !errors.Is(err, ErrReasonRequired) {
+	if err := f.svc.Regrade(ctx, quest.Regrade{PlayerID: f.player, ObjectiveID: "send-sms", InstructorID: in.ID, Award: true, Reason: "  "}); !errors.Is(err, quest.ErrReasonRequired) {
 		t.Errorf("blank reason: %v", err)
 	}
-	if err := f.svc.Regrade(ctx, Regrade{PlayerID: f.player, ObjectiveID: "send-sms", InstructorID: in.ID, Award: true, Reason: "saw it"}); err != nil {
+	if err := f.svc.Regrade(ctx, quest.Regrade{PlayerID: f.player, ObjectiveID: "send-sms", InstructorID: in.ID, Award: true, Reason: "saw it"}); err != nil {
 		t.Fatal(err)
 	}
 	if e := <-events; e.Kind != live.Regrade || e.PlayerID != f.player {
@@ -523,12 +524,12 @@ func TestOneMessageOneObjective(t *testing.T) {
 	tests := []struct {
 		name       string
 		catalog    string // loaded over the embedded one; "" for it alone
-		want       verifier.Reason
+		want       quest.Reason
 		wantDetail string
 		wantXP     int
 	}{
-		{"the embedded catalog", "", verifier.SIDUsedForAnotherObjective, "send-sms", 0},
-		{"a catalog that shares the proof", sharing, verifier.Awarded, "", 200},
+		{"the embedded catalog", "", quest.SIDUsedForAnotherObjective, "send-sms", 0},
+		{"a catalog that shares the proof", sharing, quest.Awarded, "", 200},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -540,15 +541,15 @@ func TestOneMessageOneObjective(t *testing.T) {
 					t.Fatal(err)
 				}
 				f.cfg.Catalog = cat
-				f.svc = New(f.cfg)
+				f.svc = quest.New(f.cfg)
 			}
-			if err := f.st.SaveCredentials(ctx, store.Credentials{PlayerID: f.player, AccountSID: realAC, Secret: token}); err != nil {
+			if err := f.st.SaveCredentials(ctx, quest.Credentials{PlayerID: f.player, AccountSID: realAC, Secret: token}); err != nil {
 				t.Fatal(err)
 			}
-			if r := f.submit(t, smsSID); r.Submission.Reason != verifier.Awarded {
+			if r := f.submit(t, smsSID); r.Submission.Reason != quest.Awarded {
 				t.Fatalf("send-sms: %s", r.Submission.Reason)
 			}
-			res, err := f.svc.Submit(ctx, Attempt{PlayerID: f.player, ObjectiveID: "reply-sms", SID: smsSID})
+			res, err := f.svc.Submit(ctx, quest.Attempt{PlayerID: f.player, ObjectiveID: "reply-sms", SID: smsSID})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -559,6 +560,37 @@ func TestOneMessageOneObjective(t *testing.T) {
 			awards, err := f.st.Awards(ctx, f.player)
 			if _, won := awards["reply-sms"]; err != nil || won != (tt.wantXP > 0) {
 				t.Errorf("awards %v (%v)", awards, err)
+			}
+		})
+	}
+}
+
+// TestSubmitNormalisesThePasteOnce checks that the verifier is asked with
+// the SID quest normalised, whatever copy-paste brought around it, and
+// that the attempt keeps both the paste and the SID.
+func TestSubmitNormalisesThePasteOnce(t *testing.T) {
+	tests := []struct {
+		name, paste string
+	}{
+		{"clean", smsSID},
+		{"quotes and spaces", " \u201c" + smsSID + "\u201d. "},
+		{"caps lock", "sm" + strings.ToUpper(hex32('1'))},
+		{"invisible characters", "\u200b" + smsSID + "\ufeff"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, false)
+			var asked string
+			f.twilio.verify = func(r quest.CheckRequest) (quest.Verdict, error) {
+				asked = r.SID
+				return quest.Verdict{Reason: quest.NotFound, SID: r.SID}, nil
+			}
+			res := f.submit(t, tt.paste)
+			if asked != smsSID {
+				t.Errorf("the verifier was asked with %q, want %q", asked, smsSID)
+			}
+			if res.Submission.SID != smsSID || res.Submission.RawSID != tt.paste {
+				t.Errorf("recorded SID %q from paste %q, want %q from %q", res.Submission.SID, res.Submission.RawSID, smsSID, tt.paste)
 			}
 		})
 	}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/questgate/questgate/live"
-	"github.com/questgate/questgate/store"
 )
 
 // ErrReasonRequired is returned when a regrade gives no reason: every
@@ -27,7 +26,7 @@ type Regrade struct {
 
 // Regrade awards or revokes an objective by hand, with the audit entry in
 // the same transaction. Errors: ErrUnknownObjective, ErrReasonRequired,
-// store.ErrExists (already held), store.ErrNotFound (nothing to revoke).
+// ErrExists (already held), ErrNotFound (nothing to revoke).
 func (s *Service) Regrade(ctx context.Context, r Regrade) error {
 	obj, ok := s.cfg.Catalog.Get(r.ObjectiveID)
 	if !ok {
@@ -38,11 +37,11 @@ func (s *Service) Regrade(ctx context.Context, r Regrade) error {
 		return ErrReasonRequired
 	}
 	var err error
-	action := store.ActionAward
+	action := ActionAward
 	if r.Award {
 		err = s.cfg.Store.AwardByHand(ctx, r.PlayerID, obj.ID, obj.XP, r.InstructorID, r.Reason)
 	} else {
-		action = store.ActionRevoke
+		action = ActionRevoke
 		err = s.cfg.Store.Revoke(ctx, r.PlayerID, obj.ID, r.InstructorID, r.Reason)
 	}
 	if err != nil {

@@ -1,4 +1,4 @@
-package quest
+package quest_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/questgate/questgate/store"
+	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/verifier"
 )
 
@@ -40,21 +40,21 @@ func TestUpstreamFaultsDoNotSpendTheFailureBudget(t *testing.T) {
 	tests := []struct {
 		name       string
 		fault      http.HandlerFunc
-		want       verifier.Reason
+		want       quest.Reason
 		wantDetail string
 		wantRetry  time.Duration
 	}{
-		{"500 JSON", twilioFailure(500, 20500), verifier.UpstreamUnavailable, "", 0},
+		{"500 JSON", twilioFailure(500, 20500), quest.UpstreamUnavailable, "", 0},
 		{"502 HTML", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/html")
 			w.WriteHeader(http.StatusBadGateway)
 			_, _ = w.Write([]byte("<html><h1>502 Bad Gateway</h1></html>"))
-		}, verifier.UpstreamUnavailable, "", 0},
+		}, quest.UpstreamUnavailable, "", 0},
 		{"503 empty", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) },
-			verifier.UpstreamUnavailable, "", 0},
-		{"429 with Retry-After", twilioFailure(429, 20429, "Retry-After", "30"), verifier.UpstreamRateLimited, "", 30 * time.Second},
+			quest.UpstreamUnavailable, "", 0},
+		{"429 with Retry-After", twilioFailure(429, 20429, "Retry-After", "30"), quest.UpstreamRateLimited, "", 30 * time.Second},
 		{"hangs", func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() },
-			verifier.UpstreamUnavailable, verifier.DetailTimeout, 0},
+			quest.UpstreamUnavailable, quest.DetailTimeout, 0},
 		{"resets the connection", func(w http.ResponseWriter, r *http.Request) {
 			conn, _, err := http.NewResponseController(w).Hijack()
 			if err != nil {
@@ -64,7 +64,7 @@ func TestUpstreamFaultsDoNotSpendTheFailureBudget(t *testing.T) {
 				_ = tc.SetLinger(0)
 			}
 			conn.Close()
-		}, verifier.UpstreamUnavailable, "", 0},
+		}, quest.UpstreamUnavailable, "", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -84,8 +84,8 @@ func TestUpstreamFaultsDoNotSpendTheFailureBudget(t *testing.T) {
 				t.Fatal(err)
 			}
 			f.cfg.Twilio = v
-			f.svc = New(f.cfg)
-			if err := f.st.SaveCredentials(ctx, store.Credentials{PlayerID: f.player, AccountSID: realAC, Secret: token}); err != nil {
+			f.svc = quest.New(f.cfg)
+			if err := f.st.SaveCredentials(ctx, quest.Credentials{PlayerID: f.player, AccountSID: realAC, Secret: token}); err != nil {
 				t.Fatal(err)
 			}
 
@@ -115,11 +115,11 @@ func TestUpstreamFaultsDoNotSpendTheFailureBudget(t *testing.T) {
 			notFound := twilioFailure(404, 20404)
 			answer.Store(&notFound)
 			for i := range budget {
-				if r := f.submit(t, smsSID).Submission.Reason; r != verifier.NotFound {
+				if r := f.submit(t, smsSID).Submission.Reason; r != quest.NotFound {
 					t.Fatalf("checked attempt %d after the faults: %s, want not_found", i+1, r)
 				}
 			}
-			if r := f.submit(t, smsSID).Submission.Reason; r != verifier.RateLimited {
+			if r := f.submit(t, smsSID).Submission.Reason; r != quest.RateLimited {
 				t.Errorf("attempt after %d mistakes: %s, want rate_limited", budget, r)
 			}
 		})

@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/store"
 )
 
@@ -252,7 +253,7 @@ func (s *Sandbox) fetchCall(c echo.Context) error {
 		return writeError(c, notFound(apiPath(c)))
 	}
 	call, err := s.st.SandboxCall(c.Request().Context(), authAccount(c).SID, sid)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, quest.ErrNotFound) {
 		return writeError(c, notFound(apiPath(c)))
 	}
 	if err != nil {

@@ -4,7 +4,9 @@
 // cannot leak a real Auth Token. Players send "SMS" to it with curl, a
 // helper library or QuestIDE exactly as they would to Twilio, with only
 // the host changed, and questgate verifies the message SIDs they paste
-// against it like it verifies real ones.
+// against it like it verifies real ones. It is an adapter beside store
+// and verifier: it implements quest.Sandbox and keeps its accounts and
+// messages through store (the one adapter it imports).
 //
 // It speaks the part of the 2010-04-01 API that the objectives use
 // (messages, MMS media, calls), with Twilio's own JSON shapes (checked in

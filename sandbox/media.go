@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/store"
 )
 
@@ -63,7 +64,7 @@ func (s *Sandbox) listMedia(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	account := authAccount(c).SID
-	if _, err := s.st.SandboxMessage(ctx, account, sid); errors.Is(err, store.ErrNotFound) {
+	if _, err := s.st.SandboxMessage(ctx, account, sid); errors.Is(err, quest.ErrNotFound) {
 		return writeError(c, notFound(apiPath(c)))
 	} else if err != nil {
 		return fail(c, err)

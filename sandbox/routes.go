@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/store"
 )
 
@@ -232,7 +234,7 @@ func (s *Sandbox) authenticate(c echo.Context, user, pass string, keys bool) (st
 	switch {
 	case accountSIDPattern.MatchString(user):
 		a, err := s.st.SandboxAccount(ctx, user)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, quest.ErrNotFound) {
 			match(string(dummySecret))
 			return store.SandboxAccount{}, errAuthenticate
 		}
@@ -245,7 +247,7 @@ func (s *Sandbox) authenticate(c echo.Context, user, pass string, keys bool) (st
 		return a, nil
 	case keySIDPattern.MatchString(user):
 		k, err := s.st.SandboxKey(ctx, user)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, quest.ErrNotFound) {
 			match(string(dummySecret))
 			return store.SandboxAccount{}, errAuthenticate
 		}
@@ -358,7 +360,7 @@ func (s *Sandbox) fetchMessage(c echo.Context) error {
 		return writeError(c, notFound(apiPath(c)))
 	}
 	m, err := s.st.SandboxMessage(c.Request().Context(), authAccount(c).SID, sid)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, quest.ErrNotFound) {
 		return writeError(c, notFound(apiPath(c)))
 	}
 	if err != nil {

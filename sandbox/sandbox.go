@@ -11,13 +11,14 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/store"
 )
 
 // Store is what the sandbox needs to keep its accounts, keys and
 // messages. *store.Store implements it; declaring it here keeps the
 // sandbox testable and free of SQL. Lookups of missing rows return
-// store.ErrNotFound.
+// quest.ErrNotFound.
 type Store interface {
 	CreateSandboxAccount(ctx context.Context, a store.SandboxAccount) (store.SandboxAccount, error)
 	SandboxAccount(ctx context.Context, sid string) (store.SandboxAccount, error)
@@ -142,7 +143,7 @@ func (s *Sandbox) IsAccount(ctx context.Context, sid string) (bool, error) {
 	}
 	_, err := s.st.SandboxAccount(ctx, sid)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, quest.ErrNotFound):
 		return false, nil
 	case err != nil:
 		return false, fmt.Errorf("look up sandbox account: %w", err)

@@ -9,47 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/questgate/questgate/verifier"
+	"github.com/questgate/questgate/quest"
 )
-
-// Outcome groups reasons the way instructors think of them.
-type Outcome string
-
-// The outcomes instructors filter on.
-const (
-	OutcomeSuccess  Outcome = "success"  // awarded or already awarded
-	OutcomeRejected Outcome = "rejected" // the player has something to fix
-	OutcomeUpstream Outcome = "upstream" // Twilio could not answer
-)
-
-// SubmissionFilter selects submissions for instructors. Zero fields do not
-// filter; set fields combine with AND.
-type SubmissionFilter struct {
-	PlayerID    string
-	ObjectiveID string
-	Reason      verifier.Reason
-	Outcome     Outcome
-	// Since and Until bound the submission time (Until excluded).
-	Since, Until time.Time
-	// SID matches the start of the normalised or the pasted SID.
-	SID string
-	// CohortID selects the submissions of the players who are in that
-	// cohort now (players.cohort_id): a player who moves to another
-	// cohort takes their past submissions along.
-	CohortID int64
-	// APIKeyID keeps only the players of that API key (see APIPlayer).
-	APIKeyID string
-}
-
-// SubmissionRow is a submission with the name and cohort of its player.
-type SubmissionRow struct {
-	Submission
-	PlayerName string
-	// CohortID and CohortName are the player's cohort; 0 and "" when
-	// they joined none.
-	CohortID   int64
-	CohortName string
-}
 
 // submissionRowFrom reads submissions "s" with their player "p" and the
 // player's cohort "c", in the order scanSubmissionRow scans them.
@@ -60,14 +21,14 @@ var submissionRowFrom = `SELECT ` + submissionRowColumns + `
 var submissionRowColumns = prefixed("s.", submissionColumns) + `, p.display_name, COALESCE(p.cohort_id, 0), COALESCE(c.name, '')`
 
 var (
-	successReasons  = []verifier.Reason{verifier.Awarded, verifier.AlreadyAwarded}
-	upstreamReasons = []verifier.Reason{verifier.UpstreamRateLimited, verifier.UpstreamUnavailable}
+	successReasons  = []quest.Reason{quest.Awarded, quest.AlreadyAwarded}
+	upstreamReasons = []quest.Reason{quest.UpstreamRateLimited, quest.UpstreamUnavailable}
 )
 
-// where builds the SQL condition and arguments for f over submissions "s".
+// filterWhere builds the SQL condition and arguments for f over submissions "s".
 // The date bounds only filter a newest-first walk of the table unless
 // byDate is set (see narrowDates), when they may drive an index scan.
-func (f SubmissionFilter) where(s *Store, byDate bool) (string, []any) {
+func filterWhere(f quest.SubmissionFilter, s *Store, byDate bool) (string, []any) {
 	date := "+s.created_at" // unary plus: SQLite never goes through the created_at index
 	if byDate || s.pg {
 		// PostgreSQL has no unary plus for times, and its planner weighs
@@ -92,7 +53,7 @@ func (f SubmissionFilter) where(s *Store, byDate bool) (string, []any) {
 	if f.Reason != "" {
 		add("s.reason = ?", string(f.Reason))
 	}
-	in := func(rs []verifier.Reason) (string, []any) {
+	in := func(rs []quest.Reason) (string, []any) {
 		marks := strings.TrimSuffix(strings.Repeat("?,", len(rs)), ",")
 		a := make([]any, len(rs))
 		for i, r := range rs {
@@ -101,13 +62,13 @@ func (f SubmissionFilter) where(s *Store, byDate bool) (string, []any) {
 		return "(" + marks + ")", a
 	}
 	switch f.Outcome {
-	case OutcomeSuccess:
+	case quest.OutcomeSuccess:
 		m, a := in(successReasons)
 		add("s.reason IN "+m, a...)
-	case OutcomeUpstream:
+	case quest.OutcomeUpstream:
 		m, a := in(upstreamReasons)
 		add("s.reason IN "+m, a...)
-	case OutcomeRejected:
+	case quest.OutcomeRejected:
 		m, a := in(slices.Concat(successReasons, upstreamReasons))
 		add("s.reason NOT IN "+m, a...)
 	}
@@ -136,12 +97,12 @@ func escapeLike(s string) string {
 // with ids below before (0: from the newest). Keyset pagination: the next
 // page starts below the last id returned, so a page costs the same at row
 // 10 and at row 100,000, and new submissions never shift pages.
-func (s *Store) ListSubmissions(ctx context.Context, f SubmissionFilter, before int64, limit int) ([]SubmissionRow, error) {
+func (s *Store) ListSubmissions(ctx context.Context, f quest.SubmissionFilter, before int64, limit int) ([]quest.SubmissionRow, error) {
 	narrow, err := s.narrowDates(ctx, f)
 	if err != nil {
 		return nil, fmt.Errorf("list submissions: %w", err)
 	}
-	where, args := f.where(s, narrow)
+	where, args := filterWhere(f, s, narrow)
 	if before > 0 {
 		where += " AND s.id < ?"
 		args = append(args, before)
@@ -153,7 +114,7 @@ func (s *Store) ListSubmissions(ctx context.Context, f SubmissionFilter, before 
 		return nil, fmt.Errorf("list submissions: %w", err)
 	}
 	defer rows.Close()
-	var out []SubmissionRow
+	var out []quest.SubmissionRow
 	for rows.Next() {
 		r, err := scanSubmissionRow(rows)
 		if err != nil {
@@ -166,8 +127,8 @@ func (s *Store) ListSubmissions(ctx context.Context, f SubmissionFilter, before 
 
 // EachSubmission calls fn for every submission matching f, newest first,
 // reading rows as it goes so an export never holds the table in memory.
-func (s *Store) EachSubmission(ctx context.Context, f SubmissionFilter, fn func(SubmissionRow) error) error {
-	where, args := f.where(s, false)
+func (s *Store) EachSubmission(ctx context.Context, f quest.SubmissionFilter, fn func(quest.SubmissionRow) error) error {
+	where, args := filterWhere(f, s, false)
 	rows, err := s.r.QueryContext(ctx, submissionRowFrom+`
 		WHERE `+where+` ORDER BY s.id DESC`, args...)
 	if err != nil {
@@ -186,8 +147,8 @@ func (s *Store) EachSubmission(ctx context.Context, f SubmissionFilter, fn func(
 	return rows.Err()
 }
 
-func scanSubmissionRow(rows *sql.Rows) (SubmissionRow, error) {
-	var r SubmissionRow
+func scanSubmissionRow(rows *sql.Rows) (quest.SubmissionRow, error) {
+	var r quest.SubmissionRow
 	sub, err := scanSubmission(scanFunc(func(dest ...any) error {
 		return rows.Scan(append(dest, &r.PlayerName, &r.CohortID, &r.CohortName)...)
 	}))
@@ -201,36 +162,36 @@ type scanFunc func(dest ...any) error
 func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
 
 // AnySubmission returns a submission whoever made it, for instructors.
-func (s *Store) AnySubmission(ctx context.Context, id int64) (SubmissionRow, error) {
+func (s *Store) AnySubmission(ctx context.Context, id int64) (quest.SubmissionRow, error) {
 	rows, err := s.r.QueryContext(ctx, submissionRowFrom+` WHERE s.id = ?`, id)
 	if err != nil {
-		return SubmissionRow{}, fmt.Errorf("read submission: %w", err)
+		return quest.SubmissionRow{}, fmt.Errorf("read submission: %w", err)
 	}
 	defer rows.Close()
 	if !rows.Next() {
 		if err := rows.Err(); err != nil {
-			return SubmissionRow{}, err
+			return quest.SubmissionRow{}, err
 		}
-		return SubmissionRow{}, ErrNotFound
+		return quest.SubmissionRow{}, quest.ErrNotFound
 	}
 	return scanSubmissionRow(rows)
 }
 
 // Players lists every player, by name then id.
-func (s *Store) Players(ctx context.Context) ([]Player, error) { return s.players(ctx, 0) }
+func (s *Store) Players(ctx context.Context) ([]quest.Player, error) { return s.players(ctx, 0) }
 
 // players lists the players of a cohort (every player for 0), by name
 // then id.
-func (s *Store) players(ctx context.Context, cohortID int64) ([]Player, error) {
+func (s *Store) players(ctx context.Context, cohortID int64) ([]quest.Player, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT id, display_name, COALESCE(cohort_id, 0), created_at FROM players
 		WHERE ? = 0 OR cohort_id = ? ORDER BY display_name, id`, cohortID, cohortID)
 	if err != nil {
 		return nil, fmt.Errorf("list players: %w", err)
 	}
 	defer rows.Close()
-	var out []Player
+	var out []quest.Player
 	for rows.Next() {
-		var p Player
+		var p quest.Player
 		if err := rows.Scan(&p.ID, &p.DisplayName, &p.CohortID, &p.CreatedAt); err != nil {
 			return nil, fmt.Errorf("list players: %w", err)
 		}
@@ -239,41 +200,18 @@ func (s *Store) players(ctx context.Context, cohortID int64) ([]Player, error) {
 	return out, rows.Err()
 }
 
-// PlayerProgress is one row of the progress matrix.
-type PlayerProgress struct {
-	Player Player
-	// Awards by objective id.
-	Awards map[string]Award
-	// Attempts counts attempts by objective id.
-	Attempts map[string]int
-}
-
-// ReasonCount is how often a reason occurred.
-type ReasonCount struct {
-	Reason verifier.Reason
-	Count  int
-}
-
-// ObjectiveStats sums up one objective over a set of players.
-type ObjectiveStats struct {
-	Done, Failing, NotStarted int
-	// TopFailures are the most common reasons players were refused,
-	// most common first.
-	TopFailures []ReasonCount
-}
-
 // Progress returns the players × objectives matrix and per-objective
 // counts for the given objectives, over the players now in cohort
 // cohortID, or over every player for 0.
-func (s *Store) Progress(ctx context.Context, cohortID int64, objectiveIDs []string) ([]PlayerProgress, map[string]ObjectiveStats, error) {
+func (s *Store) Progress(ctx context.Context, cohortID int64, objectiveIDs []string) ([]quest.PlayerProgress, map[string]quest.ObjectiveStats, error) {
 	players, err := s.players(ctx, cohortID)
 	if err != nil {
 		return nil, nil, err
 	}
-	byID := make(map[string]*PlayerProgress, len(players))
-	out := make([]PlayerProgress, len(players))
+	byID := make(map[string]*quest.PlayerProgress, len(players))
+	out := make([]quest.PlayerProgress, len(players))
 	for i, p := range players {
-		out[i] = PlayerProgress{Player: p, Awards: map[string]Award{}, Attempts: map[string]int{}}
+		out[i] = quest.PlayerProgress{Player: p, Awards: map[string]quest.Award{}, Attempts: map[string]int{}}
 		byID[p.ID] = &out[i]
 	}
 	rows, err := s.r.QueryContext(ctx, `SELECT player_id, objective_id, COALESCE(sid, ''), xp,
@@ -283,7 +221,7 @@ func (s *Store) Progress(ctx context.Context, cohortID int64, objectiveIDs []str
 		return nil, nil, fmt.Errorf("progress: %w", err)
 	}
 	for rows.Next() {
-		var a Award
+		var a quest.Award
 		if err := rows.Scan(&a.PlayerID, &a.ObjectiveID, &a.SID, &a.XP, &a.SubmissionID, &a.Manual, &a.CreatedAt); err != nil {
 			rows.Close()
 			return nil, nil, fmt.Errorf("progress: %w", err)
@@ -312,9 +250,9 @@ func (s *Store) Progress(ctx context.Context, cohortID int64, objectiveIDs []str
 	}
 	rows.Close()
 
-	stats := make(map[string]ObjectiveStats, len(objectiveIDs))
+	stats := make(map[string]quest.ObjectiveStats, len(objectiveIDs))
 	for _, oid := range objectiveIDs {
-		var st ObjectiveStats
+		var st quest.ObjectiveStats
 		for _, p := range out {
 			switch {
 			case p.Awards[oid].CreatedAt != (time.Time{}):
@@ -335,22 +273,22 @@ func (s *Store) Progress(ctx context.Context, cohortID int64, objectiveIDs []str
 
 // topFailures fills the three most common refusal reasons per objective,
 // among the players of a cohort (every player for 0).
-func (s *Store) topFailures(ctx context.Context, cohortID int64, stats map[string]ObjectiveStats) error {
-	where, args := SubmissionFilter{Outcome: OutcomeRejected, CohortID: cohortID}.where(s, false)
+func (s *Store) topFailures(ctx context.Context, cohortID int64, stats map[string]quest.ObjectiveStats) error {
+	where, args := filterWhere(quest.SubmissionFilter{Outcome: quest.OutcomeRejected, CohortID: cohortID}, s, false)
 	rows, err := s.r.QueryContext(ctx, `SELECT s.objective_id, s.reason, COUNT(*) FROM submissions s
 		WHERE `+where+` GROUP BY s.objective_id, s.reason`, args...)
 	if err != nil {
 		return fmt.Errorf("failure reasons: %w", err)
 	}
 	defer rows.Close()
-	all := map[string][]ReasonCount{}
+	all := map[string][]quest.ReasonCount{}
 	for rows.Next() {
 		var oid, reason string
 		var n int
 		if err := rows.Scan(&oid, &reason, &n); err != nil {
 			return fmt.Errorf("failure reasons: %w", err)
 		}
-		all[oid] = append(all[oid], ReasonCount{verifier.Reason(reason), n})
+		all[oid] = append(all[oid], quest.ReasonCount{Reason: quest.Reason(reason), Count: n})
 	}
 	for oid, rcs := range all {
 		st, ok := stats[oid]
@@ -369,23 +307,6 @@ func (s *Store) topFailures(ctx context.Context, cohortID int64, stats map[strin
 	return rows.Err()
 }
 
-// AuditEntry is one manual change to a player's awards.
-type AuditEntry struct {
-	ID              int64
-	PlayerID        string
-	ObjectiveID     string
-	Action          string // "award" or "revoke"
-	Reason          string
-	InstructorEmail string // empty when the instructor was removed
-	CreatedAt       time.Time
-}
-
-// Audit actions.
-const (
-	ActionAward  = "award"
-	ActionRevoke = "revoke"
-)
-
 // AwardByHand gives a player an objective, recording who and why. It
 // answers ErrExists when the player already holds it.
 func (s *Store) AwardByHand(ctx context.Context, playerID, objectiveID string, xp int, instructorID int64, reason string) error {
@@ -401,13 +322,13 @@ func (s *Store) AwardByHand(ctx context.Context, playerID, objectiveID string, x
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrExists
+			return quest.ErrExists
 		}
 		if err := enqueueCompleted(ctx, tx, completion{PlayerID: playerID, ObjectiveID: objectiveID, XP: xp,
 			Manual: true, At: now}); err != nil {
 			return err
 		}
-		return audit(ctx, tx, playerID, objectiveID, ActionAward, reason, instructorID, now)
+		return audit(ctx, tx, playerID, objectiveID, quest.ActionAward, reason, instructorID, now)
 	})
 	if err != nil {
 		return fmt.Errorf("award by hand: %w", err)
@@ -426,9 +347,9 @@ func (s *Store) Revoke(ctx context.Context, playerID, objectiveID string, instru
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
+			return quest.ErrNotFound
 		}
-		return audit(ctx, tx, playerID, objectiveID, ActionRevoke, reason, instructorID, now)
+		return audit(ctx, tx, playerID, objectiveID, quest.ActionRevoke, reason, instructorID, now)
 	})
 	if err != nil {
 		return fmt.Errorf("revoke: %w", err)
@@ -443,7 +364,7 @@ func audit(ctx context.Context, tx *sql.Tx, playerID, objectiveID, action, reaso
 }
 
 // AuditLog returns a player's manual award changes, newest first.
-func (s *Store) AuditLog(ctx context.Context, playerID string) ([]AuditEntry, error) {
+func (s *Store) AuditLog(ctx context.Context, playerID string) ([]quest.AuditEntry, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT a.id, a.player_id, a.objective_id, a.action, a.reason,
 		COALESCE(i.email, ''), a.created_at
 		FROM audit_log a LEFT JOIN instructors i ON i.id = a.instructor_id
@@ -452,9 +373,9 @@ func (s *Store) AuditLog(ctx context.Context, playerID string) ([]AuditEntry, er
 		return nil, fmt.Errorf("audit log: %w", err)
 	}
 	defer rows.Close()
-	var out []AuditEntry
+	var out []quest.AuditEntry
 	for rows.Next() {
-		var e AuditEntry
+		var e quest.AuditEntry
 		if err := rows.Scan(&e.ID, &e.PlayerID, &e.ObjectiveID, &e.Action, &e.Reason, &e.InstructorEmail, &e.CreatedAt); err != nil {
 			return nil, fmt.Errorf("audit log: %w", err)
 		}
@@ -471,7 +392,7 @@ func (s *Store) DeletePlayer(ctx context.Context, playerID string) error {
 		return fmt.Errorf("delete player: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
+		return quest.ErrNotFound
 	}
 	return nil
 }

@@ -5,75 +5,18 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/questgate/questgate/verifier"
+	"github.com/questgate/questgate/quest"
 )
-
-// Matches reports whether r is one f selects, by the same rules as
-// ListSubmissions, so that a live view can decide on a new submission
-// without a query. It takes a SubmissionRow, as AnySubmission returns it,
-// since the cohort filter needs the player's cohort. SQLite's LIKE
-// ignores ASCII case (the store uses ILIKE on PostgreSQL), and so does
-// the SID prefix here.
-func (f SubmissionFilter) Matches(r SubmissionRow) bool {
-	sub := r.Submission
-	switch {
-	case f.CohortID != 0 && r.CohortID != f.CohortID,
-		f.PlayerID != "" && sub.PlayerID != f.PlayerID,
-		f.ObjectiveID != "" && sub.ObjectiveID != f.ObjectiveID,
-		f.Reason != "" && sub.Reason != f.Reason,
-		!f.Since.IsZero() && sub.CreatedAt.Before(f.Since),
-		!f.Until.IsZero() && !sub.CreatedAt.Before(f.Until):
-		return false
-	}
-	switch f.Outcome {
-	case OutcomeSuccess:
-		if !slices.Contains(successReasons, sub.Reason) {
-			return false
-		}
-	case OutcomeUpstream:
-		if !slices.Contains(upstreamReasons, sub.Reason) {
-			return false
-		}
-	case OutcomeRejected:
-		if slices.Contains(successReasons, sub.Reason) || slices.Contains(upstreamReasons, sub.Reason) {
-			return false
-		}
-	}
-	if f.SID != "" && !hasPrefixFold(sub.SID, f.SID) && !hasPrefixFold(sub.RawSID, f.SID) {
-		return false
-	}
-	return true
-}
-
-// hasPrefixFold is strings.HasPrefix ignoring ASCII case, as LIKE does.
-func hasPrefixFold(s, prefix string) bool {
-	if len(s) < len(prefix) {
-		return false
-	}
-	for i := 0; i < len(prefix); i++ {
-		a, b := s[i], prefix[i]
-		if 'A' <= a && a <= 'Z' {
-			a += 'a' - 'A'
-		}
-		if 'A' <= b && b <= 'Z' {
-			b += 'a' - 'A'
-		}
-		if a != b {
-			return false
-		}
-	}
-	return true
-}
 
 // NewerSubmissions returns the limit submissions matching f just above
 // after, newest first: the page before a given one in ListSubmissions'
 // order, and what a live view missed since the row it shows on top.
-func (s *Store) NewerSubmissions(ctx context.Context, f SubmissionFilter, after int64, limit int) ([]SubmissionRow, error) {
+func (s *Store) NewerSubmissions(ctx context.Context, f quest.SubmissionFilter, after int64, limit int) ([]quest.SubmissionRow, error) {
 	narrow, err := s.narrowDates(ctx, f)
 	if err != nil {
 		return nil, fmt.Errorf("list newer submissions: %w", err)
 	}
-	where, args := f.where(s, narrow)
+	where, args := filterWhere(f, s, narrow)
 	args = append(args, after, limit)
 	rows, err := s.r.QueryContext(ctx, submissionRowFrom+`
 		WHERE `+where+` AND s.id > ? ORDER BY s.id ASC LIMIT ?`, args...)
@@ -81,7 +24,7 @@ func (s *Store) NewerSubmissions(ctx context.Context, f SubmissionFilter, after 
 		return nil, fmt.Errorf("list newer submissions: %w", err)
 	}
 	defer rows.Close()
-	var out []SubmissionRow
+	var out []quest.SubmissionRow
 	for rows.Next() {
 		r, err := scanSubmissionRow(rows)
 		if err != nil {
@@ -96,18 +39,6 @@ func (s *Store) NewerSubmissions(ctx context.Context, f SubmissionFilter, after 
 	return out, nil
 }
 
-// OutcomeOf groups a reason into its outcome, as the filters do.
-func OutcomeOf(r verifier.Reason) Outcome {
-	switch {
-	case slices.Contains(successReasons, r):
-		return OutcomeSuccess
-	case slices.Contains(upstreamReasons, r):
-		return OutcomeUpstream
-	default:
-		return OutcomeRejected
-	}
-}
-
 // narrowRange is the number of submissions under which a date range is
 // read through the created_at index and sorted by id.
 const narrowRange = 2000
@@ -119,11 +50,11 @@ const narrowRange = 2000
 // sorting it whole would cost a second on 100,000 rows. Counting up to
 // narrowRange index entries tells them apart in a fraction of a
 // millisecond.
-func (s *Store) narrowDates(ctx context.Context, f SubmissionFilter) (bool, error) {
+func (s *Store) narrowDates(ctx context.Context, f quest.SubmissionFilter) (bool, error) {
 	if f.Since.IsZero() && f.Until.IsZero() {
 		return false, nil
 	}
-	where, args := SubmissionFilter{Since: f.Since, Until: f.Until}.where(s, true)
+	where, args := filterWhere(quest.SubmissionFilter{Since: f.Since, Until: f.Until}, s, true)
 	var n int
 	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM submissions s WHERE `+where+` LIMIT ?) AS r`,
 		append(args, narrowRange)...).Scan(&n)

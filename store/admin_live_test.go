@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/questgate/questgate/verifier"
+	"github.com/questgate/questgate/quest"
 )
 
 // TestMatchesAgreesWithTheQuery proves the live views' filter selects
@@ -15,23 +15,23 @@ func TestMatchesAgreesWithTheQuery(t *testing.T) {
 		ctx := context.Background()
 		s := b.open(t)
 		ada, bob := newPlayer(t, s), newPlayer(t, s)
-		seedSubmissions(t, s, []Player{ada, bob}, 40)
+		seedSubmissions(t, s, []quest.Player{ada, bob}, 40)
 		workshop := joinNewCohort(t, s, "Workshop", ada)
-		filters := []SubmissionFilter{
+		filters := []quest.SubmissionFilter{
 			{},
 			{CohortID: workshop.ID},
-			{CohortID: workshop.ID, Outcome: OutcomeRejected},
+			{CohortID: workshop.ID, Outcome: quest.OutcomeRejected},
 			{CohortID: workshop.ID + 1},
 			{PlayerID: ada.ID},
-			{ObjectiveID: "send-mms", Reason: verifier.NotFound},
-			{Outcome: OutcomeRejected},
-			{Outcome: OutcomeUpstream},
-			{Outcome: OutcomeSuccess},
+			{ObjectiveID: "send-mms", Reason: quest.NotFound},
+			{Outcome: quest.OutcomeRejected},
+			{Outcome: quest.OutcomeUpstream},
+			{Outcome: quest.OutcomeSuccess},
 			{Since: time.Date(2026, 11, 1, 9, 10, 0, 0, time.UTC), Until: time.Date(2026, 11, 1, 9, 20, 0, 0, time.UTC)},
 			{SID: "sm0000000000000000000000000000001"},
 			{SID: "SM%"},
 		}
-		all, err := s.ListSubmissions(ctx, SubmissionFilter{}, 0, 1000)
+		all, err := s.ListSubmissions(ctx, quest.SubmissionFilter{}, 0, 1000)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -58,8 +58,8 @@ func TestNewerSubmissionsIsThePageAbove(t *testing.T) {
 		ctx := context.Background()
 		s := b.open(t)
 		ada, bob := newPlayer(t, s), newPlayer(t, s)
-		seedSubmissions(t, s, []Player{ada, bob}, 30)
-		f := SubmissionFilter{PlayerID: ada.ID}
+		seedSubmissions(t, s, []quest.Player{ada, bob}, 30)
+		f := quest.SubmissionFilter{PlayerID: ada.ID}
 		older, err := s.ListSubmissions(ctx, f, 0, 100)
 		if err != nil {
 			t.Fatal(err)
@@ -90,17 +90,17 @@ func TestWideDateRangesPageLikeNarrowOnes(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		ctx := context.Background()
 		s := b.open(t)
-		seedSubmissions(t, s, []Player{newPlayer(t, s)}, narrowRange+500)
+		seedSubmissions(t, s, []quest.Player{newPlayer(t, s)}, narrowRange+500)
 		start := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
-		all, err := s.ListSubmissions(ctx, SubmissionFilter{}, 0, 10*narrowRange)
+		all, err := s.ListSubmissions(ctx, quest.SubmissionFilter{}, 0, 10*narrowRange)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, f := range []SubmissionFilter{
-			{Since: start.Add(100 * time.Minute)},                                                   // wide
-			{Since: start.Add(100 * time.Minute), Until: start.Add(2400 * time.Minute)},             // wide, in the past
-			{Since: start.Add(100 * time.Minute), Until: start.Add(160 * time.Minute)},              // narrow
-			{Until: start.Add(30 * time.Minute), Outcome: OutcomeRejected, ObjectiveID: "send-sms"}, // narrow, combined
+		for _, f := range []quest.SubmissionFilter{
+			{Since: start.Add(100 * time.Minute)},                                                         // wide
+			{Since: start.Add(100 * time.Minute), Until: start.Add(2400 * time.Minute)},                   // wide, in the past
+			{Since: start.Add(100 * time.Minute), Until: start.Add(160 * time.Minute)},                    // narrow
+			{Until: start.Add(30 * time.Minute), Outcome: quest.OutcomeRejected, ObjectiveID: "send-sms"}, // narrow, combined
 		} {
 			var want []int64
 			for _, r := range all {

@@ -10,20 +10,20 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/questgate/questgate/verifier"
+	"github.com/questgate/questgate/quest"
 )
 
 // seedSubmissions writes n submissions spread over players, objectives and
 // reasons in one transaction, one minute apart, oldest first.
-func seedSubmissions(t testing.TB, s *Store, players []Player, n int) {
+func seedSubmissions(t testing.TB, s *Store, players []quest.Player, n int) {
 	t.Helper()
 	ctx := context.Background()
-	reasons := []verifier.Reason{verifier.NotFound, verifier.InvalidSID, verifier.UpstreamUnavailable, verifier.WrongResource, verifier.SampleBody}
+	reasons := []quest.Reason{quest.NotFound, quest.InvalidSID, quest.UpstreamUnavailable, quest.WrongResource, quest.SampleBody}
 	objectives := []string{"send-sms", "send-mms"}
 	start := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		for i := range n {
-			sub := Submission{
+			sub := quest.Submission{
 				PlayerID: players[i%len(players)].ID, ObjectiveID: objectives[i%len(objectives)],
 				RawSID: fmt.Sprintf("SM%032x", i), SID: fmt.Sprintf("SM%032x", i),
 				Reason: reasons[i%len(reasons)], IP: "192.0.2.1", CreatedAt: start.Add(time.Duration(i) * time.Minute),
@@ -44,28 +44,28 @@ func TestListSubmissionsFiltersAndPages(t *testing.T) {
 		ctx := context.Background()
 		s := b.open(t)
 		ada, bob := newPlayer(t, s), newPlayer(t, s)
-		seedSubmissions(t, s, []Player{ada, bob}, 40)
+		seedSubmissions(t, s, []quest.Player{ada, bob}, 40)
 
 		tests := []struct {
 			name string
-			f    SubmissionFilter
+			f    quest.SubmissionFilter
 			want int
 		}{
-			{"everything", SubmissionFilter{}, 40},
-			{"one player", SubmissionFilter{PlayerID: ada.ID}, 20},
-			{"one objective", SubmissionFilter{ObjectiveID: "send-mms"}, 20},
-			{"player and objective", SubmissionFilter{PlayerID: ada.ID, ObjectiveID: "send-mms"}, 0},
-			{"reason", SubmissionFilter{Reason: verifier.NotFound}, 8},
-			{"upstream outcome", SubmissionFilter{Outcome: OutcomeUpstream}, 8},
-			{"rejected outcome", SubmissionFilter{Outcome: OutcomeRejected}, 32},
-			{"success outcome", SubmissionFilter{Outcome: OutcomeSuccess}, 0},
-			{"date range", SubmissionFilter{Since: time.Date(2026, 11, 1, 9, 10, 0, 0, time.UTC), Until: time.Date(2026, 11, 1, 9, 20, 0, 0, time.UTC)}, 10},
-			{"SID prefix", SubmissionFilter{SID: "SM0000000000000000000000000000001"}, 16},
-			{"SID with LIKE characters", SubmissionFilter{SID: "SM%"}, 0},
+			{"everything", quest.SubmissionFilter{}, 40},
+			{"one player", quest.SubmissionFilter{PlayerID: ada.ID}, 20},
+			{"one objective", quest.SubmissionFilter{ObjectiveID: "send-mms"}, 20},
+			{"player and objective", quest.SubmissionFilter{PlayerID: ada.ID, ObjectiveID: "send-mms"}, 0},
+			{"reason", quest.SubmissionFilter{Reason: quest.NotFound}, 8},
+			{"upstream outcome", quest.SubmissionFilter{Outcome: quest.OutcomeUpstream}, 8},
+			{"rejected outcome", quest.SubmissionFilter{Outcome: quest.OutcomeRejected}, 32},
+			{"success outcome", quest.SubmissionFilter{Outcome: quest.OutcomeSuccess}, 0},
+			{"date range", quest.SubmissionFilter{Since: time.Date(2026, 11, 1, 9, 10, 0, 0, time.UTC), Until: time.Date(2026, 11, 1, 9, 20, 0, 0, time.UTC)}, 10},
+			{"SID prefix", quest.SubmissionFilter{SID: "SM0000000000000000000000000000001"}, 16},
+			{"SID with LIKE characters", quest.SubmissionFilter{SID: "SM%"}, 0},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				var got []SubmissionRow
+				var got []quest.SubmissionRow
 				before := int64(0)
 				for {
 					page, err := s.ListSubmissions(ctx, tt.f, before, 7)
@@ -87,7 +87,7 @@ func TestListSubmissionsFiltersAndPages(t *testing.T) {
 					}
 				}
 				var n int
-				if err := s.EachSubmission(ctx, tt.f, func(SubmissionRow) error { n++; return nil }); err != nil || n != tt.want {
+				if err := s.EachSubmission(ctx, tt.f, func(quest.SubmissionRow) error { n++; return nil }); err != nil || n != tt.want {
 					t.Errorf("EachSubmission: %d rows, %v; want %d", n, err, tt.want)
 				}
 			})
@@ -107,7 +107,7 @@ func TestRegradeIsAudited(t *testing.T) {
 		if err := s.AwardByHand(ctx, p.ID, "send-sms", 100, in.ID, "phone died, saw it sent"); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.AwardByHand(ctx, p.ID, "send-sms", 100, in.ID, "again"); !errors.Is(err, ErrExists) {
+		if err := s.AwardByHand(ctx, p.ID, "send-sms", 100, in.ID, "again"); !errors.Is(err, quest.ErrExists) {
 			t.Errorf("awarding twice: %v, want ErrExists", err)
 		}
 		awards, _ := s.Awards(ctx, p.ID)
@@ -117,7 +117,7 @@ func TestRegradeIsAudited(t *testing.T) {
 		if err := s.Revoke(ctx, p.ID, "send-sms", in.ID, "shared SID"); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Revoke(ctx, p.ID, "send-sms", in.ID, "again"); !errors.Is(err, ErrNotFound) {
+		if err := s.Revoke(ctx, p.ID, "send-sms", in.ID, "again"); !errors.Is(err, quest.ErrNotFound) {
 			t.Errorf("revoking twice: %v, want ErrNotFound", err)
 		}
 		log, err := s.AuditLog(ctx, p.ID)
@@ -141,22 +141,22 @@ func TestProgressCountsDoneFailingAndNotStarted(t *testing.T) {
 		s := b.open(t)
 		ada, bob, cyd := newPlayer(t, s), newPlayer(t, s), newPlayer(t, s)
 		for _, sub := range []struct {
-			p      Player
+			p      quest.Player
 			sid    string
-			reason verifier.Reason
+			reason quest.Reason
 			award  bool
 		}{
-			{ada, "SM1", verifier.NotFound, false},
+			{ada, "SM1", quest.NotFound, false},
 			{ada, "SM2", "", true},
-			{bob, "SM3", verifier.NotFound, false},
-			{bob, "SM4", verifier.SampleBody, false},
-			{bob, "SM5", verifier.NotFound, false},
+			{bob, "SM3", quest.NotFound, false},
+			{bob, "SM4", quest.SampleBody, false},
+			{bob, "SM5", quest.NotFound, false},
 		} {
-			var grant *Award
+			var grant *quest.Award
 			if sub.award {
-				grant = &Award{XP: 100}
+				grant = &quest.Award{XP: 100}
 			}
-			if _, err := s.RecordAttempt(ctx, Submission{PlayerID: sub.p.ID, ObjectiveID: "send-sms", RawSID: sub.sid, SID: sub.sid, Reason: sub.reason}, grant); err != nil {
+			if _, err := s.RecordAttempt(ctx, quest.Submission{PlayerID: sub.p.ID, ObjectiveID: "send-sms", RawSID: sub.sid, SID: sub.sid, Reason: sub.reason}, grant); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -167,8 +167,8 @@ func TestProgressCountsDoneFailingAndNotStarted(t *testing.T) {
 		if len(rows) != 3 {
 			t.Fatalf("%d rows", len(rows))
 		}
-		want := map[string]ObjectiveStats{
-			"send-sms": {Done: 1, Failing: 1, NotStarted: 1, TopFailures: []ReasonCount{{verifier.NotFound, 3}, {verifier.SampleBody, 1}}},
+		want := map[string]quest.ObjectiveStats{
+			"send-sms": {Done: 1, Failing: 1, NotStarted: 1, TopFailures: []quest.ReasonCount{{Reason: quest.NotFound, Count: 3}, {Reason: quest.SampleBody, Count: 1}}},
 			"send-mms": {NotStarted: 3},
 		}
 		if diff := cmp.Diff(want, stats); diff != "" {
@@ -192,8 +192,8 @@ func TestProgressCountsDoneFailingAndNotStarted(t *testing.T) {
 		if len(ids) != 2 || rows[0].Attempts["send-sms"]+rows[1].Attempts["send-sms"] != 3 {
 			t.Errorf("evening matrix: %v", rows)
 		}
-		want = map[string]ObjectiveStats{
-			"send-sms": {Failing: 1, NotStarted: 1, TopFailures: []ReasonCount{{verifier.NotFound, 2}, {verifier.SampleBody, 1}}},
+		want = map[string]quest.ObjectiveStats{
+			"send-sms": {Failing: 1, NotStarted: 1, TopFailures: []quest.ReasonCount{{Reason: quest.NotFound, Count: 2}, {Reason: quest.SampleBody, Count: 1}}},
 			"send-mms": {NotStarted: 2},
 		}
 		if diff := cmp.Diff(want, stats); diff != "" {
@@ -203,10 +203,10 @@ func TestProgressCountsDoneFailingAndNotStarted(t *testing.T) {
 }
 
 // joinNewCohort creates a cohort and puts the players in it.
-func joinNewCohort(t *testing.T, s *Store, name string, players ...Player) Cohort {
+func joinNewCohort(t *testing.T, s *Store, name string, players ...quest.Player) quest.Cohort {
 	t.Helper()
 	ctx := context.Background()
-	c, err := s.CreateCohort(ctx, Cohort{Name: name, JoinCode: "CODE" + name})
+	c, err := s.CreateCohort(ctx, quest.Cohort{Name: name, JoinCode: "CODE" + name})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,10 +223,10 @@ func TestDeletePlayerErasesEverything(t *testing.T) {
 		ctx := context.Background()
 		s := b.open(t)
 		p := newPlayer(t, s)
-		if err := s.SaveCredentials(ctx, Credentials{PlayerID: p.ID, AccountSID: "AC1", Secret: "x"}); err != nil {
+		if err := s.SaveCredentials(ctx, quest.Credentials{PlayerID: p.ID, AccountSID: "AC1", Secret: "x"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.RecordAttempt(ctx, Submission{PlayerID: p.ID, ObjectiveID: "send-sms", RawSID: "SM1", SID: "SM1"}, &Award{XP: 1}); err != nil {
+		if _, err := s.RecordAttempt(ctx, quest.Submission{PlayerID: p.ID, ObjectiveID: "send-sms", RawSID: "SM1", SID: "SM1"}, &quest.Award{XP: 1}); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.DeletePlayer(ctx, p.ID); err != nil {
@@ -243,7 +243,7 @@ func TestDeletePlayerErasesEverything(t *testing.T) {
 				t.Errorf("%s: %d rows left, %v", table, n, err)
 			}
 		}
-		if err := s.DeletePlayer(ctx, p.ID); !errors.Is(err, ErrNotFound) {
+		if err := s.DeletePlayer(ctx, p.ID); !errors.Is(err, quest.ErrNotFound) {
 			t.Errorf("deleting twice: %v", err)
 		}
 	})
@@ -256,7 +256,7 @@ func TestInstructors(t *testing.T) {
 		if _, err := s.CreateInstructor(ctx, "a@example.org", "h"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.CreateInstructor(ctx, "A@example.org", "h"); !errors.Is(err, ErrExists) {
+		if _, err := s.CreateInstructor(ctx, "A@example.org", "h"); !errors.Is(err, quest.ErrExists) {
 			t.Errorf("duplicate email: %v", err)
 		}
 		if in, err := s.InstructorByEmail(ctx, "A@EXAMPLE.ORG"); err != nil || in.Email != "a@example.org" {
@@ -280,7 +280,7 @@ func BenchmarkListSubmissions(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	players := make([]Player, 500)
+	players := make([]quest.Player, 500)
 	for i := range players {
 		if players[i], err = s.CreatePlayer(ctx); err != nil {
 			b.Fatal(err)
@@ -289,18 +289,18 @@ func BenchmarkListSubmissions(b *testing.B) {
 	seedSubmissions(b, s, players, 100_000)
 	cases := []struct {
 		name   string
-		f      SubmissionFilter
+		f      quest.SubmissionFilter
 		before int64
 	}{
-		{"first page", SubmissionFilter{}, 0},
-		{"deep page", SubmissionFilter{}, 1_000},
-		{"player", SubmissionFilter{PlayerID: players[7].ID}, 0},
-		{"objective and reason", SubmissionFilter{ObjectiveID: "send-sms", Reason: verifier.NotFound}, 0},
-		{"rare reason", SubmissionFilter{Reason: verifier.Awarded}, 0},
-		{"SID prefix", SubmissionFilter{SID: "SM000000000000000000000000000123"}, 0},
-		{"date range", SubmissionFilter{Since: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC), Until: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)}, 0},
-		{"wide date range", SubmissionFilter{Since: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(2027, 11, 1, 0, 0, 0, 0, time.UTC)}, 0},
-		{"wide date range in the past", SubmissionFilter{Since: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)}, 0},
+		{"first page", quest.SubmissionFilter{}, 0},
+		{"deep page", quest.SubmissionFilter{}, 1_000},
+		{"player", quest.SubmissionFilter{PlayerID: players[7].ID}, 0},
+		{"objective and reason", quest.SubmissionFilter{ObjectiveID: "send-sms", Reason: quest.NotFound}, 0},
+		{"rare reason", quest.SubmissionFilter{Reason: quest.Awarded}, 0},
+		{"SID prefix", quest.SubmissionFilter{SID: "SM000000000000000000000000000123"}, 0},
+		{"date range", quest.SubmissionFilter{Since: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC), Until: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)}, 0},
+		{"wide date range", quest.SubmissionFilter{Since: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(2027, 11, 1, 0, 0, 0, 0, time.UTC)}, 0},
+		{"wide date range in the past", quest.SubmissionFilter{Since: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)}, 0},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {

@@ -9,40 +9,13 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/questgate/questgate/quest"
 )
-
-// APIKey is a game's key to the JSON API and the widget. The key itself is
-// never stored: Hash is its SHA-256 (hex), Prefix its first characters, to
-// tell keys apart in lists. SigningSecret, in clear in memory only, signs
-// the widget's tokens.
-type APIKey struct {
-	ID            string
-	Name          string
-	Hash          string
-	Prefix        string
-	Origins       []string
-	SigningSecret string
-	CreatedAt     time.Time
-	// RevokedAt is zero while the key works.
-	RevokedAt time.Time
-}
-
-// Revoked reports whether the key was revoked.
-func (k APIKey) Revoked() bool { return !k.RevokedAt.IsZero() }
-
-// AllowsOrigin reports whether origin is one of the key's origins.
-func (k APIKey) AllowsOrigin(origin string) bool {
-	for _, o := range k.Origins {
-		if o == origin {
-			return true
-		}
-	}
-	return false
-}
 
 // CreateAPIKey stores a new key (k.ID, Name, Hash, Prefix, Origins and
 // SigningSecret set by the caller), sealing its signing secret.
-func (s *Store) CreateAPIKey(ctx context.Context, k APIKey) (APIKey, error) {
+func (s *Store) CreateAPIKey(ctx context.Context, k quest.APIKey) (quest.APIKey, error) {
 	k.CreatedAt = s.now().UTC()
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		sealed, err := s.seal(ctx, tx, k.SigningSecret, k.ID)
@@ -54,7 +27,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, k APIKey) (APIKey, error) {
 		return err
 	})
 	if err != nil {
-		return APIKey{}, fmt.Errorf("create API key: %w", err)
+		return quest.APIKey{}, fmt.Errorf("create API key: %w", err)
 	}
 	return k, nil
 }
@@ -62,14 +35,14 @@ func (s *Store) CreateAPIKey(ctx context.Context, k APIKey) (APIKey, error) {
 const apiKeyColumns = `id, name, key_hash, key_prefix, origins, signing_secret, created_at, revoked_at`
 
 // scanAPIKey reads a key, opening its signing secret when open is set.
-func (s *Store) scanAPIKey(row interface{ Scan(...any) error }, open bool) (APIKey, error) {
+func (s *Store) scanAPIKey(row interface{ Scan(...any) error }, open bool) (quest.APIKey, error) {
 	var (
-		k       APIKey
+		k       quest.APIKey
 		origins string
 		revoked sql.NullTime
 	)
 	if err := row.Scan(&k.ID, &k.Name, &k.Hash, &k.Prefix, &origins, &k.SigningSecret, &k.CreatedAt, &revoked); err != nil {
-		return APIKey{}, err
+		return quest.APIKey{}, err
 	}
 	k.Origins = strings.Fields(origins)
 	k.RevokedAt = revoked.Time
@@ -79,7 +52,7 @@ func (s *Store) scanAPIKey(row interface{ Scan(...any) error }, open bool) (APIK
 	}
 	secret, err := s.open(k.SigningSecret, k.ID)
 	if err != nil {
-		return APIKey{}, err
+		return quest.APIKey{}, err
 	}
 	k.SigningSecret = secret
 	return k, nil
@@ -88,37 +61,37 @@ func (s *Store) scanAPIKey(row interface{ Scan(...any) error }, open bool) (APIK
 // APIKeyByHash returns the key whose hash is hash, revoked or not, or
 // ErrNotFound. The hashes are compared in constant time once the row is
 // found, so the answer's timing says nothing of how much of a hash matched.
-func (s *Store) APIKeyByHash(ctx context.Context, hash string) (APIKey, error) {
+func (s *Store) APIKeyByHash(ctx context.Context, hash string) (quest.APIKey, error) {
 	k, err := s.scanAPIKey(s.r.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE key_hash = ?`, hash), true)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && subtle.ConstantTimeCompare([]byte(k.Hash), []byte(hash)) != 1) {
-		return APIKey{}, ErrNotFound
+		return quest.APIKey{}, quest.ErrNotFound
 	}
 	if err != nil {
-		return APIKey{}, fmt.Errorf("read API key: %w", err)
+		return quest.APIKey{}, fmt.Errorf("read API key: %w", err)
 	}
 	return k, nil
 }
 
 // APIKeyByID returns the key with id, with its signing secret, or ErrNotFound.
-func (s *Store) APIKeyByID(ctx context.Context, id string) (APIKey, error) {
+func (s *Store) APIKeyByID(ctx context.Context, id string) (quest.APIKey, error) {
 	k, err := s.scanAPIKey(s.r.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE id = ?`, id), true)
 	if errors.Is(err, sql.ErrNoRows) {
-		return APIKey{}, ErrNotFound
+		return quest.APIKey{}, quest.ErrNotFound
 	}
 	if err != nil {
-		return APIKey{}, fmt.Errorf("read API key: %w", err)
+		return quest.APIKey{}, fmt.Errorf("read API key: %w", err)
 	}
 	return k, nil
 }
 
 // APIKeys lists every key, oldest first, without signing secrets.
-func (s *Store) APIKeys(ctx context.Context) ([]APIKey, error) {
+func (s *Store) APIKeys(ctx context.Context) ([]quest.APIKey, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list API keys: %w", err)
 	}
 	defer rows.Close()
-	var out []APIKey
+	var out []quest.APIKey
 	for rows.Next() {
 		k, err := s.scanAPIKey(rows, false)
 		if err != nil {
@@ -137,7 +110,7 @@ func (s *Store) RevokeAPIKey(ctx context.Context, id string) error {
 		return fmt.Errorf("revoke API key: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
+		return quest.ErrNotFound
 	}
 	return nil
 }
@@ -198,7 +171,7 @@ func (s *Store) FindAPIPlayer(ctx context.Context, keyID, externalID string) (st
 	err := s.r.QueryRowContext(ctx, `SELECT player_id FROM api_players WHERE api_key_id = ? AND external_id = ?`,
 		keyID, externalID).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", ErrNotFound
+		return "", quest.ErrNotFound
 	}
 	if err != nil {
 		return "", fmt.Errorf("find API player: %w", err)
@@ -236,23 +209,15 @@ func (s *Store) ExternalIDs(ctx context.Context, keyID string, playerIDs []strin
 // come within minutes, and a day bounds the table.
 const IdempotencyTTL = 24 * time.Hour
 
-// Idempotent is a stored Idempotency-Key answer. Status 0 means the first
-// request is still running.
-type Idempotent struct {
-	RequestHash string
-	Status      int
-	Body        []byte
-}
-
 // ReserveIdempotency reserves (keyID, idemKey) for a request whose hash is
 // requestHash. It returns reserved true when this call made the
 // reservation (the request must run, then CompleteIdempotency or
 // ReleaseIdempotency); otherwise the existing entry, which may hold
 // another request's hash, or Status 0 while the first still runs. The
 // insert comes first, so two concurrent duplicates cannot both reserve.
-func (s *Store) ReserveIdempotency(ctx context.Context, keyID, idemKey, requestHash string) (Idempotent, bool, error) {
+func (s *Store) ReserveIdempotency(ctx context.Context, keyID, idemKey, requestHash string) (quest.Idempotent, bool, error) {
 	var (
-		prev     Idempotent
+		prev     quest.Idempotent
 		reserved bool
 	)
 	err := s.tx(ctx, func(tx *sql.Tx) error {
@@ -275,7 +240,7 @@ func (s *Store) ReserveIdempotency(ctx context.Context, keyID, idemKey, requestH
 			WHERE api_key_id = ? AND idem_key = ?`, keyID, idemKey).Scan(&prev.RequestHash, &prev.Status, &prev.Body)
 	})
 	if err != nil {
-		return Idempotent{}, false, fmt.Errorf("reserve idempotency key: %w", err)
+		return quest.Idempotent{}, false, fmt.Errorf("reserve idempotency key: %w", err)
 	}
 	return prev, reserved, nil
 }

@@ -8,22 +8,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/questgate/questgate/verifier"
+	"github.com/questgate/questgate/quest"
 )
-
-// AttemptLimit caps the attempts at an objective that count against a
-// player (verifier.Reason.Counts): at most Max, ever, or within any
-// Window when it is set.
-type AttemptLimit struct {
-	Max    int
-	Window time.Duration
-}
 
 // countedReasons is the SQL list of the reasons that count, pending
 // reservations included.
 var countedReasons = func() string {
 	var rs []string
-	for _, r := range verifier.Reasons {
+	for _, r := range quest.Reasons {
 		if r.Counts() {
 			rs = append(rs, "'"+string(r)+"'")
 		}
@@ -36,18 +28,18 @@ var countedReasons = func() string {
 // MaxPasteLen bytes. In one write transaction, exclusive for the player and
 // objective (SQLite's single writer and BEGIN IMMEDIATE; a transaction
 // lock on PostgreSQL), it counts the player's counted
-// attempts and then either records sub as pending (verifier.Pending),
+// attempts and then either records sub as pending (quest.Pending),
 // holding one place under the limit while Twilio is asked, or, when no
-// place is left, records it as verifier.AttemptsExhausted. Concurrent
+// place is left, records it as quest.AttemptsExhausted. Concurrent
 // attempts are thus serialised: however many arrive at once, no more than
 // Max are ever let through.
 //
 // retryAfter says how long until a place frees, for a limit with a
 // window: until the oldest counted attempt in the window leaves it. It is
 // zero for a permanent lockout and for a reservation.
-func (s *Store) ReserveAttempt(ctx context.Context, sub Submission, lim AttemptLimit) (saved Submission, retryAfter time.Duration, err error) {
+func (s *Store) ReserveAttempt(ctx context.Context, sub quest.Submission, lim quest.AttemptLimit) (saved quest.Submission, retryAfter time.Duration, err error) {
 	sub.CreatedAt = s.now().UTC()
-	sub.RawSID, sub.SID = ClipPaste(sub.RawSID), ClipPaste(sub.SID)
+	sub.RawSID, sub.SID = quest.ClipPaste(sub.RawSID), quest.ClipPaste(sub.SID)
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		if err := s.lock(ctx, tx, "attempts:"+sub.PlayerID+"/"+sub.ObjectiveID, false); err != nil {
 			return err
@@ -64,9 +56,9 @@ func (s *Store) ReserveAttempt(ctx context.Context, sub Submission, lim AttemptL
 		if err != nil {
 			return fmt.Errorf("count attempts: %w", err)
 		}
-		sub.Reason = verifier.Pending
+		sub.Reason = quest.Pending
 		if n >= lim.Max {
-			sub.Reason = verifier.AttemptsExhausted
+			sub.Reason = quest.AttemptsExhausted
 			if lim.Window > 0 && oldest.Valid {
 				if t, err := parseTime(oldest.String); err == nil {
 					retryAfter = max(t.Add(lim.Window).Sub(sub.CreatedAt), time.Second)
@@ -78,7 +70,7 @@ func (s *Store) ReserveAttempt(ctx context.Context, sub Submission, lim AttemptL
 		return err
 	})
 	if err != nil {
-		return Submission{}, 0, fmt.Errorf("reserve attempt: %w", err)
+		return quest.Submission{}, 0, fmt.Errorf("reserve attempt: %w", err)
 	}
 	return sub, retryAfter, nil
 }
@@ -87,10 +79,10 @@ func (s *Store) ReserveAttempt(ctx context.Context, sub Submission, lim AttemptL
 // attempt (sub.ID, from ReserveAttempt) and, when grant is non-nil,
 // attempts the award exactly as RecordAttempt does. An outcome that does
 // not count (a success, Twilio's trouble) gives its place back.
-func (s *Store) FinishAttempt(ctx context.Context, sub Submission, grant *Award) (Submission, error) {
-	sub.RawSID, sub.SID = ClipPaste(sub.RawSID), ClipPaste(sub.SID)
+func (s *Store) FinishAttempt(ctx context.Context, sub quest.Submission, grant *quest.Award) (quest.Submission, error) {
+	sub.RawSID, sub.SID = quest.ClipPaste(sub.RawSID), quest.ClipPaste(sub.SID)
 	if grant != nil {
-		sub.Reason = verifier.Awarded
+		sub.Reason = quest.Awarded
 	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		if grant != nil {
@@ -98,7 +90,7 @@ func (s *Store) FinishAttempt(ctx context.Context, sub Submission, grant *Award)
 				return err
 			}
 		}
-		var m verifier.Message
+		var m quest.Message
 		var created any
 		if sub.Message != nil {
 			m = *sub.Message
@@ -110,20 +102,20 @@ func (s *Store) FinishAttempt(ctx context.Context, sub Submission, grant *Award)
 			msg_to = ?, msg_from = ?, msg_body = ?, msg_num_media = ?, msg_date_created = ?, upstream_ms = ?, detail = ?
 			WHERE id = ? AND player_id = ? AND reason = ?`,
 			sub.SID, string(sub.Reason), m.Status, m.Direction, m.To, m.From, m.Body, m.NumMedia, created,
-			sub.Upstream.Milliseconds(), sub.Detail, sub.ID, sub.PlayerID, string(verifier.Pending))
+			sub.Upstream.Milliseconds(), sub.Detail, sub.ID, sub.PlayerID, string(quest.Pending))
 		if err != nil {
 			return fmt.Errorf("update submission: %w", err)
 		}
 		if n, err := res.RowsAffected(); err != nil || n != 1 {
 			return errors.New("no pending submission to finish")
 		}
-		if sub.Reason == verifier.Awarded {
+		if sub.Reason == quest.Awarded {
 			return insertAward(ctx, tx, sub, grant)
 		}
 		return nil
 	})
 	if err != nil {
-		return Submission{}, fmt.Errorf("finish attempt: %w", err)
+		return quest.Submission{}, fmt.Errorf("finish attempt: %w", err)
 	}
 	return sub, nil
 }

@@ -5,65 +5,48 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
+
+	"github.com/questgate/questgate/quest"
 )
-
-// ErrConflict is returned when a row would break a uniqueness rule, such
-// as a cohort's join code already in use.
-var ErrConflict = errors.New("already exists")
-
-// ErrArchived is returned when joining a cohort that is archived.
-var ErrArchived = errors.New("archived")
-
-// Cohort is a group of players, usually one workshop. Players join it
-// with a link carrying JoinCode.
-type Cohort struct {
-	ID       int64
-	Name     string
-	JoinCode string
-	// Archived cohorts take no new players.
-	Archived  bool
-	CreatedAt time.Time
-}
 
 // CreateCohort stores a new cohort with c's name and join code. A join code
 // already in use is ErrConflict, so the caller can draw another.
-func (s *Store) CreateCohort(ctx context.Context, c Cohort) (Cohort, error) {
+func (s *Store) CreateCohort(ctx context.Context, c quest.Cohort) (quest.Cohort, error) {
 	c.CreatedAt = s.now().UTC()
 	err := s.w.QueryRowContext(ctx, `INSERT INTO cohorts (name, join_code, archived, created_at) VALUES (?, ?, ?, ?)
 		RETURNING id`, c.Name, c.JoinCode, c.Archived, c.CreatedAt).Scan(&c.ID)
 	if isUnique(err) {
-		return Cohort{}, fmt.Errorf("create cohort: join code: %w", ErrConflict)
+		return quest.Cohort{}, fmt.Errorf("create cohort: join code: %w", quest.ErrConflict)
 	}
 	if err != nil {
-		return Cohort{}, fmt.Errorf("create cohort: %w", err)
+		return quest.Cohort{}, fmt.Errorf("create cohort: %w", err)
 	}
 	return c, nil
 }
 
 const cohortColumns = `id, name, join_code, archived, created_at`
 
-func (s *Store) cohort(ctx context.Context, where string, arg any) (Cohort, error) {
-	var c Cohort
+func (s *Store) cohort(ctx context.Context, where string, arg any) (quest.Cohort, error) {
+	var c quest.Cohort
 	err := s.r.QueryRowContext(ctx, `SELECT `+cohortColumns+` FROM cohorts WHERE `+where, arg).
 		Scan(&c.ID, &c.Name, &c.JoinCode, &c.Archived, &c.CreatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Cohort{}, ErrNotFound
+		return quest.Cohort{}, quest.ErrNotFound
 	}
 	if err != nil {
-		return Cohort{}, fmt.Errorf("read cohort: %w", err)
+		return quest.Cohort{}, fmt.Errorf("read cohort: %w", err)
 	}
 	return c, nil
 }
 
 // Cohort returns the cohort id, or ErrNotFound.
-func (s *Store) Cohort(ctx context.Context, id int64) (Cohort, error) {
+func (s *Store) Cohort(ctx context.Context, id int64) (quest.Cohort, error) {
 	return s.cohort(ctx, `id = ?`, id)
 }
 
 // CohortByCode returns the cohort whose join code is code (archived or
 // not), or ErrNotFound.
-func (s *Store) CohortByCode(ctx context.Context, code string) (Cohort, error) {
+func (s *Store) CohortByCode(ctx context.Context, code string) (quest.Cohort, error) {
 	return s.cohort(ctx, `join_code = ?`, code)
 }
 
@@ -89,11 +72,11 @@ func (s *Store) JoinCohort(ctx context.Context, playerID string, cohortID int64,
 		err := tx.QueryRowContext(ctx, `SELECT archived FROM cohorts WHERE id = ?`, cohortID).Scan(&archived)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			return ErrNotFound
+			return quest.ErrNotFound
 		case err != nil:
 			return err
 		case archived:
-			return ErrArchived
+			return quest.ErrArchived
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE players SET cohort_id = ?,
 			display_name = CASE WHEN ? = '' THEN display_name ELSE ? END WHERE id = ?`,
@@ -116,7 +99,7 @@ func affectedOne(res sql.Result, err error, what string) error {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	if n == 0 {
-		return ErrNotFound
+		return quest.ErrNotFound
 	}
 	return nil
 }

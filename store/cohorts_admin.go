@@ -3,18 +3,13 @@ package store
 import (
 	"context"
 	"fmt"
-)
 
-// CohortSummary is a cohort as the instructors' list shows it.
-type CohortSummary struct {
-	Cohort
-	// Players is how many players are in the cohort now.
-	Players int
-}
+	"github.com/questgate/questgate/quest"
+)
 
 // ListCohorts returns every cohort with its number of players: open
 // cohorts first, then archived ones, newest first within each.
-func (s *Store) ListCohorts(ctx context.Context) ([]CohortSummary, error) {
+func (s *Store) ListCohorts(ctx context.Context) ([]quest.CohortSummary, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT c.id, c.name, c.join_code, c.archived, c.created_at,
 		(SELECT COUNT(*) FROM players p WHERE p.cohort_id = c.id)
 		FROM cohorts c ORDER BY c.archived, c.created_at DESC, c.id DESC`)
@@ -22,9 +17,9 @@ func (s *Store) ListCohorts(ctx context.Context) ([]CohortSummary, error) {
 		return nil, fmt.Errorf("list cohorts: %w", err)
 	}
 	defer rows.Close()
-	var out []CohortSummary
+	var out []quest.CohortSummary
 	for rows.Next() {
-		var c CohortSummary
+		var c quest.CohortSummary
 		if err := rows.Scan(&c.ID, &c.Name, &c.JoinCode, &c.Archived, &c.CreatedAt, &c.Players); err != nil {
 			return nil, fmt.Errorf("list cohorts: %w", err)
 		}

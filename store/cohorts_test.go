@@ -7,24 +7,26 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/questgate/questgate/quest"
 )
 
 func TestCohorts(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		ctx := context.Background()
 		s := b.open(t)
-		c, err := s.CreateCohort(ctx, Cohort{Name: `Workshop "A"; DROP TABLE players; --`, JoinCode: "ABCD2345"})
+		c, err := s.CreateCohort(ctx, quest.Cohort{Name: `Workshop "A"; DROP TABLE players; --`, JoinCode: "ABCD2345"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.CreateCohort(ctx, Cohort{Name: "other", JoinCode: "ABCD2345"}); !errors.Is(err, ErrConflict) {
+		if _, err := s.CreateCohort(ctx, quest.Cohort{Name: "other", JoinCode: "ABCD2345"}); !errors.Is(err, quest.ErrConflict) {
 			t.Errorf("duplicate join code: err = %v, want ErrConflict", err)
 		}
 		got, err := s.CohortByCode(ctx, "ABCD2345")
 		if err != nil || got.ID != c.ID || got.Name != c.Name || got.Archived {
 			t.Fatalf("CohortByCode = %+v, %v", got, err)
 		}
-		if _, err := s.CohortByCode(ctx, "ZZZZ2345"); !errors.Is(err, ErrNotFound) {
+		if _, err := s.CohortByCode(ctx, "ZZZZ2345"); !errors.Is(err, quest.ErrNotFound) {
 			t.Errorf("unknown code: %v", err)
 		}
 
@@ -48,19 +50,19 @@ func TestCohorts(t *testing.T) {
 			t.Fatal(err)
 		}
 		q := newPlayer(t, s)
-		if err := s.JoinCohort(ctx, q.ID, c.ID, "Bob"); !errors.Is(err, ErrArchived) {
+		if err := s.JoinCohort(ctx, q.ID, c.ID, "Bob"); !errors.Is(err, quest.ErrArchived) {
 			t.Errorf("joining an archived cohort: %v", err)
 		}
 		if read, _ := s.Player(ctx, q.ID); read.CohortID != 0 || read.DisplayName != "" {
 			t.Errorf("a refused join changed the player: %+v", read)
 		}
-		if err := s.JoinCohort(ctx, q.ID, 999, "Bob"); !errors.Is(err, ErrNotFound) {
+		if err := s.JoinCohort(ctx, q.ID, 999, "Bob"); !errors.Is(err, quest.ErrNotFound) {
 			t.Errorf("joining a missing cohort: %v", err)
 		}
 		if err := s.JoinCohort(ctx, "pl_nobody", c.ID-0, ""); err == nil {
 			t.Error("a missing player joined")
 		}
-		if err := s.SetDisplayName(ctx, "pl_nobody", "x"); !errors.Is(err, ErrNotFound) {
+		if err := s.SetDisplayName(ctx, "pl_nobody", "x"); !errors.Is(err, quest.ErrNotFound) {
 			t.Errorf("SetDisplayName of a missing player: %v", err)
 		}
 	})
@@ -132,7 +134,7 @@ func TestListAndRenameCohorts(t *testing.T) {
 		if err := s.RenameCohort(ctx, cur.ID, "Current (Lyon)"); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.RenameCohort(ctx, 999, "x"); !errors.Is(err, ErrNotFound) {
+		if err := s.RenameCohort(ctx, 999, "x"); !errors.Is(err, quest.ErrNotFound) {
 			t.Errorf("renaming no cohort: %v", err)
 		}
 		list, err := s.ListCohorts(ctx)

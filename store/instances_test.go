@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/questgate/questgate/pgtest"
+	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/secrets"
-	"github.com/questgate/questgate/verifier"
 )
 
 // TestMigrationsWaitForAnExplicitMigrate opens a new database without
@@ -88,13 +88,13 @@ func TestTwoInstancesAwardASIDOnce(t *testing.T) {
 		ctx := context.Background()
 		db := b.db(t)
 		stores := []*Store{connectTest(t, db), connectTest(t, db)}
-		var players []Player
+		var players []quest.Player
 		for range 4 {
 			players = append(players, newPlayer(t, stores[0]))
 		}
 		const n = 200
 		count := awardConcurrently(t, n, func(i int) (*Store, string) { return stores[i%2], players[i%len(players)].ID })
-		if count[verifier.Awarded] != 1 || count[verifier.AlreadyAwarded]+count[verifier.SIDAlreadyUsed] != n-1 {
+		if count[quest.Awarded] != 1 || count[quest.AlreadyAwarded]+count[quest.SIDAlreadyUsed] != n-1 {
 			t.Errorf("reasons %v, want one award and %d refusals", count, n-1)
 		}
 		awards := 0
@@ -123,10 +123,10 @@ func TestTwoInstancesNeverClaimTheSameWebhook(t *testing.T) {
 		ring := secrets.NewRing(newKey(t))
 		stores := []*Store{connectTest(t, db, WithSecrets(ring, nil)), connectTest(t, db, WithSecrets(ring, nil))}
 		s := stores[0]
-		if _, err := s.CreateAPIKey(ctx, APIKey{ID: "key_1", Name: "game", Hash: "h", Prefix: "qg_live_abcd", SigningSecret: "s"}); err != nil {
+		if _, err := s.CreateAPIKey(ctx, quest.APIKey{ID: "key_1", Name: "game", Hash: "h", Prefix: "qg_live_abcd", SigningSecret: "s"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.AddWebhookEndpoint(ctx, WebhookEndpoint{APIKeyID: "key_1", URL: "https://game.example/hooks", Secret: "whsec_c2VjcmV0"}); err != nil {
+		if _, err := s.AddWebhookEndpoint(ctx, quest.WebhookEndpoint{APIKeyID: "key_1", URL: "https://game.example/hooks", Secret: "whsec_c2VjcmV0"}); err != nil {
 			t.Fatal(err)
 		}
 		const events = 60
@@ -136,8 +136,8 @@ func TestTwoInstancesNeverClaimTheSameWebhook(t *testing.T) {
 				t.Fatal(err)
 			}
 			sid := fmt.Sprintf("SM%032d", i)
-			if _, err := s.RecordAttempt(ctx, Submission{PlayerID: player, ObjectiveID: "send-sms", RawSID: sid, SID: sid},
-				&Award{XP: 100}); err != nil {
+			if _, err := s.RecordAttempt(ctx, quest.Submission{PlayerID: player, ObjectiveID: "send-sms", RawSID: sid, SID: sid},
+				&quest.Award{XP: 100}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -215,7 +215,7 @@ func TestTwoInstancesShareAPIState(t *testing.T) {
 		ctx := context.Background()
 		db := b.db(t)
 		stores := []*Store{connectTest(t, db), connectTest(t, db)}
-		if _, err := stores[0].CreateAPIKey(ctx, APIKey{ID: "key_1", Name: "game", Hash: "h", Prefix: "qg_live_abcd", SigningSecret: "s"}); err != nil {
+		if _, err := stores[0].CreateAPIKey(ctx, quest.APIKey{ID: "key_1", Name: "game", Hash: "h", Prefix: "qg_live_abcd", SigningSecret: "s"}); err != nil {
 			t.Fatal(err)
 		}
 		const n = 40

@@ -6,11 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"time"
-)
 
-// ErrTooManyNumbers is returned by AddPlayerNumber when the player already
-// registered the most numbers allowed.
-var ErrTooManyNumbers = errors.New("too many registered numbers")
+	"github.com/questgate/questgate/quest"
+)
 
 // OpenObjective records that a player opened an objective, unless they
 // already had, and returns when they first did. It is idempotent, so
@@ -68,13 +66,13 @@ func (s *Store) AddPlayerNumber(ctx context.Context, playerID, number string, li
 		case has > 0:
 			return nil
 		case n >= limit:
-			return ErrTooManyNumbers
+			return quest.ErrTooManyNumbers
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO player_numbers (player_id, number, created_at) VALUES (?, ?, ?)`,
 			playerID, number, s.now().UTC())
 		return err
 	})
-	if err != nil && !errors.Is(err, ErrTooManyNumbers) {
+	if err != nil && !errors.Is(err, quest.ErrTooManyNumbers) {
 		return fmt.Errorf("add number: %w", err)
 	}
 	return err

@@ -9,7 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/questgate/questgate/verifier"
+	"github.com/questgate/questgate/quest"
 )
 
 // clockAt makes s's clock read the returned pointer's value.
@@ -51,7 +51,7 @@ func TestPlayerNumbers(t *testing.T) {
 				t.Fatalf("AddPlayerNumber(%s): %v", n, err)
 			}
 		}
-		if err := s.AddPlayerNumber(ctx, p.ID, "+4915112345678", 2); !errors.Is(err, ErrTooManyNumbers) {
+		if err := s.AddPlayerNumber(ctx, p.ID, "+4915112345678", 2); !errors.Is(err, quest.ErrTooManyNumbers) {
 			t.Errorf("third number: err = %v, want ErrTooManyNumbers", err)
 		}
 		got, err := s.PlayerNumbers(ctx, p.ID)
@@ -76,8 +76,8 @@ func TestAwardKeepsItems(t *testing.T) {
 		ctx := context.Background()
 		s := b.open(t)
 		p := newPlayer(t, s)
-		sub := Submission{PlayerID: p.ID, ObjectiveID: "send-mms", RawSID: sid, SID: sid}
-		if _, err := s.RecordAttempt(ctx, sub, &Award{XP: 150, Items: []string{"owl-lens", "hat"}}); err != nil {
+		sub := quest.Submission{PlayerID: p.ID, ObjectiveID: "send-mms", RawSID: sid, SID: sid}
+		if _, err := s.RecordAttempt(ctx, sub, &quest.Award{XP: 150, Items: []string{"owl-lens", "hat"}}); err != nil {
 			t.Fatal(err)
 		}
 		awards, err := s.Awards(ctx, p.ID)
@@ -91,7 +91,7 @@ func TestAwardKeepsItems(t *testing.T) {
 }
 
 // finish completes a reserved attempt with reason.
-func finish(t *testing.T, s *Store, sub Submission, reason verifier.Reason) Submission {
+func finish(t *testing.T, s *Store, sub quest.Submission, reason quest.Reason) quest.Submission {
 	t.Helper()
 	sub.Reason = reason
 	done, err := s.FinishAttempt(context.Background(), sub, nil)
@@ -107,26 +107,26 @@ func TestReserveAttemptWithAWindow(t *testing.T) {
 		s := b.open(t)
 		p := newPlayer(t, s)
 		now := clockAt(s, time.Date(2026, 5, 24, 17, 0, 0, 0, time.UTC))
-		lim := AttemptLimit{Max: 2, Window: 10 * time.Minute}
-		sub := Submission{PlayerID: p.ID, ObjectiveID: "reply-sms", RawSID: sid, SID: sid}
+		lim := quest.AttemptLimit{Max: 2, Window: 10 * time.Minute}
+		sub := quest.Submission{PlayerID: p.ID, ObjectiveID: "reply-sms", RawSID: sid, SID: sid}
 
 		// Twilio's trouble gives its place back; a wrong answer keeps it.
 		r, _, err := s.ReserveAttempt(ctx, sub, lim)
-		if err != nil || r.Reason != verifier.Pending {
+		if err != nil || r.Reason != quest.Pending {
 			t.Fatalf("first reservation = %+v, %v", r, err)
 		}
-		finish(t, s, r, verifier.UpstreamUnavailable)
+		finish(t, s, r, quest.UpstreamUnavailable)
 		for i := range 2 {
 			*now = now.Add(time.Minute)
 			r, _, _ = s.ReserveAttempt(ctx, sub, lim)
-			if r.Reason != verifier.Pending {
+			if r.Reason != quest.Pending {
 				t.Fatalf("reservation %d = %s", i, r.Reason)
 			}
-			finish(t, s, r, verifier.NotFound)
+			finish(t, s, r, quest.NotFound)
 		}
 		*now = now.Add(time.Minute)
 		r, retryAfter, err := s.ReserveAttempt(ctx, sub, lim)
-		if err != nil || r.Reason != verifier.AttemptsExhausted || r.ID == 0 {
+		if err != nil || r.Reason != quest.AttemptsExhausted || r.ID == 0 {
 			t.Fatalf("over the limit = %+v, %v", r, err)
 		}
 		if want := 8 * time.Minute; retryAfter != want {
@@ -134,11 +134,11 @@ func TestReserveAttemptWithAWindow(t *testing.T) {
 		}
 		// Once it has, a place is free again.
 		*now = now.Add(retryAfter + time.Second)
-		if r, _, _ = s.ReserveAttempt(ctx, sub, lim); r.Reason != verifier.Pending {
+		if r, _, _ = s.ReserveAttempt(ctx, sub, lim); r.Reason != quest.Pending {
 			t.Errorf("after the window: %s, want pending", r.Reason)
 		}
 		// Another objective and another player have their own counts.
-		if r, _, _ = s.ReserveAttempt(ctx, Submission{PlayerID: p.ID, ObjectiveID: "make-call", RawSID: sid}, lim); r.Reason != verifier.Pending {
+		if r, _, _ = s.ReserveAttempt(ctx, quest.Submission{PlayerID: p.ID, ObjectiveID: "make-call", RawSID: sid}, lim); r.Reason != quest.Pending {
 			t.Errorf("another objective: %s", r.Reason)
 		}
 	})
@@ -149,16 +149,16 @@ func TestReserveAttemptPermanentLockout(t *testing.T) {
 		ctx := context.Background()
 		s := b.open(t)
 		p := newPlayer(t, s)
-		sub := Submission{PlayerID: p.ID, ObjectiveID: "x", RawSID: "nope"}
-		r, _, _ := s.ReserveAttempt(ctx, sub, AttemptLimit{Max: 1})
-		finish(t, s, r, verifier.InvalidSID)
-		r, retryAfter, _ := s.ReserveAttempt(ctx, sub, AttemptLimit{Max: 1})
-		if r.Reason != verifier.AttemptsExhausted || retryAfter != 0 {
+		sub := quest.Submission{PlayerID: p.ID, ObjectiveID: "x", RawSID: "nope"}
+		r, _, _ := s.ReserveAttempt(ctx, sub, quest.AttemptLimit{Max: 1})
+		finish(t, s, r, quest.InvalidSID)
+		r, retryAfter, _ := s.ReserveAttempt(ctx, sub, quest.AttemptLimit{Max: 1})
+		if r.Reason != quest.AttemptsExhausted || retryAfter != 0 {
 			t.Errorf("second attempt = %s, retry after %v; want attempts_exhausted for good", r.Reason, retryAfter)
 		}
 		// The refusal does not count, and is kept like every attempt.
 		subs, _ := s.RecentSubmissions(ctx, p.ID, "x", 10)
-		if len(subs) != 2 || subs[0].Reason != verifier.AttemptsExhausted {
+		if len(subs) != 2 || subs[0].Reason != quest.AttemptsExhausted {
 			t.Errorf("submissions = %+v", subs)
 		}
 		if _, err := s.FinishAttempt(ctx, subs[0], nil); err == nil {
@@ -175,10 +175,10 @@ func TestConcurrentReservationsNeverExceedTheLimit(t *testing.T) {
 		const limit = 3
 		var wg sync.WaitGroup
 		var mu sync.Mutex
-		got := map[verifier.Reason]int{}
+		got := map[quest.Reason]int{}
 		for range 100 {
 			wg.Go(func() {
-				r, _, err := s.ReserveAttempt(ctx, Submission{PlayerID: p.ID, ObjectiveID: "x", RawSID: sid, SID: sid}, AttemptLimit{Max: limit})
+				r, _, err := s.ReserveAttempt(ctx, quest.Submission{PlayerID: p.ID, ObjectiveID: "x", RawSID: sid, SID: sid}, quest.AttemptLimit{Max: limit})
 				if err != nil {
 					t.Error(err)
 					return
@@ -189,7 +189,7 @@ func TestConcurrentReservationsNeverExceedTheLimit(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		if got[verifier.Pending] != limit || got[verifier.AttemptsExhausted] != 100-limit {
+		if got[quest.Pending] != limit || got[quest.AttemptsExhausted] != 100-limit {
 			t.Errorf("outcomes = %v, want %d pending and the rest exhausted", got, limit)
 		}
 	})
@@ -206,14 +206,14 @@ func BenchmarkLimitedAttempt(b *testing.B) {
 	}
 	defer s.Close()
 	p, _ := s.CreatePlayer(ctx)
-	sub := Submission{PlayerID: p.ID, ObjectiveID: "x", RawSID: sid, SID: sid}
+	sub := quest.Submission{PlayerID: p.ID, ObjectiveID: "x", RawSID: sid, SID: sid}
 	b.Run("reserve+finish", func(b *testing.B) {
 		for b.Loop() {
-			r, _, err := s.ReserveAttempt(ctx, sub, AttemptLimit{Max: 1 << 30, Window: time.Hour})
+			r, _, err := s.ReserveAttempt(ctx, sub, quest.AttemptLimit{Max: 1 << 30, Window: time.Hour})
 			if err != nil {
 				b.Fatal(err)
 			}
-			r.Reason = verifier.NotFound
+			r.Reason = quest.NotFound
 			if _, err := s.FinishAttempt(ctx, r, nil); err != nil {
 				b.Fatal(err)
 			}
@@ -221,7 +221,7 @@ func BenchmarkLimitedAttempt(b *testing.B) {
 	})
 	b.Run("record", func(b *testing.B) {
 		sub := sub
-		sub.Reason = verifier.NotFound
+		sub.Reason = quest.NotFound
 		for b.Loop() {
 			if _, err := s.RecordAttempt(ctx, sub, nil); err != nil {
 				b.Fatal(err)

@@ -6,70 +6,34 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"log/slog"
-	"time"
+
+	"github.com/questgate/questgate/quest"
 )
 
-// Player is one person playing, known by an unguessable id.
-type Player struct {
-	ID          string
-	DisplayName string
-	// CohortID is the cohort the player joined, 0 when none.
-	CohortID  int64
-	CreatedAt time.Time
-}
-
-// Credentials are a player's stored Twilio credentials. Secret is in
-// clear in memory only: the database holds it sealed. String, GoString
-// and LogValue mask it, so printing or logging Credentials shows no secret.
-type Credentials struct {
-	PlayerID   string
-	AccountSID string
-	APIKeySID  string
-	Secret     string
-	// Sandbox marks credentials of a sandbox account.
-	Sandbox   bool
-	UpdatedAt time.Time
-}
-
-// String masks the secret.
-func (c Credentials) String() string {
-	return fmt.Sprintf("{%s %s %s **** sandbox=%t}", c.PlayerID, c.AccountSID, c.APIKeySID, c.Sandbox)
-}
-
-// GoString masks the secret for %#v.
-func (c Credentials) GoString() string { return "store.Credentials" + c.String() }
-
-// LogValue masks the secret in structured logs.
-func (c Credentials) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("player", c.PlayerID), slog.String("account_sid", c.AccountSID),
-		slog.String("api_key_sid", c.APIKeySID), slog.Bool("sandbox", c.Sandbox))
-}
-
 // CreatePlayer creates an anonymous player with a fresh random id.
-func (s *Store) CreatePlayer(ctx context.Context) (Player, error) {
-	p := Player{ID: "pl_" + rand.Text(), CreatedAt: s.now().UTC()}
+func (s *Store) CreatePlayer(ctx context.Context) (quest.Player, error) {
+	p := quest.Player{ID: "pl_" + rand.Text(), CreatedAt: s.now().UTC()}
 	_, err := s.w.ExecContext(ctx, `INSERT INTO players (id, display_name, created_at) VALUES (?, ?, ?)`,
 		p.ID, p.DisplayName, p.CreatedAt)
 	if err != nil {
-		return Player{}, fmt.Errorf("create player: %w", err)
+		return quest.Player{}, fmt.Errorf("create player: %w", err)
 	}
 	return p, nil
 }
 
 // Player returns the player with id, or ErrNotFound.
-func (s *Store) Player(ctx context.Context, id string) (Player, error) {
+func (s *Store) Player(ctx context.Context, id string) (quest.Player, error) {
 	var (
-		p      Player
+		p      quest.Player
 		cohort sql.NullInt64
 	)
 	err := s.r.QueryRowContext(ctx, `SELECT id, display_name, cohort_id, created_at FROM players WHERE id = ?`, id).
 		Scan(&p.ID, &p.DisplayName, &cohort, &p.CreatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Player{}, ErrNotFound
+		return quest.Player{}, quest.ErrNotFound
 	}
 	if err != nil {
-		return Player{}, fmt.Errorf("read player: %w", err)
+		return quest.Player{}, fmt.Errorf("read player: %w", err)
 	}
 	p.CohortID = cohort.Int64
 	return p, nil
@@ -77,7 +41,7 @@ func (s *Store) Player(ctx context.Context, id string) (Player, error) {
 
 // SaveCredentials stores (replacing) a player's Twilio credentials, the
 // secret sealed with the account SID as additional data.
-func (s *Store) SaveCredentials(ctx context.Context, c Credentials) error {
+func (s *Store) SaveCredentials(ctx context.Context, c quest.Credentials) error {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		sealed, err := s.seal(ctx, tx, c.Secret, c.AccountSID)
 		if err != nil {
@@ -100,7 +64,7 @@ func (s *Store) SaveCredentials(ctx context.Context, c Credentials) error {
 // have some, and reports whether it did: of two requests racing to give a
 // player their first credentials, one wins and neither overwrites the
 // other's.
-func (s *Store) SaveCredentialsIfNone(ctx context.Context, c Credentials) (bool, error) {
+func (s *Store) SaveCredentialsIfNone(ctx context.Context, c quest.Credentials) (bool, error) {
 	var n int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		sealed, err := s.seal(ctx, tx, c.Secret, c.AccountSID)
@@ -123,19 +87,19 @@ func (s *Store) SaveCredentialsIfNone(ctx context.Context, c Credentials) (bool,
 }
 
 // Credentials returns a player's stored credentials, or ErrNotFound.
-func (s *Store) Credentials(ctx context.Context, playerID string) (Credentials, error) {
-	c := Credentials{PlayerID: playerID}
+func (s *Store) Credentials(ctx context.Context, playerID string) (quest.Credentials, error) {
+	c := quest.Credentials{PlayerID: playerID}
 	err := s.r.QueryRowContext(ctx, `SELECT account_sid, api_key_sid, secret, sandbox, updated_at
 		FROM credentials WHERE player_id = ?`, playerID).
 		Scan(&c.AccountSID, &c.APIKeySID, &c.Secret, &c.Sandbox, &c.UpdatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Credentials{}, ErrNotFound
+		return quest.Credentials{}, quest.ErrNotFound
 	}
 	if err != nil {
-		return Credentials{}, fmt.Errorf("read credentials: %w", err)
+		return quest.Credentials{}, fmt.Errorf("read credentials: %w", err)
 	}
 	if c.Secret, err = s.open(c.Secret, c.AccountSID); err != nil {
-		return Credentials{}, fmt.Errorf("read credentials: %w", err)
+		return quest.Credentials{}, fmt.Errorf("read credentials: %w", err)
 	}
 	return c, nil
 }

@@ -2,17 +2,10 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
-)
 
-// ErrMigrationsPending is what Ready's error wraps (errors.Is) when the
-// database lacks migrations this questgate knows: `serve --no-migrate`
-// started before `questgate migrate` ran, or another process (an older
-// questgate) recreated or rolled the database back, and queries may fail
-// on missing columns. It lets the caller tell a database that needs
-// migrating from one that does not answer.
-var ErrMigrationsPending = errors.New("database migrations pending")
+	"github.com/questgate/questgate/quest"
+)
 
 // Ready reports whether the store can serve requests: the database
 // answers on the reader pool, and every migration this build carries is
@@ -31,12 +24,12 @@ func (s *Store) Ready(ctx context.Context) error {
 		// table too, which the provider, having seen it once, does not
 		// make again: that database needs migrating.
 		if gone, gerr := s.versionTableGone(ctx); gerr == nil && gone {
-			return fmt.Errorf("database not ready: %w (no record of any)", ErrMigrationsPending)
+			return fmt.Errorf("database not ready: %w (no record of any)", quest.ErrMigrationsPending)
 		}
 		return fmt.Errorf("read migration state: %w", err)
 	}
 	if pending {
-		return fmt.Errorf("database not ready: %w", ErrMigrationsPending)
+		return fmt.Errorf("database not ready: %w", quest.ErrMigrationsPending)
 	}
 	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"path/filepath"
 	"testing"
+
+	"github.com/questgate/questgate/quest"
 )
 
 func TestReady(t *testing.T) {
@@ -21,7 +23,7 @@ func TestReady(t *testing.T) {
 				WHERE version_id = (SELECT MAX(version_id) FROM goose_db_version)`); err != nil {
 					t.Fatal(err)
 				}
-			}, ErrMigrationsPending},
+			}, quest.ErrMigrationsPending},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -82,7 +84,7 @@ func TestReadyTellsPendingFromUnreachable(t *testing.T) {
 				if err == nil {
 					t.Fatal("Ready = nil")
 				}
-				if got := errors.Is(err, ErrMigrationsPending); got != tt.wantPending {
+				if got := errors.Is(err, quest.ErrMigrationsPending); got != tt.wantPending {
 					t.Errorf("Ready = %v: errors.Is(ErrMigrationsPending) = %v, want %v", err, got, tt.wantPending)
 				}
 			})

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/questgate/questgate/quest"
 )
 
 // SandboxAccount is an account of the built-in Twilio sandbox. The auth
@@ -106,7 +108,7 @@ func (s *Store) SandboxAccount(ctx context.Context, sid string) (SandboxAccount,
 	err := s.r.QueryRowContext(ctx, `SELECT sid, auth_token, friendly_name, created_at
 		FROM sandbox_accounts WHERE sid = ?`, sid).Scan(&a.SID, &a.AuthToken, &a.FriendlyName, &a.CreatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
-		return SandboxAccount{}, ErrNotFound
+		return SandboxAccount{}, quest.ErrNotFound
 	}
 	if err != nil {
 		return SandboxAccount{}, fmt.Errorf("read sandbox account: %w", err)
@@ -142,7 +144,7 @@ func (s *Store) SandboxKey(ctx context.Context, sid string) (SandboxKey, error) 
 	err := s.r.QueryRowContext(ctx, `SELECT sid, account_sid, secret, friendly_name, created_at
 		FROM sandbox_keys WHERE sid = ?`, sid).Scan(&k.SID, &k.AccountSID, &k.Secret, &k.FriendlyName, &k.CreatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
-		return SandboxKey{}, ErrNotFound
+		return SandboxKey{}, quest.ErrNotFound
 	}
 	if err != nil {
 		return SandboxKey{}, fmt.Errorf("read sandbox key: %w", err)
@@ -210,7 +212,7 @@ func (s *Store) SandboxMessage(ctx context.Context, accountSID, sid string) (San
 	m, err := scanSandboxMessage(s.r.QueryRowContext(ctx, `SELECT `+sandboxMessageColumns+`
 		FROM sandbox_messages WHERE account_sid = ? AND sid = ?`, accountSID, sid))
 	if errors.Is(err, sql.ErrNoRows) {
-		return SandboxMessage{}, ErrNotFound
+		return SandboxMessage{}, quest.ErrNotFound
 	}
 	if err != nil {
 		return SandboxMessage{}, fmt.Errorf("read sandbox message: %w", err)

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/questgate/questgate/quest"
 )
 
 // SandboxMedia is one media file of a sandbox MMS: the MediaUrl it was
@@ -80,7 +82,7 @@ func (s *Store) SandboxCall(ctx context.Context, accountSID, sid string) (Sandbo
 	c, err := scanSandboxCall(s.r.QueryRowContext(ctx, `SELECT `+sandboxCallColumns+`
 		FROM sandbox_calls WHERE account_sid = ? AND sid = ?`, accountSID, sid))
 	if errors.Is(err, sql.ErrNoRows) {
-		return SandboxCall{}, ErrNotFound
+		return SandboxCall{}, quest.ErrNotFound
 	}
 	if err != nil {
 		return SandboxCall{}, fmt.Errorf("read sandbox call: %w", err)

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/questgate/questgate/quest"
 )
 
 func TestSandboxAccounts(t *testing.T) {
@@ -56,7 +58,7 @@ func TestSandboxAccounts(t *testing.T) {
 			})
 		}
 
-		if _, err := s.SandboxAccount(ctx, "ACmissing"); !errors.Is(err, ErrNotFound) {
+		if _, err := s.SandboxAccount(ctx, "ACmissing"); !errors.Is(err, quest.ErrNotFound) {
 			t.Errorf("missing account: err = %v, want ErrNotFound", err)
 		}
 		if _, err := s.CreateSandboxAccount(ctx, SandboxAccount{SID: "AC1", AuthToken: "x"}); err == nil {
@@ -89,7 +91,7 @@ func TestSandboxKeys(t *testing.T) {
 			t.Errorf("read back (-want +got):\n%s", diff)
 		}
 
-		if _, err := s.SandboxKey(ctx, "SKnope"); !errors.Is(err, ErrNotFound) {
+		if _, err := s.SandboxKey(ctx, "SKnope"); !errors.Is(err, quest.ErrNotFound) {
 			t.Errorf("missing key: err = %v, want ErrNotFound", err)
 		}
 		if _, err := s.CreateSandboxKey(ctx, SandboxKey{SID: "SK2", AccountSID: "ACnope", Secret: "s"}); err == nil {
@@ -199,7 +201,7 @@ func TestSandboxMessages(t *testing.T) {
 			}
 		})
 		t.Run("another account's sid is not found", func(t *testing.T) {
-			if _, err := s.SandboxMessage(ctx, "AC2", "SM0"); !errors.Is(err, ErrNotFound) {
+			if _, err := s.SandboxMessage(ctx, "AC2", "SM0"); !errors.Is(err, quest.ErrNotFound) {
 				t.Errorf("err = %v, want ErrNotFound", err)
 			}
 		})

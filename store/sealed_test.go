@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/secrets"
 )
 
@@ -69,7 +70,7 @@ func TestSecretsAreSealedInTheFile(t *testing.T) {
 	ring := secrets.NewRing(newKey(t))
 	s := openWith(t, path, ring, nil)
 	p := newPlayer(t, s)
-	if err := s.SaveCredentials(ctx, Credentials{PlayerID: p.ID, AccountSID: acct, Secret: token}); err != nil {
+	if err := s.SaveCredentials(ctx, quest.Credentials{PlayerID: p.ID, AccountSID: acct, Secret: token}); err != nil {
 		t.Fatal(err)
 	}
 	sandboxToken, keySecret := "aaaa"+token[4:], "bbbb"+token[4:]
@@ -115,14 +116,14 @@ func TestDeletedCredentialsLeaveTheFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "q.db")
 	s := openWith(t, path, secrets.NewRing(newKey(t)), nil)
 	p := newPlayer(t, s)
-	if err := s.SaveCredentials(ctx, Credentials{PlayerID: p.ID, AccountSID: acct, Secret: token}); err != nil {
+	if err := s.SaveCredentials(ctx, quest.Credentials{PlayerID: p.ID, AccountSID: acct, Secret: token}); err != nil {
 		t.Fatal(err)
 	}
 	sealed := rawSecret(t, s, `SELECT secret FROM credentials`)
 	if err := s.DeleteCredentials(ctx, p.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Credentials(ctx, p.ID); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Credentials(ctx, p.ID); !errors.Is(err, quest.ErrNotFound) {
 		t.Fatalf("after delete: %v", err)
 	}
 	if raw := fileBytes(t, path); bytes.Contains(raw, []byte(sealed)) || bytes.Contains(raw, []byte(acct)) {
@@ -169,11 +170,11 @@ func TestResealMovesEverySecretToTheNewKey(t *testing.T) {
 		path := b.db(t)
 		oldKey, newK := newKey(t), newKey(t)
 		s := openWith(t, path, secrets.NewRing(oldKey), nil)
-		var players []Player
+		var players []quest.Player
 		for range 3 {
 			p := newPlayer(t, s)
 			players = append(players, p)
-			if err := s.SaveCredentials(ctx, Credentials{PlayerID: p.ID, AccountSID: acct, Secret: token}); err != nil {
+			if err := s.SaveCredentials(ctx, quest.Credentials{PlayerID: p.ID, AccountSID: acct, Secret: token}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -220,7 +221,7 @@ func TestAStaleServerFollowsARotation(t *testing.T) {
 			return current, nil
 		})
 		ada := newPlayer(t, server)
-		if err := server.SaveCredentials(ctx, Credentials{PlayerID: ada.ID, AccountSID: acct, Secret: token}); err != nil {
+		if err := server.SaveCredentials(ctx, quest.Credentials{PlayerID: ada.ID, AccountSID: acct, Secret: token}); err != nil {
 			t.Fatal(err)
 		}
 
@@ -236,7 +237,7 @@ func TestAStaleServerFollowsARotation(t *testing.T) {
 			t.Fatalf("reading after the rotation: %v", err)
 		}
 		bob := newPlayer(t, server)
-		if err := server.SaveCredentials(ctx, Credentials{PlayerID: bob.ID, AccountSID: acct, Secret: token}); err != nil {
+		if err := server.SaveCredentials(ctx, quest.Credentials{PlayerID: bob.ID, AccountSID: acct, Secret: token}); err != nil {
 			t.Fatal(err)
 		}
 		if v := rawSecret(t, server, `SELECT secret FROM credentials WHERE player_id = ?`, bob.ID); secrets.SealedWith(v) != newK.ID() {
@@ -259,11 +260,11 @@ func TestAServerWithoutTheRotatedKeyRefusesToSeal(t *testing.T) {
 		if _, err := rotator.Reseal(ctx, secrets.NewRing(newK, oldKey)); err != nil {
 			t.Fatal(err)
 		}
-		err := server.SaveCredentials(ctx, Credentials{PlayerID: p.ID, AccountSID: acct, Secret: token})
+		err := server.SaveCredentials(ctx, quest.Credentials{PlayerID: p.ID, AccountSID: acct, Secret: token})
 		if !errors.Is(err, ErrKeyRotated) || !strings.Contains(err.Error(), newK.ID()) {
 			t.Fatalf("err = %v, want ErrKeyRotated naming the new key", err)
 		}
-		if _, err := server.Credentials(ctx, p.ID); !errors.Is(err, ErrNotFound) {
+		if _, err := server.Credentials(ctx, p.ID); !errors.Is(err, quest.ErrNotFound) {
 			t.Errorf("something was saved: %v", err)
 		}
 	})
@@ -271,7 +272,7 @@ func TestAServerWithoutTheRotatedKeyRefusesToSeal(t *testing.T) {
 
 func TestPrintingRowsHidesSecrets(t *testing.T) {
 	values := []any{
-		Credentials{PlayerID: "pl_1", AccountSID: acct, Secret: token},
+		quest.Credentials{PlayerID: "pl_1", AccountSID: acct, Secret: token},
 		SandboxAccount{SID: acct, AuthToken: token},
 		SandboxKey{SID: "SK1", AccountSID: acct, Secret: token},
 	}
@@ -319,7 +320,7 @@ func TestMigrateSealsWhatANoMigrateStartLeft(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if err := s.Ready(ctx); !errors.Is(err, ErrMigrationsPending) {
+	if err := s.Ready(ctx); !errors.Is(err, quest.ErrMigrationsPending) {
 		t.Fatalf("Ready before migrating = %v, want ErrMigrationsPending", err)
 	}
 	if v := rawSecret(t, s, `SELECT secret FROM credentials`); v != token {
@@ -346,10 +347,10 @@ func TestSaveCredentialsIfNone(t *testing.T) {
 		ctx := context.Background()
 		s := b.open(t)
 		p := newPlayer(t, s)
-		first := Credentials{PlayerID: p.ID, AccountSID: acct, Secret: token, Sandbox: true}
-		second := Credentials{PlayerID: p.ID, AccountSID: "AC" + strings.Repeat("8", 32), Secret: "cccc" + token[4:], Sandbox: true}
+		first := quest.Credentials{PlayerID: p.ID, AccountSID: acct, Secret: token, Sandbox: true}
+		second := quest.Credentials{PlayerID: p.ID, AccountSID: "AC" + strings.Repeat("8", 32), Secret: "cccc" + token[4:], Sandbox: true}
 		for i, tt := range []struct {
-			c    Credentials
+			c    quest.Credentials
 			want bool
 		}{{first, true}, {second, false}} {
 			if got, err := s.SaveCredentialsIfNone(ctx, tt.c); err != nil || got != tt.want {

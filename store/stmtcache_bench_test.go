@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/questgate/questgate/verifier"
+	"github.com/questgate/questgate/quest"
 )
 
 // BenchmarkHackQueries runs the store's share of a repeated HACK, the
@@ -27,8 +27,8 @@ func BenchmarkHackQueries(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	sub := Submission{PlayerID: p.ID, ObjectiveID: "send-sms", RawSID: sid, SID: sid}
-	if _, err := s.RecordAttempt(ctx, sub, &Award{XP: 100}); err != nil {
+	sub := quest.Submission{PlayerID: p.ID, ObjectiveID: "send-sms", RawSID: sid, SID: sid}
+	if _, err := s.RecordAttempt(ctx, sub, &quest.Award{XP: 100}); err != nil {
 		b.Fatal(err)
 	}
 	data := make([]byte, 120)
@@ -57,7 +57,7 @@ func BenchmarkHackQueries(b *testing.B) {
 	})
 	b.Run("repeat", func(b *testing.B) {
 		repeat := sub
-		repeat.Reason = verifier.AlreadyAwarded
+		repeat.Reason = quest.AlreadyAwarded
 		for b.Loop() {
 			reads(b)
 			if _, err := s.RecordAttempt(ctx, repeat, nil); err != nil {

@@ -1,7 +1,9 @@
 // Package store keeps questgate's state in SQL: players, their Twilio
 // credentials, every submission, awards, and the sandbox's accounts and
-// messages. It knows SQL and nothing of HTTP or Twilio; the packages that
-// use it declare the small interfaces they need.
+// messages. It is an adapter of the domain (package quest), whose types
+// it reads and writes and whose sentinel errors it returns: it knows SQL
+// and nothing of HTTP or Twilio, and never imports verifier; the packages
+// that use it declare the small interfaces they need.
 //
 // It runs on SQLite (one server, one file) or on PostgreSQL, which several
 // instances share: then sessions, rate-limit budgets and the webhook
@@ -33,14 +35,12 @@ import (
 	"github.com/pressly/goose/v3"
 	"modernc.org/sqlite"
 
+	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/secrets"
 )
 
 //go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
 var migrations embed.FS
-
-// ErrNotFound is returned when a looked-up row does not exist.
-var ErrNotFound = errors.New("not found")
 
 // Store is questgate's database, SQLite or PostgreSQL, opened for
 // concurrent use.
@@ -486,7 +486,7 @@ func (s *Store) Setting(ctx context.Context, key string) (string, error) {
 	var v string
 	err := s.r.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", ErrNotFound
+		return "", quest.ErrNotFound
 	}
 	if err != nil {
 		return "", fmt.Errorf("read setting %s: %w", key, err)

@@ -10,10 +10,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/questgate/questgate/verifier"
+	"github.com/questgate/questgate/quest"
 )
 
-func newPlayer(t *testing.T, s *Store) Player {
+func newPlayer(t *testing.T, s *Store) quest.Player {
 	t.Helper()
 	p, err := s.CreatePlayer(context.Background())
 	if err != nil {
@@ -29,23 +29,23 @@ func TestRecordAttemptAwardsOnce(t *testing.T) {
 		ctx := context.Background()
 		s := b.open(t)
 		ada, bob := newPlayer(t, s), newPlayer(t, s)
-		msg := &verifier.Message{Status: "delivered", Direction: "outbound-api", To: "+1555", From: "+1444",
+		msg := &quest.Message{Status: "delivered", Direction: "outbound-api", To: "+1555", From: "+1444",
 			Body: "<b>hi</b> ' OR 1=1 --", DateCreated: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
 
 		steps := []struct {
 			name   string
-			player Player
+			player quest.Player
 			sid    string
-			want   verifier.Reason
+			want   quest.Reason
 		}{
-			{"first success awards", ada, sid, verifier.Awarded},
-			{"same player same SID", ada, sid, verifier.AlreadyAwarded},
-			{"same player other SID", ada, "SMffffffffffffffffffffffffffffffff", verifier.AlreadyAwarded},
-			{"other player same SID", bob, sid, verifier.SIDAlreadyUsed},
+			{"first success awards", ada, sid, quest.Awarded},
+			{"same player same SID", ada, sid, quest.AlreadyAwarded},
+			{"same player other SID", ada, "SMffffffffffffffffffffffffffffffff", quest.AlreadyAwarded},
+			{"other player same SID", bob, sid, quest.SIDAlreadyUsed},
 		}
 		for _, st := range steps {
-			got, err := s.RecordAttempt(ctx, Submission{PlayerID: st.player.ID, ObjectiveID: "send-sms", RawSID: st.sid,
-				SID: st.sid, Message: msg, Upstream: 120 * time.Millisecond}, &Award{XP: 100})
+			got, err := s.RecordAttempt(ctx, quest.Submission{PlayerID: st.player.ID, ObjectiveID: "send-sms", RawSID: st.sid,
+				SID: st.sid, Message: msg, Upstream: 120 * time.Millisecond}, &quest.Award{XP: 100})
 			if err != nil {
 				t.Fatalf("%s: %v", st.name, err)
 			}
@@ -84,15 +84,15 @@ func TestRecordAttemptAwardsOnce(t *testing.T) {
 // awardConcurrently records n winning attempts at sid at once, the i-th
 // through the store and for the player attempt(i) gives, and counts the
 // reasons they were recorded with.
-func awardConcurrently(t *testing.T, n int, attempt func(i int) (*Store, string)) map[verifier.Reason]int {
+func awardConcurrently(t *testing.T, n int, attempt func(i int) (*Store, string)) map[quest.Reason]int {
 	t.Helper()
-	reasons := make(chan verifier.Reason, n)
+	reasons := make(chan quest.Reason, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
 			s, player := attempt(i)
-			sub, err := s.RecordAttempt(context.Background(), Submission{PlayerID: player, ObjectiveID: "send-sms",
-				RawSID: sid, SID: sid}, &Award{XP: 100})
+			sub, err := s.RecordAttempt(context.Background(), quest.Submission{PlayerID: player, ObjectiveID: "send-sms",
+				RawSID: sid, SID: sid}, &quest.Award{XP: 100})
 			if err != nil {
 				t.Error(err)
 				return
@@ -102,7 +102,7 @@ func awardConcurrently(t *testing.T, n int, attempt func(i int) (*Store, string)
 	}
 	wg.Wait()
 	close(reasons)
-	count := map[verifier.Reason]int{}
+	count := map[quest.Reason]int{}
 	for r := range reasons {
 		count[r]++
 	}
@@ -115,7 +115,7 @@ func TestConcurrentIdenticalAttemptsAwardOnce(t *testing.T) {
 		p := newPlayer(t, s)
 		const n = 50
 		count := awardConcurrently(t, n, func(int) (*Store, string) { return s, p.ID })
-		if diff := cmp.Diff(map[verifier.Reason]int{verifier.Awarded: 1, verifier.AlreadyAwarded: n - 1}, count); diff != "" {
+		if diff := cmp.Diff(map[quest.Reason]int{quest.Awarded: 1, quest.AlreadyAwarded: n - 1}, count); diff != "" {
 			t.Errorf("reasons (-want +got):\n%s", diff)
 		}
 	})
@@ -126,18 +126,18 @@ func TestSubmissionsBelongToTheirPlayer(t *testing.T) {
 		ctx := context.Background()
 		s := b.open(t)
 		ada, bob := newPlayer(t, s), newPlayer(t, s)
-		sub, err := s.RecordAttempt(ctx, Submission{PlayerID: ada.ID, ObjectiveID: "send-sms", RawSID: "nope", Reason: verifier.InvalidSID}, nil)
+		sub, err := s.RecordAttempt(ctx, quest.Submission{PlayerID: ada.ID, ObjectiveID: "send-sms", RawSID: "nope", Reason: quest.InvalidSID}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.Submission(ctx, ada.ID, sub.ID); err != nil {
 			t.Errorf("Ada cannot read her submission: %v", err)
 		}
-		if _, err := s.Submission(ctx, bob.ID, sub.ID); !errors.Is(err, ErrNotFound) {
+		if _, err := s.Submission(ctx, bob.ID, sub.ID); !errors.Is(err, quest.ErrNotFound) {
 			t.Errorf("Bob reading Ada's submission: err = %v, want ErrNotFound", err)
 		}
 		recent, err := s.RecentSubmissions(ctx, ada.ID, "send-sms", 5)
-		if err != nil || len(recent) != 1 || recent[0].Reason != verifier.InvalidSID || recent[0].Message != nil {
+		if err != nil || len(recent) != 1 || recent[0].Reason != quest.InvalidSID || recent[0].Message != nil {
 			t.Errorf("recent = %+v, %v", recent, err)
 		}
 	})
@@ -148,10 +148,10 @@ func TestCredentialsLifecycle(t *testing.T) {
 		ctx := context.Background()
 		s := b.open(t)
 		p := newPlayer(t, s)
-		if _, err := s.Credentials(ctx, p.ID); !errors.Is(err, ErrNotFound) {
+		if _, err := s.Credentials(ctx, p.ID); !errors.Is(err, quest.ErrNotFound) {
 			t.Fatalf("no credentials yet: err = %v", err)
 		}
-		c := Credentials{PlayerID: p.ID, AccountSID: "AC" + sid[2:], APIKeySID: "SK" + sid[2:], Secret: "s3cr3t", Sandbox: true}
+		c := quest.Credentials{PlayerID: p.ID, AccountSID: "AC" + sid[2:], APIKeySID: "SK" + sid[2:], Secret: "s3cr3t", Sandbox: true}
 		for range 2 { // saving twice replaces
 			if err := s.SaveCredentials(ctx, c); err != nil {
 				t.Fatal(err)
@@ -167,7 +167,7 @@ func TestCredentialsLifecycle(t *testing.T) {
 		if err := s.DeleteCredentials(ctx, p.ID); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Credentials(ctx, p.ID); !errors.Is(err, ErrNotFound) {
+		if _, err := s.Credentials(ctx, p.ID); !errors.Is(err, quest.ErrNotFound) {
 			t.Errorf("after delete: err = %v", err)
 		}
 	})
@@ -197,7 +197,7 @@ func TestReopenKeepsData(t *testing.T) {
 	if v, err := s.Setting(ctx, "k"); v != "v2" || err != nil {
 		t.Errorf("setting = %q, %v", v, err)
 	}
-	if _, err := s.Setting(ctx, "missing"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Setting(ctx, "missing"); !errors.Is(err, quest.ErrNotFound) {
 		t.Errorf("missing setting: %v", err)
 	}
 }

@@ -7,77 +7,9 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
-	"github.com/questgate/questgate/verifier"
+	"github.com/questgate/questgate/quest"
 )
-
-// Submission is one attempt at an objective, kept whatever its outcome.
-type Submission struct {
-	ID          int64
-	PlayerID    string
-	ObjectiveID string
-	RawSID      string
-	SID         string
-	Reason      verifier.Reason
-	// Message is what Twilio returned, nil when nothing was fetched.
-	Message  *verifier.Message
-	Upstream time.Duration
-	// IP is where the attempt came from, for instructors' eyes only.
-	IP        string
-	CreatedAt time.Time
-	// Detail refines Reason (a verifier.Detail… value), "" when none.
-	Detail string
-	// RequestID is the id of the request that made the attempt, found in
-	// its log lines.
-	RequestID string
-	// AccountSID is the Twilio account the attempt was checked in, and
-	// AccountKind whose it is: "real", "sandbox", "demo", or "none".
-	AccountSID  string
-	AccountKind string
-}
-
-// Award is an objective a player holds.
-type Award struct {
-	PlayerID    string
-	ObjectiveID string
-	// SID and SubmissionID are empty for an award given by hand.
-	SID string
-	XP  int
-	// Items are the ids of the item rewards granted with the award.
-	Items        []string
-	SubmissionID int64
-	// Manual is true when an instructor gave the award.
-	Manual    bool
-	CreatedAt time.Time
-	// SharesProofWith, when granting, lists the objectives whose award
-	// with the same SID does not stop this one (the catalog's
-	// reuses_proof_of, both ways). Any other objective the player won
-	// with this SID does: one message, one objective.
-	SharesProofWith []string
-}
-
-// MaxPasteLen bounds, in bytes, what a submission keeps of a player's
-// paste (RawSID) and of its normalised form (SID). A SID is 34 bytes, and
-// the room left is for the quotes and spaces copy-paste brings; anything
-// longer is no SID, and keeping it whole would let one player grow the
-// database by whatever the request body limit allows, per attempt.
-const MaxPasteLen = 64
-
-// ClipPaste keeps at most MaxPasteLen bytes of s: a longer s is cut on a
-// character boundary and ends with "…", so readers see it was cut.
-func ClipPaste(s string) string {
-	if len(s) <= MaxPasteLen {
-		return s
-	}
-	const ellipsis = "…"
-	s = strings.ToValidUTF8(s[:MaxPasteLen-len(ellipsis)+1], "")
-	for len(s) > MaxPasteLen-len(ellipsis) {
-		_, size := utf8.DecodeLastRuneInString(s)
-		s = s[:len(s)-size]
-	}
-	return s + ellipsis
-}
 
 // RecordAttempt stores a submission. When grant is non-nil the verifier has
 // passed it, and the award is attempted in the same transaction; the
@@ -91,11 +23,11 @@ func ClipPaste(s string) string {
 //
 // RawSID and SID are kept to MaxPasteLen bytes, here and in the returned
 // submission.
-func (s *Store) RecordAttempt(ctx context.Context, sub Submission, grant *Award) (Submission, error) {
+func (s *Store) RecordAttempt(ctx context.Context, sub quest.Submission, grant *quest.Award) (quest.Submission, error) {
 	sub.CreatedAt = s.now().UTC()
-	sub.RawSID, sub.SID = ClipPaste(sub.RawSID), ClipPaste(sub.SID)
+	sub.RawSID, sub.SID = quest.ClipPaste(sub.RawSID), quest.ClipPaste(sub.SID)
 	if grant != nil {
-		sub.Reason = verifier.Awarded
+		sub.Reason = quest.Awarded
 	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		if grant != nil {
@@ -108,13 +40,13 @@ func (s *Store) RecordAttempt(ctx context.Context, sub Submission, grant *Award)
 			return err
 		}
 		sub.ID = id
-		if sub.Reason != verifier.Awarded {
+		if sub.Reason != quest.Awarded {
 			return nil
 		}
 		return insertAward(ctx, tx, sub, grant)
 	})
 	if err != nil {
-		return Submission{}, fmt.Errorf("record attempt: %w", err)
+		return quest.Submission{}, fmt.Errorf("record attempt: %w", err)
 	}
 	return sub, nil
 }
@@ -127,7 +59,7 @@ func (s *Store) RecordAttempt(ctx context.Context, sub Submission, grant *Award)
 // committed before the check sees the table, or waits for tx: the answer
 // stays true until the award is inserted. (The constraints would refuse a
 // second award anyway, but as an error rather than an answer.)
-func (s *Store) checkAward(ctx context.Context, tx *sql.Tx, sub *Submission, shares []string) error {
+func (s *Store) checkAward(ctx context.Context, tx *sql.Tx, sub *quest.Submission, shares []string) error {
 	if err := s.lock(ctx, tx, "award:"+sub.ObjectiveID, false); err != nil {
 		return err
 	}
@@ -141,10 +73,10 @@ func (s *Store) checkAward(ctx context.Context, tx *sql.Tx, sub *Submission, sha
 	case err != nil:
 		return fmt.Errorf("check awards: %w", err)
 	case holder == sub.PlayerID:
-		sub.Reason = verifier.AlreadyAwarded
+		sub.Reason = quest.AlreadyAwarded
 		return nil
 	default:
-		sub.Reason = verifier.SIDAlreadyUsed
+		sub.Reason = quest.SIDAlreadyUsed
 		return nil
 	}
 	return s.checkProofReuse(ctx, tx, sub, shares)
@@ -156,7 +88,7 @@ func (s *Store) checkAward(ctx context.Context, tx *sql.Tx, sub *Submission, sha
 // until tx ends first (on PostgreSQL; SQLite has one writer), so that two
 // attempts with one SID at two objectives, at once, cannot both award:
 // the second waits for the first and sees its award.
-func (s *Store) checkProofReuse(ctx context.Context, tx *sql.Tx, sub *Submission, shares []string) error {
+func (s *Store) checkProofReuse(ctx context.Context, tx *sql.Tx, sub *quest.Submission, shares []string) error {
 	if sub.SID == "" {
 		return nil
 	}
@@ -179,12 +111,12 @@ func (s *Store) checkProofReuse(ctx context.Context, tx *sql.Tx, sub *Submission
 	case err != nil:
 		return fmt.Errorf("check proof reuse: %w", err)
 	}
-	sub.Reason, sub.Detail = verifier.SIDUsedForAnotherObjective, other
+	sub.Reason, sub.Detail = quest.SIDUsedForAnotherObjective, other
 	return nil
 }
 
 // insertAward records the award of a submission, with its items.
-func insertAward(ctx context.Context, tx *sql.Tx, sub Submission, grant *Award) error {
+func insertAward(ctx context.Context, tx *sql.Tx, sub quest.Submission, grant *quest.Award) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO awards (player_id, objective_id, sid, xp, submission_id, created_at, items)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, sub.PlayerID, sub.ObjectiveID, sub.SID, grant.XP, sub.ID, sub.CreatedAt,
 		strings.Join(grant.Items, " "))
@@ -195,8 +127,8 @@ func insertAward(ctx context.Context, tx *sql.Tx, sub Submission, grant *Award) 
 		XP: grant.XP, Items: grant.Items, SubmissionID: sub.ID, At: sub.CreatedAt})
 }
 
-func insertSubmission(ctx context.Context, tx *sql.Tx, sub Submission) (int64, error) {
-	var m verifier.Message
+func insertSubmission(ctx context.Context, tx *sql.Tx, sub quest.Submission) (int64, error) {
+	var m quest.Message
 	var created any
 	if sub.Message != nil {
 		m = *sub.Message
@@ -222,10 +154,10 @@ const submissionColumns = `id, player_id, objective_id, raw_sid, sid, reason, ms
 	msg_to, msg_from, msg_body, msg_num_media, msg_date_created, upstream_ms, ip, created_at,
 	detail, request_id, account_sid, account_kind`
 
-func scanSubmission(row interface{ Scan(...any) error }) (Submission, error) {
+func scanSubmission(row interface{ Scan(...any) error }) (quest.Submission, error) {
 	var (
-		sub     Submission
-		m       verifier.Message
+		sub     quest.Submission
+		m       quest.Message
 		created sql.NullTime
 		ms      int64
 		reason  string
@@ -234,9 +166,9 @@ func scanSubmission(row interface{ Scan(...any) error }) (Submission, error) {
 		&m.Status, &m.Direction, &m.To, &m.From, &m.Body, &m.NumMedia, &created, &ms, &sub.IP, &sub.CreatedAt,
 		&sub.Detail, &sub.RequestID, &sub.AccountSID, &sub.AccountKind)
 	if err != nil {
-		return Submission{}, err
+		return quest.Submission{}, err
 	}
-	sub.Reason = verifier.Reason(reason)
+	sub.Reason = quest.Reason(reason)
 	sub.Upstream = time.Duration(ms) * time.Millisecond
 	if m.Status != "" || m.Body != "" || created.Valid {
 		m.SID = sub.SID
@@ -248,27 +180,27 @@ func scanSubmission(row interface{ Scan(...any) error }) (Submission, error) {
 
 // Submission returns one of a player's submissions; another player's id
 // is ErrNotFound, so nobody reads what is not theirs.
-func (s *Store) Submission(ctx context.Context, playerID string, id int64) (Submission, error) {
+func (s *Store) Submission(ctx context.Context, playerID string, id int64) (quest.Submission, error) {
 	sub, err := scanSubmission(s.r.QueryRowContext(ctx,
 		`SELECT `+submissionColumns+` FROM submissions WHERE id = ? AND player_id = ?`, id, playerID))
 	if errors.Is(err, sql.ErrNoRows) {
-		return Submission{}, ErrNotFound
+		return quest.Submission{}, quest.ErrNotFound
 	}
 	if err != nil {
-		return Submission{}, fmt.Errorf("read submission: %w", err)
+		return quest.Submission{}, fmt.Errorf("read submission: %w", err)
 	}
 	return sub, nil
 }
 
 // RecentSubmissions returns a player's latest attempts at an objective, newest first.
-func (s *Store) RecentSubmissions(ctx context.Context, playerID, objectiveID string, limit int) ([]Submission, error) {
+func (s *Store) RecentSubmissions(ctx context.Context, playerID, objectiveID string, limit int) ([]quest.Submission, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+submissionColumns+` FROM submissions
 		WHERE player_id = ? AND objective_id = ? ORDER BY id DESC LIMIT ?`, playerID, objectiveID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list submissions: %w", err)
 	}
 	defer rows.Close()
-	var out []Submission
+	var out []quest.Submission
 	for rows.Next() {
 		sub, err := scanSubmission(rows)
 		if err != nil {
@@ -279,8 +211,31 @@ func (s *Store) RecentSubmissions(ctx context.Context, playerID, objectiveID str
 	return out, rows.Err()
 }
 
+// Attempts returns how many attempts a player made at each objective they
+// tried, in one query whatever the number of objectives: the home page
+// shows every objective's state from it and Awards.
+func (s *Store) Attempts(ctx context.Context, playerID string) (map[string]int, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT objective_id, COUNT(*) FROM submissions WHERE player_id = ? GROUP BY objective_id`, playerID)
+	if err != nil {
+		return nil, fmt.Errorf("count attempts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var (
+			id string
+			n  int
+		)
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, fmt.Errorf("count attempts: %w", err)
+		}
+		out[id] = n
+	}
+	return out, rows.Err()
+}
+
 // Awards returns the objectives a player holds, keyed by objective id.
-func (s *Store) Awards(ctx context.Context, playerID string) (map[string]Award, error) {
+func (s *Store) Awards(ctx context.Context, playerID string) (map[string]quest.Award, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT objective_id, COALESCE(sid, ''), xp, COALESCE(submission_id, 0),
 		awarded_by IS NOT NULL OR submission_id IS NULL, created_at, items
 		FROM awards WHERE player_id = ?`, playerID)
@@ -288,9 +243,9 @@ func (s *Store) Awards(ctx context.Context, playerID string) (map[string]Award, 
 		return nil, fmt.Errorf("list awards: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]Award{}
+	out := map[string]quest.Award{}
 	for rows.Next() {
-		a := Award{PlayerID: playerID}
+		a := quest.Award{PlayerID: playerID}
 		var items string
 		if err := rows.Scan(&a.ObjectiveID, &a.SID, &a.XP, &a.SubmissionID, &a.Manual, &a.CreatedAt, &items); err != nil {
 			return nil, fmt.Errorf("list awards: %w", err)
@@ -304,15 +259,15 @@ func (s *Store) Awards(ctx context.Context, playerID string) (map[string]Award, 
 // AwardedSubmission returns the submission that awarded objectiveID with sid,
 // whoever holds it, or ErrNotFound. It lets a repeat be answered from the
 // database without asking Twilio again.
-func (s *Store) AwardedSubmission(ctx context.Context, objectiveID, sid string) (Submission, error) {
+func (s *Store) AwardedSubmission(ctx context.Context, objectiveID, sid string) (quest.Submission, error) {
 	sub, err := scanSubmission(s.r.QueryRowContext(ctx, `SELECT `+prefixed("s.", submissionColumns)+`
 		FROM awards a JOIN submissions s ON s.id = a.submission_id
 		WHERE a.objective_id = ? AND a.sid = ?`, objectiveID, sid))
 	if errors.Is(err, sql.ErrNoRows) {
-		return Submission{}, ErrNotFound
+		return quest.Submission{}, quest.ErrNotFound
 	}
 	if err != nil {
-		return Submission{}, fmt.Errorf("read award: %w", err)
+		return quest.Submission{}, fmt.Errorf("read award: %w", err)
 	}
 	return sub, nil
 }

@@ -7,7 +7,9 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/questgate/questgate/verifier"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/questgate/questgate/quest"
 )
 
 // TestHugePastesAreClipped: however much a player pastes, a submission
@@ -20,22 +22,22 @@ func TestHugePastesAreClipped(t *testing.T) {
 		ctx := context.Background()
 		s := b.open(t)
 		p := newPlayer(t, s)
-		record := func(paste string) (Submission, error) {
-			return s.RecordAttempt(ctx, Submission{PlayerID: p.ID, ObjectiveID: "send-sms", RawSID: paste, SID: paste,
-				Reason: verifier.InvalidSID}, nil)
+		record := func(paste string) (quest.Submission, error) {
+			return s.RecordAttempt(ctx, quest.Submission{PlayerID: p.ID, ObjectiveID: "send-sms", RawSID: paste, SID: paste,
+				Reason: quest.InvalidSID}, nil)
 		}
-		reserveAndFinish := func(paste string) (Submission, error) {
-			r, _, err := s.ReserveAttempt(ctx, Submission{PlayerID: p.ID, ObjectiveID: "send-mms", RawSID: paste, SID: paste},
-				AttemptLimit{Max: 100})
+		reserveAndFinish := func(paste string) (quest.Submission, error) {
+			r, _, err := s.ReserveAttempt(ctx, quest.Submission{PlayerID: p.ID, ObjectiveID: "send-mms", RawSID: paste, SID: paste},
+				quest.AttemptLimit{Max: 100})
 			if err != nil {
-				return Submission{}, err
+				return quest.Submission{}, err
 			}
-			r.SID, r.Reason = paste, verifier.InvalidSID
+			r.SID, r.Reason = paste, quest.InvalidSID
 			return s.FinishAttempt(ctx, r, nil)
 		}
 		for _, way := range []struct {
 			name   string
-			record func(string) (Submission, error)
+			record func(string) (quest.Submission, error)
 		}{{"recorded", record}, {"reserved then finished", reserveAndFinish}} {
 			for _, paste := range []string{huge, multibyte, " " + sid + " "} {
 				got, err := way.record(paste)
@@ -50,14 +52,14 @@ func TestHugePastesAreClipped(t *testing.T) {
 					if v[0] != v[1] {
 						t.Errorf("%s %s: returned %q, stored %q", way.name, what, v[0], v[1])
 					}
-					if len(v[1]) > MaxPasteLen || !utf8.ValidString(v[1]) {
+					if len(v[1]) > quest.MaxPasteLen || !utf8.ValidString(v[1]) {
 						t.Errorf("%s %s: %d bytes kept (valid UTF-8: %v), want at most %d", way.name, what, len(v[1]),
-							utf8.ValidString(v[1]), MaxPasteLen)
+							utf8.ValidString(v[1]), quest.MaxPasteLen)
 					}
-					if len(paste) <= MaxPasteLen && v[1] != paste {
+					if len(paste) <= quest.MaxPasteLen && v[1] != paste {
 						t.Errorf("%s %s: %q kept as %q, want it whole", way.name, what, paste, v[1])
 					}
-					if len(paste) > MaxPasteLen && (!strings.HasSuffix(v[1], "…") || !strings.HasPrefix(paste, strings.TrimSuffix(v[1], "…"))) {
+					if len(paste) > quest.MaxPasteLen && (!strings.HasSuffix(v[1], "…") || !strings.HasPrefix(paste, strings.TrimSuffix(v[1], "…"))) {
 						t.Errorf("%s %s: kept %q, want a prefix of the paste and …", way.name, what, v[1])
 					}
 				}
@@ -75,23 +77,23 @@ func TestOneSIDWinsOneObjective(t *testing.T) {
 		ctx := context.Background()
 		s := b.open(t)
 		ada, bob := newPlayer(t, s), newPlayer(t, s)
-		record := func(p Player, objective string, shares ...string) Submission {
+		record := func(p quest.Player, objective string, shares ...string) quest.Submission {
 			t.Helper()
-			got, err := s.RecordAttempt(ctx, Submission{PlayerID: p.ID, ObjectiveID: objective, RawSID: sid, SID: sid},
-				&Award{XP: 100, SharesProofWith: shares})
+			got, err := s.RecordAttempt(ctx, quest.Submission{PlayerID: p.ID, ObjectiveID: objective, RawSID: sid, SID: sid},
+				&quest.Award{XP: 100, SharesProofWith: shares})
 			if err != nil {
 				t.Fatal(err)
 			}
 			return got
 		}
-		finish := func(p Player, objective string, shares ...string) Submission {
+		finish := func(p quest.Player, objective string, shares ...string) quest.Submission {
 			t.Helper()
-			r, _, err := s.ReserveAttempt(ctx, Submission{PlayerID: p.ID, ObjectiveID: objective, RawSID: sid, SID: sid},
-				AttemptLimit{Max: 10})
+			r, _, err := s.ReserveAttempt(ctx, quest.Submission{PlayerID: p.ID, ObjectiveID: objective, RawSID: sid, SID: sid},
+				quest.AttemptLimit{Max: 10})
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := s.FinishAttempt(ctx, r, &Award{XP: 200, SharesProofWith: shares})
+			got, err := s.FinishAttempt(ctx, r, &quest.Award{XP: 200, SharesProofWith: shares})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -103,17 +105,17 @@ func TestOneSIDWinsOneObjective(t *testing.T) {
 		}
 		steps := []struct {
 			name       string
-			got        func() Submission
-			want       verifier.Reason
+			got        func() quest.Submission
+			want       quest.Reason
 			wantDetail string
 		}{
-			{"the SID wins send-sms", func() Submission { return record(ada, "send-sms") }, verifier.Awarded, ""},
-			{"then not reply-sms", func() Submission { return finish(ada, "reply-sms") }, verifier.SIDUsedForAnotherObjective, "send-sms"},
-			{"nor send-mms", func() Submission { return record(ada, "send-mms") }, verifier.SIDUsedForAnotherObjective, "send-sms"},
-			{"unless they share their proof", func() Submission { return record(ada, "send-mms", "send-sms") }, verifier.Awarded, ""},
-			{"sharing with one is not sharing with all", func() Submission { return finish(ada, "reply-sms", "send-mms") },
-				verifier.SIDUsedForAnotherObjective, "send-sms"},
-			{"another player is still refused the SID", func() Submission { return record(bob, "send-sms") }, verifier.SIDAlreadyUsed, ""},
+			{"the SID wins send-sms", func() quest.Submission { return record(ada, "send-sms") }, quest.Awarded, ""},
+			{"then not reply-sms", func() quest.Submission { return finish(ada, "reply-sms") }, quest.SIDUsedForAnotherObjective, "send-sms"},
+			{"nor send-mms", func() quest.Submission { return record(ada, "send-mms") }, quest.SIDUsedForAnotherObjective, "send-sms"},
+			{"unless they share their proof", func() quest.Submission { return record(ada, "send-mms", "send-sms") }, quest.Awarded, ""},
+			{"sharing with one is not sharing with all", func() quest.Submission { return finish(ada, "reply-sms", "send-mms") },
+				quest.SIDUsedForAnotherObjective, "send-sms"},
+			{"another player is still refused the SID", func() quest.Submission { return record(bob, "send-sms") }, quest.SIDAlreadyUsed, ""},
 		}
 		for _, st := range steps {
 			if got := st.got(); got.Reason != st.want || got.Detail != st.wantDetail {
@@ -141,12 +143,12 @@ func TestOneSIDWinsOneObjectiveUnderRace(t *testing.T) {
 		p := newPlayer(t, stores[0])
 		const n = 40
 		objectives := []string{"send-sms", "reply-sms"}
-		reasons := make(chan verifier.Reason, n)
+		reasons := make(chan quest.Reason, n)
 		var wg sync.WaitGroup
 		for i := range n {
 			wg.Go(func() {
-				sub, err := stores[i%2].RecordAttempt(ctx, Submission{PlayerID: p.ID, ObjectiveID: objectives[(i/2)%2],
-					RawSID: sid, SID: sid}, &Award{XP: 100})
+				sub, err := stores[i%2].RecordAttempt(ctx, quest.Submission{PlayerID: p.ID, ObjectiveID: objectives[(i/2)%2],
+					RawSID: sid, SID: sid}, &quest.Award{XP: 100})
 				if err != nil {
 					t.Error(err)
 					return
@@ -156,16 +158,65 @@ func TestOneSIDWinsOneObjectiveUnderRace(t *testing.T) {
 		}
 		wg.Wait()
 		close(reasons)
-		count := map[verifier.Reason]int{}
+		count := map[quest.Reason]int{}
 		for r := range reasons {
 			count[r]++
 		}
-		if count[verifier.Awarded] != 1 || count[verifier.AlreadyAwarded]+count[verifier.SIDUsedForAnotherObjective] != n-1 {
+		if count[quest.Awarded] != 1 || count[quest.AlreadyAwarded]+count[quest.SIDUsedForAnotherObjective] != n-1 {
 			t.Errorf("reasons %v, want one award", count)
 		}
 		awards, err := stores[1].Awards(ctx, p.ID)
 		if err != nil || len(awards) != 1 {
 			t.Errorf("awards %v (%v), want one", awards, err)
+		}
+	})
+}
+
+// TestAttempts counts a player's attempts per objective in one query, on
+// both backends: the home page's state of every objective.
+func TestAttempts(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		s := b.open(t)
+		ada, err := s.CreatePlayer(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bob, err := s.CreatePlayer(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range []struct {
+			player    string
+			objective string
+			reason    quest.Reason
+		}{
+			{ada.ID, "send-sms", quest.NotFound},
+			{ada.ID, "send-sms", quest.InvalidSID},
+			{ada.ID, "send-mms", quest.UpstreamUnavailable},
+			{bob.ID, "make-call", quest.NotFound},
+		} {
+			sub := quest.Submission{PlayerID: a.player, ObjectiveID: a.objective, RawSID: "x", Reason: a.reason}
+			if _, err := s.RecordAttempt(ctx, sub, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tests := []struct {
+			player string
+			want   map[string]int
+		}{
+			{ada.ID, map[string]int{"send-sms": 2, "send-mms": 1}},
+			{bob.ID, map[string]int{"make-call": 1}},
+			{"pl_nobody", map[string]int{}},
+		}
+		for _, tt := range tests {
+			got, err := s.Attempts(ctx, tt.player)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Attempts(%s) (-want +got):\n%s", tt.player, diff)
+			}
 		}
 	})
 }

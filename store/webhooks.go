@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/questgate/questgate/quest"
 )
 
 // EventObjectiveCompleted is the type of the event sent on every award.
@@ -20,17 +22,8 @@ const (
 	WebhookFailed    = "failed"
 )
 
-// WebhookEndpoint is where a key's game listens. Secret (whsec_…) is in
-// clear in memory only.
-type WebhookEndpoint struct {
-	ID       int64
-	APIKeyID string
-	URL      string
-	Secret   string
-}
-
 // AddWebhookEndpoint adds an endpoint to a key, sealing its secret.
-func (s *Store) AddWebhookEndpoint(ctx context.Context, ep WebhookEndpoint) (WebhookEndpoint, error) {
+func (s *Store) AddWebhookEndpoint(ctx context.Context, ep quest.WebhookEndpoint) (quest.WebhookEndpoint, error) {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		sealed, err := s.seal(ctx, tx, ep.Secret, ep.APIKeyID)
 		if err != nil {
@@ -40,21 +33,21 @@ func (s *Store) AddWebhookEndpoint(ctx context.Context, ep WebhookEndpoint) (Web
 			RETURNING id`, ep.APIKeyID, ep.URL, sealed, s.now().UTC()).Scan(&ep.ID)
 	})
 	if err != nil {
-		return WebhookEndpoint{}, fmt.Errorf("add webhook endpoint: %w", err)
+		return quest.WebhookEndpoint{}, fmt.Errorf("add webhook endpoint: %w", err)
 	}
 	return ep, nil
 }
 
 // WebhookEndpoints lists a key's endpoints, without secrets.
-func (s *Store) WebhookEndpoints(ctx context.Context, keyID string) ([]WebhookEndpoint, error) {
+func (s *Store) WebhookEndpoints(ctx context.Context, keyID string) ([]quest.WebhookEndpoint, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT id, api_key_id, url FROM webhook_endpoints WHERE api_key_id = ? ORDER BY id`, keyID)
 	if err != nil {
 		return nil, fmt.Errorf("list webhook endpoints: %w", err)
 	}
 	defer rows.Close()
-	var out []WebhookEndpoint
+	var out []quest.WebhookEndpoint
 	for rows.Next() {
-		var ep WebhookEndpoint
+		var ep quest.WebhookEndpoint
 		if err := rows.Scan(&ep.ID, &ep.APIKeyID, &ep.URL); err != nil {
 			return nil, fmt.Errorf("list webhook endpoints: %w", err)
 		}
@@ -215,23 +208,10 @@ func (s *Store) ClaimWebhooks(ctx context.Context, lease time.Duration, limit in
 	return out, nil
 }
 
-// WebhookAttempt is one try at delivering an event.
-type WebhookAttempt struct {
-	EventID string
-	// Status is the receiver's HTTP status, 0 when none came back.
-	Status  int
-	Latency time.Duration
-	Error   string
-	At      time.Time
-}
-
-// Delivered reports whether the receiver took the event (any 2xx).
-func (a WebhookAttempt) Delivered() bool { return a.Status >= 200 && a.Status < 300 }
-
 // RecordWebhookAttempt records an attempt and what follows it, in one
 // transaction: delivered, or retried at next, or failed for good when
 // next is zero. The lease is released.
-func (s *Store) RecordWebhookAttempt(ctx context.Context, a WebhookAttempt, next time.Time) error {
+func (s *Store) RecordWebhookAttempt(ctx context.Context, a quest.WebhookAttempt, next time.Time) error {
 	a.At = s.now().UTC()
 	state := WebhookPending
 	switch {
@@ -268,36 +248,23 @@ func (s *Store) RedeliverWebhook(ctx context.Context, id string) error {
 		return fmt.Errorf("redeliver webhook: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
+		return quest.ErrNotFound
 	}
 	return nil
 }
 
-// WebhookEvent is an event as instructors see it, with its attempts.
-type WebhookEvent struct {
-	ID        string
-	Type      string
-	Payload   string
-	URL       string
-	KeyName   string
-	State     string
-	Attempts  []WebhookAttempt
-	NextAt    time.Time
-	CreatedAt time.Time
-}
-
 // WebhookEvents returns the latest events, newest first, with every attempt.
-func (s *Store) WebhookEvents(ctx context.Context, limit int) ([]WebhookEvent, error) {
+func (s *Store) WebhookEvents(ctx context.Context, limit int) ([]quest.WebhookEvent, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT v.id, v.type, v.payload, e.url, k.name, v.state, v.next_at, v.created_at
 		FROM webhook_events v JOIN webhook_endpoints e ON e.id = v.endpoint_id JOIN api_keys k ON k.id = e.api_key_id
 		ORDER BY v.created_at DESC, v.rowid DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list webhook events: %w", err)
 	}
-	var out []WebhookEvent
+	var out []quest.WebhookEvent
 	index := map[string]int{}
 	for rows.Next() {
-		var ev WebhookEvent
+		var ev quest.WebhookEvent
 		if err := rows.Scan(&ev.ID, &ev.Type, &ev.Payload, &ev.URL, &ev.KeyName, &ev.State, &ev.NextAt, &ev.CreatedAt); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("list webhook events: %w", err)
@@ -323,7 +290,7 @@ func (s *Store) WebhookEvents(ctx context.Context, limit int) ([]WebhookEvent, e
 	}
 	defer arows.Close()
 	for arows.Next() {
-		var a WebhookAttempt
+		var a quest.WebhookAttempt
 		var ms int64
 		if err := arows.Scan(&a.EventID, &a.Status, &ms, &a.Error, &a.At); err != nil {
 			return nil, fmt.Errorf("list webhook attempts: %w", err)

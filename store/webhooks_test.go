@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/questgate/questgate/quest"
 )
 
 // TestWebhookLeases walks an event through the outbox: a claim leases it,
@@ -16,18 +18,18 @@ func TestWebhookLeases(t *testing.T) {
 		ctx := context.Background()
 		s := b.open(t)
 		now := clockAt(s, time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
-		if _, err := s.CreateAPIKey(ctx, APIKey{ID: "key_1", Name: "game", Hash: "h", Prefix: "qg_live_abcd", SigningSecret: "s"}); err != nil {
+		if _, err := s.CreateAPIKey(ctx, quest.APIKey{ID: "key_1", Name: "game", Hash: "h", Prefix: "qg_live_abcd", SigningSecret: "s"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.AddWebhookEndpoint(ctx, WebhookEndpoint{APIKeyID: "key_1", URL: "https://game.example/hooks", Secret: "whsec_c2VjcmV0"}); err != nil {
+		if _, err := s.AddWebhookEndpoint(ctx, quest.WebhookEndpoint{APIKeyID: "key_1", URL: "https://game.example/hooks", Secret: "whsec_c2VjcmV0"}); err != nil {
 			t.Fatal(err)
 		}
 		player, err := s.APIPlayer(ctx, "key_1", "p42", "Ada")
 		if err != nil {
 			t.Fatal(err)
 		}
-		sub := Submission{PlayerID: player, ObjectiveID: "send-sms", RawSID: "SM1", SID: "SM1"}
-		if _, err := s.RecordAttempt(ctx, sub, &Award{XP: 100}); err != nil {
+		sub := quest.Submission{PlayerID: player, ObjectiveID: "send-sms", RawSID: "SM1", SID: "SM1"}
+		if _, err := s.RecordAttempt(ctx, sub, &quest.Award{XP: 100}); err != nil {
 			t.Fatal(err)
 		}
 		claim := func() []WebhookDelivery {
@@ -54,7 +56,7 @@ func TestWebhookLeases(t *testing.T) {
 		if len(again) != 1 || again[0].ID != id || string(again[0].Payload) != string(first[0].Payload) {
 			t.Fatalf("after the lease: %+v", again)
 		}
-		if err := s.RecordWebhookAttempt(ctx, WebhookAttempt{EventID: id, Status: 500, Error: "HTTP 500"}, now.Add(time.Hour)); err != nil {
+		if err := s.RecordWebhookAttempt(ctx, quest.WebhookAttempt{EventID: id, Status: 500, Error: "HTTP 500"}, now.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 		if d := claim(); len(d) != 0 {
@@ -65,7 +67,7 @@ func TestWebhookLeases(t *testing.T) {
 		if len(retry) != 1 || retry[0].Attempts != 1 {
 			t.Fatalf("retry: %+v", retry)
 		}
-		if err := s.RecordWebhookAttempt(ctx, WebhookAttempt{EventID: id, Status: 204}, now.Add(time.Hour)); err != nil {
+		if err := s.RecordWebhookAttempt(ctx, quest.WebhookAttempt{EventID: id, Status: 204}, now.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 		*now = now.Add(24 * time.Hour)
@@ -85,7 +87,7 @@ func TestWebhookLeases(t *testing.T) {
 		if d := claim(); len(d) != 1 || d[0].ID != id {
 			t.Errorf("after redeliver: %+v", d)
 		}
-		if err := s.RecordWebhookAttempt(ctx, WebhookAttempt{EventID: id, Status: 0, Error: "refused"}, time.Time{}); err != nil {
+		if err := s.RecordWebhookAttempt(ctx, quest.WebhookAttempt{EventID: id, Status: 0, Error: "refused"}, time.Time{}); err != nil {
 			t.Fatal(err)
 		}
 		if events, _ := s.WebhookEvents(ctx, 10); events[0].State != WebhookFailed {
@@ -101,10 +103,10 @@ func TestPruneWebhooks(t *testing.T) {
 		ctx := context.Background()
 		s := b.open(t)
 		now := clockAt(s, time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
-		if _, err := s.CreateAPIKey(ctx, APIKey{ID: "key_1", Name: "game", Hash: "h", Prefix: "qg_live_abcd", SigningSecret: "s"}); err != nil {
+		if _, err := s.CreateAPIKey(ctx, quest.APIKey{ID: "key_1", Name: "game", Hash: "h", Prefix: "qg_live_abcd", SigningSecret: "s"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.AddWebhookEndpoint(ctx, WebhookEndpoint{APIKeyID: "key_1", URL: "https://game.example/hooks", Secret: "whsec_c2VjcmV0"}); err != nil {
+		if _, err := s.AddWebhookEndpoint(ctx, quest.WebhookEndpoint{APIKeyID: "key_1", URL: "https://game.example/hooks", Secret: "whsec_c2VjcmV0"}); err != nil {
 			t.Fatal(err)
 		}
 		// Three awards a day apart: one delivered, one failed for good,
@@ -116,7 +118,7 @@ func TestPruneWebhooks(t *testing.T) {
 				t.Fatal(err)
 			}
 			sid := fmt.Sprint("SM", i)
-			if _, err := s.RecordAttempt(ctx, Submission{PlayerID: player, ObjectiveID: "send-sms", RawSID: sid, SID: sid}, &Award{XP: 100}); err != nil {
+			if _, err := s.RecordAttempt(ctx, quest.Submission{PlayerID: player, ObjectiveID: "send-sms", RawSID: sid, SID: sid}, &quest.Award{XP: 100}); err != nil {
 				t.Fatal(err)
 			}
 			d, err := s.ClaimWebhooks(ctx, time.Minute, 10)
@@ -127,7 +129,7 @@ func TestPruneWebhooks(t *testing.T) {
 			if status == 0 {
 				next = time.Time{} // out of retries: failed
 			}
-			if err := s.RecordWebhookAttempt(ctx, WebhookAttempt{EventID: d[0].ID, Status: status}, next); err != nil {
+			if err := s.RecordWebhookAttempt(ctx, quest.WebhookAttempt{EventID: d[0].ID, Status: status}, next); err != nil {
 				t.Fatal(err)
 			}
 			ids = append(ids, d[0].ID)

@@ -4,13 +4,12 @@ import (
 	"net/url"
 	"strconv"
 
-	"github.com/questgate/questgate/store"
-	"github.com/questgate/questgate/verifier"
+	"github.com/questgate/questgate/quest"
 )
 
 // CohortView is a cohort in the instructors' list.
 type CohortView struct {
-	store.CohortSummary
+	quest.CohortSummary
 	// JoinURL is the full join link, to hand out.
 	JoinURL string
 }
@@ -28,7 +27,7 @@ type CohortsProps struct {
 
 // CohortProps are a cohort's page's data.
 type CohortProps struct {
-	Cohort  store.Cohort
+	Cohort  quest.Cohort
 	JoinURL string
 	// Name is the rename form's value; Error and ErrorData why a rename
 	// was refused.
@@ -45,11 +44,11 @@ type CohortProps struct {
 func cohortPageURL(id int64) string { return "/instructor/cohorts/" + strconv.FormatInt(id, 10) }
 
 // cohortValue is a cohort as a filter value: its id.
-func cohortValue(c store.CohortSummary) string { return strconv.FormatInt(c.ID, 10) }
+func cohortValue(c quest.CohortSummary) string { return strconv.FormatInt(c.ID, 10) }
 
 // failuresURL is the submissions view of an objective's refusals for a
 // reason, in the cohort the progress view shows.
-func (p ProgressProps) failuresURL(objectiveID string, r verifier.Reason) string {
+func (p ProgressProps) failuresURL(objectiveID string, r quest.Reason) string {
 	v := url.Values{"objective": {objectiveID}, "reason": {string(r)}}
 	if p.Cohort != "" && p.CohortError == "" {
 		v.Set("cohort", p.Cohort)

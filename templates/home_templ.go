@@ -14,7 +14,7 @@ import (
 	"strings"
 
 	"github.com/questgate/questgate/catalog"
-	"github.com/questgate/questgate/store"
+	"github.com/questgate/questgate/quest"
 )
 
 // HomeProps are the home page's data.
@@ -31,7 +31,7 @@ type HomeProps struct {
 type ObjectiveCard struct {
 	Objective catalog.Objective
 	// Award is set once the player holds the objective.
-	Award *store.Award
+	Award *quest.Award
 	// Tried is true when the player has attempted it at least once.
 	Tried bool
 	// Missing are the prerequisites still to complete: the objective is

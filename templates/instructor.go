@@ -8,8 +8,7 @@ import (
 	"time"
 
 	"github.com/questgate/questgate/catalog"
-	"github.com/questgate/questgate/store"
-	"github.com/questgate/questgate/verifier"
+	"github.com/questgate/questgate/quest"
 )
 
 // AreaInstructor marks the pages of the instructors' dashboard, which get
@@ -46,7 +45,7 @@ type SubmissionFilterForm struct {
 
 // SubmissionView is a submission as the dashboard shows it.
 type SubmissionView struct {
-	store.SubmissionRow
+	quest.SubmissionRow
 	// Objective is the objective's title.
 	Objective catalog.Text
 	// Kind is the objective's kind, which says how to label what Twilio
@@ -66,7 +65,7 @@ type SubmissionsProps struct {
 	Errors     map[string]string
 	Objectives []catalog.Objective
 	// Cohorts are offered by the cohort filter.
-	Cohorts []store.CohortSummary
+	Cohorts []quest.CohortSummary
 	Rows    []SubmissionView
 	// FirstURL, NewerURL and OlderURL page through the filtered view;
 	// empty when there is no such page.
@@ -89,12 +88,12 @@ type InstructorSubmissionProps struct {
 // ProgressProps are the progress view's data.
 type ProgressProps struct {
 	Objectives []catalog.Objective
-	Rows       []store.PlayerProgress
-	Stats      map[string]store.ObjectiveStats
+	Rows       []quest.PlayerProgress
+	Stats      map[string]quest.ObjectiveStats
 	// Cohorts are offered by the cohort filter; Cohort is the one shown
 	// (its id, "" for every player), and CohortError the message id of
 	// why it cannot be, when it cannot.
-	Cohorts     []store.CohortSummary
+	Cohorts     []quest.CohortSummary
 	Cohort      string
 	CohortError string
 	// UpdatedAt is when these numbers were read.
@@ -107,15 +106,15 @@ type ProgressProps struct {
 
 // PlayerProps are a player's page's data.
 type PlayerProps struct {
-	Player store.Player
+	Player quest.Player
 	// Cohort is the player's cohort; zero when they joined none.
-	Cohort     store.Cohort
+	Cohort     quest.Cohort
 	Objectives []catalog.Objective
-	Awards     map[string]store.Award
+	Awards     map[string]quest.Award
 	// Submissions are the latest; AllSubmissionsURL lists every one.
 	Submissions       []SubmissionView
 	AllSubmissionsURL string
-	Audit             []store.AuditEntry
+	Audit             []quest.AuditEntry
 	Regrade           RegradeForm
 	Notice            string
 }
@@ -163,10 +162,10 @@ func formatTime(t time.Time) string {
 }
 
 // outcome is a reason's outcome, also its CSS class and message suffix.
-func outcome(r verifier.Reason) string { return string(store.OutcomeOf(r)) }
+func outcome(r quest.Reason) string { return string(quest.OutcomeOf(r)) }
 
 // outcomes lists the outcomes in the order the filter offers them.
-var outcomes = []store.Outcome{store.OutcomeSuccess, store.OutcomeRejected, store.OutcomeUpstream}
+var outcomes = []quest.Outcome{quest.OutcomeSuccess, quest.OutcomeRejected, quest.OutcomeUpstream}
 
 // latency renders the time Twilio took, or "" when it was not asked.
 func latency(ctx context.Context, d time.Duration) string {
@@ -185,7 +184,7 @@ func (p SubmissionsProps) filterError(ctx context.Context, name string) string {
 }
 
 // cellState is a progress cell's state: done, failing or new.
-func cellState(p store.PlayerProgress, objectiveID string) string {
+func cellState(p quest.PlayerProgress, objectiveID string) string {
 	switch {
 	case !p.Awards[objectiveID].CreatedAt.IsZero():
 		return "done"
@@ -197,7 +196,7 @@ func cellState(p store.PlayerProgress, objectiveID string) string {
 }
 
 // playerXP sums a player's awards.
-func playerXP(p store.PlayerProgress) int {
+func playerXP(p quest.PlayerProgress) int {
 	xp := 0
 	for _, a := range p.Awards {
 		xp += a.XP
@@ -246,7 +245,7 @@ func filteredURL2(n1, v1, n2, v2 string) string {
 }
 
 // awardState is done or new for a player's objective.
-func awardState(awards map[string]store.Award, objectiveID string) string {
+func awardState(awards map[string]quest.Award, objectiveID string) string {
 	if _, ok := awards[objectiveID]; ok {
 		return "done"
 	}

@@ -12,7 +12,7 @@ import templruntime "github.com/a-h/templ/runtime"
 import (
 	"strconv"
 
-	"github.com/questgate/questgate/store"
+	"github.com/questgate/questgate/quest"
 )
 
 // CohortsPage lists the cohorts (name, join code and link, players,
@@ -950,7 +950,7 @@ func CohortPage(p CohortProps) templ.Component {
 
 // cohortSelect is the cohort filter of the submissions and progress
 // views: every cohort, archived ones marked.
-func cohortSelect(cohorts []store.CohortSummary, selected string) templ.Component {
+func cohortSelect(cohorts []quest.CohortSummary, selected string) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {

@@ -9,7 +9,7 @@ package templates
 import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
-import "github.com/questgate/questgate/store"
+import "github.com/questgate/questgate/quest"
 
 // PlayerPage is one player for instructors: their awards, the audit log
 // of manual changes, the regrade form, their latest submissions, and the
@@ -1003,7 +1003,7 @@ func regradeForm(p PlayerProps) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var61 string
-		templ_7745c5c3_Var61, templ_7745c5c3_Err = templruntime.NewAttributeExpression(store.ActionAward).Resolve(ctx)
+		templ_7745c5c3_Var61, templ_7745c5c3_Err = templruntime.NewAttributeExpression(quest.ActionAward).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
 			return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/instructor_player.templ`, Line: 142, Col: 64}
 		}
@@ -1015,7 +1015,7 @@ func regradeForm(p PlayerProps) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if p.Regrade.Action != store.ActionRevoke {
+		if p.Regrade.Action != quest.ActionRevoke {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 94, " checked")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -1039,7 +1039,7 @@ func regradeForm(p PlayerProps) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var63 string
-		templ_7745c5c3_Var63, templ_7745c5c3_Err = templruntime.NewAttributeExpression(store.ActionRevoke).Resolve(ctx)
+		templ_7745c5c3_Var63, templ_7745c5c3_Err = templruntime.NewAttributeExpression(quest.ActionRevoke).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
 			return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/instructor_player.templ`, Line: 146, Col: 65}
 		}
@@ -1051,7 +1051,7 @@ func regradeForm(p PlayerProps) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if p.Regrade.Action == store.ActionRevoke {
+		if p.Regrade.Action == quest.ActionRevoke {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 98, " checked")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

@@ -12,13 +12,13 @@ import templruntime "github.com/a-h/templ/runtime"
 import (
 	"strconv"
 
-	"github.com/questgate/questgate/store"
+	"github.com/questgate/questgate/quest"
 )
 
 // WebhooksProps are the webhook deliveries page's data.
 type WebhooksProps struct {
 	Path   string
-	Events []store.WebhookEvent
+	Events []quest.WebhookEvent
 	// Notice is a message id shown above the list (after a redelivery).
 	Notice string
 }

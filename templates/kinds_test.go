@@ -11,8 +11,6 @@ import (
 	"github.com/questgate/questgate/catalog"
 	"github.com/questgate/questgate/locale"
 	"github.com/questgate/questgate/quest"
-	"github.com/questgate/questgate/store"
-	"github.com/questgate/questgate/verifier"
 )
 
 // kindWording is what a player must read about one kind in one language.
@@ -63,7 +61,7 @@ func TestEveryKindsPanelSpeaksOfIt(t *testing.T) {
 			t.Fatalf("%s: no expected prefix; add it to firstPrefix", o.ID)
 		}
 		sid := prefix + strings.Repeat("b2", 16)
-		msg := &verifier.Message{SID: sid, Status: "completed", Direction: "outbound-api",
+		msg := &quest.Message{SID: sid, Status: "completed", Direction: "outbound-api",
 			To: "+15558675310", From: "+15017122661", DateCreated: now}
 		for _, lang := range locale.Supported {
 			w, ok := wordings[o.Kind][lang]
@@ -110,7 +108,7 @@ func TestEveryKindsPanelSpeaksOfIt(t *testing.T) {
 			})
 
 			res := &quest.Result{Objective: o, XP: o.XP,
-				Submission: store.Submission{ID: 1, ObjectiveID: o.ID, SID: sid, Reason: verifier.Awarded, Message: msg, CreatedAt: now}}
+				Submission: quest.Submission{ID: 1, ObjectiveID: o.ID, SID: sid, Reason: quest.Awarded, Message: msg, CreatedAt: now}}
 			panel := parse(t, renderString(t, ctx, HackPanel(HackProps{Objective: o, Result: res})))
 			if got := panel.Find(`[data-testid="result-help"]`).Text(); !strings.HasPrefix(got, w.success) {
 				t.Errorf("%s %s success = %q, want it to start %q", lang, o.ID, got, w.success)
@@ -165,10 +163,10 @@ func TestInstructorViewsLabelTheKind(t *testing.T) {
 		{catalog.KindMessage, "Sent", true},
 		{"", "Sent", true},
 	} {
-		msg := &verifier.Message{SID: "CA" + strings.Repeat("b2", 16), Status: "completed", To: "+15558675310",
+		msg := &quest.Message{SID: "CA" + strings.Repeat("b2", 16), Status: "completed", To: "+15558675310",
 			From: "+15017122661", DateCreated: now}
-		v := SubmissionView{SubmissionRow: store.SubmissionRow{Submission: store.Submission{ID: 3, ObjectiveID: "x",
-			Reason: verifier.Awarded, Message: msg, CreatedAt: now}}, Objective: catalog.Text{"en": "X"}, Kind: tt.kind}
+		v := SubmissionView{SubmissionRow: quest.SubmissionRow{Submission: quest.Submission{ID: 3, ObjectiveID: "x",
+			Reason: quest.Awarded, Message: msg, CreatedAt: now}}, Objective: catalog.Text{"en": "X"}, Kind: tt.kind}
 		ctx := contextIn(t, "en")
 		for name, c := range map[string]templ.Component{"row": SubmissionRow(v), "page": InstructorSubmissionPage(InstructorSubmissionProps{Row: v})} {
 			html := renderString(t, ctx, c)

@@ -10,7 +10,7 @@ import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
 import (
-	"github.com/questgate/questgate/store"
+	"github.com/questgate/questgate/quest"
 )
 
 // ProfileProps are the profile page's data.
@@ -24,7 +24,7 @@ type ProfileProps struct {
 	// Notice is the message id of a change just made.
 	Notice string
 	// Cohort is the player's cohort, nil when none.
-	Cohort *store.Cohort
+	Cohort *quest.Cohort
 }
 
 // ProfilePage lets a player choose their display name and shows their
@@ -338,9 +338,9 @@ func displayNameField(value, errorID string) templ.Component {
 
 // JoinProps are the join page's data.
 type JoinProps struct {
-	Cohort store.Cohort
+	Cohort quest.Cohort
 	// Current is the player's cohort before joining, nil when none.
-	Current *store.Cohort
+	Current *quest.Cohort
 	// NeedName is true when the player has no display name yet.
 	NeedName bool
 	// Typed and Error are a refused name and why.
@@ -349,7 +349,7 @@ type JoinProps struct {
 }
 
 // joinPath is where the join form posts.
-func joinPath(c store.Cohort) string { return "/join/" + c.JoinCode }
+func joinPath(c quest.Cohort) string { return "/join/" + c.JoinCode }
 
 // JoinPage shows the cohort a join link invites to, and the button that
 // joins it (asking for a display name first when the player has none).

@@ -10,8 +10,6 @@ import (
 	"github.com/a-h/templ"
 
 	"github.com/questgate/questgate/quest"
-	"github.com/questgate/questgate/store"
-	"github.com/questgate/questgate/verifier"
 )
 
 // ourMessageID matches the ids of this file's pages' messages.
@@ -22,10 +20,10 @@ var ourMessageID = regexp.MustCompile(`\b(?:profile|join|debug|submission|layout
 func TestProfilePagesAreFullyTranslated(t *testing.T) {
 	o := sendSMS(t)
 	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
-	cohort := store.Cohort{ID: 1, Name: "Paris", JoinCode: "ABCD2345"}
-	other := store.Cohort{ID: 2, Name: "Lyon", JoinCode: "WXYZ2345"}
-	res := quest.Result{Objective: o, Detail: verifier.DetailSecret,
-		Submission: store.Submission{ID: 7, ObjectiveID: o.ID, Reason: verifier.InvalidSID, CreatedAt: now, RequestID: "req-1"},
+	cohort := quest.Cohort{ID: 1, Name: "Paris", JoinCode: "ABCD2345"}
+	other := quest.Cohort{ID: 2, Name: "Lyon", JoinCode: "WXYZ2345"}
+	res := quest.Result{Objective: o, Detail: quest.DetailSecret,
+		Submission: quest.Submission{ID: 7, ObjectiveID: o.ID, Reason: quest.InvalidSID, CreatedAt: now, RequestID: "req-1"},
 		Account:    quest.Account{Kind: quest.AccountReal, AccountSID: testAccountSID, APIKeySID: testKeySID, Last4: "WXYZ"}}
 	pages := []templ.Component{
 		ProfilePage(ProfileProps{}),

@@ -1,4 +1,6 @@
-// Package templates renders questgate's pages with templ. It only renders:
+// Package templates renders questgate's pages with templ, in the HTTP
+// layer beside handlers, over domain values (quest, catalog), never store
+// rows nor verifier types. It only renders:
 // handlers gather the data into the *Props types declared here and pick the
 // HTTP status, a verdict's from the one table that presents verdicts
 // (verdict.go), which the API and `questgate verify` read too. Every word a player reads comes from the locale bundle

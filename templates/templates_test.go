@@ -17,8 +17,6 @@ import (
 	"github.com/questgate/questgate/catalog"
 	"github.com/questgate/questgate/locale"
 	"github.com/questgate/questgate/quest"
-	"github.com/questgate/questgate/store"
-	"github.com/questgate/questgate/verifier"
 )
 
 var (
@@ -188,22 +186,22 @@ var messageID = regexp.MustCompile(`\b(?:layout|lang|home|account|objective|exam
 func TestEveryPageIsFullyTranslated(t *testing.T) {
 	o := sendSMS(t)
 	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
-	msg := &verifier.Message{SID: "SM" + strings.Repeat("b2", 16), Status: "delivered", Direction: "outbound-api",
+	msg := &quest.Message{SID: "SM" + strings.Repeat("b2", 16), Status: "delivered", Direction: "outbound-api",
 		To: "+15558675310", From: "+15017122661", Body: "hi", DateCreated: now}
-	sub := func(r verifier.Reason, m *verifier.Message) store.Submission {
-		return store.Submission{ID: 1, ObjectiveID: o.ID, SID: "SM" + strings.Repeat("b2", 16), Reason: r, Message: m, CreatedAt: now}
+	sub := func(r quest.Reason, m *quest.Message) quest.Submission {
+		return quest.Submission{ID: 1, ObjectiveID: o.ID, SID: "SM" + strings.Repeat("b2", 16), Reason: r, Message: m, CreatedAt: now}
 	}
 	var pages []templ.Component
 	for _, st := range []AccountStatus{{}, {SandboxPending: true}, {Saved: true}, {Saved: true, Sandbox: true}} {
 		pages = append(pages, HomePage(HomeProps{Account: st, TotalXP: 100, Cards: []ObjectiveCard{
-			{Objective: o}, {Objective: o, Tried: true}, {Objective: o, Award: &store.Award{XP: 100, CreatedAt: now}},
+			{Objective: o}, {Objective: o, Tried: true}, {Objective: o, Award: &quest.Award{XP: 100, CreatedAt: now}},
 		}}))
 	}
-	for _, r := range verifier.Reasons {
+	for _, r := range quest.Reasons {
 		res := &quest.Result{Objective: o, Submission: sub(r, msg), XP: 100, RetryAfter: 3 * time.Second}
-		pages = append(pages, ObjectivePage(ObjectiveProps{Objective: o, Award: &store.Award{CreatedAt: now},
+		pages = append(pages, ObjectivePage(ObjectiveProps{Objective: o, Award: &quest.Award{CreatedAt: now},
 			Account: Account{AccountSID: testAccountSID},
-			Hack:    HackProps{Objective: o, Result: res, Attempts: []store.Submission{sub(r, nil)}}}))
+			Hack:    HackProps{Objective: o, Result: res, Attempts: []quest.Submission{sub(r, nil)}}}))
 	}
 	for _, a := range []Account{{}, {Sandbox: true, AccountSID: testAccountSID}} {
 		pages = append(pages, ObjectivePage(ObjectiveProps{Objective: o, Account: a, Hack: HackProps{Objective: o}}))
@@ -217,7 +215,7 @@ func TestEveryPageIsFullyTranslated(t *testing.T) {
 	}
 	for _, other := range cat.All() {
 		missing := cat.Missing(other, func(string) bool { return false })
-		res := &quest.Result{Objective: other, Submission: sub(verifier.Awarded, msg), XP: 10, Items: other.ItemIDs()}
+		res := &quest.Result{Objective: other, Submission: sub(quest.Awarded, msg), XP: 10, Items: other.ItemIDs()}
 		pages = append(pages,
 			ObjectivePage(ObjectiveProps{Objective: other, Missing: missing, Hack: HackProps{Objective: other, Locked: len(missing) > 0}}),
 			ObjectivePage(ObjectiveProps{Objective: other, Account: Account{Sandbox: true, AccountSID: testAccountSID},
@@ -238,8 +236,8 @@ func TestEveryPageIsFullyTranslated(t *testing.T) {
 	for _, problem := range []string{"required", "format", "too_many"} {
 		pages = append(pages, CredentialsPage(CredentialsProps{Number: "x", NumberError: "numbers.error." + problem}))
 	}
-	for field, problem := range map[string]string{verifier.FieldAccountSID: verifier.ProblemFormat,
-		verifier.FieldAPIKeySID: verifier.ProblemKeyIsAccount, verifier.FieldSecret: verifier.ProblemRejected} {
+	for field, problem := range map[string]string{quest.FieldAccountSID: quest.ProblemFormat,
+		quest.FieldAPIKeySID: quest.ProblemKeyIsAccount, quest.FieldSecret: quest.ProblemRejected} {
 		pages = append(pages, CredentialsPage(CredentialsProps{Form: CredentialsForm{Errors: map[string]string{field: problem}}}))
 	}
 	for _, status := range []int{http.StatusNotFound, 599} {

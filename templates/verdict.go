@@ -9,7 +9,6 @@ import (
 	"github.com/questgate/questgate/catalog"
 	"github.com/questgate/questgate/locale"
 	"github.com/questgate/questgate/quest"
-	"github.com/questgate/questgate/verifier"
 )
 
 // This file is the one place that says how a verdict is presented: for
@@ -71,39 +70,39 @@ type presentation struct {
 // presentations holds a row for every reason code (a test checks it). The
 // statuses are the JSON API's documented contract (api/openapi.yaml), now
 // also the pages' and the widget's.
-var presentations = map[verifier.Reason]presentation{
-	verifier.Awarded:                    {status: http.StatusOK, next: NextObjectives},
-	verifier.AlreadyAwarded:             {status: http.StatusOK, next: NextObjectives},
-	verifier.SIDAlreadyUsed:             {status: http.StatusOK, next: NextNewResource},
-	verifier.SIDUsedForAnotherObjective: {status: http.StatusOK, next: NextNewResource},
-	verifier.InvalidSID: {status: http.StatusOK, next: NextRetry, detailNext: map[string]NextKind{
-		verifier.DetailSecret: NextRotateSecret, verifier.DetailLooksLikeToken: NextRotateSecret}},
-	verifier.WrongResource:       {status: http.StatusOK, next: NextRetry},
-	verifier.NotFound:            {status: http.StatusOK, next: NextRetry},
-	verifier.BadCredentials:      {status: http.StatusUnprocessableEntity, next: NextCredentials},
-	verifier.NoCredentials:       {status: http.StatusUnprocessableEntity, next: NextCredentials},
-	verifier.WrongDirection:      {status: http.StatusOK, next: NextNewResource},
-	verifier.WrongChannel:        {status: http.StatusOK, next: NextNewResource},
-	verifier.FailedStatus:        {status: http.StatusOK, next: NextNewResource},
-	verifier.SampleBody:          {status: http.StatusOK, next: NextNewResource},
-	verifier.UpstreamRateLimited: {status: http.StatusServiceUnavailable, next: NextWait},
-	verifier.UpstreamUnavailable: {status: http.StatusServiceUnavailable, next: NextWait},
-	verifier.WrongStatus:         {status: http.StatusOK, next: NextWait},
-	verifier.CreatedBeforeOpened: {status: http.StatusOK, next: NextNewResource},
-	verifier.NumberNotRegistered: {status: http.StatusOK, next: NextNumbers},
-	verifier.NoMedia:             {status: http.StatusOK, next: NextNewResource},
-	verifier.BodyMismatch:        {status: http.StatusOK, next: NextNewResource},
-	verifier.Locked:              {status: http.StatusOK, next: NextPrerequisite},
-	verifier.AttemptsExhausted: {status: http.StatusOK, next: NextInstructor, detailNext: map[string]NextKind{
-		verifier.DetailWindow: NextWait}},
-	verifier.Pending:     {status: http.StatusOK, next: NextWait},
-	verifier.RateLimited: {status: http.StatusTooManyRequests, next: NextWait},
+var presentations = map[quest.Reason]presentation{
+	quest.Awarded:                    {status: http.StatusOK, next: NextObjectives},
+	quest.AlreadyAwarded:             {status: http.StatusOK, next: NextObjectives},
+	quest.SIDAlreadyUsed:             {status: http.StatusOK, next: NextNewResource},
+	quest.SIDUsedForAnotherObjective: {status: http.StatusOK, next: NextNewResource},
+	quest.InvalidSID: {status: http.StatusOK, next: NextRetry, detailNext: map[string]NextKind{
+		quest.DetailSecret: NextRotateSecret, quest.DetailLooksLikeToken: NextRotateSecret}},
+	quest.WrongResource:       {status: http.StatusOK, next: NextRetry},
+	quest.NotFound:            {status: http.StatusOK, next: NextRetry},
+	quest.BadCredentials:      {status: http.StatusUnprocessableEntity, next: NextCredentials},
+	quest.NoCredentials:       {status: http.StatusUnprocessableEntity, next: NextCredentials},
+	quest.WrongDirection:      {status: http.StatusOK, next: NextNewResource},
+	quest.WrongChannel:        {status: http.StatusOK, next: NextNewResource},
+	quest.FailedStatus:        {status: http.StatusOK, next: NextNewResource},
+	quest.SampleBody:          {status: http.StatusOK, next: NextNewResource},
+	quest.UpstreamRateLimited: {status: http.StatusServiceUnavailable, next: NextWait},
+	quest.UpstreamUnavailable: {status: http.StatusServiceUnavailable, next: NextWait},
+	quest.WrongStatus:         {status: http.StatusOK, next: NextWait},
+	quest.CreatedBeforeOpened: {status: http.StatusOK, next: NextNewResource},
+	quest.NumberNotRegistered: {status: http.StatusOK, next: NextNumbers},
+	quest.NoMedia:             {status: http.StatusOK, next: NextNewResource},
+	quest.BodyMismatch:        {status: http.StatusOK, next: NextNewResource},
+	quest.Locked:              {status: http.StatusOK, next: NextPrerequisite},
+	quest.AttemptsExhausted: {status: http.StatusOK, next: NextInstructor, detailNext: map[string]NextKind{
+		quest.DetailWindow: NextWait}},
+	quest.Pending:     {status: http.StatusOK, next: NextWait},
+	quest.RateLimited: {status: http.StatusTooManyRequests, next: NextWait},
 }
 
 // IsReason reports whether code is one of the verifier's reason codes (as
 // opposed to the API's own problem codes).
 func IsReason(code string) bool {
-	_, ok := presentations[verifier.Reason(code)]
+	_, ok := presentations[quest.Reason(code)]
 	return ok
 }
 
@@ -111,7 +110,7 @@ func IsReason(code string) bool {
 // and detail: its title, its generic help, and the detail's specific help
 // (empty when detail is). Show the detail help when the bundle has it,
 // else the help; the detail messages are written to stand alone.
-func ReasonMessageIDs(reason verifier.Reason, detail string) (title, help, detailHelp string) {
+func ReasonMessageIDs(reason quest.Reason, detail string) (title, help, detailHelp string) {
 	base := "reason." + string(reason)
 	if detail != "" {
 		detailHelp = base + ".detail." + detail
@@ -121,7 +120,7 @@ func ReasonMessageIDs(reason verifier.Reason, detail string) (title, help, detai
 
 // ReasonTitle is the short, localised name of a reason, as the attempt
 // lists, the instructor views and the CSV exports show it.
-func ReasonTitle(ctx context.Context, reason verifier.Reason) string {
+func ReasonTitle(ctx context.Context, reason quest.Reason) string {
 	title, _, _ := ReasonMessageIDs(reason, "")
 	return locale.T(ctx, title)
 }
@@ -129,7 +128,7 @@ func ReasonTitle(ctx context.Context, reason verifier.Reason) string {
 // Verdict is a verdict as every surface presents it, in the context's
 // language.
 type Verdict struct {
-	Reason verifier.Reason
+	Reason quest.Reason
 	Detail string
 	// Status is the HTTP status of the answer.
 	Status int
@@ -153,7 +152,7 @@ type NextStep struct {
 
 // VerdictFacts are the facts of one verdict that its words may quote.
 type VerdictFacts struct {
-	Reason verifier.Reason
+	Reason quest.Reason
 	Detail string
 	// Objective is the objective tried; the zero value for a verdict
 	// reached before one was known (credentials refused up front).
@@ -184,7 +183,7 @@ func ResultFacts(r *quest.Result) VerdictFacts {
 
 // StatusOf is the HTTP status of an answer carrying reason; 200 for a
 // code that is no reason.
-func StatusOf(reason verifier.Reason) int {
+func StatusOf(reason quest.Reason) int {
 	if p, ok := presentations[reason]; ok {
 		return p.status
 	}
@@ -209,7 +208,7 @@ func NewVerdict(ctx context.Context, f VerdictFacts) Verdict {
 	if l := locale.From(ctx); detail != "" && l != nil && l.Has(detail) {
 		help = detail
 	}
-	if f.Reason == verifier.Awarded {
+	if f.Reason == quest.Awarded {
 		// The kind's own success line names what Twilio confirmed (a
 		// message, a call).
 		help = f.Objective.Spec().Texts.Success

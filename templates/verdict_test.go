@@ -15,8 +15,6 @@ import (
 	"github.com/questgate/questgate/catalog"
 	"github.com/questgate/questgate/locale"
 	"github.com/questgate/questgate/quest"
-	"github.com/questgate/questgate/store"
-	"github.com/questgate/questgate/verifier"
 )
 
 // rendered reports what is wrong with a localised text, or "".
@@ -38,7 +36,7 @@ func rendered(id, got string) string {
 func TestEveryReasonIsPresented(t *testing.T) {
 	statuses := []int{http.StatusOK, http.StatusUnprocessableEntity, http.StatusTooManyRequests, http.StatusServiceUnavailable}
 	o := sendSMS(t)
-	for _, r := range verifier.Reasons {
+	for _, r := range quest.Reasons {
 		p, ok := presentations[r]
 		if !ok {
 			t.Errorf("%s: no presentation", r)
@@ -69,7 +67,7 @@ func TestEveryReasonIsPresented(t *testing.T) {
 				}
 				title, help, _ := ReasonMessageIDs(r, "")
 				for id, got := range map[string]string{title: v.Title, help: v.Help, "next." + string(v.Next.Kind): v.Next.Text} {
-					if problem := rendered(id, got); problem != "" && !(r == verifier.Awarded && id == help) {
+					if problem := rendered(id, got); problem != "" && !(r == quest.Awarded && id == help) {
 						t.Errorf("%s %s (RetryAfter %v): %s: %s %q", lang, r, retry, id, problem, got)
 					}
 				}
@@ -87,13 +85,13 @@ func TestEveryReasonIsPresented(t *testing.T) {
 }
 
 // reasonWithNext is a reason whose next step is k (or whose detail's is).
-func reasonWithNext(k NextKind) verifier.Reason {
+func reasonWithNext(k NextKind) quest.Reason {
 	for r, p := range presentations {
 		if p.next == k {
 			return r
 		}
 	}
-	return verifier.InvalidSID // rotate_secret is a detail's
+	return quest.InvalidSID // rotate_secret is a detail's
 }
 
 // TestEveryVerdictStatusIsSwapped: htmx swaps the hack panel of every
@@ -142,23 +140,23 @@ func TestVerdictNextSteps(t *testing.T) {
 		en, fr   string
 		wantHelp string
 	}{
-		{"awarded", VerdictFacts{Reason: verifier.Awarded, Objective: o}, NextObjectives, "/",
+		{"awarded", VerdictFacts{Reason: quest.Awarded, Objective: o}, NextObjectives, "/",
 			"Choose your next objective", "Choisissez votre prochain objectif", "Twilio confirmed your message"},
-		{"no credentials", VerdictFacts{Reason: verifier.NoCredentials}, NextCredentials, "/credentials",
+		{"no credentials", VerdictFacts{Reason: quest.NoCredentials}, NextCredentials, "/credentials",
 			"Give your Twilio credentials, then try again", "Indiquez vos identifiants Twilio, puis réessayez", ""},
-		{"a pasted token", VerdictFacts{Reason: verifier.InvalidSID, Detail: verifier.DetailLooksLikeToken}, NextRotateSecret,
+		{"a pasted token", VerdictFacts{Reason: quest.InvalidSID, Detail: quest.DetailLooksLikeToken}, NextRotateSecret,
 			"/credentials", "Rotate this secret", "Changez ce secret", "rotate it"},
-		{"Twilio down, wait known", VerdictFacts{Reason: verifier.UpstreamUnavailable, RetryAfter: 1500 * time.Millisecond},
+		{"Twilio down, wait known", VerdictFacts{Reason: quest.UpstreamUnavailable, RetryAfter: 1500 * time.Millisecond},
 			NextWait, "", "Wait 2 seconds, then try again", "Attendez 2 secondes, puis réessayez", ""},
-		{"Twilio down, wait unknown", VerdictFacts{Reason: verifier.UpstreamUnavailable}, NextWait, "",
+		{"Twilio down, wait unknown", VerdictFacts{Reason: quest.UpstreamUnavailable}, NextWait, "",
 			"Wait a moment, then try again", "Attendez un instant, puis réessayez", ""},
-		{"locked", VerdictFacts{Reason: verifier.Locked, Missing: []catalog.Objective{reply}}, NextPrerequisite,
+		{"locked", VerdictFacts{Reason: quest.Locked, Missing: []catalog.Objective{reply}}, NextPrerequisite,
 			"/objectives/" + reply.ID, "Complete “" + reply.Title.In("en") + "” first", "Réussissez d'abord « " + reply.Title.In("fr") + " »", ""},
-		{"attempts exhausted for good", VerdictFacts{Reason: verifier.AttemptsExhausted, Detail: verifier.DetailPermanent},
+		{"attempts exhausted for good", VerdictFacts{Reason: quest.AttemptsExhausted, Detail: quest.DetailPermanent},
 			NextInstructor, "", "Ask your instructor", "Adressez-vous à votre formateur", ""},
-		{"attempts exhausted for now", VerdictFacts{Reason: verifier.AttemptsExhausted, Detail: verifier.DetailWindow, RetryAfter: time.Second},
+		{"attempts exhausted for now", VerdictFacts{Reason: quest.AttemptsExhausted, Detail: quest.DetailWindow, RetryAfter: time.Second},
 			NextWait, "", "Wait 1 second, then try again", "Attendez 1 seconde, puis réessayez", ""},
-		{"not one of your numbers", VerdictFacts{Reason: verifier.NumberNotRegistered, Detail: verifier.DetailNoNumbers}, NextNumbers,
+		{"not one of your numbers", VerdictFacts{Reason: quest.NumberNotRegistered, Detail: quest.DetailNoNumbers}, NextNumbers,
 			"/credentials#numbers-heading", "Register your phone number", "Enregistrez votre numéro", ""},
 	}
 	for _, tt := range tests {
@@ -188,39 +186,39 @@ func TestVerdictOfAResult(t *testing.T) {
 		t.Fatal("no make-call objective")
 	}
 	ctx := contextIn(t, "en")
-	v := NewVerdict(ctx, ResultFacts(&quest.Result{Objective: call, Submission: store.Submission{Reason: verifier.Awarded}}))
+	v := NewVerdict(ctx, ResultFacts(&quest.Result{Objective: call, Submission: quest.Submission{Reason: quest.Awarded}}))
 	if !strings.Contains(v.Help, "call") || strings.Contains(v.Help, "message") {
 		t.Errorf("a call's success: %q", v.Help)
 	}
-	res := &quest.Result{Objective: sendSMS(t), Submission: store.Submission{Reason: verifier.NotFound, RawSID: "SMnotquite"}}
+	res := &quest.Result{Objective: sendSMS(t), Submission: quest.Submission{Reason: quest.NotFound, RawSID: "SMnotquite"}}
 	if v := NewVerdict(ctx, ResultFacts(res)); !strings.Contains(v.Help, "SMnotquite") {
 		t.Errorf("not_found does not quote the paste: %q", v.Help)
 	}
 }
 
 // details lists every Detail the verifier gives, by reason.
-var details = map[verifier.Reason][]string{
-	verifier.InvalidSID: {verifier.DetailEmpty, verifier.DetailLength, verifier.DetailCharacters, verifier.DetailFormat,
-		verifier.DetailSecret, verifier.DetailLooksLikeToken,
+var details = map[quest.Reason][]string{
+	quest.InvalidSID: {quest.DetailEmpty, quest.DetailLength, quest.DetailCharacters, quest.DetailFormat,
+		quest.DetailSecret, quest.DetailLooksLikeToken,
 		"call_empty", "call_length", "call_characters", "call_format"},
-	verifier.WrongResource: {verifier.DetailAccount, verifier.DetailAPIKey, verifier.DetailCall, verifier.DetailMMS,
-		verifier.DetailSMS, verifier.DetailOtherResource, "call_account", "call_api_key", "call_message", "call_other_resource"},
-	verifier.NotFound:            {verifier.DetailCall},
-	verifier.NumberNotRegistered: {verifier.DetailNoNumbers, verifier.DetailTo, verifier.DetailFrom, verifier.DetailEither},
-	verifier.BodyMismatch:        {verifier.DetailContains, verifier.DetailMatches},
-	verifier.AttemptsExhausted:   {verifier.DetailPermanent, verifier.DetailWindow},
-	verifier.BadCredentials:      {verifier.DetailFormat, verifier.DetailRejected, verifier.DetailForbidden},
-	verifier.WrongDirection:      {verifier.DetailInbound, verifier.DetailOutbound},
-	verifier.FailedStatus:        {"failed", "undelivered", "canceled"},
-	verifier.UpstreamUnavailable: {verifier.DetailTimeout},
+	quest.WrongResource: {quest.DetailAccount, quest.DetailAPIKey, quest.DetailCall, quest.DetailMMS,
+		quest.DetailSMS, quest.DetailOtherResource, "call_account", "call_api_key", "call_message", "call_other_resource"},
+	quest.NotFound:            {quest.DetailCall},
+	quest.NumberNotRegistered: {quest.DetailNoNumbers, quest.DetailTo, quest.DetailFrom, quest.DetailEither},
+	quest.BodyMismatch:        {quest.DetailContains, quest.DetailMatches},
+	quest.AttemptsExhausted:   {quest.DetailPermanent, quest.DetailWindow},
+	quest.BadCredentials:      {quest.DetailFormat, quest.DetailRejected, quest.DetailForbidden},
+	quest.WrongDirection:      {quest.DetailInbound, quest.DetailOutbound},
+	quest.FailedStatus:        {"failed", "undelivered", "canceled"},
+	quest.UpstreamUnavailable: {quest.DetailTimeout},
 }
 
 // credentialsErrors lists every CredentialsError the verifier returns.
 var credentialsErrors = map[string][]string{
-	verifier.FieldAccountSID: {verifier.ProblemRequired, verifier.ProblemFormat, verifier.ProblemAccountSIDIsKey, verifier.ProblemNotFound},
-	verifier.FieldAPIKeySID:  {verifier.ProblemFormat, verifier.ProblemKeyIsAccount},
-	verifier.FieldSecret: {verifier.ProblemRequired, verifier.ProblemFormat, verifier.ProblemTokenLooksLikeSID,
-		verifier.ProblemRejected, verifier.ProblemForbidden},
+	quest.FieldAccountSID: {quest.ProblemRequired, quest.ProblemFormat, quest.ProblemAccountSIDIsKey, quest.ProblemNotFound},
+	quest.FieldAPIKeySID:  {quest.ProblemFormat, quest.ProblemKeyIsAccount},
+	quest.FieldSecret: {quest.ProblemRequired, quest.ProblemFormat, quest.ProblemTokenLooksLikeSID,
+		quest.ProblemRejected, quest.ProblemForbidden},
 }
 
 // TestEveryOutcomeHasMessages renders every message the verifier's
@@ -241,11 +239,11 @@ func TestEveryOutcomeHasMessages(t *testing.T) {
 	if len(channels) == 0 {
 		t.Error("no kind has a channel: WrongChannel's details are untested")
 	}
-	for _, r := range verifier.Reasons {
+	for _, r := range quest.Reasons {
 		title, help, _ := ReasonMessageIDs(r, "")
 		ids = append(ids, title, help)
 		ds := details[r]
-		if r == verifier.WrongChannel {
+		if r == quest.WrongChannel {
 			ds = channels
 		}
 		for _, d := range ds {
@@ -255,7 +253,7 @@ func TestEveryOutcomeHasMessages(t *testing.T) {
 	}
 	for field, problems := range credentialsErrors {
 		for _, p := range problems {
-			ids = append(ids, (&verifier.CredentialsError{Field: field, Problem: p}).MessageID())
+			ids = append(ids, (&quest.CredentialsError{Field: field, Problem: p}).MessageID())
 		}
 	}
 	for _, lang := range locale.Supported {
@@ -269,7 +267,7 @@ func TestEveryOutcomeHasMessages(t *testing.T) {
 			}
 		}
 		// RetryAfter may be absent: Twilio did not say.
-		for _, r := range []verifier.Reason{verifier.UpstreamRateLimited, verifier.UpstreamUnavailable} {
+		for _, r := range []quest.Reason{quest.UpstreamRateLimited, quest.UpstreamUnavailable} {
 			_, help, _ := ReasonMessageIDs(r, "")
 			if got := l.T(help, map[string]any{}); got == help || strings.Contains(got, "<no value>") {
 				t.Errorf("%s %s without RetryAfter: %q", lang, help, got)
@@ -277,7 +275,7 @@ func TestEveryOutcomeHasMessages(t *testing.T) {
 		}
 	}
 	en, fr := b.Localizer("en"), b.Localizer("fr")
-	_, help, _ := ReasonMessageIDs(verifier.UpstreamRateLimited, "")
+	_, help, _ := ReasonMessageIDs(quest.UpstreamRateLimited, "")
 	if got := en.T(help, map[string]any{"RetryAfter": 1}); !strings.Contains(got, "1 second.") {
 		t.Errorf("en, 1 second: %q", got)
 	}
@@ -293,7 +291,7 @@ func TestLooksLikeTokenSaysRotate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _, id := ReasonMessageIDs(verifier.InvalidSID, verifier.DetailLooksLikeToken)
+	_, _, id := ReasonMessageIDs(quest.InvalidSID, quest.DetailLooksLikeToken)
 	for lang, want := range map[string]string{"en": "rotate it", "fr": "changez-le"} {
 		if got := b.Localizer(lang).T(id, map[string]any{"Prefix": "SM"}); !strings.Contains(got, want) {
 			t.Errorf("%s: %q does not say %q", lang, got, want)
@@ -302,13 +300,13 @@ func TestLooksLikeTokenSaysRotate(t *testing.T) {
 }
 
 func TestReasonMessageIDs(t *testing.T) {
-	title, help, detail := ReasonMessageIDs(verifier.WrongResource, verifier.DetailAccount)
+	title, help, detail := ReasonMessageIDs(quest.WrongResource, quest.DetailAccount)
 	got := []string{title, help, detail}
 	want := []string{"reason.wrong_resource.title", "reason.wrong_resource.help", "reason.wrong_resource.detail.account"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("ReasonMessageIDs (-want +got):\n%s", diff)
 	}
-	if _, _, detail := ReasonMessageIDs(verifier.NotFound, ""); detail != "" {
+	if _, _, detail := ReasonMessageIDs(quest.NotFound, ""); detail != "" {
 		t.Errorf("detail id without a detail = %q", detail)
 	}
 }

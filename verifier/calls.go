@@ -9,11 +9,12 @@ import (
 	openapi "github.com/twilio/twilio-go/rest/api/v2010"
 
 	"github.com/questgate/questgate/catalog"
+	"github.com/questgate/questgate/quest"
 )
 
 // fetchCall fetches call sid from the player's account, for objectives of
 // kind call: fetchMessage's twin on the Calls resource.
-func (v *Verifier) fetchCall(ctx context.Context, creds Credentials, sid string) fetched {
+func (v *Verifier) fetchCall(ctx context.Context, creds quest.Credentials, sid string) fetched {
 	return v.fetch(ctx, "call", creds, sid, func(api *openapi.ApiService) (any, error) {
 		call, err := api.FetchCall(sid, &openapi.FetchCallParams{PathAccountSid: &creds.AccountSID})
 		if err != nil {
@@ -29,14 +30,14 @@ func (v *Verifier) fetchCall(ctx context.Context, creds Credentials, sid string)
 // convertCall copies twilio-go's call into a Message: the fields every
 // check reads have the same names on both resources, and a call has no
 // body nor media.
-func convertCall(c *openapi.ApiV2010Call) *Message {
+func convertCall(c *openapi.ApiV2010Call) *quest.Message {
 	str := func(p *string) string {
 		if p == nil {
 			return ""
 		}
 		return *p
 	}
-	m := &Message{
+	m := &quest.Message{
 		SID:        str(c.Sid),
 		AccountSID: str(c.AccountSid),
 		Status:     str(c.Status),
@@ -53,7 +54,7 @@ func convertCall(c *openapi.ApiV2010Call) *Message {
 // fetchers fetch one resource from the player's account, by the name the
 // kinds table gives it (catalog.KindSpec.Resource): its value is a
 // *Message. Every kind's resource has one (TestEveryKindHasAFetcher).
-var fetchers = map[string]func(v *Verifier, ctx context.Context, creds Credentials, sid string) fetched{
+var fetchers = map[string]func(v *Verifier, ctx context.Context, creds quest.Credentials, sid string) fetched{
 	"Messages": (*Verifier).fetchMessage,
 	"Calls":    (*Verifier).fetchCall,
 }
@@ -67,8 +68,8 @@ func forKind(o catalog.Objective, detail string) string {
 	if kind == "" || detail == "" {
 		return detail
 	}
-	if detail == DetailSMS || detail == DetailMMS {
-		detail = DetailMessage
+	if detail == quest.DetailSMS || detail == quest.DetailMMS {
+		detail = quest.DetailMessage
 	}
 	return kind + "_" + detail
 }

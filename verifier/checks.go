@@ -10,8 +10,10 @@ import (
 	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
 
-	"github.com/questgate/questgate/catalog"
 	openapi "github.com/twilio/twilio-go/rest/api/v2010"
+
+	"github.com/questgate/questgate/catalog"
+	"github.com/questgate/questgate/quest"
 )
 
 // createdGrace is how much earlier than the player's first visit a
@@ -23,7 +25,7 @@ const createdGrace = 2 * time.Minute
 // checkResource applies the objective's checks to the message or call
 // Twilio returned, in the order a player should fix things (see
 // docs/objectives.md).
-func checkResource(verdict Verdict, req Request, msg *Message, accountSID string) Verdict {
+func checkResource(verdict quest.Verdict, req quest.CheckRequest, msg *quest.Message, accountSID string) quest.Verdict {
 	obj := req.Objective
 	c := obj.Checks
 	// Twilio looked the resource up under the player's account, so this
@@ -31,34 +33,34 @@ func checkResource(verdict Verdict, req Request, msg *Message, accountSID string
 	// from the player's own account, so never trust it blindly. Another
 	// account's resource is not shown.
 	if msg.AccountSID != accountSID {
-		return verdict.reject(NotFound, notFoundDetail(obj))
+		return verdict.Reject(quest.NotFound, notFoundDetail(obj))
 	}
 	verdict.Message = msg
 	if spec := obj.Spec(); spec.Channel != "" && !(spec.OnChannel(msg.From) && spec.OnChannel(msg.To)) {
-		return verdict.reject(WrongChannel, spec.Channel)
+		return verdict.Reject(quest.WrongChannel, spec.Channel)
 	}
 	if !directionAccepted(msg.Direction, c.DirectionIn) {
 		detail := ""
 		switch {
 		case msg.Direction == "inbound":
-			detail = DetailInbound
+			detail = quest.DetailInbound
 		case strings.HasPrefix(msg.Direction, "outbound") && !slices.ContainsFunc(c.DirectionIn, isOutbound):
-			detail = DetailOutbound
+			detail = quest.DetailOutbound
 		}
-		return verdict.reject(WrongDirection, detail)
+		return verdict.Reject(quest.WrongDirection, detail)
 	}
 	if len(c.StatusIn) > 0 && !slices.Contains(c.StatusIn, msg.Status) {
-		return verdict.reject(WrongStatus, msg.Status)
+		return verdict.Reject(quest.WrongStatus, msg.Status)
 	}
 	if slices.Contains(c.StatusNotIn, msg.Status) {
-		return verdict.reject(FailedStatus, msg.Status)
+		return verdict.Reject(quest.FailedStatus, msg.Status)
 	}
 	if c.CreatedAfterOpened {
 		switch {
 		case req.Player == nil:
 			verdict.Skipped = append(verdict.Skipped, "created_after_opened")
 		case msg.DateCreated.IsZero() || msg.DateCreated.Before(req.Player.OpenedAt.Add(-createdGrace)):
-			return verdict.reject(CreatedBeforeOpened, "")
+			return verdict.Reject(quest.CreatedBeforeOpened, "")
 		}
 	}
 	if party := c.RegisteredNumber; party != "" {
@@ -66,23 +68,23 @@ func checkResource(verdict Verdict, req Request, msg *Message, accountSID string
 		case req.Player == nil:
 			verdict.Skipped = append(verdict.Skipped, "registered_number")
 		case len(req.Player.Numbers) == 0:
-			return verdict.reject(NumberNotRegistered, DetailNoNumbers)
+			return verdict.Reject(quest.NumberNotRegistered, quest.DetailNoNumbers)
 		case !registered(msg, party, req.Player.Numbers):
-			return verdict.reject(NumberNotRegistered, party)
+			return verdict.Reject(quest.NumberNotRegistered, party)
 		}
 	}
 	if msg.NumMedia < c.MinMedia {
-		return verdict.reject(NoMedia, "")
+		return verdict.Reject(quest.NoMedia, "")
 	}
 	if c.BodyNotSample && isSampleBody(msg.Body, obj.Samples.Body) {
-		return verdict.reject(SampleBody, "")
+		return verdict.Reject(quest.SampleBody, "")
 	}
 	body := withoutTrialPrefix(msg.Body)
 	if c.BodyContains != "" && !strings.Contains(fold(body), fold(c.BodyContains)) {
-		return verdict.reject(BodyMismatch, DetailContains)
+		return verdict.Reject(quest.BodyMismatch, quest.DetailContains)
 	}
 	if re, ok := c.BodyRegexp(); !ok || re != nil && !re.MatchString(body) {
-		return verdict.reject(BodyMismatch, DetailMatches)
+		return verdict.Reject(quest.BodyMismatch, quest.DetailMatches)
 	}
 	verdict.Passed, verdict.Reason, verdict.Detail = true, "", ""
 	return verdict
@@ -90,7 +92,7 @@ func checkResource(verdict Verdict, req Request, msg *Message, accountSID string
 
 // registered reports whether the party of msg is one of numbers. A
 // channel prefix ("whatsapp:") is not part of the number.
-func registered(msg *Message, party string, numbers []string) bool {
+func registered(msg *quest.Message, party string, numbers []string) bool {
 	to, from := bareNumber(msg.To), bareNumber(msg.From)
 	for _, n := range numbers {
 		n = bareNumber(n)
@@ -188,14 +190,14 @@ func letters(s string) string {
 
 // convert copies twilio-go's message, whose every field is an optional
 // pointer, into a Message. Missing or malformed fields are zero.
-func convert(m *openapi.ApiV2010Message) *Message {
+func convert(m *openapi.ApiV2010Message) *quest.Message {
 	str := func(p *string) string {
 		if p == nil {
 			return ""
 		}
 		return *p
 	}
-	msg := &Message{
+	msg := &quest.Message{
 		SID:        str(m.Sid),
 		AccountSID: str(m.AccountSid),
 		Status:     str(m.Status),

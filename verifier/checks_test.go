@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/questgate/questgate/catalog"
+	"github.com/questgate/questgate/quest"
 )
 
 const testCA = "CA" + hex32
@@ -47,9 +48,9 @@ func call(overrides map[string]any) http.HandlerFunc {
 }
 
 // opened is a player who opened the objective just before testCreated.
-func opened(numbers ...string) *Player {
+func opened(numbers ...string) *quest.PlayerFacts {
 	at, _ := time.Parse(time.RFC1123Z, testCreated)
-	return &Player{OpenedAt: at.Add(-time.Minute), Numbers: numbers}
+	return &quest.PlayerFacts{OpenedAt: at.Add(-time.Minute), Numbers: numbers}
 }
 
 // TestVerifyEachCheck runs each check of catalog.Checks against the fake
@@ -66,23 +67,23 @@ func TestVerifyEachCheck(t *testing.T) {
 		name    string
 		obj     catalog.Objective
 		sid     string
-		player  *Player
+		player  *quest.PlayerFacts
 		handler http.HandlerFunc
-		reason  Reason
+		reason  quest.Reason
 		detail  string
 		skipped []string
 	}{
 		{"status_in passes", with(plain, func(c *catalog.Checks) { c.StatusIn = []string{"delivered", "sent"} }), testSM, nil, message(nil), "", "", nil},
 		{"status_in rejects", with(plain, func(c *catalog.Checks) { c.StatusIn = []string{"delivered"} }), testSM, nil,
-			message(map[string]any{"status": "queued"}), WrongStatus, "queued", nil},
+			message(map[string]any{"status": "queued"}), quest.WrongStatus, "queued", nil},
 
 		{"created after opening", with(plain, func(c *catalog.Checks) { c.CreatedAfterOpened = true }), testSM, opened(), message(nil), "", "", nil},
 		{"created within the grace", with(plain, func(c *catalog.Checks) { c.CreatedAfterOpened = true }), testSM,
-			&Player{OpenedAt: created.Add(time.Minute)}, message(nil), "", "", nil},
+			&quest.PlayerFacts{OpenedAt: created.Add(time.Minute)}, message(nil), "", "", nil},
 		{"created before opening", with(plain, func(c *catalog.Checks) { c.CreatedAfterOpened = true }), testSM,
-			&Player{OpenedAt: created.Add(time.Hour)}, message(nil), CreatedBeforeOpened, "", nil},
+			&quest.PlayerFacts{OpenedAt: created.Add(time.Hour)}, message(nil), quest.CreatedBeforeOpened, "", nil},
 		{"no creation date", with(plain, func(c *catalog.Checks) { c.CreatedAfterOpened = true }), testSM, opened(),
-			message(map[string]any{"date_created": nil}), CreatedBeforeOpened, "", nil},
+			message(map[string]any{"date_created": nil}), quest.CreatedBeforeOpened, "", nil},
 		{"created_after_opened without a player", with(plain, func(c *catalog.Checks) { c.CreatedAfterOpened = true }), testSM, nil,
 			message(nil), "", "", []string{"created_after_opened"}},
 
@@ -91,71 +92,71 @@ func TestVerifyEachCheck(t *testing.T) {
 		{"to on WhatsApp", with(plain, func(c *catalog.Checks) { c.RegisteredNumber = catalog.PartyTo }), testSM,
 			opened("+15558675310"), message(map[string]any{"to": "whatsapp:+15558675310"}), "", "", nil},
 		{"to not registered", with(plain, func(c *catalog.Checks) { c.RegisteredNumber = catalog.PartyTo }), testSM,
-			opened("+15017122661"), message(nil), NumberNotRegistered, DetailTo, nil},
+			opened("+15017122661"), message(nil), quest.NumberNotRegistered, quest.DetailTo, nil},
 		{"from registered", with(plain, func(c *catalog.Checks) { c.RegisteredNumber = catalog.PartyFrom }), testSM,
 			opened("+15017122661"), message(nil), "", "", nil},
 		{"from not registered", with(plain, func(c *catalog.Checks) { c.RegisteredNumber = catalog.PartyFrom }), testSM,
-			opened("+15558675310"), message(nil), NumberNotRegistered, DetailFrom, nil},
+			opened("+15558675310"), message(nil), quest.NumberNotRegistered, quest.DetailFrom, nil},
 		{"either", with(plain, func(c *catalog.Checks) { c.RegisteredNumber = catalog.PartyEither }), testSM,
 			opened("+15017122661"), message(nil), "", "", nil},
 		{"either, neither", with(plain, func(c *catalog.Checks) { c.RegisteredNumber = catalog.PartyEither }), testSM,
-			opened("+4915112345678"), message(nil), NumberNotRegistered, DetailEither, nil},
+			opened("+4915112345678"), message(nil), quest.NumberNotRegistered, quest.DetailEither, nil},
 		{"no numbers at all", with(plain, func(c *catalog.Checks) { c.RegisteredNumber = catalog.PartyTo }), testSM,
-			opened(), message(nil), NumberNotRegistered, DetailNoNumbers, nil},
+			opened(), message(nil), quest.NumberNotRegistered, quest.DetailNoNumbers, nil},
 		{"registered_number without a player", with(plain, func(c *catalog.Checks) { c.RegisteredNumber = catalog.PartyTo }), testSM,
 			nil, message(nil), "", "", []string{"registered_number"}},
 
 		{"MMS with media", with(sendMMS(), func(c *catalog.Checks) { c.MinMedia = 1 }), testMM, nil,
 			message(map[string]any{"sid": testMM, "num_media": "1"}), "", "", nil},
 		{"MMS without media", with(sendMMS(), func(c *catalog.Checks) { c.MinMedia = 1 }), testMM, nil,
-			message(map[string]any{"sid": testMM, "num_media": "0"}), NoMedia, "", nil},
+			message(map[string]any{"sid": testMM, "num_media": "0"}), quest.NoMedia, "", nil},
 
 		{"body contains, any case", with(plain, func(c *catalog.Checks) { c.BodyContains = "OWL" }), testSM, nil,
 			message(map[string]any{"body": "Look, an owl!"}), "", "", nil},
 		{"body lacks", with(plain, func(c *catalog.Checks) { c.BodyContains = "owl" }), testSM, nil,
-			message(map[string]any{"body": "Look, a cat!"}), BodyMismatch, DetailContains, nil},
+			message(map[string]any{"body": "Look, a cat!"}), quest.BodyMismatch, quest.DetailContains, nil},
 		{"body matches", with(plain, func(c *catalog.Checks) { c.BodyMatches = `^Owl: \w+` }), testSM, nil,
 			message(map[string]any{"body": "Sent from your Twilio trial account - Owl: Hedwig"}), "", "", nil},
 		{"body does not match", with(plain, func(c *catalog.Checks) { c.BodyMatches = `^Owl:` }), testSM, nil,
-			message(map[string]any{"body": "My owl: Hedwig"}), BodyMismatch, DetailMatches, nil},
+			message(map[string]any{"body": "My owl: Hedwig"}), quest.BodyMismatch, quest.DetailMatches, nil},
 		{"invalid regexp fails closed", with(plain, func(c *catalog.Checks) { c.BodyMatches = `(` }), testSM, nil,
-			message(nil), BodyMismatch, DetailMatches, nil},
+			message(nil), quest.BodyMismatch, quest.DetailMatches, nil},
 
 		{"WhatsApp message", sendWhatsApp(), testSM, nil,
 			message(map[string]any{"to": "whatsapp:+15558675310", "from": "whatsapp:+14155238886"}), "", "", nil},
 		{"WhatsApp message with a picture", sendWhatsApp(), testMM, nil,
 			message(map[string]any{"sid": testMM, "num_media": "1", "to": "whatsapp:+15558675310", "from": "whatsapp:+14155238886"}), "", "", nil},
-		{"plain SMS for WhatsApp", sendWhatsApp(), testSM, nil, message(nil), WrongChannel, "whatsapp", nil},
+		{"plain SMS for WhatsApp", sendWhatsApp(), testSM, nil, message(nil), quest.WrongChannel, "whatsapp", nil},
 		{"only To on WhatsApp", sendWhatsApp(), testSM, nil,
-			message(map[string]any{"to": "whatsapp:+15558675310"}), WrongChannel, "whatsapp", nil},
+			message(map[string]any{"to": "whatsapp:+15558675310"}), quest.WrongChannel, "whatsapp", nil},
 		{"only From on WhatsApp", sendWhatsApp(), testSM, nil,
-			message(map[string]any{"from": "whatsapp:+14155238886"}), WrongChannel, "whatsapp", nil},
+			message(map[string]any{"from": "whatsapp:+14155238886"}), quest.WrongChannel, "whatsapp", nil},
 		{"another channel", sendWhatsApp(), testSM, nil,
-			message(map[string]any{"to": "messenger:1234567", "from": "messenger:7654321"}), WrongChannel, "whatsapp", nil},
+			message(map[string]any{"to": "messenger:1234567", "from": "messenger:7654321"}), quest.WrongChannel, "whatsapp", nil},
 		{"channel before direction", sendWhatsApp(), testSM, nil,
-			message(map[string]any{"direction": "inbound"}), WrongChannel, "whatsapp", nil},
+			message(map[string]any{"direction": "inbound"}), quest.WrongChannel, "whatsapp", nil},
 		{"WhatsApp message for a plain message objective", plain, testSM, nil,
 			message(map[string]any{"to": "whatsapp:+15558675310", "from": "whatsapp:+14155238886"}), "", "", nil},
 
 		{"call", makeCall(), testCA, opened(), call(nil), "", "", nil},
 		{"call still ringing counts", makeCall(), testCA, opened(), call(map[string]any{"status": "ringing"}), "", "", nil},
-		{"failed call", makeCall(), testCA, opened(), call(map[string]any{"status": "failed"}), FailedStatus, "failed", nil},
-		{"inbound call", makeCall(), testCA, opened(), call(map[string]any{"direction": "inbound"}), WrongDirection, DetailInbound, nil},
-		{"call made before", makeCall(), testCA, &Player{OpenedAt: created.Add(time.Hour)}, call(nil), CreatedBeforeOpened, "", nil},
+		{"failed call", makeCall(), testCA, opened(), call(map[string]any{"status": "failed"}), quest.FailedStatus, "failed", nil},
+		{"inbound call", makeCall(), testCA, opened(), call(map[string]any{"direction": "inbound"}), quest.WrongDirection, quest.DetailInbound, nil},
+		{"call made before", makeCall(), testCA, &quest.PlayerFacts{OpenedAt: created.Add(time.Hour)}, call(nil), quest.CreatedBeforeOpened, "", nil},
 		{"call must complete", with(makeCall(), func(c *catalog.Checks) { c.StatusIn = []string{"completed"} }), testCA, opened(),
-			call(map[string]any{"status": "in-progress"}), WrongStatus, "in-progress", nil},
-		{"another account's call", makeCall(), testCA, opened(), call(map[string]any{"account_sid": otherAccount}), NotFound, DetailCall, nil},
-		{"call not found", makeCall(), testCA, opened(), twilioError(404, 20404), NotFound, DetailCall, nil},
+			call(map[string]any{"status": "in-progress"}), quest.WrongStatus, "in-progress", nil},
+		{"another account's call", makeCall(), testCA, opened(), call(map[string]any{"account_sid": otherAccount}), quest.NotFound, quest.DetailCall, nil},
+		{"call not found", makeCall(), testCA, opened(), twilioError(404, 20404), quest.NotFound, quest.DetailCall, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &fakeTwilio{message: tt.handler, call: tt.handler}
 			v, _ := newFake(t, "", f, Options{})
-			got, err := v.Verify(context.Background(), Request{Objective: tt.obj, SID: tt.sid, Credentials: tokenCreds, Player: tt.player})
+			got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: tt.obj, SID: quest.Normalize(tt.sid), Credentials: tokenCreds, Player: tt.player})
 			if err != nil {
 				t.Fatalf("Verify: %v", err)
 			}
-			want := Verdict{Passed: tt.reason == "", Reason: tt.reason, Detail: tt.detail, SID: tt.sid, Skipped: tt.skipped}
+			want := quest.Verdict{Passed: tt.reason == "", Reason: tt.reason, Detail: tt.detail, SID: tt.sid, Skipped: tt.skipped}
 			if diff := cmp.Diff(want, got, ignoreTiming); diff != "" {
 				t.Errorf("verdict (-want +got):\n%s", diff)
 			}
@@ -170,14 +171,14 @@ func TestVerifyCallFetchesTheCallsResource(t *testing.T) {
 		call(nil)(w, r)
 	}}
 	v, _ := newFake(t, "/sandbox", f, Options{})
-	got, err := v.Verify(context.Background(), Request{Objective: makeCall(), SID: " ca" + strings.ToUpper(hex32) + " ", Credentials: keyCreds, Player: opened()})
+	got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: makeCall(), SID: quest.Normalize(" ca" + strings.ToUpper(hex32) + " "), Credentials: keyCreds, Player: opened()})
 	if err != nil || !got.Passed {
 		t.Fatalf("Verify = %+v, %v", got, err)
 	}
 	if want := "/sandbox/2010-04-01/Accounts/" + testAccount + "/Calls/" + testCA + ".json"; path != want {
 		t.Errorf("path = %q, want %q", path, want)
 	}
-	want := &Message{SID: testCA, AccountSID: testAccount, Status: "completed", Direction: "outbound-api",
+	want := &quest.Message{SID: testCA, AccountSID: testAccount, Status: "completed", Direction: "outbound-api",
 		To: "+15558675310", From: "+15017122661", DateCreated: time.Date(2023, 8, 24, 5, 1, 45, 0, time.UTC)}
 	if diff := cmp.Diff(want, got.Message); diff != "" {
 		t.Errorf("call (-want +got):\n%s", diff)
@@ -191,19 +192,19 @@ func TestCallObjectiveSIDHelp(t *testing.T) {
 	v, _ := newFake(t, "", f, Options{})
 	tests := []struct {
 		sid    string
-		reason Reason
+		reason quest.Reason
 		detail string
 	}{
-		{"", InvalidSID, "call_empty"},
-		{"CA123", InvalidSID, "call_length"},
-		{testAccount, WrongResource, "call_account"},
-		{testSM, WrongResource, "call_message"},
-		{testMM, WrongResource, "call_message"},
-		{testKey, WrongResource, "call_api_key"},
-		{"PN" + hex32, WrongResource, "call_other_resource"},
+		{"", quest.InvalidSID, "call_empty"},
+		{"CA123", quest.InvalidSID, "call_length"},
+		{testAccount, quest.WrongResource, "call_account"},
+		{testSM, quest.WrongResource, "call_message"},
+		{testMM, quest.WrongResource, "call_message"},
+		{testKey, quest.WrongResource, "call_api_key"},
+		{"PN" + hex32, quest.WrongResource, "call_other_resource"},
 	}
 	for _, tt := range tests {
-		got, err := v.Verify(context.Background(), Request{Objective: makeCall(), SID: tt.sid, Credentials: tokenCreds})
+		got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: makeCall(), SID: quest.Normalize(tt.sid), Credentials: tokenCreds})
 		if err != nil || got.Reason != tt.reason || got.Detail != tt.detail {
 			t.Errorf("Verify(%q) = %s/%s, %v; want %s/%s", tt.sid, got.Reason, got.Detail, err, tt.reason, tt.detail)
 		}
@@ -214,16 +215,16 @@ func TestCallObjectiveSIDHelp(t *testing.T) {
 }
 
 func TestReasonCounts(t *testing.T) {
-	counted := map[Reason]bool{}
-	for _, r := range Reasons {
+	counted := map[quest.Reason]bool{}
+	for _, r := range quest.Reasons {
 		counted[r] = r.Counts()
 	}
-	for _, r := range []Reason{Awarded, AlreadyAwarded, UpstreamRateLimited, UpstreamUnavailable, BadCredentials, NoCredentials, Locked, AttemptsExhausted} {
+	for _, r := range []quest.Reason{quest.Awarded, quest.AlreadyAwarded, quest.UpstreamRateLimited, quest.UpstreamUnavailable, quest.BadCredentials, quest.NoCredentials, quest.Locked, quest.AttemptsExhausted} {
 		if counted[r] {
 			t.Errorf("%s counts against the player", r)
 		}
 	}
-	for _, r := range []Reason{NotFound, WrongResource, SampleBody, CreatedBeforeOpened, BodyMismatch, Pending} {
+	for _, r := range []quest.Reason{quest.NotFound, quest.WrongResource, quest.SampleBody, quest.CreatedBeforeOpened, quest.BodyMismatch, quest.Pending} {
 		if !counted[r] {
 			t.Errorf("%s does not count", r)
 		}

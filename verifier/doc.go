@@ -1,5 +1,8 @@
 // Package verifier decides whether a player really did what an objective
-// asks, by fetching the SID they pasted from their own Twilio account.
+// asks, by fetching the SID they pasted from their own Twilio account. It
+// is the domain's Twilio adapter: it satisfies quest.Verifier, with the
+// Reason, Detail, Verdict and SID parsing that package quest owns, and
+// never imports store.
 //
 // The package is deliberately free of HTTP server, HTML and framework code:
 // it takes a Request and answers a Verdict (the player's outcome, with a

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/questgate/questgate/quest"
 )
 
 // pauses stands in for the Verifier's clock between tries: it records the
@@ -148,7 +150,7 @@ func TestFaults(t *testing.T) {
 	const timeout = 2 * time.Second
 	short := Options{Timeout: timeout, AttemptTimeout: 200 * time.Millisecond, MaxTries: 3}
 	type want struct {
-		reason     Reason // empty: passed
+		reason     quest.Reason // empty: passed
 		detail     string
 		attempts   int
 		status     int
@@ -167,15 +169,15 @@ func TestFaults(t *testing.T) {
 	}{
 		{name: "500 with a Twilio JSON error",
 			handler: func(*testing.T) http.HandlerFunc { return twilioError(500, 20500) },
-			want:    want{reason: UpstreamUnavailable, attempts: 3, status: 500, pauses: backoffs}},
+			want:    want{reason: quest.UpstreamUnavailable, attempts: 3, status: 500, pauses: backoffs}},
 		{name: "502 HTML page",
 			handler: func(*testing.T) http.HandlerFunc {
 				return raw(502, "text/html", "<html><body><h1>502 Bad Gateway</h1></body></html>")
 			},
-			want: want{reason: UpstreamUnavailable, attempts: 3, status: 502, pauses: backoffs}},
+			want: want{reason: quest.UpstreamUnavailable, attempts: 3, status: 502, pauses: backoffs}},
 		{name: "503 empty body",
 			handler: func(*testing.T) http.HandlerFunc { return raw(503, "", "") },
-			want:    want{reason: UpstreamUnavailable, attempts: 3, status: 503, pauses: backoffs}},
+			want:    want{reason: quest.UpstreamUnavailable, attempts: 3, status: 503, pauses: backoffs}},
 		{name: "503 then an answer",
 			handler: func(*testing.T) http.HandlerFunc { return sequence(raw(503, "", ""), message(nil)) },
 			want:    want{attempts: 2, pauses: backoffs[:1]}},
@@ -186,10 +188,10 @@ func TestFaults(t *testing.T) {
 			want: want{attempts: 2, pauses: []time.Duration{time.Second}}},
 		{name: "429 with Retry-After beyond the deadline",
 			handler: func(*testing.T) http.HandlerFunc { return twilioError(429, 20429, "Retry-After", "30") },
-			want:    want{reason: UpstreamRateLimited, attempts: 1, status: 429, retryAfter: 30 * time.Second, twilioRetryAfter: 30 * time.Second}},
+			want:    want{reason: quest.UpstreamRateLimited, attempts: 1, status: 429, retryAfter: 30 * time.Second, twilioRetryAfter: 30 * time.Second}},
 		{name: "503 with Retry-After beyond the deadline",
 			handler: func(*testing.T) http.HandlerFunc { return raw(503, "", "", "Retry-After", "30") },
-			want:    want{reason: UpstreamUnavailable, attempts: 1, status: 503, retryAfter: 30 * time.Second, twilioRetryAfter: 30 * time.Second}},
+			want:    want{reason: quest.UpstreamUnavailable, attempts: 1, status: 503, retryAfter: 30 * time.Second, twilioRetryAfter: 30 * time.Second}},
 		// JSON errors that are not Twilio's: a gateway, or a
 		// --twilio-api-url with a wrong path. Not the player's mistake,
 		// and not worth repeating.
@@ -197,47 +199,47 @@ func TestFaults(t *testing.T) {
 			handler: func(*testing.T) http.HandlerFunc {
 				return raw(404, "application/json", `{"error":"no route","status":404}`)
 			},
-			want: want{reason: UpstreamUnavailable, attempts: 1, status: 404}},
+			want: want{reason: quest.UpstreamUnavailable, attempts: 1, status: 404}},
 		{name: "a gateway's JSON 404 with the HTTP status for a code",
 			handler: func(*testing.T) http.HandlerFunc {
 				return raw(404, "application/json", `{"code":404,"message":"Not Found"}`)
 			},
-			want: want{reason: UpstreamUnavailable, attempts: 1, status: 404}},
+			want: want{reason: quest.UpstreamUnavailable, attempts: 1, status: 404}},
 		{name: "a proxy's JSON 401",
 			handler: func(*testing.T) http.HandlerFunc {
 				return raw(401, "application/json", `{"message":"Unauthorized"}`)
 			},
-			want: want{reason: UpstreamUnavailable, attempts: 1, status: 401}},
+			want: want{reason: quest.UpstreamUnavailable, attempts: 1, status: 401}},
 		{name: "429 every time",
 			handler: func(*testing.T) http.HandlerFunc { return twilioError(429, 20429) },
-			want:    want{reason: UpstreamRateLimited, attempts: 3, status: 429, pauses: backoffs}},
+			want:    want{reason: quest.UpstreamRateLimited, attempts: 3, status: 429, pauses: backoffs}},
 		{name: "error 20429 without 429",
 			handler: func(*testing.T) http.HandlerFunc { return twilioError(400, 20429) },
-			want:    want{reason: UpstreamRateLimited, attempts: 3, status: 400, pauses: backoffs}},
+			want:    want{reason: quest.UpstreamRateLimited, attempts: 3, status: 400, pauses: backoffs}},
 		{name: "hangs",
 			handler: func(t *testing.T) http.HandlerFunc { return hang(t, nil) },
-			want:    want{reason: UpstreamUnavailable, detail: DetailTimeout, attempts: 3, pauses: backoffs}},
+			want:    want{reason: quest.UpstreamUnavailable, detail: quest.DetailTimeout, attempts: 3, pauses: backoffs}},
 		{name: "accepts the connection and never answers", raw: silent,
-			want: want{reason: UpstreamUnavailable, detail: DetailTimeout, attempts: 3, pauses: backoffs}},
+			want: want{reason: quest.UpstreamUnavailable, detail: quest.DetailTimeout, attempts: 3, pauses: backoffs}},
 		{name: "drips the body slowly",
 			handler: func(*testing.T) http.HandlerFunc { return drip },
-			want:    want{reason: UpstreamUnavailable, detail: DetailTimeout, attempts: 3, status: 200, pauses: backoffs}},
+			want:    want{reason: quest.UpstreamUnavailable, detail: quest.DetailTimeout, attempts: 3, status: 200, pauses: backoffs}},
 		{name: "resets the connection", raw: rst,
-			want: want{reason: UpstreamUnavailable, attempts: 3, pauses: backoffs}},
+			want: want{reason: quest.UpstreamUnavailable, attempts: 3, pauses: backoffs}},
 		{name: "resets the connection, then answers",
 			handler: func(t *testing.T) http.HandlerFunc { return sequence(reset(t), message(nil)) },
 			want:    want{attempts: 2, pauses: backoffs[:1]}},
 		{name: "404 is the player's, never retried",
 			handler: func(*testing.T) http.HandlerFunc { return twilioError(404, 20404) },
-			want:    want{reason: NotFound, attempts: 1}},
+			want:    want{reason: quest.NotFound, attempts: 1}},
 		{name: "401 is the player's, never retried",
 			handler: func(*testing.T) http.HandlerFunc { return twilioError(401, 20003) },
-			want:    want{reason: BadCredentials, detail: DetailRejected, attempts: 1}},
+			want:    want{reason: quest.BadCredentials, detail: quest.DetailRejected, attempts: 1}},
 		{name: "a redirect is not retried",
 			handler: func(*testing.T) http.HandlerFunc {
 				return func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/elsewhere", http.StatusFound) }
 			},
-			want: want{reason: UpstreamUnavailable, attempts: 1, status: 302}},
+			want: want{reason: quest.UpstreamUnavailable, attempts: 1, status: 302}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -254,12 +256,12 @@ func TestFaults(t *testing.T) {
 			}
 			p := instantPauses(v)
 			start := time.Now()
-			verdict, err := v.Verify(context.Background(), Request{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds})
+			verdict, err := v.Verify(context.Background(), quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds})
 			if elapsed := time.Since(start); elapsed > timeout+3*time.Second {
 				t.Errorf("Verify took %v with a %v deadline", elapsed, timeout)
 			}
 			got := want{reason: verdict.Reason, detail: verdict.Detail, attempts: verdict.Attempts, pauses: p.list()}
-			var ue *UpstreamError
+			var ue *quest.UpstreamError
 			if errors.As(err, &ue) {
 				got.status, got.retryAfter, got.twilioRetryAfter = ue.Status, ue.RetryAfter, ue.TwilioRetryAfter
 				if (ue.Status == 401 || ue.Status == 404) && !strings.Contains(err.Error(), "without a Twilio error code") {
@@ -292,11 +294,11 @@ func TestFaultsWithinTheOverallDeadline(t *testing.T) {
 	v, _ := newFake(t, "", f, Options{Timeout: 500 * time.Millisecond, AttemptTimeout: 150 * time.Millisecond, MaxTries: 50})
 	v.jitter = func(time.Duration) time.Duration { return 0 }
 	start := time.Now()
-	verdict, err := v.Verify(context.Background(), Request{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds})
+	verdict, err := v.Verify(context.Background(), quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds})
 	if elapsed := time.Since(start); elapsed > 4*time.Second {
 		t.Errorf("Verify took %v with a 500ms deadline", elapsed)
 	}
-	if verdict.Reason != UpstreamUnavailable || verdict.Detail != DetailTimeout || !errors.Is(err, context.DeadlineExceeded) {
+	if verdict.Reason != quest.UpstreamUnavailable || verdict.Detail != quest.DetailTimeout || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Verify = %+v, %v; want upstream_unavailable, timeout", verdict, err)
 	}
 	if verdict.Attempts < 2 || verdict.Attempts >= 50 {

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/questgate/questgate/catalog"
+	"github.com/questgate/questgate/quest"
 )
 
 // TestEveryKindHasAFetcher keeps the kinds table and the verifier in step:
@@ -26,11 +27,11 @@ func TestDetailsSpeakOfTheKind(t *testing.T) {
 		o            catalog.Objective
 		detail, want string
 	}{
-		{sms, DetailAccount, DetailAccount},
+		{sms, quest.DetailAccount, quest.DetailAccount},
 		{sms, "", ""},
-		{call, DetailAccount, DetailCallPrefix + DetailAccount},
-		{call, DetailSMS, DetailCallPrefix + DetailMessage},
-		{call, DetailMMS, DetailCallPrefix + DetailMessage},
+		{call, quest.DetailAccount, quest.DetailCallPrefix + quest.DetailAccount},
+		{call, quest.DetailSMS, quest.DetailCallPrefix + quest.DetailMessage},
+		{call, quest.DetailMMS, quest.DetailCallPrefix + quest.DetailMessage},
 		{call, "", ""},
 	}
 	for _, tt := range tests {
@@ -38,8 +39,8 @@ func TestDetailsSpeakOfTheKind(t *testing.T) {
 			t.Errorf("forKind(%s, %q) = %q, want %q", tt.o.Kind, tt.detail, got, tt.want)
 		}
 	}
-	if got := notFoundDetail(call); got != DetailCall {
-		t.Errorf("call NotFound detail = %q, want %q", got, DetailCall)
+	if got := notFoundDetail(call); got != quest.DetailCall {
+		t.Errorf("call NotFound detail = %q, want %q", got, quest.DetailCall)
 	}
 	if got := notFoundDetail(sms); got != "" {
 		t.Errorf("message NotFound detail = %q, want none", got)

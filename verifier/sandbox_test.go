@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/questgate/questgate/catalog"
+	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/sandbox"
 	"github.com/questgate/questgate/store"
 	"github.com/questgate/questgate/verifier"
@@ -70,14 +71,14 @@ func (s *sandboxed) post(t *testing.T, path string, form url.Values) map[string]
 	return out
 }
 
-func (s *sandboxed) verify(t *testing.T, objective, sid string, p *verifier.Player) verifier.Verdict {
+func (s *sandboxed) verify(t *testing.T, objective, sid string, p *quest.PlayerFacts) quest.Verdict {
 	t.Helper()
 	o, ok := s.cat.Get(objective)
 	if !ok {
 		t.Fatalf("no objective %s", objective)
 	}
-	v, err := s.v.Verify(context.Background(), verifier.Request{Objective: o, SID: sid, Player: p,
-		Credentials: verifier.Credentials{AccountSID: s.account.SID, Secret: s.account.AuthToken}})
+	v, err := s.v.Verify(context.Background(), quest.CheckRequest{Objective: o, SID: quest.Normalize(sid), Player: p,
+		Credentials: quest.Credentials{AccountSID: s.account.SID, Secret: s.account.AuthToken}})
 	if err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
@@ -89,8 +90,8 @@ func (s *sandboxed) verify(t *testing.T, objective, sid string, p *verifier.Play
 func TestEveryKindAgainstTheSandbox(t *testing.T) {
 	s := newSandboxed(t)
 	acc := "/2010-04-01/Accounts/" + s.account.SID
-	earlier := &verifier.Player{OpenedAt: s.clock.Add(-time.Hour)}
-	later := &verifier.Player{OpenedAt: s.clock.Add(time.Hour)}
+	earlier := &quest.PlayerFacts{OpenedAt: s.clock.Add(-time.Hour)}
+	later := &quest.PlayerFacts{OpenedAt: s.clock.Add(time.Hour)}
 
 	mms := s.post(t, acc+"/Messages.json", url.Values{"From": {"+15017122661"}, "To": {"+15558675310"}, "Body": {"an owl"},
 		"MediaUrl": {"https://demo.twilio.com/owl.png"}})["sid"].(string)
@@ -109,26 +110,26 @@ func TestEveryKindAgainstTheSandbox(t *testing.T) {
 		"Body": {"Merci pour votre message !"}})["sid"].(string)
 	*s.clock = s.clock.Add(10 * time.Second) // everything has reached its final status
 
-	phone := &verifier.Player{OpenedAt: earlier.OpenedAt, Numbers: []string{"+33612345678"}}
+	phone := &quest.PlayerFacts{OpenedAt: earlier.OpenedAt, Numbers: []string{"+33612345678"}}
 	tests := []struct {
 		objective, sid string
-		player         *verifier.Player
-		want           verifier.Reason // "" for passed
+		player         *quest.PlayerFacts
+		want           quest.Reason // "" for passed
 		detail         string
 	}{
 		{"send-mms", mms, earlier, "", ""},
-		{"send-mms", sms, earlier, verifier.WrongResource, verifier.DetailSMS},
-		{"send-mms", mms, later, verifier.CreatedBeforeOpened, ""},
+		{"send-mms", sms, earlier, quest.WrongResource, quest.DetailSMS},
+		{"send-mms", mms, later, quest.CreatedBeforeOpened, ""},
 		{"make-call", call, earlier, "", ""},
-		{"make-call", failedCall, earlier, verifier.FailedStatus, "failed"},
-		{"make-call", call, later, verifier.CreatedBeforeOpened, ""},
-		{"make-call", sms, earlier, verifier.WrongResource, "call_message"},
+		{"make-call", failedCall, earlier, quest.FailedStatus, "failed"},
+		{"make-call", call, later, quest.CreatedBeforeOpened, ""},
+		{"make-call", sms, earlier, quest.WrongResource, "call_message"},
 		{"reply-sms", reply, phone, "", ""},
 		{"reply-sms", viaService, phone, "", ""},
-		{"reply-sms", received, phone, verifier.WrongDirection, verifier.DetailInbound},
-		{"reply-sms", sms, phone, verifier.NumberNotRegistered, verifier.DetailTo},
-		{"reply-sms", reply, &verifier.Player{OpenedAt: earlier.OpenedAt}, verifier.NumberNotRegistered, verifier.DetailNoNumbers},
-		{"reply-sms", sampleReply, phone, verifier.SampleBody, ""},
+		{"reply-sms", received, phone, quest.WrongDirection, quest.DetailInbound},
+		{"reply-sms", sms, phone, quest.NumberNotRegistered, quest.DetailTo},
+		{"reply-sms", reply, &quest.PlayerFacts{OpenedAt: earlier.OpenedAt}, quest.NumberNotRegistered, quest.DetailNoNumbers},
+		{"reply-sms", sampleReply, phone, quest.SampleBody, ""},
 		{"send-sms", sms, nil, "", ""},
 	}
 	for _, tt := range tests {

@@ -18,6 +18,8 @@ import (
 	"github.com/sony/gobreaker/v2"
 	openapi "github.com/twilio/twilio-go/rest/api/v2010"
 	"golang.org/x/sync/singleflight"
+
+	"github.com/questgate/questgate/quest"
 )
 
 // Defaults of the upstream discipline (see Options). A try gets 5 s
@@ -100,7 +102,7 @@ type fetched struct {
 // identical fetches in flight: see Options and the package documentation.
 // key names what op asks of whom; the credentials' secret is hashed into
 // it, so a wrong secret never shares a right one's answer.
-func (v *Verifier) fetch(ctx context.Context, kind string, c Credentials, what string, op operation) fetched {
+func (v *Verifier) fetch(ctx context.Context, kind string, c quest.Credentials, what string, op operation) fetched {
 	f, err := v.flights.do(ctx, fetchKey(kind, c, what), func(fctx context.Context) fetched { return v.tries(fctx, c, op) })
 	if err != nil {
 		return fetched{res: callResult{err: fmt.Errorf("waiting for twilio: %w", err)}}
@@ -109,7 +111,7 @@ func (v *Verifier) fetch(ctx context.Context, kind string, c Credentials, what s
 }
 
 // fetchKey names a fetch of what (a SID, or nothing) of kind with c.
-func fetchKey(kind string, c Credentials, what string) string {
+func fetchKey(kind string, c quest.Credentials, what string) string {
 	secret := sha256.Sum256([]byte(c.Secret))
 	return kind + "\x00" + c.AccountSID + "\x00" + c.Username() + "\x00" + hex.EncodeToString(secret[:]) + "\x00" + what
 }
@@ -117,7 +119,7 @@ func fetchKey(kind string, c Credentials, what string) string {
 // tries runs op until Twilio answers, a try fails in a way that is not
 // safe to retry, MaxTries are spent or the overall deadline would pass.
 // The breaker is asked first and told how the fetch went.
-func (v *Verifier) tries(ctx context.Context, c Credentials, op operation) fetched {
+func (v *Verifier) tries(ctx context.Context, c quest.Credentials, op operation) fetched {
 	ctx, cancel := context.WithTimeoutCause(ctx, v.timeout, v.timeoutErr)
 	defer cancel()
 	done, wait := v.breaker.allow()
@@ -170,7 +172,7 @@ func (v *Verifier) tries(ctx context.Context, c Credentials, op operation) fetch
 
 // try makes one HTTP try, within AttemptTimeout, and reports whether that
 // timeout (not the overall deadline) cut it.
-func (v *Verifier) try(ctx context.Context, c Credentials, op operation) (any, callResult, bool) {
+func (v *Verifier) try(ctx context.Context, c quest.Credentials, op operation) (any, callResult, bool) {
 	actx, cancel := context.WithTimeoutCause(ctx, v.attemptTimeout, v.attemptErr)
 	defer cancel()
 	v.metrics.InFlight(1)

@@ -17,6 +17,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/twilio/twilio-go/client"
+
+	"github.com/questgate/questgate/quest"
 )
 
 // otherSM is a message SID other than testSM.
@@ -201,12 +203,12 @@ func TestStormIsOneUpstreamCall(t *testing.T) {
 	g := newGate(t)
 	f := &fakeTwilio{message: g.hold(message(nil))}
 	v, _ := newFake(t, "", f, Options{})
-	verdicts := make([]Verdict, storm)
+	verdicts := make([]quest.Verdict, storm)
 	errs := make([]error, storm)
 	var wg sync.WaitGroup
 	for i := range storm {
 		wg.Go(func() {
-			verdicts[i], errs[i] = v.Verify(context.Background(), Request{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds})
+			verdicts[i], errs[i] = v.Verify(context.Background(), quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds})
 		})
 	}
 	key := fetchKey("message", tokenCreds, testSM)
@@ -216,7 +218,7 @@ func TestStormIsOneUpstreamCall(t *testing.T) {
 	if n := f.calls.Load(); n != 1 {
 		t.Errorf("upstream saw %d requests, want 1", n)
 	}
-	seen := map[*Message]bool{}
+	seen := map[*quest.Message]bool{}
 	for i, got := range verdicts {
 		if errs[i] != nil || !got.Passed || got.Attempts != 1 || got.Message == nil {
 			t.Fatalf("check %d: %+v, %v", i, got, errs[i])
@@ -252,9 +254,9 @@ func TestDifferentSecretsAreNotCoalesced(t *testing.T) {
 	other := tokenCreds
 	other.Secret = strings.Repeat("f", 32)
 	var wg sync.WaitGroup
-	for _, c := range []Credentials{tokenCreds, other} {
+	for _, c := range []quest.Credentials{tokenCreds, other} {
 		wg.Go(func() {
-			got, err := v.Verify(context.Background(), Request{Objective: sendSMS(), SID: testSM, Credentials: c})
+			got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: c})
 			if err != nil || !got.Passed {
 				t.Errorf("Verify = %+v, %v", got, err)
 			}
@@ -278,7 +280,7 @@ func TestCallerLeavingDoesNotCutOthers(t *testing.T) {
 		}
 	}}
 	v, _ := newFake(t, "", f, Options{})
-	req := Request{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds}
+	req := quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds}
 	key := fetchKey("message", tokenCreds, testSM)
 
 	leaving, leave := context.WithCancel(context.Background())
@@ -287,14 +289,14 @@ func TestCallerLeavingDoesNotCutOthers(t *testing.T) {
 		_, err := v.Verify(leaving, req)
 		left <- err
 	}()
-	stayed := make(chan Verdict, 1)
+	stayed := make(chan quest.Verdict, 1)
 	go func() {
 		got, _ := v.Verify(context.Background(), req)
 		stayed <- got
 	}()
 	eventually(t, "both checks joined the fetch", func() bool { return v.flights.waiting(key) == 2 })
 	leave()
-	if err := <-left; ReasonOf(err) != UpstreamUnavailable || !errors.Is(err, context.Canceled) {
+	if err := <-left; quest.ReasonOf(err) != quest.UpstreamUnavailable || !errors.Is(err, context.Canceled) {
 		t.Errorf("the leaving caller got %v", err)
 	}
 	g.release()
@@ -321,7 +323,7 @@ func TestCallerLeavingDoesNotCutOthers(t *testing.T) {
 		<-started
 		cancel()
 	}()
-	if _, err := v.Verify(ctx, Request{Objective: sendSMS(), SID: otherSM, Credentials: tokenCreds}); !errors.Is(err, context.Canceled) {
+	if _, err := v.Verify(ctx, quest.CheckRequest{Objective: sendSMS(), SID: otherSM, Credentials: tokenCreds}); !errors.Is(err, context.Canceled) {
 		t.Errorf("Verify = %v, want context.Canceled", err)
 	}
 	eventually(t, "the upstream request is cut", cut.Load)
@@ -357,7 +359,7 @@ func TestAccountConcurrency(t *testing.T) {
 	for i := range busy {
 		wg.Go(func() {
 			sid := fmt.Sprintf("SM%032x", i) // different SIDs: nothing is coalesced
-			got, err := v.Verify(context.Background(), Request{Objective: sendSMS(), SID: sid, Credentials: tokenCreds})
+			got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: sendSMS(), SID: quest.Normalize(sid), Credentials: tokenCreds})
 			if err != nil || !got.Passed {
 				t.Errorf("Verify %s = %+v, %v", sid, got, err)
 			}
@@ -365,8 +367,8 @@ func TestAccountConcurrency(t *testing.T) {
 	}
 	eventually(t, "two requests of the busy account are held", func() bool { return g.waiting.Load() == 2 })
 
-	other := Credentials{AccountSID: otherAccount, Secret: testSecret}
-	got, err := v.Verify(context.Background(), Request{Objective: sendSMS(), SID: testSM, Credentials: other})
+	other := quest.Credentials{AccountSID: otherAccount, Secret: testSecret}
+	got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: other})
 	if err != nil || !got.Passed {
 		t.Errorf("another account, while the first is busy: %+v, %v", got, err)
 	}
@@ -398,22 +400,22 @@ func TestWaitingForATurnTimesOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	verdict, err := v.Verify(context.Background(), Request{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds})
+	verdict, err := v.Verify(context.Background(), quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds})
 	if elapsed := time.Since(start); elapsed > 4*time.Second {
 		t.Errorf("waited %v with a 300ms deadline", elapsed)
 	}
-	var ue *UpstreamError
-	if !errors.As(err, &ue) || ue.Reason != UpstreamUnavailable || ue.Detail != DetailTimeout || !errors.Is(err, context.DeadlineExceeded) {
+	var ue *quest.UpstreamError
+	if !errors.As(err, &ue) || ue.Reason != quest.UpstreamUnavailable || ue.Detail != quest.DetailTimeout || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Verify error = %#v, want upstream_unavailable, timeout", err)
 	}
-	if verdict.Attempts != 0 || verdict.Detail != DetailTimeout {
+	if verdict.Attempts != 0 || verdict.Detail != quest.DetailTimeout {
 		t.Errorf("verdict = %+v, want no try and the timeout detail", verdict)
 	}
 	if n := f.calls.Load(); n != 0 {
 		t.Errorf("%d requests, want none", n)
 	}
 	release()
-	if got, err := v.Verify(context.Background(), Request{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds}); err != nil || !got.Passed {
+	if got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds}); err != nil || !got.Passed {
 		t.Errorf("with the turn given back: %+v, %v", got, err)
 	}
 	if v.breaker.open() || v.accounts.Len() != 0 {
@@ -440,25 +442,25 @@ func TestBreaker(t *testing.T) {
 	const cooldown = 300 * time.Millisecond
 	v, _ := newFake(t, "", f, Options{MaxTries: 2, BreakerThreshold: 2, BreakerCooldown: cooldown, Metrics: m})
 	instantPauses(v)
-	req := Request{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds}
+	req := quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds}
 	for i := range 2 {
-		if got, _ := v.Verify(context.Background(), req); got.Reason != UpstreamUnavailable || got.Attempts != 2 {
+		if got, _ := v.Verify(context.Background(), req); got.Reason != quest.UpstreamUnavailable || got.Attempts != 2 {
 			t.Fatalf("failure %d: %+v", i+1, got)
 		}
 	}
 	before := f.calls.Load()
 	verdict, err := v.Verify(context.Background(), req)
-	var ue *UpstreamError
-	if !errors.As(err, &ue) || ue.Reason != UpstreamUnavailable || ue.Detail != DetailCircuitOpen {
+	var ue *quest.UpstreamError
+	if !errors.As(err, &ue) || ue.Reason != quest.UpstreamUnavailable || ue.Detail != quest.DetailCircuitOpen {
 		t.Fatalf("with the breaker open: %#v, want upstream_unavailable, circuit_open", err)
 	}
 	if ue.RetryAfter <= 0 || ue.RetryAfter > cooldown {
 		t.Errorf("RetryAfter = %v, want the time left of the %v cooldown", ue.RetryAfter, cooldown)
 	}
-	if verdict.Attempts != 0 || verdict.Upstream != 0 || verdict.Detail != DetailCircuitOpen || verdict.Reason.Counts() {
+	if verdict.Attempts != 0 || verdict.Upstream != 0 || verdict.Detail != quest.DetailCircuitOpen || verdict.Reason.Counts() {
 		t.Errorf("verdict = %+v", verdict)
 	}
-	if err := v.CheckCredentials(context.Background(), tokenCreds); !errors.As(err, &ue) || ue.Detail != DetailCircuitOpen {
+	if err := v.CheckCredentials(context.Background(), tokenCreds); !errors.As(err, &ue) || ue.Detail != quest.DetailCircuitOpen {
 		t.Errorf("CheckCredentials with the breaker open = %v", err)
 	}
 	if n := f.calls.Load(); n != before {
@@ -470,7 +472,7 @@ func TestBreaker(t *testing.T) {
 	if got, err := v.Verify(context.Background(), req); err != nil || !got.Passed || got.Attempts != 1 {
 		t.Fatalf("after the cooldown: %+v, %v", got, err)
 	}
-	if got, err := v.Verify(context.Background(), Request{Objective: sendSMS(), SID: testSM, Credentials: keyCreds}); err != nil || !got.Passed {
+	if got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: keyCreds}); err != nil || !got.Passed {
 		t.Errorf("after closing: %+v, %v", got, err)
 	}
 
@@ -498,23 +500,23 @@ func TestBreakerCountsOnlyUnavailability(t *testing.T) {
 	set := func(h http.HandlerFunc) { answer.Store(&h) }
 	f := &fakeTwilio{message: func(w http.ResponseWriter, r *http.Request) { (*answer.Load())(w, r) }}
 	v, _ := newFake(t, "", f, Options{MaxTries: 1, BreakerThreshold: 2, BreakerCooldown: time.Minute})
-	req := Request{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds}
+	req := quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds}
 	steps := []struct {
 		name    string
 		handler http.HandlerFunc
-		want    Reason
+		want    quest.Reason
 	}{
-		{"not found", twilioError(404, 20404), NotFound},
-		{"not found", twilioError(404, 20404), NotFound},
-		{"rejected", twilioError(401, 20003), BadCredentials},
-		{"rejected", twilioError(401, 20003), BadCredentials},
-		{"rate limited", twilioError(429, 20429), UpstreamRateLimited},
-		{"rate limited", twilioError(429, 20429), UpstreamRateLimited},
-		{"outage", twilioError(500, 20500), UpstreamUnavailable},
+		{"not found", twilioError(404, 20404), quest.NotFound},
+		{"not found", twilioError(404, 20404), quest.NotFound},
+		{"rejected", twilioError(401, 20003), quest.BadCredentials},
+		{"rejected", twilioError(401, 20003), quest.BadCredentials},
+		{"rate limited", twilioError(429, 20429), quest.UpstreamRateLimited},
+		{"rate limited", twilioError(429, 20429), quest.UpstreamRateLimited},
+		{"outage", twilioError(500, 20500), quest.UpstreamUnavailable},
 		{"an answer", message(nil), ""},
-		{"outage", twilioError(500, 20500), UpstreamUnavailable},
-		{"rate limited", twilioError(429, 20429), UpstreamRateLimited},
-		{"outage", twilioError(500, 20500), UpstreamUnavailable},
+		{"outage", twilioError(500, 20500), quest.UpstreamUnavailable},
+		{"rate limited", twilioError(429, 20429), quest.UpstreamRateLimited},
+		{"outage", twilioError(500, 20500), quest.UpstreamUnavailable},
 	}
 	for i, s := range steps {
 		set(s.handler)

@@ -14,6 +14,7 @@ import (
 	openapi "github.com/twilio/twilio-go/rest/api/v2010"
 
 	"github.com/questgate/questgate/keyslots"
+	"github.com/questgate/questgate/quest"
 )
 
 // DefaultBaseURL is Twilio's REST API.
@@ -194,22 +195,22 @@ func New(opts Options) (*Verifier, error) {
 // Verdict carries the same Reason and Detail, the SID, the tries and the
 // time spent: the attempt must not count against the player. No other
 // error is returned.
-func (v *Verifier) Verify(ctx context.Context, req Request) (Verdict, error) {
-	sid := Normalize(req.SID)
-	if reason, detail := checkSID(sid, req.Objective.Prefixes()); reason != "" {
-		verdict := Verdict{Reason: reason, Detail: forKind(req.Objective, detail)}
-		if reason == WrongResource {
+func (v *Verifier) Verify(ctx context.Context, req quest.CheckRequest) (quest.Verdict, error) {
+	sid := req.SID
+	if reason, detail := quest.CheckSID(sid, req.Objective.Prefixes()); reason != "" {
+		verdict := quest.Verdict{Reason: reason, Detail: forKind(req.Objective, detail)}
+		if reason == quest.WrongResource {
 			verdict.SID = sid
 		}
 		return verdict, nil
 	}
-	verdict := Verdict{SID: sid}
+	verdict := quest.Verdict{SID: sid}
 	if req.Credentials.IsZero() {
-		return verdict.reject(NoCredentials, ""), nil
+		return verdict.Reject(quest.NoCredentials, ""), nil
 	}
-	creds := req.Credentials.normalized()
-	if creds.check() != nil {
-		return verdict.reject(BadCredentials, DetailFormat), nil
+	creds := req.Credentials.Normalized()
+	if creds.Check() != nil {
+		return verdict.Reject(quest.BadCredentials, quest.DetailFormat), nil
 	}
 
 	start := time.Now()
@@ -221,22 +222,22 @@ func (v *Verifier) Verify(ctx context.Context, req Request) (Verdict, error) {
 	switch outcome := f.res.outcome(); outcome {
 	case outcomeOK:
 	case outcomeNotFound:
-		return verdict.reject(NotFound, notFoundDetail(req.Objective)), nil
+		return verdict.Reject(quest.NotFound, notFoundDetail(req.Objective)), nil
 	case outcomeRejected, outcomeForbidden, outcomeFormat:
-		return verdict.reject(BadCredentials, outcome.detail()), nil
+		return verdict.Reject(quest.BadCredentials, outcome.detail()), nil
 	default:
 		ue := f.res.upstreamError(outcome, creds)
 		verdict.Reason, verdict.Detail = ue.Reason, ue.Detail
 		return verdict, ue
 	}
 	// The fetch may be shared with other callers: each gets its own copy.
-	msg := *f.value.(*Message)
+	msg := *f.value.(*quest.Message)
 	return checkResource(verdict, req, &msg, creds.AccountSID), nil
 }
 
 // fetchMessage fetches message sid from the player's account: its value
 // is a *Message.
-func (v *Verifier) fetchMessage(ctx context.Context, creds Credentials, sid string) fetched {
+func (v *Verifier) fetchMessage(ctx context.Context, creds quest.Credentials, sid string) fetched {
 	return v.fetch(ctx, "message", creds, sid, func(api *openapi.ApiService) (any, error) {
 		msg, err := api.FetchMessage(sid, &openapi.FetchMessageParams{PathAccountSid: &creds.AccountSID})
 		if err != nil {
@@ -261,9 +262,9 @@ func (v *Verifier) fetchMessage(ctx context.Context, creds Credentials, sid stri
 // ProblemForbidden for a 403 (an API key not allowed to read messages),
 // ProblemNotFound on the account SID when Twilio knows no such account for
 // these credentials); or an *UpstreamError when Twilio could not answer.
-func (v *Verifier) CheckCredentials(ctx context.Context, c Credentials) error {
-	c = c.normalized()
-	if err := c.check(); err != nil {
+func (v *Verifier) CheckCredentials(ctx context.Context, c quest.Credentials) error {
+	c = c.Normalized()
+	if err := c.Check(); err != nil {
 		return err
 	}
 	var f fetched
@@ -284,29 +285,23 @@ func (v *Verifier) CheckCredentials(ctx context.Context, c Credentials) error {
 			return *account.Sid, nil
 		})
 		if f.res.err == nil && f.value != c.AccountSID {
-			return &CredentialsError{FieldAccountSID, ProblemNotFound}
+			return &quest.CredentialsError{Field: quest.FieldAccountSID, Problem: quest.ProblemNotFound}
 		}
 	}
 	switch outcome := f.res.outcome(); outcome {
 	case outcomeOK:
 		return nil
 	case outcomeNotFound:
-		return &CredentialsError{FieldAccountSID, ProblemNotFound}
+		return &quest.CredentialsError{Field: quest.FieldAccountSID, Problem: quest.ProblemNotFound}
 	case outcomeRejected:
-		return &CredentialsError{FieldSecret, ProblemRejected}
+		return &quest.CredentialsError{Field: quest.FieldSecret, Problem: quest.ProblemRejected}
 	case outcomeForbidden:
-		return &CredentialsError{FieldSecret, ProblemForbidden}
+		return &quest.CredentialsError{Field: quest.FieldSecret, Problem: quest.ProblemForbidden}
 	case outcomeFormat:
-		return &CredentialsError{FieldSecret, ProblemFormat}
+		return &quest.CredentialsError{Field: quest.FieldSecret, Problem: quest.ProblemFormat}
 	default:
 		return f.res.upstreamError(outcome, c)
 	}
-}
-
-// reject returns the verdict refused for reason and detail.
-func (v Verdict) reject(reason Reason, detail string) Verdict {
-	v.Passed, v.Reason, v.Detail = false, reason, detail
-	return v
 }
 
 // callResult is what one HTTP try at Twilio gave.
@@ -322,7 +317,7 @@ type callResult struct {
 // call makes one try: it runs op with a twilio-go API service bound to c,
 // ctx and the configured base URL. The value is nil unless the try
 // succeeded.
-func (v *Verifier) call(ctx context.Context, c Credentials, op operation) (any, callResult) {
+func (v *Verifier) call(ctx context.Context, c quest.Credentials, op operation) (any, callResult) {
 	t := &callTransport{ctx: ctx, base: v.base, next: v.transport}
 	tc := &client.Client{
 		Credentials: client.NewCredentials(c.Username(), c.Secret),
@@ -380,11 +375,11 @@ const (
 func (o outcome) detail() string {
 	switch o {
 	case outcomeRejected:
-		return DetailRejected
+		return quest.DetailRejected
 	case outcomeForbidden:
-		return DetailForbidden
+		return quest.DetailForbidden
 	case outcomeFormat:
-		return DetailFormat
+		return quest.DetailFormat
 	}
 	return ""
 }
@@ -452,10 +447,10 @@ func twilios(tre *client.TwilioRestError, status int) bool {
 
 // upstreamError turns a failed call into the error Verify and
 // CheckCredentials return, with the secret scrubbed from its text.
-func (r callResult) upstreamError(o outcome, c Credentials) *UpstreamError {
-	reason := UpstreamUnavailable
+func (r callResult) upstreamError(o outcome, c quest.Credentials) *quest.UpstreamError {
+	reason := quest.UpstreamUnavailable
 	if o == outcomeRateLimited {
-		reason = UpstreamRateLimited
+		reason = quest.UpstreamRateLimited
 	}
 	err := r.err
 	if tre, ok := errors.AsType[*client.TwilioRestError](err); ok && r.status >= 400 && r.status < 500 && !twilios(tre, r.status) {
@@ -463,16 +458,16 @@ func (r callResult) upstreamError(o outcome, c Credentials) *UpstreamError {
 		err = fmt.Errorf("HTTP %d from %s without a Twilio error code (code %d, status %d): not Twilio's answer: %w",
 			r.status, r.url, tre.Code, tre.Status, err)
 	}
-	ue := &UpstreamError{Reason: reason, RetryAfter: r.retryAfter, Status: r.status, Err: redact(err, c)}
+	ue := &quest.UpstreamError{Reason: reason, RetryAfter: r.retryAfter, Status: r.status, Err: redact(err, c)}
 	if !errors.Is(r.err, errCircuitOpen) {
 		// The breaker's wait is ours; any other is Twilio's header.
 		ue.TwilioRetryAfter = r.retryAfter
 	}
 	switch {
 	case errors.Is(r.err, errCircuitOpen):
-		ue.Detail = DetailCircuitOpen
-	case reason == UpstreamUnavailable && errors.Is(r.err, context.DeadlineExceeded):
-		ue.Detail = DetailTimeout
+		ue.Detail = quest.DetailCircuitOpen
+	case reason == quest.UpstreamUnavailable && errors.Is(r.err, context.DeadlineExceeded):
+		ue.Detail = quest.DetailTimeout
 	}
 	return ue
 }
@@ -482,7 +477,7 @@ func (r callResult) upstreamError(o outcome, c Credentials) *UpstreamError {
 // it got, say), an error with the same text and the secret masked. The
 // redacted error keeps context errors in its chain and drops the rest,
 // which could print the secret.
-func redact(err error, c Credentials) error {
+func redact(err error, c quest.Credentials) error {
 	if err == nil || c.Secret == "" {
 		return err
 	}

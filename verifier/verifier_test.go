@@ -19,6 +19,7 @@ import (
 	"github.com/twilio/twilio-go/client"
 
 	"github.com/questgate/questgate/catalog"
+	"github.com/questgate/questgate/quest"
 )
 
 const (
@@ -29,8 +30,8 @@ const (
 )
 
 var (
-	tokenCreds = Credentials{AccountSID: testAccount, Secret: testSecret}
-	keyCreds   = Credentials{AccountSID: testAccount, APIKeySID: testKey, Secret: testSecret}
+	tokenCreds = quest.Credentials{AccountSID: testAccount, Secret: testSecret}
+	keyCreds   = quest.Credentials{AccountSID: testAccount, APIKeySID: testKey, Secret: testSecret}
 )
 
 // sendSMS mirrors the catalog's send-sms objective.
@@ -163,51 +164,51 @@ func message(overrides map[string]any) http.HandlerFunc {
 
 // ignoreTiming ignores what a verdict measured of the fetch (its time and
 // tries) and the message, which tests check on their own.
-var ignoreTiming = cmpopts.IgnoreFields(Verdict{}, "Upstream", "Attempts", "Message")
+var ignoreTiming = cmpopts.IgnoreFields(quest.Verdict{}, "Upstream", "Attempts", "Message")
 
 func TestVerifyLocalChecksSpendNoRequest(t *testing.T) {
 	tests := []struct {
 		name  string
 		obj   catalog.Objective
 		sid   string
-		creds Credentials
-		want  Verdict
+		creds quest.Credentials
+		want  quest.Verdict
 	}{
-		{"empty", sendSMS(), "", tokenCreds, Verdict{Reason: InvalidSID, Detail: DetailEmpty}},
-		{"only quotes and spaces", sendSMS(), ` " " `, tokenCreds, Verdict{Reason: InvalidSID, Detail: DetailEmpty}},
-		{"too short", sendSMS(), "SM0123456789", tokenCreds, Verdict{Reason: InvalidSID, Detail: DetailLength}},
-		{"too long", sendSMS(), testSM + "00", tokenCreds, Verdict{Reason: InvalidSID, Detail: DetailLength}},
-		{"lower-case and short", sendSMS(), "sm0123", tokenCreds, Verdict{Reason: InvalidSID, Detail: DetailLength}},
-		{"inner space", sendSMS(), "SM0123456789abcdef 0123456789abcdef", tokenCreds, Verdict{Reason: InvalidSID, Detail: DetailCharacters}},
-		{"dash", sendSMS(), "SM-" + hex32, tokenCreds, Verdict{Reason: InvalidSID, Detail: DetailCharacters}},
-		{"placeholder", sendSMS(), "SMXXXX", tokenCreds, Verdict{Reason: InvalidSID, Detail: DetailFormat}},
-		{"a word", sendSMS(), "hello", tokenCreds, Verdict{Reason: InvalidSID, Detail: DetailFormat}},
-		{"digits first", sendSMS(), "12" + hex32, tokenCreds, Verdict{Reason: InvalidSID, Detail: DetailFormat}},
+		{"empty", sendSMS(), "", tokenCreds, quest.Verdict{Reason: quest.InvalidSID, Detail: quest.DetailEmpty}},
+		{"only quotes and spaces", sendSMS(), ` " " `, tokenCreds, quest.Verdict{Reason: quest.InvalidSID, Detail: quest.DetailEmpty}},
+		{"too short", sendSMS(), "SM0123456789", tokenCreds, quest.Verdict{Reason: quest.InvalidSID, Detail: quest.DetailLength}},
+		{"too long", sendSMS(), testSM + "00", tokenCreds, quest.Verdict{Reason: quest.InvalidSID, Detail: quest.DetailLength}},
+		{"lower-case and short", sendSMS(), "sm0123", tokenCreds, quest.Verdict{Reason: quest.InvalidSID, Detail: quest.DetailLength}},
+		{"inner space", sendSMS(), "SM0123456789abcdef 0123456789abcdef", tokenCreds, quest.Verdict{Reason: quest.InvalidSID, Detail: quest.DetailCharacters}},
+		{"dash", sendSMS(), "SM-" + hex32, tokenCreds, quest.Verdict{Reason: quest.InvalidSID, Detail: quest.DetailCharacters}},
+		{"placeholder", sendSMS(), "SMXXXX", tokenCreds, quest.Verdict{Reason: quest.InvalidSID, Detail: quest.DetailFormat}},
+		{"a word", sendSMS(), "hello", tokenCreds, quest.Verdict{Reason: quest.InvalidSID, Detail: quest.DetailFormat}},
+		{"digits first", sendSMS(), "12" + hex32, tokenCreds, quest.Verdict{Reason: quest.InvalidSID, Detail: quest.DetailFormat}},
 
-		{"account SID", sendSMS(), testAccount, tokenCreds, Verdict{Reason: WrongResource, Detail: DetailAccount, SID: testAccount}},
-		{"api key SID", sendSMS(), testKey, tokenCreds, Verdict{Reason: WrongResource, Detail: DetailAPIKey, SID: testKey}},
-		{"call SID", sendSMS(), "CA" + hex32, tokenCreds, Verdict{Reason: WrongResource, Detail: DetailCall, SID: "CA" + hex32}},
-		{"MMS for an SMS objective", sendSMS(), testMM, tokenCreds, Verdict{Reason: WrongResource, Detail: DetailMMS, SID: testMM}},
-		{"SMS for an MMS objective", sendMMS(), testSM, tokenCreds, Verdict{Reason: WrongResource, Detail: DetailSMS, SID: testSM}},
-		{"phone number SID", sendSMS(), "PN" + hex32, tokenCreds, Verdict{Reason: WrongResource, Detail: DetailOtherResource, SID: "PN" + hex32}},
-		{"lower-case account SID", sendSMS(), "ac" + hex32, tokenCreds, Verdict{Reason: WrongResource, Detail: DetailAccount, SID: testAccount}},
+		{"account SID", sendSMS(), testAccount, tokenCreds, quest.Verdict{Reason: quest.WrongResource, Detail: quest.DetailAccount, SID: testAccount}},
+		{"api key SID", sendSMS(), testKey, tokenCreds, quest.Verdict{Reason: quest.WrongResource, Detail: quest.DetailAPIKey, SID: testKey}},
+		{"call SID", sendSMS(), "CA" + hex32, tokenCreds, quest.Verdict{Reason: quest.WrongResource, Detail: quest.DetailCall, SID: "CA" + hex32}},
+		{"MMS for an SMS objective", sendSMS(), testMM, tokenCreds, quest.Verdict{Reason: quest.WrongResource, Detail: quest.DetailMMS, SID: testMM}},
+		{"SMS for an MMS objective", sendMMS(), testSM, tokenCreds, quest.Verdict{Reason: quest.WrongResource, Detail: quest.DetailSMS, SID: testSM}},
+		{"phone number SID", sendSMS(), "PN" + hex32, tokenCreds, quest.Verdict{Reason: quest.WrongResource, Detail: quest.DetailOtherResource, SID: "PN" + hex32}},
+		{"lower-case account SID", sendSMS(), "ac" + hex32, tokenCreds, quest.Verdict{Reason: quest.WrongResource, Detail: quest.DetailAccount, SID: testAccount}},
 
-		{"no credentials", sendSMS(), testSM, Credentials{}, Verdict{Reason: NoCredentials, SID: testSM}},
-		{"SID problem before credentials", sendSMS(), testAccount, Credentials{}, Verdict{Reason: WrongResource, Detail: DetailAccount, SID: testAccount}},
-		{"malformed account", sendSMS(), testSM, Credentials{AccountSID: "AC123", Secret: testSecret},
-			Verdict{Reason: BadCredentials, Detail: DetailFormat, SID: testSM}},
-		{"malformed key", sendSMS(), testSM, Credentials{AccountSID: testAccount, APIKeySID: "SK1", Secret: testSecret},
-			Verdict{Reason: BadCredentials, Detail: DetailFormat, SID: testSM}},
-		{"secret twilio-go would refuse", sendSMS(), testSM, Credentials{AccountSID: testAccount, Secret: "pa$$word"},
-			Verdict{Reason: BadCredentials, Detail: DetailFormat, SID: testSM}},
-		{"account without secret", sendSMS(), testSM, Credentials{AccountSID: testAccount},
-			Verdict{Reason: BadCredentials, Detail: DetailFormat, SID: testSM}},
+		{"no credentials", sendSMS(), testSM, quest.Credentials{}, quest.Verdict{Reason: quest.NoCredentials, SID: testSM}},
+		{"SID problem before credentials", sendSMS(), testAccount, quest.Credentials{}, quest.Verdict{Reason: quest.WrongResource, Detail: quest.DetailAccount, SID: testAccount}},
+		{"malformed account", sendSMS(), testSM, quest.Credentials{AccountSID: "AC123", Secret: testSecret},
+			quest.Verdict{Reason: quest.BadCredentials, Detail: quest.DetailFormat, SID: testSM}},
+		{"malformed key", sendSMS(), testSM, quest.Credentials{AccountSID: testAccount, APIKeySID: "SK1", Secret: testSecret},
+			quest.Verdict{Reason: quest.BadCredentials, Detail: quest.DetailFormat, SID: testSM}},
+		{"secret twilio-go would refuse", sendSMS(), testSM, quest.Credentials{AccountSID: testAccount, Secret: "pa$$word"},
+			quest.Verdict{Reason: quest.BadCredentials, Detail: quest.DetailFormat, SID: testSM}},
+		{"account without secret", sendSMS(), testSM, quest.Credentials{AccountSID: testAccount},
+			quest.Verdict{Reason: quest.BadCredentials, Detail: quest.DetailFormat, SID: testSM}},
 	}
 	f := &fakeTwilio{} // no handlers: any request fails the test
 	v, _ := newFake(t, "", f, Options{})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := v.Verify(context.Background(), Request{Objective: tt.obj, SID: tt.sid, Credentials: tt.creds})
+			got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: tt.obj, SID: quest.Normalize(tt.sid), Credentials: tt.creds})
 			if err != nil {
 				t.Fatalf("Verify: %v", err)
 			}
@@ -229,55 +230,55 @@ func TestVerifyTwilioAnswers(t *testing.T) {
 	apiOnly := sendSMS()
 	apiOnly.Checks.DirectionIn = []string{"outbound-api"}
 
-	passed := Verdict{Passed: true, SID: testSM}
+	passed := quest.Verdict{Passed: true, SID: testSM}
 	tests := []struct {
 		name    string
 		obj     catalog.Objective
 		sid     string
 		handler http.HandlerFunc
-		want    Verdict
+		want    quest.Verdict
 	}{
 		{"delivered", sendSMS(), testSM, message(nil), passed},
 		{"pasted sloppily", sendSMS(), " “sm" + strings.ToUpper(hex32) + "”. ", message(nil), passed},
 		{"outbound-reply", sendSMS(), testSM, message(map[string]any{"direction": "outbound-reply"}), passed},
 		{"outbound-reply where only outbound-api is listed", apiOnly, testSM, message(map[string]any{"direction": "outbound-reply"}), passed},
 		{"still queued", sendSMS(), testSM, message(map[string]any{"status": "queued"}), passed},
-		{"MMS", sendMMS(), testMM, message(map[string]any{"sid": testMM, "num_media": "1"}), Verdict{Passed: true, SID: testMM}},
+		{"MMS", sendMMS(), testMM, message(map[string]any{"sid": testMM, "num_media": "1"}), quest.Verdict{Passed: true, SID: testMM}},
 		{"no checks, bare message", noChecks, testSM, message(map[string]any{"direction": nil, "status": nil, "body": nil, "date_created": nil}), passed},
 
-		{"bad credentials 401", sendSMS(), testSM, twilioError(401, 20003), Verdict{Reason: BadCredentials, Detail: DetailRejected, SID: testSM}},
-		{"bad credentials code 20003", sendSMS(), testSM, twilioError(400, 20003), Verdict{Reason: BadCredentials, Detail: DetailRejected, SID: testSM}},
-		{"restricted key 403", sendSMS(), testSM, twilioError(403, 20403), Verdict{Reason: BadCredentials, Detail: DetailForbidden, SID: testSM}},
-		{"not found 404", sendSMS(), testSM, twilioError(404, 20404), Verdict{Reason: NotFound, SID: testSM}},
-		{"not found code 20404", sendSMS(), testSM, twilioError(400, 20404), Verdict{Reason: NotFound, SID: testSM}},
-		{"another account's message", sendSMS(), testSM, message(map[string]any{"account_sid": otherAccount}), Verdict{Reason: NotFound, SID: testSM}},
+		{"bad credentials 401", sendSMS(), testSM, twilioError(401, 20003), quest.Verdict{Reason: quest.BadCredentials, Detail: quest.DetailRejected, SID: testSM}},
+		{"bad credentials code 20003", sendSMS(), testSM, twilioError(400, 20003), quest.Verdict{Reason: quest.BadCredentials, Detail: quest.DetailRejected, SID: testSM}},
+		{"restricted key 403", sendSMS(), testSM, twilioError(403, 20403), quest.Verdict{Reason: quest.BadCredentials, Detail: quest.DetailForbidden, SID: testSM}},
+		{"not found 404", sendSMS(), testSM, twilioError(404, 20404), quest.Verdict{Reason: quest.NotFound, SID: testSM}},
+		{"not found code 20404", sendSMS(), testSM, twilioError(400, 20404), quest.Verdict{Reason: quest.NotFound, SID: testSM}},
+		{"another account's message", sendSMS(), testSM, message(map[string]any{"account_sid": otherAccount}), quest.Verdict{Reason: quest.NotFound, SID: testSM}},
 
 		{"inbound", sendSMS(), testSM, message(map[string]any{"direction": "inbound", "status": "received"}),
-			Verdict{Reason: WrongDirection, Detail: DetailInbound, SID: testSM}},
+			quest.Verdict{Reason: quest.WrongDirection, Detail: quest.DetailInbound, SID: testSM}},
 		{"outbound-call", sendSMS(), testSM, message(map[string]any{"direction": "outbound-call"}),
-			Verdict{Reason: WrongDirection, SID: testSM}},
+			quest.Verdict{Reason: quest.WrongDirection, SID: testSM}},
 		{"outbound where inbound is wanted", inboundOnly, testSM, message(nil),
-			Verdict{Reason: WrongDirection, Detail: DetailOutbound, SID: testSM}},
+			quest.Verdict{Reason: quest.WrongDirection, Detail: quest.DetailOutbound, SID: testSM}},
 		{"no direction", sendSMS(), testSM, message(map[string]any{"direction": nil}),
-			Verdict{Reason: WrongDirection, SID: testSM}},
+			quest.Verdict{Reason: quest.WrongDirection, SID: testSM}},
 
 		{"failed", sendSMS(), testSM, message(map[string]any{"status": "failed", "error_code": 30008}),
-			Verdict{Reason: FailedStatus, Detail: "failed", SID: testSM}},
+			quest.Verdict{Reason: quest.FailedStatus, Detail: "failed", SID: testSM}},
 		{"undelivered", sendSMS(), testSM, message(map[string]any{"status": "undelivered"}),
-			Verdict{Reason: FailedStatus, Detail: "undelivered", SID: testSM}},
+			quest.Verdict{Reason: quest.FailedStatus, Detail: "undelivered", SID: testSM}},
 		{"canceled", sendSMS(), testSM, message(map[string]any{"status": "canceled"}),
-			Verdict{Reason: FailedStatus, Detail: "canceled", SID: testSM}},
+			quest.Verdict{Reason: quest.FailedStatus, Detail: "canceled", SID: testSM}},
 
 		{"english sample", sendSMS(), testSM, message(map[string]any{"body": "Ahoy from the Twilio API!"}),
-			Verdict{Reason: SampleBody, SID: testSM}},
+			quest.Verdict{Reason: quest.SampleBody, SID: testSM}},
 		{"french sample", sendSMS(), testSM, message(map[string]any{"body": "Bonjour depuis l'API Twilio !"}),
-			Verdict{Reason: SampleBody, SID: testSM}},
+			quest.Verdict{Reason: quest.SampleBody, SID: testSM}},
 		{"trial prefix", sendSMS(), testSM, message(map[string]any{"body": "Sent from your Twilio trial account - Ahoy from the Twilio API!"}),
-			Verdict{Reason: SampleBody, SID: testSM}},
+			quest.Verdict{Reason: quest.SampleBody, SID: testSM}},
 		{"case and spacing", sendSMS(), testSM, message(map[string]any{"body": "  ahoy   FROM the\ttwilio API!\n"}),
-			Verdict{Reason: SampleBody, SID: testSM}},
+			quest.Verdict{Reason: quest.SampleBody, SID: testSM}},
 		{"french typography differs", sendSMS(), testSM, message(map[string]any{"body": "sent from your twilio trial account - BONJOUR depuis l’API Twilio!"}),
-			Verdict{Reason: SampleBody, SID: testSM}},
+			quest.Verdict{Reason: quest.SampleBody, SID: testSM}},
 		{"sample with more words", sendSMS(), testSM, message(map[string]any{"body": "Ahoy from the Twilio API! It's Ada."}), passed},
 		{"empty body", sendSMS(), testSM, message(map[string]any{"body": ""}), passed},
 	}
@@ -285,7 +286,7 @@ func TestVerifyTwilioAnswers(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &fakeTwilio{message: tt.handler}
 			v, _ := newFake(t, "", f, Options{})
-			got, err := v.Verify(context.Background(), Request{Objective: tt.obj, SID: tt.sid, Credentials: tokenCreds})
+			got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: tt.obj, SID: quest.Normalize(tt.sid), Credentials: tokenCreds})
 			if err != nil {
 				t.Fatalf("Verify: %v", err)
 			}
@@ -305,11 +306,11 @@ func TestVerifyTwilioAnswers(t *testing.T) {
 func TestVerifyMessage(t *testing.T) {
 	f := &fakeTwilio{message: message(map[string]any{"num_media": "2", "sid": testMM})}
 	v, _ := newFake(t, "", f, Options{})
-	got, err := v.Verify(context.Background(), Request{Objective: sendMMS(), SID: testMM, Credentials: tokenCreds})
+	got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: sendMMS(), SID: testMM, Credentials: tokenCreds})
 	if err != nil || !got.Passed {
 		t.Fatalf("Verify = %+v, %v", got, err)
 	}
-	want := &Message{
+	want := &quest.Message{
 		SID: testMM, AccountSID: testAccount, Status: "delivered", Direction: "outbound-api",
 		To: "+15558675310", From: "+15017122661", Body: "My very own first text!", NumMedia: 2,
 		DateCreated: time.Date(2023, 8, 24, 5, 1, 45, 0, time.UTC),
@@ -320,22 +321,22 @@ func TestVerifyMessage(t *testing.T) {
 
 	// Every field is optional in twilio-go; malformed ones are zero.
 	f.message = message(map[string]any{"num_media": "lots", "date_created": "yesterday", "to": nil, "from": nil, "body": nil})
-	got, err = v.Verify(context.Background(), Request{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds})
+	got, err = v.Verify(context.Background(), quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want = &Message{SID: testSM, AccountSID: testAccount, Status: "delivered", Direction: "outbound-api"}
+	want = &quest.Message{SID: testSM, AccountSID: testAccount, Status: "delivered", Direction: "outbound-api"}
 	if diff := cmp.Diff(want, got.Message); diff != "" {
 		t.Errorf("message (-want +got):\n%s", diff)
 	}
 	// A rejected message is still shown, so the player sees what we saw.
 	f.message = message(map[string]any{"direction": "inbound"})
-	if got, _ = v.Verify(context.Background(), Request{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds}); got.Message == nil || got.Message.Direction != "inbound" {
+	if got, _ = v.Verify(context.Background(), quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds}); got.Message == nil || got.Message.Direction != "inbound" {
 		t.Errorf("rejected verdict message = %+v", got.Message)
 	}
 	// Another account's message is not.
 	f.message = message(map[string]any{"account_sid": otherAccount})
-	if got, _ = v.Verify(context.Background(), Request{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds}); got.Message != nil {
+	if got, _ = v.Verify(context.Background(), quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds}); got.Message != nil {
 		t.Errorf("another account's message is shown: %+v", got.Message)
 	}
 }
@@ -353,13 +354,13 @@ func TestVerifyWithTheCatalog(t *testing.T) {
 	v, _ := newFake(t, "", f, Options{})
 	for _, sample := range obj.Samples.Body {
 		f.message = message(map[string]any{"body": sample})
-		got, err := v.Verify(context.Background(), Request{Objective: obj, SID: testSM, Credentials: tokenCreds})
-		if err != nil || got.Reason != SampleBody {
-			t.Errorf("sample %q: verdict %+v, %v; want %s", sample, got, err, SampleBody)
+		got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: obj, SID: testSM, Credentials: tokenCreds})
+		if err != nil || got.Reason != quest.SampleBody {
+			t.Errorf("sample %q: verdict %+v, %v; want %s", sample, got, err, quest.SampleBody)
 		}
 	}
 	f.message = message(nil)
-	if got, err := v.Verify(context.Background(), Request{Objective: obj, SID: testSM, Credentials: tokenCreds}); err != nil || !got.Passed {
+	if got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: obj, SID: testSM, Credentials: tokenCreds}); err != nil || !got.Passed {
 		t.Errorf("own message: verdict %+v, %v; want passed", got, err)
 	}
 }
@@ -369,35 +370,35 @@ func TestVerifyUpstreamTrouble(t *testing.T) {
 	tests := []struct {
 		name    string
 		handler http.HandlerFunc
-		want    UpstreamError
+		want    quest.UpstreamError
 	}{
 		{"rate limited", twilioError(429, 20429, "Retry-After", "7"),
-			UpstreamError{Reason: UpstreamRateLimited, Status: 429, RetryAfter: 7 * time.Second, TwilioRetryAfter: 7 * time.Second}},
+			quest.UpstreamError{Reason: quest.UpstreamRateLimited, Status: 429, RetryAfter: 7 * time.Second, TwilioRetryAfter: 7 * time.Second}},
 		{"rate limited, no JSON", raw(429, "text/plain", "slow down"),
-			UpstreamError{Reason: UpstreamRateLimited, Status: 429}},
+			quest.UpstreamError{Reason: quest.UpstreamRateLimited, Status: 429}},
 		{"rate limited by code", twilioError(400, 20429),
-			UpstreamError{Reason: UpstreamRateLimited, Status: 400}},
+			quest.UpstreamError{Reason: quest.UpstreamRateLimited, Status: 400}},
 		{"500 JSON", twilioError(500, 20500),
-			UpstreamError{Reason: UpstreamUnavailable, Status: 500}},
+			quest.UpstreamError{Reason: quest.UpstreamUnavailable, Status: 500}},
 		{"502 HTML page", raw(502, "text/html", "<html><body><h1>502 Bad Gateway</h1></body></html>"),
-			UpstreamError{Reason: UpstreamUnavailable, Status: 502}},
+			quest.UpstreamError{Reason: quest.UpstreamUnavailable, Status: 502}},
 		{"503 empty body with Retry-After", raw(503, "", "", "Retry-After", "30"),
-			UpstreamError{Reason: UpstreamUnavailable, Status: 503, RetryAfter: 30 * time.Second, TwilioRetryAfter: 30 * time.Second}},
+			quest.UpstreamError{Reason: quest.UpstreamUnavailable, Status: 503, RetryAfter: 30 * time.Second, TwilioRetryAfter: 30 * time.Second}},
 		{"404 HTML page (not Twilio)", raw(404, "text/html", "<h1>Not Found</h1>"),
-			UpstreamError{Reason: UpstreamUnavailable, Status: 404}},
+			quest.UpstreamError{Reason: quest.UpstreamUnavailable, Status: 404}},
 		{"301 redirect", func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "/elsewhere", http.StatusMovedPermanently)
-		}, UpstreamError{Reason: UpstreamUnavailable, Status: 301}},
+		}, quest.UpstreamError{Reason: quest.UpstreamUnavailable, Status: 301}},
 		{"302 with a message body", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Location", "/elsewhere")
 			writeJSON(w, http.StatusFound, map[string]any{"sid": testSM, "account_sid": testAccount})
-		}, UpstreamError{Reason: UpstreamUnavailable, Status: 302}},
+		}, quest.UpstreamError{Reason: quest.UpstreamUnavailable, Status: 302}},
 		{"200 HTML", raw(200, "text/html", "<html>hello</html>"),
-			UpstreamError{Reason: UpstreamUnavailable, Status: 200}},
+			quest.UpstreamError{Reason: quest.UpstreamUnavailable, Status: 200}},
 		{"200 empty object", raw(200, "application/json", "{}"),
-			UpstreamError{Reason: UpstreamUnavailable, Status: 200}},
+			quest.UpstreamError{Reason: quest.UpstreamUnavailable, Status: 200}},
 		{"200 another message", message(map[string]any{"sid": "SM" + strings.Repeat("9", 32)}),
-			UpstreamError{Reason: UpstreamUnavailable, Status: 200}},
+			quest.UpstreamError{Reason: quest.UpstreamUnavailable, Status: 200}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -409,19 +410,19 @@ func TestVerifyUpstreamTrouble(t *testing.T) {
 				redirected.Store(true)
 				message(nil)(w, r)
 			})
-			verdict, err := v.Verify(context.Background(), Request{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds})
-			var ue *UpstreamError
+			verdict, err := v.Verify(context.Background(), quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds})
+			var ue *quest.UpstreamError
 			if !errors.As(err, &ue) {
 				t.Fatalf("Verify = %+v, %v; want an *UpstreamError", verdict, err)
 			}
-			if diff := cmp.Diff(&tt.want, ue, cmpopts.IgnoreFields(UpstreamError{}, "Err")); diff != "" {
+			if diff := cmp.Diff(&tt.want, ue, cmpopts.IgnoreFields(quest.UpstreamError{}, "Err")); diff != "" {
 				t.Errorf("error (-want +got):\n%s", diff)
 			}
 			if ue.Err == nil {
 				t.Error("Err is nil, want the cause")
 			}
-			if ReasonOf(err) != tt.want.Reason || verdict.Reason != tt.want.Reason || verdict.SID != testSM || verdict.Passed {
-				t.Errorf("verdict = %+v, ReasonOf = %s", verdict, ReasonOf(err))
+			if quest.ReasonOf(err) != tt.want.Reason || verdict.Reason != tt.want.Reason || verdict.SID != testSM || verdict.Passed {
+				t.Errorf("verdict = %+v, ReasonOf = %s", verdict, quest.ReasonOf(err))
 			}
 		})
 	}
@@ -434,8 +435,8 @@ func TestVerifyRetryAfterDate(t *testing.T) {
 	when := time.Now().Add(90 * time.Second).UTC().Format(http.TimeFormat)
 	f := &fakeTwilio{message: twilioError(429, 20429, "Retry-After", when)}
 	v, _ := newFake(t, "", f, Options{})
-	_, err := v.Verify(context.Background(), Request{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds})
-	var ue *UpstreamError
+	_, err := v.Verify(context.Background(), quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds})
+	var ue *quest.UpstreamError
 	if !errors.As(err, &ue) || ue.RetryAfter < 85*time.Second || ue.RetryAfter > 91*time.Second {
 		t.Errorf("Verify error = %#v, want RetryAfter about 90s", err)
 	}
@@ -462,12 +463,12 @@ func TestVerifyTimeout(t *testing.T) {
 	f.message = hang(t, nil)
 	v, _ := newFake(t, "", f, Options{Timeout: 150 * time.Millisecond})
 	start := time.Now()
-	verdict, err := v.Verify(context.Background(), Request{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds})
+	verdict, err := v.Verify(context.Background(), quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds})
 	if elapsed := time.Since(start); elapsed > 5*time.Second {
 		t.Errorf("Verify took %v with a 150ms timeout", elapsed)
 	}
-	var ue *UpstreamError
-	if !errors.As(err, &ue) || ue.Reason != UpstreamUnavailable || ue.Status != 0 {
+	var ue *quest.UpstreamError
+	if !errors.As(err, &ue) || ue.Reason != quest.UpstreamUnavailable || ue.Status != 0 {
 		t.Fatalf("Verify error = %v, want upstream_unavailable without status", err)
 	}
 	if !errors.Is(err, context.DeadlineExceeded) {
@@ -476,7 +477,7 @@ func TestVerifyTimeout(t *testing.T) {
 	if !strings.Contains(err.Error(), "150ms") || !strings.Contains(err.Error(), "127.0.0.1") {
 		t.Errorf("error %q should say the timeout and where the request went", err)
 	}
-	if verdict.Reason != UpstreamUnavailable || verdict.Detail != DetailTimeout || verdict.Upstream < 150*time.Millisecond {
+	if verdict.Reason != quest.UpstreamUnavailable || verdict.Detail != quest.DetailTimeout || verdict.Upstream < 150*time.Millisecond {
 		t.Errorf("verdict = %+v", verdict)
 	}
 }
@@ -491,11 +492,11 @@ func TestVerifyCancelledMidCall(t *testing.T) {
 		cancel()
 	}()
 	start := time.Now()
-	verdict, err := v.Verify(ctx, Request{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds})
+	verdict, err := v.Verify(ctx, quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds})
 	if elapsed := time.Since(start); elapsed > 5*time.Second {
 		t.Errorf("Verify took %v after its context was cancelled", elapsed)
 	}
-	if ReasonOf(err) != UpstreamUnavailable || !errors.Is(err, context.Canceled) {
+	if quest.ReasonOf(err) != quest.UpstreamUnavailable || !errors.Is(err, context.Canceled) {
 		t.Errorf("Verify error = %v, want upstream_unavailable wrapping context.Canceled", err)
 	}
 	if verdict.Detail != "" {
@@ -514,9 +515,9 @@ func TestVerifyConnectionRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = v.Verify(context.Background(), Request{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds})
-	var ue *UpstreamError
-	if !errors.As(err, &ue) || ue.Reason != UpstreamUnavailable || ue.Status != 0 {
+	_, err = v.Verify(context.Background(), quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds})
+	var ue *quest.UpstreamError
+	if !errors.As(err, &ue) || ue.Reason != quest.UpstreamUnavailable || ue.Status != 0 {
 		t.Fatalf("Verify error = %v, want upstream_unavailable without status", err)
 	}
 	var opErr *net.OpError
@@ -528,7 +529,7 @@ func TestVerifyConnectionRefused(t *testing.T) {
 func TestVerifyRequest(t *testing.T) {
 	tests := []struct {
 		name     string
-		creds    Credentials
+		creds    quest.Credentials
 		wantUser string
 	}{
 		{"auth token", tokenCreds, testAccount},
@@ -542,7 +543,7 @@ func TestVerifyRequest(t *testing.T) {
 				message(nil)(w, r)
 			}}
 			v, srv := newFake(t, "/sandbox", f, Options{})
-			verdict, err := v.Verify(context.Background(), Request{Objective: sendSMS(), SID: testSM, Credentials: tt.creds})
+			verdict, err := v.Verify(context.Background(), quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: tt.creds})
 			if err != nil || !verdict.Passed {
 				t.Fatalf("Verify = %+v, %v", verdict, err)
 			}
@@ -569,7 +570,7 @@ func TestVerifyConcurrently(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 20 {
 		wg.Go(func() {
-			got, err := v.Verify(context.Background(), Request{Objective: sendSMS(), SID: testSM, Credentials: keyCreds})
+			got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: keyCreds})
 			if err != nil || !got.Passed {
 				t.Errorf("Verify = %+v, %v", got, err)
 			}
@@ -621,23 +622,23 @@ func TestCheckCredentials(t *testing.T) {
 	}
 	tests := []struct {
 		name      string
-		creds     Credentials
+		creds     quest.Credentials
 		handler   http.HandlerFunc
 		want      error
 		wantCalls int32
 	}{
 		{"auth token accepted", tokenCreds, account(testAccount), nil, 1},
 		{"api key accepted", keyCreds, account(testAccount), nil, 1},
-		{"rejected", tokenCreds, twilioError(401, 20003), &CredentialsError{FieldSecret, ProblemRejected}, 1},
-		{"api key not allowed to read messages", keyCreds, twilioError(403, 20403), &CredentialsError{FieldSecret, ProblemForbidden}, 1},
-		{"auth token forbidden", tokenCreds, twilioError(403, 20403), &CredentialsError{FieldSecret, ProblemForbidden}, 1},
-		{"no such account", keyCreds, twilioError(404, 20404), &CredentialsError{FieldAccountSID, ProblemNotFound}, 1},
-		{"another account", tokenCreds, account(otherAccount), &CredentialsError{FieldAccountSID, ProblemNotFound}, 1},
+		{"rejected", tokenCreds, twilioError(401, 20003), &quest.CredentialsError{Field: quest.FieldSecret, Problem: quest.ProblemRejected}, 1},
+		{"api key not allowed to read messages", keyCreds, twilioError(403, 20403), &quest.CredentialsError{Field: quest.FieldSecret, Problem: quest.ProblemForbidden}, 1},
+		{"auth token forbidden", tokenCreds, twilioError(403, 20403), &quest.CredentialsError{Field: quest.FieldSecret, Problem: quest.ProblemForbidden}, 1},
+		{"no such account", keyCreds, twilioError(404, 20404), &quest.CredentialsError{Field: quest.FieldAccountSID, Problem: quest.ProblemNotFound}, 1},
+		{"another account", tokenCreds, account(otherAccount), &quest.CredentialsError{Field: quest.FieldAccountSID, Problem: quest.ProblemNotFound}, 1},
 		{"rate limited", tokenCreds, twilioError(429, 20429, "Retry-After", "3"),
-			&UpstreamError{Reason: UpstreamRateLimited, Status: 429, RetryAfter: 3 * time.Second, TwilioRetryAfter: 3 * time.Second}, 1},
-		{"outage", tokenCreds, raw(503, "text/html", "<h1>down</h1>"), &UpstreamError{Reason: UpstreamUnavailable, Status: 503}, 1},
-		{"none", Credentials{}, nil, &CredentialsError{FieldAccountSID, ProblemRequired}, 0},
-		{"malformed", Credentials{AccountSID: testAccount, Secret: "not/alnum"}, nil, &CredentialsError{FieldSecret, ProblemFormat}, 0},
+			&quest.UpstreamError{Reason: quest.UpstreamRateLimited, Status: 429, RetryAfter: 3 * time.Second, TwilioRetryAfter: 3 * time.Second}, 1},
+		{"outage", tokenCreds, raw(503, "text/html", "<h1>down</h1>"), &quest.UpstreamError{Reason: quest.UpstreamUnavailable, Status: 503}, 1},
+		{"none", quest.Credentials{}, nil, &quest.CredentialsError{Field: quest.FieldAccountSID, Problem: quest.ProblemRequired}, 0},
+		{"malformed", quest.Credentials{AccountSID: testAccount, Secret: "not/alnum"}, nil, &quest.CredentialsError{Field: quest.FieldSecret, Problem: quest.ProblemFormat}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -651,7 +652,7 @@ func TestCheckCredentials(t *testing.T) {
 			}
 			v, _ := newFake(t, "/sandbox", f, Options{MaxTries: 1})
 			err := v.CheckCredentials(context.Background(), tt.creds)
-			if diff := cmp.Diff(tt.want, err, cmpopts.IgnoreFields(UpstreamError{}, "Err")); diff != "" {
+			if diff := cmp.Diff(tt.want, err, cmpopts.IgnoreFields(quest.UpstreamError{}, "Err")); diff != "" {
 				t.Errorf("CheckCredentials (-want +got):\n%s", diff)
 			}
 			if got := f.calls.Load(); got != tt.wantCalls {
@@ -689,10 +690,10 @@ func TestSecretNeverInErrors(t *testing.T) {
 	}
 	var errs []error
 	for name, h := range handlers {
-		for _, creds := range []Credentials{tokenCreds, keyCreds} {
+		for _, creds := range []quest.Credentials{tokenCreds, keyCreds} {
 			f := &fakeTwilio{message: h, account: h}
 			v, _ := newFake(t, "", f, Options{Timeout: 100 * time.Millisecond})
-			_, err := v.Verify(context.Background(), Request{Objective: sendSMS(), SID: testSM, Credentials: creds})
+			_, err := v.Verify(context.Background(), quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: creds})
 			errs = append(errs, err, v.CheckCredentials(context.Background(), creds))
 			if name == "500 echo" && err == nil {
 				t.Errorf("%s: no error", name)
@@ -700,9 +701,9 @@ func TestSecretNeverInErrors(t *testing.T) {
 		}
 	}
 	v, _ := New(Options{BaseURL: "http://127.0.0.1:1"})
-	_, err := v.Verify(context.Background(), Request{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds})
+	_, err := v.Verify(context.Background(), quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds})
 	errs = append(errs, err)
-	_, err = ParseCredentials(testAccount, "", testSecret+"!")
+	_, err = quest.ParseCredentials(testAccount, "", testSecret+"!")
 	errs = append(errs, err)
 	for _, err := range errs {
 		if err == nil {

@@ -4,7 +4,8 @@
 // (v1,base64(HMAC-SHA256(secret, id.timestamp.body))). Events wait in the
 // store's outbox, written with the award they announce; a Worker sends
 // them, retrying with exponential backoff and jitter for about a day. It
-// knows HTTP and signing; the store keeps every state.
+// knows HTTP and signing; the store keeps every state. It is an adapter
+// beside the domain, importing store for the outbox.
 package webhook
 
 import (
@@ -22,6 +23,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/store"
 )
 
@@ -52,7 +54,7 @@ func Sign(secret, id string, ts time.Time, body []byte) (string, error) {
 // Store is the outbox a Worker drains.
 type Store interface {
 	ClaimWebhooks(ctx context.Context, lease time.Duration, limit int) ([]store.WebhookDelivery, error)
-	RecordWebhookAttempt(ctx context.Context, a store.WebhookAttempt, next time.Time) error
+	RecordWebhookAttempt(ctx context.Context, a quest.WebhookAttempt, next time.Time) error
 	PruneWebhooks(ctx context.Context, before time.Time) (int64, error)
 }
 
@@ -210,8 +212,8 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 }
 
 // deliver sends one event and says how it went.
-func (w *Worker) deliver(ctx context.Context, d store.WebhookDelivery) store.WebhookAttempt {
-	a := store.WebhookAttempt{EventID: d.ID}
+func (w *Worker) deliver(ctx context.Context, d store.WebhookDelivery) quest.WebhookAttempt {
+	a := quest.WebhookAttempt{EventID: d.ID}
 	now := w.opts.Now()
 	sig, err := Sign(d.Secret, d.ID, now, d.Payload)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/questgate/questgate/apikey"
 	"github.com/questgate/questgate/fakeclock"
+	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/secrets"
 	"github.com/questgate/questgate/store"
 	"github.com/questgate/questgate/webhook"
@@ -80,14 +81,14 @@ func newWorld(t *testing.T, failures int) *world {
 	w.open()
 	ctx := context.Background()
 	n := apikey.Generate()
-	if _, err := w.st.CreateAPIKey(ctx, store.APIKey{ID: n.ID, Name: "game", Hash: n.Hash, Prefix: n.Shown, SigningSecret: n.SigningSecret}); err != nil {
+	if _, err := w.st.CreateAPIKey(ctx, quest.APIKey{ID: n.ID, Name: "game", Hash: n.Hash, Prefix: n.Shown, SigningSecret: n.SigningSecret}); err != nil {
 		t.Fatal(err)
 	}
 	w.keyID = n.ID
 	w.rc = &receiver{t: t, secret: webhook.NewSecret(), failures: failures, delivered: map[string]int{}}
 	srv := httptest.NewServer(w.rc)
 	t.Cleanup(srv.Close)
-	if _, err := w.st.AddWebhookEndpoint(ctx, store.WebhookEndpoint{APIKeyID: n.ID, URL: srv.URL + "/hooks", Secret: w.rc.secret}); err != nil {
+	if _, err := w.st.AddWebhookEndpoint(ctx, quest.WebhookEndpoint{APIKeyID: n.ID, URL: srv.URL + "/hooks", Secret: w.rc.secret}); err != nil {
 		t.Fatal(err)
 	}
 	if w.player, err = w.st.APIPlayer(ctx, n.ID, "game-player-42", "Ada"); err != nil {
@@ -119,8 +120,8 @@ func (w *world) worker() *webhook.Worker {
 
 func (w *world) award(sid string) {
 	w.t.Helper()
-	sub := store.Submission{PlayerID: w.player, ObjectiveID: "send-sms", RawSID: sid, SID: sid}
-	if _, err := w.st.RecordAttempt(context.Background(), sub, &store.Award{XP: 100}); err != nil {
+	sub := quest.Submission{PlayerID: w.player, ObjectiveID: "send-sms", RawSID: sid, SID: sid}
+	if _, err := w.st.RecordAttempt(context.Background(), sub, &quest.Award{XP: 100}); err != nil {
 		w.t.Fatal(err)
 	}
 }
@@ -291,14 +292,14 @@ func TestSignMatchesTheStandardLibrary(t *testing.T) {
 // fakeOutbox is a Store whose methods are its functions.
 type fakeOutbox struct {
 	claim  func() ([]store.WebhookDelivery, error)
-	record func(store.WebhookAttempt, time.Time) error
+	record func(quest.WebhookAttempt, time.Time) error
 	prune  func(before time.Time) (int64, error)
 }
 
 func (f fakeOutbox) ClaimWebhooks(context.Context, time.Duration, int) ([]store.WebhookDelivery, error) {
 	return f.claim()
 }
-func (f fakeOutbox) RecordWebhookAttempt(_ context.Context, a store.WebhookAttempt, next time.Time) error {
+func (f fakeOutbox) RecordWebhookAttempt(_ context.Context, a quest.WebhookAttempt, next time.Time) error {
 	return f.record(a, next)
 }
 func (f fakeOutbox) PruneWebhooks(_ context.Context, before time.Time) (int64, error) {
@@ -319,7 +320,7 @@ func TestWorkerPrunesOncePerHour(t *testing.T) {
 			}
 			return nil, nil
 		},
-		record: func(store.WebhookAttempt, time.Time) error { return nil },
+		record: func(quest.WebhookAttempt, time.Time) error { return nil },
 		prune:  func(before time.Time) (int64, error) { prunes <- before; return 3, nil },
 	}
 	ctx, cancel := context.WithCancel(context.Background())

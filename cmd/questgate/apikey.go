@@ -12,7 +12,7 @@ import (
 
 	"github.com/questgate/questgate/apikey"
 	"github.com/questgate/questgate/logging"
-	"github.com/questgate/questgate/store"
+	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/webhook"
 )
 
@@ -74,7 +74,7 @@ func apikeyCommand(f flags) *cli.Command {
 						return err
 					}
 					defer st.Close()
-					if err := st.RevokeAPIKey(ctx, id); errors.Is(err, store.ErrNotFound) {
+					if err := st.RevokeAPIKey(ctx, id); errors.Is(err, quest.ErrNotFound) {
 						return fmt.Errorf("no active key %q: see `questgate apikey list`", id)
 					} else if err != nil {
 						return err
@@ -116,7 +116,7 @@ func createAPIKey(ctx context.Context, cmd *cli.Command, getenv func(string) str
 	}
 	defer st.Close()
 	n := apikey.Generate()
-	k, err := st.CreateAPIKey(ctx, store.APIKey{ID: n.ID, Name: name, Hash: n.Hash, Prefix: n.Shown, Origins: origins,
+	k, err := st.CreateAPIKey(ctx, quest.APIKey{ID: n.ID, Name: name, Hash: n.Hash, Prefix: n.Shown, Origins: origins,
 		SigningSecret: n.SigningSecret})
 	if err != nil {
 		return err
@@ -129,7 +129,7 @@ func createAPIKey(ctx context.Context, cmd *cli.Command, getenv func(string) str
 		fmt.Fprintf(out, "  Allowed origins: %s\n", strings.Join(origins, " "))
 	}
 	for _, h := range hooks {
-		ep, err := st.AddWebhookEndpoint(ctx, store.WebhookEndpoint{APIKeyID: k.ID, URL: h, Secret: webhook.NewSecret()})
+		ep, err := st.AddWebhookEndpoint(ctx, quest.WebhookEndpoint{APIKeyID: k.ID, URL: h, Secret: webhook.NewSecret()})
 		if err != nil {
 			return err
 		}

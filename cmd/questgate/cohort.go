@@ -8,7 +8,7 @@ import (
 
 	"github.com/urfave/cli/v3"
 
-	"github.com/questgate/questgate/players"
+	"github.com/questgate/questgate/quest"
 )
 
 func cohortCommand(f flags) *cli.Command {
@@ -31,15 +31,15 @@ func cohortCommand(f flags) *cli.Command {
 					return err
 				}
 				defer st.Close()
-				c, err := players.New(st).CreateCohort(ctx, cmd.String("name"))
-				if ne, ok := errors.AsType[*players.NameError](err); ok {
+				c, err := quest.NewPlayers(st).CreateCohort(ctx, cmd.String("name"))
+				if ne, ok := errors.AsType[*quest.NameError](err); ok {
 					return fmt.Errorf("--name: %s", cohortNameProblem(ne))
 				}
 				if err != nil {
 					return err
 				}
 				_, err = fmt.Fprintf(cmd.Root().Writer, "Cohort %q created.\nJoin link: %s%s\n",
-					c.Name, strings.TrimSuffix(cmd.String("public-url"), "/"), players.JoinPath(c))
+					c.Name, strings.TrimSuffix(cmd.String("public-url"), "/"), quest.JoinPath(c))
 				return err
 			},
 		}},
@@ -47,11 +47,11 @@ func cohortCommand(f flags) *cli.Command {
 }
 
 // cohortNameProblem says in words what is wrong with a cohort name.
-func cohortNameProblem(ne *players.NameError) string {
+func cohortNameProblem(ne *quest.NameError) string {
 	switch ne.Problem {
-	case players.ProblemRequired:
+	case quest.NameRequired:
 		return "give the cohort a name"
-	case players.ProblemTooLong:
+	case quest.NameTooLong:
 		return fmt.Sprintf("the name is too long: use at most %d characters", ne.Max)
 	default:
 		return "the name holds a control character (a line break, a tab…): use one plain line"

@@ -14,7 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/questgate/questgate/password"
-	"github.com/questgate/questgate/store"
+	"github.com/questgate/questgate/quest"
 )
 
 func instructorCommand(f flags) *cli.Command {
@@ -47,7 +47,7 @@ func instructorCommand(f flags) *cli.Command {
 					}
 					defer st.Close()
 					in, err := st.CreateInstructor(ctx, addr.Address, hash)
-					if errors.Is(err, store.ErrExists) {
+					if errors.Is(err, quest.ErrExists) {
 						return fmt.Errorf("an instructor with email %s already exists", addr.Address)
 					}
 					if err != nil {
@@ -91,7 +91,7 @@ func instructorCommand(f flags) *cli.Command {
 					}
 					defer st.Close()
 					err = st.RemoveInstructor(ctx, cmd.String("email"))
-					if errors.Is(err, store.ErrNotFound) {
+					if errors.Is(err, quest.ErrNotFound) {
 						return fmt.Errorf("no instructor with email %s", cmd.String("email"))
 					}
 					if err != nil {

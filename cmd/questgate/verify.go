@@ -91,8 +91,8 @@ func runVerify(ctx context.Context, cmd *cli.Command) error {
 		return err
 	}
 	en := bundle.Localizer("en")
-	creds, err := verifier.ParseCredentials(cmd.String("account-sid"), cmd.String("api-key"), secret)
-	if ce, ok := errors.AsType[*verifier.CredentialsError](err); ok {
+	creds, err := quest.ParseCredentials(cmd.String("account-sid"), cmd.String("api-key"), secret)
+	if ce, ok := errors.AsType[*quest.CredentialsError](err); ok {
 		return &exitError{exitUndecided, errors.New(en.T(ce.MessageID()))}
 	}
 	player, err := playerFacts(cmd)
@@ -103,7 +103,7 @@ func runVerify(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return &exitError{exitUndecided, err}
 	}
-	verdict, verr := v.Verify(ctx, verifier.Request{Objective: obj, SID: cmd.String("sid"), Credentials: creds, Player: player})
+	verdict, verr := v.Verify(ctx, quest.CheckRequest{Objective: obj, SID: quest.Normalize(cmd.String("sid")), Credentials: creds, Player: player})
 	out := newVerifyOutput(locale.With(ctx, en), obj, verdict, verr)
 	w := cmd.Root().Writer
 	if cmd.Bool("json") {
@@ -146,12 +146,12 @@ func readSecret(r io.Reader) (string, error) {
 
 // playerFacts builds the player the checks compare with from --opened-at
 // and --number, or nil when neither is given (those checks are skipped).
-func playerFacts(cmd *cli.Command) (*verifier.Player, error) {
+func playerFacts(cmd *cli.Command) (*quest.PlayerFacts, error) {
 	at, numbers := cmd.String("opened-at"), cmd.StringSlice("number")
 	if at == "" && len(numbers) == 0 {
 		return nil, nil
 	}
-	p := &verifier.Player{}
+	p := &quest.PlayerFacts{}
 	if at != "" {
 		t, err := time.Parse(time.RFC3339, at)
 		if err != nil {
@@ -174,7 +174,7 @@ type verifyOutput struct {
 	Objective  string          `json:"objective"`
 	SID        string          `json:"sid"`
 	Verdict    string          `json:"verdict"` // passed, rejected or undecided
-	Reason     verifier.Reason `json:"reason,omitempty"`
+	Reason     quest.Reason    `json:"reason,omitempty"`
 	Detail     string          `json:"detail,omitempty"`
 	Title      string          `json:"title,omitempty"`
 	Help       string          `json:"help,omitempty"`
@@ -203,7 +203,7 @@ type resourceOutput struct {
 
 // newVerifyOutput presents the verifier's answer as every surface does
 // (templates.NewVerdict), in ctx's language.
-func newVerifyOutput(ctx context.Context, obj catalog.Objective, v verifier.Verdict, err error) verifyOutput {
+func newVerifyOutput(ctx context.Context, obj catalog.Objective, v quest.Verdict, err error) verifyOutput {
 	out := verifyOutput{Objective: obj.ID, SID: v.SID, Reason: v.Reason, Detail: v.Detail, Skipped: v.Skipped}
 	switch {
 	case v.Passed:
@@ -213,7 +213,7 @@ func newVerifyOutput(ctx context.Context, obj catalog.Objective, v verifier.Verd
 	default:
 		out.Verdict = "rejected"
 	}
-	var ue *verifier.UpstreamError
+	var ue *quest.UpstreamError
 	if errors.As(err, &ue) && ue.RetryAfter > 0 {
 		out.RetryAfter = int((ue.RetryAfter + time.Second - 1) / time.Second)
 	}

@@ -14,10 +14,10 @@ import (
 
 	"github.com/questgate/questgate/catalog"
 	"github.com/questgate/questgate/locale"
+	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/sandbox"
 	"github.com/questgate/questgate/store"
 	"github.com/questgate/questgate/templates"
-	"github.com/questgate/questgate/verifier"
 )
 
 // fakeTwilio is the sandbox on its own server, as `questgate sandbox`
@@ -241,13 +241,13 @@ func TestVerifySaysWhatThePagesSay(t *testing.T) {
 	missing := "SM0123456789abcdef0123456789abcdef"
 	tests := []struct {
 		name, api, secret string
-		reason            verifier.Reason
+		reason            quest.Reason
 		detail            string
 		verdict, next     string
 	}{
-		{"not found", f.api, f.account.AuthToken, verifier.NotFound, "", "rejected", "retry"},
-		{"wrong token", f.api, strings.Repeat("0", 32), verifier.BadCredentials, verifier.DetailRejected, "undecided", "credentials"},
-		{"Twilio unavailable", down, f.account.AuthToken, verifier.UpstreamUnavailable, "", "undecided", "wait"},
+		{"not found", f.api, f.account.AuthToken, quest.NotFound, "", "rejected", "retry"},
+		{"wrong token", f.api, strings.Repeat("0", 32), quest.BadCredentials, quest.DetailRejected, "undecided", "credentials"},
+		{"Twilio unavailable", down, f.account.AuthToken, quest.UpstreamUnavailable, "", "undecided", "wait"},
 	}
 	b, err := locale.Load()
 	if err != nil {

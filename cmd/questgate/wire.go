@@ -12,7 +12,6 @@ import (
 	"github.com/questgate/questgate/locale"
 	"github.com/questgate/questgate/metrics"
 	"github.com/questgate/questgate/pgfeed"
-	"github.com/questgate/questgate/players"
 	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/sandbox"
 	"github.com/questgate/questgate/store"
@@ -173,9 +172,9 @@ func (s *graph) routes(web handlers.Config, quests *quest.Service, sessions *han
 	e := handlers.New(web)
 	handlers.NewHealth(st, s.cfg.Metrics.mainMetrics(s.metrics.Handler()), s.cfg.Metrics.Token, s.log).Routes(e.Group(""))
 	handlers.NewPlayer(quests, st, sessions, publicURL).Routes(e.Group(""))
-	handlers.NewProfile(players.New(st), sessions).Routes(e.Group(""))
+	handlers.NewProfile(quest.NewPlayers(st), sessions).Routes(e.Group(""))
 	handlers.NewInstructor(handlers.InstructorConfig{Quests: quests, Data: st,
-		Cohorts: players.New(st), PublicURL: publicURL,
+		Cohorts: quest.NewPlayers(st), PublicURL: publicURL,
 		Sessions: sessions, Live: events, Log: s.log, Webhooks: st,
 	}).Routes(e.Group("/instructor"))
 	handlers.NewAPI(quests, st, s.log).Routes(e.Group("/api"))

@@ -1,4 +1,4 @@
-package players
+package quest_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/store"
 )
 
@@ -20,24 +21,24 @@ func TestParseDisplayName(t *testing.T) {
 		{"Robert'); DROP TABLE players;--", "Robert'); DROP TABLE players;--", ""},
 		{"Zoë 👩‍💻", "Zoë 👩‍💻", ""},
 		{strings.Repeat("é", 40), strings.Repeat("é", 40), ""},
-		{"", "", ProblemRequired},
-		{" \t\n ", "", ProblemRequired},
-		{strings.Repeat("a", 41), "", ProblemTooLong},
-		{"Ada\nLovelace", "", ProblemControl},
-		{"Ada\x00", "", ProblemControl},
-		{"Ada\x1b[31m", "", ProblemControl},
-		{"evil\u202Eeman", "", ProblemControl},
-		{"bad \xff utf8", "", ProblemControl},
-		{"\u200B\u200B", "", ProblemInvisible},
-		{"\u200D\u2060\uFEFF", "", ProblemInvisible},
-		{"\u3164", "", ProblemInvisible},
-		{"\u115F\u1160 \uFFA0", "", ProblemInvisible},
-		{"\u2800\u2800", "", ProblemInvisible},
-		{"\u0301\u0308", "", ProblemInvisible},
-		{"\uFE0F\U000E0041", "", ProblemInvisible},
-		{"\uE000", "", ProblemInvisible},
-		{"\u00AD", "", ProblemInvisible},
-		{"\u3000\u200B\u3000", "", ProblemInvisible},
+		{"", "", quest.NameRequired},
+		{" \t\n ", "", quest.NameRequired},
+		{strings.Repeat("a", 41), "", quest.NameTooLong},
+		{"Ada\nLovelace", "", quest.NameControl},
+		{"Ada\x00", "", quest.NameControl},
+		{"Ada\x1b[31m", "", quest.NameControl},
+		{"evil\u202Eeman", "", quest.NameControl},
+		{"bad \xff utf8", "", quest.NameControl},
+		{"\u200B\u200B", "", quest.NameInvisible},
+		{"\u200D\u2060\uFEFF", "", quest.NameInvisible},
+		{"\u3164", "", quest.NameInvisible},
+		{"\u115F\u1160 \uFFA0", "", quest.NameInvisible},
+		{"\u2800\u2800", "", quest.NameInvisible},
+		{"\u0301\u0308", "", quest.NameInvisible},
+		{"\uFE0F\U000E0041", "", quest.NameInvisible},
+		{"\uE000", "", quest.NameInvisible},
+		{"\u00AD", "", quest.NameInvisible},
+		{"\u3000\u200B\u3000", "", quest.NameInvisible},
 		{"e\u0301", "e\u0301", ""},
 		{"\u200BAda", "\u200BAda", ""},
 		{"😀", "😀", ""},
@@ -46,8 +47,8 @@ func TestParseDisplayName(t *testing.T) {
 		{"-", "-", ""},
 	}
 	for _, tt := range tests {
-		got, err := ParseDisplayName(tt.in)
-		var ne *NameError
+		got, err := quest.ParseDisplayName(tt.in)
+		var ne *quest.NameError
 		switch {
 		case tt.problem == "" && (err != nil || got != tt.want):
 			t.Errorf("ParseDisplayName(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
@@ -60,8 +61,8 @@ func TestParseDisplayName(t *testing.T) {
 func TestJoinCodes(t *testing.T) {
 	seen := map[string]bool{}
 	for range 200 {
-		c := NewJoinCode()
-		if n, ok := NormalizeJoinCode(c); !ok || n != c {
+		c := quest.NewJoinCode()
+		if n, ok := quest.NormalizeJoinCode(c); !ok || n != c {
 			t.Fatalf("NewJoinCode gave %q, which does not normalise to itself", c)
 		}
 		seen[c] = true
@@ -84,27 +85,27 @@ func TestJoinCodes(t *testing.T) {
 		{"", "", false},
 	}
 	for _, tt := range tests {
-		if got, ok := NormalizeJoinCode(tt.in); got != tt.want || ok != tt.ok {
+		if got, ok := quest.NormalizeJoinCode(tt.in); got != tt.want || ok != tt.ok {
 			t.Errorf("NormalizeJoinCode(%q) = %q %v, want %q %v", tt.in, got, ok, tt.want, tt.ok)
 		}
 	}
 }
 
-func newService(t *testing.T) (*Service, *store.Store) {
+func newService(t *testing.T) (*quest.Players, *store.Store) {
 	t.Helper()
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "q.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	return New(st), st
+	return quest.NewPlayers(st), st
 }
 
 func TestJoin(t *testing.T) {
 	ctx := context.Background()
 	svc, st := newService(t)
 	c, err := svc.CreateCohort(ctx, "  Paris workshop  ")
-	if err != nil || c.Name != "Paris workshop" || len(c.JoinCode) != JoinCodeLength {
+	if err != nil || c.Name != "Paris workshop" || len(c.JoinCode) != quest.JoinCodeLength {
 		t.Fatalf("CreateCohort = %+v, %v", c, err)
 	}
 	if _, err := svc.CreateCohort(ctx, ""); err == nil {
@@ -128,14 +129,14 @@ func TestJoin(t *testing.T) {
 		wantName string
 		joined   bool
 	}{
-		{"a name is asked of a nameless player", "", c.JoinCode, "", nil, ProblemRequired, "", false},
+		{"a name is asked of a nameless player", "", c.JoinCode, "", nil, quest.NameRequired, "", false},
 		{"nameless player with a name", "", strings.ToLower(c.JoinCode), "Ada", nil, "", "Ada", true},
 		{"named player keeps the name", "Bob", c.JoinCode, "", nil, "", "Bob", true},
 		{"named player renames", "Bob", c.JoinCode, "Robert", nil, "", "Robert", true},
-		{"bad new name changes nothing", "Bob", c.JoinCode, "a\x00b", nil, ProblemControl, "Bob", false},
-		{"unknown code", "Bob", "ZZZZ2222", "", ErrUnknownCohort, "", "Bob", false},
-		{"malformed code", "Bob", "<script>", "", ErrUnknownCohort, "", "Bob", false},
-		{"archived cohort", "", archived.JoinCode, "Eve", ErrArchivedCohort, "", "", false},
+		{"bad new name changes nothing", "Bob", c.JoinCode, "a\x00b", nil, quest.NameControl, "Bob", false},
+		{"unknown code", "Bob", "ZZZZ2222", "", quest.ErrUnknownCohort, "", "Bob", false},
+		{"malformed code", "Bob", "<script>", "", quest.ErrUnknownCohort, "", "Bob", false},
+		{"archived cohort", "", archived.JoinCode, "Eve", quest.ErrArchivedCohort, "", "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -150,7 +151,7 @@ func TestJoin(t *testing.T) {
 				p.DisplayName = tt.player
 			}
 			_, err = svc.Join(ctx, p, tt.code, tt.typed)
-			var ne *NameError
+			var ne *quest.NameError
 			switch {
 			case tt.wantErr != nil && !errors.Is(err, tt.wantErr):
 				t.Errorf("err = %v, want %v", err, tt.wantErr)

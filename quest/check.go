@@ -1,4 +1,4 @@
-package verifier
+package quest
 
 import (
 	"errors"
@@ -8,47 +8,23 @@ import (
 	"github.com/questgate/questgate/catalog"
 )
 
-// Credentials open a player's Twilio account. Either the account's own Auth
-// Token (APIKeySID empty) or an API key and its secret acting on behalf of
-// AccountSID. Secret is never logged: String masks it.
-type Credentials struct {
-	AccountSID string
-	APIKeySID  string
-	Secret     string
-}
-
-// Username is what goes into HTTP Basic auth: the API key when there is one.
-func (c Credentials) Username() string {
-	if c.APIKeySID != "" {
-		return c.APIKeySID
-	}
-	return c.AccountSID
-}
-
-// IsZero reports whether no credentials were given.
-func (c Credentials) IsZero() bool { return c.AccountSID == "" && c.Secret == "" }
-
-// String masks the secret so credentials can never leak through %v.
-func (c Credentials) String() string {
-	return fmt.Sprintf("{%s %s ****}", c.AccountSID, c.APIKeySID)
-}
-
-// GoString masks the secret for %#v too.
-func (c Credentials) GoString() string { return c.String() }
-
-// Request is one attempt to prove an objective with a SID.
-type Request struct {
-	Objective   catalog.Objective
-	SID         string // as the player pasted it
+// CheckRequest is one question to Twilio (or the sandbox): does this SID,
+// fetched with these credentials, prove the objective?
+type CheckRequest struct {
+	Objective catalog.Objective
+	// SID is the paste normalised (Normalize), once per attempt by
+	// whoever parsed it: the verifier does not normalise it again.
+	SID         string
 	Credentials Credentials
 	// Player holds what checks about the player compare with. Nil when
 	// there is no player (questgate verify): those checks are then
 	// skipped and listed in Verdict.Skipped.
-	Player *Player
+	Player *PlayerFacts
 }
 
-// Player is what the verifier knows of the player an attempt is for.
-type Player struct {
+// PlayerFacts is what the checks about a player compare with (the
+// verifier knows nothing else of the player an attempt is for).
+type PlayerFacts struct {
 	// OpenedAt is when the player first opened the objective
 	// (checks.created_after_opened).
 	OpenedAt time.Time
@@ -133,4 +109,10 @@ func ReasonOf(err error) Reason {
 		return ue.Reason
 	}
 	return UpstreamUnavailable
+}
+
+// Reject returns the verdict refused for reason and detail.
+func (v Verdict) Reject(reason Reason, detail string) Verdict {
+	v.Passed, v.Reason, v.Detail = false, reason, detail
+	return v
 }

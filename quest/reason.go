@@ -1,4 +1,4 @@
-package verifier
+package quest
 
 // Reason is the stable code of a verification outcome. Codes are part of the
 // product's contract: they key the localised messages players read
@@ -34,7 +34,7 @@ const (
 	// detail is the channel, so its help can say how to send on it.
 	WrongChannel Reason = "wrong_channel"
 
-	// Refusals decided before anything is fetched, by package quest.
+	// Refusals decided before anything is fetched, by package
 	Locked            Reason = "locked"             // prerequisites not done yet
 	AttemptsExhausted Reason = "attempts_exhausted" // max_attempts reached
 	// Pending marks an attempt reserved against an attempt limit while

@@ -1,4 +1,4 @@
-package verifier
+package quest
 
 import "fmt"
 
@@ -65,21 +65,22 @@ func (e *CredentialsError) MessageID() string {
 // first wrong field in form order (account SID, API key SID, secret).
 func ParseCredentials(accountSID, apiKeySID, secret string) (Credentials, error) {
 	c := Credentials{AccountSID: Normalize(accountSID), APIKeySID: Normalize(apiKeySID), Secret: clean(secret)}
-	if err := c.check(); err != nil {
+	if err := c.Check(); err != nil {
 		return Credentials{}, err
 	}
 	return c, nil
 }
 
-// normalized cleans credentials the way ParseCredentials does, for
+// Normalized cleans credentials the way ParseCredentials does, for
 // credentials that did not come through it (configuration, old records).
-func (c Credentials) normalized() Credentials {
-	return Credentials{AccountSID: Normalize(c.AccountSID), APIKeySID: Normalize(c.APIKeySID), Secret: clean(c.Secret)}
+func (c Credentials) Normalized() Credentials {
+	c.AccountSID, c.APIKeySID, c.Secret = Normalize(c.AccountSID), Normalize(c.APIKeySID), clean(c.Secret)
+	return c
 }
 
-// check reports the first field whose shape is wrong. It runs no request,
+// Check reports the first field whose shape is wrong. It runs no request,
 // and it refuses what twilio-go would refuse locally (error 21222/21224).
-func (c Credentials) check() *CredentialsError {
+func (c Credentials) Check() *CredentialsError {
 	switch {
 	case c.AccountSID == "":
 		return &CredentialsError{FieldAccountSID, ProblemRequired}

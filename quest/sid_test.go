@@ -1,4 +1,4 @@
-package verifier
+package quest
 
 import (
 	"strings"
@@ -87,11 +87,11 @@ func FuzzNormalize(f *testing.F) {
 
 func TestCheckSIDDefaultsToMessagePrefixes(t *testing.T) {
 	for _, sid := range []string{"SM" + hex32, "MM" + hex32} {
-		if r, d := checkSID(sid, nil); r != "" {
+		if r, d := CheckSID(sid, nil); r != "" {
 			t.Errorf("checkSID(%q, nil) = %q, %q; want accepted", sid, r, d)
 		}
 	}
-	if r, d := checkSID("AC"+hex32, nil); r != WrongResource || d != DetailAccount {
+	if r, d := CheckSID("AC"+hex32, nil); r != WrongResource || d != DetailAccount {
 		t.Errorf("checkSID(AC…, nil) = %q, %q", r, d)
 	}
 }

@@ -1,4 +1,4 @@
-package verifier
+package quest
 
 // Detail values refine a Reason so a player gets the most specific help
 // there is: the localised message "reason.<reason>.detail.<detail>" when it

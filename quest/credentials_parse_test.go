@@ -1,4 +1,4 @@
-package verifier
+package quest
 
 import (
 	"errors"
@@ -88,7 +88,7 @@ func TestCredentialsErrorMessageID(t *testing.T) {
 
 func TestCredentialsNeverPrintTheSecret(t *testing.T) {
 	c := Credentials{AccountSID: testAccount, APIKeySID: testKey, Secret: testSecret}
-	req := Request{SID: "SM" + hex32, Credentials: c}
+	req := CheckRequest{SID: "SM" + hex32, Credentials: c}
 	for _, format := range []string{"%v", "%+v", "%#v", "%s"} {
 		for _, v := range []any{c, &c, req, &req} {
 			if s := fmt.Sprintf(format, v); strings.Contains(s, testSecret) {

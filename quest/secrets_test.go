@@ -1,10 +1,10 @@
-package verifier_test
+package quest_test
 
 import (
 	"strings"
 	"testing"
 
-	"github.com/questgate/questgate/verifier"
+	"github.com/questgate/questgate/quest"
 )
 
 func TestMaskSecrets(t *testing.T) {
@@ -36,7 +36,7 @@ func TestMaskSecrets(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, hit := verifier.MaskSecrets(tt.raw, tt.known...)
+			got, hit := quest.MaskSecrets(tt.raw, tt.known...)
 			if got != tt.want || hit != tt.hit {
 				t.Errorf("MaskSecrets(%q) = %q, %v; want %q, %v", tt.raw, got, hit, tt.want, tt.hit)
 			}

@@ -1,4 +1,4 @@
-package verifier
+package quest
 
 import (
 	"regexp"
@@ -120,7 +120,7 @@ var resourceDetails = map[string]string{
 // checkSID decides whether a normalised SID can be looked up for an
 // objective accepting the given prefixes. It returns an empty reason when
 // it can, and otherwise InvalidSID or WrongResource with a Detail.
-func checkSID(sid string, accepted []string) (Reason, string) {
+func CheckSID(sid string, accepted []string) (Reason, string) {
 	if len(accepted) == 0 {
 		accepted = messagePrefixes
 	}

@@ -1,8 +1,8 @@
-// Package players holds the rules about who plays: display names, cohorts
-// and their join codes. It checks what a player typed and asks the store
-// to change nothing unless all of it is right; it knows neither HTTP nor
-// SQL.
-package players
+package quest
+
+// The rules about who plays: display names, cohorts and their join codes.
+// Players checks what a player typed and asks the store to change nothing
+// unless all of it is right.
 
 import (
 	"context"
@@ -12,8 +12,6 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/questgate/questgate/store"
 )
 
 // Limits on names, in characters (runes) after trimming.
@@ -24,25 +22,25 @@ const (
 
 // Problems of a NameError.
 const (
-	// ProblemRequired: nothing but white space.
-	ProblemRequired = "required"
-	// ProblemTooLong: longer than the limit.
-	ProblemTooLong = "too_long"
-	// ProblemControl: a control character (a line break, a tab, NUL…) or
+	// NameRequired: nothing but white space.
+	NameRequired = "required"
+	// NameTooLong: longer than the limit.
+	NameTooLong = "too_long"
+	// NameControl: a control character (a line break, a tab, NUL…) or
 	// a bidirectional override, which could make the name read as
 	// something else on an instructor's list.
-	ProblemControl = "control"
-	// ProblemInvisible: no character that shows, such as a name made of
+	NameControl = "control"
+	// NameInvisible: no character that shows, such as a name made of
 	// zero-width spaces, a Hangul filler or a combining accent on its own,
 	// which would show an instructor an empty name.
-	ProblemInvisible = "invisible"
+	NameInvisible = "invisible"
 )
 
 // NameError says what is wrong with a typed name. Its message id is
 // "profile.error.display_name.<Problem>" for display names.
 type NameError struct {
 	Problem string
-	// Max is the limit, for ProblemTooLong's message.
+	// Max is the limit, for NameTooLong's message.
 	Max int
 }
 
@@ -63,18 +61,18 @@ func ParseCohortName(s string) (string, error) { return parseName(s, MaxCohortNa
 
 func parseName(s string, limit int) (string, error) {
 	if !utf8.ValidString(s) {
-		return "", &NameError{Problem: ProblemControl, Max: limit}
+		return "", &NameError{Problem: NameControl, Max: limit}
 	}
 	s = strings.TrimSpace(s)
 	switch {
 	case s == "":
-		return "", &NameError{Problem: ProblemRequired, Max: limit}
+		return "", &NameError{Problem: NameRequired, Max: limit}
 	case strings.IndexFunc(s, forbidden) >= 0:
-		return "", &NameError{Problem: ProblemControl, Max: limit}
+		return "", &NameError{Problem: NameControl, Max: limit}
 	case utf8.RuneCountInString(s) > limit:
-		return "", &NameError{Problem: ProblemTooLong, Max: limit}
+		return "", &NameError{Problem: NameTooLong, Max: limit}
 	case strings.IndexFunc(s, visible) < 0:
-		return "", &NameError{Problem: ProblemInvisible, Max: limit}
+		return "", &NameError{Problem: NameInvisible, Max: limit}
 	}
 	return s, nil
 }
@@ -141,7 +139,7 @@ func NormalizeJoinCode(s string) (string, bool) {
 	return s, true
 }
 
-// Errors of Service.
+// Errors of Players.
 var (
 	// ErrUnknownCohort: no cohort has this join code (or it is malformed).
 	ErrUnknownCohort = errors.New("no cohort has this join code")
@@ -149,26 +147,26 @@ var (
 	ErrArchivedCohort = errors.New("the cohort is archived")
 )
 
-// Store is what the service needs of the store.
-type Store interface {
-	Player(ctx context.Context, id string) (store.Player, error)
+// PlayerStore is what Players needs of the store.
+type PlayerStore interface {
+	Player(ctx context.Context, id string) (Player, error)
 	SetDisplayName(ctx context.Context, playerID, name string) error
-	CreateCohort(ctx context.Context, c store.Cohort) (store.Cohort, error)
+	CreateCohort(ctx context.Context, c Cohort) (Cohort, error)
 	RenameCohort(ctx context.Context, id int64, name string) error
-	Cohort(ctx context.Context, id int64) (store.Cohort, error)
-	CohortByCode(ctx context.Context, code string) (store.Cohort, error)
+	Cohort(ctx context.Context, id int64) (Cohort, error)
+	CohortByCode(ctx context.Context, code string) (Cohort, error)
 	JoinCohort(ctx context.Context, playerID string, cohortID int64, displayName string) error
 }
 
-// Service changes players and cohorts. It is safe for concurrent use.
-type Service struct{ st Store }
+// Players changes players and cohorts. It is safe for concurrent use.
+type Players struct{ st PlayerStore }
 
-// New returns a Service keeping its data in st.
-func New(st Store) *Service { return &Service{st: st} }
+// NewPlayers returns a Players keeping its data in st.
+func NewPlayers(st PlayerStore) *Players { return &Players{st: st} }
 
 // SetDisplayName checks and sets a player's display name; a *NameError
 // leaves it unchanged.
-func (s *Service) SetDisplayName(ctx context.Context, playerID, typed string) (string, error) {
+func (s *Players) SetDisplayName(ctx context.Context, playerID, typed string) (string, error) {
 	name, err := ParseDisplayName(typed)
 	if err != nil {
 		return "", err
@@ -181,17 +179,17 @@ func (s *Service) SetDisplayName(ctx context.Context, playerID, typed string) (s
 
 // CohortByCode returns the cohort a join link names, or ErrUnknownCohort
 // or ErrArchivedCohort with the cohort (whose name the page may show).
-func (s *Service) CohortByCode(ctx context.Context, typed string) (store.Cohort, error) {
+func (s *Players) CohortByCode(ctx context.Context, typed string) (Cohort, error) {
 	code, ok := NormalizeJoinCode(typed)
 	if !ok {
-		return store.Cohort{}, ErrUnknownCohort
+		return Cohort{}, ErrUnknownCohort
 	}
 	c, err := s.st.CohortByCode(ctx, code)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return store.Cohort{}, ErrUnknownCohort
+	case errors.Is(err, ErrNotFound):
+		return Cohort{}, ErrUnknownCohort
 	case err != nil:
-		return store.Cohort{}, err
+		return Cohort{}, err
 	case c.Archived:
 		return c, ErrArchivedCohort
 	}
@@ -199,13 +197,13 @@ func (s *Service) CohortByCode(ctx context.Context, typed string) (store.Cohort,
 }
 
 // Cohort returns a player's cohort, and false when they have none.
-func (s *Service) Cohort(ctx context.Context, p store.Player) (store.Cohort, bool, error) {
+func (s *Players) Cohort(ctx context.Context, p Player) (Cohort, bool, error) {
 	if p.CohortID == 0 {
-		return store.Cohort{}, false, nil
+		return Cohort{}, false, nil
 	}
 	c, err := s.st.Cohort(ctx, p.CohortID)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.Cohort{}, false, nil
+	if errors.Is(err, ErrNotFound) {
+		return Cohort{}, false, nil
 	}
 	return c, err == nil, err
 }
@@ -214,7 +212,7 @@ func (s *Service) Cohort(ctx context.Context, p store.Player) (store.Cohort, boo
 // player without a display name must type one (typedName); a player with
 // one may type another, or nothing to keep theirs. A wrong name is a
 // *NameError and nothing changes.
-func (s *Service) Join(ctx context.Context, p store.Player, code, typedName string) (store.Cohort, error) {
+func (s *Players) Join(ctx context.Context, p Player, code, typedName string) (Cohort, error) {
 	c, err := s.CohortByCode(ctx, code)
 	if err != nil {
 		return c, err
@@ -227,10 +225,10 @@ func (s *Service) Join(ctx context.Context, p store.Player, code, typedName stri
 	}
 	err = s.st.JoinCohort(ctx, p.ID, c.ID, name)
 	switch {
-	case errors.Is(err, store.ErrArchived):
+	case errors.Is(err, ErrArchived):
 		return c, ErrArchivedCohort
-	case errors.Is(err, store.ErrNotFound):
-		return store.Cohort{}, ErrUnknownCohort
+	case errors.Is(err, ErrNotFound):
+		return Cohort{}, ErrUnknownCohort
 	case err != nil:
 		return c, err
 	}
@@ -242,25 +240,25 @@ func (s *Service) Join(ctx context.Context, p store.Player, code, typedName stri
 const maxCodeTries = 5
 
 // CreateCohort creates a cohort named name with a fresh join code.
-func (s *Service) CreateCohort(ctx context.Context, typedName string) (store.Cohort, error) {
+func (s *Players) CreateCohort(ctx context.Context, typedName string) (Cohort, error) {
 	name, err := ParseCohortName(typedName)
 	if err != nil {
-		return store.Cohort{}, err
+		return Cohort{}, err
 	}
 	for range maxCodeTries {
-		c, err := s.st.CreateCohort(ctx, store.Cohort{Name: name, JoinCode: NewJoinCode()})
-		if errors.Is(err, store.ErrConflict) {
+		c, err := s.st.CreateCohort(ctx, Cohort{Name: name, JoinCode: NewJoinCode()})
+		if errors.Is(err, ErrConflict) {
 			continue
 		}
 		return c, err
 	}
-	return store.Cohort{}, fmt.Errorf("create cohort: no unused join code after %d tries", maxCodeTries)
+	return Cohort{}, fmt.Errorf("create cohort: no unused join code after %d tries", maxCodeTries)
 }
 
 // RenameCohort checks and sets a cohort's name: a *NameError, or
-// store.ErrNotFound for no such cohort, and nothing changes. The join
+// ErrNotFound for no such cohort, and nothing changes. The join
 // code stays, so links already handed out keep working.
-func (s *Service) RenameCohort(ctx context.Context, id int64, typedName string) (string, error) {
+func (s *Players) RenameCohort(ctx context.Context, id int64, typedName string) (string, error) {
 	name, err := ParseCohortName(typedName)
 	if err != nil {
 		return "", err
@@ -272,4 +270,4 @@ func (s *Service) RenameCohort(ctx context.Context, id int64, typedName string) 
 }
 
 // JoinPath is the path of a cohort's join link.
-func JoinPath(c store.Cohort) string { return "/join/" + c.JoinCode }
+func JoinPath(c Cohort) string { return "/join/" + c.JoinCode }

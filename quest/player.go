@@ -1,0 +1,60 @@
+package quest
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Player is one person playing, known by an unguessable id.
+type Player struct {
+	ID          string
+	DisplayName string
+	// CohortID is the cohort the player joined, 0 when none.
+	CohortID  int64
+	CreatedAt time.Time
+}
+
+// Credentials open a player's Twilio account: either the account's own
+// Auth Token (APIKeySID empty) or an API key and its secret acting on
+// behalf of AccountSID. They are one type from the form to the database
+// to the verifier, so that masking is written once: Secret is in clear in
+// memory only (the database holds it sealed), and String, GoString and
+// LogValue mask it, so printing or logging Credentials shows no secret.
+type Credentials struct {
+	// PlayerID is whose they are; empty for credentials that belong to
+	// no player (questgate verify, a game's per-call credentials).
+	PlayerID   string
+	AccountSID string
+	APIKeySID  string
+	Secret     string
+	// Sandbox marks credentials of a sandbox account.
+	Sandbox   bool
+	UpdatedAt time.Time
+}
+
+// Username is what goes into HTTP Basic auth: the API key when there is one.
+func (c Credentials) Username() string {
+	if c.APIKeySID != "" {
+		return c.APIKeySID
+	}
+	return c.AccountSID
+}
+
+// IsZero reports whether no credentials were given.
+func (c Credentials) IsZero() bool { return c.AccountSID == "" && c.Secret == "" }
+
+// String masks the secret so credentials can never leak through %v.
+func (c Credentials) String() string {
+	return fmt.Sprintf("{%s %s %s **** sandbox=%t}", c.PlayerID, c.AccountSID, c.APIKeySID, c.Sandbox)
+}
+
+// GoString masks the secret for %#v too.
+func (c Credentials) GoString() string { return "quest.Credentials" + c.String() }
+
+// LogValue masks the secret in structured logs: slog's handlers (the JSON
+// one included) would otherwise print every field.
+func (c Credentials) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("player", c.PlayerID), slog.String("account_sid", c.AccountSID),
+		slog.String("api_key_sid", c.APIKeySID), slog.Bool("sandbox", c.Sandbox))
+}
