@@ -16,7 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/questgate/questgate/apikey"
+	"github.com/questgate/questgate/auth"
 	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/secrets"
 	"github.com/questgate/questgate/store"
@@ -43,7 +43,7 @@ func TestGameReceivesCompletionFromWidget(t *testing.T) {
 	if keyID == nil {
 		t.Fatalf("apikey create printed no signing secret:\n%s", out)
 	}
-	token, err := apikey.SignToken(keyID[1], keyID[2], apikey.Claims{Name: "Ada", Locale: "en",
+	token, err := auth.SignToken(keyID[1], keyID[2], auth.Claims{Name: "Ada", Locale: "en",
 		RegisteredClaims: jwt.RegisteredClaims{Subject: "e2e-ada", ExpiresAt: jwt.NewNumericDate(time.Now().Add(time.Hour)),
 			Audience: jwt.ClaimStrings{suite.srv.URL}}})
 	if err != nil {
@@ -136,7 +136,7 @@ func TestWidgetShowsARefusal(t *testing.T) {
 	if key == nil {
 		t.Fatalf("apikey create printed no signing secret:\n%s", out)
 	}
-	token, err := apikey.SignToken(key[1], key[2], apikey.Claims{Name: "Bob", Locale: "en",
+	token, err := auth.SignToken(key[1], key[2], auth.Claims{Name: "Bob", Locale: "en",
 		RegisteredClaims: jwt.RegisteredClaims{Subject: "e2e-bob", ExpiresAt: jwt.NewNumericDate(time.Now().Add(time.Hour)),
 			Audience: jwt.ClaimStrings{suite.srv.URL}}})
 	if err != nil {

@@ -16,8 +16,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/questgate/questgate/api"
-	"github.com/questgate/questgate/apikey"
+	"github.com/questgate/questgate/auth"
 	"github.com/questgate/questgate/catalog"
 	"github.com/questgate/questgate/locale"
 	"github.com/questgate/questgate/logging"
@@ -88,13 +87,13 @@ func keyOf(c echo.Context) quest.APIKey { k, _ := c.Get(keyContextKey).(quest.AP
 // refused, one from an allowed origin gets its Access-Control headers.
 func (h *API) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		auth := c.Request().Header.Get(echo.HeaderAuthorization)
-		token, ok := strings.CutPrefix(auth, "Bearer ")
+		header := c.Request().Header.Get(echo.HeaderAuthorization)
+		token, ok := strings.CutPrefix(header, "Bearer ")
 		token = strings.TrimSpace(token)
-		if !ok || !apikey.Looks(token) {
+		if !ok || !auth.LooksLikeKey(token) {
 			return &Problem{Status: http.StatusUnauthorized, Reason: "unauthorized"}
 		}
-		k, err := h.data.APIKeyByHash(c.Request().Context(), apikey.Hash(token))
+		k, err := h.data.APIKeyByHash(c.Request().Context(), auth.HashKey(token))
 		switch {
 		case errors.Is(err, quest.ErrNotFound):
 			return &Problem{Status: http.StatusUnauthorized, Reason: "unauthorized"}
@@ -552,5 +551,5 @@ func (h *API) submissions(c echo.Context) error {
 
 // serveOpenAPI serves the API's OpenAPI document.
 func serveOpenAPI(c echo.Context) error {
-	return c.Blob(http.StatusOK, "application/yaml", api.OpenAPI)
+	return c.Blob(http.StatusOK, "application/yaml", OpenAPI)
 }

@@ -15,10 +15,10 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
-	"github.com/questgate/questgate/api"
+	"github.com/questgate/questgate/handlers"
 )
 
-// The contract: api/openapi.yaml is OpenAPI 3.1, whose schemas are JSON
+// The contract: handlers/openapi.yaml is OpenAPI 3.1, whose schemas are JSON
 // Schema 2020-12. kin-openapi validates 3.0 documents dependably but 3.1
 // only in part, so the responses are validated with a JSON Schema
 // 2020-12 validator against the schemas inside the document itself.
@@ -41,7 +41,7 @@ func loadContract(t *testing.T) *contract {
 	t.Helper()
 	contractOnce.Do(func() {
 		var doc map[string]any
-		if err := yaml.Unmarshal(api.OpenAPI, &doc); err != nil {
+		if err := yaml.Unmarshal(handlers.OpenAPI, &doc); err != nil {
 			contractErr = err
 			return
 		}
@@ -69,7 +69,7 @@ func loadContract(t *testing.T) *contract {
 		theContract = &contract{doc: doc, compiler: c, schemas: map[string]*jsonschema.Schema{}}
 	})
 	if contractErr != nil {
-		t.Fatalf("load api/openapi.yaml: %v", contractErr)
+		t.Fatalf("load handlers/openapi.yaml: %v", contractErr)
 	}
 	return theContract
 }
@@ -101,7 +101,7 @@ func pointer(tok string) string {
 func (c *contract) check(method, path string, status int, header http.Header, body []byte) error {
 	tmpl, op, ok := c.operation(method, path)
 	if !ok {
-		return fmt.Errorf("%s %s is not in api/openapi.yaml", method, path)
+		return fmt.Errorf("%s %s is not in handlers/openapi.yaml", method, path)
 	}
 	responses, _ := op["responses"].(map[string]any)
 	resp, ok := responses[strconv.Itoa(status)].(map[string]any)
@@ -168,13 +168,13 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 		p := regexp.MustCompile(`:([a-z_]+)`).ReplaceAllString(r.Path, `{$1}`)
 		registered[r.Method+" "+p] = true
 		if _, _, ok := c.operation(r.Method, p); !ok {
-			t.Errorf("route %s %s is not documented in api/openapi.yaml", r.Method, r.Path)
+			t.Errorf("route %s %s is not documented in handlers/openapi.yaml", r.Method, r.Path)
 		}
 	}
 	for p, item := range c.doc["paths"].(map[string]any) {
 		for m := range item.(map[string]any) {
 			if !registered[strings.ToUpper(m)+" "+p] {
-				t.Errorf("api/openapi.yaml documents %s %s, which is not registered", strings.ToUpper(m), p)
+				t.Errorf("handlers/openapi.yaml documents %s %s, which is not registered", strings.ToUpper(m), p)
 			}
 		}
 	}

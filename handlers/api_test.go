@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/questgate/questgate/apikey"
+	"github.com/questgate/questgate/auth"
 	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/store"
 )
@@ -31,7 +31,7 @@ func (r apiResp) str(k string) string { s, _ := r.body[k].(string); return s }
 // newKey creates an API key allowing origins and returns the key.
 func (e *env) newKey(origins ...string) (string, quest.APIKey) {
 	e.t.Helper()
-	n := apikey.Generate()
+	n := auth.GenerateKey()
 	k, err := e.store.CreateAPIKey(context.Background(), quest.APIKey{ID: n.ID, Name: "game", Hash: n.Hash, Prefix: n.Shown,
 		Origins: origins, SigningSecret: n.SigningSecret})
 	if err != nil {
@@ -178,7 +178,7 @@ func TestAPIAuthentication(t *testing.T) {
 	for _, tt := range []struct{ name, key, reason string }{
 		{"no key", "", "unauthorized"},
 		{"not a key", "hello", "unauthorized"},
-		{"unknown key", apikey.Generate().Key, "unauthorized"},
+		{"unknown key", auth.GenerateKey().Key, "unauthorized"},
 	} {
 		r := e.api("GET", "/api/v1/objectives", tt.key, "")
 		if r.status != 401 || r.str("reason") != tt.reason || r.header.Get("WWW-Authenticate") == "" {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/questgate/questgate/apikey"
+	"github.com/questgate/questgate/auth"
 	"github.com/questgate/questgate/catalog"
 	"github.com/questgate/questgate/locale"
 	"github.com/questgate/questgate/quest"
@@ -67,7 +67,7 @@ func (h *Embed) Routes(g *echo.Group) {
 // widget is a request's checked token, key and player.
 type widget struct {
 	key      quest.APIKey
-	claims   apikey.Claims
+	claims   auth.Claims
 	playerID string
 	obj      catalog.Objective
 	// origin is where the completion message may go; requested is the
@@ -107,12 +107,12 @@ func (h *Embed) open(c echo.Context) (widget, bool, error) {
 	if token == "" {
 		return fail(http.StatusUnauthorized, "no_token")
 	}
-	claims, _, err := apikey.ParseToken(token, secretOf, h.audience, h.now())
+	claims, _, err := auth.ParseToken(token, secretOf, h.audience, h.now())
 	switch {
-	case errors.Is(err, apikey.ErrTokenUnknownKey):
+	case errors.Is(err, auth.ErrTokenUnknownKey):
 		key = quest.APIKey{}
 		return fail(http.StatusUnauthorized, "unknown_key")
-	case errors.Is(err, apikey.ErrTokenExpired):
+	case errors.Is(err, auth.ErrTokenExpired):
 		h.useLocale(c, claims.Locale)
 		return fail(http.StatusUnauthorized, "expired")
 	case err != nil:

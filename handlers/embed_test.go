@@ -10,7 +10,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/questgate/questgate/apikey"
+	"github.com/questgate/questgate/auth"
 	"github.com/questgate/questgate/quest"
 )
 
@@ -38,12 +38,12 @@ func widgetEnv(t *testing.T, origins ...string) (*env, quest.APIKey) {
 // token signs a widget token for player p42 expiring in exp.
 func (e *env) widgetToken(k quest.APIKey, secret string, exp time.Duration, extra ...string) string {
 	e.t.Helper()
-	c := apikey.Claims{Name: "Ada", Locale: "fr", RegisteredClaims: jwt.RegisteredClaims{Subject: "p42",
+	c := auth.Claims{Name: "Ada", Locale: "fr", RegisteredClaims: jwt.RegisteredClaims{Subject: "p42",
 		ExpiresAt: jwt.NewNumericDate(e.clock.Now().Add(exp)), Audience: jwt.ClaimStrings{publicURL}}}
 	if len(extra) > 0 {
 		c.Origin = extra[0]
 	}
-	s, err := apikey.SignToken(k.ID, secret, c)
+	s, err := auth.SignToken(k.ID, secret, c)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -51,12 +51,12 @@ func (e *env) widgetToken(k quest.APIKey, secret string, exp time.Duration, extr
 }
 
 // signedWidgetToken signs a good token for player p42, changed by change.
-func (e *env) signedWidgetToken(k quest.APIKey, change func(*apikey.Claims)) string {
+func (e *env) signedWidgetToken(k quest.APIKey, change func(*auth.Claims)) string {
 	e.t.Helper()
-	c := apikey.Claims{Name: "Ada", Locale: "fr", RegisteredClaims: jwt.RegisteredClaims{Subject: "p42", Issuer: k.ID,
+	c := auth.Claims{Name: "Ada", Locale: "fr", RegisteredClaims: jwt.RegisteredClaims{Subject: "p42", Issuer: k.ID,
 		ExpiresAt: jwt.NewNumericDate(e.clock.Now().Add(time.Hour)), Audience: jwt.ClaimStrings{publicURL}}}
 	change(&c)
-	s, err := apikey.SignToken(k.ID, k.SigningSecret, c)
+	s, err := auth.SignToken(k.ID, k.SigningSecret, c)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func (e *env) signedWidgetToken(k quest.APIKey, change func(*apikey.Claims)) str
 
 func TestWidgetTokens(t *testing.T) {
 	e, k := widgetEnv(t, "https://game.example", "https://other.example")
-	other := apikey.Generate()
+	other := auth.GenerateKey()
 	tests := []struct {
 		name, token, problem string
 		status               int
@@ -78,11 +78,11 @@ func TestWidgetTokens(t *testing.T) {
 		{"another key's secret", e.widgetToken(k, other.SigningSecret, time.Hour), "invalid", 401, "frame-ancestors https://game.example https://other.example"},
 		{"no token", "", "no_token", 401, "frame-ancestors 'none'"},
 		{"expired 10 s ago", e.widgetToken(k, k.SigningSecret, -10*time.Second), "expired", 401, "frame-ancestors https://game.example https://other.example"},
-		{"for another questgate", e.signedWidgetToken(k, func(c *apikey.Claims) { c.Audience = jwt.ClaimStrings{"https://other-questgate.example"} }),
+		{"for another questgate", e.signedWidgetToken(k, func(c *auth.Claims) { c.Audience = jwt.ClaimStrings{"https://other-questgate.example"} }),
 			"invalid", 401, "frame-ancestors https://game.example https://other.example"},
-		{"without an audience", e.signedWidgetToken(k, func(c *apikey.Claims) { c.Audience = nil }),
+		{"without an audience", e.signedWidgetToken(k, func(c *auth.Claims) { c.Audience = nil }),
 			"invalid", 401, "frame-ancestors https://game.example https://other.example"},
-		{"issued by another key", e.signedWidgetToken(k, func(c *apikey.Claims) { c.Issuer = other.ID }),
+		{"issued by another key", e.signedWidgetToken(k, func(c *auth.Claims) { c.Issuer = other.ID }),
 			"invalid", 401, "frame-ancestors https://game.example https://other.example"},
 	}
 	for _, tt := range tests {

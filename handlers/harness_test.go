@@ -23,8 +23,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/questgate/questgate/catalog"
-	"github.com/questgate/questgate/fakeclock"
 	"github.com/questgate/questgate/handlers"
+	"github.com/questgate/questgate/internal/testkit/fakeclock"
 	"github.com/questgate/questgate/locale"
 	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/ratelimit"

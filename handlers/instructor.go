@@ -13,9 +13,9 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/labstack/echo/v4"
 
+	"github.com/questgate/questgate/auth"
 	"github.com/questgate/questgate/catalog"
 	"github.com/questgate/questgate/live"
-	"github.com/questgate/questgate/password"
 	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/templates"
 )
@@ -308,10 +308,10 @@ func (h *Instructor) login(c echo.Context) error {
 	in, err := h.cfg.Data.InstructorByEmail(ctx, props.Email)
 	switch {
 	case errors.Is(err, quest.ErrNotFound):
-		password.CheckNobody(pw)
+		auth.CheckNobody(pw)
 	case err != nil:
 		return err
-	case password.Check(in.PasswordHash, pw):
+	case auth.CheckPassword(in.PasswordHash, pw):
 		if err := h.cfg.Sessions.Renew(c); err != nil {
 			return err
 		}

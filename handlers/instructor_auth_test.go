@@ -12,8 +12,8 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/labstack/echo/v4"
 
-	"github.com/questgate/questgate/fakeclock"
 	"github.com/questgate/questgate/handlers"
+	"github.com/questgate/questgate/internal/testkit/fakeclock"
 	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/ratelimit"
 	"github.com/questgate/questgate/templates"

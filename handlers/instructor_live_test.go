@@ -12,8 +12,8 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"github.com/questgate/questgate/fakeclock"
 	"github.com/questgate/questgate/handlers"
+	"github.com/questgate/questgate/internal/testkit/fakeclock"
 	"github.com/questgate/questgate/quest"
 )
 

@@ -6,14 +6,14 @@ import (
 	"net/url"
 	"testing"
 
-	"github.com/questgate/questgate/apikey"
+	"github.com/questgate/questgate/auth"
 	"github.com/questgate/questgate/quest"
 )
 
 func TestInstructorSeesAndRedeliversWebhooks(t *testing.T) {
 	e := newInstructorEnv(t, instructorOptions{})
 	ctx := context.Background()
-	n := apikey.Generate()
+	n := auth.GenerateKey()
 	if _, err := e.store.CreateAPIKey(ctx, quest.APIKey{ID: n.ID, Name: "Quest Game", Hash: n.Hash, Prefix: n.Shown, SigningSecret: n.SigningSecret}); err != nil {
 		t.Fatal(err)
 	}

@@ -14,8 +14,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/questgate/questgate/fakeclock"
 	"github.com/questgate/questgate/handlers"
+	"github.com/questgate/questgate/internal/testkit/fakeclock"
 	"github.com/questgate/questgate/store"
 )
 

@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/questgate/questgate/fakeclock"
+	"github.com/questgate/questgate/internal/testkit/fakeclock"
 	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/ratelimit"
 )

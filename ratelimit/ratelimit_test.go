@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/questgate/questgate/fakeclock"
+	"github.com/questgate/questgate/internal/testkit/fakeclock"
+	"github.com/questgate/questgate/internal/testkit/ratelimittest"
 	"github.com/questgate/questgate/ratelimit"
-	"github.com/questgate/questgate/ratelimit/ratelimittest"
 )
 
 // TestMemory plays the limiter contract (package ratelimittest).

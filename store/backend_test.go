@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/questgate/questgate/pgtest"
+	"github.com/questgate/questgate/internal/testkit/pgtest"
 )
 
 // backend is a database the store runs on, as the tests make them.

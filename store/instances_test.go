@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/questgate/questgate/pgtest"
+	"github.com/questgate/questgate/internal/testkit/pgtest"
 	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/secrets"
 )

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/questgate/questgate/fakeclock"
-	"github.com/questgate/questgate/ratelimit/ratelimittest"
+	"github.com/questgate/questgate/internal/testkit/fakeclock"
+	"github.com/questgate/questgate/internal/testkit/ratelimittest"
 )
 
 // TestDBLimiterKeepsTheMemoryContract plays the scenarios package

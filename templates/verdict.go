@@ -68,7 +68,7 @@ type presentation struct {
 }
 
 // presentations holds a row for every reason code (a test checks it). The
-// statuses are the JSON API's documented contract (api/openapi.yaml), now
+// statuses are the JSON API's documented contract (handlers/openapi.yaml), now
 // also the pages' and the widget's.
 var presentations = map[quest.Reason]presentation{
 	quest.Awarded:                    {status: http.StatusOK, next: NextObjectives},

@@ -13,8 +13,8 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
-	"github.com/questgate/questgate/apikey"
-	"github.com/questgate/questgate/fakeclock"
+	"github.com/questgate/questgate/auth"
+	"github.com/questgate/questgate/internal/testkit/fakeclock"
 	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/secrets"
 	"github.com/questgate/questgate/store"
@@ -80,7 +80,7 @@ func newWorld(t *testing.T, failures int) *world {
 	w := &world{t: t, path: filepath.Join(t.TempDir(), "q.db"), ring: secrets.NewRing(key)}
 	w.open()
 	ctx := context.Background()
-	n := apikey.Generate()
+	n := auth.GenerateKey()
 	if _, err := w.st.CreateAPIKey(ctx, quest.APIKey{ID: n.ID, Name: "game", Hash: n.Hash, Prefix: n.Shown, SigningSecret: n.SigningSecret}); err != nil {
 		t.Fatal(err)
 	}

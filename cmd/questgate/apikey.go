@@ -10,7 +10,7 @@ import (
 
 	"github.com/urfave/cli/v3"
 
-	"github.com/questgate/questgate/apikey"
+	"github.com/questgate/questgate/auth"
 	"github.com/questgate/questgate/logging"
 	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/webhook"
@@ -95,7 +95,7 @@ func createAPIKey(ctx context.Context, cmd *cli.Command, getenv func(string) str
 	}
 	origins := cmd.StringSlice("origin")
 	for _, o := range origins {
-		if err := apikey.CheckOrigin(o); err != nil {
+		if err := auth.CheckOrigin(o); err != nil {
 			return fmt.Errorf("--origin: %w", err)
 		}
 	}
@@ -115,7 +115,7 @@ func createAPIKey(ctx context.Context, cmd *cli.Command, getenv func(string) str
 		return err
 	}
 	defer st.Close()
-	n := apikey.Generate()
+	n := auth.GenerateKey()
 	k, err := st.CreateAPIKey(ctx, quest.APIKey{ID: n.ID, Name: name, Hash: n.Hash, Prefix: n.Shown, Origins: origins,
 		SigningSecret: n.SigningSecret})
 	if err != nil {

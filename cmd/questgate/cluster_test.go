@@ -17,7 +17,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/questgate/questgate/pgtest"
+	"github.com/questgate/questgate/internal/testkit/pgtest"
 )
 
 // These tests run questgate as several processes on one PostgreSQL

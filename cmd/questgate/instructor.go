@@ -13,7 +13,7 @@ import (
 	"github.com/urfave/cli/v3"
 	"golang.org/x/term"
 
-	"github.com/questgate/questgate/password"
+	"github.com/questgate/questgate/auth"
 	"github.com/questgate/questgate/quest"
 )
 
@@ -37,7 +37,7 @@ func instructorCommand(f flags) *cli.Command {
 					if err != nil {
 						return err
 					}
-					hash, err := password.Hash(pw)
+					hash, err := auth.HashPassword(pw)
 					if err != nil {
 						return err
 					}

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/questgate/questgate/apikey"
+	"github.com/questgate/questgate/auth"
 )
 
 func TestVerifySendsOneIdempotentRequest(t *testing.T) {
@@ -60,10 +60,10 @@ func TestWidgetPrintsASignedURL(t *testing.T) {
 		return "s", nil
 	}
 	token := u.Query().Get("token")
-	if c, _, err := apikey.ParseToken(token, secretOf, "http://q.example", time.Now()); err != nil || c.Subject != "p42" {
+	if c, _, err := auth.ParseToken(token, secretOf, "http://q.example", time.Now()); err != nil || c.Subject != "p42" {
 		t.Errorf("questgate refuses the example's token: %v (claims %+v)", err, c)
 	}
-	if _, _, err := apikey.ParseToken(token, secretOf, "http://other.example", time.Now()); !errors.Is(err, apikey.ErrTokenInvalid) {
+	if _, _, err := auth.ParseToken(token, secretOf, "http://other.example", time.Now()); !errors.Is(err, auth.ErrTokenInvalid) {
 		t.Errorf("another server accepts the example's token: %v", err)
 	}
 }

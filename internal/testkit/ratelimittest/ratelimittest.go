@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/questgate/questgate/fakeclock"
+	"github.com/questgate/questgate/internal/testkit/fakeclock"
 )
 
 // Limiter is what the contract exercises (quest's Limiter).

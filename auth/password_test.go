@@ -1,9 +1,10 @@
-package password
+package auth
 
 import (
-	"golang.org/x/crypto/bcrypt"
 	"strings"
 	"testing"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 func TestHashAndCheck(t *testing.T) {
@@ -11,24 +12,24 @@ func TestHashAndCheck(t *testing.T) {
 		pw      string
 		wantErr error
 	}{
-		{"short", ErrTooShort},
+		{"short", ErrPasswordTooShort},
 		{"correct horse battery", nil},
 		{"été à la mer", nil},
-		{strings.Repeat("x", 73), ErrTooLong},
+		{strings.Repeat("x", 73), ErrPasswordTooLong},
 	}
 	for _, tt := range tests {
-		h, err := Hash(tt.pw)
+		h, err := HashPassword(tt.pw)
 		if err != tt.wantErr {
 			t.Errorf("Hash(%q) err = %v, want %v", tt.pw, err, tt.wantErr)
 			continue
 		}
 		if err != nil {
-			if !IsPolicy(err) {
+			if !IsPasswordPolicy(err) {
 				t.Errorf("%v is not a policy error", err)
 			}
 			continue
 		}
-		if !Check(h, tt.pw) || Check(h, tt.pw+"!") || Check("garbage", tt.pw) {
+		if !CheckPassword(h, tt.pw) || CheckPassword(h, tt.pw+"!") || CheckPassword("garbage", tt.pw) {
 			t.Errorf("Check disagrees for %q", tt.pw)
 		}
 	}
@@ -36,7 +37,7 @@ func TestHashAndCheck(t *testing.T) {
 
 func TestDummyHashCostsLikeARealOne(t *testing.T) {
 	cost, err := bcrypt.Cost(dummyHash)
-	if err != nil || cost != Cost {
-		t.Errorf("dummy hash cost = %d, %v; want %d, so unknown emails take as long as wrong passwords", cost, err, Cost)
+	if err != nil || cost != PasswordCost {
+		t.Errorf("dummy hash cost = %d, %v; want %d, so unknown emails take as long as wrong passwords", cost, err, PasswordCost)
 	}
 }

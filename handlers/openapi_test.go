@@ -1,4 +1,4 @@
-package api_test
+package handlers_test
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
-	"github.com/questgate/questgate/api"
+	"github.com/questgate/questgate/handlers"
 )
 
 // TestDocumentIsValidOpenAPI checks the document's structure and $refs
@@ -14,7 +14,7 @@ import (
 // handlers' tests (api_contract_test.go), with a JSON Schema 2020-12
 // validator, the dialect of OpenAPI 3.1.
 func TestDocumentIsValidOpenAPI(t *testing.T) {
-	doc, err := openapi3.NewLoader().LoadFromData(api.OpenAPI)
+	doc, err := openapi3.NewLoader().LoadFromData(handlers.OpenAPI)
 	if err != nil {
 		t.Fatal(err)
 	}

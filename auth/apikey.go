@@ -1,7 +1,9 @@
-// Package apikey makes the keys games use for questgate's JSON API and
-// widget: the key itself (shown once, stored only as a hash) and the
-// signing secret of the widget's tokens. It knows formats, not storage.
-package apikey
+// Package auth holds what proves who is calling: games' API keys (the key
+// itself, shown once and stored only as a hash, and the signing secret of
+// the widget's tokens), the widget's tokens, and instructors' passwords.
+// It is a leaf the handlers and the commands use: it knows formats and
+// hashes, not storage.
+package auth
 
 import (
 	"crypto/rand"
@@ -13,12 +15,12 @@ import (
 	"strings"
 )
 
-// Prefix starts every key, so that a leaked one is recognisable (secret
+// KeyPrefix starts every key, so that a leaked one is recognisable (secret
 // scanners, logs) and a wrong value is told apart at a glance.
-const Prefix = "qg_live_"
+const KeyPrefix = "qg_live_"
 
-// New is a fresh key with what the store keeps of it.
-type New struct {
+// NewKey is a fresh key with what the store keeps of it.
+type NewKey struct {
 	// ID is the key's public id ("key_…"): it names the key in lists,
 	// commands and the widget tokens' kid header.
 	ID string
@@ -32,32 +34,32 @@ type New struct {
 	SigningSecret string
 }
 
-// Generate returns a new key: 130 random bits after the prefix, a 256-bit
+// GenerateKey returns a new key: 130 random bits after the prefix, a 256-bit
 // signing secret.
-func Generate() New {
-	key := Prefix + strings.ToLower(rand.Text())
+func GenerateKey() NewKey {
+	key := KeyPrefix + strings.ToLower(rand.Text())
 	secret := make([]byte, 32)
 	_, _ = rand.Read(secret) // never fails (crypto/rand)
-	return New{
+	return NewKey{
 		ID:            "key_" + strings.ToLower(rand.Text()[:12]),
 		Key:           key,
-		Hash:          Hash(key),
-		Shown:         key[:len(Prefix)+4],
+		Hash:          HashKey(key),
+		Shown:         key[:len(KeyPrefix)+4],
 		SigningSecret: base64.RawURLEncoding.EncodeToString(secret),
 	}
 }
 
-// Hash is the stored form of a key: its SHA-256 in hex. Keys are random,
+// HashKey is the stored form of a key: its SHA-256 in hex. Keys are random,
 // so a plain hash suffices (no salt or slow hash needed).
-func Hash(key string) string {
+func HashKey(key string) string {
 	sum := sha256.Sum256([]byte(key))
 	return hex.EncodeToString(sum[:])
 }
 
-// Looks reports whether s has the shape of a key, to refuse anything else
+// LooksLikeKey reports whether s has the shape of a key, to refuse anything else
 // before touching the database.
-func Looks(s string) bool {
-	return strings.HasPrefix(s, Prefix) && len(s) > len(Prefix)+16 && len(s) < 128
+func LooksLikeKey(s string) bool {
+	return strings.HasPrefix(s, KeyPrefix) && len(s) > len(KeyPrefix)+16 && len(s) < 128
 }
 
 // CheckOrigin checks that o is a web origin (scheme and host, such as

@@ -10,9 +10,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/questgate/questgate/internal/testkit/pgtest"
 	"github.com/questgate/questgate/live"
-	"github.com/questgate/questgate/pgfeed"
-	"github.com/questgate/questgate/pgtest"
+	"github.com/questgate/questgate/live/pgfeed"
 )
 
 // start runs a Feed on its own broker until the test ends.
