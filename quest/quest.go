@@ -310,9 +310,17 @@ func (s *Service) submit(ctx context.Context, obj catalog.Objective, a Attempt) 
 		prev, err := s.cfg.Store.AwardedSubmission(ctx, obj.ID, sub.SID)
 		switch {
 		case err == nil && prev.PlayerID == a.PlayerID:
-			sub.Message = prev.Message
+			// The award's attempt keeps what Twilio said; the repeat's
+			// row does not copy it (a body may be 6 KB, and a player may
+			// click HACK on a won SID as often as the per-address limit
+			// allows), but the result shows it.
 			sub.Reason = AlreadyAwarded
-			return s.record(ctx, res, sub, nil, "cached")
+			saved, err := s.cfg.Store.RecordAttempt(ctx, sub, nil)
+			if err != nil {
+				return Result{}, err
+			}
+			saved.Message = prev.Message
+			return s.recorded(ctx, res, saved, nil, "cached"), nil
 		case err != nil && !errors.Is(err, ErrNotFound):
 			return Result{}, err
 		}

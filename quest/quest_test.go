@@ -190,6 +190,16 @@ func TestSubmitAwardsOnceAndAnswersRepeatsFromTheDatabase(t *testing.T) {
 	if again.Submission.Message == nil || again.Submission.Message.Body != "hi" {
 		t.Errorf("a repeat shows what was verified, got %+v", again.Submission.Message)
 	}
+	// The award's attempt keeps what Twilio said; a repeat's row does not
+	// copy it, or clicking HACK on a won SID would add a message body (up
+	// to 6 KB) to the database at every click.
+	stored, err := f.st.Submission(context.Background(), f.player, again.Submission.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.Message != nil {
+		t.Errorf("the repeat's row holds a copy of the message: %+v", stored.Message)
+	}
 	if n := f.sandbox.calls.Load(); n != 1 {
 		t.Errorf("upstream calls = %d, want 1", n)
 	}
