@@ -17,6 +17,7 @@ import (
 	"github.com/questgate/questgate/catalog"
 	"github.com/questgate/questgate/live"
 	"github.com/questgate/questgate/quest"
+	"github.com/questgate/questgate/ratelimit"
 	"github.com/questgate/questgate/templates"
 )
 
@@ -288,7 +289,7 @@ func (h *Instructor) login(c echo.Context) error {
 		return render(c, http.StatusUnprocessableEntity, templates.LoginPage(props))
 	}
 	// An IPv6 client counts as its /64, as for the per-address limit.
-	email, addr := strings.ToLower(props.Email), addressKey(c.RealIP())
+	email, addr := strings.ToLower(props.Email), ratelimit.AddressKey(c.RealIP())
 	for _, lim := range []struct {
 		l   LoginLimiter
 		key string

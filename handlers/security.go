@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/questgate/questgate/ratelimit"
 	"github.com/questgate/questgate/templates"
 )
 
@@ -191,7 +191,7 @@ func limitRequestsPerAddress(l RequestLimiter, log *slog.Logger) echo.Middleware
 				return next(c)
 			}
 			ctx := c.Request().Context()
-			ok, wait, err := l.Take(ctx, addressKey(c.RealIP()))
+			ok, wait, err := l.Take(ctx, ratelimit.AddressKey(c.RealIP()))
 			if err != nil {
 				log.WarnContext(ctx, "per-address limiter failed, request let through", "error", err)
 				return next(c)
@@ -203,20 +203,6 @@ func limitRequestsPerAddress(l RequestLimiter, log *slog.Logger) echo.Middleware
 			return next(c)
 		}
 	}
-}
-
-// addressKey is the per-address limit's key for ip: the address itself, or
-// for IPv6 its /64, since one subscriber usually holds a whole /64 and
-// could otherwise spread requests over countless addresses.
-func addressKey(ip string) string {
-	a, err := netip.ParseAddr(ip)
-	if err != nil {
-		return ip
-	}
-	if a = a.Unmap(); a.Is6() {
-		return netip.PrefixFrom(a, 64).Masked().String()
-	}
-	return a.String()
 }
 
 // bodyKey is where limitBody keeps the body it read, for readForm.

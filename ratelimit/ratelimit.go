@@ -38,6 +38,7 @@ package ratelimit
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"sync"
 	"time"
 )
@@ -143,4 +144,20 @@ func (m *Memory) sweep(now time.Time) {
 		}
 	}
 	m.lastSweep = now
+}
+
+// AddressKey is the per-address limits' key for the client address ip:
+// the address itself, or for IPv6 its /64, since one subscriber usually
+// holds a whole /64 and could otherwise spread requests over countless
+// addresses. The pages and the sandbox share it, so that serve --sandbox
+// gives an address one budget for both.
+func AddressKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	if a = a.Unmap(); a.Is6() {
+		return netip.PrefixFrom(a, 64).Masked().String()
+	}
+	return a.String()
 }

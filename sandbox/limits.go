@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"net/netip"
 	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/questgate/questgate/ratelimit"
 	"github.com/questgate/questgate/store"
 )
 
@@ -80,21 +80,6 @@ func tooManyRequests(what string) *apiError {
 	return newAPIError(http.StatusTooManyRequests, 20429, "Too Many Requests: "+what)
 }
 
-// addressKey is the limiters' key for the client address ip: the address
-// itself, or for IPv6 its /64, since one subscriber usually holds a whole
-// /64. It is the key questgate's pages use, so that serve --sandbox can
-// give the pages and the sandbox one budget per address.
-func addressKey(ip string) string {
-	a, err := netip.ParseAddr(ip)
-	if err != nil {
-		return ip
-	}
-	if a = a.Unmap(); a.Is6() {
-		return netip.PrefixFrom(a, 64).Masked().String()
-	}
-	return a.String()
-}
-
 // take takes one event for the request's client address from l, and
 // answers Twilio's 429 with Retry-After when the budget is spent. ok says
 // whether the caller may go on; a nil l always lets it.
@@ -103,7 +88,7 @@ func take(c echo.Context, l Limiter, what string) (ok bool, err error) {
 		return true, nil
 	}
 	ctx := c.Request().Context()
-	allowed, wait, err := l.Take(ctx, addressKey(c.RealIP()))
+	allowed, wait, err := l.Take(ctx, ratelimit.AddressKey(c.RealIP()))
 	if err != nil {
 		c.Logger().Warnf("sandbox: limiter failed, request let through: %v", err)
 		return true, nil

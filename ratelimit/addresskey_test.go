@@ -1,7 +1,13 @@
-package handlers
+package ratelimit_test
 
-import "testing"
+import (
+	"testing"
 
+	"github.com/questgate/questgate/ratelimit"
+)
+
+// TestAddressKey: an IPv6 client counts by its /64, an IPv4 one (mapped or
+// not) by its address.
 func TestAddressKey(t *testing.T) {
 	for in, want := range map[string]string{
 		"203.0.113.5":                  "203.0.113.5",
@@ -11,8 +17,8 @@ func TestAddressKey(t *testing.T) {
 		"2001:db8:1:3::1":              "2001:db8:1:3::/64",
 		"not an address":               "not an address",
 	} {
-		if got := addressKey(in); got != want {
-			t.Errorf("addressKey(%q) = %q, want %q", in, got, want)
+		if got := ratelimit.AddressKey(in); got != want {
+			t.Errorf("AddressKey(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
