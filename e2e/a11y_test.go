@@ -198,6 +198,9 @@ type focusInfo struct {
 	Width    float64 `json:"width"`
 	Shadow   string  `json:"shadow"`
 	OnScreen bool    `json:"onScreen"`
+	// PageFocused is document.hasFocus(): a page without the focus
+	// matches neither :focus nor :focus-visible, whatever it styles.
+	PageFocused bool `json:"pageFocused"`
 }
 
 // focusInfoJS numbers each element the first time it has focus, so a walk
@@ -218,6 +221,7 @@ const focusInfoJS = `(() => {
 		width: parseFloat(cs.outlineWidth) || 0,
 		shadow: cs.boxShadow,
 		onScreen: r.width > 0 && r.height > 0 && r.bottom > 0 && r.right > 0 && r.top < innerHeight && r.left < innerWidth,
+		pageFocused: document.hasFocus(),
 	};
 })()`
 
@@ -256,6 +260,9 @@ func (p *tab) focusWalk(page string) (order, problems []string) {
 	for range maxTabStops {
 		p.do(page+": press Tab", chromedp.KeyEvent(kb.Tab))
 		info := run(p, page+": read the focus", chromedp.Evaluate[focusInfo](focusInfoJS))
+		// Tab past the last control hands the focus to the browser (the
+		// page reads body, without the focus); the next Tab brings it
+		// back to the skip link.
 		if info.Body {
 			continue
 		}
@@ -270,7 +277,15 @@ func (p *tab) focusWalk(page string) (order, problems []string) {
 		}
 		seen[info.Key] = true
 		order = append(order, clip(info.HTML, 120))
-		if !info.indicated() {
+		switch {
+		case !info.PageFocused:
+			// A control focused in a page without the focus shows no
+			// focus style, yet a player's window has the focus: the tab
+			// must keep it (see openTab), or the walk judges what no
+			// player sees.
+			problems = append(problems, fmt.Sprintf("  %s: focused while the page has lost the focus (document.hasFocus() false), which no player sees",
+				clip(info.HTML, 120)))
+		case !info.indicated():
 			problems = append(problems, fmt.Sprintf("  %s (focus-visible %v, outline %s %.0fpx, box-shadow %s, in view %v)",
 				clip(info.HTML, 120), info.Visible, info.Outline, info.Width, info.Shadow, info.OnScreen))
 		}

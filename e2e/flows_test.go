@@ -135,14 +135,17 @@ const markPanelJS = `(() => {
 })()`
 
 // newResultJS is true once the hack interface shows an answer to the
-// attempt just made: htmx swapped in a new panel (or app.js changed the
-// state after an error htmx does not swap), and htmx is done: no request
-// running, nothing swapping or settling. Settling ends with the
-// htmx:afterSettle handlers (app.js moves the focus there), so the next
-// step cannot race them for the focus.
+// attempt just made, and the player can go on from it: htmx swapped in a
+// new panel (or app.js changed the state after an error htmx does not
+// swap), no request is running, and the result holds the focus, which
+// app.js moves there once htmx has settled the panel. The focus is the
+// condition itself rather than htmx's classes, so that a next step that
+// presses Tab starts from the result, as a keyboard player does, and
+// cannot race app.js for the focus.
 const newResultJS = `(() => {
 	const s = document.querySelector('[data-testid="hack-state"]');
-	return !!s && !document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling") &&
+	const r = document.querySelector('[data-testid="result"]');
+	return !!s && !!r && document.activeElement === r && !document.querySelector(".htmx-request") &&
 		(s !== window.__e2eState || s.dataset.state !== window.__e2eStateValue);
 })()`
 
@@ -158,7 +161,7 @@ func (p *tab) hack(step string, trigger ...chromedp.Action[chromedp.Void]) hackR
 		p.do(step,
 			chromedp.Evaluate[chromedp.Void](markPanelJS),
 			chromedp.Steps(trigger...),
-			chromedp.Poll[chromedp.Void](newResultJS, chromedp.WithPollingMutation(), chromedp.WithPollingTimeout(stepTimeout)),
+			chromedp.Poll[chromedp.Void](newResultJS, chromedp.WithPollingTimeout(stepTimeout)),
 		)
 	}
 	return run(p, step+": read the result", chromedp.Evaluate[hackResult](readResultJS))

@@ -137,6 +137,7 @@ func TestTour(t *testing.T) {
 						}
 						shots[stop.name+"/"+lang+"/"+screen.name] = rel
 						p.checkFits(stop.name)
+						p.checkFieldSizes(stop.name)
 						p.checkAxe(stop.name)
 						p.checkLabels(stop.name)
 						fmt.Fprintf(&order, "## %s\n%s\n\n", stop.name, strings.Join(p.checkFocusVisible(stop.name), "\n"))
@@ -212,5 +213,29 @@ func (p *tab) checkFits(page string) {
 	})()`))
 	if len(wide) > 0 {
 		p.t.Errorf("%s: the page is wider than the %dpx screen, because of:\n  %s", page, p.opts.screen.width, strings.Join(wide, "\n  "))
+	}
+}
+
+// minFieldHeight is the least height, in CSS pixels, of a field a player
+// types in or picks from: app.css draws them 2.75rem (44px) tall, a
+// target a thumb hits; a field the style sheet forgot keeps the browser's
+// own, about 20px, hard to hit on a phone and out of place beside the
+// others.
+const minFieldHeight = 40
+
+// checkFieldSizes fails the test for every visible field of the page
+// shorter than minFieldHeight, naming it.
+func (p *tab) checkFieldSizes(page string) {
+	p.t.Helper()
+	small := run(p, page+": measure the fields", chromedp.Evaluate[[]string](`(() => {
+		const fields = document.querySelectorAll(
+			'input:not([type="hidden"]):not([type="checkbox"]):not([type="radio"]):not([type="submit"]):not([type="button"]), select, textarea');
+		return [...fields].filter(f => {
+			const r = f.getBoundingClientRect();
+			return r.width > 0 && r.height > 0 && r.height < `+fmt.Sprint(minFieldHeight)+`;
+		}).map(f => f.outerHTML.slice(0, 160) + " (" + Math.round(f.getBoundingClientRect().height) + "px)");
+	})()`))
+	if len(small) > 0 {
+		p.t.Errorf("%s: fields shorter than %dpx, hard to hit on a phone:\n  %s", page, minFieldHeight, strings.Join(small, "\n  "))
 	}
 }
