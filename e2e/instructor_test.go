@@ -19,7 +19,7 @@ import (
 // example page receives the completion message from the widget", issue 5)
 // goes in a file of its own beside this one when the widget lands.
 
-// addInstructor creates an instructor account as the README tells whoever
+// addInstructor creates an instructor account as docs/instructors.md tells whoever
 // runs the server to: `questgate instructor add --password-stdin` on the
 // server's data folder, here while the server runs. Each test gets its own
 // account, so the per-account sign-in limit never links two tests.

@@ -18,8 +18,8 @@ import (
 const MIMEProblem = "application/problem+json"
 
 // problemTypeBase prefixes a problem's reason code to make its type URI.
-// A URN, not a URL: the type identifies the problem; the README's API
-// section explains every reason.
+// A URN, not a URL: the type identifies the problem; docs/games.md
+// explains every reason.
 const problemTypeBase = "urn:questgate:problem:"
 
 // Problem is an API error as RFC 9457 problem details, with reason, one of

@@ -164,7 +164,7 @@ func TestEachPlayerHasTheirOwnSandboxAccount(t *testing.T) {
 
 // TestNoSharedAccountForGamePlayers: with the sandbox on, a game's player
 // without credentials is told no_credentials, by the API (422) and by the
-// widget, as the README says: nothing is checked in any other account, and
+// widget, as docs/games.md says: nothing is checked in any other account, and
 // no account is made for them.
 func TestNoSharedAccountForGamePlayers(t *testing.T) {
 	real, err := verifier.New(verifier.Options{BaseURL: "http://127.0.0.1:1"})

@@ -14,8 +14,8 @@ import (
 // module is the import path every project package starts with.
 const module = "github.com/questgate/questgate/"
 
-// layerRules are the import rules of the architecture (README, "How it
-// works"): the domain at the centre imports no adapter, the adapters do
+// layerRules are the import rules of the architecture (README,
+// "Architecture"): the domain at the centre imports no adapter, the adapters do
 // not import each other, and the HTTP layer speaks only to the domain.
 // Each rule is checked on every dependency, direct or not, so that no
 // rule is broken through a third package.

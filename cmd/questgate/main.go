@@ -1,6 +1,7 @@
 // Command questgate serves the questgate verifier: players paste the SID of
 // a Twilio resource they created and questgate confirms it in their own
-// Twilio account. See README.md for the commands and their settings.
+// Twilio account. See docs/operators.md for the commands and their
+// settings.
 package main
 
 import (
