@@ -17,7 +17,7 @@ import (
 
 // The instructor's scenarios (issue 4). The embedding platform's ("the
 // example page receives the completion message from the widget", issue 5)
-// goes in a file of its own beside this one when the widget lands.
+// are in embed_test.go.
 
 // addInstructor creates an instructor account as docs/instructors.md tells whoever
 // runs the server to: `questgate instructor add --password-stdin` on the
