@@ -240,11 +240,12 @@ type Account struct {
 // budget (Config.Failures); only a failure to record is an error.
 //
 // Before Twilio is asked: a paste holding a secret is refused as
-// invalid_sid/looks_like_token and kept only masked (MaskSecrets);
-// a locked objective (prerequisites missing) is refused as locked; a SID that already won this player the objective is
-// answered from the database; the failure budget is taken; and for an
-// objective with max_attempts a place under the limit is reserved
-// atomically, or the attempt is refused as attempts_exhausted.
+// invalid_sid/looks_like_token and kept only masked (MaskSecrets); a
+// locked objective (prerequisites missing) is refused as locked; a SID
+// that already won this player the objective is answered from the
+// database; the failure budget is taken; and for an objective with
+// max_attempts a place under the limit is reserved atomically, or the
+// attempt is refused as attempts_exhausted.
 func (s *Service) Submit(ctx context.Context, a Attempt) (Result, error) {
 	obj, ok := s.cfg.Catalog.Get(a.ObjectiveID)
 	if !ok {
