@@ -149,7 +149,12 @@ func TestWidgetShowsARefusal(t *testing.T) {
 	}
 	res := run(p, "read the result", chromedp.Evaluate[hackResult](readResultJS))
 	p.wantResult("HACK without credentials", res, "failed", "no_credentials")
-	if got := attr(p, "read the next step", testID("result-next"), "data-next"); got != "credentials" {
-		t.Errorf("the next step is %q, want credentials", got)
+	// A game's player has no credentials page on questgate: the game must
+	// send them, and whoever runs the workshop can say how.
+	if got := attr(p, "read the next step", testID("result-next"), "data-next"); got != "instructor" {
+		t.Errorf("the next step is %q, want instructor", got)
+	}
+	if help := p.text("read the help", testID("result-help")); !strings.Contains(help, p.tr("reason.no_credentials.detail.game")) {
+		t.Errorf("the help %q is not the game's", help)
 	}
 }

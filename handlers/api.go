@@ -268,7 +268,7 @@ func (h *API) verify(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := h.quests.Submit(ctx, quest.Attempt{PlayerID: playerID, ObjectiveID: req.Objective, SID: req.SID,
+	res, err := h.quests.Submit(ctx, quest.Attempt{PlayerID: playerID, ObjectiveID: req.Objective, SID: req.SID, Game: true,
 		IP: c.RealIP(), Credentials: creds})
 	if err != nil {
 		return err

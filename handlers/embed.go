@@ -213,7 +213,7 @@ func (h *Embed) hack(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	sid := c.FormValue("sid")
-	res, err := h.quests.Submit(ctx, quest.Attempt{PlayerID: w.playerID, ObjectiveID: w.obj.ID, SID: sid, IP: c.RealIP()})
+	res, err := h.quests.Submit(ctx, quest.Attempt{PlayerID: w.playerID, ObjectiveID: w.obj.ID, SID: sid, IP: c.RealIP(), Game: true})
 	if err != nil {
 		return err
 	}

@@ -165,7 +165,8 @@ func TestEachPlayerHasTheirOwnSandboxAccount(t *testing.T) {
 // TestNoSharedAccountForGamePlayers: with the sandbox on, a game's player
 // without credentials is told no_credentials, by the API (422) and by the
 // widget, as docs/games.md says: nothing is checked in any other account, and
-// no account is made for them.
+// no account is made for them. They are told that the game must send their
+// credentials, not to open a settings page they do not have.
 func TestNoSharedAccountForGamePlayers(t *testing.T) {
 	real, err := verifier.New(verifier.Options{BaseURL: "http://127.0.0.1:1"})
 	if err != nil {
@@ -184,12 +185,19 @@ func TestNoSharedAccountForGamePlayers(t *testing.T) {
 	if r.status != http.StatusUnprocessableEntity || r.body["reason"] != string(quest.NoCredentials) {
 		t.Errorf("API: %d %s, want 422 no_credentials", r.status, r.raw)
 	}
+	gameHelp := map[string]bool{e.msg("en", "reason.no_credentials.detail.game"): true, e.msg("fr", "reason.no_credentials.detail.game"): true}
+	if got := r.str("detail"); !gameHelp[got] {
+		t.Errorf("API detail %q, want the game's help", got)
+	}
 
 	tok := e.widgetToken(full, full.SigningSecret, time.Hour)
 	form := url.Values{"sid": {testMessageSID}, "token": {tok}}
 	p := e.postNoCSRF("/embed/objectives/send-sms/hack", form.Encode())
 	if got := p.attr("result-reason", "data-reason"); got != string(quest.NoCredentials) {
 		t.Errorf("widget: %d %q, want no_credentials", p.status, got)
+	}
+	if got := p.text("result-help"); !gameHelp[got] {
+		t.Errorf("widget help %q, want the game's help", got)
 	}
 	if n := len(e.accts.accounts); n != 0 {
 		t.Errorf("%d sandbox accounts made for game players", n)

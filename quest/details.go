@@ -72,3 +72,8 @@ const (
 	// FailedStatus and WrongStatus details are the resource's Twilio
 	// status itself, such as "failed", "undelivered" or "canceled".
 )
+
+// DetailGame refines NoCredentials for an attempt a game made (the JSON
+// API, the widget): its player has no credentials page on questgate, so
+// the game itself must send their credentials with the attempt.
+const DetailGame = "game"

@@ -159,6 +159,10 @@ type Attempt struct {
 	// player's stored ones, and kept nowhere: a game passing its player's
 	// credentials in an API call.
 	Credentials *Credentials
+	// Game marks an attempt a game made (the JSON API, the widget): a
+	// player without credentials is then told that the game must send
+	// them (DetailGame), not to open a credentials page they do not have.
+	Game bool
 	// EnsureCredentials gives a player without stored credentials a
 	// sandbox account of their own first, while the sandbox is on (see
 	// EnsureCredentials): the player pages' HACK, in the same read of the
@@ -361,6 +365,9 @@ func (s *Service) submit(ctx context.Context, obj catalog.Objective, a Attempt) 
 	sub.Message = verdict.Message
 	if verdict.SID != "" {
 		sub.SID = verdict.SID
+	}
+	if verdict.Reason == NoCredentials && a.Game {
+		verdict.Detail = DetailGame
 	}
 	res.Detail = verdict.Detail
 	res.Tries = verdict.Attempts

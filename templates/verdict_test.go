@@ -211,6 +211,7 @@ var details = map[quest.Reason][]string{
 	quest.WrongDirection:      {quest.DetailInbound, quest.DetailOutbound},
 	quest.FailedStatus:        {"failed", "undelivered", "canceled"},
 	quest.UpstreamUnavailable: {quest.DetailTimeout},
+	quest.NoCredentials:       {quest.DetailGame},
 }
 
 // credentialsErrors lists every CredentialsError the verifier returns.
