@@ -144,6 +144,13 @@ var (
 	fieldTo = func(help string) SampleField {
 		return SampleField{Param: ParamTo, Help: help, Python: "to", Node: "to", Go: "SetTo"}
 	}
+	// A message's body and media, on any channel.
+	fieldBody     = SampleField{Param: ParamBody, Help: "objective.sample_body", OwnText: true, Python: "body", Node: "body", Go: "SetBody"}
+	fieldMediaURL = SampleField{Param: ParamMediaURL, Help: "objective.sample_media_url", Optional: true, List: true,
+		Python: "media_url", Node: "mediaUrl", Go: "SetMediaUrl"}
+	// messageExample creates a message, on any channel.
+	messageExample = KindExample{Var: "message", Python: "messages", Node: "messages",
+		GoParams: "CreateMessageParams", GoCreate: "CreateMessage"}
 )
 
 // A message's directions and statuses, on any channel, as Twilio spells
@@ -173,14 +180,12 @@ var kinds = []KindSpec{
 			SamplesHeading: "objective.samples_heading",
 		},
 		Samples: []SampleField{
-			{Param: ParamBody, Help: "objective.sample_body", OwnText: true, Python: "body", Node: "body", Go: "SetBody"},
+			fieldBody,
 			fieldTo("objective.sample_to"),
 			fieldFrom("objective.sample_from"),
-			{Param: ParamMediaURL, Help: "objective.sample_media_url", Optional: true, List: true,
-				Python: "media_url", Node: "mediaUrl", Go: "SetMediaUrl"},
+			fieldMediaURL,
 		},
-		Example: KindExample{Var: "message", Python: "messages", Node: "messages",
-			GoParams: "CreateMessageParams", GoCreate: "CreateMessage"},
+		Example:           messageExample,
 		SandboxCanProduce: true,
 	},
 	{
@@ -224,14 +229,12 @@ var kinds = []KindSpec{
 			SamplesHeading: "kind.whatsapp.samples_heading",
 		},
 		Samples: []SampleField{
-			{Param: ParamBody, Help: "objective.sample_body", OwnText: true, Python: "body", Node: "body", Go: "SetBody"},
+			fieldBody,
 			fieldTo("kind.whatsapp.sample_to"),
 			fieldFrom("kind.whatsapp.sample_from"),
-			{Param: ParamMediaURL, Help: "objective.sample_media_url", Optional: true, List: true,
-				Python: "media_url", Node: "mediaUrl", Go: "SetMediaUrl"},
+			fieldMediaURL,
 		},
-		Example: KindExample{Var: "message", Python: "messages", Node: "messages",
-			GoParams: "CreateMessageParams", GoCreate: "CreateMessage"},
+		Example:           messageExample,
 		SandboxCanProduce: true,
 	},
 }
