@@ -100,31 +100,20 @@ func take(c echo.Context, l Limiter, what string) (ok bool, err error) {
 	return false, writeError(c, tooManyRequests(what))
 }
 
-// limited takes one request from the client address's budget before h
-// runs (Options.Requests).
-func (s *Sandbox) limited(h echo.HandlerFunc) echo.HandlerFunc {
-	if s.requests == nil {
-		return h
-	}
-	return func(c echo.Context) error {
-		if ok, err := take(c, s.requests, "this address has made too many requests; wait and try again."); !ok {
-			return err
+// budgeted wraps h so that each request takes one event from the client
+// address's budget l first (what says what was spent, in the 429); a nil
+// l leaves h as it is.
+func budgeted(l Limiter, what string) func(echo.HandlerFunc) echo.HandlerFunc {
+	return func(h echo.HandlerFunc) echo.HandlerFunc {
+		if l == nil {
+			return h
 		}
-		return h(c)
-	}
-}
-
-// writing takes one write from the client address's budget of writes
-// (Options.Writes) before h runs.
-func (s *Sandbox) writing(h echo.HandlerFunc) echo.HandlerFunc {
-	if s.writes == nil {
-		return h
-	}
-	return func(c echo.Context) error {
-		if ok, err := take(c, s.writes, "this address has created too many messages, calls or keys; wait and try again."); !ok {
-			return err
+		return func(c echo.Context) error {
+			if ok, err := take(c, l, what); !ok {
+				return err
+			}
+			return h(c)
 		}
-		return h(c)
 	}
 }
 

@@ -51,9 +51,9 @@ func (s *Sandbox) routes(g *echo.Group, public bool) {
 			return h
 		}
 		if writes {
-			h = s.writing(h)
+			h = budgeted(s.writes, "this address has created too many messages, calls or keys; wait and try again.")(h)
 		}
-		return s.limited(h)
+		return budgeted(s.requests, "this address has made too many requests; wait and try again.")(h)
 	}
 	route := func(path string, handlers map[string]echo.HandlerFunc) {
 		// Registered first so that the methods below override it: any
