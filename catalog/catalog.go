@@ -82,6 +82,25 @@ type Checks struct {
 	// another objective) cannot be reused.
 	CreatedAfterOpened bool `yaml:"created_after_opened"`
 
+	// Webhook names the phone number's webhook that must point at the
+	// player's code: WebhookSMS (sms_url, the default) or WebhookVoice
+	// (voice_url). Kinds with webhooks only (KindSpec.Webhooks).
+	Webhook string `yaml:"webhook"`
+	// WebhookAllowHTTP accepts an http:// webhook; by default only an
+	// https one counts, as Twilio signs and players should serve.
+	WebhookAllowHTTP bool `yaml:"webhook_allow_http"`
+	// WebhookAnswers sends the webhook a request signed as Twilio signs
+	// them (X-Twilio-Signature) and requires TwiML back within a few
+	// seconds. It refuses private addresses unless the operator allows
+	// them (--allow-private-webhooks).
+	WebhookAnswers bool `yaml:"webhook_answers"`
+	// InboundRequestURL requires a Messaging Service's inbound request
+	// URL to be set (kinds with a sender pool only).
+	InboundRequestURL bool `yaml:"inbound_request_url"`
+	// ChannelIn lists the channels a verification may have been sent on
+	// (kinds with channels only); any when empty.
+	ChannelIn []string `yaml:"channel_in"`
+
 	bodyRE *regexp.Regexp
 }
 
@@ -99,6 +118,12 @@ func (c Checks) BodyRegexp() (re *regexp.Regexp, ok bool) {
 	return re, err == nil
 }
 
+// The webhooks checks.webhook may name.
+const (
+	WebhookSMS   = "sms"
+	WebhookVoice = "voice"
+)
+
 // Samples are the placeholder values shown in an objective's instructions
 // and code examples.
 type Samples struct {
@@ -109,6 +134,11 @@ type Samples struct {
 	MediaURL string `yaml:"media_url"`
 	// URL is the TwiML a call example plays.
 	URL string `yaml:"url"`
+	// PhoneNumber is the number a phone number example buys, SMSURL and
+	// VoiceURL the webhooks it sets.
+	PhoneNumber string `yaml:"phone_number"`
+	SMSURL      string `yaml:"sms_url"`
+	VoiceURL    string `yaml:"voice_url"`
 }
 
 // Item is a reward granted with an objective, beside its XP.

@@ -21,6 +21,16 @@ const (
 	// KindWhatsApp is a message (SM… or MM…) sent on the WhatsApp
 	// channel: a message whose From and To carry the "whatsapp:" prefix.
 	KindWhatsApp Kind = "whatsapp"
+	// KindPhoneNumber is a phone number of the player's account (PN…),
+	// fetched from IncomingPhoneNumbers, whose webhook points at the
+	// player's code.
+	KindPhoneNumber Kind = "phone_number"
+	// KindMessagingService is a Messaging Service (MG…) with at least one
+	// phone number in its sender pool, fetched from Messaging v1.
+	KindMessagingService Kind = "messaging_service"
+	// KindVerification is a Verify verification (VE…), in one of the
+	// player's Verify services (VA…), fetched from Verify v2.
+	KindVerification Kind = "verification"
 )
 
 // KindSpec is what questgate knows of one kind of Twilio resource: how it
@@ -69,7 +79,31 @@ type KindSpec struct {
 	// SandboxCanProduce is true when questgate's sandbox can create the
 	// resource, so a player without a Twilio account can complete it.
 	SandboxCanProduce bool
+	// ByNumber is true when a player may paste the resource's phone
+	// number (+E.164) instead of its SID: the verifier looks the number
+	// up in the player's account (a phone number's SID is rarely what a
+	// player has at hand; its number always is).
+	ByNumber bool
+	// Webhooks is true when the resource has webhooks the checks
+	// webhook, webhook_allow_http and webhook_answers apply to.
+	Webhooks bool
+	// Senders is true when the resource has a sender pool: the service
+	// must hold at least one phone number, and inbound_request_url
+	// applies.
+	Senders bool
+	// Channels are the channels the resource may travel on
+	// (checks.channel_in); none when the kind has no such choice.
+	Channels []string
+	// Steps is the number of API requests a player makes to create the
+	// resource: the generated code examples only cover one (Example);
+	// a kind of several (a service, then a phone number in it) has its
+	// steps written in its objectives' instructions instead.
+	Steps int
 }
+
+// HasExamples reports whether questgate writes code examples for the
+// kind: only for a resource one request creates.
+func (s KindSpec) HasExamples() bool { return s.Steps <= 1 && s.Example.Var != "" }
 
 // KindTexts are message ids (locale/messages/*.toml) of the texts that
 // differ between kinds. Label, Hint and CopySID receive the accepted
@@ -101,6 +135,11 @@ const (
 	ParamBody     = "Body"
 	ParamMediaURL = "MediaUrl"
 	ParamURL      = "Url"
+	// ParamPhoneNumber is the number a new IncomingPhoneNumber buys.
+	ParamPhoneNumber = "PhoneNumber"
+	// ParamSMSURL and ParamVoiceURL are a phone number's webhooks.
+	ParamSMSURL   = "SmsUrl"
+	ParamVoiceURL = "VoiceUrl"
 )
 
 // SampleField is one request parameter of a kind, as the instructions
@@ -187,6 +226,7 @@ var kinds = []KindSpec{
 		},
 		Example:           messageExample,
 		SandboxCanProduce: true,
+		Steps:             1,
 	},
 	{
 		Kind:       KindCall,
@@ -211,6 +251,7 @@ var kinds = []KindSpec{
 		Example: KindExample{Var: "call", Python: "calls", Node: "calls",
 			GoParams: "CreateCallParams", GoCreate: "CreateCall"},
 		SandboxCanProduce: true,
+		Steps:             1,
 	},
 	{
 		Kind:       KindWhatsApp,
@@ -236,8 +277,77 @@ var kinds = []KindSpec{
 		},
 		Example:           messageExample,
 		SandboxCanProduce: true,
+		Steps:             1,
 	},
+	phoneNumberSpec,
+	messagingServiceSpec,
+	verificationSpec,
 }
+
+// The rows of the kinds that go beyond one Messages or Calls request.
+var (
+	phoneNumberSpec = KindSpec{
+		Kind:     KindPhoneNumber,
+		Resource: "IncomingPhoneNumbers",
+		Prefixes: []string{"PN"},
+		Statuses: []string{"in-use"},
+		Detail:   "phone_number",
+		Texts: KindTexts{
+			Label:          "kind.phone_number.label",
+			Hint:           "kind.phone_number.hint",
+			Success:        "kind.phone_number.success",
+			Date:           "kind.phone_number.date",
+			CopySID:        "kind.phone_number.copy_sid",
+			SamplesHeading: SamplesHeadingValues,
+		},
+		Samples: []SampleField{
+			{Param: ParamPhoneNumber, Help: "kind.phone_number.sample_phone_number", Python: "phone_number", Node: "phoneNumber", Go: "SetPhoneNumber"},
+			{Param: ParamSMSURL, Help: "kind.phone_number.sample_sms_url", Optional: true, Python: "sms_url", Node: "smsUrl", Go: "SetSmsUrl"},
+			{Param: ParamVoiceURL, Help: "kind.phone_number.sample_voice_url", Optional: true, Python: "voice_url", Node: "voiceUrl", Go: "SetVoiceUrl"},
+		},
+		Example: KindExample{Var: "number", Python: "incoming_phone_numbers", Node: "incomingPhoneNumbers",
+			GoParams: "CreateIncomingPhoneNumberParams", GoCreate: "CreateIncomingPhoneNumber"},
+		SandboxCanProduce: true,
+		ByNumber:          true,
+		Webhooks:          true,
+		Steps:             1,
+	}
+	messagingServiceSpec = KindSpec{
+		Kind:     KindMessagingService,
+		Resource: "Messaging.Services",
+		Prefixes: []string{"MG"},
+		Detail:   "messaging_service",
+		Texts: KindTexts{
+			Label:          "kind.messaging_service.label",
+			Hint:           "kind.messaging_service.hint",
+			Success:        "kind.messaging_service.success",
+			Date:           "kind.messaging_service.date",
+			CopySID:        "kind.messaging_service.copy_sid",
+			SamplesHeading: SamplesHeadingValues,
+		},
+		SandboxCanProduce: true,
+		Senders:           true,
+		Steps:             2,
+	}
+	verificationSpec = KindSpec{
+		Kind:     KindVerification,
+		Resource: "Verify.Verifications",
+		Prefixes: []string{"VE"},
+		Statuses: []string{"pending", "approved", "canceled", "max_attempts_reached", "deleted", "failed", "expired"},
+		Channels: []string{"sms", "call", "email", "whatsapp", "sna"},
+		Detail:   "verification",
+		Texts: KindTexts{
+			Label:          "kind.verification.label",
+			Hint:           "kind.verification.hint",
+			Success:        "kind.verification.success",
+			Date:           "kind.verification.date",
+			CopySID:        "kind.verification.copy_sid",
+			SamplesHeading: SamplesHeadingValues,
+		},
+		SandboxCanProduce: true,
+		Steps:             3,
+	}
+)
 
 // Kinds lists every kind, in the order error messages name them.
 var Kinds = func() []Kind {
@@ -326,6 +436,12 @@ func (s Samples) Value(param, locale string) string {
 		return s.MediaURL
 	case ParamURL:
 		return s.URL
+	case ParamPhoneNumber:
+		return s.PhoneNumber
+	case ParamSMSURL:
+		return s.SMSURL
+	case ParamVoiceURL:
+		return s.VoiceURL
 	}
 	return ""
 }

@@ -98,8 +98,14 @@ func (e *entry) validate() Errors {
 	if o.Samples.MediaURL != "" && !isHTTPURL(o.Samples.MediaURL) {
 		bad("samples.media_url", "%q is not an http or https URL", o.Samples.MediaURL)
 	}
-	if o.Samples.URL != "" && !isHTTPURL(o.Samples.URL) {
-		bad("samples.url", "%q is not an http or https URL", o.Samples.URL)
+	for field, v := range map[string]string{"samples.url": o.Samples.URL, "samples.sms_url": o.Samples.SMSURL,
+		"samples.voice_url": o.Samples.VoiceURL} {
+		if v != "" && !isHTTPURL(v) {
+			bad(field, "%q is not an http or https URL", v)
+		}
+	}
+	if o.Samples.PhoneNumber != "" && !e164.MatchString(o.Samples.PhoneNumber) {
+		bad("samples.phone_number", "%q is not a phone number in E.164 form, such as +15017122661", o.Samples.PhoneNumber)
 	}
 	return errs
 }
@@ -183,6 +189,7 @@ func (e *entry) validateChecks(bad func(field, format string, args ...any)) {
 	if c.MinMedia > 0 && len(o.SIDPrefixes) > 0 && !slices.Contains(o.SIDPrefixes, "MM") {
 		bad("checks.min_media", "a message with media has an MM SID: add MM to sid_prefixes")
 	}
+	e.validateProductChecks(bad)
 	switch c.RegisteredNumber {
 	case "", PartyTo, PartyFrom, PartyEither:
 	default:
@@ -205,6 +212,46 @@ func (e *entry) validateChecks(bad func(field, format string, args ...any)) {
 		if !e164.MatchString(v) {
 			bad(field, "%q is not a phone number in E.164 form, such as +15017122661", v)
 		}
+	}
+}
+
+// validateProductChecks checks the checks that only some kinds have: a
+// phone number's webhooks, a service's sender pool, a verification's
+// channel.
+func (e *entry) validateProductChecks(bad func(field, format string, args ...any)) {
+	o := &e.o
+	c := &o.Checks
+	spec := o.Spec()
+	only := func(field string, set, applies bool, which func(KindSpec) bool) {
+		if set && !applies {
+			bad("checks."+field, "a %s has no such property: this check only applies to kind %s", o.Kind, joinKinds(which))
+		}
+	}
+	webhooks := func(s KindSpec) bool { return s.Webhooks }
+	senders := func(s KindSpec) bool { return s.Senders }
+	channels := func(s KindSpec) bool { return len(s.Channels) > 0 }
+	only("webhook", c.Webhook != "", spec.Webhooks, webhooks)
+	only("webhook_allow_http", c.WebhookAllowHTTP, spec.Webhooks, webhooks)
+	only("webhook_answers", c.WebhookAnswers, spec.Webhooks, webhooks)
+	only("inbound_request_url", c.InboundRequestURL, spec.Senders, senders)
+	only("channel_in", len(c.ChannelIn) > 0, channels(spec), channels)
+	switch c.Webhook {
+	case "", WebhookSMS, WebhookVoice:
+	default:
+		bad("checks.webhook", "%q is not a webhook (allowed: %s, %s)", c.Webhook, WebhookSMS, WebhookVoice)
+	}
+	if channels(spec) {
+		for i, ch := range c.ChannelIn {
+			if !slices.Contains(spec.Channels, ch) {
+				bad(fmt.Sprintf("checks.channel_in[%d]", i), "%q is not a %s channel (allowed: %s)", ch, o.Kind, strings.Join(spec.Channels, ", "))
+			}
+		}
+	}
+	if len(spec.Directions) == 0 && len(c.DirectionIn) > 0 {
+		bad("checks.direction_in", "a %s has no direction", o.Kind)
+	}
+	if len(spec.Statuses) == 0 && (len(c.StatusIn) > 0 || len(c.StatusNotIn) > 0) {
+		bad("checks.status_in", "a %s has no status", o.Kind)
 	}
 }
 

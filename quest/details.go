@@ -65,6 +65,19 @@ const (
 	DetailFrom      = "from"
 	DetailEither    = "either"
 
+	// WebhookInvalid details: an http webhook where https is required, a
+	// Twilio demo address, or no URL at all. WebhookNotSet's detail is
+	// the webhook (catalog.WebhookSMS or catalog.WebhookVoice).
+	DetailHTTP = "http"
+	DetailDemo = "demo"
+	DetailURL  = "url"
+	// WebhookFailed details: why the signed test request got no TwiML.
+	DetailPrivate     = "private"
+	DetailUnreachable = "unreachable"
+	DetailStatus      = "status"
+	DetailNotTwiML    = "not_twiml"
+	DetailRedirect    = "redirect"
+
 	// AttemptsExhausted details: for good, or until the window moves.
 	DetailPermanent = "permanent"
 	DetailWindow    = "window"

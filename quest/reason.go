@@ -33,6 +33,15 @@ const (
 	// such as WhatsApp) and the resource's From or To is not on it; the
 	// detail is the channel, so its help can say how to send on it.
 	WrongChannel Reason = "wrong_channel"
+	// Checks of the kinds beyond messages and calls: a phone number's
+	// webhook (empty, not the player's code, or not answering TwiML to a
+	// signed test request), a Messaging Service's sender pool (empty)
+	// and inbound request URL (unset).
+	WebhookNotSet  Reason = "webhook_not_set"
+	WebhookInvalid Reason = "webhook_invalid"
+	WebhookFailed  Reason = "webhook_failed"
+	NoSender       Reason = "no_sender"
+	NoInboundURL   Reason = "no_inbound_url"
 
 	// Refusals decided before anything is fetched, by package
 	Locked            Reason = "locked"             // prerequisites not done yet
@@ -60,6 +69,7 @@ var Reasons = []Reason{
 	BadCredentials, NoCredentials, WrongDirection, FailedStatus, SampleBody,
 	UpstreamRateLimited, UpstreamUnavailable,
 	WrongStatus, CreatedBeforeOpened, NumberNotRegistered, NoMedia, BodyMismatch, WrongChannel,
+	WebhookNotSet, WebhookInvalid, WebhookFailed, NoSender, NoInboundURL,
 	Locked, AttemptsExhausted, Pending, RateLimited,
 }
 
@@ -79,7 +89,8 @@ func (r Reason) Upstream() bool { return r == UpstreamRateLimited || r == Upstre
 func (r Reason) Counts() bool {
 	switch r {
 	case InvalidSID, WrongResource, NotFound, SIDAlreadyUsed, SIDUsedForAnotherObjective, WrongDirection, FailedStatus, SampleBody,
-		WrongStatus, CreatedBeforeOpened, NumberNotRegistered, NoMedia, BodyMismatch, WrongChannel, Pending:
+		WrongStatus, CreatedBeforeOpened, NumberNotRegistered, NoMedia, BodyMismatch, WrongChannel, Pending,
+		WebhookNotSet, WebhookInvalid, WebhookFailed, NoSender, NoInboundURL:
 		return true
 	}
 	return false

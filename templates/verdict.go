@@ -93,6 +93,11 @@ var presentations = map[quest.Reason]presentation{
 	quest.NumberNotRegistered: {status: http.StatusOK, next: NextNumbers},
 	quest.NoMedia:             {status: http.StatusOK, next: NextNewResource},
 	quest.BodyMismatch:        {status: http.StatusOK, next: NextNewResource},
+	quest.WebhookNotSet:       {status: http.StatusOK, next: NextRetry},
+	quest.WebhookInvalid:      {status: http.StatusOK, next: NextRetry},
+	quest.WebhookFailed:       {status: http.StatusOK, next: NextRetry},
+	quest.NoSender:            {status: http.StatusOK, next: NextRetry},
+	quest.NoInboundURL:        {status: http.StatusOK, next: NextRetry},
 	quest.Locked:              {status: http.StatusOK, next: NextPrerequisite},
 	quest.AttemptsExhausted: {status: http.StatusOK, next: NextInstructor, detailNext: map[string]NextKind{
 		quest.DetailWindow: NextWait}},
