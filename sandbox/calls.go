@@ -172,6 +172,8 @@ type paging struct {
 	size, page int
 	to, from   string
 	path       string // the list's URI without query
+	// extra are the list's other filters, kept in its paging URIs.
+	extra url.Values
 }
 
 // parsePaging reads PageSize, Page, To and From as Twilio's list
@@ -219,6 +221,9 @@ func (p paging) uri(n int) string {
 	}
 	if p.from != "" {
 		v = append(v, "From="+url.QueryEscape(p.from))
+	}
+	if len(p.extra) > 0 {
+		v = append(v, p.extra.Encode())
 	}
 	v = append(v, "PageSize="+strconv.Itoa(p.size), "Page="+strconv.Itoa(n))
 	return p.path + "?" + strings.Join(v, "&")

@@ -39,11 +39,14 @@ type Quota struct {
 	Media int
 	// Keys counts the API keys created.
 	Keys int
+	// Resources counts the phone numbers, Messaging and Verify services,
+	// pool numbers and verifications created.
+	Resources int
 }
 
 // DefaultQuota is enough for a whole workshop of objectives many times
 // over, and bounds one account to a few megabytes.
-var DefaultQuota = Quota{Messages: 1000, Calls: 1000, Media: 1000, Keys: 20}
+var DefaultQuota = Quota{Messages: 1000, Calls: 1000, Media: 1000, Keys: 20, Resources: 200}
 
 // withDefaults fills the zero fields of q from DefaultQuota and turns the
 // negative ones into "no limit" for the store.
@@ -60,6 +63,7 @@ func (q Quota) withDefaults() store.SandboxUse {
 	return store.SandboxUse{
 		Messages: pick(q.Messages, DefaultQuota.Messages), Calls: pick(q.Calls, DefaultQuota.Calls),
 		Media: pick(q.Media, DefaultQuota.Media), Keys: pick(q.Keys, DefaultQuota.Keys),
+		Resources: pick(q.Resources, DefaultQuota.Resources),
 	}
 }
 
@@ -132,6 +136,8 @@ func (s *Sandbox) takeQuota(c echo.Context, use store.SandboxUse) (ok bool, err 
 	switch {
 	case use.Keys > 0:
 		what = "API keys"
+	case use.Resources > 0:
+		what = "phone numbers, services and verifications"
 	case use.Calls > 0:
 		what = "calls"
 	case use.Media > 0:

@@ -93,9 +93,12 @@ func (s *Sandbox) routes(g *echo.Group, public bool) {
 	route(accounts+"/Keys.json", map[string]echo.HandlerFunc{
 		http.MethodPost: s.authenticated(accountOnly, s.createKey),
 	})
+	s.productRoutes(route)
 	notFoundHandler := wrap(func(c echo.Context) error { return writeError(c, notFound(apiPath(c))) }, false)
 	g.Any(apiRoot, notFoundHandler)
 	g.Any(apiRoot+"/*", notFoundHandler)
+	g.Any(messagingRoot+"/*", notFoundHandler)
+	g.Any(verifyRoot+"/*", notFoundHandler)
 }
 
 // delayed makes h answer after the sandbox's latency (Options.Latency).
@@ -173,12 +176,17 @@ type guard struct {
 	// resource marks the Account resource itself, whose path parameter
 	// carries the ".json" suffix ("/Accounts/AC….json").
 	resource bool
+	// noPath marks the products whose paths carry no account.
+	noPath bool
 }
 
 var (
 	accountResourceOnly = guard{resource: true}
 	accountOnly         = guard{}
 	keysAllowed         = guard{keys: true}
+	// anyAccount is Messaging v1 and Verify v2, whose paths name no
+	// account: the credentials say which.
+	anyAccount = guard{keys: true, noPath: true}
 )
 
 // authKey is where authenticated stores the caller's account for the
@@ -212,7 +220,7 @@ func (s *Sandbox) authenticated(g guard, h echo.HandlerFunc) echo.HandlerFunc {
 			}
 			return fail(c, err)
 		}
-		if account.SID != pathAccount {
+		if !g.noPath && account.SID != pathAccount {
 			return writeError(c, errAuthenticate)
 		}
 		c.Set(authKey, account)

@@ -32,6 +32,11 @@ type Store interface {
 	SandboxCall(ctx context.Context, accountSID, sid string) (store.SandboxCall, error)
 	SandboxCalls(ctx context.Context, f store.SandboxMessageFilter) ([]store.SandboxCall, error)
 	TakeSandboxQuota(ctx context.Context, accountSID string, use, quota store.SandboxUse) error
+	CreateSandboxResource(ctx context.Context, r store.SandboxResource) (store.SandboxResource, error)
+	SandboxResource(ctx context.Context, accountSID, kind, sid string) (store.SandboxResource, error)
+	SandboxResources(ctx context.Context, f store.SandboxResourceFilter) ([]store.SandboxResource, error)
+	UpdateSandboxResource(ctx context.Context, r store.SandboxResource) (store.SandboxResource, error)
+	DeleteSandboxResource(ctx context.Context, accountSID, kind, sid string) error
 }
 
 // Options tune a Sandbox. The zero value is ready for production use.
@@ -164,6 +169,10 @@ var (
 	keySIDPattern       = regexp.MustCompile(`^SK[0-9a-f]{32}$`)
 	messageSIDPattern   = regexp.MustCompile(`^(SM|MM)[0-9a-f]{32}$`)
 	serviceSIDPattern   = regexp.MustCompile(`^MG[0-9a-fA-F]{32}$`)
+	numberSIDPattern    = regexp.MustCompile(`^PN[0-9a-f]{32}$`)
+	verifySIDPattern    = regexp.MustCompile(`^VA[0-9a-f]{32}$`)
+	poolSIDPattern      = regexp.MustCompile(`^PN[0-9a-f]{32}$`)
+	verificationPattern = regexp.MustCompile(`^VE[0-9a-f]{32}$`)
 	phoneNumberPattern  = regexp.MustCompile(`^\+[0-9]{8,15}$`)
 	shortCodePattern    = regexp.MustCompile(`^[0-9]{5,6}$`)
 	alphaSenderPattern  = regexp.MustCompile(`^[A-Za-z0-9 ]{1,11}$`)

@@ -126,6 +126,8 @@ var ErrSandboxQuota = errors.New("sandbox account quota used up")
 // account may ever hold, where zero or less means no limit.
 type SandboxUse struct {
 	Messages, Calls, Media, Keys int
+	// Resources counts phone numbers, services and verifications.
+	Resources int
 }
 
 // TakeSandboxQuota counts use against the account's quota, or counts
@@ -142,11 +144,12 @@ func (s *Store) TakeSandboxQuota(ctx context.Context, accountSID string, use, qu
 		return n
 	}
 	res, err := s.w.ExecContext(ctx, `UPDATE sandbox_accounts SET messages_used = messages_used + ?,
-		calls_used = calls_used + ?, media_used = media_used + ?, keys_used = keys_used + ?
-		WHERE sid = ? AND messages_used + ? <= ? AND calls_used + ? <= ? AND media_used + ? <= ? AND keys_used + ? <= ?`,
-		use.Messages, use.Calls, use.Media, use.Keys, accountSID,
+		calls_used = calls_used + ?, media_used = media_used + ?, keys_used = keys_used + ?, resources_used = resources_used + ?
+		WHERE sid = ? AND messages_used + ? <= ? AND calls_used + ? <= ? AND media_used + ? <= ? AND keys_used + ? <= ?
+		AND resources_used + ? <= ?`,
+		use.Messages, use.Calls, use.Media, use.Keys, use.Resources, accountSID,
 		use.Messages, limit(quota.Messages), use.Calls, limit(quota.Calls),
-		use.Media, limit(quota.Media), use.Keys, limit(quota.Keys))
+		use.Media, limit(quota.Media), use.Keys, limit(quota.Keys), use.Resources, limit(quota.Resources))
 	if err != nil {
 		return fmt.Errorf("take sandbox quota: %w", err)
 	}
