@@ -274,6 +274,9 @@ type callList struct {
 }
 
 func (s *Sandbox) listCalls(c echo.Context) error {
+	if apiErr := knownFilters(c, pagingParams("To", "From")); apiErr != nil {
+		return writeError(c, apiErr)
+	}
 	p, apiErr := parsePaging(c, "/Calls.json")
 	if apiErr != nil {
 		return writeError(c, apiErr)

@@ -25,6 +25,11 @@ func TestSandboxProducesWhatTheKindsTableSays(t *testing.T) {
 		if !spec.SandboxCanProduce {
 			continue
 		}
+		if !spec.HasExamples() {
+			// Made in several requests (a service, then what goes in
+			// it): TestTwilioGoDrivesTheProducts makes them.
+			continue
+		}
 		form := url.Values{}
 		for _, f := range o.SampleFields() {
 			form.Set(f.Param, o.Samples.Value(f.Param, "en"))

@@ -59,42 +59,41 @@ type numberData struct {
 
 // numberResource is the JSON of api.v2010.account.incoming_phone_number.
 type numberResource struct {
-	AccountSID             string            `json:"account_sid"`
-	AddressSID             *string           `json:"address_sid"`
-	AddressRequirements    string            `json:"address_requirements"`
-	APIVersion             string            `json:"api_version"`
-	Beta                   bool              `json:"beta"`
-	Capabilities           map[string]bool   `json:"capabilities"`
-	DateCreated            string            `json:"date_created"`
-	DateUpdated            string            `json:"date_updated"`
-	FriendlyName           string            `json:"friendly_name"`
-	IdentitySID            *string           `json:"identity_sid"`
-	PhoneNumber            string            `json:"phone_number"`
-	Origin                 string            `json:"origin"`
-	SID                    string            `json:"sid"`
-	SMSApplicationSID      string            `json:"sms_application_sid"`
-	SMSFallbackMethod      string            `json:"sms_fallback_method"`
-	SMSFallbackURL         string            `json:"sms_fallback_url"`
-	SMSMethod              string            `json:"sms_method"`
-	SMSURL                 string            `json:"sms_url"`
-	StatusCallback         string            `json:"status_callback"`
-	StatusCallbackMethod   string            `json:"status_callback_method"`
-	TrunkSID               *string           `json:"trunk_sid"`
-	URI                    string            `json:"uri"`
-	VoiceReceiveMode       string            `json:"voice_receive_mode"`
-	VoiceApplicationSID    *string           `json:"voice_application_sid"`
-	VoiceCallerIDLookup    bool              `json:"voice_caller_id_lookup"`
-	VoiceFallbackMethod    string            `json:"voice_fallback_method"`
-	VoiceFallbackURL       *string           `json:"voice_fallback_url"`
-	VoiceMethod            string            `json:"voice_method"`
-	VoiceURL               *string           `json:"voice_url"`
-	EmergencyStatus        string            `json:"emergency_status"`
-	EmergencyAddressSID    *string           `json:"emergency_address_sid"`
-	EmergencyAddressStatus string            `json:"emergency_address_status"`
-	BundleSID              *string           `json:"bundle_sid"`
-	Status                 string            `json:"status"`
-	SubresourceURIs        map[string]string `json:"subresource_uris"`
-	Type                   string            `json:"type"`
+	AccountSID             string          `json:"account_sid"`
+	AddressSID             *string         `json:"address_sid"`
+	AddressRequirements    string          `json:"address_requirements"`
+	APIVersion             string          `json:"api_version"`
+	Beta                   bool            `json:"beta"`
+	Capabilities           map[string]bool `json:"capabilities"`
+	DateCreated            string          `json:"date_created"`
+	DateUpdated            string          `json:"date_updated"`
+	FriendlyName           string          `json:"friendly_name"`
+	IdentitySID            *string         `json:"identity_sid"`
+	PhoneNumber            string          `json:"phone_number"`
+	Origin                 string          `json:"origin"`
+	SID                    string          `json:"sid"`
+	SMSApplicationSID      *string         `json:"sms_application_sid"`
+	SMSFallbackMethod      string          `json:"sms_fallback_method"`
+	SMSFallbackURL         *string         `json:"sms_fallback_url"`
+	SMSMethod              string          `json:"sms_method"`
+	SMSURL                 *string         `json:"sms_url"`
+	StatusCallback         *string         `json:"status_callback"`
+	StatusCallbackMethod   string          `json:"status_callback_method"`
+	TrunkSID               *string         `json:"trunk_sid"`
+	URI                    string          `json:"uri"`
+	VoiceReceiveMode       string          `json:"voice_receive_mode"`
+	VoiceApplicationSID    *string         `json:"voice_application_sid"`
+	VoiceCallerIDLookup    bool            `json:"voice_caller_id_lookup"`
+	VoiceFallbackMethod    string          `json:"voice_fallback_method"`
+	VoiceFallbackURL       *string         `json:"voice_fallback_url"`
+	VoiceMethod            string          `json:"voice_method"`
+	VoiceURL               *string         `json:"voice_url"`
+	EmergencyStatus        string          `json:"emergency_status"`
+	EmergencyAddressSID    *string         `json:"emergency_address_sid"`
+	EmergencyAddressStatus string          `json:"emergency_address_status"`
+	BundleSID              *string         `json:"bundle_sid"`
+	Status                 string          `json:"status"`
+	Type                   string          `json:"type"`
 }
 
 func renderNumber(r store.SandboxResource) (numberResource, error) {
@@ -108,11 +107,11 @@ func renderNumber(r store.SandboxResource) (numberResource, error) {
 		Capabilities: map[string]bool{"voice": true, "sms": true, "mms": true, "fax": false},
 		DateCreated:  rfc2822(r.CreatedAt), DateUpdated: rfc2822(r.UpdatedAt),
 		FriendlyName: d.FriendlyName, PhoneNumber: d.PhoneNumber, Origin: "twilio", SID: r.SID,
-		SMSFallbackMethod: "POST", SMSFallbackURL: d.SMSFallback, SMSMethod: d.SMSMethod, SMSURL: d.SMSURL,
-		StatusCallback: d.StatusCB, StatusCallbackMethod: "POST", URI: uri + ".json", VoiceReceiveMode: "voice",
+		SMSFallbackMethod: "POST", SMSFallbackURL: nullable(d.SMSFallback), SMSMethod: d.SMSMethod, SMSURL: nullable(d.SMSURL),
+		StatusCallback: nullable(d.StatusCB), StatusCallbackMethod: "POST", URI: uri + ".json", VoiceReceiveMode: "voice",
 		VoiceFallbackMethod: "POST", VoiceMethod: d.VoiceMethod, VoiceURL: nullable(d.VoiceURL),
 		EmergencyStatus: "Inactive", EmergencyAddressStatus: "unregistered", Status: "in-use",
-		SubresourceURIs: map[string]string{"assigned_add_ons": uri + "/AssignedAddOns.json"}, Type: "local",
+		Type: "local",
 	}, nil
 }
 
@@ -350,6 +349,11 @@ func (s *Sandbox) listNumbers(c echo.Context) error {
 	return writeJSON(c, http.StatusOK, out)
 }
 
+// pagingParams are the paging parameters every list takes, and filters.
+func pagingParams(filters ...string) []string {
+	return append([]string{"PageSize", "Page", "PageToken"}, filters...)
+}
+
 // knownFilters refuses, with Twilio's 400, a query parameter the spec
 // does not list for the endpoint: answering an unfiltered list to a
 // filter the sandbox does not know would mislead the client.
@@ -362,7 +366,11 @@ func knownFilters(c echo.Context, known []string) *apiError {
 			}
 		}
 		if !ok {
-			return newAPIError(http.StatusBadRequest, 20001, fmt.Sprintf("Invalid parameter: %s is not a filter of this list", name))
+			// The spec's other filters (DateSent, StartTime<, Status, …)
+			// are refused too, rather than ignored: an unfiltered list
+			// answered to a filter would mislead the client.
+			return newAPIError(http.StatusBadRequest, 20001,
+				fmt.Sprintf("Invalid parameter: the sandbox does not filter this list by %s", name))
 		}
 	}
 	return nil

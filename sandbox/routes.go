@@ -404,6 +404,9 @@ type messageList struct {
 }
 
 func (s *Sandbox) listMessages(c echo.Context) error {
+	if apiErr := knownFilters(c, pagingParams("To", "From")); apiErr != nil {
+		return writeError(c, apiErr)
+	}
 	p, apiErr := parsePaging(c, "/Messages.json")
 	if apiErr != nil {
 		return writeError(c, apiErr)

@@ -15,7 +15,7 @@ import (
 // fetchCall fetches call sid from the player's account, for objectives of
 // kind call: fetchMessage's twin on the Calls resource.
 func (v *Verifier) fetchCall(ctx context.Context, creds quest.Credentials, sid string) fetched {
-	return v.fetch(ctx, "call", creds, sid, func(api *openapi.ApiService) (any, error) {
+	return v.fetch(ctx, "call", creds, sid, func(api *apis) (any, error) {
 		call, err := api.FetchCall(sid, &openapi.FetchCallParams{PathAccountSid: &creds.AccountSID})
 		if err != nil {
 			return nil, err
@@ -55,8 +55,11 @@ func convertCall(c *openapi.ApiV2010Call) *quest.Message {
 // kinds table gives it (catalog.KindSpec.Resource): its value is a
 // *Message. Every kind's resource has one (TestEveryKindHasAFetcher).
 var fetchers = map[string]func(v *Verifier, ctx context.Context, creds quest.Credentials, sid string) fetched{
-	"Messages": (*Verifier).fetchMessage,
-	"Calls":    (*Verifier).fetchCall,
+	"Messages":             (*Verifier).fetchMessage,
+	"Calls":                (*Verifier).fetchCall,
+	"IncomingPhoneNumbers": (*Verifier).fetchPhoneNumber,
+	"Messaging.Services":   (*Verifier).fetchMessagingService,
+	"Verify.Verifications": (*Verifier).fetchVerification,
 }
 
 // forKind adapts a SID problem's detail to the objective's kind, whose

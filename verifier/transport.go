@@ -20,6 +20,18 @@ const (
 	maxErrorBody = 64 << 10
 )
 
+// defaultHost is the host of DefaultBaseURL.
+const defaultHost = "api.twilio.com"
+
+// productPrefixes map the hosts of Twilio's products other than the 2010
+// API to the path prefix a Twilio-compatible server (questgate's sandbox)
+// serves them under, beside /2010-04-01: one --twilio-api-url reaches
+// them all. The 2010 API's own host has no prefix.
+var productPrefixes = map[string]string{
+	"messaging.twilio.com": "/messaging",
+	"verify.twilio.com":    "/verify",
+}
+
 // newTransport returns the transport shared by every call when Options has
 // none: the default transport's proxy, dial and TLS settings, with more idle
 // connections kept per host, since every call goes to the same host and a
@@ -49,6 +61,11 @@ type callTransport struct {
 	ctx  context.Context
 	base *url.URL
 	next http.RoundTripper
+	// products is true when base is not Twilio's own API host: twilio-go's
+	// requests to Twilio's product hosts (messaging.twilio.com, …) then go
+	// to base under the product's path prefix (productPrefixes). Against
+	// Twilio itself they keep their own host.
+	products bool
 
 	// Filled by RoundTrip: the last URL tried, and the last response's
 	// status (zero when no response came) and Retry-After; then by the
@@ -63,14 +80,21 @@ type callTransport struct {
 
 func (t *callTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	r := req.Clone(t.ctx)
-	r.URL.Scheme = t.base.Scheme
-	r.URL.Host = t.base.Host
-	if t.base.RawPath != "" {
-		r.URL.RawPath = t.base.RawPath + req.URL.EscapedPath()
-	} else {
-		r.URL.RawPath = ""
+	prefix, product := productPrefixes[req.URL.Host]
+	switch {
+	case product && !t.products:
+		// Twilio itself: the product's own host, over https.
+		r.URL.Scheme = "https"
+	default:
+		r.URL.Scheme = t.base.Scheme
+		r.URL.Host = t.base.Host
+		if t.base.RawPath != "" {
+			r.URL.RawPath = t.base.RawPath + prefix + req.URL.EscapedPath()
+		} else {
+			r.URL.RawPath = ""
+		}
+		r.URL.Path = t.base.Path + prefix + req.URL.Path
 	}
-	r.URL.Path = t.base.Path + req.URL.Path
 	r.Host = "" // the Host header follows the new URL
 	t.url = r.URL.Redacted()
 

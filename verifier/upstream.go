@@ -17,6 +17,8 @@ import (
 
 	"github.com/sony/gobreaker/v2"
 	openapi "github.com/twilio/twilio-go/rest/api/v2010"
+	messagingv1 "github.com/twilio/twilio-go/rest/messaging/v1"
+	verifyv2 "github.com/twilio/twilio-go/rest/verify/v2"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/questgate/questgate/quest"
@@ -88,7 +90,16 @@ var (
 // operation is one request through twilio-go: it returns what the answer
 // holds (nil with an error wrapping errNoResource when it does not hold
 // what was asked for) or twilio-go's error.
-type operation func(api *openapi.ApiService) (any, error)
+type operation func(api *apis) (any, error)
+
+// apis are twilio-go's services an operation may call, all bound to the
+// same credentials, context and transport: the 2010 API, Messaging v1
+// and Verify v2.
+type apis struct {
+	*openapi.ApiService
+	messaging *messagingv1.ApiService
+	verify    *verifyv2.ApiService
+}
 
 // fetched is what a fetch, with its tries, came to. It is shared by every
 // caller of a coalesced fetch, so nothing in it is ever modified.

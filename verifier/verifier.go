@@ -7,15 +7,21 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
 	"github.com/twilio/twilio-go/client"
 	openapi "github.com/twilio/twilio-go/rest/api/v2010"
+	messagingv1 "github.com/twilio/twilio-go/rest/messaging/v1"
+	verifyv2 "github.com/twilio/twilio-go/rest/verify/v2"
 
 	"github.com/questgate/questgate/keyslots"
 	"github.com/questgate/questgate/quest"
 )
+
+// e164 is a phone number as Twilio writes them.
+var e164 = regexp.MustCompile(`^\+[1-9][0-9]{7,14}$`)
 
 // DefaultBaseURL is Twilio's REST API.
 const DefaultBaseURL = "https://api.twilio.com"
@@ -64,6 +70,9 @@ type Options struct {
 	BreakerCooldown  time.Duration
 	// Metrics, when set, hears of every try, retry and breaker change.
 	Metrics Metrics
+	// Webhooks tests players' webhooks (checks.webhook_answers); a
+	// WebhookTester refusing private addresses when nil.
+	Webhooks *WebhookTester
 }
 
 // Verifier checks attempts against Twilio. It is safe for concurrent use:
@@ -83,6 +92,7 @@ type Verifier struct {
 	accounts       *keyslots.Slots // accountLimit requests in flight per account
 	accountLimit   int
 	flights        *flights
+	webhooks       *WebhookTester
 	// jitter picks a pause in [0, d] and sleep waits one out, or until
 	// ctx is done: tests replace them to run fast and deterministically.
 	jitter func(d time.Duration) time.Duration
@@ -155,6 +165,9 @@ func New(opts Options) (*Verifier, error) {
 	if opts.Metrics == nil {
 		opts.Metrics = noMetrics{}
 	}
+	if opts.Webhooks == nil {
+		opts.Webhooks = &WebhookTester{}
+	}
 	return &Verifier{
 		base:           u,
 		transport:      opts.Transport,
@@ -168,6 +181,7 @@ func New(opts Options) (*Verifier, error) {
 		accounts:       keyslots.New(opts.AccountConcurrency),
 		accountLimit:   opts.AccountConcurrency,
 		flights:        newFlights(),
+		webhooks:       opts.Webhooks,
 		jitter:         fullJitter,
 		sleep:          sleepCtx,
 	}, nil
@@ -197,7 +211,13 @@ func New(opts Options) (*Verifier, error) {
 // error is returned.
 func (v *Verifier) Verify(ctx context.Context, req quest.CheckRequest) (quest.Verdict, error) {
 	sid := req.SID
-	if reason, detail := quest.CheckSID(sid, req.Objective.Prefixes()); reason != "" {
+	if req.Objective.Spec().ByNumber && strings.HasPrefix(sid, "+") {
+		// A phone number pasted for a kind that may be found by number:
+		// looked up rather than refused as a SID.
+		if !e164.MatchString(sid) {
+			return quest.Verdict{Reason: quest.InvalidSID, Detail: forKind(req.Objective, quest.DetailCharacters)}, nil
+		}
+	} else if reason, detail := quest.CheckSID(sid, req.Objective.Prefixes()); reason != "" {
 		verdict := quest.Verdict{Reason: reason, Detail: forKind(req.Objective, detail)}
 		if reason == quest.WrongResource {
 			verdict.SID = sid
@@ -231,14 +251,31 @@ func (v *Verifier) Verify(ctx context.Context, req quest.CheckRequest) (quest.Ve
 		return verdict, ue
 	}
 	// The fetch may be shared with other callers: each gets its own copy.
-	msg := *f.value.(*quest.Message)
-	return checkResource(verdict, req, &msg, creds.AccountSID), nil
+	var msg quest.Message
+	var facts *productFacts
+	switch value := f.value.(type) {
+	case *quest.Message:
+		msg = *value
+	case *productFacts:
+		facts = value
+		msg = value.msg
+		if msg.SID != "" {
+			// A number pasted as such is recorded by its SID, so that
+			// the same number cannot win twice under two spellings.
+			verdict.SID = msg.SID
+		}
+	}
+	verdict = checkResource(verdict, req, &msg, creds.AccountSID)
+	if verdict.Passed && facts != nil {
+		verdict = v.checkProduct(ctx, verdict, req, facts, creds)
+	}
+	return verdict, nil
 }
 
 // fetchMessage fetches message sid from the player's account: its value
 // is a *Message.
 func (v *Verifier) fetchMessage(ctx context.Context, creds quest.Credentials, sid string) fetched {
-	return v.fetch(ctx, "message", creds, sid, func(api *openapi.ApiService) (any, error) {
+	return v.fetch(ctx, "message", creds, sid, func(api *apis) (any, error) {
 		msg, err := api.FetchMessage(sid, &openapi.FetchMessageParams{PathAccountSid: &creds.AccountSID})
 		if err != nil {
 			return nil, err
@@ -269,12 +306,12 @@ func (v *Verifier) CheckCredentials(ctx context.Context, c quest.Credentials) er
 	}
 	var f fetched
 	if c.APIKeySID != "" {
-		f = v.fetch(ctx, "messages", c, "", func(api *openapi.ApiService) (any, error) {
+		f = v.fetch(ctx, "messages", c, "", func(api *apis) (any, error) {
 			_, err := api.PageMessage((&openapi.ListMessageParams{}).SetPathAccountSid(c.AccountSID).SetPageSize(1), "", "")
 			return nil, err
 		})
 	} else {
-		f = v.fetch(ctx, "account", c, "", func(api *openapi.ApiService) (any, error) {
+		f = v.fetch(ctx, "account", c, "", func(api *apis) (any, error) {
 			account, err := api.FetchAccount(c.AccountSID)
 			if err != nil {
 				return nil, err
@@ -318,7 +355,7 @@ type callResult struct {
 // ctx and the configured base URL. The value is nil unless the try
 // succeeded.
 func (v *Verifier) call(ctx context.Context, c quest.Credentials, op operation) (any, callResult) {
-	t := &callTransport{ctx: ctx, base: v.base, next: v.transport}
+	t := &callTransport{ctx: ctx, base: v.base, next: v.transport, products: v.base.Host != defaultHost}
 	tc := &client.Client{
 		Credentials: client.NewCredentials(c.Username(), c.Secret),
 		HTTPClient: &http.Client{
@@ -333,7 +370,8 @@ func (v *Verifier) call(ctx context.Context, c quest.Credentials, op operation) 
 	// TWILIO_EDGE and TWILIO_REGION environment variables cannot reroute
 	// requests: BaseURL is the one place that says where they go. And no
 	// twilio.RestClient: it builds dozens of services a call never uses.
-	api := openapi.NewApiService(&client.RequestHandler{Client: tc})
+	rh := &client.RequestHandler{Client: tc}
+	api := &apis{ApiService: openapi.NewApiService(rh), messaging: messagingv1.NewApiService(rh), verify: verifyv2.NewApiService(rh)}
 
 	start := time.Now()
 	value, err := op(api)
@@ -396,6 +434,9 @@ const (
 func (r callResult) outcome() outcome {
 	if r.err == nil {
 		return outcomeOK
+	}
+	if errors.Is(r.err, errAbsent) {
+		return outcomeNotFound
 	}
 	if r.status == 429 {
 		return outcomeRateLimited
