@@ -34,7 +34,7 @@ func ids(c *Catalog) []string {
 // what makes each one what it is.
 func TestEmbeddedCatalogShipsEveryKind(t *testing.T) {
 	c := mustDefault(t)
-	if diff := cmp.Diff([]string{"send-sms", "send-mms", "make-call", "reply-sms", "send-whatsapp"}, ids(c)); diff != "" {
+	if diff := cmp.Diff([]string{"send-sms", "send-mms", "make-call", "reply-sms", "send-whatsapp", "wire-number", "messaging-service", "verify-phone"}, ids(c)); diff != "" {
 		t.Errorf("objectives (-want +got):\n%s", diff)
 	}
 	mms, _ := c.Get("send-mms")
@@ -135,7 +135,7 @@ func TestLoadExtendsOrReplaces(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]string{"send-sms", "send-mms", "make-call", "send-whatsapp", "workshop-bonus"}, ids(c)); diff != "" {
+	if diff := cmp.Diff([]string{"send-sms", "send-mms", "make-call", "send-whatsapp", "wire-number", "messaging-service", "verify-phone", "workshop-bonus"}, ids(c)); diff != "" {
 		t.Errorf("extended objectives (-want +got):\n%s", diff)
 	}
 	if o, _ := c.Get("send-sms"); o.XP != 5 || o.Title.In("en") != "Mine" {
@@ -182,7 +182,7 @@ func TestLoadErrorsArePlaced(t *testing.T) {
 		field     string
 		mentioned string
 	}{
-		{"unknown kind", strings.Replace(good(""), "kind: message", "kind: fax", 1), 3, "objectives[0].kind", `"fax" is not supported (allowed: message, call, whatsapp)`},
+		{"unknown kind", strings.Replace(good(""), "kind: message", "kind: fax", 1), 3, "objectives[0].kind", `"fax" is not supported (allowed: message, call, whatsapp, phone_number, messaging_service, verification)`},
 		{"unknown field", good("    colour: red\n"), 7, "", `unknown field "colour"`},
 		{"wrong type", good("    xp: lots\n"), 7, "", "of type int"},
 		{"bad status", good("    checks:\n      status_not_in: [failed, lost]\n"), 8, "objectives[0].checks.status_not_in[1]", `"lost" is not a message status (allowed: queued,`},

@@ -108,7 +108,13 @@ type exampleComments struct {
 // sample values in the context's language. For a real account the secret
 // is always the placeholder your_auth_token; for a sandbox account the
 // samples are complete and aimed at this server's sandbox, ready to paste.
+//
+// A kind made in several requests (catalog.KindSpec.HasExamples false) has
+// none: its objectives' instructions show the requests.
 func Examples(ctx context.Context, o catalog.Objective, a Account) []Example {
+	if !o.Spec().HasExamples() {
+		return nil
+	}
 	in := exampleInput{
 		accountSID: a.AccountSID,
 		username:   a.AccountSID,
