@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/questgate/questgate/catalog"
@@ -108,9 +109,11 @@ func (w *WebhookTester) dial(ctx context.Context, network, addr string) (net.Con
 }
 
 func (w *WebhookTester) httpClient() *http.Client {
-	if w.client != nil {
-		return w.client
-	}
+	w.once.Do(w.build)
+	return w.client
+}
+
+func (w *WebhookTester) build() {
 	t, _ := http.DefaultTransport.(*http.Transport)
 	t = t.Clone()
 	t.Proxy = nil // a proxy would dial for us, unchecked
@@ -119,7 +122,6 @@ func (w *WebhookTester) httpClient() *http.Client {
 		// A redirect could lead anywhere, private addresses included:
 		// the webhook must answer itself.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return errRedirect }}
-	return w.client
 }
 
 var errRedirect = errors.New("the webhook redirected")

@@ -71,6 +71,8 @@ type TwilioConfig struct {
 	MaxTries int
 	// AccountConcurrency bounds the requests in flight per Twilio account.
 	AccountConcurrency int
+	// AllowPrivateWebhooks lets webhook tests call private addresses.
+	AllowPrivateWebhooks bool
 }
 
 // SandboxConfig is whether serve runs the sandbox, and its limits (which
@@ -117,7 +119,7 @@ func configFrom(cmd *cli.Command) (Config, error) {
 		Database: databaseFrom(cmd),
 		Twilio: TwilioConfig{APIURL: cmd.String("twilio-api-url"), Timeout: cmd.Duration("twilio-timeout"),
 			AttemptTimeout: cmd.Duration("twilio-attempt-timeout"), MaxTries: cmd.Int("twilio-max-tries"),
-			AccountConcurrency: cmd.Int("twilio-account-concurrency")},
+			AccountConcurrency: cmd.Int("twilio-account-concurrency"), AllowPrivateWebhooks: cmd.Bool("allow-private-webhooks")},
 		Sandbox: sandboxFrom(cmd),
 		Limits: LimitsConfig{TrustedProxies: cmd.String("trusted-proxies"), AttemptsPerMinute: cmd.Int("attempts-per-minute"),
 			IPRequestsPerMinute: cmd.Int("ip-requests-per-minute"), MaxBodyBytes: cmd.Int64("max-body-bytes")},
@@ -302,6 +304,7 @@ func (c Config) settings() [][2]string {
 		{"data-dir", c.Database.DataDir}, {"database", store.RedactURL(c.Database.databaseURL())},
 		{"log-format", c.Log.Format}, {"log-level", c.Log.Level},
 		{"twilio-api-url", redactURL(c.Twilio.APIURL)}, {"twilio-timeout", d(c.Twilio.Timeout)},
+		{"allow-private-webhooks", fmt.Sprint(c.Twilio.AllowPrivateWebhooks)},
 		{"sandbox", fmt.Sprint(c.Sandbox.Enabled)}, {"cookie-secure", c.Server.CookieSecure},
 		{"session-idle-timeout", d(c.Server.SessionIdleTimeout)}, {"session-lifetime", d(c.Server.SessionLifetime)},
 		{"objectives", c.Server.Objectives}, {"no-migrate", fmt.Sprint(c.Database.NoMigrate)},

@@ -34,6 +34,8 @@ func serveCommand(f flags) *cli.Command {
 				Usage: "base URL of the Twilio API; may carry a path prefix, such as http://localhost:8081/sandbox"},
 			&cli.DurationFlag{Name: "twilio-timeout", Value: 15 * time.Second, Sources: f.env("QUESTGATE_TWILIO_TIMEOUT"),
 				Usage: "how long one verification may wait for Twilio"},
+			&cli.BoolFlag{Name: "allow-private-webhooks", Sources: f.env("QUESTGATE_ALLOW_PRIVATE_WEBHOOKS"),
+				Usage: "let checks.webhook_answers call private, loopback and link-local addresses (a workshop on a LAN; never on a shared server)"},
 			&cli.BoolFlag{Name: "sandbox", Sources: f.env("QUESTGATE_SANDBOX"),
 				Usage: "serve the Twilio-compatible sandbox under /sandbox and verify sandbox accounts against it"},
 			&cli.StringFlag{Name: "cookie-secure", Value: "auto", Sources: f.env("QUESTGATE_COOKIE_SECURE"),

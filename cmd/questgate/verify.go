@@ -45,6 +45,8 @@ func verifyCommand(f flags) *cli.Command {
 				Usage: "base URL of the Twilio API, such as http://localhost:8081/sandbox", Validator: httpURL("--twilio-api-url")},
 			&cli.DurationFlag{Name: "twilio-timeout", Value: 15 * time.Second, Sources: f.env("QUESTGATE_TWILIO_TIMEOUT"),
 				Usage: "how long to wait for Twilio", Validator: positive("--twilio-timeout")},
+			&cli.BoolFlag{Name: "allow-private-webhooks", Sources: f.env("QUESTGATE_ALLOW_PRIVATE_WEBHOOKS"),
+				Usage: "let checks.webhook_answers call private, loopback and link-local addresses"},
 			f.objectives(),
 		},
 		OnUsageError: func(_ context.Context, _ *cli.Command, err error, _ bool) error {
@@ -99,7 +101,8 @@ func runVerify(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	v, err := verifier.New(verifier.Options{BaseURL: cmd.String("twilio-api-url"), Timeout: cmd.Duration("twilio-timeout")})
+	v, err := verifier.New(verifier.Options{BaseURL: cmd.String("twilio-api-url"), Timeout: cmd.Duration("twilio-timeout"),
+		Webhooks: &verifier.WebhookTester{AllowPrivate: cmd.Bool("allow-private-webhooks")}})
 	if err != nil {
 		return &exitError{exitUndecided, err}
 	}

@@ -134,9 +134,12 @@ func (s *graph) liveFeed(ctx context.Context) (feed, error) {
 // pages) and its in-process verifier.
 func (s *graph) quests(events feed, failures quest.Limiter, requests sandbox.Limiter) (*quest.Service, error) {
 	tw := s.cfg.Twilio
+	// One webhook tester for both verifiers: a sandbox number's webhook
+	// is the player's server as much as a real one's.
+	webhooks := &verifier.WebhookTester{AllowPrivate: tw.AllowPrivateWebhooks}
 	twilio, err := verifier.New(verifier.Options{BaseURL: tw.APIURL, Timeout: tw.Timeout,
 		AttemptTimeout: tw.AttemptTimeout, MaxTries: tw.MaxTries,
-		AccountConcurrency: tw.AccountConcurrency, Metrics: s.metrics})
+		AccountConcurrency: tw.AccountConcurrency, Metrics: s.metrics, Webhooks: webhooks})
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +151,7 @@ func (s *graph) quests(events feed, failures quest.Limiter, requests sandbox.Lim
 		// upstream latency of its own in the metrics.
 		sv, err := verifier.New(verifier.Options{BaseURL: sandboxURL, Transport: sandbox.InProcess(s.sandbox),
 			Timeout: tw.Timeout, AttemptTimeout: tw.AttemptTimeout, MaxTries: tw.MaxTries,
-			AccountConcurrency: tw.AccountConcurrency})
+			AccountConcurrency: tw.AccountConcurrency, Webhooks: webhooks})
 		if err != nil {
 			return nil, err
 		}
