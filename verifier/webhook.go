@@ -53,6 +53,7 @@ type WebhookTester struct {
 	Resolver Resolver
 	// Timeout bounds the whole test: DefaultWebhookTimeout when zero.
 	Timeout time.Duration
+	once    sync.Once
 	client  *http.Client // built once by httpClient
 }
 
