@@ -37,11 +37,24 @@ var wordings = map[catalog.Kind]map[string]kindWording{
 		"en": {label: "WhatsApp message SID", hint: "WhatsApp message", success: "Twilio confirmed your WhatsApp message", date: "Sent", starts: "starts with"},
 		"fr": {label: "SID du message WhatsApp", hint: "message WhatsApp", success: "Twilio a confirmé votre message WhatsApp", date: "Envoyé le", starts: "commence par"},
 	},
+	catalog.KindPhoneNumber: {
+		"en": {label: "Phone number SID or number", hint: "phone number", success: "Your number is wired to your code", date: "Bought", starts: "starts with"},
+		"fr": {label: "SID ou numéro de téléphone", hint: "numéro", success: "Votre numéro est branché sur votre code", date: "Acheté le", starts: "commence par"},
+	},
+	catalog.KindMessagingService: {
+		"en": {label: "Messaging Service SID", hint: "Messaging Service", success: "Your Messaging Service has a sender", date: "Created", starts: "starts with"},
+		"fr": {label: "SID du Messaging Service", hint: "Messaging Service", success: "Votre Messaging Service a un expéditeur", date: "Créé le", starts: "commence par"},
+	},
+	catalog.KindVerification: {
+		"en": {label: "Verification SID", hint: "verification", success: "Twilio approved your code", date: "Started", starts: "starts with"},
+		"fr": {label: "SID de la vérification", hint: "vérification", success: "Twilio a approuvé votre code", date: "Lancée le", starts: "commence par"},
+	},
 }
 
 // firstPrefix is the SID prefix each shipped objective's texts must name
 // first.
-var firstPrefix = map[string]string{"send-sms": "SM", "send-mms": "MM", "reply-sms": "SM", "make-call": "CA", "send-whatsapp": "SM"}
+var firstPrefix = map[string]string{"send-sms": "SM", "send-mms": "MM", "reply-sms": "SM", "make-call": "CA", "send-whatsapp": "SM",
+	"wire-number": "PN", "messaging-service": "MG", "verify-phone": "VE"}
 
 // TestEveryKindsPanelSpeaksOfIt renders every shipped objective's page and
 // hack panel, before and after a success, in every language, and checks

@@ -204,7 +204,7 @@ func TestObjectivesCheck(t *testing.T) {
       status_in: [delivered]
 `)
 	code, out, _ := runVerifyCLI(t, "", "objectives", "check", good)
-	if code != 0 || !strings.Contains(out, "6 objectives") || !strings.Contains(out, "bonus") {
+	if code != 0 || !strings.Contains(out, "9 objectives") || !strings.Contains(out, "bonus") {
 		t.Errorf("good file: exit %d\n%s", code, out)
 	}
 	code, out, _ = runVerifyCLI(t, "", "objectives", "check", bad)
