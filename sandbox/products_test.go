@@ -13,7 +13,6 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/twilio/twilio-go"
-	"github.com/twilio/twilio-go/client"
 	openapi "github.com/twilio/twilio-go/rest/api/v2010"
 	messagingv1 "github.com/twilio/twilio-go/rest/messaging/v1"
 	verifyv2 "github.com/twilio/twilio-go/rest/verify/v2"
@@ -279,5 +278,3 @@ func TestProductAnswersMatchTheSpecs(t *testing.T) {
 	validateError(t, do(http.MethodGet, acct+"/IncomingPhoneNumbers.json?Color=red", nil), 400, 20001)
 	validateError(t, do(http.MethodGet, "/messaging/v1/Nope", nil), 404, 20404)
 }
-
-var _ = client.TwilioRestError{}

@@ -171,7 +171,6 @@ var (
 	serviceSIDPattern   = regexp.MustCompile(`^MG[0-9a-fA-F]{32}$`)
 	numberSIDPattern    = regexp.MustCompile(`^PN[0-9a-f]{32}$`)
 	verifySIDPattern    = regexp.MustCompile(`^VA[0-9a-f]{32}$`)
-	poolSIDPattern      = regexp.MustCompile(`^PN[0-9a-f]{32}$`)
 	verificationPattern = regexp.MustCompile(`^VE[0-9a-f]{32}$`)
 	phoneNumberPattern  = regexp.MustCompile(`^\+[0-9]{8,15}$`)
 	shortCodePattern    = regexp.MustCompile(`^[0-9]{5,6}$`)
