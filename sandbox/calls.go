@@ -274,25 +274,45 @@ type callList struct {
 }
 
 func (s *Sandbox) listCalls(c echo.Context) error {
-	if apiErr := knownFilters(c, pagingParams("To", "From")); apiErr != nil {
+	if apiErr := knownFilters(c, pagingParams(append([]string{"To", "From"}, callFilters...)...)); apiErr != nil {
 		return writeError(c, apiErr)
 	}
 	p, apiErr := parsePaging(c, "/Calls.json")
 	if apiErr != nil {
 		return writeError(c, apiErr)
 	}
+	q := c.QueryParams()
+	started, apiErr := parseTimeFilter(q, "StartTime")
+	if apiErr != nil {
+		return writeError(c, apiErr)
+	}
+	ended, apiErr := parseTimeFilter(q, "EndTime")
+	if apiErr != nil {
+		return writeError(c, apiErr)
+	}
+	status, parent := q.Get("Status"), q.Get("ParentCallSid")
+	p.extra = filterQuery(q, callFilters)
+	// Status and times follow a call's age: filter what is rendered, over
+	// the account's calls (its quota bounds how many).
 	calls, err := s.st.SandboxCalls(c.Request().Context(), store.SandboxMessageFilter{
-		AccountSID: authAccount(c).SID, To: p.to, From: p.from, Offset: p.page * p.size, Limit: p.size + 1,
+		AccountSID: authAccount(c).SID, To: p.to, From: p.from,
 	})
 	if err != nil {
 		return fail(c, err)
 	}
-	more := len(calls) > p.size
-	calls = calls[:min(len(calls), p.size)]
 	now := s.now()
-	out := callList{listPage: p.envelope(len(calls), more), Calls: make([]callResource, 0, len(calls))}
+	all := make([]callResource, 0, len(calls))
 	for _, call := range calls {
-		out.Calls = append(out.Calls, s.renderCall(call, now))
+		all = append(all, s.renderCall(call, now))
+	}
+	page, more := filteredPage(all, func(r callResource) bool {
+		// The sandbox's calls have no parent: a ParentCallSid filter
+		// matches none of them.
+		return (status == "" || r.Status == status) && parent == "" && started.keeps(r.StartTime) && ended.keeps(r.EndTime)
+	}, p)
+	out := callList{listPage: p.envelope(len(page), more), Calls: page}
+	if out.Calls == nil {
+		out.Calls = []callResource{}
 	}
 	return writeJSON(c, http.StatusOK, out)
 }

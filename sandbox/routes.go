@@ -404,25 +404,45 @@ type messageList struct {
 }
 
 func (s *Sandbox) listMessages(c echo.Context) error {
-	if apiErr := knownFilters(c, pagingParams("To", "From")); apiErr != nil {
+	if apiErr := knownFilters(c, pagingParams(append([]string{"To", "From"}, messageTimeFilters...)...)); apiErr != nil {
 		return writeError(c, apiErr)
 	}
 	p, apiErr := parsePaging(c, "/Messages.json")
 	if apiErr != nil {
 		return writeError(c, apiErr)
 	}
-	msgs, err := s.st.SandboxMessages(c.Request().Context(), store.SandboxMessageFilter{
-		AccountSID: authAccount(c).SID, To: p.to, From: p.from, Offset: p.page * p.size, Limit: p.size + 1,
-	})
+	q := c.QueryParams()
+	sent, apiErr := parseTimeFilter(q, "DateSent")
+	if apiErr != nil {
+		return writeError(c, apiErr)
+	}
+	p.extra = filterQuery(q, messageTimeFilters)
+	f := store.SandboxMessageFilter{AccountSID: authAccount(c).SID, To: p.to, From: p.from, Offset: p.page * p.size, Limit: p.size + 1}
+	if sent.active() {
+		// date_sent follows the message's age: filter what is rendered.
+		// The account's quota bounds how many messages that reads.
+		f.Offset, f.Limit = 0, 0
+	}
+	msgs, err := s.st.SandboxMessages(c.Request().Context(), f)
 	if err != nil {
 		return fail(c, err)
 	}
-	more := len(msgs) > p.size
-	msgs = msgs[:min(len(msgs), p.size)]
 	now := s.now()
-	out := messageList{listPage: p.envelope(len(msgs), more), Messages: make([]messageResource, 0, len(msgs))}
+	all := make([]messageResource, 0, len(msgs))
 	for _, m := range msgs {
-		out.Messages = append(out.Messages, s.render(m, now))
+		all = append(all, s.render(m, now))
+	}
+	var page []messageResource
+	var more bool
+	if sent.active() {
+		page, more = filteredPage(all, func(m messageResource) bool { return sent.keeps(m.DateSent) }, p)
+	} else {
+		more = len(all) > p.size
+		page = all[:min(len(all), p.size)]
+	}
+	out := messageList{listPage: p.envelope(len(page), more), Messages: page}
+	if out.Messages == nil {
+		out.Messages = []messageResource{}
 	}
 	return writeJSON(c, http.StatusOK, out)
 }
