@@ -116,3 +116,11 @@ func (v Verdict) Reject(reason Reason, detail string) Verdict {
 	v.Passed, v.Reason, v.Detail = false, reason, detail
 	return v
 }
+
+// PhoneText is a text a sandbox "delivered" to a player's registered
+// number (a Verify code): no real phone receives it, so the player reads
+// it on their sandbox phone page.
+type PhoneText struct {
+	To, From, Body string
+	At             time.Time
+}

@@ -841,17 +841,10 @@ func (s *Sandbox) checkVerification(c echo.Context) error {
 	return writeError(c, notFound(c.Request().URL.Path))
 }
 
-// PhoneText is a text the sandbox "delivered" to a phone: a Verify code,
-// shown on the player's sandbox phone page since no real phone gets it.
-type PhoneText struct {
-	To, From, Body string
-	At             time.Time
-}
-
 // Inbox returns the codes of the account's pending verifications sent to
 // any of numbers, newest first: what the player's phone would show.
-func (s *Sandbox) Inbox(ctx context.Context, accountSID string, numbers []string) ([]PhoneText, error) {
-	var out []PhoneText
+func (s *Sandbox) Inbox(ctx context.Context, accountSID string, numbers []string) ([]quest.PhoneText, error) {
+	var out []quest.PhoneText
 	for _, n := range numbers {
 		rows, err := s.st.SandboxResources(ctx, store.SandboxResourceFilter{AccountSID: accountSID, Kind: kindVerification, Lookup: n, Limit: 20})
 		if err != nil {
@@ -865,7 +858,7 @@ func (s *Sandbox) Inbox(ctx context.Context, accountSID string, numbers []string
 			if d.Status != verifyPending || s.ageOf(r.CreatedAt) > verificationTTL {
 				continue
 			}
-			out = append(out, PhoneText{To: d.To, From: d.Service,
+			out = append(out, quest.PhoneText{To: d.To, From: d.Service,
 				Body: "Your " + d.Service + " verification code is: " + d.Code, At: r.CreatedAt})
 		}
 	}

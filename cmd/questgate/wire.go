@@ -176,6 +176,11 @@ func (s *graph) routes(web handlers.Config, quests *quest.Service, sessions *han
 	handlers.NewHealth(st, s.cfg.Metrics.mainMetrics(s.metrics.Handler()), s.cfg.Metrics.Token, s.log).Routes(e.Group(""))
 	handlers.NewPlayer(quests, st, sessions, publicURL).Routes(e.Group(""))
 	handlers.NewProfile(quest.NewPlayers(st), sessions).Routes(e.Group(""))
+	var inbox handlers.PhoneInbox // nil without the sandbox
+	if s.sandbox != nil {
+		inbox = s.sandbox
+	}
+	handlers.NewSandboxPhone(quests, inbox, sessions).Routes(e.Group(""))
 	handlers.NewInstructor(handlers.InstructorConfig{Quests: quests, Data: st,
 		Cohorts: quest.NewPlayers(st), PublicURL: publicURL,
 		Sessions: sessions, Live: events, Log: s.log, Webhooks: st,
