@@ -119,13 +119,15 @@ type options struct {
 // (SQLite in a temporary folder), the real quest.Service and locale
 // bundle, and fakes for Twilio and the sandbox.
 type env struct {
-	t        *testing.T
-	store    *store.Store
-	dbPath   string
-	bundle   *locale.Bundle
-	twilio   *fakeVerifier
-	sandbox  *fakeVerifier
-	accts    *fakeSandbox
+	t       *testing.T
+	store   *store.Store
+	dbPath  string
+	bundle  *locale.Bundle
+	twilio  *fakeVerifier
+	sandbox *fakeVerifier
+	accts   *fakeSandbox
+	// inbox is what the sandbox phone page (/phone) shows, with sandbox.
+	inbox    *fakeInbox
 	sessions *handlers.Sessions
 	srv      *httptest.Server
 	client   *http.Client
@@ -209,6 +211,12 @@ func newEnv(t *testing.T, opt options) *env {
 	handlers.NewEmbed(quests, st, bundle, publicURL, e.clock.Now).Routes(ech.Group("/embed"))
 	e.echo = ech
 	handlers.NewProfile(quest.NewPlayers(st), e.sessions).Routes(ech.Group(""))
+	var inbox handlers.PhoneInbox
+	if opt.sandbox {
+		e.inbox = &fakeInbox{}
+		inbox = e.inbox
+	}
+	handlers.NewSandboxPhone(quests, inbox, e.sessions).Routes(ech.Group(""))
 	e.srv = httptest.NewServer(ech)
 	t.Cleanup(e.srv.Close)
 	jar, err := cookiejar.New(nil)
