@@ -201,3 +201,45 @@ func TestWebhookTestChecksTheAnswer(t *testing.T) {
 		t.Error("the request was not signed as Twilio signs")
 	}
 }
+
+// TestWebhookAnswersThroughVerify: an objective with webhook_answers
+// sends the number's webhook a request signed with the player's token
+// and passes on TwiML; without --allow-private-webhooks the same local
+// server is refused as private, and never called.
+func TestWebhookAnswersThroughVerify(t *testing.T) {
+	s := newSandboxed(t)
+	var calls, goodSignature int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		_ = r.ParseForm()
+		if r.Header.Get("X-Twilio-Signature") == verifier.Signature(s.account.AuthToken, "http://"+r.Host+r.URL.Path, r.PostForm) {
+			goodSignature++
+		}
+		_, _ = io.WriteString(w, `<Response><Message>Thanks!</Message></Response>`)
+	}))
+	defer srv.Close()
+	acc := "/2010-04-01/Accounts/" + s.account.SID
+	pn := s.post(t, acc+"/IncomingPhoneNumbers.json", url.Values{"PhoneNumber": {"+15555550150"}, "SmsUrl": {srv.URL + "/sms"}})["sid"].(string)
+	o := catalog.Objective{ID: "answers", Kind: catalog.KindPhoneNumber,
+		Checks: catalog.Checks{WebhookAnswers: true, WebhookAllowHTTP: true}}
+	creds := quest.Credentials{AccountSID: s.account.SID, Secret: s.account.AuthToken}
+	for _, tt := range []struct {
+		allow  bool
+		passed bool
+		detail string
+	}{{false, false, quest.DetailPrivate}, {true, true, ""}} {
+		v, err := verifier.New(verifier.Options{BaseURL: "http://sandbox.test/sandbox", Transport: s.rt,
+			Webhooks: &verifier.WebhookTester{AllowPrivate: tt.allow}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: o, SID: pn, Credentials: creds})
+		if err != nil || got.Passed != tt.passed || got.Detail != tt.detail ||
+			(!tt.passed && got.Reason != quest.WebhookFailed) {
+			t.Errorf("allow %v: verdict %+v, %v", tt.allow, got, err)
+		}
+	}
+	if calls != 1 || goodSignature != 1 {
+		t.Errorf("the webhook was called %d times, %d with Twilio's signature; want once, signed", calls, goodSignature)
+	}
+}
