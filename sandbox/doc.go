@@ -23,6 +23,23 @@
 //	GET  /2010-04-01/Accounts/{AccountSid}/Calls.json      list calls, newest first
 //	GET  /2010-04-01/Accounts/{AccountSid}/Calls/{Sid}.json
 //	POST /2010-04-01/Accounts/{AccountSid}/Keys.json       create an API key
+//	POST /2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json   buy a number (PhoneNumber from the pool, or AreaCode)
+//	GET  /2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json   list (PhoneNumber, FriendlyName, Origin, Beta)
+//	GET, POST, DELETE /2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers/{Sid}.json   fetch, update webhooks, release
+//	GET, POST /messaging/v1/Services, GET, POST, DELETE /messaging/v1/Services/{Sid}
+//	GET, POST /messaging/v1/Services/{ServiceSid}/PhoneNumbers, GET, DELETE …/PhoneNumbers/{Sid}
+//	GET, POST /verify/v2/Services, GET, DELETE /verify/v2/Services/{Sid}
+//	POST /verify/v2/Services/{ServiceSid}/Verifications, GET, POST …/Verifications/{Sid}
+//	POST /verify/v2/Services/{ServiceSid}/VerificationCheck
+//
+// Messaging v1 and Verify v2 live on their own hosts at Twilio
+// (messaging.twilio.com, verify.twilio.com); here they sit beside the
+// 2010 API under /messaging and /verify, their dates are RFC 3339 and
+// their url fields absolute, as Twilio's are. A sandbox account may buy
+// any number of the fictitious pool +15555550100 to +15555550199, each
+// once. A verification's code is never in an answer: Inbox gives it to
+// the player's sandbox phone page. A verification lasts ten minutes, and
+// five wrong codes end it (max_attempts_reached).
 //
 // The inbound endpoint takes From (the texting phone), To (the account's
 // number), Body, and optionally ReplyBody: it stores the incoming message
