@@ -71,7 +71,7 @@ func (v *Verifier) fetchPhoneNumber(ctx context.Context, creds quest.Credentials
 			}
 		}
 		f := &productFacts{msg: quest.Message{SID: str(n.Sid), AccountSID: str(n.AccountSid), Status: str(n.Status),
-			To: str(n.PhoneNumber), Body: str(n.SmsUrl)},
+			To: str(n.PhoneNumber)},
 			smsURL: str(n.SmsUrl), smsMethod: str(n.SmsMethod), voiceURL: str(n.VoiceUrl), voiceMethod: str(n.VoiceMethod)}
 		if t, err := time.Parse(time.RFC1123Z, str(n.DateCreated)); err == nil {
 			f.msg.DateCreated = t.UTC()
