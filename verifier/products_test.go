@@ -78,6 +78,7 @@ func TestProductKindsAgainstTheSandbox(t *testing.T) {
 		{"wire-number", wired, earlier, "", ""},
 		{"wire-number", "+15555550100", earlier, "", ""},
 		{"wire-number", " +15555550100 ", nil, "", ""},
+		{"wire-number", "+1 (555) 555-0100", nil, "", ""},
 		{"wire-number", "+15555550199", earlier, quest.NotFound, "phone_number"},
 		{"wire-number", "+1555", earlier, quest.InvalidSID, "phone_number_characters"},
 		{"wire-number", bare, earlier, quest.WebhookNotSet, catalog.WebhookSMS},

@@ -213,7 +213,14 @@ func (v *Verifier) Verify(ctx context.Context, req quest.CheckRequest) (quest.Ve
 	sid := req.SID
 	if req.Objective.Spec().ByNumber && strings.HasPrefix(sid, "+") {
 		// A phone number pasted for a kind that may be found by number:
-		// looked up rather than refused as a SID.
+		// looked up rather than refused as a SID, written as Twilio
+		// writes it (+1 (555) 555-0100 is +15555550100).
+		sid = strings.Map(func(r rune) rune {
+			if strings.ContainsRune(" -().\u00a0", r) {
+				return -1
+			}
+			return r
+		}, sid)
 		if !e164.MatchString(sid) {
 			return quest.Verdict{Reason: quest.InvalidSID, Detail: forKind(req.Objective, quest.DetailCharacters)}, nil
 		}
