@@ -2,7 +2,12 @@ package handlers_test
 
 import (
 	"context"
+	"net/http"
+	"net/url"
 	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
 
 	"github.com/questgate/questgate/quest"
 )
@@ -41,5 +46,36 @@ func TestAPIAcceptsTheProductKinds(t *testing.T) {
 	}
 	if len(got) != 4 || got[1] != "+15555550100" {
 		t.Errorf("the verifier was asked for %q, want the number as pasted", got)
+	}
+}
+
+// TestWidgetAcceptsTheProductKinds: the HACK widget takes a phone number
+// pasted as the number itself, labelled as the kind's field.
+func TestWidgetAcceptsTheProductKinds(t *testing.T) {
+	e, k := widgetEnv(t, "https://game.example")
+	e.sandbox.verify = func(_ context.Context, req quest.CheckRequest) (quest.Verdict, error) {
+		sid := req.SID
+		if sid[0] == '+' {
+			sid = "PN0123456789abcdef0123456789abcdef"
+		}
+		return quest.Verdict{Passed: true, SID: sid, Message: &quest.Message{SID: sid, Status: "in-use", To: req.SID}}, nil
+	}
+	tok := url.QueryEscape(e.widgetToken(k, k.SigningSecret, time.Hour))
+	for _, s := range []struct{ objective, sid string }{{"send-sms", testMessageSID}, {"wire-number", "+15555550100"}} {
+		page := e.get("/embed/objectives/" + s.objective + "?token=" + tok)
+		lang := page.doc.Find("html").AttrOr("lang", "en")
+		if label := page.doc.Find(`label[for="sid"]`).Text(); s.objective == "wire-number" && label != e.msg(lang, "kind.phone_number.label") {
+			t.Errorf("the widget's field is labelled %q, want %q", label, e.msg(lang, "kind.phone_number.label"))
+		}
+		form := url.Values{"sid": {s.sid}}
+		page.doc.Find(`form input[type="hidden"]`).Each(func(_ int, sel *goquery.Selection) {
+			if name := sel.AttrOr("name", ""); name != "_csrf" {
+				form.Set(name, sel.AttrOr("value", ""))
+			}
+		})
+		p := e.postNoCSRF("/embed/objectives/"+s.objective+"/hack", form.Encode())
+		if p.status != http.StatusOK || p.attr("result-reason", "data-reason") != "awarded" {
+			t.Fatalf("%s: status %d, reason %q", s.objective, p.status, p.attr("result-reason", "data-reason"))
+		}
 	}
 }
