@@ -258,6 +258,8 @@ func TestProductAnswersMatchTheSpecs(t *testing.T) {
 		do(http.MethodPost, acct+"/IncomingPhoneNumbers.json", url.Values{"PhoneNumber": {"+15555550101"}, "SmsUrl": {"https://example.com/sms"}}), productFormats)["sid"].(string)
 	check(api, "/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers/{Sid}.json", "get", "200",
 		do(http.MethodGet, acct+"/IncomingPhoneNumbers/"+pn+".json", nil), productFormats)
+	check(api, "/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers/{Sid}.json", "post", "200",
+		do(http.MethodPost, acct+"/IncomingPhoneNumbers/"+pn+".json", url.Values{"VoiceUrl": {"https://example.com/voice"}, "VoiceMethod": {"GET"}}), productFormats)
 	check(api, "/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json", "get", "200",
 		do(http.MethodGet, acct+"/IncomingPhoneNumbers.json?PhoneNumber=%2B15555550101", nil), productFormats)
 	mg := check(msg, "/v1/Services", "post", "201", do(http.MethodPost, "/messaging/v1/Services", url.Values{"FriendlyName": {"Quest"}}), productFormats)["sid"].(string)
@@ -265,8 +267,11 @@ func TestProductAnswersMatchTheSpecs(t *testing.T) {
 	check(msg, "/v1/Services", "get", "200", do(http.MethodGet, "/messaging/v1/Services", nil), productFormats)
 	check(msg, "/v1/Services/{ServiceSid}/PhoneNumbers", "post", "201",
 		do(http.MethodPost, "/messaging/v1/Services/"+mg+"/PhoneNumbers", url.Values{"PhoneNumberSid": {pn}}), productFormats)
+	check(msg, "/v1/Services/{ServiceSid}/PhoneNumbers/{Sid}", "get", "200", do(http.MethodGet, "/messaging/v1/Services/"+mg+"/PhoneNumbers/"+pn, nil), productFormats)
+	check(msg, "/v1/Services/{Sid}", "post", "200", do(http.MethodPost, "/messaging/v1/Services/"+mg, url.Values{"InboundRequestUrl": {"https://example.com/in"}}), productFormats)
 	check(msg, "/v1/Services/{ServiceSid}/PhoneNumbers", "get", "200", do(http.MethodGet, "/messaging/v1/Services/"+mg+"/PhoneNumbers", nil), productFormats)
 	va := check(ver, "/v2/Services", "post", "201", do(http.MethodPost, "/verify/v2/Services", url.Values{"FriendlyName": {"Quest"}}), productFormats)["sid"].(string)
+	check(ver, "/v2/Services/{Sid}", "get", "200", do(http.MethodGet, "/verify/v2/Services/"+va, nil), productFormats)
 	check(ver, "/v2/Services", "get", "200", do(http.MethodGet, "/verify/v2/Services", nil), productFormats)
 	ve := check(ver, "/v2/Services/{ServiceSid}/Verifications", "post", "201",
 		do(http.MethodPost, "/verify/v2/Services/"+va+"/Verifications", url.Values{"To": {"+15558675310"}, "Channel": {"sms"}}), productFormats)["sid"].(string)
