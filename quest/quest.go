@@ -101,6 +101,12 @@ type Config struct {
 	// Metrics, when set, counts every recorded attempt and every refusal
 	// of the failure budget. Nil: nothing is counted.
 	Metrics Metrics
+	// Events, when set, gives each player's cohort's event window:
+	// attempts outside it are refused (event_not_started, event_ended)
+	// without being recorded. Nil: no windows.
+	Events EventStore
+	// Now is the clock the event windows are read on; time.Now when nil.
+	Now func() time.Time
 }
 
 // Metrics counts what quest decides, for the operators' dashboards
@@ -262,6 +268,9 @@ func (s *Service) Submit(ctx context.Context, a Attempt) (Result, error) {
 		return Result{}, fmt.Errorf("waiting for the same attempt in flight: %w", err)
 	}
 	defer release()
+	if res, refused, err := s.refusedByEvent(ctx, a, Result{Objective: obj}); err != nil || refused {
+		return res, err
+	}
 	if s.cfg.Failures == nil {
 		return s.submit(ctx, obj, a)
 	}

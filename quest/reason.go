@@ -71,6 +71,7 @@ var Reasons = []Reason{
 	WrongStatus, CreatedBeforeOpened, NumberNotRegistered, NoMedia, BodyMismatch, WrongChannel,
 	WebhookNotSet, WebhookInvalid, WebhookFailed, NoSender, NoInboundURL,
 	Locked, AttemptsExhausted, Pending, RateLimited,
+	EventNotStarted, EventEnded,
 }
 
 // Success reports whether the reason means the player holds the objective.

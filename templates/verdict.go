@@ -103,6 +103,9 @@ var presentations = map[quest.Reason]presentation{
 		quest.DetailWindow: NextWait}},
 	quest.Pending:     {status: http.StatusOK, next: NextWait},
 	quest.RateLimited: {status: http.StatusTooManyRequests, next: NextWait},
+	// The event window: refused before anything is checked, not recorded.
+	quest.EventNotStarted: {status: http.StatusOK, next: NextWait},
+	quest.EventEnded:      {status: http.StatusOK, next: NextInstructor},
 }
 
 // IsReason reports whether code is one of the verifier's reason codes (as
