@@ -179,6 +179,8 @@ type Objective struct {
 	AttemptsWindow string  `yaml:"attempts_window"`
 	Checks         Checks  `yaml:"checks"`
 	Samples        Samples `yaml:"samples"`
+	// Hints are revealed one at a time from the objective's page (see Hint).
+	Hints []Hint `yaml:"hints"`
 
 	// Window is AttemptsWindow parsed.
 	Window time.Duration `yaml:"-"`

@@ -49,6 +49,7 @@ func (e *entry) validate() Errors {
 		bad("xp", "%d: must not be negative", o.XP)
 	}
 	e.validateTexts(bad)
+	e.validateHints(bad)
 	for i, it := range o.Items {
 		if !idPattern.MatchString(it.ID) {
 			bad(fmt.Sprintf("items[%d].id", i), "%q is not an id: use lowercase letters, digits and dashes", it.ID)
