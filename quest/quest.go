@@ -105,6 +105,9 @@ type Config struct {
 	// attempts outside it are refused (event_not_started, event_ended)
 	// without being recorded. Nil: no windows.
 	Events EventStore
+	// Hints, when set, tells what the hints a player revealed cost: an
+	// award grants the objective's XP less that. Nil: hints are free.
+	Hints HintStore
 	// Now is the clock the event windows are read on; time.Now when nil.
 	Now func() time.Time
 }
@@ -398,7 +401,11 @@ func (s *Service) submit(ctx context.Context, obj catalog.Objective, a Attempt) 
 		sub.Reason = verdict.Reason
 		return s.finish(ctx, res, sub, nil, reserved, "verified")
 	}
-	return s.finish(ctx, res, sub, &Award{XP: obj.XP, Items: obj.ItemIDs(),
+	xp, err := s.hintedXP(ctx, a.PlayerID, obj)
+	if err != nil {
+		return Result{}, s.abandon(ctx, sub, reserved, err)
+	}
+	return s.finish(ctx, res, sub, &Award{XP: xp, Items: obj.ItemIDs(),
 		SharesProofWith: s.cfg.Catalog.ProofSharers(obj.ID)}, reserved, "verified")
 }
 

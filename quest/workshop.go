@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/questgate/questgate/catalog"
 )
 
 // Refusals of the event window, decided before anything is checked. An
@@ -267,6 +269,24 @@ type HintReveal struct {
 	Stage     int
 	Cost      int
 	CreatedAt time.Time
+}
+
+// HintStore tells what a player's revealed hints of an objective cost.
+type HintStore interface {
+	HintCost(ctx context.Context, playerID, objectiveID string) (int, error)
+}
+
+// hintedXP is what winning obj grants a player: its XP less what the
+// hints they revealed cost, never below zero.
+func (s *Service) hintedXP(ctx context.Context, playerID string, obj catalog.Objective) (int, error) {
+	if s.cfg.Hints == nil || len(obj.Hints) == 0 {
+		return obj.XP, nil
+	}
+	cost, err := s.cfg.Hints.HintCost(ctx, playerID, obj.ID)
+	if err != nil {
+		return 0, fmt.Errorf("read hint costs: %w", err)
+	}
+	return max(obj.XP-cost, 0), nil
 }
 
 // ErrHintOrder is returned when a player asks for a hint before the ones

@@ -134,3 +134,27 @@ func TestFindStuck(t *testing.T) {
 		t.Errorf("details: %+v", got)
 	}
 }
+
+func TestRevealedHintsCostXP(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, false)
+	if err := f.st.SaveCredentials(ctx, quest.Credentials{PlayerID: f.player, AccountSID: realAC, Secret: token}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := f.cfg
+	cfg.Hints = f.st
+	svc := quest.New(cfg)
+	obj, _ := cfg.Catalog.Get("send-sms")
+	for stage, h := range obj.Hints {
+		if _, err := f.st.RevealHint(ctx, quest.HintReveal{PlayerID: f.player, ObjectiveID: obj.ID, Stage: stage + 1, Cost: h.Cost}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := svc.Submit(ctx, quest.Attempt{PlayerID: f.player, ObjectiveID: obj.ID, SID: smsSID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := obj.XP - 10; res.Submission.Reason != quest.Awarded || res.XP != want {
+		t.Errorf("award after both hints: %s, %d XP; want awarded, %d XP", res.Submission.Reason, res.XP, want)
+	}
+}

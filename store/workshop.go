@@ -299,3 +299,15 @@ func (s *Store) ClaimRosterLine(ctx context.Context, token, playerID string) err
 	}
 	return nil
 }
+
+// HintCost sums the costs of the hints a player revealed on an objective
+// (quest.HintStore).
+func (s *Store) HintCost(ctx context.Context, playerID, objectiveID string) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(SUM(cost), 0) FROM hint_reveals WHERE player_id = ? AND objective_id = ?`,
+		playerID, objectiveID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("sum hint costs: %w", err)
+	}
+	return n, nil
+}
