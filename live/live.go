@@ -20,18 +20,28 @@ const (
 	Submission Kind = "submission"
 	// Regrade: an instructor awarded or revoked an objective by hand.
 	Regrade Kind = "regrade"
+	// Announcement: an instructor sent an announcement (AnnouncementID)
+	// to a cohort (CohortID, 0 for everyone); players' pages show it.
+	Announcement Kind = "announcement"
+	// EventWindow: a cohort's event window or stuck rule changed
+	// (CohortID); the wall shows the new time left.
+	EventWindow Kind = "event_window"
 )
 
 // Event is one thing that happened. It carries ids, not data: subscribers
 // read what they show from the database, so an event never leaks more than
 // the subscriber may see, and stays small enough for NOTIFY's 8 kB.
 type Event struct {
-	Kind         Kind      `json:"kind"`
-	SubmissionID int64     `json:"submission_id,omitempty"`
-	PlayerID     string    `json:"player_id"`
-	ObjectiveID  string    `json:"objective_id"`
-	Reason       string    `json:"reason,omitempty"`
-	At           time.Time `json:"at"`
+	Kind         Kind   `json:"kind"`
+	SubmissionID int64  `json:"submission_id,omitempty"`
+	PlayerID     string `json:"player_id"`
+	ObjectiveID  string `json:"objective_id"`
+	Reason       string `json:"reason,omitempty"`
+	// CohortID and AnnouncementID are set on Announcement and EventWindow
+	// events.
+	CohortID       int64     `json:"cohort_id,omitempty"`
+	AnnouncementID int64     `json:"announcement_id,omitempty"`
+	At             time.Time `json:"at"`
 }
 
 // Publisher announces events. Publish must not block the caller for long:

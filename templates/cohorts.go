@@ -38,6 +38,8 @@ type CohortProps struct {
 	Notice string
 	// SubmissionsURL and ProgressURL are the views of this cohort.
 	SubmissionsURL, ProgressURL string
+	// Workshop is the wall, event, announcement and roster part.
+	Workshop CohortWorkshop
 }
 
 // cohortPageURL is a cohort's page in the dashboard.

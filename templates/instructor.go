@@ -102,6 +102,8 @@ type ProgressProps struct {
 	Path               string
 	LiveURL, ExportURL string
 	Notice             string
+	// Stuck are the players stuck under the cohort's rule.
+	Stuck StuckView
 }
 
 // PlayerProps are a player's page's data.
@@ -115,8 +117,10 @@ type PlayerProps struct {
 	Submissions       []SubmissionView
 	AllSubmissionsURL string
 	Audit             []quest.AuditEntry
-	Regrade           RegradeForm
-	Notice            string
+	// Hints are the hints the player took.
+	Hints   []HintRevealRow
+	Regrade RegradeForm
+	Notice  string
 }
 
 // RegradeForm is the regrade form's state after a refused change.
