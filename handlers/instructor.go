@@ -92,6 +92,14 @@ type InstructorConfig struct {
 	Log *slog.Logger
 	// Webhooks, when set, adds the webhook deliveries page.
 	Webhooks WebhookData
+	// Workshop, when set, adds the workshop day: the wall, event windows,
+	// announcements, who is stuck, hints taken and rosters.
+	Workshop WorkshopData
+	// Publish tells the live views (the wall, players' pages) of
+	// announcements and event window changes.
+	Publish live.Publisher
+	// WallEvery is the most often the wall is sent again (default 1 s).
+	WallEvery time.Duration
 }
 
 // Instructor serves the instructors' dashboard under /instructor: sign-in,
@@ -114,6 +122,9 @@ func NewInstructor(cfg InstructorConfig) *Instructor {
 	}
 	if cfg.IPLimiter == nil {
 		cfg.IPLimiter = DefaultIPLimiter(cfg.Now)
+	}
+	if cfg.WallEvery <= 0 {
+		cfg.WallEvery = time.Second
 	}
 	if cfg.Heartbeat <= 0 {
 		cfg.Heartbeat = 20 * time.Second
@@ -183,6 +194,7 @@ func (h *Instructor) Routes(g *echo.Group) {
 	g.GET("/players/:id/delete", h.confirmDelete, s, a)
 	g.POST("/players/:id/delete", h.deletePlayer, s, a)
 	h.cohortRoutes(g, s, a)
+	h.workshopRoutes(g, s, a)
 	if h.cfg.Webhooks != nil {
 		g.GET("/webhooks", h.webhooks, s, a)
 		g.POST("/webhooks/:id/redeliver", h.redeliver, s, a)

@@ -116,7 +116,12 @@ func (h *Instructor) cohortProps(c echo.Context) (templates.CohortProps, error) 
 		return templates.CohortProps{}, err
 	}
 	cohort := strconv.FormatInt(co.ID, 10)
+	workshop, err := h.cohortWorkshop(ctx, co.ID)
+	if err != nil {
+		return templates.CohortProps{}, err
+	}
 	return templates.CohortProps{
+		Workshop:       workshop,
 		Cohort:         co,
 		JoinURL:        h.joinURL(c, co),
 		Name:           co.Name,
@@ -137,6 +142,7 @@ func (h *Instructor) cohort(c echo.Context) error {
 			props.Notice = "cohorts.notice." + n
 		}
 	}
+	props.Notice = workshopNotice(c, props.Notice)
 	return render(c, http.StatusOK, templates.CohortPage(props))
 }
 

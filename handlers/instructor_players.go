@@ -72,6 +72,9 @@ func (h *Instructor) progressProps(c echo.Context) (templates.ProgressProps, err
 	if err != nil {
 		return templates.ProgressProps{}, err
 	}
+	if props.Stuck, err = h.stuckView(ctx, cohortID); err != nil {
+		return templates.ProgressProps{}, err
+	}
 	return props, nil
 }
 
@@ -119,6 +122,9 @@ func (h *Instructor) playerProps(c echo.Context) (templates.PlayerProps, error) 
 	props.Submissions = h.view(subs)
 	props.AllSubmissionsURL = withQuery(submissionsPath, url.Values{qPlayer: {p.ID}})
 	if props.Audit, err = h.cfg.Data.AuditLog(ctx, p.ID); err != nil {
+		return templates.PlayerProps{}, err
+	}
+	if props.Hints, err = h.hintRows(ctx, p.ID); err != nil {
 		return templates.PlayerProps{}, err
 	}
 	return props, nil

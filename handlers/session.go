@@ -62,6 +62,9 @@ type SessionOptions struct {
 	// Log receives the failures to save a session, which happen after the
 	// response has started and cannot change it.
 	Log *slog.Logger
+	// Decorate, when set, adds to each player request's context what the
+	// pages show besides the player (PlayerWorkshop.Decorate).
+	Decorate func(ctx context.Context, p quest.Player) context.Context
 	// Now tells when a session was last written; time.Now when nil. The
 	// store must expire sessions on the same clock (tests give both a
 	// fake one).
@@ -96,12 +99,14 @@ type Sessions struct {
 	// refresh is how far its expiry must move before an unchanged session
 	// is written again.
 	ttl, refresh time.Duration
+	// decorate is SessionOptions.Decorate.
+	decorate func(ctx context.Context, p quest.Player) context.Context
 }
 
 // NewSessions returns the sessions of players kept in players.
 func NewSessions(players PlayerStore, opt SessionOptions) *Sessions {
 	idle := cmpOr(opt.IdleTimeout, DefaultIdleTimeout)
-	s := &Sessions{sm: scs.New(), players: players, log: opt.Log, now: opt.Now, refresh: idle / 100}
+	s := &Sessions{sm: scs.New(), players: players, log: opt.Log, now: opt.Now, refresh: idle / 100, decorate: opt.Decorate}
 	s.ttl = idle + s.refresh
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -229,7 +234,11 @@ func (s *Sessions) withPlayer(create bool) echo.MiddlewareFunc {
 				return err
 			}
 			c.Set(playerKey, p)
-			c.SetRequest(c.Request().WithContext(templates.WithPlayer(ctx, p.DisplayName)))
+			ctx = templates.WithPlayer(ctx, p.DisplayName)
+			if s.decorate != nil {
+				ctx = s.decorate(ctx, p)
+			}
+			c.SetRequest(c.Request().WithContext(ctx))
 			return next(c)
 		}
 	}

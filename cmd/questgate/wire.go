@@ -99,10 +99,11 @@ func wire(ctx context.Context, cfg Config, getenv func(string) string, log *slog
 		return s, err
 	}
 	web.Log, web.Locales, web.Version = log, bundle, buildVersion()
-	sessions := handlers.NewSessions(st, handlers.SessionOptions{Store: sessionStore, Log: log,
+	workshop := handlers.NewPlayerWorkshop(handlers.PlayerWorkshopConfig{Data: st, Catalog: cat, Live: events, Log: log})
+	sessions := handlers.NewSessions(st, handlers.SessionOptions{Store: sessionStore, Log: log, Decorate: workshop.Decorate,
 		IdleTimeout: cfg.Server.SessionIdleTimeout, Lifetime: cfg.Server.SessionLifetime,
 		Secure: cookieSecure(cfg.Server.CookieSecure, cfg.Server.PublicURL)})
-	s.handler = s.routes(web, quests, sessions, events, bundle)
+	s.handler = s.routes(web, quests, sessions, events, bundle, workshop)
 	return s, nil
 }
 
@@ -144,7 +145,7 @@ func (s *graph) quests(events feed, failures quest.Limiter, requests sandbox.Lim
 		return nil, err
 	}
 	qcfg := quest.Config{Catalog: s.catalog, Store: s.store, Twilio: twilio, Live: events, Log: s.log,
-		Failures: failures, Metrics: s.metrics}
+		Failures: failures, Metrics: s.metrics, Events: s.store, Hints: s.store}
 	if s.cfg.Sandbox.Enabled {
 		s.sandbox = sandbox.New(s.store, sandboxLimits(s.cfg.Sandbox, requests))
 		// The in-process sandbox is not Twilio: no breaker state or
@@ -168,7 +169,7 @@ func (s *graph) quests(events feed, failures quest.Limiter, requests sandbox.Lim
 // the player pages, profiles, the instructors' dashboard, the API, the
 // widget and, with --sandbox, the sandbox.
 func (s *graph) routes(web handlers.Config, quests *quest.Service, sessions *handlers.Sessions,
-	events feed, bundle *locale.Bundle) http.Handler {
+	events feed, bundle *locale.Bundle, workshop *handlers.PlayerWorkshop) http.Handler {
 	st, publicURL := s.store, s.cfg.Server.PublicURL
 	// The CSRF check keeps its token in the player's session.
 	web.Sessions, web.PublicURL = sessions, publicURL
@@ -181,9 +182,11 @@ func (s *graph) routes(web handlers.Config, quests *quest.Service, sessions *han
 		inbox = s.sandbox
 	}
 	handlers.NewSandboxPhone(quests, inbox, sessions).Routes(e.Group(""))
+	workshop.Routes(e.Group(""), sessions)
 	handlers.NewInstructor(handlers.InstructorConfig{Quests: quests, Data: st,
 		Cohorts: quest.NewPlayers(st), PublicURL: publicURL,
 		Sessions: sessions, Live: events, Log: s.log, Webhooks: st,
+		Workshop: st, Publish: events,
 	}).Routes(e.Group("/instructor"))
 	handlers.NewAPI(quests, st, s.log).Routes(e.Group("/api"))
 	handlers.NewEmbed(quests, st, bundle, publicURL, nil).Routes(e.Group("/embed"))
