@@ -51,6 +51,11 @@ type instructorOptions struct {
 	// log receives quest's and the server's log, JSON at debug level;
 	// discarded when nil.
 	log io.Writer
+	// workshop mounts the workshop day (event windows in quest on the
+	// clock now, the players' banner, stream and hints), with the wall
+	// sent at most every wallEvery.
+	workshop  bool
+	wallEvery time.Duration
 }
 
 // ienv is a running questgate with the player pages and the instructors'
@@ -118,20 +123,6 @@ func newInstructorEnv(t *testing.T, opt instructorOptions) *ienv {
 	}
 	broker := live.NewBroker(64)
 	e.subs = &watchedSubscriber{Subscriber: broker}
-	e.quests = quest.New(quest.Config{Catalog: cat, Store: st, Twilio: e.twilio, Live: broker, Log: log})
-	hcfg := handlers.Config{Log: log, Locales: bundle, Version: "test"}
-	if opt.behindProxy {
-		_, loopback, _ := net.ParseCIDR("127.0.0.0/8")
-		hcfg.TrustedProxies = []*net.IPNet{loopback}
-	}
-	players := handlers.NewSessions(st, handlers.SessionOptions{Store: st.SessionStore(0)})
-	hcfg.Sessions = players
-	e.ech = handlers.New(hcfg)
-	handlers.NewPlayer(e.quests, st, players, publicURL).Routes(e.ech.Group(""))
-	handlers.NewProfile(quest.NewPlayers(st), players).Routes(e.ech.Group(""))
-	e.env.sessions = players
-	e.tokenPage = "/instructor/login"
-	e.sessions = players.Manager()
 	now := opt.now
 	if now == nil {
 		now = func() time.Time { return exportDay }
@@ -140,12 +131,42 @@ func newInstructorEnv(t *testing.T, opt instructorOptions) *ienv {
 	if opt.heartbeats != nil {
 		heartbeats = func() (<-chan time.Time, func()) { return opt.heartbeats, func() {} }
 	}
-	handlers.NewInstructor(handlers.InstructorConfig{
+	qcfg := quest.Config{Catalog: cat, Store: st, Twilio: e.twilio, Live: broker, Log: log}
+	sopts := handlers.SessionOptions{Store: st.SessionStore(0)}
+	var workshop *handlers.PlayerWorkshop
+	if opt.workshop {
+		qcfg.Events, qcfg.Hints, qcfg.Now = st, st, now
+		workshop = handlers.NewPlayerWorkshop(handlers.PlayerWorkshopConfig{Data: st, Catalog: cat, Live: e.subs, Now: now,
+			Heartbeats: heartbeats, Log: log})
+		sopts.Decorate = workshop.Decorate
+	}
+	e.quests = quest.New(qcfg)
+	hcfg := handlers.Config{Log: log, Locales: bundle, Version: "test"}
+	if opt.behindProxy {
+		_, loopback, _ := net.ParseCIDR("127.0.0.0/8")
+		hcfg.TrustedProxies = []*net.IPNet{loopback}
+	}
+	players := handlers.NewSessions(st, sopts)
+	hcfg.Sessions = players
+	e.ech = handlers.New(hcfg)
+	handlers.NewPlayer(e.quests, st, players, publicURL).Routes(e.ech.Group(""))
+	handlers.NewProfile(quest.NewPlayers(st), players).Routes(e.ech.Group(""))
+	if workshop != nil {
+		workshop.Routes(e.ech.Group(""), players)
+	}
+	e.env.sessions = players
+	e.tokenPage = "/instructor/login"
+	e.sessions = players.Manager()
+	icfg := handlers.InstructorConfig{
 		Quests: e.quests, Data: st, Cohorts: quest.NewPlayers(st), PublicURL: publicURL, Sessions: players, Live: e.subs,
 		AccountLimiter: opt.accountLimiter, AccountCeiling: opt.accountCeiling, IPLimiter: opt.ipLimiter,
 		Heartbeat: opt.heartbeat, ProgressEvery: opt.progressEvery, Heartbeats: heartbeats,
-		Now: now, Webhooks: st,
-	}).Routes(e.ech.Group("/instructor"))
+		Now: now, Webhooks: st, WallEvery: opt.wallEvery,
+	}
+	if opt.workshop {
+		icfg.Workshop, icfg.Publish = st, broker
+	}
+	handlers.NewInstructor(icfg).Routes(e.ech.Group("/instructor"))
 	sess := players.LoadAndSave()
 	e.ech.POST("/test/player-session", func(c echo.Context) error {
 		e.sessions.Put(c.Request().Context(), playerSessionKey, c.FormValue("id"))
