@@ -396,6 +396,9 @@ func (c *Catalog) Summary() string {
 		if len(o.Items) > 0 {
 			fmt.Fprintf(&b, "  items %s", strings.Join(o.ItemIDs(), ", "))
 		}
+		if len(o.Hints) > 0 {
+			fmt.Fprintf(&b, "  %d hints", len(o.Hints))
+		}
 		b.WriteByte('\n')
 	}
 	return b.String()

@@ -202,6 +202,9 @@ func TestObjectivesCheck(t *testing.T) {
     instructions: {en: a, fr: b}
     checks:
       status_in: [delivered]
+    hints:
+      - cost: -5
+        text: {en: "Call **yourself**"}
 `)
 	code, out, _ := runVerifyCLI(t, "", "objectives", "check", good)
 	if code != 0 || !strings.Contains(out, "9 objectives") || !strings.Contains(out, "bonus") {
@@ -209,7 +212,8 @@ func TestObjectivesCheck(t *testing.T) {
 	}
 	code, out, _ = runVerifyCLI(t, "", "objectives", "check", bad)
 	if code != 1 || !strings.Contains(out, bad+":4:") || !strings.Contains(out, `"make-fax" is not an objective`) ||
-		!strings.Contains(out, bad+":9:") || !strings.Contains(out, `"delivered" is not a call status`) {
+		!strings.Contains(out, bad+":9:") || !strings.Contains(out, `"delivered" is not a call status`) ||
+		!strings.Contains(out, "hints[0].cost: -5") || !strings.Contains(out, `hints[0].text: missing the "fr" text`) {
 		t.Errorf("bad file: exit %d\n%s", code, out)
 	}
 	if code, _, _ := runVerifyCLI(t, "", "objectives", "check"); code != 2 {
