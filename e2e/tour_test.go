@@ -104,6 +104,9 @@ var instructorTour = []tourStop{
 	{"instructor-progress", func(p *tab, _ *tourState) {
 		p.follow("open the progress", click(testID("nav-progress")))
 	}},
+	{"instructor-announcements", func(p *tab, _ *tourState) {
+		p.follow("open the announcements", click(testID("nav-announcements")))
+	}},
 }
 
 // tours are the walks TestTour takes, each in a browser of its own.

@@ -155,6 +155,7 @@ func TestWorkshopWallAnnouncementAndHint(t *testing.T) {
 	teacher.signIn(email, password)
 	cohortPage := "/instructor/cohorts/" + strconv.FormatInt(co.ID, 10)
 	teacher.open(cohortPage)
+	teacher.shootWorkshop("cohort")
 	teacher.checkAxe("cohort with workshop")
 	teacher.checkLabels("cohort with workshop")
 
@@ -221,6 +222,7 @@ func TestWorkshopWallAnnouncementAndHint(t *testing.T) {
 	if got := player.text("read the hint", chromedp.CSS(`[data-testid="hint"][data-stage="1"] .markdown`)); !strings.Contains(got, "SM") {
 		t.Errorf("the first hint reads %q", got)
 	}
+	player.shootWorkshop("objective-announcement-hint")
 	player.checkAxe("objective with a hint")
 	player.open("/")
 	player.checkAxe("objectives with announcements")
