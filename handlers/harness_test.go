@@ -113,6 +113,8 @@ type options struct {
 	// counted, when set, gets the env's store and stands for it before
 	// quest and the player pages, counting their calls.
 	counted *countingStore
+	// events turns the cohorts' event windows on, on the env's clock.
+	events bool
 }
 
 // env is a running questgate with the player pages: the real store
@@ -182,6 +184,9 @@ func newEnv(t *testing.T, opt options) *env {
 	cfg := quest.Config{Catalog: cat, Store: questStore, Twilio: e.twilio, Log: log}
 	if opt.twilio != nil {
 		cfg.Twilio = opt.twilio
+	}
+	if opt.events {
+		cfg.Events, cfg.Now = st, e.clock.Now
 	}
 	if opt.attemptsPerMinute > 0 {
 		cfg.Failures = ratelimit.NewMemory(ratelimit.PerMinute(opt.attemptsPerMinute), e.clock.Now)

@@ -292,3 +292,58 @@ func TestRosterImportIsIdempotent(t *testing.T) {
 		t.Errorf("unknown link: %d", p.status)
 	}
 }
+
+// The API and the widget honour a cohort's event window like the pages.
+func TestEventWindowInTheAPIAndTheWidget(t *testing.T) {
+	e := newEnv(t, options{sandbox: true, events: true})
+	e.sandbox.verify = passing("hello")
+	key, apiKey := e.newKey()
+	_, k := e.newKey()
+	full, err := e.store.APIKeyByID(t.Context(), k.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	co, err := e.store.CreateCohort(ctx, quest.Cohort{Name: "API day", JoinCode: "APID2345"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.SaveEvent(ctx, quest.Event{CohortID: co.ID, End: e.clock.Now().Add(-time.Minute), TimeZone: "UTC",
+		Stuck: quest.StuckRule{Failures: 3, Minutes: 10}}); err != nil {
+		t.Fatal(err)
+	}
+	// The API's player, and the widget's (another key's), in the cohort.
+	for _, p := range []struct{ keyID, id string }{{apiKey.ID, "game-player-42"}, {full.ID, "p42"}} {
+		id, err := e.store.APIPlayer(ctx, p.keyID, p.id, "Ada")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.store.SaveCredentials(ctx, quest.Credentials{PlayerID: id, AccountSID: testAccountSID, Secret: testSecret, Sandbox: true}); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.store.JoinCohort(ctx, id, co.ID, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, lang := range []string{"en", "fr"} {
+		r := e.api("POST", "/api/v1/verifications", key, verifyBody, "Accept-Language", lang)
+		if r.status != http.StatusOK || r.str("reason") != string(quest.EventEnded) || r.str("title") != e.msg(lang, "reason.event_ended.title") {
+			t.Errorf("API in %s: %d %s %q", lang, r.status, r.str("reason"), r.str("title"))
+		}
+	}
+	tok := e.widgetToken(full, full.SigningSecret, time.Hour)
+	page := e.get("/embed/objectives/send-sms?token=" + url.QueryEscape(tok))
+	form := url.Values{"sid": {testMessageSID}}
+	page.doc.Find(`form input[type="hidden"]`).Each(func(_ int, s *goquery.Selection) {
+		if name, _ := s.Attr("name"); name != "_csrf" {
+			form.Set(name, s.AttrOr("value", ""))
+		}
+	})
+	p := e.postNoCSRF("/embed/objectives/send-sms/hack", form.Encode())
+	if got := p.attr("result-reason", "data-reason"); got != string(quest.EventEnded) {
+		t.Errorf("widget: reason %q, want event_ended", got)
+	}
+	if n := e.rows("submissions"); n != 0 {
+		t.Errorf("%d submissions recorded outside the event", n)
+	}
+}
