@@ -90,9 +90,13 @@ func (h *Instructor) cohortWorkshop(ctx context.Context, id int64) (templates.Co
 	if err != nil {
 		return templates.CohortWorkshop{}, err
 	}
+	zone := ev.TimeZone
+	if ev.Start.IsZero() && ev.End.IsZero() && zone == "UTC" {
+		zone = "" // never set: the browser fills in its own (workshop.js)
+	}
 	return templates.CohortWorkshop{
 		Event: ev, Now: h.cfg.Now(),
-		Start: ev.LocalInput(ev.Start), End: ev.LocalInput(ev.End), TimeZone: ev.TimeZone,
+		Start: ev.LocalInput(ev.Start), End: ev.LocalInput(ev.End), TimeZone: zone,
 		Failures: strconv.Itoa(ev.Stuck.Failures), Minutes: strconv.Itoa(ev.Stuck.Minutes),
 		Walls: map[string]string{
 			templates.NamesFull:     templates.WallURL(id, templates.NamesFull),

@@ -37,9 +37,9 @@
     }
     // The event form's time zone: the browser's own when none is set yet.
     var zone = document.querySelector("[data-local-zone]");
-    if (zone && (zone.value === "" || zone.value === "UTC") && window.Intl) {
+    if (zone && zone.value === "" && window.Intl) {
       var local = Intl.DateTimeFormat().resolvedOptions().timeZone;
-      if (local && zone.value === "") {
+      if (local) {
         zone.value = local;
       }
     }
