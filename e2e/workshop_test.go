@@ -279,7 +279,11 @@ func TestWorkshopEventEndAndStuck(t *testing.T) {
 
 	players := map[string]*tab{}
 	for _, lang := range []string{"en", "fr"} {
-		p := newTab(t, tabOptions{lang: lang})
+		o := tabOptions{lang: lang}
+		if lang == "fr" {
+			o.screen = phone
+		}
+		p := newTab(t, o)
 		p.open("/objectives/send-sms")
 		p.joinCohort(co, "Player "+lang)
 		players[lang] = p
@@ -301,6 +305,7 @@ func TestWorkshopEventEndAndStuck(t *testing.T) {
 		if res.Reason != string(quest.EventEnded) || !strings.Contains(res.Title, p.tr("reason.event_ended.title")) {
 			t.Errorf("%s: after the end the result is %+v, want %q", lang, res, p.tr("reason.event_ended.title"))
 		}
+		p.shootWorkshop("event-ended-" + lang)
 	}
 	if r := apiVerify(t, key, "e2e-stuck-linus", "Linus", unknownSID()); r != string(quest.EventEnded) {
 		t.Errorf("the API after the end answers %q", r)
