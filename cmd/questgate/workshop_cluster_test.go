@@ -151,7 +151,7 @@ func TestWorkshopLiveAcrossInstances(t *testing.T) {
 	// The wall on B follows the event extended on A.
 	wall := openEvents(t, ctx, instructor, b.url+"/instructor/wall/live?cohort="+cohortID+"&names=hidden")
 	cohortPage := a.url + "/instructor/cohorts/" + cohortID
-	untilLine(t, ctx, wall, "minutes left", func() {
+	untilLine(t, ctx, wall, " left</p>", func() {
 		if st := clusterForm(t, instructor, cohortPage, cohortPage+"/event/extend", url.Values{"minutes": {"30"}}); st != http.StatusSeeOther {
 			t.Fatalf("extend on A: %d", st)
 		}
