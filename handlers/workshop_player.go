@@ -80,7 +80,7 @@ func (h *PlayerWorkshop) Routes(g *echo.Group, sessions *Sessions) {
 	act, view := sessions.WithPlayer(), sessions.MaybePlayer()
 	g.GET("/live/announcements", h.announcementsLive, view)
 	g.POST("/objectives/:id/hints", h.revealHint, act)
-	g.GET("/join/me/:token", h.joinPersonal, act)
+	g.GET("/join/me/:token", h.joinPersonal, h.knownToken, act)
 }
 
 // Decorate gives a player's request what its pages show of the workshop,
@@ -145,18 +145,31 @@ func (h *PlayerWorkshop) revealHint(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, back)
 }
 
+// rosterKey is where knownToken leaves the roster line for joinPersonal.
+const rosterKey = "workshop.roster"
+
+// knownToken answers an unknown personal link before any player is made:
+// a made-up link costs no row.
+func (h *PlayerWorkshop) knownToken(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		line, err := h.cfg.Data.RosterLine(c.Request().Context(), c.Param("token"))
+		if errors.Is(err, quest.ErrNotFound) {
+			return render(c, http.StatusNotFound, templates.JoinErrorPage(templates.JoinErrorProps{Problem: "unknown"}))
+		}
+		if err != nil {
+			return err
+		}
+		c.Set(rosterKey, line)
+		return next(c)
+	}
+}
+
 // joinPersonal opens a personal join link from a roster: the cohort's
 // join page, the roster's name filled in. The link is noted as used by
 // this player; joining is the join page's own form.
 func (h *PlayerWorkshop) joinPersonal(c echo.Context) error {
 	ctx := c.Request().Context()
-	line, err := h.cfg.Data.RosterLine(ctx, c.Param("token"))
-	if errors.Is(err, quest.ErrNotFound) {
-		return render(c, http.StatusNotFound, templates.JoinErrorPage(templates.JoinErrorProps{Problem: "unknown"}))
-	}
-	if err != nil {
-		return err
-	}
+	line, _ := c.Get(rosterKey).(quest.RosterLine)
 	co, err := h.cfg.Data.Cohort(ctx, line.CohortID)
 	if err != nil {
 		return err

@@ -288,8 +288,12 @@ func TestRosterImportIsIdempotent(t *testing.T) {
 	if join.status != http.StatusOK || join.doc.Find(`input[name="display_name"]`).AttrOr("value", "") != "Grace Hopper" {
 		t.Errorf("personal link: %d, name %q", join.status, join.doc.Find(`input[name="display_name"]`).AttrOr("value", ""))
 	}
-	if p := player.get("/join/me/unknown-token"); p.status != http.StatusNotFound {
+	before := e.rows("players")
+	if p := e.as(newBrowser(t)).get("/join/me/unknown-token"); p.status != http.StatusNotFound {
 		t.Errorf("unknown link: %d", p.status)
+	}
+	if after := e.rows("players"); after != before {
+		t.Errorf("an unknown link made %d players", after-before)
 	}
 }
 
