@@ -37,7 +37,7 @@ type WorkshopData interface {
 // Bounds of the workshop views.
 const (
 	// wallTicker is how many completions the wall's ticker shows.
-	wallTicker = 8
+	wallTicker = 6
 	// stuckWindow is how far back attempts are read to find who is
 	// stuck, and stuckRows how many at most.
 	stuckWindow = 24 * time.Hour
