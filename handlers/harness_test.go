@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode"
 	"sync"
 	"testing"
 
@@ -240,7 +241,14 @@ type page struct {
 
 // text returns the trimmed text of the first element with data-testid id.
 func (p page) text(id string) string {
-	return strings.Join(strings.Fields(p.find(id).First().Text()), " ")
+	return squash(p.find(id).First().Text())
+}
+
+// squash trims s and collapses its runs of white space into one space, as
+// a browser shows them, except the narrow no-break space French
+// typography puts before "!" or ":", which is text, not layout.
+func squash(s string) string {
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) && r != '\u202f' }), " ")
 }
 
 // find selects the elements with data-testid id.

@@ -382,7 +382,7 @@ func TestHostileNamesAreInert(t *testing.T) {
 			if p.status != http.StatusOK {
 				t.Fatalf("%s: %d", path, p.status)
 			}
-			if got, want := p.text("nav-profile"), e.msg(lang, "layout.playing_as", map[string]any{"Name": name}); got != strings.Join(strings.Fields(want), " ") {
+			if got, want := p.text("nav-profile"), e.msg(lang, "layout.playing_as", map[string]any{"Name": name}); got != squash(want) {
 				t.Errorf("%s: nav shows %q, want %q", path, got, want)
 			}
 			if n := p.doc.Find("script:not([src])").Length(); n != 0 {
@@ -399,7 +399,7 @@ func TestHostileNamesAreInert(t *testing.T) {
 	if got := e.get("/profile").text("cohort-name"); !strings.Contains(got, hostile) {
 		t.Errorf("the cohort name is not shown verbatim: %q", got)
 	}
-	if got := e.get("/submissions/" + itoa(subs[0].ID)).text("message-body"); got != strings.Join(strings.Fields(hostile), " ") {
+	if got := e.get("/submissions/" + itoa(subs[0].ID)).text("message-body"); got != squash(hostile) {
 		t.Errorf("the message body is not shown verbatim: %q", got)
 	}
 	pl, err := e.store.Player(context.Background(), e.playerID())

@@ -267,7 +267,7 @@ func TestHackRejectionIsLocalised(t *testing.T) {
 			if tt.verdict.Message != nil {
 				data["Status"] = tt.verdict.Message.Status
 			}
-			if got, want := p.text("result-help"), e.msg(tt.lang, tt.helpID, data); got != strings.Join(strings.Fields(want), " ") {
+			if got, want := p.text("result-help"), e.msg(tt.lang, tt.helpID, data); got != squash(want) {
 				t.Errorf("help %q, want %q", got, want)
 			}
 			if got, _ := p.doc.Find("#sid").Attr("value"); got != tt.verdict.SID {

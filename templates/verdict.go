@@ -209,7 +209,7 @@ func NewVerdict(ctx context.Context, f VerdictFacts) Verdict {
 	if !ok {
 		p = presentation{status: http.StatusOK, next: NextRetry}
 	}
-	data := f.data()
+	data := f.data(ctx)
 	title, help, detail := ReasonMessageIDs(f.Reason, f.Detail)
 	if l := locale.From(ctx); detail != "" && l != nil && l.Has(detail) {
 		help = detail
@@ -242,13 +242,15 @@ func NewVerdict(ctx context.Context, f VerdictFacts) Verdict {
 }
 
 // data is the template data every reason and next-step message may use.
-func (f VerdictFacts) data() map[string]any {
+func (f VerdictFacts) data(ctx context.Context) map[string]any {
 	return map[string]any{
 		"SID":              f.SID,
 		"Status":           f.Status,
 		"Direction":        f.Direction,
 		"RetryAfter":       wholeSeconds(f.RetryAfter),
 		"TwilioRetryAfter": wholeSeconds(f.TwilioRetryAfter),
+		"Wait":             HumanDuration(ctx, f.RetryAfter),
+		"TwilioWait":       HumanDuration(ctx, f.TwilioRetryAfter),
 		"XP":               f.XP,
 		"Prefix":           sidPrefix(f.Objective),
 		"Objective":        "",
