@@ -16,9 +16,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"unicode"
 	"sync"
 	"testing"
+	"unicode"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/labstack/echo/v4"
