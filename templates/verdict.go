@@ -105,6 +105,50 @@ var presentations = map[quest.Reason]presentation{
 	quest.RateLimited: {status: http.StatusTooManyRequests, next: NextWait},
 }
 
+// Stage is a step of a HACK, as the hack interface shows them while it
+// runs and after: reading the pasted SID, asking Twilio, checking the
+// objective's rules.
+type Stage string
+
+// The stages, in the order questgate takes them.
+const (
+	StageSID    Stage = "sid"
+	StageTwilio Stage = "twilio"
+	StageRules  Stage = "rules"
+)
+
+// Stages lists the stages in order.
+var Stages = []Stage{StageSID, StageTwilio, StageRules}
+
+// stageOf is the stage that decided each verdict decided before the
+// rules; a reason not listed was decided by the rules (a win included).
+// Attempts refused before anything was checked (locked, over a limit,
+// without credentials) have no stage: every step was skipped.
+var stageOf = map[quest.Reason]Stage{
+	quest.InvalidSID:          StageSID,
+	quest.WrongResource:       StageSID,
+	quest.AlreadyAwarded:      StageSID,
+	quest.NotFound:            StageTwilio,
+	quest.BadCredentials:      StageTwilio,
+	quest.UpstreamRateLimited: StageTwilio,
+	quest.UpstreamUnavailable: StageTwilio,
+	quest.Locked:              "",
+	quest.RateLimited:         "",
+	quest.AttemptsExhausted:   "",
+	quest.NoCredentials:       "",
+}
+
+// StageOf is the stage at which reason was decided: the steps before it
+// passed, the ones after were not needed. A repeat (AlreadyAwarded) is
+// answered from the database once its SID is read: Twilio is not asked
+// again. "" when nothing was checked.
+func StageOf(reason quest.Reason) Stage {
+	if st, ok := stageOf[reason]; ok {
+		return st
+	}
+	return StageRules
+}
+
 // IsReason reports whether code is one of the verifier's reason codes (as
 // opposed to the API's own problem codes).
 func IsReason(code string) bool {
