@@ -242,9 +242,9 @@ type page struct {
 	redirected int
 	// redirectHeader are the POST's response headers when it redirected.
 	redirectHeader http.Header
-	header http.Header
-	body   string
-	doc    *goquery.Document
+	header         http.Header
+	body           string
+	doc            *goquery.Document
 }
 
 // text returns the trimmed text of the first element with data-testid id.
