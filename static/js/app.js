@@ -78,11 +78,19 @@
   // line is in view, in the window and in the panel's own scroll box on
   // wide screens. Instant, never smooth: the answer is there now, and
   // reduced motion is respected by not animating at all.
+  // A first win's reward is brought into view first when it fits with the
+  // state line; the state line wins when both do not fit.
   function showState(panel) {
     var line = panel && panel.querySelector('[data-testid="hack-state-line"]');
-    if (line) {
-      line.scrollIntoView({ block: "nearest", inline: "nearest", behavior: "auto" });
+    if (!line) {
+      return;
     }
+    var reward = panel.querySelector('[data-testid="success"]');
+    var opts = { block: "nearest", inline: "nearest", behavior: "auto" };
+    if (reward) {
+      reward.scrollIntoView(opts);
+    }
+    line.scrollIntoView(opts);
   }
 
   document.addEventListener("htmx:beforeRequest", function (e) {
