@@ -73,6 +73,31 @@ var playerTour = []tourStop{
 	{"attempt-success", func(p *tab, _ *tourState) {
 		p.follow("open the winning attempt", click(chromedp.CSS(`[data-testid="attempt"][data-reason="awarded"] a`)))
 	}},
+	{"result-rate-limited", func(p *tab, _ *tourState) {
+		p.openObjective("make-call")
+		// Ten wrong answers in a row, sent as the form sends them, use up
+		// the objective's budget of failures; the next HACK is paused.
+		n := run(p, "send ten wrong answers", chromedp.Evaluate[int](`(async () => {
+			const form = document.querySelector('[data-testid="hack-panel"] form');
+			let n = 0;
+			for (let i = 0; i < 10; i++) {
+				const body = new URLSearchParams(new FormData(form));
+				body.set("sid", "CA" + String(i).padStart(32, "0"));
+				const r = await fetch(form.getAttribute("hx-post"), {method: "POST", body});
+				if (r.ok) n++;
+			}
+			return n;
+		})()`, chromedp.EvalAsValue, chromedp.EvalAwaitPromise))
+		if n != 10 {
+			p.t.Errorf("%d of 10 wrong answers were answered 200", n)
+		}
+		p.expectHTTPError("/objectives/make-call/hack") // the 429, on purpose
+		// The call's field has the call's label: found by its id here.
+		field := chromedp.CSS("#sid")
+		res := p.hack("press HACK once more", chromedp.Focus(field, chromedp.NodeVisible), selectAll(),
+			paste(field, "CA"+strings.Repeat("f", 32)), click(p.hackButton()))
+		p.wantResult("paused", res, "failed", "rate_limited")
+	}},
 	{"home-progress", func(p *tab, _ *tourState) {
 		p.follow("go back to the objectives", click(testID("nav-home")))
 	}},
