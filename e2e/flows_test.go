@@ -212,7 +212,7 @@ func (p *tab) useSandboxAccount() (account, token string) {
 func (p *tab) openObjective(id string) {
 	p.t.Helper()
 	p.follow("open the objectives from the navigation", click(testID("nav-home")))
-	p.follow("open objective "+id, click(chromedp.CSS(`[data-testid="objective"][data-objective="`+id+`"] h2 a`)))
+	p.follow("open objective "+id, click(chromedp.CSS(`[data-testid="objective"][data-objective="`+id+`"] a[href="/objectives/`+id+`"]`)))
 }
 
 // sendSMS sends a text message through the sandbox exactly as the

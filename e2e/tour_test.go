@@ -1,11 +1,14 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"html"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -47,18 +50,75 @@ var playerTour = []tourStop{
 		p.follow("go home", click(testID("nav-home")))
 		s.account, s.token = p.useSandboxAccount()
 	}},
+	{"objective-locked", func(p *tab, _ *tourState) {
+		p.openObjective("send-mms")
+		if got := attr(p, "read the state", testID("hack-state"), "data-state"); got != "locked" {
+			p.t.Errorf("send-mms before send-sms is %q, want locked", got)
+		}
+	}},
 	{"objective", func(p *tab, _ *tourState) { p.openObjective("send-sms") }},
 	{"result-failed", func(p *tab, _ *tourState) {
 		res := p.hack("paste an unknown SID and press HACK", p.pasteSID(unknownSID()), click(p.hackButton()))
 		p.wantResult("FAILED", res, "failed", "not_found")
 	}},
+	{"attempt-failed", func(p *tab, _ *tourState) {
+		p.follow("open the failed attempt", click(chromedp.CSS(`[data-testid="attempt"][data-reason="not_found"] a`)))
+	}},
 	{"result-success", func(p *tab, s *tourState) {
+		p.openObjective("send-sms")
 		s.sid = sendSMS(p.t, s.account, s.token, p.tr("app_name")+" e2e tour")
 		res := p.hack("paste the SID and press HACK", p.pasteSID(s.sid), click(p.hackButton()))
 		p.wantResult("SUCCESS", res, "success", "awarded")
 	}},
+	{"attempt-success", func(p *tab, _ *tourState) {
+		p.follow("open the winning attempt", click(chromedp.CSS(`[data-testid="attempt"][data-reason="awarded"] a`)))
+	}},
+	{"result-rate-limited", func(p *tab, _ *tourState) {
+		p.openObjective("make-call")
+		// Ten wrong answers in a row, sent as the form sends them, use up
+		// the objective's budget of failures; the next HACK is paused.
+		n := run(p, "send ten wrong answers", chromedp.Evaluate[int](`(async () => {
+			const form = document.querySelector('[data-testid="hack-panel"] form');
+			let n = 0;
+			for (let i = 0; i < 10; i++) {
+				const body = new URLSearchParams(new FormData(form));
+				body.set("sid", "CA" + String(i).padStart(32, "0"));
+				const r = await fetch(form.getAttribute("hx-post"), {method: "POST", body});
+				if (r.ok) n++;
+			}
+			return n;
+		})()`, chromedp.EvalAsValue, chromedp.EvalAwaitPromise))
+		if n != 10 {
+			p.t.Errorf("%d of 10 wrong answers were answered 200", n)
+		}
+		p.expectHTTPError("/objectives/make-call/hack") // the 429, on purpose
+		// The call's field has the call's label: found by its id here.
+		field := chromedp.CSS("#sid")
+		res := p.hack("press HACK once more", chromedp.Focus(field, chromedp.NodeVisible), selectAll(),
+			paste(field, "CA"+strings.Repeat("f", 32)), click(p.hackButton()))
+		p.wantResult("paused", res, "failed", "rate_limited")
+	}},
 	{"home-progress", func(p *tab, _ *tourState) {
 		p.follow("go back to the objectives", click(testID("nav-home")))
+	}},
+	{"profile", func(p *tab, _ *tourState) {
+		p.follow("open the profile", click(testID("nav-profile")))
+	}},
+	{"join", func(p *tab, _ *tourState) {
+		p.open(joinPath(p.t))
+	}},
+	{"profile-joined", func(p *tab, _ *tourState) {
+		p.do("type a name", paste(byLabel(p.tr("profile.field.display_name")), "Ada"))
+		p.follow("press "+p.tr("join.button"), click(buttonNamed("join-form", p.tr("join.button"))))
+		if got := attr(p, "read the notice", testID("notice"), "role"); got != "status" {
+			p.t.Errorf("the joined notice has role %q", got)
+		}
+	}},
+	{"home-joined", func(p *tab, _ *tourState) {
+		p.follow("go back to the objectives", click(testID("to-objectives")))
+		if got := p.text("read the player line", testID("quest-player")); !strings.Contains(got, "Ada") {
+			p.t.Errorf("the quest map's player line reads %q, want the player's name", got)
+		}
 	}},
 	{"not-found", func(p *tab, _ *tourState) {
 		p.expectHTTPError("/objectives/no-such-objective")
@@ -107,6 +167,22 @@ var instructorTour = []tourStop{
 	{"instructor-announcements", func(p *tab, _ *tourState) {
 		p.follow("open the announcements", click(testID("nav-announcements")))
 	}},
+}
+
+// joinPath makes a cohort with the questgate command, as an instructor
+// does, and returns its join link's path.
+func joinPath(t *testing.T) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, suite.bin, "cohort", "create", "--data-dir", suite.data, "--name", "Tour "+t.Name())
+	cmd.Env = cleanEnv(os.Environ())
+	out, err := cmd.CombinedOutput()
+	m := regexp.MustCompile(`/join/[A-Za-z0-9]+`).FindString(string(out))
+	if err != nil || m == "" {
+		t.Fatalf("questgate cohort create: %v\n%s", err, out)
+	}
+	return m
 }
 
 // tours are the walks TestTour takes, each in a browser of its own.

@@ -444,7 +444,7 @@ func TestFailureBudgetPerPlayer(t *testing.T) {
 			if got, want := p.text("result-reason"), e.msg("fr", "reason.rate_limited.title"); got != want {
 				t.Errorf("title %q, want %q", got, want)
 			}
-			if got, want := p.text("result-help"), e.msg("fr", "reason.rate_limited.help", map[string]any{"RetryAfter": 6}); got != want {
+			if got, want := p.text("result-help"), e.msg("fr", "reason.rate_limited.help", map[string]any{"RetryAfter": 6, "Wait": "6 secondes"}); got != want {
 				t.Errorf("help %q, want %q", got, want)
 			}
 			if !strings.Contains(p.text("result-help"), "6 secondes") {

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/labstack/echo/v4"
@@ -139,6 +140,9 @@ type env struct {
 	// csrf is the token the test's browser last read from a page, in the
 	// session whose cookie was csrfSession ("" for none).
 	csrf, csrfSession string
+	// noFollow keeps a HACK's 303 as the answer, for tests about the POST
+	// itself rather than the page the browser then shows.
+	noFollow bool
 	// tokenPage is where the browser goes for a CSRF token when it has
 	// none yet: "/" when empty (which makes it a player).
 	tokenPage string
@@ -238,14 +242,26 @@ func newEnv(t *testing.T, opt options) *env {
 // page is a response with its body read and parsed.
 type page struct {
 	status int
-	header http.Header
-	body   string
-	doc    *goquery.Document
+	// redirected is the status of the POST that redirected here (303
+	// after a HACK without JavaScript), 0 when there was none.
+	redirected int
+	// redirectHeader are the POST's response headers when it redirected.
+	redirectHeader http.Header
+	header         http.Header
+	body           string
+	doc            *goquery.Document
 }
 
 // text returns the trimmed text of the first element with data-testid id.
 func (p page) text(id string) string {
-	return strings.Join(strings.Fields(p.find(id).First().Text()), " ")
+	return squash(p.find(id).First().Text())
+}
+
+// squash trims s and collapses its runs of white space into one space, as
+// a browser shows them, except the narrow no-break space French
+// typography puts before "!" or ":", which is text, not layout.
+func squash(s string) string {
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) && r != '\u202f' }), " ")
 }
 
 // find selects the elements with data-testid id.
@@ -276,6 +292,14 @@ func (e *env) do(req *http.Request) page {
 	}
 	if tok, ok := doc.Find(`meta[name="csrf-token"]`).Attr("content"); ok && tok != "" {
 		e.csrf, e.csrfSession = tok, e.session()
+	}
+	if loc := resp.Header.Get("Location"); req.Method == http.MethodPost && resp.StatusCode == http.StatusSeeOther &&
+		strings.HasPrefix(loc, "/submissions/") && !e.noFollow {
+		// A HACK without JavaScript answers Post/Redirect/Get: the
+		// browser opens the attempt's page, in the same language.
+		p := e.get(loc, "Accept-Language", req.Header.Get("Accept-Language"))
+		p.redirected, p.redirectHeader = resp.StatusCode, resp.Header
+		return p
 	}
 	return page{status: resp.StatusCode, header: resp.Header, body: string(b), doc: doc}
 }

@@ -178,7 +178,7 @@ func TestSubmissionRowShowsWhatTwilioReturned(t *testing.T) {
 		t.Fatalf("%d rows", row.Length())
 	}
 	cell := func(id string) string {
-		return strings.Join(strings.Fields(row.Find(`[data-testid="`+id+`"]`).First().Text()), " ")
+		return squash(row.Find(`[data-testid="` + id + `"]`).First().Text())
 	}
 	for id, want := range map[string]string{
 		"submission-sid":     testMessageSID,

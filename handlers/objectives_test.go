@@ -129,7 +129,7 @@ func TestInstructionsAreMarkdown(t *testing.T) {
 	if ins.Find("strong").Length() == 0 || ins.Find("ul li").Length() < 2 || ins.Find("code").Length() == 0 {
 		t.Errorf("instructions are not rendered Markdown:\n%s", ins.Text())
 	}
-	if p.find("objective-limit").Length() != 1 || !strings.Contains(p.text("objective-limit"), "10m") {
+	if p.find("objective-limit").Length() != 1 || !strings.Contains(p.text("objective-limit"), "10 minutes") {
 		t.Errorf("limit notice = %q", p.text("objective-limit"))
 	}
 }

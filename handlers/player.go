@@ -28,6 +28,7 @@ type Quests interface {
 	EnsureCredentials(ctx context.Context, playerID string) (quest.Saved, error)
 	SandboxEnabled() bool
 	Missing(o catalog.Objective, awards map[string]quest.Award) []catalog.Objective
+	LeadsOn(done catalog.Objective, awards map[string]quest.Award) quest.LeadsOn
 	Open(ctx context.Context, playerID, objectiveID string) (time.Time, error)
 	AddNumber(ctx context.Context, playerID, raw string) (string, error)
 	RemoveNumber(ctx context.Context, playerID, number string) error
@@ -45,6 +46,8 @@ type PlayerData interface {
 	// Attempts counts a player's attempts at each objective, in one query.
 	Attempts(ctx context.Context, playerID string) (map[string]int, error)
 	RecentSubmissions(ctx context.Context, playerID, objectiveID string, limit int) ([]quest.Submission, error)
+	// Cohort is the quest map's "your workshop" line.
+	Cohort(ctx context.Context, id int64) (quest.Cohort, error)
 }
 
 // Player serves the pages a player uses: the objectives, the hack
@@ -78,6 +81,9 @@ func (h *Player) Routes(g *echo.Group) {
 	g.GET("/", h.home, view)
 	g.GET("/objectives/:id", h.objective, h.knownObjective, act)
 	g.POST("/objectives/:id/hack", h.hack, h.knownObjective, act)
+	// The form's address, opened or reloaded (an old bookmark, a browser
+	// restoring a tab), leads to the objective rather than to a 405.
+	g.GET("/objectives/:id/hack", h.toObjective, h.knownObjective)
 	g.GET("/credentials", h.credentials, view)
 	g.POST("/credentials", h.saveCredentials, act)
 	g.POST("/credentials/sandbox", h.useSandbox, act)
@@ -125,7 +131,16 @@ func (h *Player) home(c echo.Context) error {
 			return err
 		}
 	}
-	props := templates.HomeProps{Account: account}
+	props := templates.HomeProps{Account: account, PlayerName: p.DisplayName}
+	if p.CohortID != 0 {
+		cohort, err := h.data.Cohort(ctx, p.CohortID)
+		switch {
+		case err == nil:
+			props.Cohort = cohort.Name
+		case !errors.Is(err, quest.ErrNotFound):
+			return err
+		}
+	}
 	for _, o := range h.quests.Catalog().All() {
 		card := templates.ObjectiveCard{Objective: o, Missing: h.quests.Missing(o, awards)}
 		if a, ok := awards[o.ID]; ok {
@@ -135,6 +150,7 @@ func (h *Player) home(c echo.Context) error {
 			card.Tried = attempts[o.ID] > 0
 		}
 		props.Cards = append(props.Cards, card)
+		props.MaxXP += o.XP
 	}
 	return render(c, http.StatusOK, templates.HomePage(props))
 }
@@ -207,6 +223,18 @@ func (h *Player) hack(c echo.Context) error {
 			hp.SID = ""
 		}
 		status = verdictStatus(c, res)
+		if res.Submission.Reason == quest.Awarded {
+			leads := h.quests.LeadsOn(o, res.Awards)
+			hp.LeadsOn = &leads
+		}
+		// Without JavaScript, a verdict is answered with Post/Redirect/Get
+		// to the attempt's own page, which shows the same result and can
+		// be reloaded (nothing is posted again) and kept. Answers that ask
+		// to act or wait (422, 429, 503) keep their status and render in
+		// place: there is nothing there worth keeping.
+		if !isHTMX(c) && status == http.StatusOK && res.Submission.ID > 0 {
+			return c.Redirect(http.StatusSeeOther, "/submissions/"+strconv.FormatInt(res.Submission.ID, 10))
+		}
 	}
 	if isHTMX(c) {
 		attempts, err := h.data.RecentSubmissions(ctx, p.ID, o.ID, recentAttempts)
@@ -228,6 +256,12 @@ func (h *Player) hack(c echo.Context) error {
 		return err
 	}
 	return render(c, status, templates.ObjectivePage(props))
+}
+
+// toObjective sends a GET of the hack form's address to the objective's
+// hack interface.
+func (h *Player) toObjective(c echo.Context) error {
+	return c.Redirect(http.StatusSeeOther, "/objectives/"+url.PathEscape(c.Param("id"))+"#hack-panel")
 }
 
 // pageState is what an objective page shows that an attempt may have read
@@ -317,15 +351,20 @@ func (h *Player) ensureCredentials(c echo.Context) (quest.Saved, error) {
 	return h.quests.EnsureCredentials(c.Request().Context(), playerOf(c).ID)
 }
 
-// submission shows one of the player's attempts again, with its debug
-// info. Another player's attempt is a 404, exactly like one that does not
-// exist, so ids reveal nothing.
+// submission shows one of the player's attempts again: the hack
+// interface as it stood after the attempt (the page a HACK without
+// JavaScript lands on), with its debug info. Another player's attempt is
+// a 404, exactly like one that does not exist, so ids reveal nothing.
+// The attempt that won the objective shows what it granted and where it
+// leads; a repeat shows its result quietly.
 func (h *Player) submission(c echo.Context) error {
+	ctx := c.Request().Context()
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
-	sub, err := h.data.Submission(c.Request().Context(), playerOf(c).ID, id)
+	p := playerOf(c)
+	sub, err := h.data.Submission(ctx, p.ID, id)
 	if errors.Is(err, quest.ErrNotFound) {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
@@ -336,9 +375,38 @@ func (h *Player) submission(c echo.Context) error {
 	if !ok {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
-	res := quest.Result{Objective: o, Submission: sub, Detail: sub.Detail,
+	awards, err := h.data.Awards(ctx, p.ID)
+	if err != nil {
+		return err
+	}
+	res := quest.Result{Objective: o, Submission: sub, Detail: sub.Detail, Awards: awards,
 		Account: quest.Account{Kind: sub.AccountKind, AccountSID: sub.AccountSID}}
-	return render(c, http.StatusOK, templates.SubmissionPage(templates.SubmissionProps{Result: res}))
+	hp := templates.HackProps{Objective: o, Result: &res}
+	if a, ok := awards[o.ID]; ok && sub.Reason == quest.Awarded && a.SubmissionID == sub.ID {
+		res.XP, res.Items = a.XP, a.Items
+		leads := h.quests.LeadsOn(o, awards)
+		hp.LeadsOn = &leads
+	}
+	if a, ok := awards[o.ID]; ok && sub.Reason == quest.AlreadyAwarded && sub.Message == nil && a.SubmissionID != 0 && a.SID == sub.SID {
+		// A repeat keeps no copy of what Twilio said: the win has it.
+		if won, err := h.data.Submission(ctx, p.ID, a.SubmissionID); err == nil {
+			res.Submission.Message = won.Message
+		} else if !errors.Is(err, quest.ErrNotFound) {
+			return err
+		}
+	}
+	if !sub.Reason.Success() {
+		// The field is for the next attempt: what was pasted, to fix.
+		hp.SID = sub.RawSID
+	}
+	if sub.Reason == quest.Locked {
+		res.Missing = h.quests.Missing(o, awards)
+		hp.Locked = len(res.Missing) > 0
+	}
+	if hp.Attempts, err = h.data.RecentSubmissions(ctx, p.ID, o.ID, recentAttempts); err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, templates.SubmissionPage(templates.SubmissionProps{Hack: hp}))
 }
 
 // baseURL is where players reach this server.

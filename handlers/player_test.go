@@ -132,11 +132,12 @@ func TestHackSuccessNoJS(t *testing.T) {
 	const body = `<script>alert("pwned")</script> & "hi"`
 	e.twilio.verify = passing(body)
 	p := e.post("/objectives/send-sms/hack", url.Values{"sid": {" " + testMessageSID + "\n"}})
-	if p.status != http.StatusOK {
-		t.Fatalf("status %d", p.status)
+	if p.redirected != http.StatusSeeOther || p.status != http.StatusOK {
+		t.Fatalf("status %d after %d, want 200 after 303 (Post/Redirect/Get)", p.status, p.redirected)
 	}
-	if !strings.HasPrefix(strings.ToLower(p.body), "<!doctype html>") || p.find("objective-title").Length() != 1 {
-		t.Fatal("a plain POST must render the whole page")
+	if !strings.HasPrefix(strings.ToLower(p.body), "<!doctype html>") || p.find("submission-title").Length() != 1 ||
+		p.attr("submission-objective", "href") != "/objectives/send-sms" {
+		t.Fatal("a plain POST must lead to the attempt's whole page")
 	}
 	if got, want := p.text("hack-state"), e.msg("en", "hack.state_success"); got != want {
 		t.Errorf("state %q, want %q", got, want)
@@ -167,8 +168,11 @@ func TestHackSuccessNoJS(t *testing.T) {
 	if p.find("attempt").Length() != 1 {
 		t.Errorf("attempts listed: %d, want 1", p.find("attempt").Length())
 	}
-	if p.find("objective-done").Length() != 1 {
-		t.Error("the page does not say the objective is done")
+	if p.find("success").Length() != 1 || p.attr("next-objective", "href") == "" {
+		t.Error("the first win shows no success block leading to the next objective")
+	}
+	if again := e.get(p.attr("submission-objective", "href")); again.find("objective-done").Length() != 1 {
+		t.Error("the objective's page does not say the objective is done")
 	}
 
 	// The same SID again: answered from the database, no new XP.
@@ -267,7 +271,7 @@ func TestHackRejectionIsLocalised(t *testing.T) {
 			if tt.verdict.Message != nil {
 				data["Status"] = tt.verdict.Message.Status
 			}
-			if got, want := p.text("result-help"), e.msg(tt.lang, tt.helpID, data); got != strings.Join(strings.Fields(want), " ") {
+			if got, want := p.text("result-help"), e.msg(tt.lang, tt.helpID, data); got != squash(want) {
 				t.Errorf("help %q, want %q", got, want)
 			}
 			if got, _ := p.doc.Find("#sid").Attr("value"); got != tt.verdict.SID {

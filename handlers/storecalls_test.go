@@ -76,12 +76,14 @@ func TestOneHackReadsAwardsAndCredentialsOnce(t *testing.T) {
 		verdict func(context.Context, quest.CheckRequest) (quest.Verdict, error)
 		want    map[string]int
 	}{
+		// A form post is answered with a redirect to the attempt's page:
+		// it reads nothing after the attempt.
 		{"page, sandbox account, awarded", true, nil, passing("hi"),
-			map[string]int{"Credentials": 1, "Awards": 1, "RecentSubmissions": 1}},
+			map[string]int{"Credentials": 1, "Awards": 1}},
 		{"page, sandbox account, rejected", true, nil, rejecting(quest.NotFound),
-			map[string]int{"Credentials": 1, "Awards": 1, "RecentSubmissions": 1}},
+			map[string]int{"Credentials": 1, "Awards": 1}},
 		{"page, real account", false, nil, passing("hi"),
-			map[string]int{"Credentials": 1, "Awards": 1, "RecentSubmissions": 1}},
+			map[string]int{"Credentials": 1, "Awards": 1}},
 		{"htmx panel", true, []string{"HX-Request", "true"}, passing("hi"),
 			map[string]int{"Credentials": 1, "Awards": 1, "RecentSubmissions": 1}},
 	}
@@ -97,8 +99,9 @@ func TestOneHackReadsAwardsAndCredentialsOnce(t *testing.T) {
 			e.token()
 			counted.take()
 
+			e.noFollow = true
 			p := e.post("/objectives/send-sms/hack", url.Values{"sid": {testMessageSID}}, tt.headers...)
-			if p.status != http.StatusOK {
+			if p.status != http.StatusOK && p.status != http.StatusSeeOther {
 				t.Fatalf("status %d", p.status)
 			}
 			if diff := cmp.Diff(tt.want, counted.take()); diff != "" {

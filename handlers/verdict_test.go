@@ -124,7 +124,7 @@ func TestOneVerdictEverySurface(t *testing.T) {
 			if r.status != http.StatusOK {
 				help = r.str("detail")
 			}
-			help = strings.Join(strings.Fields(strings.ReplaceAll(help, sid("4"), "SID")), " ")
+			help = squash(strings.ReplaceAll(help, sid("4"), "SID"))
 			got = append(got, seen{"API", r.status, r.str("title"), kind, text, r.str("reason"), "", help})
 			// The pages link to where the step is done; the widget, whose
 			// player has no session on questgate's pages, does not.

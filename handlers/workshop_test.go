@@ -24,10 +24,6 @@ func workshopEnv(t *testing.T, now func() time.Time) *ienv {
 	return e
 }
 
-// flat is a message as page.text reads it: white space (the narrow
-// no-break spaces of French included) as single spaces.
-func flat(s string) string { return strings.Join(strings.Fields(s), " ") }
-
 func cohortPath(c quest.Cohort) string { return "/instructor/cohorts/" + strconv.FormatInt(c.ID, 10) }
 
 func TestEventWindowRefusesAttemptsAndExtendsLive(t *testing.T) {
@@ -39,7 +35,7 @@ func TestEventWindowRefusesAttemptsAndExtendsLive(t *testing.T) {
 	// A refused form changes nothing and says why, in the page's language.
 	p := e.post(cohortPath(co)+"/event", url.Values{"start": {"2026-11-25T09:00"}, "end": {"2026-11-25T08:00"},
 		"time_zone": {"Europe/Paris"}, "stuck_failures": {"3"}, "stuck_minutes": {"10"}}, accept("fr")...)
-	if p.status != http.StatusUnprocessableEntity || p.text("event-error") != flat(e.msg("fr", "workshop.event.error.ends_first")) {
+	if p.status != http.StatusUnprocessableEntity || p.text("event-error") != squash(e.msg("fr", "workshop.event.error.ends_first")) {
 		t.Fatalf("end before start: %d %q", p.status, p.text("event-error"))
 	}
 	if ev, _ := e.store.CohortEvent(context.Background(), co.ID); !ev.End.IsZero() {
@@ -143,7 +139,7 @@ func TestAnnouncementsReachOpenPages(t *testing.T) {
 		t.Errorf("list has %d rows, sender %q", n, list.text("announcement-sender"))
 	}
 	if p := e.post("/instructor/announcements", url.Values{"body": {strings.Repeat("x", quest.MaxAnnouncement+1)}}, accept("fr")...); p.status != http.StatusUnprocessableEntity ||
-		p.text("announce-error") != flat(e.msg("fr", "workshop.announce.error.too_long", map[string]any{"Max": quest.MaxAnnouncement})) {
+		p.text("announce-error") != squash(e.msg("fr", "workshop.announce.error.too_long", map[string]any{"Max": quest.MaxAnnouncement})) {
 		t.Errorf("too long: %d %q", p.status, p.text("announce-error"))
 	}
 	if n := e.get("/instructor/announcements").find("announcement-sent").Length(); n != 3 {
@@ -277,7 +273,7 @@ func TestRosterImportIsIdempotent(t *testing.T) {
 		}
 	}
 	p := e.post(cohortPath(co)+"/roster", url.Values{"roster": {"Ada\nBob, not an address\n"}}, accept("fr")...)
-	if p.status != http.StatusUnprocessableEntity || p.text("roster-error") != flat(e.msg("fr", "workshop.roster.error.email", map[string]any{"Line": 2})) {
+	if p.status != http.StatusUnprocessableEntity || p.text("roster-error") != squash(e.msg("fr", "workshop.roster.error.email", map[string]any{"Line": 2})) {
 		t.Errorf("bad e-mail: %d %q", p.status, p.text("roster-error"))
 	}
 

@@ -2,8 +2,14 @@ package locale
 
 import (
 	"context"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
 	"sort"
 	"testing"
+
+	"github.com/BurntSushi/toml"
 )
 
 func TestEveryLanguageHasEveryMessage(t *testing.T) {
@@ -62,4 +68,96 @@ func TestTWithoutLocalizerReturnsID(t *testing.T) {
 	if got := T(context.Background(), "some.id"); got != "some.id" {
 		t.Errorf("T = %q", got)
 	}
+}
+
+// frenchRules are the faults of French typography a message may not hold,
+// each with what it wants instead.
+var frenchRules = []struct {
+	re   *regexp.Regexp
+	want string
+}{
+	{regexp.MustCompile(`[ \x{00A0}\x{2009}]+[;:!?»]`), "a narrow no-break space (U+202F), not a space, before ; : ! ? »"},
+	{regexp.MustCompile(`«[^\x{202F}]`), "a narrow no-break space (U+202F) after «"},
+	{regexp.MustCompile(`[^\x{202F}]»`), "a narrow no-break space (U+202F) before »"},
+	{regexp.MustCompile(`[\p{L}\p{N})}…][;!?]([\s"]|$)`), "a narrow no-break space (U+202F) before ; ! ?"},
+}
+
+// frenchFaults lists what is wrong with s under frenchRules.
+func frenchFaults(s string) []string {
+	var out []string
+	for _, r := range frenchRules {
+		if m := r.re.FindString(s); m != "" {
+			out = append(out, fmt.Sprintf("%q wants %s", m, r.want))
+		}
+	}
+	return out
+}
+
+// TestFrenchTypography holds every French message, today's and future
+// ones (any *.fr.toml), to French typography: a narrow no-break space
+// (U+202F) before ; : ! ? and inside « », never a plain or a wide
+// no-break space, so that a phone never starts a line with "!" or ":".
+func TestFrenchTypography(t *testing.T) {
+	entries, err := fs.Glob(files, "messages/*.fr.toml")
+	if err != nil || len(entries) == 0 {
+		t.Fatalf("no French message files: %v", err)
+	}
+	for _, name := range entries {
+		data, err := files.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc map[string]any
+		if err := toml.Unmarshal(data, &doc); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for id, s := range texts(doc, "") {
+			for _, f := range frenchFaults(s) {
+				t.Errorf("%s: %s: %s", path.Base(name), id, f)
+			}
+		}
+	}
+}
+
+// TestFrenchRules: the rules catch each fault and let good text, code and
+// addresses through.
+func TestFrenchRules(t *testing.T) {
+	const n = "\u202f"
+	for _, tt := range []struct {
+		s     string
+		fault bool
+	}{
+		{"Bravo" + n + "!", false},
+		{"Attention" + n + ": le SID" + n + "; puis" + n + "?", false},
+		{"«" + n + "sid" + n + "»", false},
+		{"l'en-tête «" + n + "Authorization: Bearer" + n + "»", false},
+		{"voir https://example.com/a?b=c", false},
+		{"Bravo !", true},
+		{"Bravo\u00a0!", true},
+		{"Bravo!", true},
+		{"Attention : oui", true},
+		{"« sid »", true},
+		{"«sid»", true},
+		{"un ; deux", true},
+	} {
+		if got := len(frenchFaults(tt.s)) > 0; got != tt.fault {
+			t.Errorf("%q: fault %v, want %v (%v)", tt.s, got, tt.fault, frenchFaults(tt.s))
+		}
+	}
+}
+
+// texts lists every message text of a parsed file by its id.
+func texts(doc map[string]any, prefix string) map[string]string {
+	out := map[string]string{}
+	for k, v := range doc {
+		switch v := v.(type) {
+		case string:
+			out[prefix+k] = v
+		case map[string]any:
+			for id, s := range texts(v, prefix+k+".") {
+				out[id] = s
+			}
+		}
+	}
+	return out
 }

@@ -265,7 +265,7 @@ func (s *Service) Submit(ctx context.Context, a Attempt) (Result, error) {
 		return Result{}, fmt.Errorf("%w: %q", ErrUnknownObjective, a.ObjectiveID)
 	}
 	ctx = context.WithValue(ctx, startKey{}, time.Now())
-	a.sid = Normalize(a.SID)
+	a.sid, _ = PickSID(a.SID)
 	release, err := s.turns.Acquire(ctx, a.PlayerID+"\x00"+obj.ID+"\x00"+a.sid)
 	if err != nil {
 		return Result{}, fmt.Errorf("waiting for the same attempt in flight: %w", err)

@@ -127,6 +127,15 @@ func Examples(ctx context.Context, o catalog.Objective, a Account) []Example {
 	if in.accountSID == "" {
 		in.accountSID, in.username = placeholderAccountSID, placeholderAccountSID
 	}
+	if o.Checks.BodyNotSample {
+		// The sample body alone is refused (sample_body): the examples
+		// carry a body of the player's own, so that they pass as printed.
+		for i, p := range in.params {
+			if p.OwnText {
+				in.params[i].value = playerBody(ctx, p.value, in.accountSID)
+			}
+		}
+	}
 	if in.sandbox {
 		if a.APIKeySID != "" {
 			in.username = a.APIKeySID
@@ -148,6 +157,16 @@ func Examples(ctx context.Context, o catalog.Objective, a Account) []Example {
 		{ID: "python", Name: "Python", Code: pythonExample(in)},
 		{ID: "node", Name: "Node.js", Code: nodeExample(in)},
 	}
+}
+
+// playerBody is a body that is the player's own and not the sample: the
+// sample followed by a signature made from the end of the player's
+// Account SID, so it stays the same on every visit and differs between
+// players. It still holds the sample's words, for objectives that check
+// the body contains them.
+func playerBody(ctx context.Context, sample, accountSID string) string {
+	tag := accountSID[max(0, len(accountSID)-4):]
+	return tr(ctx, "examples.player_body", map[string]any{"Sample": sample, "Tag": tag})
 }
 
 // messagesURL is the resource the example creates in (Messages, Calls…)

@@ -37,7 +37,7 @@ func TestProfilePagesAreFullyTranslated(t *testing.T) {
 		JoinPage(JoinProps{Cohort: cohort, Current: &other}),
 		JoinErrorPage(JoinErrorProps{Problem: "unknown"}),
 		JoinErrorPage(JoinErrorProps{Problem: "archived", Name: "Paris"}),
-		SubmissionPage(SubmissionProps{Result: res}),
+		SubmissionPage(SubmissionProps{Hack: HackProps{Objective: o, Result: &res}}),
 	}
 	for _, kind := range []string{quest.AccountSandbox, quest.AccountDemo, quest.AccountNone} {
 		r := res

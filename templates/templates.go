@@ -157,7 +157,7 @@ func sampleTestID(param string) string {
 // limitText says how many attempts the objective allows.
 func limitText(ctx context.Context, o catalog.Objective) string {
 	if o.Window > 0 {
-		return tr(ctx, "objective.limit_window", map[string]any{"Max": o.MaxAttempts, "Window": shortDuration(o.Window)})
+		return tr(ctx, "objective.limit_window", map[string]any{"Max": o.MaxAttempts, "Window": HumanDuration(ctx, o.Window)})
 	}
 	return tr(ctx, "objective.limit", map[string]any{"Max": o.MaxAttempts})
 }
@@ -169,16 +169,4 @@ func itemNames(ctx context.Context, o catalog.Objective, ids []string) string {
 		names[i] = o.ItemName(id, locale.Lang(ctx))
 	}
 	return strings.Join(names, ", ")
-}
-
-// shortDuration writes d without its zero tails: 10m rather than 10m0s.
-func shortDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }

@@ -368,3 +368,27 @@ func TestExamplesForEveryKind(t *testing.T) {
 		}
 	}
 }
+
+// TestExamplesCarryTheirOwnBody: where the sample body is refused, every
+// example sends a body that is not the sample, the same one in every
+// language's example, and says so.
+func TestExamplesCarryTheirOwnBody(t *testing.T) {
+	o := sendSMS(t)
+	a := Account{AccountSID: testAccountSID, Secret: testSecret, Sandbox: true, SandboxURL: "https://q.example/sandbox"}
+	for _, lang := range locale.Supported {
+		ctx := contextIn(t, lang)
+		body := playerBody(ctx, o.Samples.Value(catalog.ParamBody, lang), testAccountSID)
+		if body == o.Samples.Value(catalog.ParamBody, lang) || !strings.Contains(body, "a1a1") {
+			t.Fatalf("%s: player body %q", lang, body)
+		}
+		for _, ex := range Examples(ctx, o, a) {
+			quoted := jsString(body)
+			if ex.ID == "curl" {
+				quoted = shellQuote("Body=" + body)
+			}
+			if !strings.Contains(ex.Code, quoted) || !strings.Contains(ex.Code, tr(ctx, "code.own_body")) {
+				t.Errorf("%s %s example lacks the player's body %s or its comment:\n%s", lang, ex.ID, quoted, ex.Code)
+			}
+		}
+	}
+}

@@ -108,6 +108,50 @@ var presentations = map[quest.Reason]presentation{
 	quest.EventEnded:      {status: http.StatusOK, next: NextInstructor},
 }
 
+// Stage is a step of a HACK, as the hack interface shows them while it
+// runs and after: reading the pasted SID, asking Twilio, checking the
+// objective's rules.
+type Stage string
+
+// The stages, in the order questgate takes them.
+const (
+	StageSID    Stage = "sid"
+	StageTwilio Stage = "twilio"
+	StageRules  Stage = "rules"
+)
+
+// Stages lists the stages in order.
+var Stages = []Stage{StageSID, StageTwilio, StageRules}
+
+// stageOf is the stage that decided each verdict decided before the
+// rules; a reason not listed was decided by the rules (a win included).
+// Attempts refused before anything was checked (locked, over a limit,
+// without credentials) have no stage: every step was skipped.
+var stageOf = map[quest.Reason]Stage{
+	quest.InvalidSID:          StageSID,
+	quest.WrongResource:       StageSID,
+	quest.AlreadyAwarded:      StageSID,
+	quest.NotFound:            StageTwilio,
+	quest.BadCredentials:      StageTwilio,
+	quest.UpstreamRateLimited: StageTwilio,
+	quest.UpstreamUnavailable: StageTwilio,
+	quest.Locked:              "",
+	quest.RateLimited:         "",
+	quest.AttemptsExhausted:   "",
+	quest.NoCredentials:       "",
+}
+
+// StageOf is the stage at which reason was decided: the steps before it
+// passed, the ones after were not needed. A repeat (AlreadyAwarded) is
+// answered from the database once its SID is read: Twilio is not asked
+// again. "" when nothing was checked.
+func StageOf(reason quest.Reason) Stage {
+	if st, ok := stageOf[reason]; ok {
+		return st
+	}
+	return StageRules
+}
+
 // IsReason reports whether code is one of the verifier's reason codes (as
 // opposed to the API's own problem codes).
 func IsReason(code string) bool {
@@ -212,7 +256,7 @@ func NewVerdict(ctx context.Context, f VerdictFacts) Verdict {
 	if !ok {
 		p = presentation{status: http.StatusOK, next: NextRetry}
 	}
-	data := f.data()
+	data := f.data(ctx)
 	title, help, detail := ReasonMessageIDs(f.Reason, f.Detail)
 	if l := locale.From(ctx); detail != "" && l != nil && l.Has(detail) {
 		help = detail
@@ -245,13 +289,15 @@ func NewVerdict(ctx context.Context, f VerdictFacts) Verdict {
 }
 
 // data is the template data every reason and next-step message may use.
-func (f VerdictFacts) data() map[string]any {
+func (f VerdictFacts) data(ctx context.Context) map[string]any {
 	return map[string]any{
 		"SID":              f.SID,
 		"Status":           f.Status,
 		"Direction":        f.Direction,
 		"RetryAfter":       wholeSeconds(f.RetryAfter),
 		"TwilioRetryAfter": wholeSeconds(f.TwilioRetryAfter),
+		"Wait":             HumanDuration(ctx, f.RetryAfter),
+		"TwilioWait":       HumanDuration(ctx, f.TwilioRetryAfter),
 		"XP":               f.XP,
 		"Prefix":           sidPrefix(f.Objective),
 		"Objective":        "",

@@ -151,7 +151,7 @@ func TestVerdictNextSteps(t *testing.T) {
 		{"Twilio down, wait unknown", VerdictFacts{Reason: quest.UpstreamUnavailable}, NextWait, "",
 			"Wait a moment, then try again", "Attendez un instant, puis réessayez", ""},
 		{"locked", VerdictFacts{Reason: quest.Locked, Missing: []catalog.Objective{reply}}, NextPrerequisite,
-			"/objectives/" + reply.ID, "Complete “" + reply.Title.In("en") + "” first", "Réussissez d'abord « " + reply.Title.In("fr") + " »", ""},
+			"/objectives/" + reply.ID, "Complete “" + reply.Title.In("en") + "” first", "Réussissez d'abord «\u202f" + reply.Title.In("fr") + "\u202f»", ""},
 		{"attempts exhausted for good", VerdictFacts{Reason: quest.AttemptsExhausted, Detail: quest.DetailPermanent},
 			NextInstructor, "", "Ask your instructor", "Adressez-vous à votre formateur", ""},
 		{"attempts exhausted for now", VerdictFacts{Reason: quest.AttemptsExhausted, Detail: quest.DetailWindow, RetryAfter: time.Second},
@@ -261,7 +261,8 @@ func TestEveryOutcomeHasMessages(t *testing.T) {
 		l := b.Localizer(lang)
 		for _, id := range ids {
 			for _, retry := range []int{0, 1, 42} {
-				data := map[string]any{"SID": "SM0123456789abcdef0123456789abcdef", "Status": "failed", "RetryAfter": retry, "Prefix": "SM"}
+				data := map[string]any{"SID": "SM0123456789abcdef0123456789abcdef", "Status": "failed", "RetryAfter": retry, "Prefix": "SM",
+					"Wait": "wait", "TwilioWait": "twilio wait"}
 				if problem := rendered(id, l.T(id, data)); problem != "" {
 					t.Errorf("%s %s (RetryAfter %d): %s", lang, id, retry, problem)
 				}
@@ -275,13 +276,16 @@ func TestEveryOutcomeHasMessages(t *testing.T) {
 			}
 		}
 	}
-	en, fr := b.Localizer("en"), b.Localizer("fr")
-	_, help, _ := ReasonMessageIDs(quest.UpstreamRateLimited, "")
-	if got := en.T(help, map[string]any{"RetryAfter": 1}); !strings.Contains(got, "1 second.") {
-		t.Errorf("en, 1 second: %q", got)
-	}
-	if got := fr.T(help, map[string]any{"RetryAfter": 30}); !strings.Contains(got, "30 secondes") {
-		t.Errorf("fr, 30 seconds: %q", got)
+	// The wait is written for people, in the verdict's language.
+	for _, tt := range []struct {
+		lang string
+		d    time.Duration
+		want string
+	}{{"en", time.Second, "1 second."}, {"fr", 30 * time.Second, "30 secondes"}, {"en", 9 * time.Minute, "9 minutes."}} {
+		v := NewVerdict(contextIn(t, tt.lang), VerdictFacts{Reason: quest.UpstreamRateLimited, RetryAfter: tt.d})
+		if !strings.Contains(v.Help, tt.want) {
+			t.Errorf("%s, %v: %q, want %q in it", tt.lang, tt.d, v.Help, tt.want)
+		}
 	}
 }
 

@@ -3,7 +3,9 @@
 // forbids inline script), makes the htmx-enhanced hack interface tell the
 // player about failures htmx does not swap in (a 500, an expired session, a
 // body too large, too many requests, a dropped connection), moves focus to
-// a fresh result so that screen readers read it, and runs the "Copy debug
+// a fresh result so that screen readers read it (and announces HACKING
+// while a check runs), scrolls the panel so that its state line (SUCCESS,
+// FAILED) is in view after each answer, and runs the "Copy debug
 // info" buttons (hidden until it shows them: without it the text is in a
 // <details>). The words come from data-* attributes the server rendered in
 // the player's language; nothing here is hard-coded text.
@@ -32,7 +34,9 @@
     p.textContent = panel.getAttribute(messageAttr);
     result.replaceChildren(p);
     result.setAttribute("data-state", "failed");
-    result.focus();
+    announce("");
+    result.focus({ preventScroll: true });
+    showState(panel);
   }
 
   // Every htmx request that changes something carries the token, in the
@@ -61,8 +65,40 @@
     }
   });
 
+  // announce says text through the page's status region, which lives
+  // outside the panel htmx replaces (a region swapped in is not read).
+  function announce(text) {
+    var region = document.getElementById("hack-announcer");
+    if (region) {
+      region.textContent = text || "";
+    }
+  }
+
+  // showState scrolls, as little as needed, so that the panel's state
+  // line is in view, in the window and in the panel's own scroll box on
+  // wide screens. Instant, never smooth: the answer is there now, and
+  // reduced motion is respected by not animating at all.
+  // A first win's reward is brought into view first when it fits with the
+  // state line; the state line wins when both do not fit.
+  function showState(panel) {
+    var line = panel && panel.querySelector('[data-testid="hack-state-line"]');
+    if (!line) {
+      return;
+    }
+    var reward = panel.querySelector('[data-testid="success"]');
+    var opts = { block: "nearest", inline: "nearest", behavior: "auto" };
+    if (reward) {
+      reward.scrollIntoView(opts);
+    }
+    line.scrollIntoView(opts);
+  }
+
   document.addEventListener("htmx:beforeRequest", function (e) {
-    hacking = panelOf(e.detail.elt) !== null;
+    var panel = panelOf(e.detail.elt);
+    hacking = panel !== null;
+    if (panel) {
+      announce(panel.getAttribute("data-hacking"));
+    }
   });
 
   document.addEventListener("htmx:responseError", function (e) {
@@ -142,9 +178,11 @@
       return;
     }
     hacking = false;
+    announce("");
     var result = document.getElementById("hack-result");
     if (result && result.firstElementChild) {
-      result.focus();
+      result.focus({ preventScroll: true });
     }
+    showState(document.getElementById("hack-panel"));
   });
 })();
