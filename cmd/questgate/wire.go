@@ -13,6 +13,7 @@ import (
 	"github.com/questgate/questgate/locale"
 	"github.com/questgate/questgate/metrics"
 	"github.com/questgate/questgate/quest"
+	"github.com/questgate/questgate/ratelimit"
 	"github.com/questgate/questgate/sandbox"
 	"github.com/questgate/questgate/store"
 	"github.com/questgate/questgate/verifier"
@@ -188,7 +189,13 @@ func (s *graph) routes(web handlers.Config, quests *quest.Service, sessions *han
 		Sessions: sessions, Live: events, Log: s.log, Webhooks: st,
 		Workshop: st, Publish: events,
 	}).Routes(e.Group("/instructor"))
-	handlers.NewAPI(quests, st, s.log).Routes(e.Group("/api"))
+	api := e.Group("/api")
+	handlers.NewAPI(quests, st, s.log).Routes(api)
+	handlers.NewGameAPI(quests, quest.NewGamePlayers(quest.GamePlayersConfig{Store: st, Cohorts: quest.NewPlayers(st),
+		Check:     quests,
+		Accounts:  ratelimit.NewMemory(ratelimit.PerMinute(quest.GameSignInsPerAccount), nil),
+		Addresses: ratelimit.NewMemory(ratelimit.PerMinute(quest.GameChecksPerAddress), nil),
+	})).Routes(api)
 	handlers.NewEmbed(quests, st, bundle, publicURL, nil).Routes(e.Group("/embed"))
 	if s.sandbox != nil {
 		s.sandbox.Routes(e.Group("/sandbox"))
