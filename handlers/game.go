@@ -7,6 +7,7 @@ import (
 	"errors"
 	"mime"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -20,17 +21,23 @@ type GameSignIns interface {
 	SignIn(ctx context.Context, in quest.GameSignIn) (quest.GamePlayer, error)
 }
 
+// GameQuests is the part of *quest.Service the game API uses.
+type GameQuests interface {
+	APIQuests
+	Open(ctx context.Context, playerID, objectiveID string) (time.Time, error)
+}
+
 // GameAPI serves the verifications of games that hand every player the
 // same extension (TwilioQuest): no API key (the extension would share it
 // with everyone), the player known by their Twilio account and proved by
 // its credentials, the cohort by its join code in the URL.
 type GameAPI struct {
-	quests  APIQuests
+	quests  GameQuests
 	players GameSignIns
 }
 
 // NewGameAPI returns the game API.
-func NewGameAPI(quests APIQuests, players GameSignIns) *GameAPI {
+func NewGameAPI(quests GameQuests, players GameSignIns) *GameAPI {
 	return &GameAPI{quests: quests, players: players}
 }
 
@@ -80,6 +87,16 @@ func (h *GameAPI) verify(c echo.Context) error {
 	gp, err := h.players.SignIn(ctx, in)
 	if err != nil {
 		return gameSignInProblem(ctx, err)
+	}
+	if gp.New {
+		// The game showed the player every objective when they got the
+		// extension: a resource made since their first HACK counts for
+		// an objective that wants one made after it was opened.
+		for _, o := range h.quests.Catalog().All() {
+			if _, err := h.quests.Open(ctx, gp.PlayerID, o.ID); err != nil {
+				return err
+			}
+		}
 	}
 	creds := gp.Credentials
 	res, err := h.quests.Submit(ctx, quest.Attempt{PlayerID: gp.PlayerID, ObjectiveID: req.Objective, SID: req.SID,

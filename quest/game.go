@@ -28,6 +28,8 @@ type GameAccount struct {
 	Proof string
 	// CheckedAt is when Twilio last accepted them.
 	CheckedAt time.Time
+	// New is true when SaveGameAccount created the player.
+	New bool
 }
 
 // GameAccountStore keeps game accounts.
@@ -127,6 +129,8 @@ type GamePlayer struct {
 	// Checked is true when Twilio was asked this time (a first sign-in,
 	// or credentials other than the remembered ones).
 	Checked bool
+	// New is true on the player's first sign-in.
+	New bool
 }
 
 // ProofOf is the one-way proof of credentials a GameAccount keeps: a
@@ -199,5 +203,5 @@ func (g *GamePlayers) SignIn(ctx context.Context, in GameSignIn) (GamePlayer, er
 	case err != nil:
 		return GamePlayer{}, err
 	}
-	return GamePlayer{PlayerID: saved.PlayerID, Cohort: cohort, Credentials: c, Checked: checked}, nil
+	return GamePlayer{PlayerID: saved.PlayerID, Cohort: cohort, Credentials: c, Checked: checked, New: saved.New}, nil
 }

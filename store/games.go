@@ -51,7 +51,7 @@ func (s *Store) SaveGameAccount(ctx context.Context, a quest.GameAccount, cohort
 			Scan(&a.PlayerID, &proof)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			a.PlayerID, a.CheckedAt = "pl_"+rand.Text(), now
+			a.PlayerID, a.CheckedAt, a.New = "pl_"+rand.Text(), now, true
 			if _, err := tx.ExecContext(ctx, `INSERT INTO players (id, display_name, created_at) VALUES (?, ?, ?)`,
 				a.PlayerID, name, now); err != nil {
 				return err

@@ -1,0 +1,50 @@
+package twilioquest
+
+import (
+	"archive/zip"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// WriteDir writes files under dir, creating folders as needed and
+// replacing files of an earlier export; files the earlier export had and
+// this one lacks stay.
+func WriteDir(dir string, files []File) error {
+	for _, f := range files {
+		p := filepath.Join(dir, filepath.FromSlash(f.Path))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return fmt.Errorf("write extension: %w", err)
+		}
+		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
+			return fmt.Errorf("write extension: %w", err)
+		}
+	}
+	return nil
+}
+
+// WriteZip writes files as a zip archive whose one folder is root, the
+// folder a player unpacks into TwilioQuest's extensions folder. Entries are
+// dated modified, so that one export gives the same bytes twice.
+func WriteZip(w io.Writer, root string, files []File, modified time.Time) error {
+	zw := zip.NewWriter(w)
+	for _, f := range files {
+		fw, err := zw.CreateHeader(&zip.FileHeader{Name: root + "/" + f.Path, Method: zip.Deflate, Modified: modified})
+		if err != nil {
+			return fmt.Errorf("zip extension: %w", err)
+		}
+		if _, err := fw.Write(f.Data); err != nil {
+			return fmt.Errorf("zip extension: %w", err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		return fmt.Errorf("zip extension: %w", err)
+	}
+	return nil
+}
+
+// FolderName is the extension's folder for a cohort.
+func FolderName(joinCode string) string { return "questgate-" + strings.ToLower(joinCode) }
