@@ -8,6 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/questgate/questgate/catalog"
+	"github.com/questgate/questgate/locale"
+	"github.com/questgate/questgate/quest"
 )
 
 // WriteDir writes files under dir, creating folders as needed and
@@ -48,3 +52,29 @@ func WriteZip(w io.Writer, root string, files []File, modified time.Time) error 
 
 // FolderName is the extension's folder for a cohort.
 func FolderName(joinCode string) string { return "questgate-" + strings.ToLower(joinCode) }
+
+// Exporter exports the extension of one catalog for any cohort, as the
+// instructors' dashboard offers it for download.
+type Exporter struct {
+	Catalog *catalog.Catalog
+	Bundle  *locale.Bundle
+	// Version is the extensions' version (Options.Version).
+	Version string
+	// Now dates the archive's entries; time.Now when nil.
+	Now func() time.Time
+}
+
+// WriteZip writes the extension of cohort co, verified at publicURL, as a
+// zip archive, and returns the archive's file name.
+func (x Exporter) WriteZip(w io.Writer, co quest.Cohort, publicURL string) (string, error) {
+	files, err := Export(x.Catalog, x.Bundle, Options{PublicURL: publicURL, JoinCode: co.JoinCode, CohortName: co.Name, Version: x.Version})
+	if err != nil {
+		return "", err
+	}
+	now := time.Now
+	if x.Now != nil {
+		now = x.Now
+	}
+	root := FolderName(co.JoinCode)
+	return root + ".zip", WriteZip(w, root, files, now())
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/questgate/questgate/ratelimit"
 	"github.com/questgate/questgate/sandbox"
 	"github.com/questgate/questgate/store"
+	"github.com/questgate/questgate/twilioquest"
 	"github.com/questgate/questgate/verifier"
 	"github.com/questgate/questgate/webhook"
 )
@@ -188,6 +189,7 @@ func (s *graph) routes(web handlers.Config, quests *quest.Service, sessions *han
 		Cohorts: quest.NewPlayers(st), PublicURL: publicURL,
 		Sessions: sessions, Live: events, Log: s.log, Webhooks: st,
 		Workshop: st, Publish: events,
+		Extensions: twilioquest.Exporter{Catalog: s.catalog, Bundle: bundle, Version: exportVersion()},
 	}).Routes(e.Group("/instructor"))
 	api := e.Group("/api")
 	handlers.NewAPI(quests, st, s.log).Routes(api)
