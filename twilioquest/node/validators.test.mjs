@@ -6,9 +6,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer, request as httpRequest } from 'node:http';
+import { createServer as createTCPServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -189,7 +190,10 @@ test('a HACK is awarded, then already done, and the player shows in the cohort\'
   });
   assert.equal(login.status, 303, login.body);
   const cookie = [].concat(login.headers['set-cookie'] || []).map((c) => c.split(';')[0]).join('; ');
-  const progress = await call('GET', `${baseURL}/instructor/progress`, { headers: { Cookie: cookie } });
+  const cohorts = await call('GET', `${baseURL}/instructor/cohorts`, { headers: { Cookie: cookie } });
+  const id = cohorts.body.match(/href="\/instructor\/cohorts\/(\d+)"[^>]*>Node workshop</);
+  assert.ok(id, 'the cohorts page lists the workshop');
+  const progress = await call('GET', `${baseURL}/instructor/progress?cohort=${id[1]}`, { headers: { Cookie: cookie } });
   assert.equal(progress.status, 200);
   assert.match(progress.body, /Ada Node/);
 });
@@ -234,5 +238,31 @@ test('questgate out of reach fails with a clear message', async () => {
     });
     assert.equal(r.ok, false);
     assert.match(r.message, want);
+  }
+});
+
+test('questgate too slow to answer fails with a clear message', async () => {
+  // A server that takes the request and never answers; the validator's
+  // own timeout (45 s in the export) is cut short in a copy of it.
+  const sockets = [];
+  const silent = createTCPServer((socket) => sockets.push(socket));
+  await new Promise((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  try {
+    const slow = join(dir, 'slow');
+    await questgate(['twilioquest', 'export', '--out', slow, '--cohort', code, '--public-url', `http://127.0.0.1:${silent.address().port}`]);
+    const first = objectives(slow)[0];
+    const path = join(objectiveDir(slow, first), 'validator.js');
+    const source = readFileSync(path, 'utf8');
+    assert.match(source, /"timeoutMs": 45000/);
+    writeFileSync(path, source.replace('"timeoutMs": 45000', '"timeoutMs": 300'));
+    const r = await hack(path, {
+      fields: { [sidField(slow, first)]: 'SM' + '0'.repeat(32) },
+      env: { TQ_ACCOUNT_SID: account.account_sid, TQ_AUTH_TOKEN: account.auth_token },
+    });
+    assert.equal(r.ok, false);
+    assert.match(r.message, /took too long to answer/);
+  } finally {
+    sockets.forEach((s) => s.destroy());
+    silent.close();
   }
 });
