@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -27,7 +28,8 @@ func gameBody(objective, sid, name, accountSID, token string) string {
 // name they typed, and gets the verdict the pages give; what a game gets
 // wrong is refused with a localised problem and signs nobody in.
 func TestGameVerification(t *testing.T) {
-	e := newEnv(t, options{})
+	var logs syncBuffer
+	e := newEnv(t, options{log: &logs})
 	ctx := context.Background()
 	cohort, err := quest.NewPlayers(e.store).CreateCohort(ctx, "TwilioQuest night")
 	if err != nil {
@@ -99,6 +101,29 @@ func TestGameVerification(t *testing.T) {
 	if p, _ := e.store.Player(ctx, acc.PlayerID); p.DisplayName != "Ada" {
 		t.Errorf("a refused request renamed the player %q", p.DisplayName)
 	}
+	for _, secret := range []string{testSecret, "wrongToken0123456789abcdefWXYZ01"} {
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("the log holds a token the game sent")
+		}
+	}
+}
+
+// syncBuffer is a log the server writes from its goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // TestGameVerificationLimits: one Twilio account gets so many requests a
