@@ -195,10 +195,18 @@ type Field struct {
 // filled in as the objective's page does.
 func SIDField(o catalog.Objective, l *locale.Localizer) Field {
 	spec := o.Spec()
-	name := strings.ToLower(spec.Example.Var)
+	name := spec.Example.Var
 	if name == "" {
-		name = strings.ToLower(strings.TrimSuffix(spec.Resource, "s"))
+		name = strings.TrimSuffix(spec.Resource, "s")
 	}
+	// A field name is an identifier: the example's variable may be a
+	// path ("messaging.service").
+	name = strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '_'
+	}, strings.ToLower(name))
 	return Field{Name: name + "_sid", Type: "text", Label: l.T(spec.Texts.Label, map[string]any{"Prefix": o.PrefixText()}),
 		Placeholder: o.Placeholder()}
 }

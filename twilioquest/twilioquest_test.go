@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -117,7 +118,7 @@ func TestSIDFieldFollowsTheKindTable(t *testing.T) {
 		o := catalog.Objective{ID: "x", Kind: spec.Kind}
 		for _, lang := range catalog.Locales {
 			f := twilioquest.SIDField(o, bundle.Localizer(lang))
-			if f.Name == "" || f.Type != "text" || f.Label == "" || f.Label == spec.Texts.Label || !strings.HasPrefix(f.Placeholder, spec.Prefixes[0]) {
+			if !regexp.MustCompile(`^[a-z][a-z0-9_]*$`).MatchString(f.Name) || f.Type != "text" || f.Label == "" || f.Label == spec.Texts.Label || !strings.HasPrefix(f.Placeholder, spec.Prefixes[0]) {
 				t.Errorf("%s in %s: %+v", spec.Kind, lang, f)
 			}
 		}
