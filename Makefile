@@ -6,7 +6,7 @@ ADDR      ?= :8080
 TESTFLAGS ?=
 PKGS      := ./...
 
-.PHONY: run test ci generate check-generate fmt-check vet staticcheck test-race fuzz bench build clean deps-e2e test-e2e
+.PHONY: run test ci generate check-generate fmt-check vet staticcheck test-race fuzz bench build clean deps-e2e test-e2e test-node lint-openapi deps-node
 
 ## run: serve on $(ADDR) with SQLite under ./data and the Twilio sandbox on
 run:
@@ -17,6 +17,28 @@ test:
 	@$(HAVE_CHROMIUM) || echo "make test: Chromium not found, so the browser tests (./e2e) are skipped; 'make deps-e2e' installs it"
 	@[ -n "$$QUESTGATE_TEST_POSTGRES_URL" ] || echo "make test: QUESTGATE_TEST_POSTGRES_URL is not set, so the PostgreSQL tests are skipped; set it to a database they may create schemas in, e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable (.ci/run does)"
 	$(GO) test $(TESTFLAGS) $(PKGS)
+	@if command -v node >/dev/null 2>&1; then $(MAKE) --no-print-directory test-node; else echo "make test: Node.js not found, so the TwilioQuest validator tests (twilioquest/node) are skipped; 'make deps-node' installs it"; fi
+
+## test-node: TwilioQuest's side, in Node's own test runner: every validator.js of an exported extension, against questgate serve --sandbox
+test-node:
+	$(GO) build -o bin/questgate-node-test ./cmd/questgate
+	QUESTGATE_BIN=$(CURDIR)/bin/questgate-node-test node --test twilioquest/node/
+
+## lint-openapi: Redocly CLI's recommended rules on handlers/openapi.yaml, warnings included (config: redocly.yaml)
+REDOCLY ?= @redocly/cli@2.77.0
+lint-openapi:
+	@out=$$(npx --yes $(REDOCLY) lint --format=stylish handlers/openapi.yaml 2>&1) || { echo "$$out"; exit 1; }; \
+	  echo "$$out" | grep -E '(warning|error) ' && { echo "lint-openapi: fix the problems above (zero warnings allowed)"; exit 1; }; \
+	  echo "lint-openapi: handlers/openapi.yaml has no error and no warning"
+
+## deps-node: install Debian's Node.js and npm for test-node and lint-openapi (nothing to do when node is there)
+deps-node:
+	@if command -v node >/dev/null 2>&1 && command -v npx >/dev/null 2>&1; then \
+	  echo "deps-node: Node.js $$(node --version) is installed"; \
+	else \
+	  $(SUDO) apt-get update && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nodejs npm; \
+	fi
 
 # The browser tests look for $$QUESTGATE_E2E_CHROMIUM, /usr/bin/chromium, or
 # chromium, chromium-browser or google-chrome in PATH (e2e/main_test.go).
@@ -84,7 +106,7 @@ bench:
 ## ci: everything CI checks. The fuzz run is counted in executions, not
 ## seconds: a time budget ending mid-iteration on a loaded machine makes
 ## go test report "context deadline exceeded" for a fuzzer that found nothing.
-ci: fmt-check vet staticcheck check-generate test-race test-e2e
+ci: fmt-check vet staticcheck check-generate lint-openapi test-race test-node test-e2e
 	$(MAKE) fuzz FUZZTIME=3000x
 
 clean:

@@ -73,6 +73,22 @@ func TestGameReceivesCompletionFromWidget(t *testing.T) {
 	if got := p.text("read the game's story", chromedp.CSS("#story")); !strings.Contains(got, "send-sms") || !strings.Contains(got, sid) {
 		t.Errorf("the game says %q", got)
 	}
+	// The widget told the game its height with the result shown, and the
+	// game sized the frame to it rather than cut the result off at 520px.
+	height := run(p, "wait for the frame to take the widget's height", chromedp.Poll[int](
+		`(function () { var h = parseInt(document.getElementById("questgate").style.height, 10); return h > 520 ? h : null; })()`,
+		chromedp.WithPollingTimeout(stepTimeout)))
+	inner := run(p, "measure the frame", chromedp.Evaluate[float64](`document.getElementById("questgate").clientHeight`))
+	if int(inner) != height {
+		t.Errorf("the frame shows %vpx of the widget, which asked for %d", inner, height)
+	}
+	// The same SID again: the widget says it was done, the game adds no XP.
+	run(p, "HACK the same SID again", chromedp.Evaluate[bool](script))
+	p.do("wait for the game to hear it was already done", chromedp.Poll[chromedp.Void](
+		`document.getElementById("story").textContent.indexOf("already") >= 0 || null`, chromedp.WithPollingTimeout(stepTimeout)))
+	if got := p.text("read the game's XP again", chromedp.CSS("#xp")); got != "100" {
+		t.Errorf("after a repeat HACK the game shows %q XP, want still 100", got)
+	}
 }
 
 // gamePlayerAccount gives a game's player a sandbox account of their own,

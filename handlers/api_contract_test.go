@@ -120,8 +120,12 @@ func (c *contract) check(method, path string, status int, header http.Header, bo
 		return fmt.Errorf("%s %s %d: content type %q is not documented", method, tmpl, status, ct)
 	}
 	if hs, ok := resp["headers"].(map[string]any); ok {
-		for name := range hs {
-			if header.Get(name) == "" {
+		for name, h := range hs {
+			h, _ := h.(map[string]any)
+			if ref, ok := h["$ref"].(string); ok {
+				h, _ = c.doc["components"].(map[string]any)["headers"].(map[string]any)[strings.TrimPrefix(ref, "#/components/headers/")].(map[string]any)
+			}
+			if required, _ := h["required"].(bool); required && header.Get(name) == "" {
 				return fmt.Errorf("%s %s %d: header %s missing", method, tmpl, status, name)
 			}
 		}

@@ -167,8 +167,17 @@ func TestWidgetPostsCompletionToAnAllowedOriginOnly(t *testing.T) {
 			if got := done.AttrOr("data-target-origin", ""); got != tt.wantOrigin {
 				t.Errorf("target origin %q, want %q", got, tt.wantOrigin)
 			}
-			if done.AttrOr("data-objective", "") != "send-sms" || done.AttrOr("data-sid", "") != testMessageSID || done.AttrOr("data-xp", "") != "100" {
+			if done.AttrOr("data-objective", "") != "send-sms" || done.AttrOr("data-sid", "") != testMessageSID || done.AttrOr("data-xp", "") != "100" ||
+				done.AttrOr("data-status", "") != "awarded" {
 				t.Errorf("completion data: %s", p.body)
+			}
+			if got := p.attr("embed-target", "data-target-origin"); got != tt.wantOrigin {
+				t.Errorf("the height goes to %q, want %q", got, tt.wantOrigin)
+			}
+			// The same SID again: a verdict to show, no new completion.
+			again := e.postNoCSRF("/embed/objectives/send-sms/hack", form.Encode()).find("embed-completed")
+			if again.AttrOr("data-status", "") != "already_awarded" || again.AttrOr("data-xp", "") != "0" {
+				t.Errorf("repeat HACK: status %q, xp %q", again.AttrOr("data-status", ""), again.AttrOr("data-xp", ""))
 			}
 			if p.doc.Find(`script[src="/static/js/embed.js"]`).Length() != 1 || p.doc.Find("script:not([src])").Length() != 0 {
 				t.Error("the widget must load embed.js and have no inline script")
@@ -183,7 +192,8 @@ func TestWidgetPostsCompletionToAnAllowedOriginOnly(t *testing.T) {
 func TestEmbedScriptPostsToTheCheckedOriginOnly(t *testing.T) {
 	e := newEnv(t, options{})
 	js := e.get("/static/js/embed.js").body
-	for _, want := range []string{`type: "questgate.objective.completed"`, `getAttribute("data-target-origin")`,
+	for _, want := range []string{`"questgate.objective.completed"`, `status === "awarded"`, `"questgate.objective.verified"`,
+		`type: "questgate.resize"`, `new ResizeObserver(send)`, `getAttribute("data-target-origin")`,
 		`window.parent.postMessage(`, `}, origin);`, `origin === "*"`} {
 		if !strings.Contains(js, want) {
 			t.Errorf("embed.js lacks %s", want)

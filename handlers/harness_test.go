@@ -216,7 +216,10 @@ func newEnv(t *testing.T, opt options) *env {
 	ech := handlers.New(hcfg)
 	quests := quest.New(cfg)
 	handlers.NewPlayer(quests, playerData, e.sessions, publicURL).Routes(ech.Group(""))
-	handlers.NewAPI(quests, st, log).Routes(ech.Group("/api"))
+	api := ech.Group("/api")
+	handlers.NewAPI(quests, st, log).Routes(api)
+	handlers.NewGameAPI(quests, quest.NewGamePlayers(quest.GamePlayersConfig{Store: st, Cohorts: quest.NewPlayers(st), Check: quests,
+		Accounts: ratelimit.NewMemory(ratelimit.PerMinute(gameSignInsPerMinute), e.clock.Now)})).Routes(api)
 	handlers.NewEmbed(quests, st, bundle, publicURL, e.clock.Now).Routes(ech.Group("/embed"))
 	e.echo = ech
 	handlers.NewProfile(quest.NewPlayers(st), e.sessions).Routes(ech.Group(""))

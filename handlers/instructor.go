@@ -100,6 +100,9 @@ type InstructorConfig struct {
 	Publish live.Publisher
 	// WallEvery is the most often the wall is sent again (default 1 s).
 	WallEvery time.Duration
+	// Extensions, when set, offers each open cohort's TwilioQuest
+	// extension for download on its page.
+	Extensions ExtensionExporter
 }
 
 // Instructor serves the instructors' dashboard under /instructor: sign-in,

@@ -29,6 +29,9 @@ func (h *Instructor) cohortRoutes(g *echo.Group, s, a echo.MiddlewareFunc) {
 	g.POST("/cohorts/:id/rename", h.renameCohort, s, a)
 	g.POST("/cohorts/:id/archive", h.archiveCohort(true), s, a)
 	g.POST("/cohorts/:id/unarchive", h.archiveCohort(false), s, a)
+	if h.cfg.Extensions != nil {
+		g.GET("/cohorts/:id/twilioquest.zip", h.twilioquestZip, s, a)
+	}
 }
 
 // cohortURL is a cohort's page.
@@ -37,11 +40,16 @@ func cohortURL(id int64) string { return cohortsPath + "/" + strconv.FormatInt(i
 // joinURL is a cohort's join link, in full: instructors paste it in a
 // chat or put it on a slide.
 func (h *Instructor) joinURL(c echo.Context, co quest.Cohort) string {
-	base := strings.TrimRight(h.cfg.PublicURL, "/")
-	if base == "" {
-		base = c.Scheme() + "://" + c.Request().Host
+	return h.publicBase(c) + quest.JoinPath(co)
+}
+
+// publicBase is where players reach the server: PublicURL, else the
+// request's own address.
+func (h *Instructor) publicBase(c echo.Context) string {
+	if base := strings.TrimRight(h.cfg.PublicURL, "/"); base != "" {
+		return base
 	}
-	return base + quest.JoinPath(co)
+	return c.Scheme() + "://" + c.Request().Host
 }
 
 // cohortsProps lists every cohort with its join link.
@@ -120,7 +128,12 @@ func (h *Instructor) cohortProps(c echo.Context) (templates.CohortProps, error) 
 	if err != nil {
 		return templates.CohortProps{}, err
 	}
+	extension := ""
+	if h.cfg.Extensions != nil && !co.Archived {
+		extension = extensionURL(co.ID)
+	}
 	return templates.CohortProps{
+		ExtensionURL:   extension,
 		Workshop:       workshop,
 		Cohort:         co,
 		JoinURL:        h.joinURL(c, co),

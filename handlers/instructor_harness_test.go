@@ -24,6 +24,7 @@ import (
 	"github.com/questgate/questgate/locale"
 	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/store"
+	"github.com/questgate/questgate/twilioquest"
 )
 
 const (
@@ -162,6 +163,7 @@ func newInstructorEnv(t *testing.T, opt instructorOptions) *ienv {
 		AccountLimiter: opt.accountLimiter, AccountCeiling: opt.accountCeiling, IPLimiter: opt.ipLimiter,
 		Heartbeat: opt.heartbeat, ProgressEvery: opt.progressEvery, Heartbeats: heartbeats,
 		Now: now, Webhooks: st, WallEvery: opt.wallEvery,
+		Extensions: twilioquest.Exporter{Catalog: cat, Bundle: bundle, Now: now},
 	}
 	if opt.workshop {
 		icfg.Workshop, icfg.Publish = st, broker

@@ -24,7 +24,8 @@ func TestDocumentIsValidOpenAPI(t *testing.T) {
 	if doc.OpenAPI != "3.1.0" {
 		t.Errorf("openapi %q, want 3.1.0", doc.OpenAPI)
 	}
-	for _, p := range []string{"/api/v1/verifications", "/api/v1/objectives", "/api/v1/players/{id}/progress", "/api/v1/submissions"} {
+	for _, p := range []string{"/api/v1/verifications", "/api/v1/objectives", "/api/v1/players/{id}/progress", "/api/v1/submissions",
+		"/api/v1/cohorts/{code}/verifications"} {
 		if doc.Paths.Find(p) == nil {
 			t.Errorf("%s is not documented", p)
 		}

@@ -73,17 +73,8 @@ func (s *Service) SaveCredentials(ctx context.Context, playerID, accountSID, api
 	if err != nil {
 		return Saved{}, err
 	}
-	sandboxed := false
-	if s.cfg.Sandbox != nil {
-		if sandboxed, err = s.cfg.Sandbox.IsAccount(ctx, c.AccountSID); err != nil {
-			return Saved{}, err
-		}
-	}
-	v := s.cfg.Twilio
-	if sandboxed {
-		v = s.cfg.SandboxVerifier
-	}
-	if err := v.CheckCredentials(ctx, c); err != nil {
+	sandboxed, err := s.CheckCredentials(ctx, c)
+	if err != nil {
 		return Saved{}, err
 	}
 	saved := Credentials{PlayerID: playerID, AccountSID: c.AccountSID, APIKeySID: c.APIKeySID, Secret: c.Secret, Sandbox: sandboxed}
@@ -91,6 +82,23 @@ func (s *Service) SaveCredentials(ctx context.Context, playerID, accountSID, api
 		return Saved{}, err
 	}
 	return savedOf(saved), nil
+}
+
+// CheckCredentials asks the account's upstream (the sandbox for a sandbox
+// account, Twilio otherwise) whether c opens it, with one cheap call, and
+// reports whether the account is the sandbox's. Errors are as
+// SaveCredentials's.
+func (s *Service) CheckCredentials(ctx context.Context, c Credentials) (sandboxed bool, err error) {
+	if s.cfg.Sandbox != nil {
+		if sandboxed, err = s.cfg.Sandbox.IsAccount(ctx, c.AccountSID); err != nil {
+			return false, err
+		}
+	}
+	v := s.cfg.Twilio
+	if sandboxed {
+		v = s.cfg.SandboxVerifier
+	}
+	return sandboxed, v.CheckCredentials(ctx, c)
 }
 
 // EnsureCredentials returns what pages may show of a player's

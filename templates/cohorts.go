@@ -40,6 +40,9 @@ type CohortProps struct {
 	SubmissionsURL, ProgressURL string
 	// Workshop is the wall, event, announcement and roster part.
 	Workshop CohortWorkshop
+	// ExtensionURL downloads the cohort's TwilioQuest extension; "" when
+	// none is offered (an archived cohort).
+	ExtensionURL string
 }
 
 // cohortPageURL is a cohort's page in the dashboard.

@@ -66,6 +66,7 @@ func newApp(getenv func(string) string, stdin io.Reader, stdout, stderr io.Write
 			instructorCommand(f),
 			apikeyCommand(f),
 			migrateCommand(f),
+			twilioquestCommand(f),
 		},
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/urfave/cli/v3"
 
@@ -20,8 +19,7 @@ func cohortCommand(f flags) *cli.Command {
 			Usage: "create a cohort and print its join link",
 			Flags: []cli.Flag{
 				&cli.StringFlag{Name: "name", Required: true, Usage: "the cohort's name, as players see it (1 to 80 characters)"},
-				&cli.StringFlag{Name: "public-url", Value: "http://localhost:8080", Sources: f.env("QUESTGATE_PUBLIC_URL"),
-					Usage: "URL players reach the server at, for the join link", Validator: httpURL("--public-url")},
+				f.publicURLFlag("for the join link"),
 				f.dataDir(), f.database(),
 			},
 			Action: func(ctx context.Context, cmd *cli.Command) error {
@@ -38,8 +36,14 @@ func cohortCommand(f flags) *cli.Command {
 				if err != nil {
 					return err
 				}
-				_, err = fmt.Fprintf(cmd.Root().Writer, "Cohort %q created.\nJoin link: %s%s\n",
-					c.Name, strings.TrimSuffix(cmd.String("public-url"), "/"), quest.JoinPath(c))
+				url, guessed := publicURL(cmd)
+				w := cmd.Root().Writer
+				if _, err := fmt.Fprintf(w, "Cohort %q created.\nJoin code: %s\nJoin link: %s%s\n", c.Name, c.JoinCode, url, quest.JoinPath(c)); err != nil {
+					return err
+				}
+				if guessed {
+					_, err = fmt.Fprint(w, guessNote(url))
+				}
 				return err
 			},
 		}},

@@ -47,5 +47,11 @@ func exitCode(err error) int {
 
 // run is the whole program, with its inputs passed in so tests can run it.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	return newApp(getenv, stdin, stdout, stderr).Run(ctx, args)
+	app := newApp(getenv, stdin, stdout, stderr)
+	app.Metadata = map[string]any{argsMetadata: args}
+	return app.Run(ctx, args)
 }
+
+// argsMetadata is where run keeps the command line, for commands that
+// must read it after a parse error (verify --json).
+const argsMetadata = "args"

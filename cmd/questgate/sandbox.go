@@ -3,8 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v3"
@@ -43,8 +48,21 @@ func sandboxCommand(f flags) *cli.Command {
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "name", Value: "questgate sandbox", Usage: "friendly name of the account"},
 					&cli.BoolFlag{Name: "json", Usage: "print JSON instead of lines"},
+					&cli.BoolFlag{Name: "create", Usage: "create the SQLite database when there is none yet (without it, a missing database is an error: the account would land where no server reads it)"},
 				},
 				Action: func(ctx context.Context, cmd *cli.Command) error {
+					db := databaseFrom(cmd)
+					where := redactURL(db.databaseURL())
+					if path, ok := sqliteFile(db.databaseURL()); ok {
+						if abs, err := filepath.Abs(path); err == nil {
+							path = abs
+						}
+						where = path
+						if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) && !cmd.Bool("create") {
+							return &exitError{2, fmt.Errorf("no database at %s: run this where the server keeps its data, or name it with --data-dir or --database "+
+								"(the server's, such as --data-dir /var/lib/questgate); --create makes a new, empty database there", path)}
+						}
+					}
 					log, err := logging.New(cmd.Root().ErrWriter, "text", "warn")
 					if err != nil {
 						return err
@@ -60,9 +78,10 @@ func sandboxCommand(f flags) *cli.Command {
 					}
 					w := cmd.Root().Writer
 					if cmd.Bool("json") {
-						return json.NewEncoder(w).Encode(map[string]string{"account_sid": acc.SID, "auth_token": acc.AuthToken})
+						return json.NewEncoder(w).Encode(map[string]string{"account_sid": acc.SID, "auth_token": acc.AuthToken, "database": where})
 					}
-					_, err = fmt.Fprintf(w, "Account SID: %s\nAuth Token:  %s\n", acc.SID, acc.AuthToken)
+					_, err = fmt.Fprintf(w, "Account SID: %s\nAuth Token:  %s\nDatabase:    %s (a server using this database accepts the account)\n",
+						acc.SID, acc.AuthToken, where)
 					return err
 				},
 			}},
@@ -171,4 +190,17 @@ func sandboxLimits(s SandboxConfig, requests sandbox.Limiter) sandbox.Options {
 	opts.Quota = sandbox.Quota{Messages: unlimitedIfZero(s.MessagesPerAccount),
 		Calls: unlimitedIfZero(s.CallsPerAccount), Media: unlimitedIfZero(s.MediaPerAccount)}
 	return opts
+}
+
+// sqliteFile is the SQLite file a database setting names, and false for
+// PostgreSQL (see store.Connect).
+func sqliteFile(databaseURL string) (string, bool) {
+	scheme, rest, ok := strings.Cut(databaseURL, ":")
+	switch {
+	case ok && (scheme == "postgres" || scheme == "postgresql"):
+		return "", false
+	case ok && scheme == "sqlite":
+		return strings.TrimPrefix(rest, "//"), true
+	}
+	return databaseURL, true
 }

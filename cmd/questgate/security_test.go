@@ -30,7 +30,7 @@ func runCLI(t *testing.T, env map[string]string, args ...string) (stdout, stderr
 // operator would, and returns its SID and token.
 func newSandboxAccount(t *testing.T, env map[string]string, dataDir string) (string, string) {
 	t.Helper()
-	out, errOut, err := runCLI(t, env, "sandbox", "account", "create", "--data-dir", dataDir, "--json")
+	out, errOut, err := runCLI(t, env, "sandbox", "account", "create", "--data-dir", dataDir, "--json", "--create")
 	if err != nil {
 		t.Fatalf("sandbox account create: %v\n%s", err, errOut)
 	}

@@ -49,19 +49,90 @@ func verifyCommand(f flags) *cli.Command {
 				Usage: "let checks.webhook_answers call private, loopback and link-local addresses"},
 			f.objectives(),
 		},
-		OnUsageError: func(_ context.Context, _ *cli.Command, err error, _ bool) error {
-			return &exitError{exitUndecided, err}
+		OnUsageError: func(_ context.Context, cmd *cli.Command, err error, _ bool) error {
+			return jsonError(cmd, &exitError{exitUndecided, usageError{err}})
 		},
-		Action: runVerify,
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			w := &countingWriter{w: cmd.Root().Writer}
+			err := runVerify(ctx, cmd, w)
+			if w.n > 0 {
+				return err
+			}
+			return jsonError(cmd, err)
+		},
 	}
+}
+
+// countingWriter tells whether anything was printed.
+type countingWriter struct {
+	w io.Writer
+	n int
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += n
+	return n, err
+}
+
+// verifyError is what verify --json prints when it checked nothing: a
+// usage mistake, unreadable credentials, a catalog that does not load.
+type verifyError struct {
+	Verdict string `json:"verdict"` // always undecided
+	Error   struct {
+		Code    string `json:"code"` // usage or error
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// jsonError prints err as a verifyError on standard output under --json,
+// so that a script reading the verdict always gets a JSON object, and
+// returns err (whose exit status stays).
+func jsonError(cmd *cli.Command, err error) error {
+	if err == nil || !wantsJSON(cmd) {
+		return err
+	}
+	var out verifyError
+	out.Verdict, out.Error.Code, out.Error.Message = "undecided", "error", err.Error()
+	if _, ok := errors.AsType[usageError](err); ok {
+		out.Error.Code = "usage"
+	}
+	enc := json.NewEncoder(cmd.Root().Writer)
+	enc.SetIndent("", "  ")
+	if werr := enc.Encode(out); werr != nil {
+		return errors.Join(err, werr)
+	}
+	return err
+}
+
+// wantsJSON reports whether --json was given, even on a command line whose
+// parsing stopped at a mistake before reaching it (run keeps the command
+// line in the root's metadata).
+func wantsJSON(cmd *cli.Command) bool {
+	if cmd.Bool("json") {
+		return true
+	}
+	args, _ := cmd.Root().Metadata[argsMetadata].([]string)
+	for _, a := range args {
+		if a == "--json" || a == "-json" || a == "--json=true" {
+			return true
+		}
+	}
+	return false
 }
 
 // usage is a mistake on the command line: exit 2, nothing was checked.
 func usage(format string, args ...any) error {
-	return &exitError{exitUndecided, fmt.Errorf(format, args...)}
+	return &exitError{exitUndecided, usageError{fmt.Errorf(format, args...)}}
 }
 
-func runVerify(ctx context.Context, cmd *cli.Command) error {
+// usageError marks a mistake on the command line.
+type usageError struct{ error }
+
+func (u usageError) Unwrap() error { return u.error }
+
+// runVerify checks the SID and prints the verdict on w.
+func runVerify(ctx context.Context, cmd *cli.Command, w io.Writer) error {
 	cat, err := loadCatalog(cmd.String("objectives"))
 	if err != nil {
 		return &exitError{exitUndecided, err}
@@ -108,7 +179,6 @@ func runVerify(ctx context.Context, cmd *cli.Command) error {
 	}
 	verdict, verr := v.Verify(ctx, quest.CheckRequest{Objective: obj, SID: quest.Normalize(cmd.String("sid")), Credentials: creds, Player: player})
 	out := newVerifyOutput(locale.With(ctx, en), obj, verdict, verr)
-	w := cmd.Root().Writer
 	if cmd.Bool("json") {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")

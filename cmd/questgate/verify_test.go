@@ -294,3 +294,38 @@ func TestVerifySaysWhatThePagesSay(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifyJSONUsageErrors: with --json, a command line verify cannot
+// run still prints one JSON object, saying why, and exits 2.
+func TestVerifyJSONUsageErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no objective", []string{"verify", "--json"}, "--objective is required"},
+		{"an unknown objective", []string{"verify", "--json", "--objective", "nope"}, `no objective "nope"`},
+		{"an unknown flag before --json", []string{"verify", "--bogus", "--json"}, "flag provided but not defined"},
+		{"no secret on stdin", []string{"verify", "--json", "--objective", "send-sms", "--sid", "SM1", "--account-sid", "AC1", "--auth-token-stdin"}, "standard input"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, _ := runVerifyCLI(t, "", tc.args...)
+			var out struct {
+				Verdict string `json:"verdict"`
+				Error   struct {
+					Code    string `json:"code"`
+					Message string `json:"message"`
+				} `json:"error"`
+			}
+			if err := json.Unmarshal([]byte(stdout), &out); err != nil {
+				t.Fatalf("stdout is not JSON (%v): %q", err, stdout)
+			}
+			if code != exitUndecided || out.Verdict != "undecided" || out.Error.Code != "usage" || !strings.Contains(out.Error.Message, tc.want) {
+				t.Errorf("exit %d, %+v; want exit 2, a usage error saying %q", code, out, tc.want)
+			}
+		})
+	}
+	if _, stdout, _ := runVerifyCLI(t, "", "verify"); stdout != "" {
+		t.Errorf("without --json a usage error prints %q on stdout", stdout)
+	}
+}

@@ -13,8 +13,10 @@ import (
 	"github.com/questgate/questgate/locale"
 	"github.com/questgate/questgate/metrics"
 	"github.com/questgate/questgate/quest"
+	"github.com/questgate/questgate/ratelimit"
 	"github.com/questgate/questgate/sandbox"
 	"github.com/questgate/questgate/store"
+	"github.com/questgate/questgate/twilioquest"
 	"github.com/questgate/questgate/verifier"
 	"github.com/questgate/questgate/webhook"
 )
@@ -187,8 +189,15 @@ func (s *graph) routes(web handlers.Config, quests *quest.Service, sessions *han
 		Cohorts: quest.NewPlayers(st), PublicURL: publicURL,
 		Sessions: sessions, Live: events, Log: s.log, Webhooks: st,
 		Workshop: st, Publish: events,
+		Extensions: twilioquest.Exporter{Catalog: s.catalog, Bundle: bundle, Version: exportVersion()},
 	}).Routes(e.Group("/instructor"))
-	handlers.NewAPI(quests, st, s.log).Routes(e.Group("/api"))
+	api := e.Group("/api")
+	handlers.NewAPI(quests, st, s.log).Routes(api)
+	handlers.NewGameAPI(quests, quest.NewGamePlayers(quest.GamePlayersConfig{Store: st, Cohorts: quest.NewPlayers(st),
+		Check:     quests,
+		Accounts:  ratelimit.NewMemory(ratelimit.PerMinute(quest.GameSignInsPerAccount), nil),
+		Addresses: ratelimit.NewMemory(ratelimit.PerMinute(quest.GameChecksPerAddress), nil),
+	})).Routes(api)
 	handlers.NewEmbed(quests, st, bundle, publicURL, nil).Routes(e.Group("/embed"))
 	if s.sandbox != nil {
 		s.sandbox.Routes(e.Group("/sandbox"))
