@@ -94,6 +94,9 @@ func checkSmoke(t *testing.T, got, backend string, scenarios []string) {
 	if slices.Contains(scenarios, "repeats") && !regexp.MustCompile(`(?m)^  upstream fetches +\d+ +0 +0 +met$`).MatchString(section) {
 		t.Errorf("repeats asked Twilio in\n%s", got)
 	}
+	if slices.Contains(scenarios, "api") && !regexp.MustCompile(`(?m)^  webhooks delivered in the end +5 +5 +met$`).MatchString(section) {
+		t.Errorf("api: not every award's webhook arrived in\n%s", got)
+	}
 	if slices.Contains(scenarios, "data") {
 		for _, p := range []string{`(?m)^  progress page +\d`, `(?m)^  CSV export .* \d{4} rows`, `(?m)^  API submissions list +\d`,
 			`(?m)^  record one attempt, 2000 attempts +\d`} {
