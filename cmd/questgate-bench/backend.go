@@ -118,8 +118,13 @@ func (b *backend) stop() error {
 	return errors.Join(errs...)
 }
 
-// close stops the instances and drops the database.
-func (b *backend) close() error { return errors.Join(b.stop(), b.drop()) }
+// close stops the instances and drops the database; calling it again
+// does nothing.
+func (b *backend) close() error {
+	drop := b.drop
+	b.drop = func() error { return nil }
+	return errors.Join(b.stop(), drop())
+}
 
 // cpu is the CPU time every instance has used.
 func (b *backend) cpu() (time.Duration, error) {

@@ -26,6 +26,7 @@ func TestBenchSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs questgate: skipped with -short")
 	}
+	t.Parallel()
 	checkSmoke(t, runSmoke(t, smokeArgs), "sqlite", allScenarios)
 }
 
@@ -36,6 +37,7 @@ func TestBenchSmokePostgres(t *testing.T) {
 		t.Skip("builds and runs questgate: skipped with -short")
 	}
 	pg := pgtest.URL(t)
+	t.Parallel()
 	args := append(slices.Clone(smokeArgs), "-scenarios", "burst,capacity,repeats,data", "-database-url", pg, "-instances", "1,2")
 	got := runSmoke(t, args)
 	checkSmoke(t, got, "postgres", []string{"burst", "capacity", "repeats", "data"})

@@ -44,7 +44,7 @@ func (b *bench) data(ctx context.Context, t target, transport http.RoundTripper)
 	if err != nil {
 		return nil, err
 	}
-	defer be.close()
+	defer be.close() // on the error paths; the end closes it too, reporting
 	catalogFile, objectives, err := writeObjectives(be.dir)
 	if err != nil {
 		return nil, err
@@ -98,12 +98,11 @@ func (b *bench) data(ctx context.Context, t target, transport http.RoundTripper)
 	if err := be.start(ctx, 1, args); err != nil {
 		return nil, err
 	}
-	hc2 := *hc
+	// Cookies are per host, not per port: the new port keeps them.
 	api.base = be.url()
 	base := be.url()
-	// Cookies are per host, not per port: the new port keeps them.
 	get := func(path string) func() (int, error) {
-		return func() (int, error) { return fetch(ctx, &hc2, base+path) }
+		return func() (int, error) { return fetch(ctx, hc, base+path) }
 	}
 
 	tb := &table{
@@ -135,7 +134,7 @@ func (b *bench) data(ctx context.Context, t target, transport http.RoundTripper)
 	}
 	_, before, _ := be.memory()
 	began = time.Now()
-	rows, n, err := csvRows(ctx, &hc2, base+"/instructor/submissions.csv")
+	rows, n, err := csvRows(ctx, hc, base+"/instructor/submissions.csv")
 	took := time.Since(began)
 	_, peak, _ := be.memory()
 	if err != nil {
@@ -154,7 +153,7 @@ func (b *bench) data(ctx context.Context, t target, transport http.RoundTripper)
 	if be.dbURL != "" {
 		tb.notes = append(tb.notes, "PostgreSQL: ANALYZE ran after seeding, as autovacuum would after such a load")
 	}
-	return tb, be.stop()
+	return tb, be.close()
 }
 
 // writeObjectives writes a catalog file adding message objectives to the
