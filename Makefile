@@ -95,13 +95,17 @@ fuzz:
 	  done; \
 	done
 
-## bench: the Go benchmarks, then the load benchmark of docs/performance.md (a minute or two;
+## bench: the Go benchmarks, then the load benchmark of docs/performance.md (several minutes;
 ## BENCHFLAGS passes it flags, such as BENCHFLAGS='-scenarios burst -players 200').
+## With QUESTGATE_TEST_POSTGRES_URL set, burst, capacity, repeats and data run on
+## PostgreSQL too (one instance, then two behind the bench's round-robin).
 ## Performance goals are measured here, never as timed tests.
 BENCHFLAGS ?=
+BENCHPG = $(if $(QUESTGATE_TEST_POSTGRES_URL),-database-url '$(QUESTGATE_TEST_POSTGRES_URL)' -instances 1$(comma)2)
+comma := ,
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
-	$(GO) run ./cmd/questgate-bench $(BENCHFLAGS)
+	$(GO) run ./cmd/questgate-bench $(BENCHPG) $(BENCHFLAGS)
 
 ## ci: everything CI checks. The fuzz run is counted in executions, not
 ## seconds: a time budget ending mid-iteration on a loaded machine makes

@@ -4,45 +4,108 @@ import (
 	"bytes"
 	"io"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/questgate/questgate/internal/testkit/pgtest"
 )
+
+// smokeArgs are every scenario at a handful of players, a short latency
+// and a small big event.
+var smokeArgs = []string{"-players", "5", "-latency", "10ms", "-capacity", "8", "-concurrency", "3",
+	"-duration", "200ms", "-storm", "5", "-in-flight", "5", "-memory-latency", "10ms",
+	"-data-players", "50", "-data-attempts", "2000", "-data-cohorts", "3", "-data-requests", "2"}
 
 // TestBenchSmoke runs every scenario with a handful of players and a
 // short latency: the harness must set players up, drive the HACK form
-// and print its tables. It asserts what does not depend on the machine's
-// speed: no errors, every verification awarded, one award in the storm.
+// and the JSON API, seed a big event's data, and print its tables. It
+// asserts what does not depend on the machine's speed: no errors, every
+// verification awarded, one award in the storm, every page answered.
 func TestBenchSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs questgate: skipped with -short")
 	}
+	t.Parallel()
+	checkSmoke(t, runSmoke(t, smokeArgs), "sqlite", allScenarios)
+}
+
+// TestBenchSmokePostgres runs burst, capacity, repeats and data on
+// PostgreSQL too, with two instances for the first three.
+func TestBenchSmokePostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs questgate: skipped with -short")
+	}
+	pg := pgtest.URL(t)
+	t.Parallel()
+	args := append(slices.Clone(smokeArgs), "-scenarios", "burst,capacity,repeats,data", "-database-url", pg, "-instances", "1,2")
+	got := runSmoke(t, args)
+	checkSmoke(t, got, "postgres", []string{"burst", "capacity", "repeats", "data"})
+	checkSmoke(t, got, "postgres ×2", []string{"burst", "capacity", "repeats"})
+	if strings.Contains(got, "[postgres ×2] data:") {
+		t.Errorf("data ran with two instances in\n%s", got)
+	}
+}
+
+func runSmoke(t *testing.T, args []string) string {
+	t.Helper()
 	var out bytes.Buffer
-	err := run(t.Context(), []string{"-players", "5", "-latency", "10ms", "-capacity", "8", "-concurrency", "3",
-		"-duration", "200ms", "-storm", "5", "-in-flight", "5", "-memory-latency", "10ms"}, &out)
-	if err != nil {
+	if err := run(t.Context(), args, &out); err != nil {
 		t.Fatalf("run: %v\n%s", err, out.String())
 	}
-	got := out.String()
-	for _, title := range []string{"burst:", "capacity:", "repeats:", "storm:", "memory:"} {
-		if !strings.Contains(got, "\n"+title) {
-			t.Errorf("no %s table in\n%s", title, got)
+	return out.String()
+}
+
+// checkSmoke checks the tables of backend's scenarios in got.
+func checkSmoke(t *testing.T, got, backend string, scenarios []string) {
+	t.Helper()
+	var titles []string
+	for _, s := range scenarios {
+		if s == "api" {
+			titles = append(titles, "api burst:", "api repeats:")
+		} else {
+			titles = append(titles, s+":")
 		}
+	}
+	for _, title := range titles {
+		if !strings.Contains(got, "\n["+backend+"] "+title) {
+			t.Errorf("no [%s] %s table in\n%s", backend, title, got)
+		}
+	}
+	if !strings.Contains(got, "\nsummary:") {
+		t.Errorf("no summary in\n%s", got)
 	}
 	rows := []struct{ name, pattern string }{
-		{"storm award", `(?m)^  awards in the database +1 +1 +met$`},
-		{"storm answers", `answers: 4 already_awarded, 1 awarded`},
-		{"repeats asked Twilio", `(?m)^  upstream fetches +\d+ +0 +0 +met$`},
+		{"every error row says 0", `(?m)^  (HTTP )?errors +[1-9]`},
+		{"a first error", `first (questgate|direct) error`},
+		{"a page's error", `errors, first:`},
 	}
 	for _, r := range rows {
-		if !regexp.MustCompile(r.pattern).MatchString(got) {
-			t.Errorf("%s: no line matching %s in\n%s", r.name, r.pattern, got)
+		if m := regexp.MustCompile(r.pattern).FindString(got); m != "" {
+			t.Errorf("%s: %q in\n%s", r.name, m, got)
 		}
 	}
-	if n := len(regexp.MustCompile(`(?m)^  errors +0 +0( |$)`).FindAllString(got, -1)); n != 4 {
-		t.Errorf("%d error rows say 0 and 0, want 4 (burst, capacity, repeats, memory) in\n%s", n, got)
+	section := got[strings.Index(got, "== "+backend+":"):]
+	if slices.Contains(scenarios, "storm") {
+		for _, p := range []string{`(?m)^  awards in the database +1 +1 +met$`, `answers: 4 already_awarded, 1 awarded`} {
+			if !regexp.MustCompile(p).MatchString(section) {
+				t.Errorf("storm: no line matching %s in\n%s", p, got)
+			}
+		}
 	}
-	if strings.Contains(got, "first questgate error") || strings.Contains(got, "first direct error") {
-		t.Errorf("errors in\n%s", got)
+	if slices.Contains(scenarios, "repeats") && !regexp.MustCompile(`(?m)^  upstream fetches +\d+ +0 +0 +met$`).MatchString(section) {
+		t.Errorf("repeats asked Twilio in\n%s", got)
+	}
+	if slices.Contains(scenarios, "api") && !regexp.MustCompile(`(?m)^  webhooks delivered in the end +5 +5 +met$`).MatchString(section) {
+		t.Errorf("api: not every award's webhook arrived in\n%s", got)
+	}
+	if slices.Contains(scenarios, "data") {
+		for _, p := range []string{`(?m)^  progress page +\d`, `(?m)^  CSV export .* \d{4} rows`, `(?m)^  API submissions list +\d`,
+			`(?m)^  record one attempt, 2000 attempts +\d`} {
+			if !regexp.MustCompile(p).MatchString(section) {
+				t.Errorf("data: no line matching %s in\n%s", p, got)
+			}
+		}
 	}
 }
 
@@ -58,6 +121,11 @@ func TestParseConfig(t *testing.T) {
 		{"no players", []string{"-players", "0"}, "-players 0"},
 		{"a negative latency", []string{"-latency", "-1s"}, "must not be negative"},
 		{"a stray argument", []string{"burst"}, "unexpected arguments"},
+		{"PostgreSQL with two instances", []string{"-database-url", "postgres://db/x", "-instances", "1,2"}, ""},
+		{"a SQLite database URL", []string{"-database-url", "sqlite:x.db"}, "give a postgres:// URL"},
+		{"no instances", []string{"-instances", "0"}, "-instances"},
+		{"an unknown database scenario", []string{"-database-scenarios", "soak"}, `unknown scenario "soak"`},
+		{"no data players", []string{"-data-players", "0"}, "-data-players 0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -16,7 +15,7 @@ import (
 	"syscall"
 	"time"
 
-	_ "modernc.org/sqlite" // the server's database, read after the storm
+	_ "modernc.org/sqlite" // the server's database, read and seeded by the bench
 )
 
 // buildQuestgate builds the questgate binary into dir: the server runs as
@@ -35,24 +34,25 @@ func buildQuestgate(ctx context.Context, dir string) (string, error) {
 
 // server is a running `questgate serve`.
 type server struct {
-	cmd      *exec.Cmd
-	url      string
-	database string
-	logPath  string
-	exited   chan error
+	cmd     *exec.Cmd
+	url     string
+	logPath string
+	exited  chan error
 }
 
 // serverArgs are the flags of the server under load. The per-address
 // limit is raised to its maximum, not turned off, so its cost is still
-// measured: every player of the bench comes from 127.0.0.1.
+// measured: every player of the bench comes from 127.0.0.1. Private
+// webhooks are allowed so that the games' webhooks reach the bench's
+// receiver on loopback.
 func serverArgs(dir, upstream string, attemptsPerMinute int) []string {
 	return []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"),
 		"--twilio-api-url", upstream, "--ip-requests-per-minute", "1000000",
-		"--attempts-per-minute", strconv.Itoa(attemptsPerMinute)}
+		"--attempts-per-minute", strconv.Itoa(attemptsPerMinute), "--allow-private-webhooks"}
 }
 
-func startServer(ctx context.Context, bin, dir string, args []string) (*server, error) {
-	logPath := filepath.Join(dir, "questgate.log")
+func startServer(ctx context.Context, bin, dir, logName string, args []string) (*server, error) {
+	logPath := filepath.Join(dir, logName)
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
@@ -70,7 +70,7 @@ func startServer(ctx context.Context, bin, dir string, args []string) (*server, 
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start questgate: %w", err)
 	}
-	s := &server{cmd: cmd, database: filepath.Join(dir, "data", "questgate.db"), logPath: logPath, exited: make(chan error, 1)}
+	s := &server{cmd: cmd, logPath: logPath, exited: make(chan error, 1)}
 	urls := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
@@ -182,20 +182,4 @@ func cpuTime(pid int) (time.Duration, error) {
 // to the current RSS), so that a scenario's peak is not an earlier one's.
 func (s *server) resetPeak() error {
 	return os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", s.cmd.Process.Pid), []byte("5"), 0)
-}
-
-// awardsOf counts the awards the server's database holds for sid, read
-// from its SQLite file (read-only; the server is running, in WAL mode):
-// the one number a page answer could hide a double award from.
-func (s *server) awardsOf(ctx context.Context, sid string) (int, error) {
-	db, err := sql.Open("sqlite", "file:"+s.database+"?mode=ro&_pragma=busy_timeout(10000)")
-	if err != nil {
-		return 0, err
-	}
-	defer db.Close()
-	var n int
-	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM awards WHERE sid = ?`, sid).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count awards: %w", err)
-	}
-	return n, nil
 }

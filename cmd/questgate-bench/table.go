@@ -12,8 +12,10 @@ import (
 // with the ratio and the target.
 type table struct {
 	title string
-	rows  [][]string
-	notes []string
+	// header names the columns; empty is direct, questgate, ratio, target.
+	header []string
+	rows   [][]string
+	notes  []string
 }
 
 func (t *table) add(cells ...string) { t.rows = append(t.rows, cells) }
@@ -40,7 +42,11 @@ func (t *table) errorNote(d, q stats) {
 
 func (t *table) print(w io.Writer) {
 	fmt.Fprintln(w, t.title)
-	rows := append([][]string{{"", "direct", "questgate", "ratio", "target", ""}}, t.rows...)
+	header := t.header
+	if header == nil {
+		header = []string{"", "direct", "questgate", "ratio", "target", ""}
+	}
+	rows := append([][]string{header}, t.rows...)
 	var widths []int
 	for _, r := range rows {
 		for i, c := range r {
@@ -101,4 +107,29 @@ func verdictEqual(v, want int) string {
 		return "met"
 	}
 	return "MISSED"
+}
+
+// summary is every scenario of the run on one line each, CPU per request
+// included: the table to compare runs and backends by.
+type summary struct{ rows []summaryRow }
+
+// summaryRow is one scenario on one backend.
+type summaryRow struct {
+	scenario, backend    string
+	d, q                 stats
+	serverCPU, directCPU float64 // ms per request: the server's, and the direct client's (bench process)
+}
+
+func (s *summary) add(r summaryRow) { s.rows = append(s.rows, r) }
+
+func (s *summary) table() *table {
+	t := &table{title: "summary: questgate against the direct fetch of the same run (ratios are questgate ÷ direct)",
+		header: []string{"scenario", "backend", "p50 ×", "p99 ×", "rate", "rate ×", "errors", "server CPU/req", "direct CPU/req", "CPU ×"}}
+	for _, r := range s.rows {
+		t.add(r.scenario, r.backend, ratio(r.q.p50.Seconds(), r.d.p50.Seconds()), ratio(r.q.p99.Seconds(), r.d.p99.Seconds()),
+			perSecond(r.q), ratio(r.q.perSecond, r.d.perSecond), fmt.Sprint(r.q.errors), cpuMS(r.serverCPU), cpuMS(r.directCPU),
+			ratio(r.serverCPU, r.directCPU))
+	}
+	t.notes = append(t.notes, "direct CPU/req is the bench process's CPU per direct fetch: twilio-go's client work and the sandbox answering it")
+	return t
 }
