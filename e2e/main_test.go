@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -48,6 +49,12 @@ func TestMain(m *testing.M) {
 }
 
 func runSuite(m *testing.M) int {
+	flag.Parse()
+	if f := flag.Lookup("test.list"); f != nil && f.Value.String() != "" {
+		// Listing the tests (make fuzz lists every package's) needs no
+		// browser, and must not wipe the last run's screenshots.
+		return m.Run()
+	}
 	chromium, err := findChromium()
 	if err != nil {
 		if os.Getenv(envRequire) == "1" {
