@@ -273,34 +273,7 @@ func (h *API) verify(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	sub := res.Submission
-	v := templates.NewVerdict(ctx, templates.ResultFacts(&res))
-	if v.Status != http.StatusOK {
-		p := &Problem{Status: v.Status, Reason: string(sub.Reason), SubmissionID: sub.ID, Verdict: &v}
-		if templates.AsksToWait(v.Status) {
-			p.RetryAfter = res.RetryAfter
-			if p.RetryAfter <= 0 {
-				p.RetryAfter = defaultRetryAfter
-			}
-		}
-		return p
-	}
-	status := "rejected"
-	if sub.Reason.Success() {
-		status = string(sub.Reason)
-	}
-	if res.RetryAfter > 0 {
-		setRetryAfter(c, res.RetryAfter)
-	}
-	items := res.Items
-	if items == nil {
-		items = []string{}
-	}
-	return c.JSON(http.StatusOK, VerificationResponse{
-		Status: status, Reason: string(sub.Reason), Title: v.Title, Message: v.Help, Next: nextStepOf(v),
-		Objective: req.Objective, SID: sub.SID, XP: res.XP, Items: items, SubmissionID: sub.ID,
-		Player: APIPlayerRef{ID: req.Player.ID, Name: req.Player.Name}, Verified: verifiedOf(sub.Message),
-	})
+	return answerVerification(c, res, req.Objective, APIPlayerRef{ID: req.Player.ID, Name: req.Player.Name})
 }
 
 // idempotent makes a request with an Idempotency-Key header run once: the
@@ -552,4 +525,39 @@ func (h *API) submissions(c echo.Context) error {
 // serveOpenAPI serves the API's OpenAPI document.
 func serveOpenAPI(c echo.Context) error {
 	return c.Blob(http.StatusOK, "application/yaml", OpenAPI)
+}
+
+// answerVerification is the JSON API's answer to a played attempt, the
+// same for a game's own players and for game accounts (game.go): a
+// problem for what the verdict mapping says is not a 200, else the
+// verification with what was verified.
+func answerVerification(c echo.Context, res quest.Result, objective string, player APIPlayerRef) error {
+	sub := res.Submission
+	v := templates.NewVerdict(c.Request().Context(), templates.ResultFacts(&res))
+	if v.Status != http.StatusOK {
+		p := &Problem{Status: v.Status, Reason: string(sub.Reason), SubmissionID: sub.ID, Verdict: &v}
+		if templates.AsksToWait(v.Status) {
+			p.RetryAfter = res.RetryAfter
+			if p.RetryAfter <= 0 {
+				p.RetryAfter = defaultRetryAfter
+			}
+		}
+		return p
+	}
+	status := "rejected"
+	if sub.Reason.Success() {
+		status = string(sub.Reason)
+	}
+	if res.RetryAfter > 0 {
+		setRetryAfter(c, res.RetryAfter)
+	}
+	items := res.Items
+	if items == nil {
+		items = []string{}
+	}
+	return c.JSON(http.StatusOK, VerificationResponse{
+		Status: status, Reason: string(sub.Reason), Title: v.Title, Message: v.Help, Next: nextStepOf(v),
+		Objective: objective, SID: sub.SID, XP: res.XP, Items: items, SubmissionID: sub.ID,
+		Player: player, Verified: verifiedOf(sub.Message),
+	})
 }

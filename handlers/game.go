@@ -104,34 +104,7 @@ func (h *GameAPI) verify(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	sub := res.Submission
-	v := templates.NewVerdict(ctx, templates.ResultFacts(&res))
-	if v.Status != http.StatusOK {
-		p := &Problem{Status: v.Status, Reason: string(sub.Reason), SubmissionID: sub.ID, Verdict: &v}
-		if templates.AsksToWait(v.Status) {
-			p.RetryAfter = res.RetryAfter
-			if p.RetryAfter <= 0 {
-				p.RetryAfter = defaultRetryAfter
-			}
-		}
-		return p
-	}
-	status := "rejected"
-	if sub.Reason.Success() {
-		status = string(sub.Reason)
-	}
-	if res.RetryAfter > 0 {
-		setRetryAfter(c, res.RetryAfter)
-	}
-	items := res.Items
-	if items == nil {
-		items = []string{}
-	}
-	return c.JSON(http.StatusOK, VerificationResponse{
-		Status: status, Reason: string(sub.Reason), Title: v.Title, Message: v.Help, Next: nextStepOf(v),
-		Objective: req.Objective, SID: sub.SID, XP: res.XP, Items: items, SubmissionID: sub.ID,
-		Player: APIPlayerRef{ID: creds.AccountSID}, Verified: verifiedOf(sub.Message),
-	})
+	return answerVerification(c, res, req.Objective, APIPlayerRef{ID: creds.AccountSID})
 }
 
 // gameVerdictProblem is a problem carrying the verdict of reason and
