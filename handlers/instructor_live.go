@@ -101,13 +101,39 @@ func (s *sseStream) send(event, id, data string) error {
 
 // run keeps a live view open until the browser leaves, the server stops
 // (see WithStopping), the instructor is no longer signed in (checked at
-// every heartbeat, a comment sent every Heartbeat so that proxies keep
-// the connection), the feed ends, or a handler fails: each event goes to
+// every heartbeat), the feed ends, or a handler fails: each event goes to
 // onEvent, and each tick of tick (nil: none) to onTick.
 func (h *Instructor) run(c echo.Context, s *sseStream, events <-chan live.Event, onEvent func(live.Event) error,
 	tick <-chan time.Time, onTick func() error) error {
-	ctx := c.Request().Context()
-	heartbeat, stop := h.cfg.Heartbeats()
+	loop := streamLoop{heartbeats: h.cfg.Heartbeats, alive: func() bool { return h.stillSignedIn(c) },
+		onEvent: onEvent, tick: tick, onTick: onTick}
+	if err := loop.run(c.Request().Context(), s, events); err != nil {
+		return h.liveFailed(c.Request().Context(), err)
+	}
+	return nil
+}
+
+// streamLoop is what one server-sent-events stream does with what wakes
+// it, shared by the instructors' live views and the players' announcements
+// so that both stop, beat and fail alike.
+type streamLoop struct {
+	// heartbeats gives the ticker of the comments sent so that proxies
+	// keep the connection, and the function that stops it.
+	heartbeats func() (<-chan time.Time, func())
+	// alive is asked at each heartbeat; false ends the stream (nil: always).
+	alive func() bool
+	// onEvent is given each event of the feed.
+	onEvent func(live.Event) error
+	// tick (nil: none) wakes onTick.
+	tick   <-chan time.Time
+	onTick func() error
+}
+
+// run keeps the stream open until the browser leaves, the server stops
+// (see WithStopping), alive says no, the feed ends (all nil), or sending
+// fails (that error).
+func (l streamLoop) run(ctx context.Context, s *sseStream, events <-chan live.Event) error {
+	heartbeat, stop := l.heartbeats()
 	defer stop()
 	stopping := Stopping(ctx)
 	for {
@@ -118,7 +144,7 @@ func (h *Instructor) run(c echo.Context, s *sseStream, events <-chan live.Event,
 		case <-stopping:
 			return nil
 		case <-heartbeat:
-			if !h.stillSignedIn(c) {
+			if l.alive != nil && !l.alive() {
 				return nil
 			}
 			err = s.comment("heartbeat")
@@ -126,12 +152,12 @@ func (h *Instructor) run(c echo.Context, s *sseStream, events <-chan live.Event,
 			if !ok {
 				return nil
 			}
-			err = onEvent(ev)
-		case <-tick:
-			err = onTick()
+			err = l.onEvent(ev)
+		case <-l.tick:
+			err = l.onTick()
 		}
 		if err != nil {
-			return h.liveFailed(ctx, err)
+			return err
 		}
 	}
 }

@@ -206,34 +206,16 @@ func (h *PlayerWorkshop) announcementsLive(c echo.Context) error {
 	if err := s.comment("questgate announcements"); err != nil {
 		return nil
 	}
-	heartbeat, stop := h.cfg.Heartbeats()
-	defer stop()
-	stopping := Stopping(ctx)
-	for {
-		var err error
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-stopping:
-			return nil
-		case <-heartbeat:
-			err = s.comment("heartbeat")
-		case ev, ok := <-events:
-			if !ok {
-				return nil
-			}
-			if ev.Kind != live.Announcement || (ev.CohortID != 0 && ev.CohortID != p.CohortID) {
-				continue
-			}
-			err = h.sendAnnouncement(ctx, s, ev.AnnouncementID)
-		}
-		if err != nil {
-			if ctx.Err() == nil && !errors.Is(err, errClientGone) {
-				h.cfg.Log.ErrorContext(ctx, "announcements stream broke off", "error", err)
-			}
+	loop := streamLoop{heartbeats: h.cfg.Heartbeats, onEvent: func(ev live.Event) error {
+		if ev.Kind != live.Announcement || (ev.CohortID != 0 && ev.CohortID != p.CohortID) {
 			return nil
 		}
+		return h.sendAnnouncement(ctx, s, ev.AnnouncementID)
+	}}
+	if err := loop.run(ctx, s, events); err != nil && ctx.Err() == nil && !errors.Is(err, errClientGone) {
+		h.cfg.Log.ErrorContext(ctx, "announcements stream broke off", "error", err)
 	}
+	return nil
 }
 
 // sendAnnouncement sends one announcement, rendered.

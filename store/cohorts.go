@@ -68,15 +68,8 @@ func (s *Store) SetDisplayName(ctx context.Context, playerID, name string) error
 // and then nothing changes.
 func (s *Store) JoinCohort(ctx context.Context, playerID string, cohortID int64, displayName string) error {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		var archived bool
-		err := tx.QueryRowContext(ctx, `SELECT archived FROM cohorts WHERE id = ?`, cohortID).Scan(&archived)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			return quest.ErrNotFound
-		case err != nil:
+		if err := cohortOpen(ctx, tx, cohortID); err != nil {
 			return err
-		case archived:
-			return quest.ErrArchived
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE players SET cohort_id = ?,
 			display_name = CASE WHEN ? = '' THEN display_name ELSE ? END WHERE id = ?`,
@@ -100,6 +93,22 @@ func affectedOne(res sql.Result, err error, what string) error {
 	}
 	if n == 0 {
 		return quest.ErrNotFound
+	}
+	return nil
+}
+
+// cohortOpen is the check that opens a transaction putting a player in a
+// cohort: a missing cohort is ErrNotFound, an archived one ErrArchived.
+func cohortOpen(ctx context.Context, tx *sql.Tx, cohortID int64) error {
+	var archived bool
+	err := tx.QueryRowContext(ctx, `SELECT archived FROM cohorts WHERE id = ?`, cohortID).Scan(&archived)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return quest.ErrNotFound
+	case err != nil:
+		return err
+	case archived:
+		return quest.ErrArchived
 	}
 	return nil
 }

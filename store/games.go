@@ -36,18 +36,11 @@ func (s *Store) SaveGameAccount(ctx context.Context, a quest.GameAccount, cohort
 		if err := s.lock(ctx, tx, "game_account:"+a.AccountSID, false); err != nil {
 			return err
 		}
-		var archived bool
-		err := tx.QueryRowContext(ctx, `SELECT archived FROM cohorts WHERE id = ?`, cohortID).Scan(&archived)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			return quest.ErrNotFound
-		case err != nil:
+		if err := cohortOpen(ctx, tx, cohortID); err != nil {
 			return err
-		case archived:
-			return quest.ErrArchived
 		}
 		var proof string
-		err = tx.QueryRowContext(ctx, `SELECT player_id, proof FROM game_accounts WHERE account_sid = ?`, a.AccountSID).
+		err := tx.QueryRowContext(ctx, `SELECT player_id, proof FROM game_accounts WHERE account_sid = ?`, a.AccountSID).
 			Scan(&a.PlayerID, &proof)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
