@@ -102,6 +102,38 @@ func pageOf[T any](c echo.Context, listURL, key string, all []T) ([]T, meta, *ap
 	return items, m, nil
 }
 
+// listProducts answers a Messaging or Verify list: the rows filter
+// selects, each rendered, paged under key as the spec's envelope says.
+func listProducts[T any](s *Sandbox, c echo.Context, filter store.SandboxResourceFilter,
+	render func(echo.Context, store.SandboxResource) (T, error), listURL, key string) error {
+	rows, err := s.st.SandboxResources(c.Request().Context(), filter)
+	if err != nil {
+		return fail(c, err)
+	}
+	all := make([]T, 0, len(rows))
+	for _, r := range rows {
+		out, err := render(c, r)
+		if err != nil {
+			return fail(c, err)
+		}
+		all = append(all, out)
+	}
+	items, m, apiErr := pageOf(c, listURL, key, all)
+	if apiErr != nil {
+		return writeError(c, apiErr)
+	}
+	return writeJSON(c, http.StatusOK, map[string]any{key: items, "meta": m})
+}
+
+// deleteResource deletes a resource the request found, answering 204
+// as Twilio's deletes do.
+func (s *Sandbox) deleteResource(c echo.Context, r store.SandboxResource) error {
+	if err := s.st.DeleteSandboxResource(c.Request().Context(), r.AccountSID, r.Kind, r.SID); err != nil {
+		return fail(c, err)
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
 // productRoutes registers Messaging v1 and Verify v2.
 func (s *Sandbox) productRoutes(route func(path string, handlers map[string]echo.HandlerFunc)) {
 	auth := func(h echo.HandlerFunc) echo.HandlerFunc { return s.authenticated(anyAccount, h) }
@@ -335,30 +367,12 @@ func (s *Sandbox) deleteMsgService(c echo.Context) error {
 	if !ok {
 		return err
 	}
-	if err := s.st.DeleteSandboxResource(c.Request().Context(), r.AccountSID, kindMsgService, r.SID); err != nil {
-		return fail(c, err)
-	}
-	return c.NoContent(http.StatusNoContent)
+	return s.deleteResource(c, r)
 }
 
 func (s *Sandbox) listMsgServices(c echo.Context) error {
-	rows, err := s.st.SandboxResources(c.Request().Context(), store.SandboxResourceFilter{AccountSID: authAccount(c).SID, Kind: kindMsgService})
-	if err != nil {
-		return fail(c, err)
-	}
-	all := make([]msgServiceResource, 0, len(rows))
-	for _, r := range rows {
-		out, err := renderMsgService(c, r)
-		if err != nil {
-			return fail(c, err)
-		}
-		all = append(all, out)
-	}
-	items, m, apiErr := pageOf(c, productBase(c, messagingRoot)+"/Services", "services", all)
-	if apiErr != nil {
-		return writeError(c, apiErr)
-	}
-	return writeJSON(c, http.StatusOK, map[string]any{"services": items, "meta": m})
+	return listProducts(s, c, store.SandboxResourceFilter{AccountSID: authAccount(c).SID, Kind: kindMsgService},
+		renderMsgService, productBase(c, messagingRoot)+"/Services", "services")
 }
 
 // poolNumberResource is the JSON of messaging.v1.service.phone_number.
@@ -461,10 +475,7 @@ func (s *Sandbox) removePoolNumber(c echo.Context) error {
 	if !ok {
 		return err
 	}
-	if err := s.st.DeleteSandboxResource(c.Request().Context(), r.AccountSID, kindServiceNumber, r.SID); err != nil {
-		return fail(c, err)
-	}
-	return c.NoContent(http.StatusNoContent)
+	return s.deleteResource(c, r)
 }
 
 func (s *Sandbox) listPoolNumbers(c echo.Context) error {
@@ -472,24 +483,8 @@ func (s *Sandbox) listPoolNumbers(c echo.Context) error {
 	if !ok {
 		return err
 	}
-	rows, err := s.st.SandboxResources(c.Request().Context(), store.SandboxResourceFilter{
-		AccountSID: svc.AccountSID, Kind: kindServiceNumber, ParentSID: svc.SID})
-	if err != nil {
-		return fail(c, err)
-	}
-	all := make([]poolNumberResource, 0, len(rows))
-	for _, r := range rows {
-		out, err := renderPoolNumber(c, r)
-		if err != nil {
-			return fail(c, err)
-		}
-		all = append(all, out)
-	}
-	items, m, apiErr := pageOf(c, productBase(c, messagingRoot)+"/Services/"+svc.SID+"/PhoneNumbers", "phone_numbers", all)
-	if apiErr != nil {
-		return writeError(c, apiErr)
-	}
-	return writeJSON(c, http.StatusOK, map[string]any{"phone_numbers": items, "meta": m})
+	return listProducts(s, c, store.SandboxResourceFilter{AccountSID: svc.AccountSID, Kind: kindServiceNumber, ParentSID: svc.SID},
+		renderPoolNumber, productBase(c, messagingRoot)+"/Services/"+svc.SID+"/PhoneNumbers", "phone_numbers")
 }
 
 // --- Verify v2 --------------------------------------------------------------
@@ -591,30 +586,12 @@ func (s *Sandbox) deleteVerifyService(c echo.Context) error {
 	if !ok {
 		return err
 	}
-	if err := s.st.DeleteSandboxResource(c.Request().Context(), r.AccountSID, kindVerifyService, r.SID); err != nil {
-		return fail(c, err)
-	}
-	return c.NoContent(http.StatusNoContent)
+	return s.deleteResource(c, r)
 }
 
 func (s *Sandbox) listVerifyServices(c echo.Context) error {
-	rows, err := s.st.SandboxResources(c.Request().Context(), store.SandboxResourceFilter{AccountSID: authAccount(c).SID, Kind: kindVerifyService})
-	if err != nil {
-		return fail(c, err)
-	}
-	all := make([]verifyServiceResource, 0, len(rows))
-	for _, r := range rows {
-		out, err := renderVerifyService(c, r)
-		if err != nil {
-			return fail(c, err)
-		}
-		all = append(all, out)
-	}
-	items, m, apiErr := pageOf(c, productBase(c, verifyRoot)+"/Services", "services", all)
-	if apiErr != nil {
-		return writeError(c, apiErr)
-	}
-	return writeJSON(c, http.StatusOK, map[string]any{"services": items, "meta": m})
+	return listProducts(s, c, store.SandboxResourceFilter{AccountSID: authAccount(c).SID, Kind: kindVerifyService},
+		renderVerifyService, productBase(c, verifyRoot)+"/Services", "services")
 }
 
 // verificationData is what the sandbox keeps of a verification. Code is
