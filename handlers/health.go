@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -125,9 +126,35 @@ func (h *Health) readyz(c echo.Context) error {
 	return c.JSON(http.StatusOK, readiness{Status: "ready"})
 }
 
-// serveMetrics checks the bearer token, when one is set, in constant
-// time, and hands over to the metrics handler.
+// ProfilerRoutes serves Go's profiler (/debug/pprof/) behind the same
+// token as /metrics: operators measure where a HACK's CPU goes on the
+// server itself (make bench takes its profiles this way). Only the
+// operations listener of --metrics-addr mounts it, never the players'.
+func (h *Health) ProfilerRoutes(g *echo.Group) {
+	g.GET("/debug/pprof/*", func(c echo.Context) error {
+		return h.authorized(c, func(w http.ResponseWriter, r *http.Request) {
+			switch c.Param("*") {
+			case "profile":
+				pprof.Profile(w, r)
+			case "trace":
+				pprof.Trace(w, r)
+			case "cmdline", "symbol":
+				http.Error(w, "not served", http.StatusNotFound)
+			default:
+				pprof.Index(w, r)
+			}
+		})
+	})
+}
+
+// serveMetrics hands over to the metrics handler, behind the token.
 func (h *Health) serveMetrics(c echo.Context) error {
+	return h.authorized(c, h.metrics.ServeHTTP)
+}
+
+// authorized checks the bearer token, when one is set, in constant time,
+// and hands over to next.
+func (h *Health) authorized(c echo.Context, next http.HandlerFunc) error {
 	noStore(c)
 	if len(h.token) > 0 {
 		got, ok := strings.CutPrefix(c.Request().Header.Get(echo.HeaderAuthorization), "Bearer ")
@@ -136,6 +163,6 @@ func (h *Health) serveMetrics(c echo.Context) error {
 			return c.String(http.StatusUnauthorized, "unauthorized: send Authorization: Bearer <--metrics-token>\n")
 		}
 	}
-	h.metrics.ServeHTTP(c.Response(), c.Request())
+	next(c.Response(), c.Request())
 	return nil
 }

@@ -40,7 +40,9 @@ var countedReasons = func() string {
 func (s *Store) ReserveAttempt(ctx context.Context, sub quest.Submission, lim quest.AttemptLimit) (saved quest.Submission, retryAfter time.Duration, err error) {
 	sub.CreatedAt = s.now().UTC()
 	sub.RawSID, sub.SID = quest.ClipPaste(sub.RawSID), quest.ClipPaste(sub.SID)
-	err = s.tx(ctx, func(tx *sql.Tx) error {
+	in := sub
+	err = s.grouped(ctx, func(tx *sql.Tx) error {
+		sub, retryAfter = in, 0
 		if err := s.lock(ctx, tx, "attempts:"+sub.PlayerID+"/"+sub.ObjectiveID, false); err != nil {
 			return err
 		}
@@ -84,7 +86,9 @@ func (s *Store) FinishAttempt(ctx context.Context, sub quest.Submission, grant *
 	if grant != nil {
 		sub.Reason = quest.Awarded
 	}
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	in := sub
+	err := s.grouped(ctx, func(tx *sql.Tx) error {
+		sub = in
 		if grant != nil {
 			if err := s.checkAward(ctx, tx, &sub, grant.SharesProofWith); err != nil {
 				return err

@@ -73,6 +73,10 @@ type Store struct {
 	noMigrate bool
 	pool      PoolOptions
 
+	// group writes concurrent attempts in shared transactions (see
+	// grouped).
+	group groupCommit
+
 	// readiness is the goose provider Ready asks, on the reader pool,
 	// built once: a provider walks the embedded migrations when built
 	// and checks for (or creates) goose's version table on first use, so

@@ -29,7 +29,9 @@ func (s *Store) RecordAttempt(ctx context.Context, sub quest.Submission, grant *
 	if grant != nil {
 		sub.Reason = quest.Awarded
 	}
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	in := sub
+	err := s.grouped(ctx, func(tx *sql.Tx) error {
+		sub = in
 		if grant != nil {
 			if err := s.checkAward(ctx, tx, &sub, grant.SharesProofWith); err != nil {
 				return err
@@ -192,20 +194,25 @@ func (s *Store) Submission(ctx context.Context, playerID string, id int64) (ques
 	return sub, nil
 }
 
-// RecentSubmissions returns a player's latest attempts at an objective, newest first.
+// RecentSubmissions returns a player's latest attempts at an objective,
+// newest first, for the hack panel's list: each holds its id, paste, SID,
+// reason, detail and time only (Submission has the rest). Every HACK answer reads
+// it, so it reads no more than the list shows.
 func (s *Store) RecentSubmissions(ctx context.Context, playerID, objectiveID string, limit int) ([]quest.Submission, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+submissionColumns+` FROM submissions
+	rows, err := s.r.QueryContext(ctx, `SELECT id, raw_sid, sid, reason, detail, created_at FROM submissions
 		WHERE player_id = ? AND objective_id = ? ORDER BY id DESC LIMIT ?`, playerID, objectiveID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list submissions: %w", err)
 	}
 	defer rows.Close()
-	var out []quest.Submission
+	out := make([]quest.Submission, 0, limit)
 	for rows.Next() {
-		sub, err := scanSubmission(rows)
-		if err != nil {
+		sub := quest.Submission{PlayerID: playerID, ObjectiveID: objectiveID}
+		var reason string
+		if err := rows.Scan(&sub.ID, &sub.RawSID, &sub.SID, &reason, &sub.Detail, &sub.CreatedAt); err != nil {
 			return nil, fmt.Errorf("list submissions: %w", err)
 		}
+		sub.Reason = quest.Reason(reason)
 		out = append(out, sub)
 	}
 	return out, rows.Err()

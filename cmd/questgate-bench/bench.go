@@ -30,6 +30,7 @@ type config struct {
 	setupConcurrency  int
 	attemptsPerMinute int
 	questgate         string
+	serverFlags       []string
 	keep              bool
 
 	// databaseURL, when set, runs databaseScenarios again on PostgreSQL,
@@ -75,6 +76,11 @@ func parseConfig(args []string, out io.Writer) (config, error) {
 	fs.IntVar(&c.setupConcurrency, "setup-concurrency", 32, "concurrency of the unmeasured setup (accounts, sessions, credentials)")
 	fs.IntVar(&c.attemptsPerMinute, "attempts-per-minute", 10,
 		"the server's failure budget (serve --attempts-per-minute; 10 is its default, 0 turns it off)")
+	fs.Func("server-flags", "more flags for every questgate serve, space-separated, such as \"--metrics-addr 127.0.0.1:6060 --pprof\" "+
+		"to profile the server with go tool pprof while a scenario runs", func(v string) error {
+		c.serverFlags = append(c.serverFlags, strings.Fields(v)...)
+		return nil
+	})
 	fs.StringVar(&c.questgate, "questgate", "", "questgate binary to run (default: build ./cmd/questgate)")
 	fs.BoolVar(&c.keep, "keep", false, "keep the temporary folder (databases, server log)")
 	fs.StringVar(&c.databaseURL, "database-url", "",
@@ -216,7 +222,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "questgate load benchmark: %s %s/%s, %d CPUs (GOMAXPROCS %d)\n",
 		runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0))
 	fmt.Fprintf(stdout, "load average before: %s (other work on the machine skews the rates; the server's CPU per request holds)\n", loadAverage())
-	fmt.Fprintf(stdout, "server: questgate %s\n", strings.Join(redactDir(serverArgs(dir, up.base, cfg.attemptsPerMinute), dir), " "))
+	fmt.Fprintf(stdout, "server: questgate %s\n", strings.Join(redactDir(serverArgs(dir, up.base, cfg), dir), " "))
 	fmt.Fprintf(stdout, "upstream: questgate's sandbox in the bench process, over HTTP on loopback; "+
 		"direct: twilio-go FetchMessage of the same SIDs at the same concurrency\n\n")
 	sum := &summary{}
@@ -251,7 +257,7 @@ func (b *bench) runTarget(ctx context.Context, t target, transport http.RoundTri
 		if err != nil {
 			return err
 		}
-		if err := be.start(ctx, t.instances, serverArgs(be.dir, b.up.base, b.cfg.attemptsPerMinute)); err != nil {
+		if err := be.start(ctx, t.instances, serverArgs(be.dir, b.up.base, b.cfg)); err != nil {
 			return errors.Join(err, be.close())
 		}
 		b.be, b.rt = be, be.rr.wrap(transport)

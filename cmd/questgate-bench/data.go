@@ -49,7 +49,7 @@ func (b *bench) data(ctx context.Context, t target, transport http.RoundTripper)
 	if err != nil {
 		return nil, err
 	}
-	args := append(serverArgs(be.dir, b.up.base, b.cfg.attemptsPerMinute), "--objectives", catalogFile)
+	args := append(serverArgs(be.dir, b.up.base, b.cfg), "--objectives", catalogFile)
 	if err := be.start(ctx, 1, args); err != nil {
 		return nil, err
 	}

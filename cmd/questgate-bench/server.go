@@ -44,11 +44,11 @@ type server struct {
 // limit is raised to its maximum, not turned off, so its cost is still
 // measured: every player of the bench comes from 127.0.0.1. Private
 // webhooks are allowed so that the games' webhooks reach the bench's
-// receiver on loopback.
-func serverArgs(dir, upstream string, attemptsPerMinute int) []string {
-	return []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"),
+// receiver on loopback. -server-flags come last.
+func serverArgs(dir, upstream string, cfg config) []string {
+	return append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"),
 		"--twilio-api-url", upstream, "--ip-requests-per-minute", "1000000",
-		"--attempts-per-minute", strconv.Itoa(attemptsPerMinute), "--allow-private-webhooks"}
+		"--attempts-per-minute", strconv.Itoa(cfg.attemptsPerMinute), "--allow-private-webhooks"}, cfg.serverFlags...)
 }
 
 func startServer(ctx context.Context, bin, dir, logName string, args []string) (*server, error) {

@@ -101,6 +101,8 @@ type MetricsConfig struct {
 	Addr string
 	// Token is a secret: it is printed masked.
 	Token string
+	// Pprof serves Go's profiler on Addr too (never on the main listener).
+	Pprof bool
 }
 
 // onMain reports whether the main listener serves /metrics.
@@ -123,7 +125,7 @@ func configFrom(cmd *cli.Command) (Config, error) {
 		Sandbox: sandboxFrom(cmd),
 		Limits: LimitsConfig{TrustedProxies: cmd.String("trusted-proxies"), AttemptsPerMinute: cmd.Int("attempts-per-minute"),
 			IPRequestsPerMinute: cmd.Int("ip-requests-per-minute"), MaxBodyBytes: cmd.Int64("max-body-bytes")},
-		Metrics: MetricsConfig{Addr: cmd.String("metrics-addr"), Token: cmd.String("metrics-token")},
+		Metrics: MetricsConfig{Addr: cmd.String("metrics-addr"), Token: cmd.String("metrics-token"), Pprof: cmd.Bool("pprof")},
 	}
 	return c, c.Validate()
 }
@@ -260,6 +262,9 @@ func (s SandboxConfig) Validate() error { return errors.Join(s.problems()...) }
 // without a token.
 func (m MetricsConfig) problems() problems {
 	var p problems
+	if m.Pprof && m.Addr == "" {
+		p.add("pprof", "the profiler is served on --metrics-addr only: set it too, such as 127.0.0.1:9090")
+	}
 	if m.Addr == "" || m.Token != "" {
 		return p
 	}
@@ -312,7 +317,7 @@ func (c Config) settings() [][2]string {
 		{"ip-requests-per-minute", i(c.Limits.IPRequestsPerMinute)}, {"max-body-bytes", fmt.Sprint(c.Limits.MaxBodyBytes)},
 		{"twilio-attempt-timeout", d(c.Twilio.AttemptTimeout)}, {"twilio-max-tries", i(c.Twilio.MaxTries)},
 		{"twilio-account-concurrency", i(c.Twilio.AccountConcurrency)}, {"shutdown-timeout", d(c.Server.ShutdownTimeout)},
-		{"metrics-token", masked(c.Metrics.Token)}, {"metrics-addr", c.Metrics.Addr},
+		{"metrics-token", masked(c.Metrics.Token)}, {"metrics-addr", c.Metrics.Addr}, {"pprof", fmt.Sprint(c.Metrics.Pprof)},
 		{"db-max-open-conns", i(c.Database.Pool.MaxOpen)}, {"db-max-idle-conns", i(c.Database.Pool.MaxIdle)},
 		{"db-conn-max-lifetime", d(c.Database.Pool.MaxLifetime)}, {"db-conn-max-idle-time", d(c.Database.Pool.MaxIdleTime)},
 		{"sandbox-accounts-per-hour", i(c.Sandbox.AccountsPerHour)},
@@ -341,7 +346,7 @@ func (d DatabaseConfig) String() string {
 
 // String shows m with its token masked, should m be printed alone.
 func (m MetricsConfig) String() string {
-	return fmt.Sprintf("{Addr:%s Token:%s}", m.Addr, masked(m.Token))
+	return fmt.Sprintf("{Addr:%s Token:%s Pprof:%v}", m.Addr, masked(m.Token), m.Pprof)
 }
 
 // LogValue logs c as a group keyed by flag name, secrets masked, so that

@@ -45,6 +45,8 @@ func (f flags) operationsFlags() []cli.Flag {
 		&cli.StringFlag{Name: "metrics-addr", Sources: f.env("QUESTGATE_METRICS_ADDR"),
 			Usage: "serve /metrics (and /healthz, /readyz) on this address of its own, such as 127.0.0.1:9090, and not on --addr; " +
 				"an address other machines can reach needs --metrics-token"},
+		&cli.BoolFlag{Name: "pprof", Sources: f.env("QUESTGATE_PPROF"),
+			Usage: "also serve Go's profiler (/debug/pprof/) on --metrics-addr, behind --metrics-token when set; needs --metrics-addr"},
 	}
 }
 
@@ -73,7 +75,11 @@ func listenMetrics(ctx context.Context, log *slog.Logger, out io.Writer, m Metri
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	handlers.NewHealth(ready, metrics, m.Token, log).Routes(e.Group(""))
+	health := handlers.NewHealth(ready, metrics, m.Token, log)
+	health.Routes(e.Group(""))
+	if m.Pprof {
+		health.ProfilerRoutes(e.Group(""))
+	}
 	h := http.Handler(e)
 	ctx, cancel := context.WithCancel(ctx)
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,

@@ -74,6 +74,36 @@ func TestMetricsAreNotPublicByDefault(t *testing.T) {
 	}
 }
 
+// TestProfilerIsServedOnTheMetricsListenerOnly: --pprof serves Go's
+// profiler beside /metrics, behind its token, and never on the players'
+// listener; without --metrics-addr serve refuses to start.
+func TestProfilerIsServedOnTheMetricsListenerOnly(t *testing.T) {
+	const token = "profile-token-for-the-test"
+	s := startServerWith(t, serverOptions{env: map[string]string{"QUESTGATE_METRICS_TOKEN": token}},
+		"--metrics-addr", "127.0.0.1:0", "--pprof")
+	m := regexp.MustCompile(`metrics are served on (http://\S+)/metrics`).FindStringSubmatch(s.output.String())
+	if m == nil {
+		t.Fatalf("no metrics listener announced:\n%s", s.output)
+	}
+	tests := []struct {
+		name, url, token string
+		want             int
+	}{
+		{"players' listener", s.url + "/debug/pprof/", token, http.StatusNotFound},
+		{"metrics listener without the token", m[1] + "/debug/pprof/", "", http.StatusUnauthorized},
+		{"metrics listener with the token", m[1] + "/debug/pprof/", token, http.StatusOK},
+		{"a heap profile", m[1] + "/debug/pprof/heap", token, http.StatusOK},
+		{"the command line stays private", m[1] + "/debug/pprof/cmdline", token, http.StatusNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, _ := scrape(t, tt.url, tt.token); got != tt.want {
+				t.Errorf("GET %s: %d, want %d", tt.url, got, tt.want)
+			}
+		})
+	}
+}
+
 // TestServeRefusesAPublicMetricsAddrWithoutToken: a metrics address other
 // machines can reach needs a token.
 func TestServeRefusesAPublicMetricsAddrWithoutToken(t *testing.T) {
@@ -83,6 +113,11 @@ func TestServeRefusesAPublicMetricsAddrWithoutToken(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "--metrics-token") {
 			t.Errorf("--metrics-addr %s without a token: %v, want a refusal naming --metrics-token", addr, err)
 		}
+	}
+	args := []string{"questgate", "serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--pprof"}
+	err := run(context.Background(), args, func(string) string { return "" }, strings.NewReader(""), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "--metrics-addr") {
+		t.Errorf("--pprof without --metrics-addr: %v, want a refusal naming --metrics-addr", err)
 	}
 }
 
