@@ -312,7 +312,7 @@ func (s *Store) topFailures(ctx context.Context, cohortID int64, stats map[strin
 func (s *Store) AwardByHand(ctx context.Context, playerID, objectiveID string, xp int, instructorID int64, reason string) error {
 	now := s.now().UTC()
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		if err := s.lock(ctx, tx, "award:"+objectiveID, false); err != nil {
+		if err := s.lock(ctx, tx, false, "award:"+objectiveID); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO awards (player_id, objective_id, sid, xp, submission_id, awarded_by, created_at)

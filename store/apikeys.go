@@ -135,7 +135,7 @@ func (s *Store) APIPlayer(ctx context.Context, keyID, externalID, name string) (
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		// Two first requests naming the same new player must not both
 		// create one.
-		if err := s.lock(ctx, tx, "api_player:"+keyID+"/"+externalID, false); err != nil {
+		if err := s.lock(ctx, tx, false, "api_player:"+keyID+"/"+externalID); err != nil {
 			return err
 		}
 		err := tx.QueryRowContext(ctx, `SELECT player_id FROM api_players WHERE api_key_id = ? AND external_id = ?`,

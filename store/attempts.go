@@ -43,7 +43,7 @@ func (s *Store) ReserveAttempt(ctx context.Context, sub quest.Submission, lim qu
 	in := sub
 	err = s.grouped(ctx, func(tx *sql.Tx) error {
 		sub, retryAfter = in, 0
-		if err := s.lock(ctx, tx, "attempts:"+sub.PlayerID+"/"+sub.ObjectiveID, false); err != nil {
+		if err := s.lock(ctx, tx, false, "attempts:"+sub.PlayerID+"/"+sub.ObjectiveID); err != nil {
 			return err
 		}
 		since := time.Time{}

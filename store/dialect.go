@@ -191,16 +191,22 @@ func isUnique(err error) bool {
 // read-then-write transaction, such as counting attempts before recording
 // one, from interleaving with its twin on another connection. shared
 // locks exclude only exclusive ones. Keys are scoped by schema.
-func (s *Store) lock(ctx context.Context, tx *sql.Tx, key string, shared bool) error {
-	if !s.pg {
+func (s *Store) lock(ctx context.Context, tx *sql.Tx, shared bool, keys ...string) error {
+	if !s.pg || len(keys) == 0 {
 		return nil
 	}
 	fn := "pg_advisory_xact_lock"
 	if shared {
 		fn = "pg_advisory_xact_lock_shared"
 	}
-	if _, err := tx.ExecContext(ctx, `SELECT `+fn+`(hashtextextended(current_schema() || ':' || ?, 0))`, key); err != nil {
-		return fmt.Errorf("lock %s: %w", key, err)
+	calls := make([]string, len(keys))
+	args := make([]any, len(keys))
+	for i, k := range keys {
+		calls[i] = fn + `(hashtextextended(current_schema() || ':' || ?, 0))`
+		args[i] = k
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT `+strings.Join(calls, ", "), args...); err != nil {
+		return fmt.Errorf("lock %s: %w", strings.Join(keys, ", "), err)
 	}
 	return nil
 }

@@ -33,7 +33,7 @@ func (s *Store) GameAccount(ctx context.Context, accountSID string) (quest.GameA
 func (s *Store) SaveGameAccount(ctx context.Context, a quest.GameAccount, cohortID int64, name string) (quest.GameAccount, error) {
 	now := s.now().UTC()
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		if err := s.lock(ctx, tx, "game_account:"+a.AccountSID, false); err != nil {
+		if err := s.lock(ctx, tx, false, "game_account:"+a.AccountSID); err != nil {
 			return err
 		}
 		if err := cohortOpen(ctx, tx, cohortID); err != nil {

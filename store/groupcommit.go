@@ -42,7 +42,15 @@ type groupOp struct {
 // read and write through tx only, and may run more than once when a
 // shared transaction fails as a whole (it is then retried alone), as a
 // transaction body may be.
+//
+// On PostgreSQL each caller keeps a transaction of its own: its pool runs
+// them side by side, its log flush already serves concurrent commits
+// together, and a shared transaction would add two round trips per
+// attempt (the savepoints) and hold the award locks for the whole group.
 func (s *Store) grouped(ctx context.Context, fn func(*sql.Tx) error) error {
+	if s.pg && !s.groupOnPostgres {
+		return s.tx(ctx, fn)
+	}
 	op := &groupOp{fn: fn, done: make(chan error, 1)}
 	g := &s.group
 	g.mu.Lock()

@@ -87,6 +87,7 @@ func TestConcurrentAttemptsAreAllRecorded(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		ctx := context.Background()
 		s := b.open(t)
+		s.groupOnPostgres = true
 		const n = 40
 		players := make([]quest.Player, n)
 		for i := range players {

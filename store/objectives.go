@@ -54,7 +54,7 @@ func (s *Store) PlayerNumbers(ctx context.Context, playerID string) ([]string, e
 // player.
 func (s *Store) AddPlayerNumber(ctx context.Context, playerID, number string, limit int) error {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		if err := s.lock(ctx, tx, "numbers:"+playerID, false); err != nil {
+		if err := s.lock(ctx, tx, false, "numbers:"+playerID); err != nil {
 			return err
 		}
 		var n, has int

@@ -39,7 +39,7 @@ var sealedColumns = []sealedColumn{
 func (s *Store) sealer(ctx context.Context, tx *sql.Tx) (*secrets.Ring, error) {
 	// A rotation (Reseal) on another instance waits for tx, or tx for it:
 	// nothing is sealed with the retiring key once the rotation commits.
-	if err := s.lock(ctx, tx, rotationSetting, true); err != nil {
+	if err := s.lock(ctx, tx, true, rotationSetting); err != nil {
 		return nil, err
 	}
 	ring := s.keys.Load()
@@ -131,7 +131,7 @@ func (s *Store) Reseal(ctx context.Context, ring *secrets.Ring) (int, error) {
 	target := ring.Current().ID()
 	n := 0
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		if err := s.lock(ctx, tx, rotationSetting, false); err != nil {
+		if err := s.lock(ctx, tx, false, rotationSetting); err != nil {
 			return err
 		}
 		for _, col := range sealedColumns {

@@ -74,8 +74,10 @@ type Store struct {
 	pool      PoolOptions
 
 	// group writes concurrent attempts in shared transactions (see
-	// grouped).
-	group groupCommit
+	// grouped); on PostgreSQL only when groupOnPostgres is set (tests of
+	// the shared transaction itself).
+	group           groupCommit
+	groupOnPostgres bool
 
 	// readiness is the goose provider Ready asks, on the reader pool,
 	// built once: a provider walks the embedded migrations when built

@@ -54,66 +54,68 @@ func (s *Store) RecordAttempt(ctx context.Context, sub quest.Submission, grant *
 }
 
 // checkAward sets sub.Reason to already_awarded when the player holds the
-// objective, sid_already_used when another player won it with this SID, or
-// sid_used_for_another_objective (see checkProofReuse).
-// It first locks the objective's awards until tx ends, so that on
-// PostgreSQL a concurrent award (from this instance or another) is either
-// committed before the check sees the table, or waits for tx: the answer
-// stays true until the award is inserted. (The constraints would refuse a
-// second award anyway, but as an error rather than an answer.)
+// objective, sid_already_used when another player won it with this SID,
+// or sid_used_for_another_objective, with sub.Detail naming that
+// objective, when the player already won another objective with sub.SID,
+// one not in shares.
+//
+// It first locks, until tx ends, the objective's awards and (with a SID)
+// the player's proofs, in that order and in one statement (on PostgreSQL;
+// SQLite has one writer): a concurrent award, from this instance or
+// another, is either committed before the check reads the table or waits
+// for tx, so the answer stays true until the award is inserted, and two
+// attempts with one SID at two objectives, at once, cannot both award.
+// (The constraints would refuse a second award anyway, but as an error
+// rather than an answer.) Both checks are then one query: an award costs
+// two round trips before its inserts, not four.
 func (s *Store) checkAward(ctx context.Context, tx *sql.Tx, sub *quest.Submission, shares []string) error {
-	if err := s.lock(ctx, tx, "award:"+sub.ObjectiveID, false); err != nil {
+	keys := []string{"award:" + sub.ObjectiveID}
+	if sub.SID != "" {
+		keys = append(keys, "proof:"+sub.PlayerID)
+	}
+	if err := s.lock(ctx, tx, false, keys...); err != nil {
 		return err
 	}
-	var holder string
-	err := tx.QueryRowContext(ctx, `SELECT player_id FROM awards
-		WHERE (player_id = ? AND objective_id = ?) OR (objective_id = ? AND sid = ?)
-		ORDER BY player_id = ? DESC LIMIT 1`,
-		sub.PlayerID, sub.ObjectiveID, sub.ObjectiveID, sub.SID, sub.PlayerID).Scan(&holder)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-	case err != nil:
-		return fmt.Errorf("check awards: %w", err)
-	case holder == sub.PlayerID:
-		sub.Reason = quest.AlreadyAwarded
-		return nil
-	default:
-		sub.Reason = quest.SIDAlreadyUsed
-		return nil
-	}
-	return s.checkProofReuse(ctx, tx, sub, shares)
-}
-
-// checkProofReuse sets sub.Reason to sid_used_for_another_objective, and
-// sub.Detail to that objective, when the player already won another
-// objective with sub.SID, one not in shares. It locks the player's awards
-// until tx ends first (on PostgreSQL; SQLite has one writer), so that two
-// attempts with one SID at two objectives, at once, cannot both award:
-// the second waits for the first and sees its award.
-func (s *Store) checkProofReuse(ctx context.Context, tx *sql.Tx, sub *quest.Submission, shares []string) error {
-	if sub.SID == "" {
-		return nil
-	}
-	if err := s.lock(ctx, tx, "proof:"+sub.PlayerID, false); err != nil {
-		return err
-	}
-	q := `SELECT objective_id FROM awards WHERE player_id = ? AND sid = ? AND objective_id <> ?`
-	args := []any{sub.PlayerID, sub.SID, sub.ObjectiveID}
-	if len(shares) > 0 {
-		q += ` AND objective_id NOT IN (?` + strings.Repeat(", ?", len(shares)-1) + `)`
-		for _, id := range shares {
-			args = append(args, id)
+	q := `SELECT 1, player_id FROM (SELECT player_id FROM awards
+			WHERE (player_id = ? AND objective_id = ?) OR (objective_id = ? AND sid = ?)
+			ORDER BY player_id = ? DESC LIMIT 1) holder`
+	args := []any{sub.PlayerID, sub.ObjectiveID, sub.ObjectiveID, sub.SID, sub.PlayerID}
+	if sub.SID != "" {
+		q += ` UNION ALL SELECT 2, objective_id FROM (SELECT objective_id, created_at FROM awards
+			WHERE player_id = ? AND sid = ? AND objective_id <> ?`
+		args = append(args, sub.PlayerID, sub.SID, sub.ObjectiveID)
+		if len(shares) > 0 {
+			q += ` AND objective_id NOT IN (?` + strings.Repeat(", ?", len(shares)-1) + `)`
+			for _, id := range shares {
+				args = append(args, id)
+			}
 		}
+		q += ` ORDER BY created_at LIMIT 1) reuse`
 	}
-	var other string
-	err := tx.QueryRowContext(ctx, q+` ORDER BY created_at LIMIT 1`, args...).Scan(&other)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return nil
-	case err != nil:
-		return fmt.Errorf("check proof reuse: %w", err)
+	rows, err := tx.QueryContext(ctx, q+` ORDER BY 1`, args...)
+	if err != nil {
+		return fmt.Errorf("check awards: %w", err)
 	}
-	sub.Reason, sub.Detail = quest.SIDUsedForAnotherObjective, other
+	defer rows.Close()
+	for rows.Next() {
+		var kind int
+		var v string
+		if err := rows.Scan(&kind, &v); err != nil {
+			return fmt.Errorf("check awards: %w", err)
+		}
+		switch {
+		case kind == 1 && v == sub.PlayerID:
+			sub.Reason = quest.AlreadyAwarded
+		case kind == 1:
+			sub.Reason = quest.SIDAlreadyUsed
+		default:
+			sub.Reason, sub.Detail = quest.SIDUsedForAnotherObjective, v
+		}
+		return rows.Close()
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("check awards: %w", err)
+	}
 	return nil
 }
 

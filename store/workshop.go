@@ -182,7 +182,7 @@ func (s *Store) AllAnnouncements(ctx context.Context, cohortID int64, limit int)
 func (s *Store) RevealHint(ctx context.Context, r quest.HintReveal) (quest.HintReveal, error) {
 	r.CreatedAt = s.now().UTC()
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		if err := s.lock(ctx, tx, "hint:"+r.PlayerID+":"+r.ObjectiveID, false); err != nil {
+		if err := s.lock(ctx, tx, false, "hint:"+r.PlayerID+":"+r.ObjectiveID); err != nil {
 			return err
 		}
 		var n int
