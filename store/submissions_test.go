@@ -227,7 +227,9 @@ func TestAttempts(t *testing.T) {
 // than quest.MaxMedia are not kept, and a message without either reads
 // back with none.
 func TestProofIsKept(t *testing.T) {
-	me := func(c byte, ct string) quest.Media { return quest.Media{SID: "ME" + strings.Repeat(string(c), 32), ContentType: ct} }
+	me := func(c byte, ct string) quest.Media {
+		return quest.Media{SID: "ME" + strings.Repeat(string(c), 32), ContentType: ct}
+	}
 	twelve := 12 * time.Second
 	zero := time.Duration(0)
 	cases := []struct {
