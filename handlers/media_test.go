@@ -186,6 +186,10 @@ func TestInstructorSeesAPlayersPicture(t *testing.T) {
 		return quest.MediaContent{ContentType: "image/gif", Body: []byte("GIF89a")}, nil
 	}
 	e.signIn()
+	page := e.get(fmt.Sprintf("/instructor/submissions/%d", sub.ID))
+	if src := page.attr("detail-picture", "src"); src != fmt.Sprintf("/instructor/submissions/%d/media/0", sub.ID) {
+		t.Errorf("the instructor's page of the submission shows picture %q", src)
+	}
 	p := e.get(fmt.Sprintf("/instructor/submissions/%d/media/0", sub.ID))
 	if p.status != http.StatusOK || p.header.Get("Content-Type") != "image/gif" || p.header.Get("X-Content-Type-Options") != "nosniff" {
 		t.Errorf("instructor: %d %q", p.status, p.header.Get("Content-Type"))

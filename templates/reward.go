@@ -53,27 +53,29 @@ func (h HackProps) proof(ctx context.Context) Proof {
 		// session here to fetch the picture with.
 		return p
 	}
-	var images []quest.Media
-	for _, x := range m.Media {
-		if x.Valid() && x.IsImage() {
-			images = append(images, x)
-		}
-	}
-	for i, x := range images {
-		p.Pictures = append(p.Pictures, Picture{
-			URL: MediaURL(r.Submission.ID, indexOf(m.Media, x)),
-			Alt: tr(ctx, "reward.picture_alt", map[string]any{"N": i + 1, "Count": len(images), "Type": x.ContentType}),
-		})
-	}
+	id := r.Submission.ID
+	p.Pictures = pictures(ctx, m, func(n int) string { return MediaURL(id, n) })
 	return p
 }
 
-// indexOf is x's place in list, the n of its MediaURL.
-func indexOf(list []quest.Media, x quest.Media) int {
-	for i, y := range list {
-		if y == x {
-			return i
+// InstructorMediaURL is where an instructor gets a submission's picture n.
+func InstructorMediaURL(submissionID int64, n int) string { return "/instructor" + MediaURL(submissionID, n) }
+
+// pictures are m's pictures as served at url(n), with their
+// alternative text.
+func pictures(ctx context.Context, m *quest.Message, url func(n int) string) []Picture {
+	var out []Picture
+	count := 0
+	for _, x := range m.Media {
+		if x.Valid() && x.IsImage() {
+			count++
 		}
 	}
-	return -1
+	for i, x := range m.Media {
+		if x.Valid() && x.IsImage() {
+			out = append(out, Picture{URL: url(i),
+				Alt: tr(ctx, "reward.picture_alt", map[string]any{"N": len(out) + 1, "Count": count, "Type": x.ContentType})})
+		}
+	}
+	return out
 }
