@@ -59,7 +59,9 @@ func (h HackProps) proof(ctx context.Context) Proof {
 }
 
 // InstructorMediaURL is where an instructor gets a submission's picture n.
-func InstructorMediaURL(submissionID int64, n int) string { return "/instructor" + MediaURL(submissionID, n) }
+func InstructorMediaURL(submissionID int64, n int) string {
+	return "/instructor" + MediaURL(submissionID, n)
+}
 
 // pictures are m's pictures as served at url(n), with their
 // alternative text.
