@@ -283,6 +283,7 @@ func (h *Instructor) submission(c echo.Context) error {
 // media serves a picture of any player's MMS submission to an
 // instructor, fetched with that player's own credentials (serveMedia).
 func (h *Instructor) media(c echo.Context) error {
+	noStore(c) // until a picture is served
 	id, err := submissionID(c)
 	if err != nil {
 		return err
@@ -298,7 +299,7 @@ func (h *Instructor) media(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return serveMedia(c, h.cfg.Quests, h.cfg.Log, row.Submission, n)
+	return serveMedia(c, h.cfg.Quests, row.Submission, n)
 }
 
 // reverify checks a submission's SID again now, with the player's stored

@@ -3,7 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
-	"log/slog"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -35,25 +35,25 @@ func mediaIndex(c echo.Context) (int, bool) {
 // served only as one of quest.ImageTypes, with nosniff, a policy that
 // lets it do nothing, and kept by no shared cache. What cannot be served
 // is a 404 (nothing there, or no longer in the player's account) or a
-// 502 (Twilio answered with something that is not a picture to show, or
-// did not answer); the page then shows the picture's alternative text.
-func serveMedia(c echo.Context, src MediaSource, log *slog.Logger, sub quest.Submission, n int) error {
-	ctx := c.Request().Context()
+// 502, logged with why (Twilio answered with something that is not a
+// picture to show, or did not answer); the page then shows the picture's
+// alternative text. Neither is kept by the browser.
+func serveMedia(c echo.Context, src MediaSource, sub quest.Submission, n int) error {
+	content, err := src.SubmissionMedia(c.Request().Context(), sub, n)
 	h := c.Response().Header()
-	h.Set(echo.HeaderCacheControl, "private, max-age=300")
-	content, err := src.SubmissionMedia(ctx, sub, n)
 	switch {
 	case errors.Is(err, quest.ErrNotFound):
+		noStore(c)
 		return echo.NewHTTPError(http.StatusNotFound)
 	case err != nil:
-		if log != nil {
-			log.WarnContext(ctx, "picture not served", "submission", sub.ID, "media", n,
-				"refused", errors.Is(err, quest.ErrMediaRefused), "error", err)
-		}
-		return echo.NewHTTPError(http.StatusBadGateway)
+		noStore(c)
+		return echo.NewHTTPError(http.StatusBadGateway).SetInternal(fmt.Errorf("picture %d of submission %d: %w", n, sub.ID, err))
 	case !slices.Contains(quest.ImageTypes, content.ContentType) || len(content.Body) > quest.MaxMediaBytes:
-		return echo.NewHTTPError(http.StatusBadGateway)
+		noStore(c)
+		return echo.NewHTTPError(http.StatusBadGateway).SetInternal(fmt.Errorf("picture %d of submission %d: %q, %d bytes: %w",
+			n, sub.ID, content.ContentType, len(content.Body), quest.ErrMediaRefused))
 	}
+	h.Set(echo.HeaderCacheControl, "private, max-age=300")
 	h.Set("Content-Security-Policy", mediaCSP)
 	h.Set(echo.HeaderXContentTypeOptions, "nosniff")
 	h.Set(echo.HeaderContentDisposition, "inline")

@@ -102,8 +102,9 @@ func TestMMSPictureIsServedToItsPlayerOnly(t *testing.T) {
 		{"a picture number written oddly", "/submissions/" + id + "/media/00", http.StatusNotFound},
 		{"a submission that is not there", "/submissions/999999/media/0", http.StatusNotFound},
 	} {
-		if got := get(tt.path).StatusCode; got != tt.want {
-			t.Errorf("%s: %d, want %d", tt.name, got, tt.want)
+		resp := get(tt.path)
+		if resp.StatusCode != tt.want || resp.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("%s: %d, Cache-Control %q; want %d, no-store", tt.name, resp.StatusCode, resp.Header.Get("Cache-Control"), tt.want)
 		}
 	}
 	if want := []string{me("a"), me("c")}; fmt.Sprint(fetched) != fmt.Sprint(want) {

@@ -415,6 +415,7 @@ func (h *Player) submission(c echo.Context) error {
 // fetched again from their own account (serveMedia). Another player's
 // submission is a 404, exactly like one that does not exist.
 func (h *Player) media(c echo.Context) error {
+	noStore(c) // until a picture is served
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	n, ok := mediaIndex(c)
 	p := playerOf(c)
@@ -428,7 +429,7 @@ func (h *Player) media(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return serveMedia(c, h.quests, nil, sub, n)
+	return serveMedia(c, h.quests, sub, n)
 }
 
 // baseURL is where players reach this server.
