@@ -31,7 +31,9 @@ lint-openapi:
 	  echo "$$out" | grep -E '(warning|error) ' && { echo "lint-openapi: fix the problems above (zero warnings allowed)"; exit 1; }; \
 	  echo "lint-openapi: handlers/openapi.yaml has no error and no warning"
 
-## deps-node: install Debian's Node.js and npm for test-node and lint-openapi (nothing to do when node is there)
+## deps-node: install Debian's Node.js and npm for test-node and lint-openapi (nothing to do when node is there), and npm's twilio package into $(NODE_TWILIO) for the browser tests' run of the Node.js examples
+NODE_TWILIO ?= .cache/node-twilio
+NODE_TWILIO_VERSION ?= 5
 deps-node:
 	@if command -v node >/dev/null 2>&1 && command -v npx >/dev/null 2>&1; then \
 	  echo "deps-node: Node.js $$(node --version) is installed"; \
@@ -39,19 +41,30 @@ deps-node:
 	  $(SUDO) apt-get update && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nodejs npm; \
 	fi
+	@if NODE_PATH=$(NODE_TWILIO)/node_modules node -e 'require("twilio")' >/dev/null 2>&1; then \
+	  echo "deps-node: twilio $$(node -p 'require("./$(NODE_TWILIO)/node_modules/twilio/package.json").version') is in $(NODE_TWILIO)"; \
+	else \
+	  npm install --no-audit --no-fund --prefix $(NODE_TWILIO) twilio@$(NODE_TWILIO_VERSION); \
+	fi
 
 # The browser tests look for $$QUESTGATE_E2E_CHROMIUM, /usr/bin/chromium, or
 # chromium, chromium-browser or google-chrome in PATH (e2e/main_test.go).
 HAVE_CHROMIUM = { [ -n "$$QUESTGATE_E2E_CHROMIUM" ] || [ -x /usr/bin/chromium ] || command -v chromium || command -v chromium-browser || command -v google-chrome-stable || command -v google-chrome; } >/dev/null 2>&1
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-## deps-e2e: install Debian's Chromium and fonts for the browser tests (nothing to do when /usr/bin/chromium exists)
+## deps-e2e: install Debian's Chromium and fonts for the browser tests, and python3-twilio for their run of the Python examples (nothing to do for what is there)
 deps-e2e:
 	@if [ -x /usr/bin/chromium ]; then \
 	  echo "deps-e2e: $$(/usr/bin/chromium --version 2>/dev/null || echo Chromium) is installed"; \
 	else \
 	  $(SUDO) apt-get update && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium fonts-liberation fonts-dejavu-core; \
+	fi
+	@if /usr/bin/python3 -c 'import twilio' >/dev/null 2>&1; then \
+	  echo "deps-e2e: Python's twilio $$(/usr/bin/python3 -c 'import twilio; print(twilio.__version__)') is installed"; \
+	else \
+	  $(SUDO) apt-get update && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-twilio; \
 	fi
 
 ## test-e2e: the browser tests in headless Chromium, which must be there; artifacts in artifacts/e2e/

@@ -198,9 +198,10 @@ func TestCopiedExampleWins(t *testing.T) {
 // TestCopiedGoExampleWins runs the page's Go example as printed (a whole
 // program, against the sandbox through twilio-go) and pastes the SID it
 // prints. It needs the go command and twilio-go in the module cache, as
-// the machine that builds questgate has; the Node.js and Python examples
-// need their Twilio libraries, which test machines lack, and are checked
-// in package templates to carry the same values as these two.
+// the machine that builds questgate has. The Python and Node.js examples
+// run in TestCopiedPythonAndNodeExamplesWin where their Twilio libraries
+// are installed (make deps-e2e, make deps-node), and are checked in
+// package templates to carry the same values as these two everywhere.
 func TestCopiedGoExampleWins(t *testing.T) {
 	goBin, err := exec.LookPath("go")
 	if err != nil {

@@ -39,6 +39,15 @@ type fakeVerifier struct {
 	t      *testing.T
 	verify func(ctx context.Context, req quest.CheckRequest) (quest.Verdict, error)
 	check  func(ctx context.Context, c quest.Credentials) error
+	media  func(ctx context.Context, c quest.Credentials, messageSID, mediaSID string) (quest.MediaContent, error)
+}
+
+func (f *fakeVerifier) FetchMedia(ctx context.Context, c quest.Credentials, messageSID, mediaSID string) (quest.MediaContent, error) {
+	if f.media == nil {
+		f.t.Errorf("unexpected FetchMedia(%v, %v)", messageSID, mediaSID)
+		return quest.MediaContent{}, errors.New("unexpected call")
+	}
+	return f.media(ctx, c, messageSID, mediaSID)
 }
 
 func (f *fakeVerifier) Verify(ctx context.Context, req quest.CheckRequest) (quest.Verdict, error) {

@@ -28,6 +28,7 @@ type Grader interface {
 	Catalog() *catalog.Catalog
 	Submit(ctx context.Context, a quest.Attempt) (quest.Result, error)
 	Regrade(ctx context.Context, r quest.Regrade) error
+	MediaSource
 }
 
 // InstructorData is the part of *store.Store the instructor pages read,
@@ -189,6 +190,7 @@ func (h *Instructor) Routes(g *echo.Group) {
 	g.GET("/submissions/live", h.submissionsLive, s, a)
 	g.GET("/submissions/:id", h.submission, s, a)
 	g.POST("/submissions/:id/reverify", h.reverify, s, a)
+	g.GET("/submissions/:id/media/:n", h.media, s, a)
 	g.GET("/progress", h.progress, s, a)
 	g.GET("/progress.csv", h.progressCSV, s, a)
 	g.GET("/progress/live", h.progressLive, s, a)

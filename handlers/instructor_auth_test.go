@@ -57,6 +57,7 @@ func TestEveryInstructorRouteRefusesOthers(t *testing.T) {
 			path = strings.Replace(path, "/players/:id", "/players/"+victimID, 1)
 			path = strings.Replace(path, "/cohorts/:id", "/cohorts/"+strconv.FormatInt(cohort.ID, 10), 1)
 			path = strings.Replace(path, "/webhooks/:id", "/webhooks/1", 1)
+			path = strings.Replace(path, "/media/:n", "/media/0", 1)
 			if strings.Contains(path, ":") {
 				t.Fatalf("route %s has a parameter the walk does not fill", r.Path)
 			}

@@ -280,6 +280,28 @@ func (h *Instructor) submission(c echo.Context) error {
 	return render(c, http.StatusOK, templates.InstructorSubmissionPage(props))
 }
 
+// media serves a picture of any player's MMS submission to an
+// instructor, fetched with that player's own credentials (serveMedia).
+func (h *Instructor) media(c echo.Context) error {
+	noStore(c) // until a picture is served
+	id, err := submissionID(c)
+	if err != nil {
+		return err
+	}
+	n, ok := mediaIndex(c)
+	if !ok {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	row, err := h.cfg.Data.AnySubmission(c.Request().Context(), id)
+	if errors.Is(err, quest.ErrNotFound) {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	return serveMedia(c, h.cfg.Quests, row.Submission, n)
+}
+
 // reverify checks a submission's SID again now, with the player's stored
 // credentials, even when it already won the objective. The new attempt is
 // recorded like any other (and appears live); its page is shown next.

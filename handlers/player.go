@@ -33,6 +33,7 @@ type Quests interface {
 	AddNumber(ctx context.Context, playerID, raw string) (string, error)
 	RemoveNumber(ctx context.Context, playerID, number string) error
 	Numbers(ctx context.Context, playerID string) ([]string, error)
+	MediaSource
 }
 
 // PlayerData is the part of *store.Store the player pages read, plus
@@ -91,6 +92,7 @@ func (h *Player) Routes(g *echo.Group) {
 	g.POST("/credentials/numbers", h.addNumber, act)
 	g.POST("/credentials/numbers/delete", h.removeNumber, act)
 	g.GET("/submissions/:id", h.submission, view)
+	g.GET("/submissions/:id/media/:n", h.media, view)
 }
 
 // knownObjective answers 404 for an objective the catalog lacks before
@@ -407,6 +409,27 @@ func (h *Player) submission(c echo.Context) error {
 		return err
 	}
 	return render(c, http.StatusOK, templates.SubmissionPage(templates.SubmissionProps{Hack: hp}))
+}
+
+// media serves a picture of one of the player's own MMS submissions,
+// fetched again from their own account (serveMedia). Another player's
+// submission is a 404, exactly like one that does not exist.
+func (h *Player) media(c echo.Context) error {
+	noStore(c) // until a picture is served
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	n, ok := mediaIndex(c)
+	p := playerOf(c)
+	if err != nil || id <= 0 || !ok || p.ID == "" {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	sub, err := h.data.Submission(c.Request().Context(), p.ID, id)
+	if errors.Is(err, quest.ErrNotFound) {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	return serveMedia(c, h.quests, sub, n)
 }
 
 // baseURL is where players reach this server.

@@ -2,14 +2,14 @@ package locale
 
 import (
 	"context"
-	"fmt"
 	"io/fs"
 	"path"
-	"regexp"
 	"sort"
 	"testing"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/questgate/questgate/internal/testkit/typography"
 )
 
 func TestEveryLanguageHasEveryMessage(t *testing.T) {
@@ -70,29 +70,6 @@ func TestTWithoutLocalizerReturnsID(t *testing.T) {
 	}
 }
 
-// frenchRules are the faults of French typography a message may not hold,
-// each with what it wants instead.
-var frenchRules = []struct {
-	re   *regexp.Regexp
-	want string
-}{
-	{regexp.MustCompile(`[ \x{00A0}\x{2009}]+[;:!?»]`), "a narrow no-break space (U+202F), not a space, before ; : ! ? »"},
-	{regexp.MustCompile(`«[^\x{202F}]`), "a narrow no-break space (U+202F) after «"},
-	{regexp.MustCompile(`[^\x{202F}]»`), "a narrow no-break space (U+202F) before »"},
-	{regexp.MustCompile(`[\p{L}\p{N})}…][;!?]([\s"]|$)`), "a narrow no-break space (U+202F) before ; ! ?"},
-}
-
-// frenchFaults lists what is wrong with s under frenchRules.
-func frenchFaults(s string) []string {
-	var out []string
-	for _, r := range frenchRules {
-		if m := r.re.FindString(s); m != "" {
-			out = append(out, fmt.Sprintf("%q wants %s", m, r.want))
-		}
-	}
-	return out
-}
-
 // TestFrenchTypography holds every French message, today's and future
 // ones (any *.fr.toml), to French typography: a narrow no-break space
 // (U+202F) before ; : ! ? and inside « », never a plain or a wide
@@ -112,7 +89,7 @@ func TestFrenchTypography(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 		for id, s := range texts(doc, "") {
-			for _, f := range frenchFaults(s) {
+			for _, f := range typography.FrenchFaults(s) {
 				t.Errorf("%s: %s: %s", path.Base(name), id, f)
 			}
 		}
@@ -140,8 +117,8 @@ func TestFrenchRules(t *testing.T) {
 		{"«sid»", true},
 		{"un ; deux", true},
 	} {
-		if got := len(frenchFaults(tt.s)) > 0; got != tt.fault {
-			t.Errorf("%q: fault %v, want %v (%v)", tt.s, got, tt.fault, frenchFaults(tt.s))
+		if got := len(typography.FrenchFaults(tt.s)) > 0; got != tt.fault {
+			t.Errorf("%q: fault %v, want %v (%v)", tt.s, got, tt.fault, typography.FrenchFaults(tt.s))
 		}
 	}
 }

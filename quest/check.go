@@ -3,6 +3,9 @@ package quest
 import (
 	"errors"
 	"fmt"
+	"regexp"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/questgate/questgate/catalog"
@@ -34,8 +37,8 @@ type PlayerFacts struct {
 }
 
 // Message is what Twilio told us about the message (or the call: a call
-// has no body nor media), kept with the submission so players and
-// instructors see what was verified.
+// has no body nor media, but a duration), kept with the submission so
+// players and instructors see what was verified.
 type Message struct {
 	SID         string
 	AccountSID  string
@@ -46,6 +49,63 @@ type Message struct {
 	Body        string
 	NumMedia    int
 	DateCreated time.Time
+	// Duration is how long a call lasted, as Twilio counts it (whole
+	// seconds); nil for a message, or a call Twilio gave none for yet
+	// (one still ringing or in progress).
+	Duration *time.Duration
+	// Media are the first MaxMedia of an MMS's media files, as Twilio
+	// listed them when the objective was won (nil otherwise): enough to
+	// show the picture again, fetched on demand with the player's own
+	// credentials, never stored.
+	Media []Media
+}
+
+// MaxMedia bounds the media files kept with a submission: the success
+// block shows a few pictures, not the ten an MMS may carry.
+const MaxMedia = 3
+
+// Media names one media file of a message: its SID (ME…) and the content
+// type Twilio reported.
+type Media struct {
+	SID         string
+	ContentType string
+}
+
+// mediaSID is a media file's SID: ME and 32 hexadecimal digits.
+var mediaSID = regexp.MustCompile(`^ME[0-9a-fA-F]{32}$`)
+
+// mediaType is a content type as Twilio reports it: type/subtype, no
+// parameters, bounded.
+var mediaType = regexp.MustCompile(`^[a-z]+/[a-z0-9.+-]{1,60}$`)
+
+// Valid reports whether m may be kept and used to ask Twilio again: a
+// media SID and a plain content type. Anything else that came back from
+// an upstream (or a database) is dropped, never stored nor put in a URL.
+func (m Media) Valid() bool {
+	return mediaSID.MatchString(m.SID) && mediaType.MatchString(m.ContentType)
+}
+
+// IsImage reports whether m is a picture questgate shows (ImageTypes).
+func (m Media) IsImage() bool { return slices.Contains(ImageTypes, m.ContentType) }
+
+// ImageTypes are the content types whose media questgate serves back to
+// a browser: pictures every browser renders safely. Anything else
+// (video, vCard, SVG, which may script) is only counted.
+var ImageTypes = []string{"image/jpeg", "image/png", "image/gif", "image/webp"}
+
+// KeepMedia returns the valid media of list, at most MaxMedia of them.
+func KeepMedia(list []Media) []Media {
+	var out []Media
+	for _, m := range list {
+		if len(out) == MaxMedia {
+			break
+		}
+		m.ContentType = strings.ToLower(strings.TrimSpace(m.ContentType))
+		if m.Valid() {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // Verdict is the verifier's decision on a request.

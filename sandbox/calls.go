@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"encoding/xml"
 	"errors"
 	"net/http"
 	"net/url"
@@ -45,6 +46,8 @@ const maxTwiml = 4000
 // newCall is a validated create-call request.
 type newCall struct {
 	to, from, final string
+	// lasts is how long the call lasts once answered (callDuration).
+	lasts time.Duration
 }
 
 // parseNewCall validates a create-call form, first problem first. The
@@ -79,7 +82,66 @@ func parseNewCall(form url.Values) (newCall, *apiError) {
 	if f := magicCallTo[c.to]; f.final != "" {
 		c.final = f.final
 	}
+	c.lasts = callDuration(twiml)
 	return c, nil
+}
+
+// Durations of sandbox calls: nothing is dialled, so a call lasts what
+// its TwiML would take to play. A Url or an ApplicationSid is never
+// fetched: such a call lasts urlCallDuration.
+const (
+	urlCallDuration = 12 * time.Second
+	maxCallDuration = 4 * time.Hour // Twilio ends a call after four hours
+	wordsPerMinute  = 150           // <Say>'s pace, roughly
+	playDuration    = 5 * time.Second
+)
+
+// callDuration is how long a call running twiml would last: one second
+// to answer, its <Say> text at wordsPerMinute, its <Pause> lengths
+// (1 s by default) and playDuration per <Play>, within 1 s and
+// maxCallDuration. TwiML that does not parse still rings for a second.
+func callDuration(twiml string) time.Duration {
+	if twiml == "" {
+		return urlCallDuration
+	}
+	d := time.Second
+	dec := xml.NewDecoder(strings.NewReader(twiml))
+	say := 0 // depth inside <Say>
+	for d < maxCallDuration {
+		tok, err := dec.Token()
+		if err != nil {
+			break
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			switch t.Name.Local {
+			case "Say":
+				say++
+			case "Play":
+				d += playDuration
+			case "Pause":
+				n := 1
+				for _, a := range t.Attr {
+					if a.Name.Local == "length" {
+						if v, err := strconv.Atoi(a.Value); err == nil && v >= 0 {
+							n = min(v, int(maxCallDuration/time.Second))
+						}
+					}
+				}
+				d += time.Duration(n) * time.Second
+			}
+		case xml.EndElement:
+			if t.Name.Local == "Say" && say > 0 {
+				say--
+			}
+		case xml.CharData:
+			if say > 0 {
+				words := len(strings.Fields(string(t)))
+				d += time.Duration(words) * time.Minute / wordsPerMinute
+			}
+		}
+	}
+	return min(d.Round(time.Second), maxCallDuration)
 }
 
 // callResource is the JSON of api.v2010.account.call.
@@ -160,8 +222,14 @@ func (s *Sandbox) renderCall(c store.SandboxCall, now time.Time) callResource {
 		return r
 	}
 	r.Status, r.DateUpdated = c.FinalStatus, rfc2822(at(3))
-	r.EndTime = nullable(rfc2822(at(3)))
-	r.Duration = nullable(strconv.Itoa(max(int(s.step/time.Second), 1)))
+	// The call lasted what its TwiML takes (a call placed before that was
+	// kept, one step): its end time follows from its start.
+	lasted := c.Duration
+	if lasted <= 0 {
+		lasted = max(s.step.Truncate(time.Second), time.Second)
+	}
+	r.EndTime = nullable(rfc2822(at(2).Add(lasted)))
+	r.Duration = nullable(strconv.Itoa(int(lasted / time.Second)))
 	return r
 }
 
@@ -244,7 +312,7 @@ func (s *Sandbox) createCall(c echo.Context) error {
 	now := s.now()
 	call, err := s.st.CreateSandboxCall(c.Request().Context(), store.SandboxCall{
 		SID: newSID("CA"), AccountSID: authAccount(c).SID, Direction: directionOutboundAPI,
-		From: nc.from, To: nc.to, FinalStatus: nc.final, CreatedAt: now.UTC(),
+		From: nc.from, To: nc.to, FinalStatus: nc.final, CreatedAt: now.UTC(), Duration: nc.lasts,
 	})
 	if err != nil {
 		return fail(c, err)

@@ -39,13 +39,14 @@ func TestCallWalksThroughItsStatuses(t *testing.T) {
 		End      any
 		Duration any
 	}
-	started, ended := "Sun, 24 May 2026 17:44:48 +0000", "Sun, 24 May 2026 17:44:49 +0000"
+	// A call whose TwiML is at a Url (never fetched) lasts 12 s.
+	started, ended := "Sun, 24 May 2026 17:44:48 +0000", "Sun, 24 May 2026 17:45:00 +0000"
 	tests := []struct {
 		to     string
 		states []state // at 0, 1, 2 and 3 steps
 	}{
 		{"+15558675310", []state{{"queued", nil, nil, nil}, {"ringing", nil, nil, nil},
-			{"in-progress", started, nil, nil}, {"completed", started, ended, "1"}}},
+			{"in-progress", started, nil, nil}, {"completed", started, ended, "12"}}},
 		{"+15005550004", []state{{"queued", nil, nil, nil}, {"failed", nil, nil, nil},
 			{"failed", nil, nil, nil}, {"failed", nil, nil, nil}}},
 		{"+15005550009", []state{{"queued", nil, nil, nil}, {"ringing", nil, nil, nil},
@@ -233,7 +234,7 @@ func TestTwilioGoCallsAndMedia(t *testing.T) {
 	}
 	e.clock.Advance(3 * time.Second)
 	got, err := rc.Api.FetchCall(*call.Sid, &openapi.FetchCallParams{PathAccountSid: &a.SID})
-	if err != nil || *got.Status != "completed" || *got.Duration != "1" {
+	if err != nil || *got.Status != "completed" || *got.Duration != "12" {
 		t.Errorf("FetchCall = %+v, %v", got, err)
 	}
 	msg, err := rc.Api.CreateMessage((&openapi.CreateMessageParams{}).SetTo("+15558675310").SetFrom("+15017122661").

@@ -80,6 +80,9 @@ func (s *Sandbox) routes(g *echo.Group, public bool) {
 	route(accounts+"/Messages/:"+paramSID+"/Media.json", map[string]echo.HandlerFunc{
 		http.MethodGet: s.authenticated(keysAllowed, s.listMedia),
 	})
+	route(accounts+"/Messages/:"+paramSID+"/Media/:"+paramMedia, map[string]echo.HandlerFunc{
+		http.MethodGet: s.authenticated(keysAllowed, s.fetchMedia),
+	})
 	route(accounts+"/Calls.json", map[string]echo.HandlerFunc{
 		http.MethodGet:  s.authenticated(keysAllowed, s.listCalls),
 		http.MethodPost: s.authenticated(keysAllowed, s.createCall),

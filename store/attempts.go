@@ -94,19 +94,13 @@ func (s *Store) FinishAttempt(ctx context.Context, sub quest.Submission, grant *
 				return err
 			}
 		}
-		var m quest.Message
-		var created any
-		if sub.Message != nil {
-			m = *sub.Message
-			if !m.DateCreated.IsZero() {
-				created = m.DateCreated.UTC()
-			}
-		}
+		m, p := proofOf(sub.Message)
 		res, err := tx.ExecContext(ctx, `UPDATE submissions SET sid = ?, reason = ?, msg_status = ?, msg_direction = ?,
-			msg_to = ?, msg_from = ?, msg_body = ?, msg_num_media = ?, msg_date_created = ?, upstream_ms = ?, detail = ?
+			msg_to = ?, msg_from = ?, msg_body = ?, msg_num_media = ?, msg_date_created = ?, upstream_ms = ?, detail = ?,
+			msg_duration_s = ?, msg_media = ?
 			WHERE id = ? AND player_id = ? AND reason = ?`,
-			sub.SID, string(sub.Reason), m.Status, m.Direction, m.To, m.From, m.Body, m.NumMedia, created,
-			sub.Upstream.Milliseconds(), sub.Detail, sub.ID, sub.PlayerID, string(quest.Pending))
+			sub.SID, string(sub.Reason), m.Status, m.Direction, m.To, m.From, m.Body, m.NumMedia, p.created,
+			sub.Upstream.Milliseconds(), sub.Detail, p.duration, p.media, sub.ID, sub.PlayerID, string(quest.Pending))
 		if err != nil {
 			return fmt.Errorf("update submission: %w", err)
 		}

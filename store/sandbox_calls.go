@@ -33,6 +33,9 @@ type SandboxCall struct {
 	To          string
 	FinalStatus string
 	CreatedAt   time.Time
+	// Duration is how long the call lasts once answered (whole seconds);
+	// zero for calls placed before it was kept.
+	Duration time.Duration
 }
 
 // SandboxMedia returns the media of an account's message, in the order
@@ -60,19 +63,21 @@ func (s *Store) SandboxMedia(ctx context.Context, accountSID, messageSID string)
 func (s *Store) CreateSandboxCall(ctx context.Context, c SandboxCall) (SandboxCall, error) {
 	c.CreatedAt = s.sandboxStamp(c.CreatedAt)
 	_, err := s.w.ExecContext(ctx, `INSERT INTO sandbox_calls (sid, account_sid, direction, from_number, to_number,
-		final_status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		c.SID, c.AccountSID, c.Direction, c.From, c.To, c.FinalStatus, c.CreatedAt)
+		final_status, created_at, duration_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.SID, c.AccountSID, c.Direction, c.From, c.To, c.FinalStatus, c.CreatedAt, int64(c.Duration/time.Second))
 	if err != nil {
 		return SandboxCall{}, fmt.Errorf("create sandbox call: %w", err)
 	}
 	return c, nil
 }
 
-const sandboxCallColumns = `sid, account_sid, direction, from_number, to_number, final_status, created_at`
+const sandboxCallColumns = `sid, account_sid, direction, from_number, to_number, final_status, created_at, duration_s`
 
 func scanSandboxCall(row interface{ Scan(...any) error }) (SandboxCall, error) {
 	var c SandboxCall
-	err := row.Scan(&c.SID, &c.AccountSID, &c.Direction, &c.From, &c.To, &c.FinalStatus, &c.CreatedAt)
+	var secs int64
+	err := row.Scan(&c.SID, &c.AccountSID, &c.Direction, &c.From, &c.To, &c.FinalStatus, &c.CreatedAt, &secs)
+	c.Duration = time.Duration(secs) * time.Second
 	return c, err
 }
 

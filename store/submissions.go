@@ -132,31 +132,63 @@ func insertAward(ctx context.Context, tx *sql.Tx, sub quest.Submission, grant *q
 }
 
 func insertSubmission(ctx context.Context, tx *sql.Tx, sub quest.Submission) (int64, error) {
-	var m quest.Message
-	var created any
-	if sub.Message != nil {
-		m = *sub.Message
-		if !m.DateCreated.IsZero() {
-			created = m.DateCreated.UTC()
-		}
-	}
+	m, p := proofOf(sub.Message)
 	var id int64
 	err := tx.QueryRowContext(ctx, `INSERT INTO submissions (player_id, objective_id, raw_sid, sid, reason,
 		msg_status, msg_direction, msg_to, msg_from, msg_body, msg_num_media, msg_date_created, upstream_ms, ip, created_at,
-		detail, request_id, account_sid, account_kind)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		detail, request_id, account_sid, account_kind, msg_duration_s, msg_media)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		sub.PlayerID, sub.ObjectiveID, sub.RawSID, sub.SID, string(sub.Reason),
-		m.Status, m.Direction, m.To, m.From, m.Body, m.NumMedia, created, sub.Upstream.Milliseconds(), sub.IP, sub.CreatedAt,
-		sub.Detail, sub.RequestID, sub.AccountSID, sub.AccountKind).Scan(&id)
+		m.Status, m.Direction, m.To, m.From, m.Body, m.NumMedia, p.created, sub.Upstream.Milliseconds(), sub.IP, sub.CreatedAt,
+		sub.Detail, sub.RequestID, sub.AccountSID, sub.AccountKind, p.duration, p.media).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("insert submission: %w", err)
 	}
 	return id, nil
 }
 
+// proof is how a message's optional facts are written: NULL when absent.
+type proof struct {
+	created, duration, media any
+}
+
+// proofOf returns the message to write (zero when nil) and its optional
+// columns. Media are written only when valid, at most quest.MaxMedia.
+func proofOf(msg *quest.Message) (quest.Message, proof) {
+	var p proof
+	if msg == nil {
+		return quest.Message{}, p
+	}
+	m := *msg
+	if !m.DateCreated.IsZero() {
+		p.created = m.DateCreated.UTC()
+	}
+	if m.Duration != nil {
+		p.duration = int64(*m.Duration / time.Second)
+	}
+	if media := quest.KeepMedia(m.Media); len(media) > 0 {
+		pairs := make([]string, len(media))
+		for i, x := range media {
+			pairs[i] = x.SID + " " + x.ContentType
+		}
+		p.media = strings.Join(pairs, " ")
+	}
+	return m, p
+}
+
+// readMedia reads msg_media back, keeping only valid pairs.
+func readMedia(s string) []quest.Media {
+	f := strings.Fields(s)
+	var list []quest.Media
+	for i := 0; i+1 < len(f); i += 2 {
+		list = append(list, quest.Media{SID: f[i], ContentType: f[i+1]})
+	}
+	return quest.KeepMedia(list)
+}
+
 const submissionColumns = `id, player_id, objective_id, raw_sid, sid, reason, msg_status, msg_direction,
 	msg_to, msg_from, msg_body, msg_num_media, msg_date_created, upstream_ms, ip, created_at,
-	detail, request_id, account_sid, account_kind`
+	detail, request_id, account_sid, account_kind, msg_duration_s, msg_media`
 
 func scanSubmission(row interface{ Scan(...any) error }) (quest.Submission, error) {
 	var (
@@ -165,10 +197,12 @@ func scanSubmission(row interface{ Scan(...any) error }) (quest.Submission, erro
 		created sql.NullTime
 		ms      int64
 		reason  string
+		secs    sql.NullInt64
+		media   sql.NullString
 	)
 	err := row.Scan(&sub.ID, &sub.PlayerID, &sub.ObjectiveID, &sub.RawSID, &sub.SID, &reason,
 		&m.Status, &m.Direction, &m.To, &m.From, &m.Body, &m.NumMedia, &created, &ms, &sub.IP, &sub.CreatedAt,
-		&sub.Detail, &sub.RequestID, &sub.AccountSID, &sub.AccountKind)
+		&sub.Detail, &sub.RequestID, &sub.AccountSID, &sub.AccountKind, &secs, &media)
 	if err != nil {
 		return quest.Submission{}, err
 	}
@@ -177,6 +211,11 @@ func scanSubmission(row interface{ Scan(...any) error }) (quest.Submission, erro
 	if m.Status != "" || m.Body != "" || created.Valid {
 		m.SID = sub.SID
 		m.DateCreated = created.Time
+		if secs.Valid {
+			d := time.Duration(secs.Int64) * time.Second
+			m.Duration = &d
+		}
+		m.Media = readMedia(media.String)
 		sub.Message = &m
 	}
 	return sub, nil

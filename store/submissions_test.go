@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
@@ -216,6 +217,68 @@ func TestAttempts(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("Attempts(%s) (-want +got):\n%s", tt.player, diff)
+			}
+		}
+	})
+}
+
+// TestProofIsKept: a call's duration and an MMS's media come back with
+// the submission, whichever way it was recorded; invalid media and more
+// than quest.MaxMedia are not kept, and a message without either reads
+// back with none.
+func TestProofIsKept(t *testing.T) {
+	me := func(c byte, ct string) quest.Media {
+		return quest.Media{SID: "ME" + strings.Repeat(string(c), 32), ContentType: ct}
+	}
+	twelve := 12 * time.Second
+	zero := time.Duration(0)
+	cases := []struct {
+		name      string
+		msg       quest.Message
+		wantDur   *time.Duration
+		wantMedia []quest.Media
+	}{
+		{"call", quest.Message{Status: "completed", Duration: &twelve}, &twelve, nil},
+		{"call of no time", quest.Message{Status: "completed", Duration: &zero}, &zero, nil},
+		{"text", quest.Message{Status: "delivered", Body: "hi"}, nil, nil},
+		{"mms", quest.Message{Status: "delivered", NumMedia: 5, Media: []quest.Media{
+			me('a', "image/png"), {SID: "ME' OR 1=1", ContentType: "image/png"}, me('b', "image/jpeg; x=1"),
+			me('c', "video/mp4"), me('d', "image/gif"), me('e', "image/webp")}},
+			nil, []quest.Media{me('a', "image/png"), me('c', "video/mp4"), me('d', "image/gif")}},
+	}
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		s := b.open(t)
+		p := newPlayer(t, s)
+		for _, c := range cases {
+			for _, reserved := range []bool{false, true} {
+				msg := c.msg
+				sub := quest.Submission{PlayerID: p.ID, ObjectiveID: "send-mms", SID: sid, Reason: quest.WrongStatus, Message: &msg}
+				var got quest.Submission
+				var err error
+				if reserved {
+					var r quest.Submission
+					if r, _, err = s.ReserveAttempt(ctx, quest.Submission{PlayerID: p.ID, ObjectiveID: "send-mms"}, quest.AttemptLimit{Max: 100}); err != nil {
+						t.Fatal(err)
+					}
+					sub.ID = r.ID
+					got, err = s.FinishAttempt(ctx, sub, nil)
+				} else {
+					got, err = s.RecordAttempt(ctx, sub, nil)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				stored, err := s.Submission(ctx, p.ID, got.ID)
+				if err != nil || stored.Message == nil {
+					t.Fatalf("%s: read back %+v, %v", c.name, stored.Message, err)
+				}
+				if diff := cmp.Diff(c.wantDur, stored.Message.Duration); diff != "" {
+					t.Errorf("%s (reserved %v): duration (-want +got):\n%s", c.name, reserved, diff)
+				}
+				if diff := cmp.Diff(c.wantMedia, stored.Message.Media); diff != "" {
+					t.Errorf("%s (reserved %v): media (-want +got):\n%s", c.name, reserved, diff)
+				}
 			}
 		}
 	})

@@ -312,7 +312,9 @@ func nodeExample(in exampleInput) string {
 // its own http.Client whose RoundTripper rewrites api.twilio.com to the
 // sandbox, the one supported way in.
 func goExample(in exampleInput) string {
-	q := strconv.Quote
+	// Graphic characters stay as they are, so a French body's narrow
+	// no-break space reads as a space, not as \u202f.
+	q := strconv.QuoteToGraphic
 	imports := []string{`"fmt"`, `"os"`, ""}
 	if in.sandbox {
 		imports = []string{`"fmt"`, `"net/http"`, `"net/url"`, `"os"`, ""}

@@ -3,6 +3,7 @@ package verifier
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,6 +48,14 @@ func convertCall(c *openapi.ApiV2010Call) *quest.Message {
 	}
 	if t, err := time.Parse(time.RFC1123Z, str(c.DateCreated)); err == nil {
 		m.DateCreated = t.UTC()
+	}
+	// Twilio writes the duration as whole seconds in a string, and
+	// gives none until the call ends: a missing or odd one stays
+	// unknown rather than zero. A day bounds it (Twilio ends calls after
+	// four hours).
+	if n, err := strconv.Atoi(strings.TrimSpace(str(c.Duration))); err == nil && n >= 0 && n <= 86400 {
+		d := time.Duration(n) * time.Second
+		m.Duration = &d
 	}
 	return m
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	openapi "github.com/twilio/twilio-go/rest/api/v2010"
 
 	"github.com/questgate/questgate/catalog"
 	"github.com/questgate/questgate/quest"
@@ -178,8 +179,9 @@ func TestVerifyCallFetchesTheCallsResource(t *testing.T) {
 	if want := "/sandbox/2010-04-01/Accounts/" + testAccount + "/Calls/" + testCA + ".json"; path != want {
 		t.Errorf("path = %q, want %q", path, want)
 	}
+	lasted := 12 * time.Second
 	want := &quest.Message{SID: testCA, AccountSID: testAccount, Status: "completed", Direction: "outbound-api",
-		To: "+15558675310", From: "+15017122661", DateCreated: time.Date(2023, 8, 24, 5, 1, 45, 0, time.UTC)}
+		To: "+15558675310", From: "+15017122661", DateCreated: time.Date(2023, 8, 24, 5, 1, 45, 0, time.UTC), Duration: &lasted}
 	if diff := cmp.Diff(want, got.Message); diff != "" {
 		t.Errorf("call (-want +got):\n%s", diff)
 	}
@@ -230,3 +232,26 @@ func TestReasonCounts(t *testing.T) {
 		}
 	}
 }
+
+// TestCallDuration: Twilio's duration, a string of seconds, becomes the
+// call's Duration; a missing or odd one leaves it unknown, never zero.
+func TestCallDuration(t *testing.T) {
+	for _, tt := range []struct {
+		raw  *string
+		want string
+	}{
+		{nil, "unknown"}, {ptr(""), "unknown"}, {ptr("abc"), "unknown"}, {ptr("-3"), "unknown"}, {ptr("99999999"), "unknown"},
+		{ptr("0"), "0s"}, {ptr(" 12 "), "12s"}, {ptr("3600"), "1h0m0s"},
+	} {
+		m := convertCall(&openapi.ApiV2010Call{Duration: tt.raw})
+		got := "unknown"
+		if m.Duration != nil {
+			got = m.Duration.String()
+		}
+		if got != tt.want {
+			t.Errorf("duration %v: %s, want %s", tt.raw, got, tt.want)
+		}
+	}
+}
+
+func ptr(s string) *string { return &s }

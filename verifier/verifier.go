@@ -273,6 +273,11 @@ func (v *Verifier) Verify(ctx context.Context, req quest.CheckRequest) (quest.Ve
 		}
 	}
 	verdict = checkResource(verdict, req, &msg, creds.AccountSID)
+	if verdict.Passed && req.Objective.Checks.MinMedia > 0 && msg.NumMedia > 0 {
+		// What was verified includes the picture: its SIDs, to show it
+		// again. A list that fails leaves none; the win stands.
+		msg.Media = v.listMedia(ctx, creds, verdict.SID)
+	}
 	if verdict.Passed && facts != nil {
 		verdict = v.checkProduct(ctx, verdict, req, facts, creds)
 	}

@@ -127,6 +127,13 @@ func (w *WebhookTester) build() {
 
 var errRedirect = errors.New("the webhook redirected")
 
+// transport is the tester's transport: it dials only addresses the
+// tester would call (public ones, unless AllowPrivate), and follows no
+// redirect itself. Media fetched through a CDN goes through it too.
+func (w *WebhookTester) transport() http.RoundTripper {
+	return w.httpClient().Transport
+}
+
 // parseWebhook parses a webhook URL: absolute, http or https, with a
 // host and no user info.
 func parseWebhook(raw string) (*url.URL, bool) {
