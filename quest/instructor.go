@@ -61,9 +61,11 @@ type ReasonCount struct {
 
 // ObjectiveStats sums up one objective over a set of players.
 type ObjectiveStats struct {
-	Done, Failing, NotStarted int
-	// TopFailures are the most common reasons players were refused,
-	// most common first.
+	// Done hold it; Failing tried and do not hold it (Stuck of them are
+	// stuck on it); NotStarted neither.
+	Done, Failing, NotStarted, Stuck int
+	// TopFailures are the most common reasons of the latest failure of
+	// those who do not hold it yet, most common first.
 	TopFailures []ReasonCount
 }
 
