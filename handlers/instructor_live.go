@@ -290,39 +290,3 @@ func (h *Instructor) liveFailed(ctx context.Context, err error) error {
 	return nil
 }
 
-// progressLive tells the progress view to refresh when submissions or
-// regrades change it, at most once per ProgressEvery however busy the
-// room: 500 players hacking at once cost one refresh, not 500. A view of
-// one cohort only hears of its own players.
-func (h *Instructor) progressLive(c echo.Context) error {
-	ctx, cancel := context.WithCancel(c.Request().Context())
-	defer cancel()
-	cohortID, problem, err := h.parseCohort(ctx, c.QueryParam(qCohort))
-	if err != nil {
-		return err
-	}
-	if problem != "" {
-		return echo.NewHTTPError(http.StatusBadRequest)
-	}
-	events := h.cfg.Live.Subscribe(ctx)
-	s := startSSE(c)
-	if err := s.comment("questgate live progress"); err != nil {
-		return nil
-	}
-	tick := time.NewTicker(h.cfg.ProgressEvery)
-	defer tick.Stop()
-	changed := false
-	return h.run(c, s, events, func(ev live.Event) error {
-		// Once a refresh is due, further events need no look-up.
-		if !changed {
-			changed = h.concerns(ctx, ev, cohortID)
-		}
-		return nil
-	}, tick.C, func() error {
-		if !changed {
-			return nil
-		}
-		changed = false
-		return s.send("progress", "", "changed")
-	})
-}

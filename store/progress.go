@@ -315,4 +315,3 @@ func (s *Store) EachProgress(ctx context.Context, cohortID int64, fn func(quest.
 	}
 	return nil
 }
-
