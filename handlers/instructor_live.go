@@ -289,4 +289,3 @@ func (h *Instructor) liveFailed(ctx context.Context, err error) error {
 	}
 	return nil
 }
-

@@ -163,9 +163,9 @@ type progressDelta struct {
 
 // progressCounts are the changed counts, as the live view sends them.
 type progressCounts struct {
-	Players    int                                `json:"players"`
-	States     map[quest.ProgressState]int        `json:"states"`
-	Objectives map[string]objectiveCounts      `json:"objectives"`
+	Players    int                         `json:"players"`
+	States     map[quest.ProgressState]int `json:"states"`
+	Objectives map[string]objectiveCounts  `json:"objectives"`
 }
 
 // objectiveCounts are one objective's counts in a progressCounts.

@@ -114,7 +114,10 @@ func (b *bench) data(ctx context.Context, t target, transport http.RoundTripper)
 	midObjective := objectives[len(objectives)/2]
 	deep := seeded.firstID + int64(b.cfg.dataAttempts/2)
 	pages := []struct{ name, path string }{
-		{"progress page", "/instructor/progress"},
+		{"progress page, first page", "/instructor/progress"},
+		{"progress page, a search", "/instructor/progress?q=" + url.QueryEscape("Player 42")},
+		{"progress page, stuck in a cohort", fmt.Sprintf("/instructor/progress?state=stuck&cohort=%d", seeded.cohort)},
+		{"progress page, a deep page", fmt.Sprintf("/instructor/progress?page=%d", max(b.cfg.dataPlayers/50/2, 1))},
 		{"submissions, first page", "/instructor/submissions"},
 		{"submissions by objective", "/instructor/submissions?objective=" + url.QueryEscape(midObjective)},
 		{"submissions by reason", "/instructor/submissions?reason=" + string(quest.WrongDirection)},
