@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -199,6 +200,10 @@ func (s *Store) ProgressSummary(ctx context.Context, cohortID int64, objectiveID
 	if err := rows.Err(); err != nil {
 		return sum, fmt.Errorf("progress summary: %w", err)
 	}
+	stuck, err := s.stuckRules(ctx)
+	if err != nil {
+		return sum, err
+	}
 	scope, sargs := "1=1", []any{}
 	if cohortID != 0 {
 		scope, sargs = "g.cohort_id = ?", []any{cohortID}
@@ -206,60 +211,94 @@ func (s *Store) ProgressSummary(ctx context.Context, cohortID int64, objectiveID
 	wanted := make(map[string]bool, len(objectiveIDs))
 	for _, id := range objectiveIDs {
 		wanted[id] = true
-		sum.Stats[id] = quest.ObjectiveStats{NotStarted: sum.Players}
 	}
-	rows, err = s.r.QueryContext(ctx, `SELECT g.objective_id, SUM(g.done),
-		SUM(CASE WHEN g.done = 0 AND g.attempts > 0 THEN 1 ELSE 0 END),
-		SUM(CASE WHEN g.done = 0 AND g.failures >= `+stuckAfter+` THEN 1 ELSE 0 END)
-		FROM progress g LEFT JOIN cohort_events e ON e.cohort_id = g.cohort_id
-		WHERE `+scope+` GROUP BY g.objective_id`, sargs...)
+	// One walk of the index progress_cohort, in its order, so that the
+	// groups stream: a few thousand rows for 10,000 players.
+	rows, err = s.r.QueryContext(ctx, `SELECT COALESCE(g.cohort_id, 0), g.objective_id, g.done, g.failures, g.last_reason,
+		SUM(CASE WHEN g.attempts > 0 THEN 1 ELSE 0 END), COUNT(*)
+		FROM progress g WHERE `+scope+`
+		GROUP BY g.cohort_id, g.objective_id, g.done, g.failures, g.last_reason`, sargs...)
 	if err != nil {
 		return sum, fmt.Errorf("progress summary: %w", err)
 	}
+	defer rows.Close()
+	reasons := map[string]map[quest.Reason]int{}
 	for rows.Next() {
-		var oid string
-		var st quest.ObjectiveStats
-		if err := rows.Scan(&oid, &st.Done, &st.Failing, &st.Stuck); err != nil {
-			rows.Close()
+		var (
+			cohort                   int64
+			oid, reason              string
+			done, failures, tried, n int
+		)
+		if err := rows.Scan(&cohort, &oid, &done, &failures, &reason, &tried, &n); err != nil {
 			return sum, fmt.Errorf("progress summary: %w", err)
 		}
-		if wanted[oid] {
-			st.NotStarted = max(sum.Players-st.Done-st.Failing, 0)
-			sum.Stats[oid] = st
+		if !wanted[oid] {
+			continue
 		}
+		st := sum.Stats[oid]
+		switch {
+		case done != 0:
+			st.Done += n
+		default:
+			st.Failing += tried
+			after, ok := stuck[cohort]
+			if !ok {
+				after = quest.DefaultStuckFailures
+			}
+			if failures >= after {
+				st.Stuck += n
+			}
+			if failures > 0 {
+				if reasons[oid] == nil {
+					reasons[oid] = map[quest.Reason]int{}
+				}
+				reasons[oid][quest.Reason(reason)] += n
+			}
+		}
+		sum.Stats[oid] = st
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
 		return sum, fmt.Errorf("progress summary: %w", err)
 	}
-	return sum, s.latestFailures(ctx, scope, sargs, sum.Stats)
+	for _, oid := range objectiveIDs {
+		st := sum.Stats[oid]
+		st.NotStarted = max(sum.Players-st.Done-st.Failing, 0)
+		for r, n := range reasons[oid] {
+			st.TopFailures = append(st.TopFailures, quest.ReasonCount{Reason: r, Count: n})
+		}
+		slices.SortFunc(st.TopFailures, func(a, b quest.ReasonCount) int {
+			if a.Count != b.Count {
+				return b.Count - a.Count
+			}
+			return strings.Compare(string(a.Reason), string(b.Reason))
+		})
+		st.TopFailures = st.TopFailures[:min(3, len(st.TopFailures))]
+		if len(st.TopFailures) == 0 {
+			st.TopFailures = nil
+		}
+		sum.Stats[oid] = st
+	}
+	return sum, nil
 }
 
-// latestFailures fills the three most common reasons of the latest
-// failure of those failing an objective, among the progress rows "g" in
-// scope.
-func (s *Store) latestFailures(ctx context.Context, scope string, args []any, stats map[string]quest.ObjectiveStats) error {
-	rows, err := s.r.QueryContext(ctx, `SELECT g.objective_id, g.last_reason, COUNT(*) AS n FROM progress g
-		WHERE `+scope+` AND g.done = 0 AND g.failures > 0
-		GROUP BY g.objective_id, g.last_reason ORDER BY g.objective_id, n DESC, g.last_reason`, args...)
+// stuckRules returns the failures in a row that make a player stuck, per
+// cohort that set its rule.
+func (s *Store) stuckRules(ctx context.Context) (map[int64]int, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT cohort_id, stuck_failures FROM cohort_events`)
 	if err != nil {
-		return fmt.Errorf("failure reasons: %w", err)
+		return nil, fmt.Errorf("stuck rules: %w", err)
 	}
 	defer rows.Close()
+	out := map[int64]int{}
 	for rows.Next() {
-		var oid, reason string
+		var id int64
 		var n int
-		if err := rows.Scan(&oid, &reason, &n); err != nil {
-			return fmt.Errorf("failure reasons: %w", err)
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, fmt.Errorf("stuck rules: %w", err)
 		}
-		st, ok := stats[oid]
-		if !ok || len(st.TopFailures) == 3 {
-			continue
-		}
-		st.TopFailures = append(st.TopFailures, quest.ReasonCount{Reason: quest.Reason(reason), Count: n})
-		stats[oid] = st
+		out[id] = n
 	}
-	return rows.Err()
+	return out, rows.Err()
 }
 
 // EachProgress calls fn for every player of cohortID (everyone for 0), by

@@ -12,7 +12,7 @@ CREATE TABLE progress (
     done         INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (player_id, objective_id)
 );
-CREATE INDEX progress_cohort ON progress (cohort_id, objective_id, done, failures, last_reason);
+CREATE INDEX progress_cohort ON progress (cohort_id, objective_id, done, failures, last_reason, attempts);
 
 CREATE TABLE progress_players (
     player_id TEXT PRIMARY KEY REFERENCES players(id) ON DELETE CASCADE,

@@ -26,7 +26,7 @@ CREATE TABLE progress (
     done         INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (player_id, objective_id)
 ) WITHOUT ROWID;
-CREATE INDEX progress_cohort ON progress (cohort_id, objective_id, done, failures, last_reason);
+CREATE INDEX progress_cohort ON progress (cohort_id, objective_id, done, failures, last_reason, attempts);
 
 -- One row per player with any progress row: objectives done, objectives
 -- tried and not done, the longest run of failures on one not done
