@@ -163,8 +163,10 @@ func TestInstructorSeesSubmissionLive(t *testing.T) {
 	got := run(progress, "wait for the progress to show the objective done", chromedp.Poll[progressCell](`(() => {
 		const c = document.querySelector(`+jsString(cell)+`);
 		if (!c || c.dataset.state !== "done") return null;
+		// The row comes first, then the counts.
 		const done = document.querySelector('[data-testid="objective-stat"][data-objective="send-sms"] [data-testid="stat-done"]');
-		return {done: done ? done.innerText.trim() : "", reloaded: !window.__e2eNoReload};
+		if (!done || done.innerText.trim() === `+jsString(doneBefore)+`) return null;
+		return {done: done.innerText.trim(), reloaded: !window.__e2eNoReload};
 	})()`, chromedp.WithPollingMutation(), chromedp.WithPollingTimeout(stepTimeout)))
 	if got.Reloaded {
 		t.Error("the progress page reloaded to show the change, want it refreshed in place")
