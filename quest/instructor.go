@@ -44,15 +44,6 @@ type SubmissionRow struct {
 	CohortName string
 }
 
-// PlayerProgress is one row of the progress matrix.
-type PlayerProgress struct {
-	Player Player
-	// Awards by objective id.
-	Awards map[string]Award
-	// Attempts counts attempts by objective id.
-	Attempts map[string]int
-}
-
 // ReasonCount is how often a reason occurred.
 type ReasonCount struct {
 	Reason Reason
