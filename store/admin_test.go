@@ -441,3 +441,56 @@ func BenchmarkListSubmissions(b *testing.B) {
 		})
 	}
 }
+
+// TestProgressMigrationBackfills undoes and redoes migration 00130 over
+// attempts and awards already there: what the backfill computes is what
+// the triggers kept.
+func TestProgressMigrationBackfills(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		s := b.open(t)
+		ada, bob, cyd := newPlayer(t, s), newPlayer(t, s), newPlayer(t, s)
+		in, err := s.CreateInstructor(ctx, "grace@example.org", "hash")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range []quest.Reason{quest.NotFound, quest.Awarded, quest.WrongDirection, quest.UpstreamUnavailable, quest.NotFound, quest.SampleBody} {
+			var grant *quest.Award
+			if r == quest.Awarded {
+				grant = &quest.Award{XP: 10}
+			}
+			sid := fmt.Sprintf("SM%d", i)
+			if _, err := s.RecordAttempt(ctx, quest.Submission{PlayerID: ada.ID, ObjectiveID: "send-mms", RawSID: sid, SID: sid, Reason: r}, grant); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.RecordAttempt(ctx, quest.Submission{PlayerID: bob.ID, ObjectiveID: "send-sms", RawSID: sid + "b", SID: sid + "b", Reason: quest.NotFound}, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.AwardByHand(ctx, cyd.ID, "send-sms", 10, in.ID, "helped"); err != nil {
+			t.Fatal(err)
+		}
+		read := func() []quest.ProgressRow {
+			t.Helper()
+			rows, _, err := s.ProgressPage(ctx, quest.ProgressQuery{Objectives: 2, Limit: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return rows
+		}
+		kept := read()
+		p, err := s.provider()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.ApplyVersion(ctx, 130, false); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.ApplyVersion(ctx, 130, true); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(kept, read()); diff != "" {
+			t.Errorf("backfilled progress (-kept by the triggers +backfilled):\n%s", diff)
+		}
+	})
+}
