@@ -143,6 +143,7 @@ func (h *Instructor) progressProps(c echo.Context) (templates.ProgressProps, err
 		return templates.ProgressProps{}, err
 	}
 	if pq.page > 1 {
+		props.Path = withQuery(progressPath, v, qPage, strconv.Itoa(pq.page))
 		props.PrevURL = withQuery(progressPath, v, qPage, strconv.Itoa(pq.page-1))
 	}
 	if pq.page*progressPageSize < props.Total {
