@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -121,12 +122,17 @@ func TestInstructorSeesSubmissionLive(t *testing.T) {
 	}
 	teacher.do("mark the submissions page", chromedp.Evaluate[chromedp.Void](noReloadJS))
 
+	// The player has a name of their own, and the progress page finds
+	// them by it: with the suite's many players, theirs is one row of a
+	// page of 50.
+	player := newTab(t, tabOptions{})
+	name := "Live " + unknownSID()[2:10]
+	player.setName(name)
 	progress := teacher.sibling()
-	progress.open("/instructor/progress")
+	progress.open("/instructor/progress?q=" + url.QueryEscape(name))
 	doneBefore := progress.text("read how many players are done", chromedp.CSS(`[data-testid="objective-stat"][data-objective="send-sms"] [data-testid="stat-done"]`))
 	progress.do("mark the progress page", chromedp.Evaluate[chromedp.Void](noReloadJS))
 
-	player := newTab(t, tabOptions{})
 	body := "Seen live by the instructor"
 	sid := player.ownSMS(body)
 	player.open("/objectives/send-sms")
@@ -147,8 +153,8 @@ func TestInstructorSeesSubmissionLive(t *testing.T) {
 		t.Errorf("the new row reads %+v, want %+v", row, want)
 	}
 
-	// The progress view refreshes itself at most every 2 s: wait for the
-	// change, however long it takes within a step.
+	// The progress view is sent the player's row and the counts at most
+	// every 2 s: wait for the change, however long it takes within a step.
 	cell := `[data-testid="progress-row"][data-player=` + jsString(row.Player) + `] [data-testid="progress-cell"][data-objective="send-sms"]`
 	type progressCell struct {
 		Done     string `json:"done"`
@@ -157,8 +163,10 @@ func TestInstructorSeesSubmissionLive(t *testing.T) {
 	got := run(progress, "wait for the progress to show the objective done", chromedp.Poll[progressCell](`(() => {
 		const c = document.querySelector(`+jsString(cell)+`);
 		if (!c || c.dataset.state !== "done") return null;
+		// The row comes first, then the counts.
 		const done = document.querySelector('[data-testid="objective-stat"][data-objective="send-sms"] [data-testid="stat-done"]');
-		return {done: done ? done.innerText.trim() : "", reloaded: !window.__e2eNoReload};
+		if (!done || done.innerText.trim() === `+jsString(doneBefore)+`) return null;
+		return {done: done.innerText.trim(), reloaded: !window.__e2eNoReload};
 	})()`, chromedp.WithPollingMutation(), chromedp.WithPollingTimeout(stepTimeout)))
 	if got.Reloaded {
 		t.Error("the progress page reloaded to show the change, want it refreshed in place")

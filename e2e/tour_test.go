@@ -164,6 +164,18 @@ var instructorTour = []tourStop{
 	{"instructor-progress", func(p *tab, _ *tourState) {
 		p.follow("open the progress", click(testID("nav-progress")))
 	}},
+	{"instructor-progress-stuck", func(p *tab, _ *tourState) {
+		// The tour's player failed make-call ten times in a row: stuck.
+		p.do("pick the stuck state", chromedp.Evaluate[chromedp.Void](`document.getElementById("f-state").value = "stuck"`))
+		p.follow("apply the filter", click(testID("progress-filter-apply")))
+		if n := run(p, "count the stuck rows", chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="progress-row"][data-state="stuck"]').length`)); n == 0 {
+			p.t.Error("the stuck filter lists nobody, want the tour's player")
+		}
+	}},
+	{"instructor-progress-search", func(p *tab, _ *tourState) {
+		p.do("type a name", chromedp.Evaluate[chromedp.Void](`document.getElementById("f-name").value = "nobody by this name"`))
+		p.follow("search", click(testID("progress-filter-apply")))
+	}},
 	{"instructor-announcements", func(p *tab, _ *tourState) {
 		p.follow("open the announcements", click(testID("nav-announcements")))
 	}},

@@ -226,7 +226,7 @@ func TestWorkshopWallAnnouncementAndHint(t *testing.T) {
 	player.checkAxe("objective with a hint")
 	player.open("/")
 	player.checkAxe("objectives with announcements")
-	rows, _, err := st.Progress(context.Background(), co.ID, []string{"send-sms"})
+	rows, _, err := st.ProgressPage(context.Background(), quest.ProgressQuery{CohortID: co.ID, Name: "Grace Hopper", Limit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,7 +42,10 @@ type InstructorData interface {
 	AnySubmission(ctx context.Context, id int64) (quest.SubmissionRow, error)
 	Player(ctx context.Context, id string) (quest.Player, error)
 	Awards(ctx context.Context, playerID string) (map[string]quest.Award, error)
-	Progress(ctx context.Context, cohortID int64, objectiveIDs []string) ([]quest.PlayerProgress, map[string]quest.ObjectiveStats, error)
+	ProgressSummary(ctx context.Context, cohortID int64, objectiveIDs []string) (quest.ProgressSummary, error)
+	ProgressPage(ctx context.Context, q quest.ProgressQuery) ([]quest.ProgressRow, int, error)
+	ProgressOf(ctx context.Context, playerID string, objectives int) (quest.ProgressRow, error)
+	EachProgress(ctx context.Context, cohortID int64, fn func(quest.ProgressRow) error) error
 	AuditLog(ctx context.Context, playerID string) ([]quest.AuditEntry, error)
 	DeletePlayer(ctx context.Context, playerID string) error
 	ListCohorts(ctx context.Context) ([]quest.CohortSummary, error)

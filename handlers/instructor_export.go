@@ -68,9 +68,10 @@ func (h *Instructor) submissionsCSV(c echo.Context) error {
 	return h.exportFailed(ctx, err)
 }
 
-// progressCSV exports the progress matrix, of one cohort when the view
-// shows one: one row per player with their cohort, and per objective when
-// it was completed, whether by hand, and how many attempts.
+// progressCSV exports the progress of every player, of one cohort when
+// the view shows one, streamed as it is read: one row per player with
+// their cohort, and per objective when it was completed, whether by hand,
+// and how many attempts.
 func (h *Instructor) progressCSV(c echo.Context) error {
 	ctx := c.Request().Context()
 	objectives := h.cfg.Quests.Catalog().All()
@@ -80,10 +81,6 @@ func (h *Instructor) progressCSV(c echo.Context) error {
 	}
 	if problem != "" {
 		return echo.NewHTTPError(http.StatusBadRequest)
-	}
-	rows, _, err := h.cfg.Data.Progress(ctx, cohortID, objectiveIDs(objectives))
-	if err != nil {
-		return err
 	}
 	names, err := h.cohortNames(ctx)
 	if err != nil {
@@ -103,23 +100,20 @@ func (h *Instructor) progressCSV(c echo.Context) error {
 		return h.exportFailed(ctx, err)
 	}
 	yes := locale.T(ctx, "instructor.csv.yes")
-	for _, p := range rows {
-		xp := 0
-		for _, a := range p.Awards {
-			xp += a.XP
-		}
-		cells := []string{p.Player.ID, p.Player.DisplayName, names[p.Player.CohortID], strconv.Itoa(xp)}
+	err = h.cfg.Data.EachProgress(ctx, cohortID, func(p quest.ProgressRow) error {
+		cells := []string{p.Player.ID, p.Player.DisplayName, names[p.Player.CohortID], strconv.Itoa(p.XP)}
 		for _, o := range objectives {
-			a, done := p.Awards[o.ID]
+			op := p.Objectives[o.ID]
 			byHand := ""
-			if done && a.Manual {
+			if op.Award.Manual {
 				byHand = yes
 			}
-			cells = append(cells, csvDate(a.CreatedAt), byHand, strconv.Itoa(p.Attempts[o.ID]))
+			cells = append(cells, csvDate(op.Award.CreatedAt), byHand, strconv.Itoa(op.Attempts))
 		}
-		if err := out.Row(cells...); err != nil {
-			return h.exportFailed(ctx, err)
-		}
+		return out.Row(cells...)
+	})
+	if err != nil {
+		return h.exportFailed(ctx, err)
 	}
 	return h.exportFailed(ctx, out.Close())
 }

@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -210,13 +211,25 @@ func TestLiveStreamsBeatAndRefresh(t *testing.T) {
 		InstructorID: e.instructor.ID, Award: true, Reason: "test"}); err != nil {
 		t.Fatal(err)
 	}
-	if ev := s.next(t); ev.name != "progress" {
-		t.Errorf("event %q, want progress", ev.name)
+	// What changed, not a reload: the player's row, then the counts.
+	ev := s.next(t)
+	var delta struct{ Player, State, HTML string }
+	if err := json.Unmarshal([]byte(ev.data), &delta); ev.name != "player" || err != nil || delta.Player != pl ||
+		!strings.Contains(delta.HTML, `data-player="`+pl+`"`) || strings.Contains(delta.HTML, "<html") {
+		t.Errorf("event %q %q (%v), want %s's row", ev.name, ev.data, err, pl)
 	}
-	// The progress page reloads its matrix on that event.
+	ev = s.next(t)
+	var counts struct {
+		Players    int
+		Objectives map[string]map[string]int
+	}
+	if err := json.Unmarshal([]byte(ev.data), &counts); ev.name != "summary" || err != nil || counts.Players != 1 ||
+		counts.Objectives["send-sms"]["done"] != 1 {
+		t.Errorf("event %q %q (%v), want the counts", ev.name, ev.data, err)
+	}
 	p := e.get("/instructor/progress")
-	if p.attr("live", "sse-connect") != "/instructor/progress/live" || p.attr("progress", "hx-trigger") != "sse:progress" {
-		t.Errorf("progress page: sse-connect %q, hx-trigger %q", p.attr("live", "sse-connect"), p.attr("progress", "hx-trigger"))
+	if p.attr("live", "data-progress-live") != "/instructor/progress/live" {
+		t.Errorf("progress page: live %q", p.attr("live", "data-progress-live"))
 	}
 }
 

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"strconv"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -19,64 +17,6 @@ const playerSubmissions = 20
 
 // maxRegradeReason bounds a regrade's reason, kept in the audit log.
 const maxRegradeReason = 1000
-
-// progress is the players × objectives matrix with per-objective counts,
-// of one cohort when the URL names one. htmx asks for the matrix alone
-// when the live stream says it changed.
-func (h *Instructor) progress(c echo.Context) error {
-	props, err := h.progressProps(c)
-	if err != nil {
-		return err
-	}
-	if props.CohortError != "" {
-		return render(c, http.StatusBadRequest, templates.ProgressPage(props))
-	}
-	if isHTMX(c) {
-		return render(c, http.StatusOK, templates.ProgressMatrix(props))
-	}
-	if c.QueryParam("deleted") != "" {
-		props.Notice = "instructor.player.deleted"
-	}
-	return render(c, http.StatusOK, templates.ProgressPage(props))
-}
-
-func (h *Instructor) progressProps(c echo.Context) (templates.ProgressProps, error) {
-	ctx := c.Request().Context()
-	objectives := h.cfg.Quests.Catalog().All()
-	cohorts, err := h.cfg.Data.ListCohorts(ctx)
-	if err != nil {
-		return templates.ProgressProps{}, err
-	}
-	cohortID, problem, err := h.parseCohort(ctx, c.QueryParam(qCohort))
-	if err != nil {
-		return templates.ProgressProps{}, err
-	}
-	props := templates.ProgressProps{
-		Objectives:  objectives,
-		Cohorts:     cohorts,
-		Cohort:      strings.TrimSpace(c.QueryParam(qCohort)),
-		CohortError: problem,
-		UpdatedAt:   h.cfg.Now(),
-		Path:        progressPath,
-		LiveURL:     progressPath + "/live",
-		ExportURL:   progressPath + ".csv",
-	}
-	if problem != "" {
-		return props, nil
-	}
-	if cohortID != 0 {
-		v := url.Values{qCohort: {strconv.FormatInt(cohortID, 10)}}
-		props.Path, props.LiveURL, props.ExportURL = withQuery(progressPath, v), withQuery(progressPath+"/live", v), withQuery(progressPath+".csv", v)
-	}
-	props.Rows, props.Stats, err = h.cfg.Data.Progress(ctx, cohortID, objectiveIDs(objectives))
-	if err != nil {
-		return templates.ProgressProps{}, err
-	}
-	if props.Stuck, err = h.stuckView(ctx, cohortID); err != nil {
-		return templates.ProgressProps{}, err
-	}
-	return props, nil
-}
 
 // player is a player's page: awards, latest submissions, the audit log of
 // manual changes, the regrade form and the way to erase them.

@@ -360,7 +360,7 @@ func TestManualAwardShowsInProgress(t *testing.T) {
 	cell := func(player string) *goquery.Selection {
 		return p.doc.Find(`[data-testid="progress-row"][data-player="` + player + `"] [data-testid="progress-cell"]`)
 	}
-	for pl, want := range map[string]string{ada: "done", bob: "failing", cyd: "new"} {
+	for pl, want := range map[string]string{ada: "done", bob: "stuck", cyd: "new"} {
 		if got := cell(pl).AttrOr("data-state", ""); got != want {
 			t.Errorf("cell of %s: %q, want %q", pl, got, want)
 		}
@@ -373,14 +373,65 @@ func TestManualAwardShowsInProgress(t *testing.T) {
 	if text("stat-done") != "1" || text("stat-failing") != "1" || text("stat-not-started") != "1" {
 		t.Errorf("counts %s/%s/%s", text("stat-done"), text("stat-failing"), text("stat-not-started"))
 	}
-	if got := stat.Find(`[data-testid="top-failure"]`).First(); got.AttrOr("data-reason", "") != "not_found" ||
-		!strings.Contains(got.Text(), e.msg("en", "reason.not_found.title")) {
+	// The latest failure of bob, the one who is not done, is sample_body.
+	if got := stat.Find(`[data-testid="top-failure"]`).First(); got.AttrOr("data-reason", "") != "sample_body" ||
+		!strings.Contains(got.Text(), e.msg("en", "reason.sample_body.title")) {
 		t.Errorf("top failure %q", got.Text())
 	}
-	// htmx reloads the matrix alone.
-	frag := e.get("/instructor/progress", htmx...)
-	if frag.find("progress").Length() != 1 || strings.Contains(frag.body, "<html") {
-		t.Errorf("htmx refresh is not the fragment:\n%.300s", frag.body)
+	if first := p.find("progress-row").First().AttrOr("data-player", ""); first != bob {
+		t.Errorf("first row %s, want the stuck one, %s", first, bob)
+	}
+	if text("stat-stuck") != "1" {
+		t.Errorf("stuck on send-sms: %s", text("stat-stuck"))
+	}
+}
+
+// TestProgressFindsFiltersAndPages: a name search, a state filter and
+// pages of 50 with links, all plain GETs.
+func TestProgressFindsFiltersAndPages(t *testing.T) {
+	e := newInstructorEnv(t, instructorOptions{})
+	var ids []string
+	for range 52 {
+		_, id := e.newPlayer()
+		ids = append(ids, id)
+	}
+	e.record(ids[7], quest.NotFound, "SM1", nil)
+	e.signIn()
+	p := e.get("/instructor/progress")
+	if n := p.find("progress-row").Length(); n != 50 || p.attr("next-page", "href") != "/instructor/progress?page=2" {
+		t.Fatalf("first page: %d rows, next %q", n, p.attr("next-page", "href"))
+	}
+	p2 := e.get(p.attr("next-page", "href"))
+	if n := p2.find("progress-row").Length(); n != 2 || p2.attr("prev-page", "href") != "/instructor/progress?page=1" || p2.find("next-page").Length() != 0 {
+		t.Errorf("second page: %d rows", n)
+	}
+	for _, tc := range []struct {
+		query string
+		want  int
+	}{
+		{"state=in_progress", 1},
+		{"state=not_started", 50}, // 51, a page of 50
+		{"state=done", 0},
+		{"state=bogus", 50},
+		{"q=" + url.QueryEscape(strings.Repeat("é", 200)), 0},
+	} {
+		if n := e.get("/instructor/progress?" + tc.query).find("progress-row").Length(); n != tc.want {
+			t.Errorf("%s: %d rows, want %d", tc.query, n, tc.want)
+		}
+	}
+}
+
+func TestProgressFindsAPlayerByName(t *testing.T) {
+	e := newInstructorEnv(t, instructorOptions{})
+	_, ada := e.newPlayer()
+	e.newPlayer()
+	if err := e.store.SetDisplayName(context.Background(), ada, "Ada Lovelace"); err != nil {
+		t.Fatal(err)
+	}
+	e.signIn()
+	p := e.get("/instructor/progress?q=LOVE")
+	if p.find("progress-row").Length() != 1 || p.find("progress-row").AttrOr("data-player", "") != ada || p.attr("name-filter", "value") != "LOVE" {
+		t.Errorf("search: %d rows", p.find("progress-row").Length())
 	}
 }
 

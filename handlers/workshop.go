@@ -467,8 +467,8 @@ func (h *Instructor) wallCohort(c echo.Context) (quest.Cohort, string, error) {
 func (h *Instructor) wallProps(ctx context.Context, co quest.Cohort, names string) (templates.WallProps, error) {
 	cat := h.cfg.Quests.Catalog()
 	objectives := cat.All()
-	rows, _, err := h.cfg.Data.Progress(ctx, co.ID, objectiveIDs(objectives))
-	if err != nil {
+	var rows []quest.ProgressRow
+	if err := h.cfg.Data.EachProgress(ctx, co.ID, func(r quest.ProgressRow) error { rows = append(rows, r); return nil }); err != nil {
 		return templates.WallProps{}, err
 	}
 	ev, err := h.cfg.Workshop.CohortEvent(ctx, co.ID)
@@ -482,8 +482,8 @@ func (h *Instructor) wallProps(ctx context.Context, co quest.Cohort, names strin
 		bar := templates.WallBar{Objective: o}
 		var first *templates.WallCompletion
 		for _, r := range rows {
-			a, ok := r.Awards[o.ID]
-			if !ok {
+			a := r.Objectives[o.ID].Award
+			if a.CreatedAt.IsZero() {
 				continue
 			}
 			bar.Done++

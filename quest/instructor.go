@@ -44,15 +44,6 @@ type SubmissionRow struct {
 	CohortName string
 }
 
-// PlayerProgress is one row of the progress matrix.
-type PlayerProgress struct {
-	Player Player
-	// Awards by objective id.
-	Awards map[string]Award
-	// Attempts counts attempts by objective id.
-	Attempts map[string]int
-}
-
 // ReasonCount is how often a reason occurred.
 type ReasonCount struct {
 	Reason Reason
@@ -61,9 +52,11 @@ type ReasonCount struct {
 
 // ObjectiveStats sums up one objective over a set of players.
 type ObjectiveStats struct {
-	Done, Failing, NotStarted int
-	// TopFailures are the most common reasons players were refused,
-	// most common first.
+	// Done hold it; Failing tried and do not hold it (Stuck of them are
+	// stuck on it); NotStarted neither.
+	Done, Failing, NotStarted, Stuck int
+	// TopFailures are the most common reasons of the latest failure of
+	// those who do not hold it yet, most common first.
 	TopFailures []ReasonCount
 }
 

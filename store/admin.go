@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -198,113 +197,6 @@ func (s *Store) players(ctx context.Context, cohortID int64) ([]quest.Player, er
 		out = append(out, p)
 	}
 	return out, rows.Err()
-}
-
-// Progress returns the players × objectives matrix and per-objective
-// counts for the given objectives, over the players now in cohort
-// cohortID, or over every player for 0.
-func (s *Store) Progress(ctx context.Context, cohortID int64, objectiveIDs []string) ([]quest.PlayerProgress, map[string]quest.ObjectiveStats, error) {
-	players, err := s.players(ctx, cohortID)
-	if err != nil {
-		return nil, nil, err
-	}
-	byID := make(map[string]*quest.PlayerProgress, len(players))
-	out := make([]quest.PlayerProgress, len(players))
-	for i, p := range players {
-		out[i] = quest.PlayerProgress{Player: p, Awards: map[string]quest.Award{}, Attempts: map[string]int{}}
-		byID[p.ID] = &out[i]
-	}
-	rows, err := s.r.QueryContext(ctx, `SELECT player_id, objective_id, COALESCE(sid, ''), xp,
-		COALESCE(submission_id, 0), awarded_by IS NOT NULL OR submission_id IS NULL, created_at FROM awards
-		WHERE ? = 0 OR player_id IN (SELECT id FROM players WHERE cohort_id = ?)`, cohortID, cohortID)
-	if err != nil {
-		return nil, nil, fmt.Errorf("progress: %w", err)
-	}
-	for rows.Next() {
-		var a quest.Award
-		if err := rows.Scan(&a.PlayerID, &a.ObjectiveID, &a.SID, &a.XP, &a.SubmissionID, &a.Manual, &a.CreatedAt); err != nil {
-			rows.Close()
-			return nil, nil, fmt.Errorf("progress: %w", err)
-		}
-		if p := byID[a.PlayerID]; p != nil {
-			p.Awards[a.ObjectiveID] = a
-		}
-	}
-	rows.Close()
-	rows, err = s.r.QueryContext(ctx, `SELECT player_id, objective_id, COUNT(*) FROM submissions
-		WHERE ? = 0 OR player_id IN (SELECT id FROM players WHERE cohort_id = ?)
-		GROUP BY player_id, objective_id`, cohortID, cohortID)
-	if err != nil {
-		return nil, nil, fmt.Errorf("progress: %w", err)
-	}
-	for rows.Next() {
-		var pid, oid string
-		var n int
-		if err := rows.Scan(&pid, &oid, &n); err != nil {
-			rows.Close()
-			return nil, nil, fmt.Errorf("progress: %w", err)
-		}
-		if p := byID[pid]; p != nil {
-			p.Attempts[oid] = n
-		}
-	}
-	rows.Close()
-
-	stats := make(map[string]quest.ObjectiveStats, len(objectiveIDs))
-	for _, oid := range objectiveIDs {
-		var st quest.ObjectiveStats
-		for _, p := range out {
-			switch {
-			case p.Awards[oid].CreatedAt != (time.Time{}):
-				st.Done++
-			case p.Attempts[oid] > 0:
-				st.Failing++
-			default:
-				st.NotStarted++
-			}
-		}
-		stats[oid] = st
-	}
-	if err := s.topFailures(ctx, cohortID, stats); err != nil {
-		return nil, nil, err
-	}
-	return out, stats, nil
-}
-
-// topFailures fills the three most common refusal reasons per objective,
-// among the players of a cohort (every player for 0).
-func (s *Store) topFailures(ctx context.Context, cohortID int64, stats map[string]quest.ObjectiveStats) error {
-	where, args := filterWhere(quest.SubmissionFilter{Outcome: quest.OutcomeRejected, CohortID: cohortID}, s, false)
-	rows, err := s.r.QueryContext(ctx, `SELECT s.objective_id, s.reason, COUNT(*) FROM submissions s
-		WHERE `+where+` GROUP BY s.objective_id, s.reason`, args...)
-	if err != nil {
-		return fmt.Errorf("failure reasons: %w", err)
-	}
-	defer rows.Close()
-	all := map[string][]quest.ReasonCount{}
-	for rows.Next() {
-		var oid, reason string
-		var n int
-		if err := rows.Scan(&oid, &reason, &n); err != nil {
-			return fmt.Errorf("failure reasons: %w", err)
-		}
-		all[oid] = append(all[oid], quest.ReasonCount{Reason: quest.Reason(reason), Count: n})
-	}
-	for oid, rcs := range all {
-		st, ok := stats[oid]
-		if !ok {
-			continue
-		}
-		sort.Slice(rcs, func(i, j int) bool {
-			if rcs[i].Count != rcs[j].Count {
-				return rcs[i].Count > rcs[j].Count
-			}
-			return rcs[i].Reason < rcs[j].Reason
-		})
-		st.TopFailures = rcs[:min(3, len(rcs))]
-		stats[oid] = st
-	}
-	return rows.Err()
 }
 
 // AwardByHand gives a player an objective, recording who and why. It

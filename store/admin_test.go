@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -150,6 +151,7 @@ func TestProgressCountsDoneFailingAndNotStarted(t *testing.T) {
 			{ada, "SM2", "", true},
 			{bob, "SM3", quest.NotFound, false},
 			{bob, "SM4", quest.SampleBody, false},
+			{bob, "SM6", quest.UpstreamUnavailable, false}, // Twilio's trouble: no failure
 			{bob, "SM5", quest.NotFound, false},
 		} {
 			var grant *quest.Award
@@ -160,46 +162,173 @@ func TestProgressCountsDoneFailingAndNotStarted(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		rows, stats, err := s.Progress(ctx, 0, []string{"send-sms", "send-mms"})
+		objectives := []string{"send-sms", "send-mms"}
+		sum, err := s.ProgressSummary(ctx, 0, objectives)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(rows) != 3 {
-			t.Fatalf("%d rows", len(rows))
-		}
 		want := map[string]quest.ObjectiveStats{
-			"send-sms": {Done: 1, Failing: 1, NotStarted: 1, TopFailures: []quest.ReasonCount{{Reason: quest.NotFound, Count: 3}, {Reason: quest.SampleBody, Count: 1}}},
+			"send-sms": {Done: 1, Failing: 1, Stuck: 1, NotStarted: 1, TopFailures: []quest.ReasonCount{{Reason: quest.NotFound, Count: 1}}},
 			"send-mms": {NotStarted: 3},
 		}
-		if diff := cmp.Diff(want, stats); diff != "" {
+		if diff := cmp.Diff(want, sum.Stats); diff != "" {
 			t.Errorf("stats (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(map[quest.ProgressState]int{quest.StateStuck: 1, quest.StateInProgress: 1, quest.StateNotStarted: 1}, sum.States); diff != "" || sum.Players != 3 {
+			t.Errorf("%d players, states (-want +got):\n%s", sum.Players, diff)
+		}
+		rows, total, err := s.ProgressPage(ctx, quest.ProgressQuery{Objectives: 2, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if total != 3 || len(rows) != 3 || rows[0].Player.ID != bob.ID || rows[0].State != quest.StateStuck {
+			t.Fatalf("page: %d of %d, first %+v", len(rows), total, rows)
+		}
+		if op := rows[0].Objectives["send-sms"]; op.Attempts != 4 || op.Failures != 3 || !op.Stuck || op.LastReason != quest.NotFound {
+			t.Errorf("bob on send-sms: %+v", op)
 		}
 
 		// Per cohort: bob and cyd in one, ada in another.
 		evening := joinNewCohort(t, s, "Evening", bob, cyd)
 		joinNewCohort(t, s, "Morning", ada)
-		rows, stats, err = s.Progress(ctx, evening.ID, []string{"send-sms", "send-mms"})
+		rows, total, err = s.ProgressPage(ctx, quest.ProgressQuery{CohortID: evening.ID, Objectives: 2, Limit: 10})
 		if err != nil {
 			t.Fatal(err)
 		}
-		var ids []string
+		if total != 2 || len(rows) != 2 || rows[0].Objectives["send-sms"].Attempts+rows[1].Objectives["send-sms"].Attempts != 4 {
+			t.Errorf("evening page: %d %+v", total, rows)
+		}
 		for _, r := range rows {
-			ids = append(ids, r.Player.ID)
 			if r.Player.CohortID != evening.ID {
-				t.Errorf("player %s of cohort %d in the evening's matrix", r.Player.ID, r.Player.CohortID)
+				t.Errorf("player %s of cohort %d in the evening's page", r.Player.ID, r.Player.CohortID)
 			}
 		}
-		if len(ids) != 2 || rows[0].Attempts["send-sms"]+rows[1].Attempts["send-sms"] != 3 {
-			t.Errorf("evening matrix: %v", rows)
+		sum, err = s.ProgressSummary(ctx, evening.ID, objectives)
+		if err != nil {
+			t.Fatal(err)
 		}
 		want = map[string]quest.ObjectiveStats{
-			"send-sms": {Failing: 1, NotStarted: 1, TopFailures: []quest.ReasonCount{{Reason: quest.NotFound, Count: 2}, {Reason: quest.SampleBody, Count: 1}}},
+			"send-sms": {Failing: 1, Stuck: 1, NotStarted: 1, TopFailures: []quest.ReasonCount{{Reason: quest.NotFound, Count: 1}}},
 			"send-mms": {NotStarted: 2},
 		}
-		if diff := cmp.Diff(want, stats); diff != "" {
+		if diff := cmp.Diff(want, sum.Stats); diff != "" {
 			t.Errorf("evening stats (-want +got):\n%s", diff)
 		}
 	})
+}
+
+// TestProgressFollowsEveryWriter checks that what the progress tables
+// say follows each way attempts and awards change: a reservation and its
+// outcome, an award by hand and its revocation, the filters, and erasing
+// a player.
+func TestProgressFollowsEveryWriter(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		s := b.open(t)
+		ada := newPlayer(t, s)
+		if err := s.SetDisplayName(ctx, ada.ID, "Ada Lovelace"); err != nil {
+			t.Fatal(err)
+		}
+		in, err := s.CreateInstructor(ctx, "grace@example.org", "hash")
+		if err != nil {
+			t.Fatal(err)
+		}
+		one := func() quest.ProgressRow {
+			t.Helper()
+			r, err := s.ProgressOf(ctx, ada.ID, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+		if r := one(); r.State != quest.StateNotStarted || len(r.Objectives) != 0 {
+			t.Fatalf("fresh: %+v", r)
+		}
+		lim := quest.AttemptLimit{Max: 10}
+		for i := range 3 {
+			sub, _, err := s.ReserveAttempt(ctx, quest.Submission{PlayerID: ada.ID, ObjectiveID: "send-sms", SID: fmt.Sprintf("SMr%d", i)}, lim)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i == 0 {
+				if r := one(); r.State != quest.StateInProgress || r.Objectives["send-sms"].Failures != 0 {
+					t.Errorf("pending: %+v", r)
+				}
+			}
+			sub.Reason = quest.WrongDirection
+			if _, err := s.FinishAttempt(ctx, sub, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if r := one(); r.State != quest.StateStuck || r.Objectives["send-sms"].LastReason != quest.WrongDirection {
+			t.Errorf("after 3 failures: %+v", r)
+		}
+		if err := s.AwardByHand(ctx, ada.ID, "send-sms", 10, in.ID, "helped"); err != nil {
+			t.Fatal(err)
+		}
+		if r := one(); r.State != quest.StateInProgress || r.XP != 10 || !r.Objectives["send-sms"].Award.Manual {
+			t.Errorf("after an award by hand: %+v", r)
+		}
+		if err := s.AwardByHand(ctx, ada.ID, "send-mms", 10, in.ID, "helped"); err != nil {
+			t.Fatal(err)
+		}
+		if r := one(); r.State != quest.StateDone {
+			t.Errorf("holding both: %+v", r)
+		}
+		if err := s.Revoke(ctx, ada.ID, "send-sms", in.ID, "oops"); err != nil {
+			t.Fatal(err)
+		}
+		if r := one(); r.State != quest.StateStuck {
+			t.Errorf("after the revocation: %+v", r)
+		}
+		for _, tc := range []struct {
+			name string
+			q    quest.ProgressQuery
+			want int
+		}{
+			{"name, any case", quest.ProgressQuery{Name: "lovelace"}, 1},
+			{"name, no match", quest.ProgressQuery{Name: "babbage"}, 0},
+			{"a like pattern is literal", quest.ProgressQuery{Name: "%"}, 0},
+			{"state stuck", quest.ProgressQuery{State: quest.StateStuck}, 1},
+			{"state done", quest.ProgressQuery{State: quest.StateDone}, 0},
+		} {
+			tc.q.Objectives, tc.q.Limit = 2, 10
+			if _, n, err := s.ProgressPage(ctx, tc.q); err != nil || n != tc.want {
+				t.Errorf("%s: %d players, %v; want %d", tc.name, n, err, tc.want)
+			}
+		}
+		var exported []quest.ProgressRow
+		if err := s.EachProgress(ctx, 0, func(r quest.ProgressRow) error { exported = append(exported, r); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if len(exported) != 1 || exported[0].Objectives["send-sms"].Attempts != 3 || exported[0].Objectives["send-mms"].Award.CreatedAt.IsZero() {
+			t.Errorf("export: %+v", exported)
+		}
+		if err := s.DeletePlayer(ctx, ada.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.ProgressOf(ctx, ada.ID, 2); !errors.Is(err, quest.ErrNotFound) {
+			t.Errorf("erased player: %v", err)
+		}
+	})
+}
+
+// TestProgressTriggersKnowEveryReason keeps the migration's lists of
+// reasons (successes, and those that change nothing) true to quest's.
+func TestProgressTriggersKnowEveryReason(t *testing.T) {
+	for _, dialect := range []string{"sqlite", "postgres"} {
+		body, err := migrations.ReadFile("migrations/" + dialect + "/00130_progress.sql")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range quest.Reasons {
+			neutral := !r.Success() && (!r.Counts() || r == quest.Pending)
+			listed := strings.Contains(string(body), "'"+string(r)+"'")
+			if (neutral || r.Success()) != listed {
+				t.Errorf("%s: reason %s neutral=%v success=%v but listed=%v", dialect, r, neutral, r.Success(), listed)
+			}
+		}
+	}
 }
 
 // joinNewCohort creates a cohort and puts the players in it.
@@ -311,4 +440,57 @@ func BenchmarkListSubmissions(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestProgressMigrationBackfills undoes and redoes migration 00130 over
+// attempts and awards already there: what the backfill computes is what
+// the triggers kept.
+func TestProgressMigrationBackfills(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		s := b.open(t)
+		ada, bob, cyd := newPlayer(t, s), newPlayer(t, s), newPlayer(t, s)
+		in, err := s.CreateInstructor(ctx, "grace@example.org", "hash")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range []quest.Reason{quest.NotFound, quest.Awarded, quest.WrongDirection, quest.UpstreamUnavailable, quest.NotFound, quest.SampleBody} {
+			var grant *quest.Award
+			if r == quest.Awarded {
+				grant = &quest.Award{XP: 10}
+			}
+			sid := fmt.Sprintf("SM%d", i)
+			if _, err := s.RecordAttempt(ctx, quest.Submission{PlayerID: ada.ID, ObjectiveID: "send-mms", RawSID: sid, SID: sid, Reason: r}, grant); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.RecordAttempt(ctx, quest.Submission{PlayerID: bob.ID, ObjectiveID: "send-sms", RawSID: sid + "b", SID: sid + "b", Reason: quest.NotFound}, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.AwardByHand(ctx, cyd.ID, "send-sms", 10, in.ID, "helped"); err != nil {
+			t.Fatal(err)
+		}
+		read := func() []quest.ProgressRow {
+			t.Helper()
+			rows, _, err := s.ProgressPage(ctx, quest.ProgressQuery{Objectives: 2, Limit: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return rows
+		}
+		kept := read()
+		p, err := s.provider()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.ApplyVersion(ctx, 130, false); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.ApplyVersion(ctx, 130, true); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(kept, read()); diff != "" {
+			t.Errorf("backfilled progress (-kept by the triggers +backfilled):\n%s", diff)
+		}
+	})
 }

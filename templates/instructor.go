@@ -85,26 +85,52 @@ type InstructorSubmissionProps struct {
 	Notice string
 }
 
-// ProgressProps are the progress view's data.
+// ProgressProps are the progress view's data: the counts, then one page
+// of players.
 type ProgressProps struct {
 	Objectives []catalog.Objective
-	Rows       []quest.PlayerProgress
-	Stats      map[string]quest.ObjectiveStats
+	Summary    quest.ProgressSummary
+	// Rows are the page's players, of Total selected; Page counts from 1.
+	Rows           []quest.ProgressRow
+	Total          int
+	Page, PageSize int
+	// PrevURL and NextURL are the neighbouring pages ("": none).
+	PrevURL, NextURL string
 	// Cohorts are offered by the cohort filter; Cohort is the one shown
 	// (its id, "" for every player), and CohortError the message id of
 	// why it cannot be, when it cannot.
 	Cohorts     []quest.CohortSummary
 	Cohort      string
 	CohortError string
-	// UpdatedAt is when these numbers were read.
-	UpdatedAt time.Time
-	// Path is the view's address: the refresh link, and what htmx reloads.
+	// Name and State are the search and state filter as typed.
+	Name, State string
+	// Path is the view's address: the refresh link.
 	Path               string
 	LiveURL, ExportURL string
 	Notice             string
 	// Stuck are the players stuck under the cohort's rule.
 	Stuck StuckView
 }
+
+// stateURL is the view with its state filter set to st, from page 1.
+func stateURL(p ProgressProps, st quest.ProgressState) string {
+	v := url.Values{}
+	if p.Cohort != "" {
+		v.Set("cohort", p.Cohort)
+	}
+	if p.Name != "" {
+		v.Set("q", p.Name)
+	}
+	v.Set("state", string(st))
+	return "/instructor/progress?" + v.Encode()
+}
+
+// progressStates are the states the filter offers.
+var progressStates = quest.ProgressStates
+
+// first and last are the positions (from 1) of the page's rows.
+func (p ProgressProps) first() int { return (p.Page-1)*p.PageSize + 1 }
+func (p ProgressProps) last() int  { return (p.Page-1)*p.PageSize + len(p.Rows) }
 
 // PlayerProps are a player's page's data.
 type PlayerProps struct {
@@ -187,25 +213,18 @@ func (p SubmissionsProps) filterError(ctx context.Context, name string) string {
 	return ""
 }
 
-// cellState is a progress cell's state: done, failing or new.
-func cellState(p quest.PlayerProgress, objectiveID string) string {
+// cellState is a progress cell's state: done, stuck, failing or new.
+func cellState(op quest.ObjectiveProgress) string {
 	switch {
-	case !p.Awards[objectiveID].CreatedAt.IsZero():
+	case !op.Award.CreatedAt.IsZero():
 		return "done"
-	case p.Attempts[objectiveID] > 0:
+	case op.Stuck:
+		return "stuck"
+	case op.Attempts > 0:
 		return "failing"
 	default:
 		return "new"
 	}
-}
-
-// playerXP sums a player's awards.
-func playerXP(p quest.PlayerProgress) int {
-	xp := 0
-	for _, a := range p.Awards {
-		xp += a.XP
-	}
-	return xp
 }
 
 // areaName is the body's area class suffix: "player" or "instructor".

@@ -100,7 +100,7 @@ func checkSmoke(t *testing.T, got, backend string, scenarios []string) {
 		t.Errorf("api: not every award's webhook arrived in\n%s", got)
 	}
 	if slices.Contains(scenarios, "data") {
-		for _, p := range []string{`(?m)^  progress page +\d`, `(?m)^  CSV export .* \d{4} rows`, `(?m)^  API submissions list +\d`,
+		for _, p := range []string{`(?m)^  progress page, first page +\d`, `(?m)^  progress page, a search +\d`, `(?m)^  progress page, stuck in a cohort +\d`, `(?m)^  CSV export .* \d{4} rows`, `(?m)^  API submissions list +\d`,
 			`(?m)^  record one attempt, 2000 attempts +\d`} {
 			if !regexp.MustCompile(p).MatchString(section) {
 				t.Errorf("data: no line matching %s in\n%s", p, got)

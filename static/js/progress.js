@@ -1,0 +1,82 @@
+// progress.js: the progress view's live patches, over server-sent events
+// (/instructor/progress/live). A "player" event carries one player's row
+// ({player, state, html}): it replaces that row when the page shows it,
+// and nothing else moves. A "summary" event carries the counts
+// ({players, states, objectives}), patched in place. Without JavaScript,
+// the Refresh link and the next page show the same.
+(function () {
+  "use strict";
+
+  var root = document.querySelector("[data-progress-live]");
+  if (!root || !window.EventSource) {
+    return;
+  }
+  var url = root.getAttribute("data-progress-live");
+
+  function onPlayer(data) {
+    var d = JSON.parse(data);
+    var rows = root.querySelectorAll('[data-testid="progress-row"]');
+    for (var i = 0; i < rows.length; i++) {
+      if (rows[i].getAttribute("data-player") === d.player) {
+        var tpl = document.createElement("template");
+        tpl.innerHTML = "<table><tbody>" + d.html + "</tbody></table>";
+        var fresh = tpl.content.querySelector("tr");
+        if (fresh) {
+          rows[i].replaceWith(fresh);
+        }
+        return;
+      }
+    }
+  }
+
+  function setText(el, n) {
+    if (el && el.textContent !== String(n)) {
+      el.textContent = String(n);
+    }
+  }
+
+  function onSummary(data) {
+    var d = JSON.parse(data);
+    var states = root.querySelectorAll('[data-testid="state-count"]');
+    for (var i = 0; i < states.length; i++) {
+      var st = states[i].getAttribute("data-state");
+      setText(states[i].querySelector("[data-count]"), (d.states && d.states[st]) || 0);
+    }
+    var stats = root.querySelectorAll('[data-testid="objective-stat"]');
+    for (var j = 0; j < stats.length; j++) {
+      var o = d.objectives && d.objectives[stats[j].getAttribute("data-objective")];
+      if (!o) {
+        continue;
+      }
+      setText(stats[j].querySelector('[data-testid="stat-done"]'), o.done);
+      setText(stats[j].querySelector('[data-testid="stat-failing"]'), o.failing);
+      setText(stats[j].querySelector('[data-testid="stat-stuck"]'), o.stuck);
+      setText(stats[j].querySelector('[data-testid="stat-not-started"]'), o.not_started);
+    }
+  }
+
+  var source = null;
+  function open() {
+    source = new EventSource(url);
+    source.addEventListener("player", function (e) {
+      onPlayer(e.data);
+    });
+    source.addEventListener("summary", function (e) {
+      onSummary(e.data);
+    });
+  }
+  // A page left for another keeps no stream open (as workshop.js): it
+  // opens again if it comes back from the back-forward cache.
+  window.addEventListener("pagehide", function () {
+    if (source) {
+      source.close();
+      source = null;
+    }
+  });
+  window.addEventListener("pageshow", function (e) {
+    if (e.persisted && !source) {
+      open();
+    }
+  });
+  open();
+})();
