@@ -177,7 +177,7 @@ func (s *Store) maxSubmissionID(ctx context.Context) (int64, error) {
 
 // listBelow returns up to limit submissions matching f with from <= id <
 // below (below 0: no upper bound), newest first; byDate and bySet as in
-// filterWhere.
+// filterSQL.
 func (s *Store) listBelow(ctx context.Context, f quest.SubmissionFilter, byDate, bySet bool, below, from int64, limit int) ([]quest.SubmissionRow, error) {
 	where, args := filterSQL(f, s, byDate, bySet)
 	if below > 0 {
