@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bufio"
 	"encoding/csv"
 	"net/http"
 	"strings"
@@ -12,6 +13,11 @@ import (
 // csvFlushEvery is how many rows an export writes between flushes: the
 // download starts at once and memory stays flat whatever the table size.
 const csvFlushEvery = 200
+
+// csvBuffer is how many bytes an export gathers before writing them to
+// the connection: a 64 KiB chunk is one system call, where the CSV
+// writer's own 4 KiB buffer made sixteen.
+const csvBuffer = 64 << 10
 
 // csvExportTime is how long one export may keep writing, past the
 // server's ordinary write timeout.
@@ -39,7 +45,8 @@ func newCSVStream(c echo.Context, filename string) (*csvStream, error) {
 	if _, err := c.Response().Write([]byte("\uFEFF")); err != nil {
 		return nil, err
 	}
-	return &csvStream{c: c, w: csv.NewWriter(c.Response())}, nil
+	// csv.NewWriter writes straight into a bufio.Writer this large.
+	return &csvStream{c: c, w: csv.NewWriter(bufio.NewWriterSize(c.Response(), csvBuffer))}, nil
 }
 
 // Row writes one row, each cell made safe, flushing now and then.

@@ -28,11 +28,23 @@ var (
 // The date bounds only filter a newest-first walk of the table unless
 // byDate is set (see narrowDates), when they may drive an index scan.
 func filterWhere(f quest.SubmissionFilter, s *Store, byDate bool) (string, []any) {
+	return filterSQL(f, s, byDate, true)
+}
+
+// filterSQL is filterWhere, and the sets of players (a cohort, an API
+// key's players) only filter a walk of the table unless bySet is set, when
+// SQLite may read the set's submissions through the player index (and
+// sort them all): see ListSubmissions.
+func filterSQL(f quest.SubmissionFilter, s *Store, byDate, bySet bool) (string, []any) {
 	date := "+s.created_at" // unary plus: SQLite never goes through the created_at index
 	if byDate || s.pg {
 		// PostgreSQL has no unary plus for times, and its planner weighs
 		// the index by the range's statistics anyway.
 		date = "s.created_at"
+	}
+	member := "+s.player_id" // likewise for the player index
+	if bySet || s.pg {
+		member = "s.player_id"
 	}
 	conds := []string{"1=1"}
 	var args []any
@@ -44,7 +56,7 @@ func filterWhere(f quest.SubmissionFilter, s *Store, byDate bool) (string, []any
 		add("s.player_id = ?", f.PlayerID)
 	}
 	if f.APIKeyID != "" {
-		add("s.player_id IN (SELECT player_id FROM api_players WHERE api_key_id = ?)", f.APIKeyID)
+		add(member+" IN (SELECT player_id FROM api_players WHERE api_key_id = ?)", f.APIKeyID)
 	}
 	if f.ObjectiveID != "" {
 		add("s.objective_id = ?", f.ObjectiveID)
@@ -82,7 +94,7 @@ func filterWhere(f quest.SubmissionFilter, s *Store, byDate bool) (string, []any
 		add(`(s.sid `+s.like()+` ? ESCAPE '\' OR s.raw_sid `+s.like()+` ? ESCAPE '\')`, like, like)
 	}
 	if f.CohortID != 0 {
-		add("s.player_id IN (SELECT id FROM players WHERE cohort_id = ?)", f.CohortID)
+		add(member+" IN (SELECT id FROM players WHERE cohort_id = ?)", f.CohortID)
 	}
 	return strings.Join(conds, " AND "), args
 }
@@ -96,28 +108,103 @@ func escapeLike(s string) string {
 // with ids below before (0: from the newest). Keyset pagination: the next
 // page starts below the last id returned, so a page costs the same at row
 // 10 and at row 100,000, and new submissions never shift pages.
+//
+// A filter no index reads in id order (see windowed) is read in two
+// steps: the newest submissionWindow ids below before first, walked
+// newest first, where a cohort of a tenth of the players fills a page
+// after 500 rows; then, only when that window held too few, the rest
+// through the set's own rows (the player index), sorted. Either step
+// costs at most the window or the set's own submissions, never a sort of
+// the whole table nor a walk of it.
 func (s *Store) ListSubmissions(ctx context.Context, f quest.SubmissionFilter, before int64, limit int) ([]quest.SubmissionRow, error) {
 	narrow, err := s.narrowDates(ctx, f)
 	if err != nil {
 		return nil, fmt.Errorf("list submissions: %w", err)
 	}
-	where, args := filterWhere(f, s, narrow)
-	if before > 0 {
-		where += " AND s.id < ?"
-		args = append(args, before)
+	var out []quest.SubmissionRow
+	if !windowed(f, narrow) {
+		out, err = s.listBelow(ctx, f, narrow, false, before, 0, limit)
+	} else {
+		out, err = s.listWindowed(ctx, f, before, limit)
 	}
-	args = append(args, limit)
-	rows, err := s.r.QueryContext(ctx, submissionRowFrom+`
-		WHERE `+where+` ORDER BY s.id DESC LIMIT ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list submissions: %w", err)
+	}
+	return out, nil
+}
+
+// listWindowed is ListSubmissions for a windowed filter.
+func (s *Store) listWindowed(ctx context.Context, f quest.SubmissionFilter, before int64, limit int) ([]quest.SubmissionRow, error) {
+	top := before - 1
+	if before <= 0 {
+		var err error
+		if top, err = s.maxSubmissionID(ctx); err != nil {
+			return nil, err
+		}
+	}
+	floor := top - submissionWindow
+	out, err := s.listBelow(ctx, f, false, false, top+1, floor+1, limit)
+	if err != nil || len(out) >= limit || floor <= 0 {
+		return out, err
+	}
+	rest, err := s.listBelow(ctx, f, false, true, floor+1, 0, limit-len(out))
+	return append(out, rest...), err
+}
+
+// submissionWindow is how many ids the first step of a windowed listing
+// walks (see ListSubmissions): a few milliseconds of SQLite's time at
+// worst. A variable so that tests cross it with a few rows.
+var submissionWindow int64 = 20000
+
+// windowed reports a filter whose matches no index yields in id order: a
+// set of players (a cohort, an API key's) or an outcome of several
+// reasons, unless one player or a narrow date range already bounds the
+// rows to sort.
+func windowed(f quest.SubmissionFilter, narrow bool) bool {
+	if f.PlayerID != "" || narrow {
+		return false
+	}
+	return f.CohortID != 0 || f.APIKeyID != "" || f.Outcome == quest.OutcomeSuccess || f.Outcome == quest.OutcomeUpstream
+}
+
+// maxSubmissionID is the newest submission's id, 0 when there is none.
+func (s *Store) maxSubmissionID(ctx context.Context) (int64, error) {
+	var id int64
+	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM submissions`).Scan(&id)
+	return id, err
+}
+
+// listBelow returns up to limit submissions matching f with from <= id <
+// below (below 0: no upper bound), newest first; byDate and bySet as in
+// filterSQL.
+func (s *Store) listBelow(ctx context.Context, f quest.SubmissionFilter, byDate, bySet bool, below, from int64, limit int) ([]quest.SubmissionRow, error) {
+	where, args := filterSQL(f, s, byDate, bySet)
+	if below > 0 {
+		where += " AND s.id < ?"
+		args = append(args, below)
+	}
+	if from > 0 {
+		where += " AND s.id >= ?"
+		args = append(args, from)
+	}
+	args = append(args, limit)
+	return s.querySubmissionRows(ctx, `
+		WHERE `+where+` ORDER BY s.id DESC LIMIT ?`, args)
+}
+
+// querySubmissionRows reads the submission rows of submissionRowFrom
+// followed by tail.
+func (s *Store) querySubmissionRows(ctx context.Context, tail string, args []any) ([]quest.SubmissionRow, error) {
+	rows, err := s.r.QueryContext(ctx, submissionRowFrom+tail, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []quest.SubmissionRow
 	for rows.Next() {
 		r, err := scanSubmissionRow(rows)
 		if err != nil {
-			return nil, fmt.Errorf("list submissions: %w", err)
+			return nil, err
 		}
 		out = append(out, r)
 	}
@@ -125,9 +212,10 @@ func (s *Store) ListSubmissions(ctx context.Context, f quest.SubmissionFilter, b
 }
 
 // EachSubmission calls fn for every submission matching f, newest first,
-// reading rows as it goes so an export never holds the table in memory.
+// reading rows as it goes so an export never holds the table in memory:
+// the sets of players only filter the walk, which then never sorts.
 func (s *Store) EachSubmission(ctx context.Context, f quest.SubmissionFilter, fn func(quest.SubmissionRow) error) error {
-	where, args := filterWhere(f, s, false)
+	where, args := filterSQL(f, s, false, false)
 	rows, err := s.r.QueryContext(ctx, submissionRowFrom+`
 		WHERE `+where+` ORDER BY s.id DESC`, args...)
 	if err != nil {

@@ -10,33 +10,50 @@ import (
 
 // NewerSubmissions returns the limit submissions matching f just above
 // after, newest first: the page before a given one in ListSubmissions'
-// order, and what a live view missed since the row it shows on top.
+// order, and what a live view missed since the row it shows on top. A
+// windowed filter is read as ListSubmissions reads it, upwards: the
+// submissionWindow ids above after first, then the rest through the set.
 func (s *Store) NewerSubmissions(ctx context.Context, f quest.SubmissionFilter, after int64, limit int) ([]quest.SubmissionRow, error) {
 	narrow, err := s.narrowDates(ctx, f)
 	if err != nil {
 		return nil, fmt.Errorf("list newer submissions: %w", err)
 	}
-	where, args := filterWhere(f, s, narrow)
-	args = append(args, after, limit)
-	rows, err := s.r.QueryContext(ctx, submissionRowFrom+`
-		WHERE `+where+` AND s.id > ? ORDER BY s.id ASC LIMIT ?`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list newer submissions: %w", err)
-	}
-	defer rows.Close()
 	var out []quest.SubmissionRow
-	for rows.Next() {
-		r, err := scanSubmissionRow(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list newer submissions: %w", err)
+	if !windowed(f, narrow) {
+		out, err = s.listAbove(ctx, f, narrow, false, after, 0, limit)
+	} else {
+		ceiling := after + submissionWindow
+		out, err = s.listAbove(ctx, f, false, false, after, ceiling+1, limit)
+		if err == nil && len(out) < limit {
+			var top int64
+			if top, err = s.maxSubmissionID(ctx); err == nil && top > ceiling {
+				var rest []quest.SubmissionRow
+				rest, err = s.listAbove(ctx, f, false, true, ceiling, 0, limit-len(out))
+				out = append(out, rest...)
+			}
 		}
-		out = append(out, r)
 	}
-	if err := rows.Err(); err != nil {
+	if err != nil {
 		return nil, fmt.Errorf("list newer submissions: %w", err)
 	}
 	slices.Reverse(out)
 	return out, nil
+}
+
+// listAbove returns up to limit submissions matching f with after < id <
+// below (below 0: no upper bound), oldest first; byDate and bySet as in
+// filterSQL.
+func (s *Store) listAbove(ctx context.Context, f quest.SubmissionFilter, byDate, bySet bool, after, below int64, limit int) ([]quest.SubmissionRow, error) {
+	where, args := filterSQL(f, s, byDate, bySet)
+	where += " AND s.id > ?"
+	args = append(args, after)
+	if below > 0 {
+		where += " AND s.id < ?"
+		args = append(args, below)
+	}
+	args = append(args, limit)
+	return s.querySubmissionRows(ctx, `
+		WHERE `+where+` ORDER BY s.id ASC LIMIT ?`, args)
 }
 
 // narrowRange is the number of submissions under which a date range is

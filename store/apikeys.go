@@ -189,7 +189,14 @@ func (s *Store) ExternalIDs(ctx context.Context, keyID string, playerIDs []strin
 	for _, id := range playerIDs {
 		args = append(args, id)
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT player_id, external_id FROM api_players WHERE api_key_id = ? AND player_id IN (`+
+	// The page's few players drive the lookup (player_id is unique); on
+	// SQLite, unary plus keeps the planner, which has no statistics, from
+	// walking every player of the key through the primary key instead.
+	key := "+api_key_id"
+	if s.pg {
+		key = "api_key_id"
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT player_id, external_id FROM api_players WHERE `+key+` = ? AND player_id IN (`+
 		strings.TrimSuffix(strings.Repeat("?,", len(playerIDs)), ",")+`)`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("external ids: %w", err)

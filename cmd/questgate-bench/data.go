@@ -136,15 +136,23 @@ func (b *bench) data(ctx context.Context, t target, transport http.RoundTripper)
 		tb.notes = append(tb.notes, fmt.Sprintf("could not reset the peak RSS (%v): it covers the whole run", err))
 	}
 	_, before, _ := be.memory()
+	cpuBefore, cpuErr := be.cpu()
 	began = time.Now()
 	rows, n, err := csvRows(ctx, hc, base+"/instructor/submissions.csv")
 	took := time.Since(began)
 	_, peak, _ := be.memory()
+	cpuAfter, cpuErr2 := be.cpu()
 	if err != nil {
 		return nil, fmt.Errorf("CSV export: %w", err)
 	}
-	tb.add("CSV export", ms(took), "", size(n), fmt.Sprintf("%d rows, %.0f rows/s, server peak RSS %s (%s before)",
-		rows, float64(rows)/took.Seconds(), mib(peak), mib(before)))
+	// The server's CPU per row holds when other work on the machine
+	// slows the rate down.
+	perRow := ""
+	if cpuErr == nil && cpuErr2 == nil && rows > 0 {
+		perRow = fmt.Sprintf(", server CPU %.1f µs/row", float64((cpuAfter-cpuBefore).Microseconds())/float64(rows))
+	}
+	tb.add("CSV export", ms(took), "", size(n), fmt.Sprintf("%d rows, %.0f rows/s%s, server peak RSS %s (%s before)",
+		rows, float64(rows)/took.Seconds(), perRow, mib(peak), mib(before)))
 
 	full := sequential(attempts, func() (int, error) { return 0, api.verify(ctx, gp[0], "already_awarded") })
 	tb.add("record one attempt, empty database", ms(empty.p50), ms(empty.p95), "", empty.note())
