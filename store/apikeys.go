@@ -129,10 +129,21 @@ func (s *Store) OriginAllowed(ctx context.Context, origin string) (bool, error) 
 
 // APIPlayer returns the id of the player a key calls externalID, creating
 // the player on first sight with name as display name (and updating the
-// name when the game sends another one).
+// name when the game sends another one). A player the key named before,
+// under the same name, costs one read; only a new player or a new name
+// writes (in a transaction shared with concurrent attempts, see grouped).
 func (s *Store) APIPlayer(ctx context.Context, keyID, externalID, name string) (string, error) {
-	var id string
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	var id, known string
+	err := s.r.QueryRowContext(ctx, `SELECT ap.player_id, p.display_name FROM api_players ap
+		JOIN players p ON p.id = ap.player_id WHERE ap.api_key_id = ? AND ap.external_id = ?`,
+		keyID, externalID).Scan(&id, &known)
+	switch {
+	case err == nil && (name == "" || name == known):
+		return id, nil
+	case err != nil && !errors.Is(err, sql.ErrNoRows):
+		return "", fmt.Errorf("API player: %w", err)
+	}
+	err = s.grouped(ctx, func(tx *sql.Tx) error {
 		// Two first requests naming the same new player must not both
 		// create one.
 		if err := s.lock(ctx, tx, false, "api_player:"+keyID+"/"+externalID); err != nil {

@@ -12,10 +12,20 @@ import (
 
 // OpenObjective records that a player opened an objective, unless they
 // already had, and returns when they first did. It is idempotent, so
-// every visit may call it.
+// every visit may call it: a visit after the first is one read, and
+// only the first writes (in a transaction shared with concurrent
+// attempts, see grouped).
 func (s *Store) OpenObjective(ctx context.Context, playerID, objectiveID string) (time.Time, error) {
 	var at time.Time
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.r.QueryRowContext(ctx, `SELECT opened_at FROM objective_opens WHERE player_id = ? AND objective_id = ?`,
+		playerID, objectiveID).Scan(&at)
+	switch {
+	case err == nil:
+		return at.UTC(), nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return time.Time{}, fmt.Errorf("read objective opening: %w", err)
+	}
+	err = s.grouped(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO objective_opens (player_id, objective_id, opened_at)
 			VALUES (?, ?, ?) ON CONFLICT (player_id, objective_id) DO NOTHING`, playerID, objectiveID, s.now().UTC()); err != nil {
 			return err
