@@ -411,13 +411,24 @@ func (b *bench) burst(ctx context.Context) (*table, error) {
 	ds, qs := dm.stats(), qm.stats()
 	t := &table{title: fmt.Sprintf("burst: %d players press HACK at once, each with its own account and a fresh SID; upstream latency %s",
 		len(ps), b.cfg.latency)}
-	t.latencyRows(ds, qs, 1.10, 1.30)
+	p50, p99 := b.burstTargets()
+	t.latencyRows(ds, qs, p50, p99)
 	t.add("errors", fmt.Sprint(ds.errors), fmt.Sprint(qs.errors), "", "0", verdictMax(float64(qs.errors), 0))
 	t.add("upstream fetches", fmt.Sprint(f1-f0), fmt.Sprint(f2-f1), "", "", "")
 	t.add("wall time", ms(dm.wall), ms(qm.wall), ratio(qm.wall.Seconds(), dm.wall.Seconds()), "", "")
 	b.finish(t, "burst", dm, dcpu, qm, cpu, true)
 	t.errorNote(ds, qs)
 	return t, nil
+}
+
+// burstTargets are issue 19's bounds on a burst's p50 and p99, as
+// ratios to the direct fetch: looser on PostgreSQL, whose database
+// shares the two cores and adds round trips.
+func (b *bench) burstTargets() (p50, p99 float64) {
+	if strings.HasPrefix(b.be.label, "postgres") {
+		return 1.25, 1.5
+	}
+	return 1.10, 1.30
 }
 
 // capacity: fresh verifications in closed loops, with an upstream that

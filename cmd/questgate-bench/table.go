@@ -124,12 +124,26 @@ func (s *summary) add(r summaryRow) { s.rows = append(s.rows, r) }
 
 func (s *summary) table() *table {
 	t := &table{title: "summary: questgate against the direct fetch of the same run (ratios are questgate ÷ direct)",
-		header: []string{"scenario", "backend", "p50 ×", "p99 ×", "rate", "rate ×", "errors", "server CPU/req", "direct CPU/req", "CPU ×"}}
+		header: []string{"scenario", "backend", "p50 ×", "p99 ×", "rate", "rate ×", "errors", "server CPU/req", "direct CPU/req", "CPU ×",
+			"rate ÷ sqlite"}}
+	sqlite := map[string]float64{}
 	for _, r := range s.rows {
+		if r.backend == "sqlite" {
+			sqlite[r.scenario] = r.q.perSecond
+		}
+	}
+	for _, r := range s.rows {
+		// PostgreSQL's capacity and repeats are held to half of SQLite's
+		// in the same run (issue 19).
+		vsSQLite := ""
+		if base := sqlite[r.scenario]; r.backend != "sqlite" && base > 0 && (r.scenario == "capacity" || r.scenario == "repeats") {
+			vsSQLite = ratio(r.q.perSecond, base) + " " + verdictMin(r.q.perSecond/base, 0.5)
+		}
 		t.add(r.scenario, r.backend, ratio(r.q.p50.Seconds(), r.d.p50.Seconds()), ratio(r.q.p99.Seconds(), r.d.p99.Seconds()),
 			perSecond(r.q), ratio(r.q.perSecond, r.d.perSecond), fmt.Sprint(r.q.errors), cpuMS(r.serverCPU), cpuMS(r.directCPU),
-			ratio(r.serverCPU, r.directCPU))
+			ratio(r.serverCPU, r.directCPU), vsSQLite)
 	}
-	t.notes = append(t.notes, "direct CPU/req is the bench process's CPU per direct fetch: twilio-go's client work and the sandbox answering it")
+	t.notes = append(t.notes, "direct CPU/req is the bench process's CPU per direct fetch: twilio-go's client work and the sandbox answering it",
+		"rate ÷ sqlite: PostgreSQL's rate over SQLite's in this run, for capacity and repeats (target ≥ 0.50)")
 	return t
 }
