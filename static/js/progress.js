@@ -3,12 +3,13 @@
 // ({player, state, html}): it replaces that row when the page shows it,
 // and nothing else moves. A "summary" event carries the counts
 // ({players, states, objectives}), patched in place. Without JavaScript,
-// the Refresh link and the next page show the same.
+// the Refresh link and the next page show the same. The stream is
+// live.js's, which closes it when the page is left.
 (function () {
   "use strict";
 
   var root = document.querySelector("[data-progress-live]");
-  if (!root || !window.EventSource) {
+  if (!root || !window.questgateLive) {
     return;
   }
   var url = root.getAttribute("data-progress-live");
@@ -55,28 +56,5 @@
     }
   }
 
-  var source = null;
-  function open() {
-    source = new EventSource(url);
-    source.addEventListener("player", function (e) {
-      onPlayer(e.data);
-    });
-    source.addEventListener("summary", function (e) {
-      onSummary(e.data);
-    });
-  }
-  // A page left for another keeps no stream open (as workshop.js): it
-  // opens again if it comes back from the back-forward cache.
-  window.addEventListener("pagehide", function () {
-    if (source) {
-      source.close();
-      source = null;
-    }
-  });
-  window.addEventListener("pageshow", function (e) {
-    if (e.persisted && !source) {
-      open();
-    }
-  });
-  open();
+  window.questgateLive(url, { player: onPlayer, summary: onSummary });
 })();

@@ -6,32 +6,11 @@
 (function () {
   "use strict";
 
+  // stream calls onData with each event of that name from url (live.js).
   function stream(url, event, onData) {
-    if (!url || !window.EventSource) {
-      return;
-    }
-    var source = null;
-    function open() {
-      source = new EventSource(url);
-      source.addEventListener(event, function (e) {
-        onData(e.data);
-      });
-    }
-    // A page left for another keeps no stream open: browsers hold only a
-    // few connections to one server, and a page kept for the back button
-    // would otherwise hold one of them. It opens again if it comes back.
-    window.addEventListener("pagehide", function () {
-      if (source) {
-        source.close();
-        source = null;
-      }
-    });
-    window.addEventListener("pageshow", function (e) {
-      if (e.persisted && !source) {
-        open();
-      }
-    });
-    open();
+    var handlers = {};
+    handlers[event] = onData;
+    window.questgateLive(url, handlers);
   }
 
   function swapIn(target, html) {
