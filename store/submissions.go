@@ -97,26 +97,28 @@ func (s *Store) checkAward(ctx context.Context, tx *sql.Tx, sub *quest.Submissio
 		return fmt.Errorf("check awards: %w", err)
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var kind int
-		var v string
-		if err := rows.Scan(&kind, &v); err != nil {
+	// The first row decides: a holder of the objective (1) comes before
+	// a reuse of the proof (2).
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
 			return fmt.Errorf("check awards: %w", err)
 		}
-		switch {
-		case kind == 1 && v == sub.PlayerID:
-			sub.Reason = quest.AlreadyAwarded
-		case kind == 1:
-			sub.Reason = quest.SIDAlreadyUsed
-		default:
-			sub.Reason, sub.Detail = quest.SIDUsedForAnotherObjective, v
-		}
-		return rows.Close()
+		return nil
 	}
-	if err := rows.Err(); err != nil {
+	var kind int
+	var v string
+	if err := rows.Scan(&kind, &v); err != nil {
 		return fmt.Errorf("check awards: %w", err)
 	}
-	return nil
+	switch {
+	case kind == 1 && v == sub.PlayerID:
+		sub.Reason = quest.AlreadyAwarded
+	case kind == 1:
+		sub.Reason = quest.SIDAlreadyUsed
+	default:
+		sub.Reason, sub.Detail = quest.SIDUsedForAnotherObjective, v
+	}
+	return rows.Close()
 }
 
 // insertAward records the award of a submission, with its items.
