@@ -67,39 +67,28 @@ func (s *Store) grouped(ctx context.Context, fn func(*sql.Tx) error) error {
 	return <-op.done
 }
 
-// flushGroups writes the pending operations, a group at a time, until
-// none is left. The caller that found the writer idle leads; once its
-// own group is written it hands the rest to a goroutine, so that its
-// player is answered without waiting for the groups that came after.
+// flushGroups writes one group of the pending operations, then hands
+// what arrived meanwhile to a goroutine of its own, so that the caller
+// that found the writer idle (and leads) answers its player without
+// waiting for the groups that came after it.
 func (s *Store) flushGroups(ctx context.Context) {
 	g := &s.group
-	for first := true; ; first = false {
-		g.mu.Lock()
-		n := min(len(g.pending), maxGroup)
-		if n == 0 {
-			g.running = false
-			g.mu.Unlock()
-			return
-		}
-		batch := g.pending[:n:n]
-		g.pending = g.pending[n:]
-		if len(g.pending) == 0 {
-			g.pending = nil
-		}
-		g.mu.Unlock()
+	g.mu.Lock()
+	n := min(len(g.pending), maxGroup)
+	batch := g.pending[:n:n]
+	g.pending = g.pending[n:]
+	g.mu.Unlock()
+	if n > 0 {
 		s.writeGroup(ctx, batch)
-		if first {
-			g.mu.Lock()
-			more := len(g.pending) > 0
-			if !more {
-				g.running = false
-			}
-			g.mu.Unlock()
-			if more {
-				go s.flushGroups(ctx)
-			}
-			return
-		}
+	}
+	g.mu.Lock()
+	more := len(g.pending) > 0
+	if !more {
+		g.running, g.pending = false, nil
+	}
+	g.mu.Unlock()
+	if more {
+		go s.flushGroups(ctx)
 	}
 }
 
