@@ -125,24 +125,7 @@ func (c *apiClient) verify(ctx context.Context, p gamePlayer, want string) error
 
 // get fetches path with the key and reads the whole answer.
 func (c *apiClient) get(ctx context.Context, path string) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.key)
-	res, err := c.http.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer res.Body.Close()
-	n, err := io.Copy(io.Discard, res.Body)
-	if err != nil {
-		return 0, err
-	}
-	if res.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("GET %s answered %d", path, res.StatusCode)
-	}
-	return int(n), nil
+	return fetch(ctx, c.http, c.base+path, c.key)
 }
 
 // gamePlayers makes n players of a game, each with a sandbox account and

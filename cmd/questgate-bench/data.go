@@ -102,7 +102,7 @@ func (b *bench) data(ctx context.Context, t target, transport http.RoundTripper)
 	api.base = be.url()
 	base := be.url()
 	get := func(path string) func() (int, error) {
-		return func() (int, error) { return fetch(ctx, hc, base+path) }
+		return func() (int, error) { return fetch(ctx, hc, base+path, "") }
 	}
 
 	tb := &table{
@@ -229,11 +229,15 @@ func signIn(ctx context.Context, hc *http.Client, base string) error {
 	return nil
 }
 
-// fetch gets a page and reads it whole; anything but 200 is an error.
-func fetch(ctx context.Context, hc *http.Client, u string) (int, error) {
+// fetch gets a page (with bearer as its Authorization token, when set)
+// and reads it whole; anything but 200 is an error.
+func fetch(ctx context.Context, hc *http.Client, u, bearer string) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return 0, err
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
 	}
 	res, err := hc.Do(req)
 	if err != nil {
