@@ -9,7 +9,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -19,7 +18,6 @@ import (
 	openapi "github.com/twilio/twilio-go/rest/api/v2010"
 	messagingv1 "github.com/twilio/twilio-go/rest/messaging/v1"
 	verifyv2 "github.com/twilio/twilio-go/rest/verify/v2"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/questgate/questgate/quest"
 )
@@ -372,63 +370,99 @@ func stateLabel(s gobreaker.State) string {
 }
 
 // flights coalesces identical fetches in flight (a double-click storm)
-// into one. The shared fetch runs with a context of its own, carrying the
-// first caller's values but not its cancellation, so one player leaving
-// does not cut the answer others wait for; it is cancelled when every
-// caller has left. Each flight gets its own singleflight key, so a caller
-// arriving after that never joins a fetch being cancelled.
+// into one. The first caller (the leader) makes the fetch on its own
+// goroutine, so a fetch costs no goroutine of its own: at a thousand
+// verifications in flight, a goroutine each was a fifth of the server's
+// memory. The fetch runs with a context of its own, carrying the leader's
+// values but not its cancellation, so one player leaving does not cut the
+// answer others wait for; it is cancelled (errAllLeft) once every caller
+// has left.
+//
+// A follower that leaves returns at once. The leader cannot: it is the one
+// fetching, so it returns, with its own context's cause, when the fetch
+// ends, which the verifier's timeout bounds. Nothing waits on that answer
+// but the leader's own goroutine: the player has gone.
 type flights struct {
-	group singleflight.Group
-	mu    sync.Mutex
-	m     map[string]*flight
-	next  uint64
+	mu sync.Mutex
+	m  map[string]*flight
 }
 
+// flight is one fetch in flight and the callers waiting for it.
 type flight struct {
-	key     string // the singleflight key
-	ctx     context.Context
-	cancel  context.CancelCauseFunc
-	waiters int // under flights.mu
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	done   chan struct{} // closed once res is set
+	res    fetched
+	// present counts the callers who have not left, the leader included,
+	// under flights.mu; the fetch is cancelled when it reaches 0.
+	present int
+	// waiters counts the callers inside do, leaving or not, under
+	// flights.mu: what tests wait for.
+	waiters int
 }
 
 func newFlights() *flights { return &flights{m: map[string]*flight{}} }
 
 // do returns fn's result, running fn once for the concurrent callers with
-// the same key. It returns early, with ctx's cause, when ctx is done.
+// the same key. A follower returns early, with ctx's cause, when ctx is
+// done; the leader returns ctx's cause too, once fn has returned.
 func (fs *flights) do(ctx context.Context, key string, fn func(context.Context) fetched) (fetched, error) {
-	fs.mu.Lock()
-	fl := fs.m[key]
-	if fl == nil {
-		fs.next++
-		fctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
-		fl = &flight{key: key + "\x00" + strconv.FormatUint(fs.next, 10), ctx: fctx, cancel: cancel}
-		fs.m[key] = fl
-	}
-	fl.waiters++
-	fs.mu.Unlock()
-	defer fs.leave(key, fl)
 	if err := context.Cause(ctx); err != nil {
 		return fetched{}, err
 	}
-	ch := fs.group.DoChan(fl.key, func() (any, error) { return fn(fl.ctx), nil })
+	fs.mu.Lock()
+	fl := fs.m[key]
+	leader := fl == nil
+	if leader {
+		fctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+		fl = &flight{ctx: fctx, cancel: cancel, done: make(chan struct{})}
+		fs.m[key] = fl
+	}
+	fl.present++
+	fl.waiters++
+	fs.mu.Unlock()
+	defer fs.exit(fl)
+	if leader {
+		stop := context.AfterFunc(ctx, func() { fs.leave(fl) })
+		fl.res = fn(fl.ctx)
+		fs.mu.Lock()
+		if fs.m[key] == fl {
+			// Callers from now on start a fetch of their own.
+			delete(fs.m, key)
+		}
+		fs.mu.Unlock()
+		close(fl.done)
+		if !stop() {
+			return fetched{}, context.Cause(ctx)
+		}
+		fs.leave(fl)
+		return fl.res, nil
+	}
 	select {
-	case r := <-ch:
-		return r.Val.(fetched), nil
+	case <-fl.done:
+		fs.leave(fl)
+		return fl.res, nil
 	case <-ctx.Done():
+		fs.leave(fl)
 		return fetched{}, context.Cause(ctx)
 	}
 }
 
-func (fs *flights) leave(key string, fl *flight) {
+// leave counts one caller gone, and cancels the fetch when it was the last.
+func (fs *flights) leave(fl *flight) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	fl.waiters--
-	if fl.waiters == 0 {
+	fl.present--
+	if fl.present == 0 {
 		fl.cancel(errAllLeft)
-		if fs.m[key] == fl {
-			delete(fs.m, key)
-		}
 	}
+}
+
+// exit counts one caller out of do.
+func (fs *flights) exit(fl *flight) {
+	fs.mu.Lock()
+	fl.waiters--
+	fs.mu.Unlock()
 }
 
 // waiting is the number of callers waiting for key's flight.
