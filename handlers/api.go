@@ -27,7 +27,7 @@ import (
 // APIQuests is the part of *quest.Service the JSON API uses.
 type APIQuests interface {
 	Catalog() *catalog.Catalog
-	Submit(ctx context.Context, a quest.Attempt) (quest.Result, error)
+	Submit(ctx context.Context, a quest.Attempt) (*quest.Result, error)
 	Missing(o catalog.Objective, awards map[string]quest.Award) []catalog.Objective
 }
 
@@ -531,9 +531,9 @@ func serveOpenAPI(c echo.Context) error {
 // same for a game's own players and for game accounts (game.go): a
 // problem for what the verdict mapping says is not a 200, else the
 // verification with what was verified.
-func answerVerification(c echo.Context, res quest.Result, objective string, player APIPlayerRef) error {
+func answerVerification(c echo.Context, res *quest.Result, objective string, player APIPlayerRef) error {
 	sub := res.Submission
-	v := templates.NewVerdict(c.Request().Context(), templates.ResultFacts(&res))
+	v := templates.NewVerdict(c.Request().Context(), templates.ResultFacts(res))
 	if v.Status != http.StatusOK {
 		p := &Problem{Status: v.Status, Reason: string(sub.Reason), SubmissionID: sub.ID, Verdict: &v}
 		if templates.AsksToWait(v.Status) {

@@ -26,7 +26,7 @@ const embedPrefix = "/embed"
 // EmbedQuests is the part of *quest.Service the widget uses.
 type EmbedQuests interface {
 	Catalog() *catalog.Catalog
-	Submit(ctx context.Context, a quest.Attempt) (quest.Result, error)
+	Submit(ctx context.Context, a quest.Attempt) (*quest.Result, error)
 	Missing(o catalog.Objective, awards map[string]quest.Award) []catalog.Objective
 }
 
@@ -221,7 +221,7 @@ func (h *Embed) hack(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p.Hack.Result = &res
+	p.Hack.Result = res
 	if !res.Submission.Reason.Success() {
 		// What was recorded, not what was typed: a pasted secret comes
 		// back masked, a huge paste clipped.

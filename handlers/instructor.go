@@ -26,7 +26,7 @@ import (
 // rules, recording and live events as a player's HACK.
 type Grader interface {
 	Catalog() *catalog.Catalog
-	Submit(ctx context.Context, a quest.Attempt) (quest.Result, error)
+	Submit(ctx context.Context, a quest.Attempt) (*quest.Result, error)
 	Regrade(ctx context.Context, r quest.Regrade) error
 	MediaSource
 }

@@ -21,7 +21,7 @@ import (
 // Quests is the part of *quest.Service the player pages use.
 type Quests interface {
 	Catalog() *catalog.Catalog
-	Submit(ctx context.Context, a quest.Attempt) (quest.Result, error)
+	Submit(ctx context.Context, a quest.Attempt) (*quest.Result, error)
 	SaveCredentials(ctx context.Context, playerID, accountSID, apiKeySID, secret string) (quest.Saved, error)
 	UseSandboxAccount(ctx context.Context, playerID string) (quest.Saved, error)
 	SavedCredentials(ctx context.Context, playerID string) (quest.Saved, error)
@@ -191,32 +191,42 @@ const defaultRetryAfter = 30 * time.Second
 // (see templates' htmxConfig). An htmx request gets the hack panel alone,
 // a plain form post the whole page.
 func (h *Player) hack(c echo.Context) error {
-	o, ok := h.quests.Catalog().Get(c.Param("id"))
-	if !ok {
+	id := c.Param("id")
+	if _, ok := h.quests.Catalog().Get(id); !ok {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
+	sid, ferr := readHackForm(c)
+	if ferr != nil {
+		return h.answerHack(c, id, ferr, nil)
+	}
+	// The player's own sandbox account, made now if they have none yet
+	// (never anyone else's), in the attempt's one read of their
+	// credentials. Without the sandbox there is nothing to make.
+	res, err := h.quests.Submit(c.Request().Context(), quest.Attempt{PlayerID: playerOf(c).ID, ObjectiveID: id,
+		SID: sid, IP: c.RealIP(), EnsureCredentials: h.quests.SandboxEnabled()})
+	if errors.Is(err, quest.ErrUnknownObjective) {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	return h.answerHack(c, id, nil, res)
+}
+
+// answerHack answers a HACK: with the form's error ferr, or with the
+// attempt's result res. It is a function of its own, apart from hack, so
+// that the page's values are not on the stack while the attempt waits
+// for Twilio: a thousand HACKs in flight each held them for nothing.
+func (h *Player) answerHack(c echo.Context, id string, ferr *formError, res *quest.Result) error {
+	o, _ := h.quests.Catalog().Get(id)
 	ctx := c.Request().Context()
 	p := playerOf(c)
 	hp := templates.HackProps{Objective: o}
 	status := http.StatusOK
-
-	sid, ferr := readHackForm(c)
 	if ferr != nil {
 		hp.FormError, status = ferr.messageID, http.StatusUnprocessableEntity
 	} else {
-		// The player's own sandbox account, made now if they have none
-		// yet (never anyone else's), in the attempt's one read of their
-		// credentials. Without the sandbox there is nothing to make.
-		hp.SID = sid
-		res, err := h.quests.Submit(ctx, quest.Attempt{PlayerID: p.ID, ObjectiveID: o.ID, SID: hp.SID, IP: c.RealIP(),
-			EnsureCredentials: h.quests.SandboxEnabled()})
-		if errors.Is(err, quest.ErrUnknownObjective) {
-			return echo.NewHTTPError(http.StatusNotFound)
-		}
-		if err != nil {
-			return err
-		}
-		hp.Result = &res
+		hp.Result = res
 		// What quest gives back, not what was typed: a secret pasted by
 		// mistake comes back masked, a huge paste clipped.
 		hp.SID = res.Paste
@@ -456,7 +466,7 @@ func seconds(d time.Duration) int {
 // verdictStatus is the status of an answer carrying res's verdict, the
 // same on the pages, the widget and the API; an answer asking the client
 // to wait (429, 503) says how long in Retry-After.
-func verdictStatus(c echo.Context, res quest.Result) int {
+func verdictStatus(c echo.Context, res *quest.Result) int {
 	status := templates.StatusOf(res.Submission.Reason)
 	if templates.AsksToWait(status) {
 		setRetryAfter(c, res.RetryAfter)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/questgate/questgate/catalog"
 	"github.com/questgate/questgate/logging"
 )
 
@@ -43,7 +42,8 @@ func countsAgainstPlayer(r Reason) bool {
 //
 // A limiter that fails lets the attempt through: a broken shared store must
 // not lock every player out.
-func (s *Service) limited(ctx context.Context, obj catalog.Objective, a Attempt, play func() (Result, error)) (Result, error) {
+func (s *Service) limited(ctx context.Context, res *Result, a *Attempt, play func() (*Result, error)) (*Result, error) {
+	obj := &res.Objective
 	key := failureKey(a.PlayerID, obj.ID)
 	ok, wait, err := s.cfg.Failures.Take(ctx, key)
 	if err != nil {
@@ -51,9 +51,9 @@ func (s *Service) limited(ctx context.Context, obj catalog.Objective, a Attempt,
 		return play()
 	}
 	if !ok {
-		return s.refuse(ctx, obj, a, wait)
+		return s.refuse(ctx, res, a, wait)
 	}
-	res, err := play()
+	res, err = play()
 	if err != nil || !countsAgainstPlayer(res.Submission.Reason) {
 		// The request may be over (the player left), the refund is still due.
 		if rerr := s.cfg.Failures.Refund(context.WithoutCancel(ctx), key); rerr != nil {
@@ -66,16 +66,16 @@ func (s *Service) limited(ctx context.Context, obj catalog.Objective, a Attempt,
 // refuse records an attempt refused by the failure budget. Nothing of
 // what was pasted is kept: the attempt was not looked at, and a script
 // hammering the limit must not fill the database with its pastes.
-func (s *Service) refuse(ctx context.Context, obj catalog.Objective, a Attempt, wait time.Duration) (Result, error) {
-	sub := Submission{PlayerID: a.PlayerID, ObjectiveID: obj.ID, Reason: RateLimited,
+func (s *Service) refuse(ctx context.Context, res *Result, a *Attempt, wait time.Duration) (*Result, error) {
+	sub := Submission{PlayerID: a.PlayerID, ObjectiveID: res.Objective.ID, Reason: RateLimited,
 		RequestID: logging.RequestID(ctx), IP: a.IP}
 	if s.cfg.Metrics != nil {
 		s.cfg.Metrics.RateLimited()
 	}
-	res := Result{Objective: obj, RetryAfter: wait}
-	acc, err := s.attemptCredentials(ctx, a)
+	res.RetryAfter = wait
+	acc, err := s.attemptCredentials(ctx, *a)
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
 	res.Stored = acc.stored
 	paste, _ := MaskSecrets(a.SID, acc.creds.Secret)

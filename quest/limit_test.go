@@ -38,7 +38,7 @@ func unavailable(quest.CheckRequest) (quest.Verdict, error) {
 	return quest.Verdict{SID: smsSID}, &quest.UpstreamError{Reason: quest.UpstreamUnavailable, Err: errors.New("down")}
 }
 
-func (f *fixture) submitAs(t *testing.T, player, sid string) quest.Result {
+func (f *fixture) submitAs(t *testing.T, player, sid string) *quest.Result {
 	t.Helper()
 	res, err := f.svc.Submit(context.Background(), quest.Attempt{PlayerID: player, ObjectiveID: "send-sms", SID: sid})
 	if err != nil {
@@ -222,7 +222,7 @@ func TestHugePastesAreBounded(t *testing.T) {
 	}
 	huge := "SM" + strings.Repeat("0123456789", 6<<10)
 	const posts = 30
-	var last quest.Result
+	var last *quest.Result
 	for range posts {
 		last = f.submit(t, huge)
 	}

@@ -160,7 +160,7 @@ func TestConcurrentWrongAttemptsNeverExceedTheLimit(t *testing.T) {
 func TestOnlyThePlayersMistakesCount(t *testing.T) {
 	svc, _, v, player := newLimitedFixture(t)
 	ctx := context.Background()
-	submit := func() quest.Result {
+	submit := func() *quest.Result {
 		t.Helper()
 		res, err := svc.Submit(ctx, quest.Attempt{PlayerID: player, ObjectiveID: "windowed", SID: smsSID})
 		if err != nil {

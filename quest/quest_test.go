@@ -114,7 +114,7 @@ func newFixture(t *testing.T, withSandbox bool) *fixture {
 	return f
 }
 
-func (f *fixture) submit(t *testing.T, sid string) quest.Result {
+func (f *fixture) submit(t *testing.T, sid string) *quest.Result {
 	t.Helper()
 	res, err := f.svc.Submit(context.Background(), quest.Attempt{PlayerID: f.player, ObjectiveID: "send-sms", SID: sid})
 	if err != nil {

@@ -179,18 +179,18 @@ type EventStore interface {
 // refusedByEvent returns the result of an attempt the player's event
 // window refuses, and false inside the window (or without events). The
 // attempt is logged, not recorded.
-func (s *Service) refusedByEvent(ctx context.Context, a Attempt, res Result) (Result, bool, error) {
+func (s *Service) refusedByEvent(ctx context.Context, a *Attempt, res *Result) (bool, error) {
 	if s.cfg.Events == nil {
-		return res, false, nil
+		return false, nil
 	}
 	ev, err := s.cfg.Events.PlayerEvent(ctx, a.PlayerID)
 	if err != nil {
-		return res, false, fmt.Errorf("read the event window: %w", err)
+		return false, fmt.Errorf("read the event window: %w", err)
 	}
 	now := s.now()
 	r := ev.Refusal(now)
 	if r == "" {
-		return res, false, nil
+		return false, nil
 	}
 	res.Submission = Submission{PlayerID: a.PlayerID, ObjectiveID: res.Objective.ID, Reason: r, CreatedAt: now}
 	if r == EventNotStarted {
@@ -199,7 +199,7 @@ func (s *Service) refusedByEvent(ctx context.Context, a Attempt, res Result) (Re
 	paste, _ := MaskSecrets(a.SID, "")
 	res.Paste = ClipPaste(paste)
 	s.logAttempt(ctx, res, "event")
-	return res, true, nil
+	return true, nil
 }
 
 // now is the service's clock.

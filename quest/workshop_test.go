@@ -32,7 +32,7 @@ func TestEventWindowRefusesWithoutRecording(t *testing.T) {
 	if err := f.st.SaveEvent(ctx, ev); err != nil {
 		t.Fatal(err)
 	}
-	submit := func() quest.Result {
+	submit := func() *quest.Result {
 		t.Helper()
 		res, err := svc.Submit(ctx, quest.Attempt{PlayerID: f.player, ObjectiveID: "send-sms", SID: smsSID})
 		if err != nil {

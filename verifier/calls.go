@@ -60,10 +60,13 @@ func convertCall(c *openapi.ApiV2010Call) *quest.Message {
 	return m
 }
 
+// fetcher fetches one kind of resource, sid, from the player's account.
+type fetcher func(v *Verifier, ctx context.Context, creds quest.Credentials, sid string) fetched
+
 // fetchers fetch one resource from the player's account, by the name the
 // kinds table gives it (catalog.KindSpec.Resource): its value is a
 // *Message. Every kind's resource has one (TestEveryKindHasAFetcher).
-var fetchers = map[string]func(v *Verifier, ctx context.Context, creds quest.Credentials, sid string) fetched{
+var fetchers = map[string]fetcher{
 	"Messages":             (*Verifier).fetchMessage,
 	"Calls":                (*Verifier).fetchCall,
 	"IncomingPhoneNumbers": (*Verifier).fetchPhoneNumber,

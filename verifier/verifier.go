@@ -210,38 +210,20 @@ func New(opts Options) (*Verifier, error) {
 // time spent: the attempt must not count against the player. No other
 // error is returned.
 func (v *Verifier) Verify(ctx context.Context, req quest.CheckRequest) (quest.Verdict, error) {
-	sid := req.SID
-	if req.Objective.Spec().ByNumber && strings.HasPrefix(sid, "+") {
-		// A phone number pasted for a kind that may be found by number:
-		// looked up rather than refused as a SID, written as Twilio
-		// writes it (+1 (555) 555-0100 is +15555550100).
-		sid = strings.Map(func(r rune) rune {
-			if strings.ContainsRune(" -().\u00a0", r) {
-				return -1
-			}
-			return r
-		}, sid)
-		if !e164.MatchString(sid) {
-			return quest.Verdict{Reason: quest.InvalidSID, Detail: forKind(req.Objective, quest.DetailCharacters)}, nil
-		}
-	} else if reason, detail := quest.CheckSID(sid, req.Objective.Prefixes()); reason != "" {
-		verdict := quest.Verdict{Reason: reason, Detail: forKind(req.Objective, detail)}
-		if reason == quest.WrongResource {
-			verdict.SID = sid
-		}
+	sid, creds, verdict, fetch := prepare(&req)
+	if fetch == nil {
 		return verdict, nil
 	}
-	verdict := quest.Verdict{SID: sid}
-	if req.Credentials.IsZero() {
-		return verdict.Reject(quest.NoCredentials, ""), nil
-	}
-	creds := req.Credentials.Normalized()
-	if creds.Check() != nil {
-		return verdict.Reject(quest.BadCredentials, quest.DetailFormat), nil
-	}
-
 	start := time.Now()
-	f := fetchers[req.Objective.Spec().Resource](v, ctx, creds, sid)
+	f := fetch(v, ctx, creds, sid)
+	return v.judge(ctx, &req, verdict, creds, f, start)
+}
+
+// judge is the rest of Verify once the fetch f, started at start, has
+// ended. It is a function of its own so that the frame a verification
+// holds while it waits for Twilio stays small: its locals (a message, a
+// product's facts, verdicts) are on the stack only after the wait.
+func (v *Verifier) judge(ctx context.Context, req *quest.CheckRequest, verdict quest.Verdict, creds quest.Credentials, f fetched, start time.Time) (quest.Verdict, error) {
 	verdict.Attempts = f.attempts
 	if !errors.Is(f.res.err, errCircuitOpen) {
 		verdict.Upstream = time.Since(start)
@@ -272,14 +254,14 @@ func (v *Verifier) Verify(ctx context.Context, req quest.CheckRequest) (quest.Ve
 			verdict.SID = msg.SID
 		}
 	}
-	verdict = checkResource(verdict, req, &msg, creds.AccountSID)
+	verdict = checkResource(verdict, *req, &msg, creds.AccountSID)
 	if verdict.Passed && req.Objective.Checks.MinMedia > 0 && msg.NumMedia > 0 {
 		// What was verified includes the picture: its SIDs, to show it
 		// again. A list that fails leaves none; the win stands.
 		msg.Media = v.listMedia(ctx, creds, verdict.SID)
 	}
 	if verdict.Passed && facts != nil {
-		verdict = v.checkProduct(ctx, verdict, req, facts, creds)
+		verdict = v.checkProduct(ctx, verdict, *req, facts, creds)
 	}
 	return verdict, nil
 }
@@ -556,3 +538,43 @@ type redactedError struct {
 
 func (e *redactedError) Error() string { return e.msg }
 func (e *redactedError) Unwrap() error { return e.cause }
+
+// prepare checks what Verify can check without Twilio: the SID's shape
+// (or a number's, for the kinds found by number) and the credentials'.
+// It returns the SID and credentials to fetch with, the verdict so far,
+// and the fetcher of the objective's resource: nil when that verdict is
+// final. It is a function of its
+// own so that Verify's frame, which a verification holds while it waits
+// for Twilio, stays small.
+func prepare(req *quest.CheckRequest) (sid string, creds quest.Credentials, verdict quest.Verdict, fetch fetcher) {
+	sid = req.SID
+	if req.Objective.Spec().ByNumber && strings.HasPrefix(sid, "+") {
+		// A phone number pasted for a kind that may be found by number:
+		// looked up rather than refused as a SID, written as Twilio
+		// writes it (+1 (555) 555-0100 is +15555550100).
+		sid = strings.Map(func(r rune) rune {
+			if strings.ContainsRune(" -().\u00a0", r) {
+				return -1
+			}
+			return r
+		}, sid)
+		if !e164.MatchString(sid) {
+			return "", quest.Credentials{}, quest.Verdict{Reason: quest.InvalidSID, Detail: forKind(req.Objective, quest.DetailCharacters)}, nil
+		}
+	} else if reason, detail := quest.CheckSID(sid, req.Objective.Prefixes()); reason != "" {
+		verdict = quest.Verdict{Reason: reason, Detail: forKind(req.Objective, detail)}
+		if reason == quest.WrongResource {
+			verdict.SID = sid
+		}
+		return "", quest.Credentials{}, verdict, nil
+	}
+	verdict = quest.Verdict{SID: sid}
+	if req.Credentials.IsZero() {
+		return "", quest.Credentials{}, verdict.Reject(quest.NoCredentials, ""), nil
+	}
+	creds = req.Credentials.Normalized()
+	if creds.Check() != nil {
+		return "", quest.Credentials{}, verdict.Reject(quest.BadCredentials, quest.DetailFormat), nil
+	}
+	return sid, creds, verdict, fetchers[req.Objective.Spec().Resource]
+}
