@@ -125,6 +125,7 @@ func NewSessions(players PlayerStore, opt SessionOptions) *Sessions {
 	sm.IdleTimeout = 0
 	sm.Lifetime = cmpOr(opt.Lifetime, DefaultLifetime)
 	sm.HashTokenInStore = true
+	sm.Codec = sessionCodec{}
 	sm.Cookie.Name = cookieName(SessionCookie, opt.Secure)
 	sm.Cookie.HttpOnly = true
 	sm.Cookie.SameSite = http.SameSiteLaxMode
