@@ -129,7 +129,7 @@ func (s *Store) finishAttempt(ctx context.Context, sub quest.Submission, grant *
 			return errors.New("no pending submission to finish")
 		}
 		if sub.Reason == quest.Awarded {
-			return insertAward(ctx, tx, sub, grant)
+			return s.insertAward(ctx, tx, sub, grant)
 		}
 		return nil
 	})
