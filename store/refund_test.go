@@ -217,3 +217,47 @@ func TestConcurrentRefundingAttemptsKeepTheBudget(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkRefundedAttempt measures, on each backend with parallel
+// callers, what a HACK that does not spend its failure budget costs the
+// store: the Take, then the record and the refund, on its own after
+// ("apart", as quest did) or in the record's transaction ("in-record").
+func BenchmarkRefundedAttempt(b *testing.B) {
+	for _, inRecord := range []bool{false, true} {
+		name := "apart"
+		if inRecord {
+			name = "in-record"
+		}
+		for _, be := range backends() {
+			b.Run(name+"/"+be.name, func(b *testing.B) {
+				s := connectTest(b, be.db(b))
+				l := s.FailureLimiter(1_000_000, time.Minute)
+				ctx := context.Background()
+				b.RunParallel(func(pb *testing.PB) {
+					p, err := s.CreatePlayer(ctx)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					key := p.ID + "/send-sms"
+					sub := quest.Submission{PlayerID: p.ID, ObjectiveID: "send-sms", RawSID: sid, SID: sid, Reason: quest.UpstreamUnavailable}
+					for pb.Next() {
+						if _, _, err := l.Take(ctx, key); err != nil {
+							b.Error(err)
+							return
+						}
+						if inRecord {
+							_, err = s.RecordAttemptRefunding(ctx, sub, nil, quest.Refund{Budget: l, Key: key})
+						} else if _, err = s.RecordAttempt(ctx, sub, nil); err == nil {
+							err = l.Refund(ctx, key)
+						}
+						if err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			})
+		}
+	}
+}
