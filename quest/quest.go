@@ -7,7 +7,7 @@
 // upstream, verify, record).
 //
 // It declares the interfaces it needs (Store, Verifier, Sandbox, Metrics,
-// Limiter, PlayerStore, and live.Publisher for the live views) and imports
+// Limiter, RefundingStore, PlayerStore, and live.Publisher for the live views) and imports
 // no adapter: store, verifier and sandbox implement them, handlers and
 // templates speak its types, and cmd/questgate wires them together
 // (arch_test.go checks these import rules).

@@ -20,7 +20,9 @@ import (
 //
 // Each Take and Refund changes the key's row atomically, in one
 // statement, so concurrent Takes, from one instance or many, never let
-// more events through than the budget holds.
+// more events through than the budget holds. An attempt's record may
+// carry the refund instead (Store.RecordAttemptRefunding): the same
+// statement, in the attempt's transaction.
 type DBLimiter struct {
 	s      *Store
 	prefix string
