@@ -21,16 +21,45 @@ type Limiter interface {
 	Refund(ctx context.Context, key string) error
 }
 
+// Refund is the failure an attempt took from its budget before it was
+// checked, handed to a RefundingStore with the attempt's record: the store
+// gives it back in the transaction that records the attempt when the
+// recorded outcome does not spend the budget (Reason.SpendsBudget). A
+// passing attempt then pays no write of its own for its refund, and the
+// refund commits or rolls back with the attempt. The zero Refund gives
+// nothing back.
+type Refund struct {
+	// Budget is the limiter the failure was taken from, one the store
+	// keeps (RefundingStore.KeepsBudget).
+	Budget Limiter
+	// Key names the budget in it (a player and an objective).
+	Key string
+}
+
+// RefundingStore is a Store that keeps a failure budget in its own
+// database (store.Store with its DBLimiter), and so can give an attempt's
+// failure back in the transaction that records the attempt. Its methods
+// record as AttemptStore's RecordAttempt and FinishAttempt do; when
+// refund is set and the recorded reason does not spend the budget, the
+// failure is given back in the same transaction, and only then.
+type RefundingStore interface {
+	// KeepsBudget reports whether budget lives in the store's database,
+	// where an attempt's record can refund it.
+	KeepsBudget(budget Limiter) bool
+	RecordAttemptRefunding(ctx context.Context, sub Submission, grant *Award, refund Refund) (Submission, error)
+	FinishAttemptRefunding(ctx context.Context, sub Submission, grant *Award, refund Refund) (Submission, error)
+}
+
 // failureKey names a player's budget of failures at an objective.
 func failureKey(playerID, objectiveID string) string { return playerID + "/" + objectiveID }
 
-// countsAgainstPlayer reports whether an attempt's outcome spends the
-// player's budget: the player's own wrong answers (the ones that count
+// SpendsBudget reports whether an attempt's outcome spends the player's
+// failure budget: the player's own wrong answers (the ones that count
 // against max_attempts too) and credentials Twilio refused, since each of
 // those still costs a call to Twilio; never a success, Twilio's trouble, or
 // a refusal made without looking at the SID (locked, attempts_exhausted,
-// the limit itself).
-func countsAgainstPlayer(r Reason) bool {
+// the limit itself). A RefundingStore asks it of the reason it records.
+func (r Reason) SpendsBudget() bool {
 	return r.Counts() || r == BadCredentials
 }
 
@@ -39,6 +68,11 @@ func countsAgainstPlayer(r Reason) bool {
 // (a script clicking HACK in parallel) cannot exceed it, and gives it back
 // when the outcome is not the player's fault. Without budget left the
 // attempt is recorded as rate_limited, unchecked: nothing reaches Twilio.
+//
+// When the Store keeps the budget itself (RefundingStore), the refund is
+// handed to the attempt's record (Attempt.refund) and made in its
+// transaction; it is made here, on its own, only when no record took it
+// (a storage error, an attempt refused by max_attempts).
 //
 // A limiter that fails lets the attempt through: a broken shared store must
 // not lock every player out.
@@ -53,8 +87,14 @@ func (s *Service) limited(ctx context.Context, res *Result, a *Attempt, play fun
 	if !ok {
 		return s.refuse(ctx, res, a, wait)
 	}
+	if s.refunds != nil {
+		a.refund = Refund{Budget: s.cfg.Failures, Key: key}
+	}
 	res, err = play()
-	if err != nil || !countsAgainstPlayer(res.Submission.Reason) {
+	if err == nil && res.refundRecorded {
+		return res, nil
+	}
+	if err != nil || !res.Submission.Reason.SpendsBudget() {
 		// The request may be over (the player left), the refund is still due.
 		if rerr := s.cfg.Failures.Refund(context.WithoutCancel(ctx), key); rerr != nil {
 			s.cfg.Log.WarnContext(ctx, "attempt limiter refund failed", "objective", obj.ID, "error", rerr)

@@ -7,7 +7,7 @@
 // upstream, verify, record).
 //
 // It declares the interfaces it needs (Store, Verifier, Sandbox, Metrics,
-// Limiter, PlayerStore, and live.Publisher for the live views) and imports
+// Limiter, RefundingStore, PlayerStore, and live.Publisher for the live views) and imports
 // no adapter: store, verifier and sandbox implement them, handlers and
 // templates speak its types, and cmd/questgate wires them together
 // (arch_test.go checks these import rules).
@@ -141,6 +141,9 @@ type Service struct {
 	// Twilio and the others are answered from the database, instead of
 	// every click spending the failure budget while the first is checked.
 	turns *keyslots.Slots
+	// refunds records attempts with their failure's refund when the
+	// Store keeps the failure budget itself; nil otherwise.
+	refunds RefundingStore
 }
 
 // New returns a Service.
@@ -148,7 +151,11 @@ func New(cfg Config) *Service {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{cfg: cfg, turns: keyslots.New(1)}
+	s := &Service{cfg: cfg, turns: keyslots.New(1)}
+	if rs, ok := cfg.Store.(RefundingStore); ok && cfg.Failures != nil && rs.KeepsBudget(cfg.Failures) {
+		s.refunds = rs
+	}
+	return s
 }
 
 // Catalog returns the objectives being played.
@@ -180,6 +187,9 @@ type Attempt struct {
 
 	// sid is SID normalised, once per attempt (Submit sets it).
 	sid string
+	// refund is the failure the attempt took from a budget the Store
+	// keeps, for its record to give back (see limited); zero otherwise.
+	refund Refund
 }
 
 // Result is what an attempt came to.
@@ -223,6 +233,12 @@ type Result struct {
 	// RawSID, except for a rate_limited attempt, which records nothing of
 	// the paste but still gives the player their field back.
 	Paste string
+
+	// refund is the attempt's Attempt.refund, for its record; and
+	// refundRecorded says a record took it (gave the failure back, or
+	// kept it spent, in the attempt's own transaction).
+	refund         Refund
+	refundRecorded bool
 }
 
 // Kinds of account an attempt is checked in (Account.Kind, and the
@@ -298,6 +314,7 @@ func (s *Service) attempt(ctx context.Context, a *Attempt) (*Result, error) {
 // budget. It completes res, or returns an error.
 func (s *Service) submit(ctx context.Context, res *Result, a *Attempt) (*Result, error) {
 	obj := &res.Objective
+	res.refund = a.refund
 	sub := Submission{PlayerID: a.PlayerID, ObjectiveID: obj.ID, RequestID: logging.RequestID(ctx), IP: a.IP}
 
 	acc, err := s.attemptCredentials(ctx, *a)
@@ -337,8 +354,10 @@ func (s *Service) submit(ctx context.Context, res *Result, a *Attempt) (*Result,
 	// the database: no second call to Twilio, and no second grant. Another
 	// player's awarded SID still goes to Twilio: it is most likely not in
 	// this player's account (not_found says so), and when it is (two
-	// players sharing one Twilio account) recording refuses it.
-	if sub.SID != "" && !a.Fresh {
+	// players sharing one Twilio account) recording refuses it. The
+	// player's awards, just read, tell whether the SID won them the
+	// objective: a fresh attempt reads nothing more.
+	if won, ok := awards[obj.ID]; ok && sub.SID != "" && won.SID == sub.SID && !a.Fresh {
 		prev, err := s.cfg.Store.AwardedSubmission(ctx, obj.ID, sub.SID)
 		switch {
 		case err == nil && prev.PlayerID == a.PlayerID:
@@ -347,7 +366,7 @@ func (s *Service) submit(ctx context.Context, res *Result, a *Attempt) (*Result,
 			// click HACK on a won SID as often as the per-address limit
 			// allows), but the result shows it.
 			sub.Reason = AlreadyAwarded
-			saved, err := s.cfg.Store.RecordAttempt(ctx, sub, nil)
+			saved, err := s.recordAttempt(ctx, res, sub, nil)
 			if err != nil {
 				return nil, err
 			}
@@ -462,7 +481,14 @@ func (s *Service) finish(ctx context.Context, res *Result, sub Submission, grant
 	if !reserved {
 		return s.record(ctx, res, sub, grant, via)
 	}
-	saved, err := s.cfg.Store.FinishAttempt(ctx, sub, grant)
+	var saved Submission
+	var err error
+	if res.refund.Key != "" {
+		saved, err = s.refunds.FinishAttemptRefunding(ctx, sub, grant, res.refund)
+		res.refundRecorded = err == nil
+	} else {
+		saved, err = s.cfg.Store.FinishAttempt(ctx, sub, grant)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -482,11 +508,22 @@ func (s *Service) abandon(ctx context.Context, sub Submission, reserved bool, er
 }
 
 func (s *Service) record(ctx context.Context, res *Result, sub Submission, grant *Award, via string) (*Result, error) {
-	saved, err := s.cfg.Store.RecordAttempt(ctx, sub, grant)
+	saved, err := s.recordAttempt(ctx, res, sub, grant)
 	if err != nil {
 		return nil, err
 	}
 	return s.recorded(ctx, res, saved, grant, via), nil
+}
+
+// recordAttempt stores an attempt, with the refund res carries when it
+// carries one (marking res when the record took it).
+func (s *Service) recordAttempt(ctx context.Context, res *Result, sub Submission, grant *Award) (Submission, error) {
+	if res.refund.Key == "" {
+		return s.cfg.Store.RecordAttempt(ctx, sub, grant)
+	}
+	saved, err := s.refunds.RecordAttemptRefunding(ctx, sub, grant, res.refund)
+	res.refundRecorded = err == nil
+	return saved, err
 }
 
 // recorded completes res with the saved submission and what it granted,

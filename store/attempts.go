@@ -82,6 +82,23 @@ func (s *Store) ReserveAttempt(ctx context.Context, sub quest.Submission, lim qu
 // attempts the award exactly as RecordAttempt does. An outcome that does
 // not count (a success, Twilio's trouble) gives its place back.
 func (s *Store) FinishAttempt(ctx context.Context, sub quest.Submission, grant *quest.Award) (quest.Submission, error) {
+	return s.finishAttempt(ctx, sub, grant, nil)
+}
+
+// FinishAttemptRefunding finishes a reserved attempt as FinishAttempt
+// does and, when the recorded reason does not spend the failure budget,
+// gives refund's failure back in the same transaction, as
+// RecordAttemptRefunding does.
+func (s *Store) FinishAttemptRefunding(ctx context.Context, sub quest.Submission, grant *quest.Award, refund quest.Refund) (quest.Submission, error) {
+	r, err := s.refundOf(refund)
+	if err != nil {
+		return quest.Submission{}, fmt.Errorf("finish attempt: %w", err)
+	}
+	return s.finishAttempt(ctx, sub, grant, r)
+}
+
+// finishAttempt is FinishAttempt with an optional refund.
+func (s *Store) finishAttempt(ctx context.Context, sub quest.Submission, grant *quest.Award, r *refund) (quest.Submission, error) {
 	sub.RawSID, sub.SID = quest.ClipPaste(sub.RawSID), quest.ClipPaste(sub.SID)
 	if grant != nil {
 		sub.Reason = quest.Awarded
@@ -94,13 +111,17 @@ func (s *Store) FinishAttempt(ctx context.Context, sub quest.Submission, grant *
 				return err
 			}
 		}
+		with, args, err := s.refundWith(ctx, tx, r.due(sub.Reason))
+		if err != nil {
+			return err
+		}
 		m, p := proofOf(sub.Message)
-		res, err := tx.ExecContext(ctx, `UPDATE submissions SET sid = ?, reason = ?, msg_status = ?, msg_direction = ?,
+		res, err := tx.ExecContext(ctx, with+`UPDATE submissions SET sid = ?, reason = ?, msg_status = ?, msg_direction = ?,
 			msg_to = ?, msg_from = ?, msg_body = ?, msg_num_media = ?, msg_date_created = ?, upstream_ms = ?, detail = ?,
 			msg_duration_s = ?, msg_media = ?
 			WHERE id = ? AND player_id = ? AND reason = ?`,
-			sub.SID, string(sub.Reason), m.Status, m.Direction, m.To, m.From, m.Body, m.NumMedia, p.created,
-			sub.Upstream.Milliseconds(), sub.Detail, p.duration, p.media, sub.ID, sub.PlayerID, string(quest.Pending))
+			append(args, sub.SID, string(sub.Reason), m.Status, m.Direction, m.To, m.From, m.Body, m.NumMedia, p.created,
+				sub.Upstream.Milliseconds(), sub.Detail, p.duration, p.media, sub.ID, sub.PlayerID, string(quest.Pending))...)
 		if err != nil {
 			return fmt.Errorf("update submission: %w", err)
 		}
@@ -108,7 +129,7 @@ func (s *Store) FinishAttempt(ctx context.Context, sub quest.Submission, grant *
 			return errors.New("no pending submission to finish")
 		}
 		if sub.Reason == quest.Awarded {
-			return insertAward(ctx, tx, sub, grant)
+			return s.insertAward(ctx, tx, sub, grant)
 		}
 		return nil
 	})

@@ -51,7 +51,7 @@ func TestGroupCommitKeepsEachAttemptOwnOutcome(t *testing.T) {
 				sub.ID = id
 				subs[i] = sub
 				if sub.Reason == quest.Awarded {
-					return insertAward(ctx, tx, sub, &quest.Award{XP: 10})
+					return s.insertAward(ctx, tx, sub, &quest.Award{XP: 10})
 				}
 				return nil
 			}}

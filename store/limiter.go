@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/questgate/questgate/quest"
 )
 
 // DBLimiter is a rate-limit budget kept in the database, so that every
@@ -18,7 +20,9 @@ import (
 //
 // Each Take and Refund changes the key's row atomically, in one
 // statement, so concurrent Takes, from one instance or many, never let
-// more events through than the budget holds.
+// more events through than the budget holds. An attempt's record may
+// carry the refund instead (Store.RecordAttemptRefunding): the same
+// statement, in the attempt's transaction.
 type DBLimiter struct {
 	s      *Store
 	prefix string
@@ -87,14 +91,75 @@ func (l *DBLimiter) Take(ctx context.Context, key string) (ok bool, retryAfter t
 // never before now (a full budget), as Take reads any earlier time as
 // now. The sweep forgets a budget full again.
 func (l *DBLimiter) Refund(ctx context.Context, key string) error {
-	now := l.now().UnixNano()
-	key = l.prefix + key
-	every := int64(l.every)
-	if _, err := l.s.w.ExecContext(ctx, `UPDATE rate_limits SET tat = CASE WHEN tat - ? > ? THEN tat - ? ELSE ? END WHERE key = ?`,
-		every, now, every, now, key); err != nil {
-		return fmt.Errorf("refund to %s: %w", key, err)
+	q, args := l.refundSQL(key)
+	if _, err := l.s.w.ExecContext(ctx, q, args...); err != nil {
+		return fmt.Errorf("refund to %s: %w", l.prefix+key, err)
 	}
 	return nil
+}
+
+// refundSQL is Refund's statement for key, and its arguments.
+func (l *DBLimiter) refundSQL(key string) (string, []any) {
+	now, every := l.now().UnixNano(), int64(l.every)
+	return `UPDATE rate_limits SET tat = CASE WHEN tat - ? > ? THEN tat - ? ELSE ? END WHERE key = ?`,
+		[]any{every, now, every, now, l.prefix + key}
+}
+
+// KeepsBudget reports whether budget is one of this store's own
+// (a DBLimiter it made), which an attempt's record can refund
+// (quest.RefundingStore): the refund then shares the attempt's
+// transaction.
+func (s *Store) KeepsBudget(budget quest.Limiter) bool {
+	l, ok := budget.(*DBLimiter)
+	return ok && l.s == s
+}
+
+// refund is a failure an attempt's record gives back to one of the
+// store's budgets.
+type refund struct {
+	l   *DBLimiter
+	key string
+}
+
+// refundOf returns r as the store makes it; nil for the zero Refund.
+func (s *Store) refundOf(r quest.Refund) (*refund, error) {
+	if r.Key == "" {
+		return nil, nil
+	}
+	if !s.KeepsBudget(r.Budget) {
+		return nil, errors.New("refund to a budget the store does not keep")
+	}
+	return &refund{l: r.Budget.(*DBLimiter), key: r.Key}, nil
+}
+
+// due returns r when an attempt recorded with reason gives its failure
+// back, and nil when the failure stays spent (or r is nil).
+func (r *refund) due(reason quest.Reason) *refund {
+	if r == nil || reason.SpendsBudget() {
+		return nil
+	}
+	return r
+}
+
+// refundWith gives r's failure back in tx, as part of the attempt's next
+// statement: on PostgreSQL it returns a data-modifying WITH clause, and
+// its arguments, for that statement to begin with (PostgreSQL runs it
+// whether or not the statement reads it), sparing a round trip; on
+// SQLite, whose WITH cannot modify and whose statements cost no round
+// trip, it runs the refund at once and returns nothing. A nil r gives
+// nothing back.
+func (s *Store) refundWith(ctx context.Context, tx *sql.Tx, r *refund) (string, []any, error) {
+	if r == nil {
+		return "", nil, nil
+	}
+	q, args := r.l.refundSQL(r.key)
+	if s.pg {
+		return "WITH refund AS (" + q + ") ", args, nil
+	}
+	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		return "", nil, fmt.Errorf("refund to %s: %w", r.l.prefix+r.key, err)
+	}
+	return "", nil, nil
 }
 
 // sweep forgets, at most once per per, every key whose budget is full

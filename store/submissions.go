@@ -24,6 +24,26 @@ import (
 // RawSID and SID are kept to MaxPasteLen bytes, here and in the returned
 // submission.
 func (s *Store) RecordAttempt(ctx context.Context, sub quest.Submission, grant *quest.Award) (quest.Submission, error) {
+	return s.recordAttempt(ctx, sub, grant, nil)
+}
+
+// RecordAttemptRefunding records an attempt as RecordAttempt does and,
+// when the recorded reason does not spend the failure budget
+// (quest.Reason.SpendsBudget), gives refund's failure back in the same
+// transaction (quest.RefundingStore): on PostgreSQL in the submission's
+// own INSERT, so that a passing attempt's refund costs no round trip nor
+// commit of its own. refund.Budget must be one of this store's
+// (KeepsBudget).
+func (s *Store) RecordAttemptRefunding(ctx context.Context, sub quest.Submission, grant *quest.Award, refund quest.Refund) (quest.Submission, error) {
+	r, err := s.refundOf(refund)
+	if err != nil {
+		return quest.Submission{}, fmt.Errorf("record attempt: %w", err)
+	}
+	return s.recordAttempt(ctx, sub, grant, r)
+}
+
+// recordAttempt is RecordAttempt with an optional refund.
+func (s *Store) recordAttempt(ctx context.Context, sub quest.Submission, grant *quest.Award, r *refund) (quest.Submission, error) {
 	sub.CreatedAt = s.now().UTC()
 	sub.RawSID, sub.SID = quest.ClipPaste(sub.RawSID), quest.ClipPaste(sub.SID)
 	if grant != nil {
@@ -37,7 +57,11 @@ func (s *Store) RecordAttempt(ctx context.Context, sub quest.Submission, grant *
 				return err
 			}
 		}
-		id, err := insertSubmission(ctx, tx, sub)
+		with, args, err := s.refundWith(ctx, tx, r.due(sub.Reason))
+		if err != nil {
+			return err
+		}
+		id, err := insertSubmissionWith(ctx, tx, with, args, sub)
 		if err != nil {
 			return err
 		}
@@ -45,7 +69,7 @@ func (s *Store) RecordAttempt(ctx context.Context, sub quest.Submission, grant *
 		if sub.Reason != quest.Awarded {
 			return nil
 		}
-		return insertAward(ctx, tx, sub, grant)
+		return s.insertAward(ctx, tx, sub, grant)
 	})
 	if err != nil {
 		return quest.Submission{}, fmt.Errorf("record attempt: %w", err)
@@ -121,28 +145,45 @@ func (s *Store) checkAward(ctx context.Context, tx *sql.Tx, sub *quest.Submissio
 	return rows.Close()
 }
 
-// insertAward records the award of a submission, with its items.
-func insertAward(ctx context.Context, tx *sql.Tx, sub quest.Submission, grant *quest.Award) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO awards (player_id, objective_id, sid, xp, submission_id, created_at, items)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, sub.PlayerID, sub.ObjectiveID, sub.SID, grant.XP, sub.ID, sub.CreatedAt,
-		strings.Join(grant.Items, " "))
-	if err != nil {
+// insertAward records the award of a submission, with its items, and
+// its webhook events (enqueueCompleted). On PostgreSQL the award's INSERT
+// rides, as a data-modifying WITH, on the read of the webhook endpoints:
+// an award costs one round trip there, not two.
+func (s *Store) insertAward(ctx context.Context, tx *sql.Tx, sub quest.Submission, grant *quest.Award) error {
+	q := `INSERT INTO awards (player_id, objective_id, sid, xp, submission_id, created_at, items)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`
+	args := []any{sub.PlayerID, sub.ObjectiveID, sub.SID, grant.XP, sub.ID, sub.CreatedAt, strings.Join(grant.Items, " ")}
+	c := completion{PlayerID: sub.PlayerID, ObjectiveID: sub.ObjectiveID, SID: sub.SID,
+		XP: grant.XP, Items: grant.Items, SubmissionID: sub.ID, At: sub.CreatedAt}
+	if s.pg {
+		if err := enqueueCompletedWith(ctx, tx, "WITH award AS ("+q+") ", args, c); err != nil {
+			return fmt.Errorf("award: %w", err)
+		}
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 		return fmt.Errorf("award: %w", err)
 	}
-	return enqueueCompleted(ctx, tx, completion{PlayerID: sub.PlayerID, ObjectiveID: sub.ObjectiveID, SID: sub.SID,
-		XP: grant.XP, Items: grant.Items, SubmissionID: sub.ID, At: sub.CreatedAt})
+	return enqueueCompleted(ctx, tx, c)
 }
 
+// insertSubmission inserts sub and returns its id.
 func insertSubmission(ctx context.Context, tx *sql.Tx, sub quest.Submission) (int64, error) {
+	return insertSubmissionWith(ctx, tx, "", nil, sub)
+}
+
+// insertSubmissionWith inserts sub after a WITH clause of its own
+// (refundWith's, taking args), and returns its id.
+func insertSubmissionWith(ctx context.Context, tx *sql.Tx, with string, args []any, sub quest.Submission) (int64, error) {
 	m, p := proofOf(sub.Message)
 	var id int64
-	err := tx.QueryRowContext(ctx, `INSERT INTO submissions (player_id, objective_id, raw_sid, sid, reason,
+	err := tx.QueryRowContext(ctx, with+`INSERT INTO submissions (player_id, objective_id, raw_sid, sid, reason,
 		msg_status, msg_direction, msg_to, msg_from, msg_body, msg_num_media, msg_date_created, upstream_ms, ip, created_at,
 		detail, request_id, account_sid, account_kind, msg_duration_s, msg_media)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		sub.PlayerID, sub.ObjectiveID, sub.RawSID, sub.SID, string(sub.Reason),
-		m.Status, m.Direction, m.To, m.From, m.Body, m.NumMedia, p.created, sub.Upstream.Milliseconds(), sub.IP, sub.CreatedAt,
-		sub.Detail, sub.RequestID, sub.AccountSID, sub.AccountKind, p.duration, p.media).Scan(&id)
+		append(args, sub.PlayerID, sub.ObjectiveID, sub.RawSID, sub.SID, string(sub.Reason),
+			m.Status, m.Direction, m.To, m.From, m.Body, m.NumMedia, p.created, sub.Upstream.Milliseconds(), sub.IP, sub.CreatedAt,
+			sub.Detail, sub.RequestID, sub.AccountSID, sub.AccountKind, p.duration, p.media)...).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("insert submission: %w", err)
 	}

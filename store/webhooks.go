@@ -96,11 +96,18 @@ type CompletedData struct {
 // the key still works): the event is committed with the award or not at
 // all.
 func enqueueCompleted(ctx context.Context, tx *sql.Tx, c completion) error {
-	rows, err := tx.QueryContext(ctx, `SELECT ap.external_id, p.display_name, e.id
+	return enqueueCompletedWith(ctx, tx, "", nil, c)
+}
+
+// enqueueCompletedWith is enqueueCompleted whose read of the endpoints
+// begins with a WITH clause of the caller's (taking args): on PostgreSQL
+// the award's own INSERT (insertAward).
+func enqueueCompletedWith(ctx context.Context, tx *sql.Tx, with string, args []any, c completion) error {
+	rows, err := tx.QueryContext(ctx, with+`SELECT ap.external_id, p.display_name, e.id
 		FROM api_players ap JOIN players p ON p.id = ap.player_id
 		JOIN api_keys k ON k.id = ap.api_key_id AND k.revoked_at IS NULL
 		JOIN webhook_endpoints e ON e.api_key_id = ap.api_key_id
-		WHERE ap.player_id = ? ORDER BY e.id`, c.PlayerID)
+		WHERE ap.player_id = ? ORDER BY e.id`, append(args, c.PlayerID)...)
 	if err != nil {
 		return fmt.Errorf("find webhook endpoints: %w", err)
 	}

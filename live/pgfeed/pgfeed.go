@@ -166,38 +166,85 @@ func (f *Feed) hear(ctx context.Context, n *pgconn.Notification, _ *pgx.Conn) er
 	return nil
 }
 
-// send NOTIFYs queued events, retrying each one while the database is away
-// (and ctx lasts), so a short outage delays events rather than losing them.
+// maxBatch bounds the events one statement sends.
+const maxBatch = 64
+
+// send NOTIFYs queued events, retrying while the database is away (and
+// ctx lasts), so a short outage delays events rather than losing them.
+//
+// The events queued by the time the database takes one go out together,
+// in one statement (one round trip and one commit for a burst of HACKs,
+// not one each), in order. NOTIFY folds identical payloads sent in one
+// transaction into one; events carrying ids and times, two alike say no
+// more than one.
 func (f *Feed) send(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case e := <-f.out:
-			payload, err := json.Marshal(e)
-			if err != nil {
+			payloads := f.payloads(e)
+			if len(payloads) == 0 {
 				continue
 			}
-			for {
-				sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-				_, err := f.pool.Exec(sctx, "SELECT pg_notify($1, $2)", f.opts.Channel, string(payload))
-				cancel()
-				if err == nil || ctx.Err() != nil {
-					break
-				}
-				// The server refused this event (too large, say): trying
-				// it again would stop every event behind it.
-				if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok {
-					f.opts.Log.WarnContext(ctx, "live feed: event refused, dropped", "error", pgErr)
-					break
-				}
-				f.opts.Log.WarnContext(ctx, "live feed: notify", "error", err)
-				select {
-				case <-ctx.Done():
-					return
-				case <-time.After(f.opts.ReconnectDelay):
-				}
+			if f.notify(ctx, payloads) || len(payloads) == 1 {
+				continue
 			}
+			// The server refused the batch: one of its events (too large,
+			// say). One at a time, only that one is dropped.
+			for _, p := range payloads {
+				f.notify(ctx, []string{p})
+			}
+		}
+	}
+}
+
+// payloads encodes e and the events queued behind it, at most maxBatch.
+func (f *Feed) payloads(e live.Event) []string {
+	var out []string
+	for {
+		if b, err := json.Marshal(e); err == nil {
+			out = append(out, string(b))
+		}
+		if len(out) == maxBatch {
+			return out
+		}
+		select {
+		case e = <-f.out:
+		default:
+			return out
+		}
+	}
+}
+
+// notify sends payloads in one statement, retrying while the database is
+// away and ctx lasts. It reports false when the server refused them: trying
+// again would stop every event behind them.
+func (f *Feed) notify(ctx context.Context, payloads []string) bool {
+	for {
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		var err error
+		if len(payloads) == 1 {
+			_, err = f.pool.Exec(sctx, "SELECT pg_notify($1, $2)", f.opts.Channel, payloads[0])
+		} else {
+			_, err = f.pool.Exec(sctx, "SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p",
+				f.opts.Channel, payloads)
+		}
+		cancel()
+		if err == nil || ctx.Err() != nil {
+			return true
+		}
+		if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok {
+			if len(payloads) == 1 {
+				f.opts.Log.WarnContext(ctx, "live feed: event refused, dropped", "error", pgErr)
+			}
+			return false
+		}
+		f.opts.Log.WarnContext(ctx, "live feed: notify", "error", err)
+		select {
+		case <-ctx.Done():
+			return true
+		case <-time.After(f.opts.ReconnectDelay):
 		}
 	}
 }

@@ -131,6 +131,26 @@ func TestRefusedEventDoesNotStopTheFeed(t *testing.T) {
 	deliver(t, a, sub, live.Event{Kind: live.Submission, SubmissionID: 1, PlayerID: "listening"})
 	a.Publish(context.Background(), live.Event{Kind: live.Submission, SubmissionID: 2, PlayerID: strings.Repeat("x", 9000)})
 	deliver(t, a, sub, live.Event{Kind: live.Submission, SubmissionID: 3, PlayerID: "after"})
+
+	// Queued together, the refused event is sent in one statement with
+	// the others: they still arrive, in order, and it alone is dropped.
+	for i, player := range []string{"first", strings.Repeat("x", 9000), "second", "third"} {
+		a.Publish(context.Background(), live.Event{Kind: live.Submission, SubmissionID: int64(10 + i), PlayerID: player})
+	}
+	for i, want := 0, []int64{10, 12, 13}; i < len(want); {
+		select {
+		case got := <-sub:
+			if got.SubmissionID < 10 {
+				continue // a copy deliver sent before its event arrived
+			}
+			if got.SubmissionID != want[i] {
+				t.Fatalf("got submission %d, want %d", got.SubmissionID, want[i])
+			}
+			i++
+		case <-time.After(20 * time.Second):
+			t.Fatalf("submission %d never arrived", want[i])
+		}
+	}
 }
 
 func TestChannelTooLongForPostgreSQL(t *testing.T) {
