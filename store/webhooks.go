@@ -218,6 +218,10 @@ func (s *Store) ClaimWebhooks(ctx context.Context, lease time.Duration, limit in
 // RecordWebhookAttempt records an attempt and what follows it, in one
 // transaction: delivered, or retried at next, or failed for good when
 // next is zero. The lease is released.
+//
+// On SQLite the transaction is shared with the attempts being recorded
+// at the same moment (the group commit): during a burst of awards, each
+// delivery's own commit cost as much as a HACK's.
 func (s *Store) RecordWebhookAttempt(ctx context.Context, a quest.WebhookAttempt, next time.Time) error {
 	a.At = s.now().UTC()
 	state := WebhookPending
@@ -230,7 +234,7 @@ func (s *Store) RecordWebhookAttempt(ctx context.Context, a quest.WebhookAttempt
 	if next.IsZero() {
 		next = a.At
 	}
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.grouped(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_attempts (event_id, status, latency_ms, error, created_at)
 			VALUES (?, ?, ?, ?, ?)`, a.EventID, a.Status, a.Latency.Milliseconds(), a.Error, a.At); err != nil {
 			return err
