@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/questgate/questgate/quest"
 )
@@ -212,12 +213,12 @@ func (s *Store) ProgressSummary(ctx context.Context, cohortID int64, objectiveID
 	for _, id := range objectiveIDs {
 		wanted[id] = true
 	}
-	// One walk of the index progress_cohort, in its order, so that the
-	// groups stream: a few thousand rows for 10,000 players.
-	rows, err = s.r.QueryContext(ctx, `SELECT COALESCE(g.cohort_id, 0), g.objective_id, g.done, g.failures, g.last_reason,
-		SUM(CASE WHEN g.attempts > 0 THEN 1 ELSE 0 END), COUNT(*)
-		FROM progress g WHERE `+scope+`
-		GROUP BY g.cohort_id, g.objective_id, g.done, g.failures, g.last_reason`, sargs...)
+	// progress_counts holds the counts the triggers keep (migration
+	// 00140): a few thousand rows, whatever the number of players, in the
+	// order of its key so that the groups stream.
+	rows, err = s.r.QueryContext(ctx, `SELECT g.cohort_id, g.objective_id, g.done, g.failures, g.last_reason, g.tried, SUM(g.n)
+		FROM progress_counts g WHERE `+scope+`
+		GROUP BY g.cohort_id, g.objective_id, g.done, g.failures, g.last_reason, g.tried HAVING SUM(g.n) <> 0`, sargs...)
 	if err != nil {
 		return sum, fmt.Errorf("progress summary: %w", err)
 	}
@@ -240,7 +241,9 @@ func (s *Store) ProgressSummary(ctx context.Context, cohortID int64, objectiveID
 		case done != 0:
 			st.Done += n
 		default:
-			st.Failing += tried
+			if tried != 0 {
+				st.Failing += n
+			}
 			after, ok := stuck[cohort]
 			if !ok {
 				after = quest.DefaultStuckFailures
@@ -353,4 +356,57 @@ func (s *Store) EachProgress(ctx context.Context, cohortID int64, fn func(quest.
 		return fn(cur)
 	}
 	return nil
+}
+
+// StuckIn returns who is stuck in cohortID at now under rule, read from
+// the progress rows the triggers keep (migration 00140) rather than from
+// the cohort's attempts: per player and objective they do not hold, a run
+// of at least rule.Failures failures in a row, or failures for
+// rule.Minutes minutes with the latest within those minutes (still
+// trying). Only runs whose latest attempt is at or after since count: a
+// player who gave up days ago is not waiting for help. It returns the
+// limit most recent (by latest attempt) and how many there are in all.
+func (s *Store) StuckIn(ctx context.Context, cohortID int64, rule quest.StuckRule, since, now time.Time, limit int) ([]quest.Stuck, int, error) {
+	var rules []string
+	args := []any{cohortID, since.UTC()}
+	if rule.Failures > 0 {
+		rules, args = append(rules, "g.failures >= ?"), append(args, rule.Failures)
+	}
+	if rule.Minutes > 0 {
+		window := now.Add(-time.Duration(rule.Minutes) * time.Minute).UTC()
+		rules, args = append(rules, "(g.last_at >= ? AND g.fail_since <= ?)"), append(args, window, window)
+	}
+	if len(rules) == 0 {
+		return nil, 0, nil
+	}
+	args = append(args, max(limit, 1))
+	// The partial index progress_failing holds the cohort's failing rows
+	// by their latest attempt: the range since then, never the others.
+	rows, err := s.r.QueryContext(ctx, `SELECT g.player_id, p.display_name, g.objective_id, g.failures,
+		g.fail_since, g.last_reason, g.last_at, COUNT(*) OVER ()
+		FROM progress g JOIN players p ON p.id = g.player_id
+		WHERE g.cohort_id = ? AND g.done = 0 AND g.failures > 0 AND g.last_at >= ? AND (`+strings.Join(rules, " OR ")+`)
+		ORDER BY g.last_at DESC, g.player_id, g.objective_id LIMIT ?`, args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("stuck players: %w", err)
+	}
+	defer rows.Close()
+	var (
+		out   []quest.Stuck
+		total int
+	)
+	for rows.Next() {
+		var st quest.Stuck
+		var reason string
+		var from, last sql.NullTime
+		if err := rows.Scan(&st.PlayerID, &st.PlayerName, &st.ObjectiveID, &st.Failures, &from, &reason, &last, &total); err != nil {
+			return nil, 0, fmt.Errorf("stuck players: %w", err)
+		}
+		st.LastReason, st.Since, st.LastAt = quest.Reason(reason), from.Time.UTC(), last.Time.UTC()
+		out = append(out, st)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("stuck players: %w", err)
+	}
+	return out, total, nil
 }
