@@ -192,3 +192,118 @@ func TestProgressCountsAndStuckFollowEveryWriter(t *testing.T) {
 		progressCountsMatch(t, s, "an erasure")
 	})
 }
+
+// TestProgressStatesAgree checks that the counts per state read from
+// progress_players (decideState) say what deciding each player's state in
+// SQL (progressStateSQL) says, and that a page's total is right, for
+// everyone and per cohort, with a cohort's own rule, players without a
+// cohort and players who never tried, including a rule of 0 failures
+// (everyone not done is stuck) and a catalog of one objective.
+func TestProgressStatesAgree(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		s := b.open(t)
+		a, err := s.CreateCohort(ctx, quest.Cohort{Name: "A", JoinCode: "AAAA1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		bc, err := s.CreateCohort(ctx, quest.Cohort{Name: "B", JoinCode: "BBBB1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seq := 0
+		player := func(cohort int64, name string, reasons ...quest.Reason) {
+			t.Helper()
+			p := newPlayer(t, s)
+			if cohort != 0 {
+				if err := s.JoinCohort(ctx, p.ID, cohort, name); err != nil {
+					t.Fatal(err)
+				}
+			} else if err := s.SetDisplayName(ctx, p.ID, name); err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range reasons {
+				seq++
+				var grant *quest.Award
+				if r == quest.Awarded {
+					grant = &quest.Award{XP: 10}
+				}
+				sid := fmt.Sprintf("SM%032d", seq)
+				if _, err := s.RecordAttempt(ctx, quest.Submission{PlayerID: p.ID, ObjectiveID: "send-sms", RawSID: sid, SID: sid, Reason: r}, grant); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		nf := quest.NotFound
+		player(0, "Ada", nf, nf, nf)
+		player(0, "Abe")
+		player(a.ID, "Bob", nf, nf)
+		player(a.ID, "Cyd", quest.Awarded)
+		player(a.ID, "Dan")
+		player(a.ID, "Dee", nf)
+		player(bc.ID, "Eve")
+		player(bc.ID, "Eli", nf, nf, nf)
+		if err := s.SaveEvent(ctx, quest.Event{CohortID: a.ID, TimeZone: "UTC", Stuck: quest.StuckRule{Failures: 2, Minutes: 10}}); err != nil {
+			t.Fatal(err)
+		}
+		check := func(step string) {
+			t.Helper()
+			for _, objectives := range []int{1, 2} {
+				for _, cohort := range []int64{0, a.ID, bc.ID} {
+					where, args := progressWhere(quest.ProgressQuery{CohortID: cohort}, "")
+					rows, err := s.r.QueryContext(ctx, `SELECT st, COUNT(*) FROM (`+progressPlayers(where)+`) x GROUP BY st`,
+						append([]any{objectives}, args...)...)
+					if err != nil {
+						t.Fatal(err)
+					}
+					want, players := map[quest.ProgressState]int{}, 0
+					for rows.Next() {
+						var st string
+						var n int
+						if err := rows.Scan(&st, &n); err != nil {
+							t.Fatal(err)
+						}
+						want[quest.ProgressState(st)], players = n, players+n
+					}
+					rows.Close()
+					stuck, err := s.stuckRules(ctx)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got, n, err := s.stateCounts(ctx, cohort, objectives, stuck)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if diff := gocmp.Diff(want, got); diff != "" || n != players {
+						t.Errorf("%s, cohort %d, %d objectives: %d players, want %d; states (-SQL +counted):\n%s", step, cohort, objectives, n, players, diff)
+					}
+					for _, st := range append([]quest.ProgressState{""}, quest.ProgressStates...) {
+						for _, q := range []quest.ProgressQuery{
+							{CohortID: cohort, State: st, Objectives: objectives, Limit: 1},
+							{CohortID: cohort, State: st, Objectives: objectives, Limit: 1, Offset: 5},
+							{CohortID: cohort, State: st, Objectives: objectives, Limit: 50},
+							{CohortID: cohort, State: st, Objectives: objectives, Limit: 1, Name: "a"},
+						} {
+							all, _, err := s.ProgressPage(ctx, quest.ProgressQuery{CohortID: q.CohortID, State: q.State, Name: q.Name, Objectives: objectives, Limit: 100})
+							if err != nil {
+								t.Fatal(err)
+							}
+							rows, total, err := s.ProgressPage(ctx, q)
+							if err != nil {
+								t.Fatal(err)
+							}
+							if total != len(all) || len(rows) != max(0, min(q.Limit, len(all)-q.Offset)) {
+								t.Errorf("%s: %+v: %d rows of %d, want %d in all", step, q, len(rows), total, len(all))
+							}
+						}
+					}
+				}
+			}
+		}
+		check("rule of 2")
+		if err := s.SaveEvent(ctx, quest.Event{CohortID: a.ID, TimeZone: "UTC", Stuck: quest.StuckRule{Failures: 0, Minutes: 10}}); err != nil {
+			t.Fatal(err)
+		}
+		check("rule of 0")
+	})
+}
