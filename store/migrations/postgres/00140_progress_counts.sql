@@ -75,6 +75,10 @@ WHERE g.player_id = x.player_id AND g.objective_id = x.objective_id AND g.failur
 
 CREATE INDEX progress_failing ON progress (cohort_id, last_at) WHERE done = 0 AND failures > 0;
 
+-- The counts per state read progress_players grouped by what decides a
+-- state, in this index's order.
+CREATE INDEX progress_players_state ON progress_players (cohort_id, done, tried, streak);
+
 -- +goose StatementBegin
 CREATE OR REPLACE FUNCTION progress_attempt() RETURNS TRIGGER AS $$
 DECLARE
@@ -144,6 +148,7 @@ BEGIN
 END;
 $$ LANGUAGE plpgsql;
 -- +goose StatementEnd
+DROP INDEX progress_players_state;
 DROP INDEX progress_failing;
 ALTER TABLE progress DROP COLUMN fail_since;
 DROP TRIGGER progress_count_moved ON progress;

@@ -76,6 +76,10 @@ WHERE failures > 0;
 -- Who may be stuck in a cohort: the rows failing, by their latest attempt.
 CREATE INDEX progress_failing ON progress (cohort_id, last_at) WHERE done = 0 AND failures > 0;
 
+-- The counts per state read progress_players grouped by what decides a
+-- state, in this index's order.
+CREATE INDEX progress_players_state ON progress_players (cohort_id, done, tried, streak);
+
 -- The attempt triggers of 00130, with the start of the run of failures.
 DROP TRIGGER progress_attempt;
 -- +goose StatementBegin
@@ -161,6 +165,7 @@ CREATE TRIGGER progress_attempt AFTER INSERT ON submissions BEGIN
         last_at = excluded.last_at;
 END;
 -- +goose StatementEnd
+DROP INDEX progress_players_state;
 DROP INDEX progress_failing;
 ALTER TABLE progress DROP COLUMN fail_since;
 DROP TRIGGER progress_count_delete;
