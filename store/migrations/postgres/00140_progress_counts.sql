@@ -23,6 +23,15 @@ CREATE TABLE progress_counts (
     PRIMARY KEY (cohort_id, objective_id, done, failures, last_reason, tried, shard)
 );
 
+-- Every attempt that moves a count updates two of its few thousand rows:
+-- room on each page for their new versions (HOT updates), and a vacuum
+-- as soon as a few thousand versions are dead rather than a fifth of the
+-- table, so that a busy event (or a bulk load, whose own versions cannot
+-- be pruned before it commits) does not leave the counts spread over
+-- thousands of mostly empty pages that every read of them walks.
+ALTER TABLE progress_counts SET (fillfactor = 50, autovacuum_vacuum_scale_factor = 0,
+    autovacuum_vacuum_threshold = 5000, autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 5000);
+
 INSERT INTO progress_counts (cohort_id, objective_id, done, failures, last_reason, tried, shard, n)
 SELECT COALESCE(cohort_id, 0), objective_id, done, failures, last_reason, (attempts > 0)::INTEGER, 0, COUNT(*)
 FROM progress GROUP BY COALESCE(cohort_id, 0), objective_id, done, failures, last_reason, (attempts > 0)::INTEGER;
