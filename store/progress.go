@@ -471,27 +471,24 @@ func (s *Store) StuckIn(ctx context.Context, cohortID int64, rule quest.StuckRul
 	if len(rules) == 0 {
 		return nil, 0, nil
 	}
-	args = append(args, max(limit, 1))
+	where := `g.cohort_id = ? AND g.done = 0 AND g.failures > 0 AND g.last_at >= ? AND (` + strings.Join(rules, " OR ") + `)`
 	// The partial index progress_failing holds the cohort's failing rows
-	// by their latest attempt: the range since then, never the others.
+	// by their latest attempt: the page walks it from the newest and
+	// stops at limit; the count reads it alone.
 	rows, err := s.r.QueryContext(ctx, `SELECT g.player_id, p.display_name, g.objective_id, g.failures,
-		g.fail_since, g.last_reason, g.last_at, COUNT(*) OVER ()
+		g.fail_since, g.last_reason, g.last_at
 		FROM progress g JOIN players p ON p.id = g.player_id
-		WHERE g.cohort_id = ? AND g.done = 0 AND g.failures > 0 AND g.last_at >= ? AND (`+strings.Join(rules, " OR ")+`)
-		ORDER BY g.last_at DESC, g.player_id, g.objective_id LIMIT ?`, args...)
+		WHERE `+where+` ORDER BY g.last_at DESC, g.player_id, g.objective_id LIMIT ?`, append(slices.Clone(args), max(limit, 1))...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("stuck players: %w", err)
 	}
 	defer rows.Close()
-	var (
-		out   []quest.Stuck
-		total int
-	)
+	var out []quest.Stuck
 	for rows.Next() {
 		var st quest.Stuck
 		var reason string
 		var from, last sql.NullTime
-		if err := rows.Scan(&st.PlayerID, &st.PlayerName, &st.ObjectiveID, &st.Failures, &from, &reason, &last, &total); err != nil {
+		if err := rows.Scan(&st.PlayerID, &st.PlayerName, &st.ObjectiveID, &st.Failures, &from, &reason, &last); err != nil {
 			return nil, 0, fmt.Errorf("stuck players: %w", err)
 		}
 		st.LastReason, st.Since, st.LastAt = quest.Reason(reason), from.Time.UTC(), last.Time.UTC()
@@ -499,6 +496,12 @@ func (s *Store) StuckIn(ctx context.Context, cohortID int64, rule quest.StuckRul
 	}
 	if err := rows.Err(); err != nil {
 		return nil, 0, fmt.Errorf("stuck players: %w", err)
+	}
+	total := len(out)
+	if total == max(limit, 1) {
+		if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM progress g WHERE `+where, args...).Scan(&total); err != nil {
+			return nil, 0, fmt.Errorf("stuck players: %w", err)
+		}
 	}
 	return out, total, nil
 }

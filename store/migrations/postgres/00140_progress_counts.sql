@@ -82,7 +82,7 @@ FROM (SELECT s.player_id, s.objective_id, MIN(s.created_at) AS since
     GROUP BY s.player_id, s.objective_id) x
 WHERE g.player_id = x.player_id AND g.objective_id = x.objective_id AND g.failures > 0;
 
-CREATE INDEX progress_failing ON progress (cohort_id, last_at) WHERE done = 0 AND failures > 0;
+CREATE INDEX progress_failing ON progress (cohort_id, last_at, failures, fail_since) WHERE done = 0 AND failures > 0;
 
 -- The counts per state read progress_players grouped by what decides a
 -- state, in this index's order.

@@ -73,8 +73,9 @@ UPDATE progress SET fail_since = (SELECT MIN(s.created_at) FROM submissions s
             AND w.reason IN ('awarded', 'already_awarded')), 0))
 WHERE failures > 0;
 
--- Who may be stuck in a cohort: the rows failing, by their latest attempt.
-CREATE INDEX progress_failing ON progress (cohort_id, last_at) WHERE done = 0 AND failures > 0;
+-- Who may be stuck in a cohort: the rows failing, by their latest attempt,
+-- with what the stuck rule reads, so that counting them reads this index only.
+CREATE INDEX progress_failing ON progress (cohort_id, last_at, failures, fail_since) WHERE done = 0 AND failures > 0;
 
 -- The counts per state read progress_players grouped by what decides a
 -- state, in this index's order.
