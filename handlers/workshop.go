@@ -32,16 +32,18 @@ type WorkshopData interface {
 	AllAnnouncements(ctx context.Context, cohortID int64, limit int) ([]quest.Announcement, error)
 	HintReveals(ctx context.Context, playerID, objectiveID string) ([]quest.HintReveal, error)
 	ImportRoster(ctx context.Context, cohortID int64, lines []quest.RosterLine) ([]quest.RosterLine, error)
+	StuckIn(ctx context.Context, cohortID int64, rule quest.StuckRule, since, now time.Time, limit int) ([]quest.Stuck, int, error)
 }
 
 // Bounds of the workshop views.
 const (
 	// wallTicker is how many completions the wall's ticker shows.
 	wallTicker = 6
-	// stuckWindow is how far back attempts are read to find who is
-	// stuck, and stuckRows how many at most.
+	// stuckWindow is how recent a run of failures must be to list its
+	// player as stuck, and stuckRows how many of them the progress view
+	// lists (the most recent; the heading counts them all).
 	stuckWindow = 24 * time.Hour
-	stuckRows   = 5000
+	stuckRows   = 100
 	// listedAnnouncements is how many announcements a list shows.
 	listedAnnouncements = 100
 	// wallRefresh is how many wall ticks pass before the wall is sent
@@ -396,14 +398,11 @@ func csvSafe(s string) string {
 	return s
 }
 
-// stuck returns who is stuck in a cohort under its rule, now.
-func (h *Instructor) stuck(ctx context.Context, cohortID int64, rule quest.StuckRule) ([]quest.Stuck, error) {
+// stuck returns who is stuck in a cohort under its rule, now: the
+// stuckRows most recent and how many in all.
+func (h *Instructor) stuck(ctx context.Context, cohortID int64, rule quest.StuckRule) ([]quest.Stuck, int, error) {
 	now := h.cfg.Now()
-	rows, err := h.cfg.Data.ListSubmissions(ctx, quest.SubmissionFilter{CohortID: cohortID, Since: now.Add(-stuckWindow)}, 0, stuckRows)
-	if err != nil {
-		return nil, err
-	}
-	return quest.FindStuck(rows, rule, now), nil
+	return h.cfg.Workshop.StuckIn(ctx, cohortID, rule, now.Add(-stuckWindow), now, stuckRows)
 }
 
 // stuckView is the progress view's list of stuck players, for one cohort.
@@ -415,11 +414,11 @@ func (h *Instructor) stuckView(ctx context.Context, cohortID int64) (templates.S
 	if err != nil {
 		return templates.StuckView{}, err
 	}
-	list, err := h.stuck(ctx, cohortID, ev.Stuck)
+	list, total, err := h.stuck(ctx, cohortID, ev.Stuck)
 	if err != nil {
 		return templates.StuckView{}, err
 	}
-	v := templates.StuckView{Shown: true, Rule: ev.Stuck}
+	v := templates.StuckView{Shown: true, Rule: ev.Stuck, Total: total}
 	cat := h.cfg.Quests.Catalog()
 	for _, s := range list {
 		o, _ := cat.Get(s.ObjectiveID)
@@ -504,11 +503,11 @@ func (h *Instructor) wallProps(ctx context.Context, co quest.Cohort, names strin
 	slices.SortStableFunc(all, func(a, b templates.WallCompletion) int { return b.At.Compare(a.At) })
 	p.Ticker = all[:min(len(all), wallTicker)]
 	if names == templates.NamesHidden {
-		stuck, err := h.stuck(ctx, co.ID, ev.Stuck)
+		_, stuck, err := h.stuck(ctx, co.ID, ev.Stuck)
 		if err != nil {
 			return templates.WallProps{}, err
 		}
-		p.Stuck = len(stuck)
+		p.Stuck = stuck
 	}
 	return p, nil
 }

@@ -315,7 +315,9 @@ func failure(r Reason) bool { return r.Counts() && r != Pending }
 // attempts (any order): per player and objective not yet passed, a run
 // of rule.Failures failures in a row, or failures for rule.Minutes
 // minutes with the last one within those minutes (still trying). Most
-// recent first.
+// recent first. It is the rule's statement: the store answers the same
+// question from the progress tables its triggers keep (store.StuckIn),
+// and its tests hold the two together.
 func FindStuck(rows []SubmissionRow, rule StuckRule, now time.Time) []Stuck {
 	type key struct{ player, objective string }
 	sorted := slices.Clone(rows)

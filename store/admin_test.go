@@ -316,8 +316,8 @@ func TestProgressFollowsEveryWriter(t *testing.T) {
 // TestProgressTriggersKnowEveryReason keeps the migration's lists of
 // reasons (successes, and those that change nothing) true to quest's.
 func TestProgressTriggersKnowEveryReason(t *testing.T) {
-	for _, dialect := range []string{"sqlite", "postgres"} {
-		body, err := migrations.ReadFile("migrations/" + dialect + "/00130_progress.sql")
+	for _, file := range []string{"sqlite/00130_progress.sql", "postgres/00130_progress.sql", "sqlite/00140_progress_counts.sql"} {
+		body, err := migrations.ReadFile("migrations/" + file)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -325,7 +325,7 @@ func TestProgressTriggersKnowEveryReason(t *testing.T) {
 			neutral := !r.Success() && (!r.Counts() || r == quest.Pending)
 			listed := strings.Contains(string(body), "'"+string(r)+"'")
 			if (neutral || r.Success()) != listed {
-				t.Errorf("%s: reason %s neutral=%v success=%v but listed=%v", dialect, r, neutral, r.Success(), listed)
+				t.Errorf("%s: reason %s neutral=%v success=%v but listed=%v", file, r, neutral, r.Success(), listed)
 			}
 		}
 	}
@@ -478,19 +478,58 @@ func TestProgressMigrationBackfills(t *testing.T) {
 			}
 			return rows
 		}
-		kept := read()
+		summary := func() quest.ProgressSummary {
+			t.Helper()
+			sum, err := s.ProgressSummary(ctx, 0, []string{"send-sms", "send-mms"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum.At = time.Time{}
+			return sum
+		}
+		failSince := func() map[string]time.Time {
+			t.Helper()
+			rows, err := s.r.QueryContext(ctx, `SELECT player_id, objective_id, fail_since FROM progress WHERE fail_since IS NOT NULL`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			out := map[string]time.Time{}
+			for rows.Next() {
+				var p, o string
+				var at time.Time
+				if err := rows.Scan(&p, &o, &at); err != nil {
+					t.Fatal(err)
+				}
+				out[p+" "+o] = at.UTC()
+			}
+			return out
+		}
+		kept, keptSum, keptSince := read(), summary(), failSince()
+		if len(keptSince) != 2 {
+			t.Errorf("runs of failures: %v, want ada's and bob's", keptSince)
+		}
 		p, err := s.provider()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := p.ApplyVersion(ctx, 130, false); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := p.ApplyVersion(ctx, 130, true); err != nil {
-			t.Fatal(err)
+		for _, step := range []struct {
+			version int64
+			up      bool
+		}{{140, false}, {130, false}, {130, true}, {140, true}} {
+			if _, err := p.ApplyVersion(ctx, step.version, step.up); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if diff := cmp.Diff(kept, read()); diff != "" {
 			t.Errorf("backfilled progress (-kept by the triggers +backfilled):\n%s", diff)
 		}
+		if diff := cmp.Diff(keptSum, summary()); diff != "" {
+			t.Errorf("backfilled counts (-kept by the triggers +backfilled):\n%s", diff)
+		}
+		if diff := cmp.Diff(keptSince, failSince()); diff != "" {
+			t.Errorf("backfilled runs of failures (-kept by the triggers +backfilled):\n%s", diff)
+		}
+		progressCountsMatch(t, s, "backfilled")
 	})
 }

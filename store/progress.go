@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/questgate/questgate/quest"
 )
@@ -86,8 +87,12 @@ func (s *Store) progressPage(ctx context.Context, q quest.ProgressQuery, playerI
 	if q.State != "" {
 		outer, args = "st = ?", append(args, string(q.State))
 	}
+	selected := slices.Clone(args)
 	args = append(args, string(quest.StateStuck), max(q.Limit, 1), max(q.Offset, 0))
-	rows, err := s.r.QueryContext(ctx, `SELECT id, display_name, cohort_id, created_at, stuck_after, st, COUNT(*) OVER ()
+	// No COUNT(*) OVER (): it made the engine keep every row in scope,
+	// where the sort for a LIMIT keeps the page's; the total is counted
+	// apart (progressTotal).
+	rows, err := s.r.QueryContext(ctx, `SELECT id, display_name, cohort_id, created_at, stuck_after, st
 		FROM (`+progressPlayers(where)+`) x WHERE `+outer+`
 		ORDER BY CASE WHEN st = ? THEN 0 ELSE 1 END, display_name, id LIMIT ? OFFSET ?`, args...)
 	if err != nil {
@@ -96,13 +101,12 @@ func (s *Store) progressPage(ctx context.Context, q quest.ProgressQuery, playerI
 	var (
 		out   []quest.ProgressRow
 		after = map[string]int{}
-		total int
 	)
 	for rows.Next() {
 		r := quest.ProgressRow{Objectives: map[string]quest.ObjectiveProgress{}}
 		var st string
 		var stuck int
-		if err := rows.Scan(&r.Player.ID, &r.Player.DisplayName, &r.Player.CohortID, &r.Player.CreatedAt, &stuck, &st, &total); err != nil {
+		if err := rows.Scan(&r.Player.ID, &r.Player.DisplayName, &r.Player.CohortID, &r.Player.CreatedAt, &stuck, &st); err != nil {
 			rows.Close()
 			return nil, 0, fmt.Errorf("progress page: %w", err)
 		}
@@ -114,6 +118,14 @@ func (s *Store) progressPage(ctx context.Context, q quest.ProgressQuery, playerI
 	if err := rows.Err(); err != nil {
 		return nil, 0, fmt.Errorf("progress page: %w", err)
 	}
+	total := q.Offset + len(out)
+	if playerID == "" && (len(out) == max(q.Limit, 1) || (len(out) == 0 && q.Offset > 0)) {
+		// The page is full, or past the end: how many there are in all
+		// is not known from it.
+		if total, err = s.progressTotal(ctx, q, where, outer, selected); err != nil {
+			return nil, 0, err
+		}
+	}
 	if len(out) == 0 {
 		return nil, total, nil
 	}
@@ -121,6 +133,32 @@ func (s *Store) progressPage(ctx context.Context, q quest.ProgressQuery, playerI
 		return nil, 0, err
 	}
 	return out, total, nil
+}
+
+// progressTotal counts the players q selects: without a name, from the
+// counts per state (stateCounts); with one, by the players whose name
+// matches (where and outer, with their arguments args, are the page's).
+func (s *Store) progressTotal(ctx context.Context, q quest.ProgressQuery, where, outer string, args []any) (int, error) {
+	if strings.TrimSpace(q.Name) == "" {
+		stuck, err := s.stuckRules(ctx)
+		if err != nil {
+			return 0, err
+		}
+		states, players, err := s.stateCounts(ctx, q.CohortID, q.Objectives, stuck)
+		if err != nil {
+			return 0, fmt.Errorf("progress page: %w", err)
+		}
+		if q.State != "" {
+			return states[q.State], nil
+		}
+		return players, nil
+	}
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM (`+progressPlayers(where)+`) x WHERE `+outer, args...).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("progress page: %w", err)
+	}
+	return n, nil
 }
 
 // fillProgress reads the objectives and awards of the players of a page.
@@ -180,29 +218,12 @@ func (s *Store) fillProgress(ctx context.Context, out []quest.ProgressRow, stuck
 func (s *Store) ProgressSummary(ctx context.Context, cohortID int64, objectiveIDs []string) (quest.ProgressSummary, error) {
 	sum := quest.ProgressSummary{Stats: make(map[string]quest.ObjectiveStats, len(objectiveIDs)),
 		States: map[quest.ProgressState]int{}, At: s.now().UTC()}
-	where, args := progressWhere(quest.ProgressQuery{CohortID: cohortID}, "")
-	rows, err := s.r.QueryContext(ctx, `SELECT st, COUNT(*) FROM (`+progressPlayers(where)+`) x GROUP BY st`,
-		append([]any{len(objectiveIDs)}, args...)...)
-	if err != nil {
-		return sum, fmt.Errorf("progress summary: %w", err)
-	}
-	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			rows.Close()
-			return sum, fmt.Errorf("progress summary: %w", err)
-		}
-		sum.States[quest.ProgressState(st)] = n
-		sum.Players += n
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return sum, fmt.Errorf("progress summary: %w", err)
-	}
 	stuck, err := s.stuckRules(ctx)
 	if err != nil {
 		return sum, err
+	}
+	if sum.States, sum.Players, err = s.stateCounts(ctx, cohortID, len(objectiveIDs), stuck); err != nil {
+		return sum, fmt.Errorf("progress summary: %w", err)
 	}
 	scope, sargs := "1=1", []any{}
 	if cohortID != 0 {
@@ -212,12 +233,12 @@ func (s *Store) ProgressSummary(ctx context.Context, cohortID int64, objectiveID
 	for _, id := range objectiveIDs {
 		wanted[id] = true
 	}
-	// One walk of the index progress_cohort, in its order, so that the
-	// groups stream: a few thousand rows for 10,000 players.
-	rows, err = s.r.QueryContext(ctx, `SELECT COALESCE(g.cohort_id, 0), g.objective_id, g.done, g.failures, g.last_reason,
-		SUM(CASE WHEN g.attempts > 0 THEN 1 ELSE 0 END), COUNT(*)
-		FROM progress g WHERE `+scope+`
-		GROUP BY g.cohort_id, g.objective_id, g.done, g.failures, g.last_reason`, sargs...)
+	// progress_counts holds the counts the triggers keep (migration
+	// 00140): a few thousand rows, whatever the number of players, in the
+	// order of its key so that the groups stream.
+	rows, err := s.r.QueryContext(ctx, `SELECT g.cohort_id, g.objective_id, g.done, g.failures, g.last_reason, g.tried, SUM(g.n)
+		FROM progress_counts g WHERE `+scope+`
+		GROUP BY g.cohort_id, g.objective_id, g.done, g.failures, g.last_reason, g.tried HAVING SUM(g.n) <> 0`, sargs...)
 	if err != nil {
 		return sum, fmt.Errorf("progress summary: %w", err)
 	}
@@ -240,12 +261,10 @@ func (s *Store) ProgressSummary(ctx context.Context, cohortID int64, objectiveID
 		case done != 0:
 			st.Done += n
 		default:
-			st.Failing += tried
-			after, ok := stuck[cohort]
-			if !ok {
-				after = quest.DefaultStuckFailures
+			if tried != 0 {
+				st.Failing += n
 			}
-			if failures >= after {
+			if failures >= ruleOf(stuck, cohort) {
 				st.Stuck += n
 			}
 			if failures > 0 {
@@ -279,6 +298,82 @@ func (s *Store) ProgressSummary(ctx context.Context, cohortID int64, objectiveID
 		sum.Stats[oid] = st
 	}
 	return sum, nil
+}
+
+// decideState is progressStateSQL in Go, for a player who holds done
+// objectives of objectives, tried tried more without holding them, and
+// failed streak times in a row on one, in a cohort whose rule is after
+// failures: the two must agree (TestProgressStatesAgree).
+func decideState(done, tried, streak, objectives, after int) quest.ProgressState {
+	switch {
+	case done >= objectives:
+		return quest.StateDone
+	case streak >= after:
+		return quest.StateStuck
+	case done == 0 && tried == 0:
+		return quest.StateNotStarted
+	default:
+		return quest.StateInProgress
+	}
+}
+
+// stateCounts counts the players of cohortID (everyone for 0) per state,
+// and in all, for a catalog of objectives objectives, from the rows of
+// progress_players grouped by what decides a state (a few hundred,
+// whatever the number of players) and the players per cohort, read in
+// one statement so that both are of the same moment. stuck is
+// stuckRules's answer.
+func (s *Store) stateCounts(ctx context.Context, cohortID int64, objectives int, stuck map[int64]int) (map[quest.ProgressState]int, int, error) {
+	pscope, scope, args := "", "", []any{}
+	if cohortID != 0 {
+		pscope, scope, args = " WHERE cohort_id = ?", " WHERE pp.cohort_id = ?", []any{cohortID, cohortID}
+	}
+	// kind 0 is the players of a cohort, kind 1 those of them with a row
+	// in progress_players.
+	rows, err := s.r.QueryContext(ctx, `SELECT 0, COALESCE(cohort_id, 0), 0, 0, 0, COUNT(*) FROM players`+pscope+`
+		GROUP BY cohort_id
+		UNION ALL
+		SELECT 1, COALESCE(pp.cohort_id, 0), pp.done, pp.tried, pp.streak, COUNT(*) FROM progress_players pp`+scope+`
+		GROUP BY pp.cohort_id, pp.done, pp.tried, pp.streak`, args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("states: %w", err)
+	}
+	defer rows.Close()
+	states := map[quest.ProgressState]int{}
+	// without counts the players of each cohort who have no row yet.
+	without := map[int64]int{}
+	players := 0
+	for rows.Next() {
+		var kind, done, tried, streak, n int
+		var cohort int64
+		if err := rows.Scan(&kind, &cohort, &done, &tried, &streak, &n); err != nil {
+			return nil, 0, fmt.Errorf("states: %w", err)
+		}
+		if kind == 0 {
+			without[cohort] += n
+			players += n
+			continue
+		}
+		without[cohort] -= n
+		states[decideState(done, tried, streak, objectives, ruleOf(stuck, cohort))] += n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("states: %w", err)
+	}
+	for cohort, n := range without {
+		if n > 0 {
+			states[decideState(0, 0, 0, objectives, ruleOf(stuck, cohort))] += n
+		}
+	}
+	return states, players, nil
+}
+
+// ruleOf is the failures in a row that make a player of cohort stuck.
+func ruleOf(stuck map[int64]int, cohort int64) int {
+	if after, ok := stuck[cohort]; ok {
+		return after
+	}
+	return quest.DefaultStuckFailures
 }
 
 // stuckRules returns the failures in a row that make a player stuck, per
@@ -353,4 +448,60 @@ func (s *Store) EachProgress(ctx context.Context, cohortID int64, fn func(quest.
 		return fn(cur)
 	}
 	return nil
+}
+
+// StuckIn returns who is stuck in cohortID at now under rule, read from
+// the progress rows the triggers keep (migration 00140) rather than from
+// the cohort's attempts: per player and objective they do not hold, a run
+// of at least rule.Failures failures in a row, or failures for
+// rule.Minutes minutes with the latest within those minutes (still
+// trying). Only runs whose latest attempt is at or after since count: a
+// player who gave up days ago is not waiting for help. It returns the
+// limit most recent (by latest attempt) and how many there are in all.
+func (s *Store) StuckIn(ctx context.Context, cohortID int64, rule quest.StuckRule, since, now time.Time, limit int) ([]quest.Stuck, int, error) {
+	var rules []string
+	args := []any{cohortID, since.UTC()}
+	if rule.Failures > 0 {
+		rules, args = append(rules, "g.failures >= ?"), append(args, rule.Failures)
+	}
+	if rule.Minutes > 0 {
+		window := now.Add(-time.Duration(rule.Minutes) * time.Minute).UTC()
+		rules, args = append(rules, "(g.last_at >= ? AND g.fail_since <= ?)"), append(args, window, window)
+	}
+	if len(rules) == 0 {
+		return nil, 0, nil
+	}
+	where := `g.cohort_id = ? AND g.done = 0 AND g.failures > 0 AND g.last_at >= ? AND (` + strings.Join(rules, " OR ") + `)`
+	// The partial index progress_failing holds the cohort's failing rows
+	// by their latest attempt: the page walks it from the newest and
+	// stops at limit; the count reads it alone.
+	rows, err := s.r.QueryContext(ctx, `SELECT g.player_id, p.display_name, g.objective_id, g.failures,
+		g.fail_since, g.last_reason, g.last_at
+		FROM progress g JOIN players p ON p.id = g.player_id
+		WHERE `+where+` ORDER BY g.last_at DESC, g.player_id, g.objective_id LIMIT ?`, append(slices.Clone(args), max(limit, 1))...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("stuck players: %w", err)
+	}
+	defer rows.Close()
+	var out []quest.Stuck
+	for rows.Next() {
+		var st quest.Stuck
+		var reason string
+		var from, last sql.NullTime
+		if err := rows.Scan(&st.PlayerID, &st.PlayerName, &st.ObjectiveID, &st.Failures, &from, &reason, &last); err != nil {
+			return nil, 0, fmt.Errorf("stuck players: %w", err)
+		}
+		st.LastReason, st.Since, st.LastAt = quest.Reason(reason), from.Time.UTC(), last.Time.UTC()
+		out = append(out, st)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("stuck players: %w", err)
+	}
+	total := len(out)
+	if total == max(limit, 1) {
+		if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM progress g WHERE `+where, args...).Scan(&total); err != nil {
+			return nil, 0, fmt.Errorf("stuck players: %w", err)
+		}
+	}
+	return out, total, nil
 }

@@ -219,7 +219,9 @@ type StuckView struct {
 	// Shown is false when the view cannot tell (no cohort chosen).
 	Shown bool
 	Rule  quest.StuckRule
+	// Rows are the most recent of them; Total counts them all.
 	Rows  []StuckRow
+	Total int
 }
 
 // StuckRow is one stuck player.

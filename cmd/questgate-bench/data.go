@@ -28,7 +28,16 @@ const (
 	instructorEmail  = "bench@example.org"
 	instructorSecret = "questgate-bench-instructor"
 	seedBatchRows    = 500   // rows per INSERT statement
-	seedTxRows       = 50000 // rows per transaction
+	seedTxRows       = 50000 // rows per transaction on SQLite
+	// seedTxRowsPostgres is the rows per transaction on PostgreSQL: one
+	// statement's. There an event writes each attempt in a transaction of
+	// its own, and the progress triggers' row versions (two counts moved
+	// per attempt) are pruned from their pages once it commits; in a
+	// transaction of 50,000 attempts none can be, and progress_counts'
+	// few thousand rows came out spread over some 17,000 pages (with
+	// autovacuum off, as on the bench's server) that every read of the
+	// counts walked.
+	seedTxRowsPostgres = seedBatchRows
 )
 
 // rejections are the reasons of the seeded attempts that won nothing.
@@ -442,7 +451,7 @@ func seed(ctx context.Context, be *backend, cfg config, objectives []string) (se
 }
 
 // bulkInsert inserts n rows into table, seedBatchRows per statement and
-// seedTxRows per transaction.
+// seedTxRows per transaction (seedTxRowsPostgres on PostgreSQL).
 func bulkInsert(ctx context.Context, db *sql.DB, be *backend, table string, cols []string, n int, row func(i int) []any) error {
 	stmt := func(rows int) string {
 		one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
@@ -450,12 +459,16 @@ func bulkInsert(ctx context.Context, db *sql.DB, be *backend, table string, cols
 			strings.TrimSuffix(strings.Repeat(one+", ", rows), ", "))
 	}
 	full := stmt(seedBatchRows)
-	for txStart := 0; txStart < n; txStart += seedTxRows {
+	perTx := seedTxRows
+	if be.dbURL != "" {
+		perTx = seedTxRowsPostgres
+	}
+	for txStart := 0; txStart < n; txStart += perTx {
 		tx, err := db.BeginTx(ctx, nil)
 		if err != nil {
 			return err
 		}
-		for i := txStart; i < min(n, txStart+seedTxRows); i += seedBatchRows {
+		for i := txStart; i < min(n, txStart+perTx); i += seedBatchRows {
 			rows := min(seedBatchRows, n-i)
 			q := full
 			if rows < seedBatchRows {
