@@ -389,6 +389,7 @@ type flights struct {
 
 // flight is one fetch in flight and the callers waiting for it.
 type flight struct {
+	key    string
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 	done   chan struct{} // closed once res is set
@@ -415,7 +416,7 @@ func (fs *flights) do(ctx context.Context, key string, fn func(context.Context) 
 	leader := fl == nil
 	if leader {
 		fctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
-		fl = &flight{ctx: fctx, cancel: cancel, done: make(chan struct{})}
+		fl = &flight{key: key, ctx: fctx, cancel: cancel, done: make(chan struct{})}
 		fs.m[key] = fl
 	}
 	fl.present++
@@ -448,13 +449,18 @@ func (fs *flights) do(ctx context.Context, key string, fn func(context.Context) 
 	}
 }
 
-// leave counts one caller gone, and cancels the fetch when it was the last.
+// leave counts one caller gone, and cancels the fetch when it was the
+// last: a caller arriving after that starts a fetch of its own rather
+// than join one being cancelled.
 func (fs *flights) leave(fl *flight) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	fl.present--
 	if fl.present == 0 {
 		fl.cancel(errAllLeft)
+		if fs.m[fl.key] == fl {
+			delete(fs.m, fl.key)
+		}
 	}
 }
 

@@ -567,3 +567,39 @@ func TestNewUpstreamOptions(t *testing.T) {
 		t.Errorf("MaxTries 1: %v, %v", one, err)
 	}
 }
+
+// TestFlightLeftByAllStartsAfresh: once every caller of a fetch has left
+// and while that cancelled fetch is still winding down, a new caller
+// starts a fetch of its own instead of joining the one being cancelled.
+func TestFlightLeftByAllStartsAfresh(t *testing.T) {
+	fs := newFlights()
+	release, started := make(chan struct{}), make(chan struct{})
+	t.Cleanup(func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	})
+	leaving, leave := context.WithCancel(context.Background())
+	left := make(chan error, 1)
+	go func() {
+		_, err := fs.do(leaving, "k", func(context.Context) fetched {
+			close(started)
+			<-release // winds down slowly, whatever its context says
+			return fetched{attempts: 1}
+		})
+		left <- err
+	}()
+	<-started
+	leave()
+	eventually(t, "the left fetch no longer takes callers", func() bool { return fs.waiting("k") == 0 })
+	got, err := fs.do(context.Background(), "k", func(context.Context) fetched { return fetched{attempts: 2} })
+	if err != nil || got.attempts != 2 {
+		t.Errorf("the new caller got %+v, %v; want a fetch of its own", got, err)
+	}
+	close(release)
+	if err := <-left; !errors.Is(err, context.Canceled) {
+		t.Errorf("the caller who left got %v, want context.Canceled", err)
+	}
+}
