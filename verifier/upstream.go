@@ -397,9 +397,6 @@ type flight struct {
 	// present counts the callers who have not left, the leader included,
 	// under flights.mu; the fetch is cancelled when it reaches 0.
 	present int
-	// waiters counts the callers inside do, leaving or not, under
-	// flights.mu: what tests wait for.
-	waiters int
 }
 
 func newFlights() *flights { return &flights{m: map[string]*flight{}} }
@@ -420,9 +417,7 @@ func (fs *flights) do(ctx context.Context, key string, fn func(context.Context) 
 		fs.m[key] = fl
 	}
 	fl.present++
-	fl.waiters++
 	fs.mu.Unlock()
-	defer fs.exit(fl)
 	if leader {
 		stop := context.AfterFunc(ctx, func() { fs.leave(fl) })
 		fl.res = fn(fl.ctx)
@@ -464,19 +459,13 @@ func (fs *flights) leave(fl *flight) {
 	}
 }
 
-// exit counts one caller out of do.
-func (fs *flights) exit(fl *flight) {
-	fs.mu.Lock()
-	fl.waiters--
-	fs.mu.Unlock()
-}
-
-// waiting is the number of callers waiting for key's flight.
+// waiting is the number of callers waiting for key's flight, the ones
+// who left aside.
 func (fs *flights) waiting(key string) int {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	if fl := fs.m[key]; fl != nil {
-		return fl.waiters
+		return fl.present
 	}
 	return 0
 }
