@@ -223,13 +223,7 @@ func (f *Feed) payloads(e live.Event) []string {
 func (f *Feed) notify(ctx context.Context, payloads []string) bool {
 	for {
 		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		var err error
-		if len(payloads) == 1 {
-			_, err = f.pool.Exec(sctx, "SELECT pg_notify($1, $2)", f.opts.Channel, payloads[0])
-		} else {
-			_, err = f.pool.Exec(sctx, "SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p",
-				f.opts.Channel, payloads)
-		}
+		_, err := f.pool.Exec(sctx, "SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p", f.opts.Channel, payloads)
 		cancel()
 		if err == nil || ctx.Err() != nil {
 			return true
