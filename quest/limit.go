@@ -70,7 +70,7 @@ func (r Reason) SpendsBudget() bool {
 // attempt is recorded as rate_limited, unchecked: nothing reaches Twilio.
 //
 // When the Store keeps the budget itself (RefundingStore), the refund is
-// handed to the attempt's record (Attempt.refund) and made in its
+// handed to the attempt's record (Result.refund) and made in its
 // transaction; it is made here, on its own, only when no record took it
 // (a storage error, an attempt refused by max_attempts).
 //
@@ -88,7 +88,7 @@ func (s *Service) limited(ctx context.Context, res *Result, a *Attempt, play fun
 		return s.refuse(ctx, res, a, wait)
 	}
 	if s.refunds != nil {
-		a.refund = Refund{Budget: s.cfg.Failures, Key: key}
+		res.refund = Refund{Budget: s.cfg.Failures, Key: key}
 	}
 	res, err = play()
 	if err == nil && res.refundRecorded {

@@ -187,9 +187,6 @@ type Attempt struct {
 
 	// sid is SID normalised, once per attempt (Submit sets it).
 	sid string
-	// refund is the failure the attempt took from a budget the Store
-	// keeps, for its record to give back (see limited); zero otherwise.
-	refund Refund
 }
 
 // Result is what an attempt came to.
@@ -234,7 +231,8 @@ type Result struct {
 	// the paste but still gives the player their field back.
 	Paste string
 
-	// refund is the attempt's Attempt.refund, for its record; and
+	// refund is the failure the attempt took from a budget the Store
+	// keeps, for its record to give back (see limited), zero otherwise;
 	// refundRecorded says a record took it (gave the failure back, or
 	// kept it spent, in the attempt's own transaction).
 	refund         Refund
@@ -314,7 +312,6 @@ func (s *Service) attempt(ctx context.Context, a *Attempt) (*Result, error) {
 // budget. It completes res, or returns an error.
 func (s *Service) submit(ctx context.Context, res *Result, a *Attempt) (*Result, error) {
 	obj := &res.Objective
-	res.refund = a.refund
 	sub := Submission{PlayerID: a.PlayerID, ObjectiveID: obj.ID, RequestID: logging.RequestID(ctx), IP: a.IP}
 
 	acc, err := s.attemptCredentials(ctx, *a)
