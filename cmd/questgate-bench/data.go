@@ -38,6 +38,20 @@ const (
 	// autovacuum off, as on the bench's server) that every read of the
 	// counts walked.
 	seedTxRowsPostgres = seedBatchRows
+	// The PostgreSQL seeding vacuums the progress tables as autovacuum
+	// would have during the event it packs into minutes: autovacuum
+	// vacuums a table once its dead rows pass a threshold (5,000 for
+	// progress_counts, migration 00140; 50 + a fifth of the rows for the
+	// others), and the attempts behind it add about two dead count rows,
+	// one dead progress_players row and one dead progress row each. The
+	// bench's PostgreSQL runs without autovacuum: without these vacuums
+	// every non-HOT update (progress_players' streak and progress's
+	// state are indexed) leaves a dead row whose space nothing reuses,
+	// and a read of 10,000 players' rows walks a thousand pages, each a
+	// page fault in a backend that has not touched it yet (the first
+	// request after a restart took 200 ms).
+	seedVacuumSmallEvery = 2500  // progress_counts and progress_players
+	seedVacuumLargeEvery = 40000 // progress, 200,000 rows at the defaults
 )
 
 // rejections are the reasons of the seeded attempts that won nothing.
@@ -417,8 +431,25 @@ func seed(ctx context.Context, be *backend, cfg config, objectives []string) (se
 	per := max(cfg.dataAttempts/cfg.dataPlayers, 1)
 	step := 30 * 24 * time.Hour / time.Duration(cfg.dataAttempts)
 	awarded := map[[2]int]bool{}
-	if err := bulkInsert(ctx, db, be, "submissions", []string{"player_id", "objective_id", "raw_sid", "sid", "reason", "created_at"},
-		cfg.dataAttempts, func(j int) []any {
+	var vacuum func(ctx context.Context, from, to int) error
+	if be.dbURL != "" {
+		vacuum = func(ctx context.Context, from, to int) error {
+			passed := func(every int) bool { return to/every > from/every }
+			tables := ""
+			switch {
+			case passed(seedVacuumLargeEvery):
+				tables = "progress, progress_players, progress_counts"
+			case passed(seedVacuumSmallEvery):
+				tables = "progress_players, progress_counts"
+			default:
+				return nil
+			}
+			_, err := db.ExecContext(ctx, "VACUUM "+tables)
+			return err
+		}
+	}
+	if err := bulkInsertEach(ctx, db, be, "submissions", []string{"player_id", "objective_id", "raw_sid", "sid", "reason", "created_at"},
+		cfg.dataAttempts, vacuum, func(j int) []any {
 			p, k := j%cfg.dataPlayers, j/cfg.dataPlayers
 			o := (p + k) % len(objectives)
 			reason := rejections[j%len(rejections)]
@@ -431,14 +462,26 @@ func seed(ctx context.Context, be *backend, cfg config, objectives []string) (se
 		}); err != nil {
 		return s, err
 	}
-	res, err := db.ExecContext(ctx, be.sql(`INSERT INTO awards (player_id, objective_id, sid, xp, submission_id, created_at)
-		SELECT player_id, objective_id, sid, 10, id, created_at FROM submissions WHERE reason = ? AND id >= ?`),
-		string(quest.Awarded), s.firstID)
-	if err != nil {
-		return s, fmt.Errorf("awards: %w", err)
+	// The awards, a slice of the attempts at a time: an event awards one
+	// at a time, and a single statement's 40,000 awards would update as
+	// many progress rows in one transaction, whose row versions nothing
+	// can prune or vacuum before it commits.
+	for from := 0; from < cfg.dataAttempts; from += seedBatchRows * awardEvery {
+		to := min(cfg.dataAttempts, from+seedBatchRows*awardEvery)
+		res, err := db.ExecContext(ctx, be.sql(`INSERT INTO awards (player_id, objective_id, sid, xp, submission_id, created_at)
+			SELECT player_id, objective_id, sid, 10, id, created_at FROM submissions WHERE reason = ? AND id >= ? AND id < ?`),
+			string(quest.Awarded), s.firstID+int64(from), s.firstID+int64(to))
+		if err != nil {
+			return s, fmt.Errorf("awards: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		s.awards += int(n)
+		if vacuum != nil {
+			if err := vacuum(ctx, from, to); err != nil {
+				return s, err
+			}
+		}
 	}
-	n, _ := res.RowsAffected()
-	s.awards = int(n)
 	if be.dbURL != "" {
 		// Autovacuum would both vacuum and analyze after such a load: the
 		// progress tables' triggers updated their rows once per attempt,
@@ -453,6 +496,13 @@ func seed(ctx context.Context, be *backend, cfg config, objectives []string) (se
 // bulkInsert inserts n rows into table, seedBatchRows per statement and
 // seedTxRows per transaction (seedTxRowsPostgres on PostgreSQL).
 func bulkInsert(ctx context.Context, db *sql.DB, be *backend, table string, cols []string, n int, row func(i int) []any) error {
+	return bulkInsertEach(ctx, db, be, table, cols, n, nil, row)
+}
+
+// bulkInsertEach is bulkInsert calling between(ctx, from, to) after each
+// transaction, which wrote rows [from, to).
+func bulkInsertEach(ctx context.Context, db *sql.DB, be *backend, table string, cols []string, n int,
+	between func(ctx context.Context, from, to int) error, row func(i int) []any) error {
 	stmt := func(rows int) string {
 		one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
 		return be.sql("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES " +
@@ -485,6 +535,11 @@ func bulkInsert(ctx context.Context, db *sql.DB, be *backend, table string, cols
 		}
 		if err := tx.Commit(); err != nil {
 			return fmt.Errorf("insert into %s: %w", table, err)
+		}
+		if between != nil {
+			if err := between(ctx, txStart, min(n, txStart+perTx)); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
