@@ -109,6 +109,54 @@ func TestFailureBudgetCountsOnlyThePlayersMistakes(t *testing.T) {
 	}
 }
 
+// TestRepeatOfAWonSIDSpendsNoBudget: the SID that won the objective,
+// sent again, is answered already_awarded without asking the budget,
+// even once the player's later mistakes have spent it; another SID is
+// still refused.
+func TestRepeatOfAWonSIDSpendsNoBudget(t *testing.T) {
+	f := newFixture(t, false)
+	spy := &spyLimiter{}
+	f.cfg.Failures = spy
+	f.svc = quest.New(f.cfg)
+	f.twilio.verify = passing().verify
+	if r := f.submit(t, smsSID).Submission.Reason; r != quest.Awarded {
+		t.Fatalf("first attempt: %s, want awarded", r)
+	}
+	// The budget is spent from now on: every Take is refused.
+	refusing := &refusingLimiter{spyLimiter: spy}
+	f.cfg.Failures = refusing
+	f.svc = quest.New(f.cfg)
+	for _, tc := range []struct {
+		paste string
+		want  quest.Reason
+		takes int
+	}{
+		{smsSID, quest.AlreadyAwarded, 0},
+		{" " + strings.ToLower(smsSID[:2]) + smsSID[2:] + " ", quest.AlreadyAwarded, 0},
+		{"SM" + hex32('9'), quest.RateLimited, 1},
+	} {
+		before := len(spy.taken)
+		if r := f.submit(t, tc.paste).Submission.Reason; r != tc.want {
+			t.Errorf("%q: %s, want %s", tc.paste, r, tc.want)
+		}
+		if n := len(spy.taken) - before; n != tc.takes {
+			t.Errorf("%q: the budget was asked %d times, want %d", tc.paste, n, tc.takes)
+		}
+	}
+	if n := f.twilio.calls.Load(); n != 1 {
+		t.Errorf("Twilio asked %d times, want 1: repeats are answered from the database", n)
+	}
+}
+
+// refusingLimiter is a spent budget: it counts its Takes in the spy and
+// refuses them all.
+type refusingLimiter struct{ *spyLimiter }
+
+func (l *refusingLimiter) Take(ctx context.Context, key string) (bool, time.Duration, error) {
+	l.spyLimiter.Take(ctx, key)
+	return false, time.Second, nil
+}
+
 func TestFailureBudgetIsPerPlayer(t *testing.T) {
 	f, _ := limitedFixture(t, 2)
 	for range 3 {

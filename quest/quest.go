@@ -187,6 +187,9 @@ type Attempt struct {
 
 	// sid is SID normalised, once per attempt (Submit sets it).
 	sid string
+	// awardsRead says Result.Awards holds the player's awards already,
+	// read before the failure budget was asked (attempt).
+	awardsRead bool
 }
 
 // Result is what an attempt came to.
@@ -305,6 +308,20 @@ func (s *Service) attempt(ctx context.Context, a *Attempt) (*Result, error) {
 	if s.cfg.Failures == nil {
 		return s.submit(ctx, res, a)
 	}
+	// The SID that won the player the objective, sent again, is answered
+	// from the database and can spend nothing: it skips the failure
+	// budget, which would take a failure only to give it back (on
+	// PostgreSQL two writes, one of them a commit of its own), and is
+	// answered already_awarded even when the player's mistakes have
+	// spent the budget. The awards read here are the attempt's.
+	awards, err := s.cfg.Store.Awards(ctx, a.PlayerID)
+	if err != nil {
+		return nil, err
+	}
+	res.Awards, a.awardsRead = awards, true
+	if won, ok := awards[res.Objective.ID]; ok && a.sid != "" && won.SID == a.sid && !a.Fresh {
+		return s.submit(ctx, res, a)
+	}
 	return s.limited(ctx, res, a, func() (*Result, error) { return s.submit(ctx, res, a) })
 }
 
@@ -335,11 +352,13 @@ func (s *Service) submit(ctx context.Context, res *Result, a *Attempt) (*Result,
 	}
 	sub.RawSID, sub.SID = a.SID, a.sid
 
-	awards, err := s.cfg.Store.Awards(ctx, a.PlayerID)
-	if err != nil {
-		return nil, err
+	awards := res.Awards
+	if !a.awardsRead {
+		if awards, err = s.cfg.Store.Awards(ctx, a.PlayerID); err != nil {
+			return nil, err
+		}
+		res.Awards = awards
 	}
-	res.Awards = awards
 	_, held := awards[obj.ID]
 	if res.Missing = s.Missing(*obj, awards); len(res.Missing) > 0 && !held {
 		sub.Reason = Locked

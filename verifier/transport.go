@@ -84,7 +84,11 @@ type callTransport struct {
 }
 
 func (t *callTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	r := req.Clone(t.ctx)
+	// A shallow copy with its own URL: the headers are not changed, and
+	// a deep clone of them was garbage held for the whole fetch.
+	r := req.WithContext(t.ctx)
+	u := *req.URL
+	r.URL = &u
 	prefix, product := productPrefixes[req.URL.Host]
 	switch {
 	case product && !t.products:
