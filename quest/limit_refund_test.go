@@ -3,13 +3,11 @@ package quest_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/questgate/questgate/catalog"
 	"github.com/questgate/questgate/quest"
 	"github.com/questgate/questgate/store"
 )
@@ -82,22 +80,7 @@ objectives:
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			st, err := store.Open(ctx, filepath.Join(t.TempDir(), "q.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { st.Close() })
-			cat, err := catalog.Parse("refund.yaml", []byte(objectives))
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := st.CreatePlayer(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := st.SaveCredentials(ctx, quest.Credentials{PlayerID: p.ID, AccountSID: realAC, Secret: token}); err != nil {
-				t.Fatal(err)
-			}
+			st, cat, player := storeWithPlayer(t, "refund.yaml", objectives)
 			spy := &spyLimiter{}
 			var handed []string
 			took := func(r quest.Refund) {
@@ -119,9 +102,12 @@ objectives:
 					return st.FinishAttempt(ctx, sub, grant)
 				}}
 			svc := quest.New(quest.Config{Catalog: cat, Store: rs, Twilio: &fakeVerifier{verify: tc.verify}, Failures: spy})
-			var res *quest.Result
+			var (
+				res *quest.Result
+				err error
+			)
 			for range tc.attempts {
-				res, err = svc.Submit(ctx, quest.Attempt{PlayerID: p.ID, ObjectiveID: tc.objective, SID: smsSID})
+				res, err = svc.Submit(ctx, quest.Attempt{PlayerID: player, ObjectiveID: tc.objective, SID: smsSID})
 			}
 			var reason quest.Reason
 			if res != nil {
@@ -130,7 +116,7 @@ objectives:
 			if !errors.Is(err, tc.wantErr) || reason != tc.wantReason {
 				t.Fatalf("last attempt: %s (%v), want %s (%v)", reason, err, tc.wantReason, tc.wantErr)
 			}
-			key := quest.FailureKey(p.ID, tc.objective)
+			key := quest.FailureKey(player, tc.objective)
 			if want := repeat(key, tc.wantHanded); !cmp.Equal(handed, want, cmpEmpty) {
 				t.Errorf("refunds handed to records %v, want %v", handed, want)
 			}

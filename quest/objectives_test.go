@@ -44,13 +44,23 @@ objectives:
 
 func newLimitedFixture(t *testing.T) (*quest.Service, *store.Store, *fakeVerifier, string) {
 	t.Helper()
+	st, cat, player := storeWithPlayer(t, "limited.yaml", limited)
+	v := passing()
+	return quest.New(quest.Config{Catalog: cat, Store: st, Twilio: v}), st, v, player
+}
+
+// storeWithPlayer opens a real store on a temporary SQLite file, parses
+// the catalog objectives (named name), and makes one player with saved
+// credentials, whose id it returns.
+func storeWithPlayer(t *testing.T, name, objectives string) (*store.Store, *catalog.Catalog, string) {
+	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "q.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	cat, err := catalog.Parse("limited.yaml", []byte(limited))
+	cat, err := catalog.Parse(name, []byte(objectives))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,8 +71,7 @@ func newLimitedFixture(t *testing.T) (*quest.Service, *store.Store, *fakeVerifie
 	if err := st.SaveCredentials(ctx, quest.Credentials{PlayerID: p.ID, AccountSID: realAC, Secret: token}); err != nil {
 		t.Fatal(err)
 	}
-	v := passing()
-	return quest.New(quest.Config{Catalog: cat, Store: st, Twilio: v}), st, v, p.ID
+	return st, cat, p.ID
 }
 
 func TestLockedObjectiveIsRefusedWithoutTwilio(t *testing.T) {

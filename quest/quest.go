@@ -187,9 +187,14 @@ type Attempt struct {
 
 	// sid is SID normalised, once per attempt (Submit sets it).
 	sid string
-	// awardsRead says Result.Awards holds the player's awards already,
-	// read before the failure budget was asked (attempt).
-	awardsRead bool
+}
+
+// repeats reports whether a sends again the SID that won the player
+// res.Objective, as the awards res read say, without asking Twilio
+// afresh.
+func (a *Attempt) repeats(res *Result) bool {
+	won, ok := res.Awards[res.Objective.ID]
+	return ok && a.sid != "" && won.SID == a.sid && !a.Fresh
 }
 
 // Result is what an attempt came to.
@@ -305,21 +310,19 @@ func (s *Service) attempt(ctx context.Context, a *Attempt) (*Result, error) {
 	} else if refused {
 		return res, nil
 	}
-	if s.cfg.Failures == nil {
-		return s.submit(ctx, res, a)
-	}
-	// The SID that won the player the objective, sent again, is answered
-	// from the database and can spend nothing: it skips the failure
-	// budget, which would take a failure only to give it back (on
-	// PostgreSQL two writes, one of them a commit of its own), and is
+	// The player's awards, read once for the attempt: they decide a
+	// locked objective and a repeat (submit), and a repeat skips the
+	// failure budget. It is answered from the database and can spend
+	// nothing, so the budget would take a failure only to give it back
+	// (on PostgreSQL two writes, one of them a commit of its own); it is
 	// answered already_awarded even when the player's mistakes have
-	// spent the budget. The awards read here are the attempt's.
+	// spent the budget.
 	awards, err := s.cfg.Store.Awards(ctx, a.PlayerID)
 	if err != nil {
 		return nil, err
 	}
-	res.Awards, a.awardsRead = awards, true
-	if won, ok := awards[res.Objective.ID]; ok && a.sid != "" && won.SID == a.sid && !a.Fresh {
+	res.Awards = awards
+	if s.cfg.Failures == nil || a.repeats(res) {
 		return s.submit(ctx, res, a)
 	}
 	return s.limited(ctx, res, a, func() (*Result, error) { return s.submit(ctx, res, a) })
@@ -353,12 +356,6 @@ func (s *Service) submit(ctx context.Context, res *Result, a *Attempt) (*Result,
 	sub.RawSID, sub.SID = a.SID, a.sid
 
 	awards := res.Awards
-	if !a.awardsRead {
-		if awards, err = s.cfg.Store.Awards(ctx, a.PlayerID); err != nil {
-			return nil, err
-		}
-		res.Awards = awards
-	}
 	_, held := awards[obj.ID]
 	if res.Missing = s.Missing(*obj, awards); len(res.Missing) > 0 && !held {
 		sub.Reason = Locked
@@ -371,9 +368,9 @@ func (s *Service) submit(ctx context.Context, res *Result, a *Attempt) (*Result,
 	// player's awarded SID still goes to Twilio: it is most likely not in
 	// this player's account (not_found says so), and when it is (two
 	// players sharing one Twilio account) recording refuses it. The
-	// player's awards, just read, tell whether the SID won them the
-	// objective: a fresh attempt reads nothing more.
-	if won, ok := awards[obj.ID]; ok && sub.SID != "" && won.SID == sub.SID && !a.Fresh {
+	// player's awards, read for the attempt, tell whether the SID won
+	// them the objective: a fresh attempt reads nothing more.
+	if a.repeats(res) {
 		prev, err := s.cfg.Store.AwardedSubmission(ctx, obj.ID, sub.SID)
 		switch {
 		case err == nil && prev.PlayerID == a.PlayerID:
