@@ -190,13 +190,13 @@ type Objective struct {
 
 // AcceptsPrefix reports whether a SID starting with prefix (e.g. "SM") is the
 // kind of resource this objective wants.
-func (o Objective) AcceptsPrefix(prefix string) bool {
+func (o *Objective) AcceptsPrefix(prefix string) bool {
 	return slices.Contains(o.Prefixes(), prefix)
 }
 
 // Prefixes returns the SID prefixes the objective accepts: its own list,
 // else every prefix of its kind.
-func (o Objective) Prefixes() []string {
+func (o *Objective) Prefixes() []string {
 	if len(o.SIDPrefixes) > 0 {
 		return o.SIDPrefixes
 	}
@@ -208,7 +208,7 @@ func (o Objective) Prefixes() []string {
 // It is safe to insert as is: raw HTML in the Markdown was dropped and
 // every value escaped (see markdown). An objective built by hand, outside
 // a catalog, has none, and gets its Markdown source escaped.
-func (o Objective) InstructionsHTML(locale string) string {
+func (o *Objective) InstructionsHTML(locale string) string {
 	if s := o.html.In(locale); s != "" {
 		return s
 	}
@@ -220,10 +220,10 @@ func (o Objective) InstructionsHTML(locale string) string {
 }
 
 // Limited reports whether the objective caps attempts.
-func (o Objective) Limited() bool { return o.MaxAttempts > 0 }
+func (o *Objective) Limited() bool { return o.MaxAttempts > 0 }
 
 // ItemName returns the name of the objective's item id in locale.
-func (o Objective) ItemName(id, locale string) string {
+func (o *Objective) ItemName(id, locale string) string {
 	for _, it := range o.Items {
 		if it.ID == id {
 			return it.Name.In(locale)
@@ -233,7 +233,7 @@ func (o Objective) ItemName(id, locale string) string {
 }
 
 // ItemIDs returns the ids of the objective's items.
-func (o Objective) ItemIDs() []string {
+func (o *Objective) ItemIDs() []string {
 	out := make([]string, len(o.Items))
 	for i, it := range o.Items {
 		out[i] = it.ID
@@ -252,11 +252,29 @@ func (c *Catalog) All() []Objective { return slices.Clone(c.objectives) }
 
 // Get returns the objective with id.
 func (c *Catalog) Get(id string) (Objective, bool) {
+	if o, ok := c.Lookup(id); ok {
+		return *o, true
+	}
+	return Objective{}, false
+}
+
+// Lookup returns the catalog's own objective with id, which callers read
+// and never change: an objective is half a kilobyte, and the HACK's path
+// (a thousand of them waiting for Twilio at once, each on its own stack)
+// looks one up or copies it straight to the heap without a copy on the
+// stack.
+func (c *Catalog) Lookup(id string) (*Objective, bool) {
 	i, ok := c.byID[id]
 	if !ok {
-		return Objective{}, false
+		return nil, false
 	}
-	return c.objectives[i], true
+	return &c.objectives[i], true
+}
+
+// Has reports whether the catalog has an objective with id.
+func (c *Catalog) Has(id string) bool {
+	_, ok := c.byID[id]
+	return ok
 }
 
 // ProofSharers returns the ids of the objectives whose awarded SID may
@@ -264,7 +282,7 @@ func (c *Catalog) Get(id string) (Objective, bool) {
 // listing it. Sharing goes both ways so that the order in which a player
 // completes two objectives does not matter.
 func (c *Catalog) ProofSharers(id string) []string {
-	o, ok := c.Get(id)
+	o, ok := c.Lookup(id)
 	if !ok {
 		return nil
 	}
@@ -279,12 +297,12 @@ func (c *Catalog) ProofSharers(id string) []string {
 
 // Missing returns the prerequisites of o that done does not report done,
 // in the order o lists them: o is locked while any is missing.
-func (c *Catalog) Missing(o Objective, done func(id string) bool) []Objective {
+func (c *Catalog) Missing(o *Objective, done func(id string) bool) []Objective {
 	var out []Objective
 	for _, id := range o.Prerequisites {
 		if !done(id) {
-			if p, ok := c.Get(id); ok {
-				out = append(out, p)
+			if p, ok := c.Lookup(id); ok {
+				out = append(out, *p)
 			}
 		}
 	}

@@ -373,7 +373,7 @@ func SpecOf(k Kind) (KindSpec, bool) {
 
 // Spec returns the spec of the objective's kind. An objective built by
 // hand without a kind is a message, as one loaded from a file cannot be.
-func (o Objective) Spec() KindSpec {
+func (o *Objective) Spec() KindSpec {
 	if s, ok := SpecOf(o.Kind); ok {
 		return s
 	}
@@ -393,14 +393,14 @@ func (s KindSpec) OnChannel(address string) bool {
 
 // Placeholder is the hack field's placeholder, from the first accepted
 // prefix ("CAXXXX…"), as the game shows it.
-func (o Objective) Placeholder() string { return o.Prefixes()[0] + "XXXX…" }
+func (o *Objective) Placeholder() string { return o.Prefixes()[0] + "XXXX…" }
 
 // PrefixText is the accepted prefixes for a player to read ("SM / MM").
-func (o Objective) PrefixText() string { return strings.Join(o.Prefixes(), " / ") }
+func (o *Objective) PrefixText() string { return strings.Join(o.Prefixes(), " / ") }
 
 // SamplesHeading is the id of the samples section's heading: the kind's
 // own, unless the objective adds an optional value (an MMS's MediaUrl).
-func (o Objective) SamplesHeading() string {
+func (o *Objective) SamplesHeading() string {
 	for _, f := range o.SampleFields() {
 		if f.Optional {
 			return SamplesHeadingValues
@@ -411,7 +411,7 @@ func (o Objective) SamplesHeading() string {
 
 // SampleFields are the kind's request parameters this objective sends:
 // the optional ones only when it has a sample for them.
-func (o Objective) SampleFields() []SampleField {
+func (o *Objective) SampleFields() []SampleField {
 	var out []SampleField
 	for _, f := range o.Spec().Samples {
 		if f.Optional && o.Samples.Value(f.Param, Locales[0]) == "" {

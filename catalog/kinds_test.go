@@ -117,7 +117,7 @@ func TestObjectivesSpeakOfTheirKind(t *testing.T) {
 			t.Errorf("%s sample fields = %v, want %v", tt.id, params, tt.params)
 		}
 	}
-	if got := (Objective{}).Placeholder(); got != "SMXXXX…" {
+	if got := new(Objective{}).Placeholder(); got != "SMXXXX…" {
 		t.Errorf("a hand-built objective's placeholder = %q, want a message's", got)
 	}
 }

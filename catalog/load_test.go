@@ -300,11 +300,11 @@ func TestMissingPrerequisites(t *testing.T) {
 	c := mustDefault(t)
 	mms, _ := c.Get("send-mms")
 	held := map[string]bool{}
-	if got := c.Missing(mms, func(id string) bool { return held[id] }); len(got) != 1 || got[0].ID != "send-sms" {
+	if got := c.Missing(&mms, func(id string) bool { return held[id] }); len(got) != 1 || got[0].ID != "send-sms" {
 		t.Errorf("Missing = %v, want send-sms", got)
 	}
 	held["send-sms"] = true
-	if got := c.Missing(mms, func(id string) bool { return held[id] }); len(got) != 0 {
+	if got := c.Missing(&mms, func(id string) bool { return held[id] }); len(got) != 0 {
 		t.Errorf("Missing after send-sms = %v", got)
 	}
 }

@@ -189,7 +189,7 @@ func (h *Embed) props(ctx context.Context, w widget, token string) (templates.Em
 		hidden = append(hidden, [2]string{"origin", w.requested})
 	}
 	_, held := awards[w.obj.ID]
-	hack := templates.HackProps{Objective: w.obj, Action: embedPrefix + "/objectives/" + w.obj.ID + "/hack", Hidden: hidden,
+	hack := templates.HackProps{Objective: &w.obj, Action: embedPrefix + "/objectives/" + w.obj.ID + "/hack", Hidden: hidden,
 		Locked: !held && len(h.quests.Missing(w.obj, awards)) > 0}
 	return templates.EmbedProps{Objective: w.obj, Hack: hack, TargetOrigin: w.origin}, nil
 }

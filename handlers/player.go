@@ -28,7 +28,7 @@ type Quests interface {
 	EnsureCredentials(ctx context.Context, playerID string) (quest.Saved, error)
 	SandboxEnabled() bool
 	Missing(o catalog.Objective, awards map[string]quest.Award) []catalog.Objective
-	LeadsOn(done catalog.Objective, awards map[string]quest.Award) quest.LeadsOn
+	LeadsOn(done *catalog.Objective, awards map[string]quest.Award) quest.LeadsOn
 	Open(ctx context.Context, playerID, objectiveID string) (time.Time, error)
 	AddNumber(ctx context.Context, playerID, raw string) (string, error)
 	RemoveNumber(ctx context.Context, playerID, number string) error
@@ -99,7 +99,7 @@ func (h *Player) Routes(g *echo.Group) {
 // any player is made: opening a page that does not exist is no action.
 func (h *Player) knownObjective(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if _, ok := h.quests.Catalog().Get(c.Param("id")); !ok {
+		if !h.quests.Catalog().Has(c.Param("id")) {
 			return echo.NewHTTPError(http.StatusNotFound)
 		}
 		return next(c)
@@ -164,7 +164,7 @@ func (h *Player) home(c echo.Context) error {
 // A locked objective is shown too, so the player can read what is ahead,
 // but its first visit is recorded only once it unlocks.
 func (h *Player) objective(c echo.Context) error {
-	o, ok := h.quests.Catalog().Get(c.Param("id"))
+	o, ok := h.quests.Catalog().Lookup(c.Param("id"))
 	if !ok {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
@@ -192,7 +192,7 @@ const defaultRetryAfter = 30 * time.Second
 // a plain form post the whole page.
 func (h *Player) hack(c echo.Context) error {
 	id := c.Param("id")
-	if _, ok := h.quests.Catalog().Get(id); !ok {
+	if !h.quests.Catalog().Has(id) {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
 	sid, ferr := readHackForm(c)
@@ -218,7 +218,7 @@ func (h *Player) hack(c echo.Context) error {
 // that the page's values are not on the stack while the attempt waits
 // for Twilio: a thousand HACKs in flight each held them for nothing.
 func (h *Player) answerHack(c echo.Context, id string, ferr *formError, res *quest.Result) error {
-	o, _ := h.quests.Catalog().Get(id)
+	o, _ := h.quests.Catalog().Lookup(id)
 	ctx := c.Request().Context()
 	p := playerOf(c)
 	hp := templates.HackProps{Objective: o}
@@ -257,13 +257,21 @@ func (h *Player) answerHack(c echo.Context, id string, ferr *formError, res *que
 		hp.Locked = hp.Result != nil && hp.Result.Submission.Reason == quest.Locked
 		return render(c, status, templates.HackPanel(hp))
 	}
+	return h.answerPage(c, status, &hp)
+}
+
+// answerPage answers a HACK posted without htmx that did not come to a
+// verdict worth a page of its own: the objective page again, around the
+// hack panel hp. It is a function apart from answerHack, whose frame
+// htmx's answers keep small: the page's values are a kilobyte and more.
+func (h *Player) answerPage(c echo.Context, status int, hp *templates.HackProps) error {
 	// The page shows what the attempt read (awards, credentials) rather
 	// than reading them again.
 	var known pageState
 	if hp.Result != nil {
 		known = pageState{awards: hp.Result.Awards, stored: hp.Result.Stored}
 	}
-	props, err := h.objectiveProps(c, o, hp, known)
+	props, err := h.objectiveProps(c, hp.Objective, *hp, known)
 	if err != nil {
 		return err
 	}
@@ -285,7 +293,7 @@ type pageState struct {
 
 // objectiveProps gathers an objective page's data around hack's state,
 // the player's latest attempts included.
-func (h *Player) objectiveProps(c echo.Context, o catalog.Objective, hack templates.HackProps, known pageState) (templates.ObjectiveProps, error) {
+func (h *Player) objectiveProps(c echo.Context, o *catalog.Objective, hack templates.HackProps, known pageState) (templates.ObjectiveProps, error) {
 	ctx := c.Request().Context()
 	p := playerOf(c)
 	status, account, err := h.account(c, true, known.stored)
@@ -306,7 +314,7 @@ func (h *Player) objectiveProps(c echo.Context, o catalog.Objective, hack templa
 	if a, ok := awards[o.ID]; ok {
 		props.Award = &a
 	} else {
-		props.Missing = h.quests.Missing(o, awards)
+		props.Missing = h.quests.Missing(*o, awards)
 	}
 	props.Hack.Locked = len(props.Missing) > 0
 	if props.Hack.Attempts, err = h.data.RecentSubmissions(ctx, p.ID, o.ID, recentAttempts); err != nil {
@@ -393,10 +401,10 @@ func (h *Player) submission(c echo.Context) error {
 	}
 	res := quest.Result{Objective: o, Submission: sub, Detail: sub.Detail, Awards: awards,
 		Account: quest.Account{Kind: sub.AccountKind, AccountSID: sub.AccountSID}}
-	hp := templates.HackProps{Objective: o, Result: &res}
+	hp := templates.HackProps{Objective: &o, Result: &res}
 	if a, ok := awards[o.ID]; ok && sub.Reason == quest.Awarded && a.SubmissionID == sub.ID {
 		res.XP, res.Items = a.XP, a.Items
-		leads := h.quests.LeadsOn(o, awards)
+		leads := h.quests.LeadsOn(&o, awards)
 		hp.LeadsOn = &leads
 	}
 	if a, ok := awards[o.ID]; ok && sub.Reason == quest.AlreadyAwarded && sub.Message == nil && a.SubmissionID != 0 && a.SID == sub.SID {

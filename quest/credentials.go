@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 )
 
 // Saved is what pages may show of a player's stored credentials. A real
@@ -52,12 +53,19 @@ func (s *Service) SavedCredentials(ctx context.Context, playerID string) (Saved,
 // last4 returns the last four characters of a secret, the only part of a
 // real account's secret anything shows. A secret this short shows
 // nothing: four characters of five would reveal almost all of it.
+//
+// It walks the string rather than convert it to runes, whose buffer
+// would sit on the stack of every HACK waiting for Twilio.
 func last4(secret string) string {
-	r := []rune(secret)
-	if len(r) <= 4 {
+	if utf8.RuneCountInString(secret) <= 4 {
 		return ""
 	}
-	return string(r[len(r)-4:])
+	i := len(secret)
+	for range 4 {
+		_, size := utf8.DecodeLastRuneInString(secret[:i])
+		i -= size
+	}
+	return secret[i:]
 }
 
 // ErrNoSandbox is returned when sandbox accounts are asked for while the

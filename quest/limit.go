@@ -107,18 +107,18 @@ func (s *Service) limited(ctx context.Context, res *Result, a *Attempt, play fun
 // what was pasted is kept: the attempt was not looked at, and a script
 // hammering the limit must not fill the database with its pastes.
 func (s *Service) refuse(ctx context.Context, res *Result, a *Attempt, wait time.Duration) (*Result, error) {
-	sub := Submission{PlayerID: a.PlayerID, ObjectiveID: res.Objective.ID, Reason: RateLimited,
+	res.Submission = Submission{PlayerID: a.PlayerID, ObjectiveID: res.Objective.ID, Reason: RateLimited,
 		RequestID: logging.RequestID(ctx), IP: a.IP}
 	if s.cfg.Metrics != nil {
 		s.cfg.Metrics.RateLimited()
 	}
 	res.RetryAfter = wait
-	acc, err := s.attemptCredentials(ctx, *a)
-	if err != nil {
+	var acc attemptAccount
+	if err := s.attemptCredentials(ctx, a, &acc); err != nil {
 		return nil, err
 	}
 	res.Stored = acc.stored
 	paste, _ := MaskSecrets(a.SID, acc.creds.Secret)
 	res.Paste = ClipPaste(paste)
-	return s.record(ctx, res, sub, nil, "rate_limited")
+	return s.record(ctx, res, nil, "rate_limited")
 }

@@ -21,7 +21,7 @@ type LeadsOn struct {
 
 // LeadsOn says where winning done leads a player whose awards (done's
 // included) are awards.
-func (s *Service) LeadsOn(done catalog.Objective, awards map[string]Award) LeadsOn {
+func (s *Service) LeadsOn(done *catalog.Objective, awards map[string]Award) LeadsOn {
 	var out LeadsOn
 	var firstOpen *catalog.Objective
 	for _, o := range s.cfg.Catalog.All() {

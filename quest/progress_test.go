@@ -45,7 +45,7 @@ func TestLeadsOn(t *testing.T) {
 		{"everything held", "c", held("a", "lone", "b", "c"), nil, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got := svc.LeadsOn(get(tt.won), tt.awards)
+			got := svc.LeadsOn(new(get(tt.won)), tt.awards)
 			var ids []string
 			for _, o := range got.Unlocked {
 				ids = append(ids, o.ID)

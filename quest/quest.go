@@ -193,8 +193,9 @@ type Attempt struct {
 // res.Objective, as the awards res read say, without asking Twilio
 // afresh.
 func (a *Attempt) repeats(res *Result) bool {
-	won, ok := res.Awards[res.Objective.ID]
-	return ok && a.sid != "" && won.SID == a.sid && !a.Fresh
+	// The award's SID is read in place: a copy of the award would sit
+	// on the stack of every HACK waiting for Twilio.
+	return a.sid != "" && !a.Fresh && res.Awards[res.Objective.ID].SID == a.sid
 }
 
 // Result is what an attempt came to.
@@ -293,11 +294,12 @@ func (s *Service) Submit(ctx context.Context, a Attempt) (*Result, error) {
 
 // attempt is Submit, on a of the caller.
 func (s *Service) attempt(ctx context.Context, a *Attempt) (*Result, error) {
-	res := &Result{}
-	var ok bool
-	if res.Objective, ok = s.cfg.Catalog.Get(a.ObjectiveID); !ok {
+	o, ok := s.cfg.Catalog.Lookup(a.ObjectiveID)
+	if !ok {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownObjective, a.ObjectiveID)
 	}
+	res := &Result{}
+	res.Objective = *o
 	ctx = context.WithValue(ctx, startKey{}, time.Now())
 	a.sid, _ = PickSID(a.SID)
 	release, err := s.turns.Acquire(ctx, a.PlayerID+"\x00"+a.ObjectiveID+"\x00"+a.sid)
@@ -329,64 +331,55 @@ func (s *Service) attempt(ctx context.Context, a *Attempt) (*Result, error) {
 }
 
 // submit plays an attempt at res.Objective: Submit without the failure
-// budget. It completes res, or returns an error.
+// budget. It builds the attempt's submission in res.Submission and
+// completes res, or returns an error.
+//
+// A HACK reads and writes the database and waits for Twilio below this
+// frame, and a big event has a thousand HACKs waiting at once, each on a
+// stack of its own that Go doubles whenever it runs out. So the attempt's
+// values live in res, on the heap, and the steps with large values of
+// their own (a repeat, a reservation, the check) are functions apart:
+// a HACK's stack then stays within 16 KiB instead of 32
+// (docs/performance.md, memory).
 func (s *Service) submit(ctx context.Context, res *Result, a *Attempt) (*Result, error) {
 	obj := &res.Objective
-	sub := Submission{PlayerID: a.PlayerID, ObjectiveID: obj.ID, RequestID: logging.RequestID(ctx), IP: a.IP}
+	sub := &res.Submission
+	sub.PlayerID, sub.ObjectiveID, sub.RequestID, sub.IP = a.PlayerID, obj.ID, logging.RequestID(ctx), a.IP
 
-	acc, err := s.attemptCredentials(ctx, *a)
-	if err != nil {
+	var acc attemptAccount
+	if err := s.attemptCredentials(ctx, a, &acc); err != nil {
 		return nil, err
 	}
-	creds, sandboxed, kind := acc.creds, acc.sandboxed, acc.kind
 	res.Stored = acc.stored
-	res.Account = Account{Kind: kind, AccountSID: creds.AccountSID, APIKeySID: creds.APIKeySID, Last4: last4(creds.Secret)}
-	sub.AccountSID, sub.AccountKind = creds.AccountSID, kind
+	res.Account = Account{Kind: acc.kind, AccountSID: acc.creds.AccountSID, APIKeySID: acc.creds.APIKeySID, Last4: last4(acc.creds.Secret)}
+	sub.AccountSID, sub.AccountKind = acc.creds.AccountSID, acc.kind
 
 	// A paste holding a secret (the player's own in any case, or anything
 	// shaped like an Auth Token or API key secret) is refused first, and
 	// only its masked form goes on: not the secret to Twilio, the log, the
 	// database, a page nor the live view. Whatever else is wrong (a locked
 	// objective) matters less than telling the player to rotate it.
-	if m, ok := MaskSecrets(a.SID, creds.Secret); ok {
+	if m, ok := MaskSecrets(a.SID, acc.creds.Secret); ok {
 		sub.RawSID, sub.Reason, sub.Detail = m, InvalidSID, DetailLooksLikeToken
 		res.Detail = sub.Detail
-		return s.record(ctx, res, sub, nil, "refused")
+		return s.record(ctx, res, nil, "refused")
 	}
 	sub.RawSID, sub.SID = a.SID, a.sid
 
-	awards := res.Awards
-	_, held := awards[obj.ID]
-	if res.Missing = s.Missing(*obj, awards); len(res.Missing) > 0 && !held {
+	_, held := res.Awards[obj.ID]
+	if res.Missing = s.missing(obj, res.Awards); len(res.Missing) > 0 && !held {
 		sub.Reason = Locked
-		return s.record(ctx, res, sub, nil, "locked")
+		return s.record(ctx, res, nil, "locked")
 	}
 	res.Missing = nil
 
-	// A SID that already won this player the objective is answered from
-	// the database: no second call to Twilio, and no second grant. Another
-	// player's awarded SID still goes to Twilio: it is most likely not in
-	// this player's account (not_found says so), and when it is (two
-	// players sharing one Twilio account) recording refuses it. The
-	// player's awards, read for the attempt, tell whether the SID won
-	// them the objective: a fresh attempt reads nothing more.
 	if a.repeats(res) {
-		prev, err := s.cfg.Store.AwardedSubmission(ctx, obj.ID, sub.SID)
-		switch {
-		case err == nil && prev.PlayerID == a.PlayerID:
-			// The award's attempt keeps what Twilio said; the repeat's
-			// row does not copy it (a body may be 6 KB, and a player may
-			// click HACK on a won SID as often as the per-address limit
-			// allows), but the result shows it.
-			sub.Reason = AlreadyAwarded
-			saved, err := s.recordAttempt(ctx, res, sub, nil)
-			if err != nil {
-				return nil, err
-			}
-			saved.Message = prev.Message
-			return s.recorded(ctx, res, saved, nil, "cached"), nil
-		case err != nil && !errors.Is(err, ErrNotFound):
+		answered, err := s.answerRepeat(ctx, res)
+		if err != nil {
 			return nil, err
+		}
+		if answered {
+			return res, nil
 		}
 	}
 
@@ -395,31 +388,91 @@ func (s *Service) submit(ctx context.Context, res *Result, a *Attempt) (*Result,
 	// the objective already is not limited: nothing is left to guess.
 	reserved := false
 	if obj.Limited() && !held {
-		r, retryAfter, err := s.cfg.Store.ReserveAttempt(ctx, sub, AttemptLimit{Max: obj.MaxAttempts, Window: obj.Window})
-		if err != nil {
+		var err error
+		if reserved, err = s.reserve(ctx, res); err != nil {
 			return nil, err
 		}
-		if r.Reason == AttemptsExhausted {
-			res.Submission, res.Detail = r, DetailPermanent
-			if obj.Window > 0 {
-				res.Detail, res.RetryAfter = DetailWindow, retryAfter
-			}
-			s.logAttempt(ctx, res, "limit")
+		if !reserved {
 			return res, nil
 		}
-		sub, reserved = r, true
 	}
+	return s.check(ctx, res, a, &acc, reserved)
+}
 
+// answerRepeat answers from the database a SID that already won this
+// player the objective: no second call to Twilio, and no second grant.
+// It reports false when the award is not the player's after all (the
+// awards it was read from are a moment old): Twilio is then asked.
+// Another player's awarded SID still goes to Twilio: it is most likely
+// not in this player's account (not_found says so), and when it is (two
+// players sharing one Twilio account) recording refuses it.
+func (s *Service) answerRepeat(ctx context.Context, res *Result) (bool, error) {
+	sub := &res.Submission
+	prev, err := s.cfg.Store.AwardedSubmission(ctx, res.Objective.ID, sub.SID)
+	switch {
+	case err == nil && prev.PlayerID == sub.PlayerID:
+		// The award's attempt keeps what Twilio said; the repeat's row
+		// does not copy it (a body may be 6 KB, and a player may click
+		// HACK on a won SID as often as the per-address limit allows),
+		// but the result shows it.
+		sub.Reason = AlreadyAwarded
+		if err := s.recordAttempt(ctx, res, nil); err != nil {
+			return false, err
+		}
+		res.Submission.Message = prev.Message
+		s.recorded(ctx, res, nil, "cached")
+		return true, nil
+	case err != nil && !errors.Is(err, ErrNotFound):
+		return false, err
+	}
+	return false, nil
+}
+
+// reserve holds a place under the objective's attempt limit for the
+// attempt in res. Without one left it answers res as attempts_exhausted
+// and reports false.
+func (s *Service) reserve(ctx context.Context, res *Result) (bool, error) {
+	obj := &res.Objective
+	r, retryAfter, err := s.cfg.Store.ReserveAttempt(ctx, res.Submission, AttemptLimit{Max: obj.MaxAttempts, Window: obj.Window})
+	if err != nil {
+		return false, err
+	}
+	res.Submission = r
+	if r.Reason != AttemptsExhausted {
+		return true, nil
+	}
+	res.Detail = DetailPermanent
+	if obj.Window > 0 {
+		res.Detail, res.RetryAfter = DetailWindow, retryAfter
+	}
+	s.logAttempt(ctx, res, "limit")
+	return false, nil
+}
+
+// check asks Twilio (or the sandbox) whether the attempt's SID proves the
+// objective, in the account acc, and records the verdict; reserved says
+// the attempt holds a place under the objective's attempt limit.
+func (s *Service) check(ctx context.Context, res *Result, a *Attempt, acc *attemptAccount, reserved bool) (*Result, error) {
+	obj := &res.Objective
 	player, err := s.player(ctx, a.PlayerID, obj)
 	if err != nil {
-		return nil, s.abandon(ctx, sub, reserved, err)
+		return nil, s.abandon(ctx, res, reserved, err)
 	}
 
 	v := s.cfg.Twilio
-	if sandboxed {
+	if acc.sandboxed {
 		v = s.cfg.SandboxVerifier
 	}
-	verdict, err := v.Verify(ctx, CheckRequest{Objective: *obj, SID: a.sid, Credentials: creds, Player: player})
+	verdict, err := v.Verify(ctx, CheckRequest{Objective: obj, SID: a.sid, Credentials: acc.creds, Player: player})
+	return s.judged(ctx, res, a, &verdict, err, reserved)
+}
+
+// judged records the verdict Twilio's answer (or its failure, err) came
+// to. It is check's second half, a function of its own so that its
+// values are not on the stack while the attempt waits for Twilio.
+func (s *Service) judged(ctx context.Context, res *Result, a *Attempt, verdict *Verdict, err error, reserved bool) (*Result, error) {
+	obj := &res.Objective
+	sub := &res.Submission
 	sub.Upstream = verdict.Upstream
 	sub.Message = verdict.Message
 	if verdict.SID != "" {
@@ -442,23 +495,29 @@ func (s *Service) submit(ctx context.Context, res *Result, a *Attempt) (*Result,
 		sub.Reason = ReasonOf(err)
 		s.cfg.Log.WarnContext(ctx, "twilio could not answer", "objective", obj.ID, "sid", sub.SID,
 			"reason", sub.Reason, "error", err)
-		return s.finish(ctx, res, sub, nil, reserved, "upstream")
+		return s.finish(ctx, res, nil, reserved, "upstream")
 	}
 	if !verdict.Passed {
 		sub.Reason = verdict.Reason
-		return s.finish(ctx, res, sub, nil, reserved, "verified")
+		return s.finish(ctx, res, nil, reserved, "verified")
 	}
-	xp, err := s.hintedXP(ctx, a.PlayerID, *obj)
+	xp, err := s.hintedXP(ctx, a.PlayerID, obj)
 	if err != nil {
-		return nil, s.abandon(ctx, sub, reserved, err)
+		return nil, s.abandon(ctx, res, reserved, err)
 	}
-	return s.finish(ctx, res, sub, &Award{XP: xp, Items: obj.ItemIDs(),
+	return s.finish(ctx, res, &Award{XP: xp, Items: obj.ItemIDs(),
 		SharesProofWith: s.cfg.Catalog.ProofSharers(obj.ID)}, reserved, "verified")
 }
 
 // Missing returns the prerequisites of o that a player with awards has
 // not completed: o is locked while there are any.
 func (s *Service) Missing(o catalog.Objective, awards map[string]Award) []catalog.Objective {
+	return s.missing(&o, awards)
+}
+
+// missing is Missing on the catalog's objective or the attempt's own,
+// without a copy of it on the attempt's stack.
+func (s *Service) missing(o *catalog.Objective, awards map[string]Award) []catalog.Objective {
 	return s.cfg.Catalog.Missing(o, func(id string) bool { _, ok := awards[id]; return ok })
 }
 
@@ -488,30 +547,33 @@ func (s *Service) player(ctx context.Context, playerID string, o *catalog.Object
 	return p, nil
 }
 
-// finish records an attempt: it completes its reservation when it has
-// one, and records it afresh otherwise.
-func (s *Service) finish(ctx context.Context, res *Result, sub Submission, grant *Award, reserved bool, via string) (*Result, error) {
+// finish records the attempt in res: it completes its reservation when
+// it has one, and records it afresh otherwise.
+func (s *Service) finish(ctx context.Context, res *Result, grant *Award, reserved bool, via string) (*Result, error) {
 	if !reserved {
-		return s.record(ctx, res, sub, grant, via)
+		return s.record(ctx, res, grant, via)
 	}
 	var saved Submission
 	var err error
 	if res.refund.Key != "" {
-		saved, err = s.refunds.FinishAttemptRefunding(ctx, sub, grant, res.refund)
+		saved, err = s.refunds.FinishAttemptRefunding(ctx, res.Submission, grant, res.refund)
 		res.refundRecorded = err == nil
 	} else {
-		saved, err = s.cfg.Store.FinishAttempt(ctx, sub, grant)
+		saved, err = s.cfg.Store.FinishAttempt(ctx, res.Submission, grant)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return s.recorded(ctx, res, saved, grant, via), nil
+	res.Submission = saved
+	s.recorded(ctx, res, grant, via)
+	return res, nil
 }
 
-// abandon gives a reservation back when the attempt fails before Twilio
-// is asked (a storage error), and returns err.
-func (s *Service) abandon(ctx context.Context, sub Submission, reserved bool, err error) error {
+// abandon gives the reservation of the attempt in res back when the
+// attempt fails before Twilio is asked (a storage error), and returns err.
+func (s *Service) abandon(ctx context.Context, res *Result, reserved bool, err error) error {
 	if reserved {
+		sub := res.Submission
 		sub.Reason = UpstreamUnavailable
 		if _, ferr := s.cfg.Store.FinishAttempt(context.WithoutCancel(ctx), sub, nil); ferr != nil {
 			return errors.Join(err, ferr)
@@ -520,29 +582,38 @@ func (s *Service) abandon(ctx context.Context, sub Submission, reserved bool, er
 	return err
 }
 
-func (s *Service) record(ctx context.Context, res *Result, sub Submission, grant *Award, via string) (*Result, error) {
-	saved, err := s.recordAttempt(ctx, res, sub, grant)
-	if err != nil {
+// record stores the attempt in res afresh, and completes res.
+func (s *Service) record(ctx context.Context, res *Result, grant *Award, via string) (*Result, error) {
+	if err := s.recordAttempt(ctx, res, grant); err != nil {
 		return nil, err
 	}
-	return s.recorded(ctx, res, saved, grant, via), nil
+	s.recorded(ctx, res, grant, via)
+	return res, nil
 }
 
-// recordAttempt stores an attempt, with the refund res carries when it
-// carries one (marking res when the record took it).
-func (s *Service) recordAttempt(ctx context.Context, res *Result, sub Submission, grant *Award) (Submission, error) {
+// recordAttempt stores the attempt in res, with the refund res carries
+// when it carries one (marking res when the record took it), and puts
+// the saved submission in res.
+func (s *Service) recordAttempt(ctx context.Context, res *Result, grant *Award) error {
+	var saved Submission
+	var err error
 	if res.refund.Key == "" {
-		return s.cfg.Store.RecordAttempt(ctx, sub, grant)
+		saved, err = s.cfg.Store.RecordAttempt(ctx, res.Submission, grant)
+	} else {
+		saved, err = s.refunds.RecordAttemptRefunding(ctx, res.Submission, grant, res.refund)
+		res.refundRecorded = err == nil
 	}
-	saved, err := s.refunds.RecordAttemptRefunding(ctx, sub, grant, res.refund)
-	res.refundRecorded = err == nil
-	return saved, err
+	if err != nil {
+		return err
+	}
+	res.Submission = saved
+	return nil
 }
 
-// recorded completes res with the saved submission and what it granted,
-// and returns it.
-func (s *Service) recorded(ctx context.Context, res *Result, saved Submission, grant *Award, via string) *Result {
-	res.Submission = saved
+// recorded completes res, whose submission is saved, with what it
+// granted, and tells the log, the metrics and the live views.
+func (s *Service) recorded(ctx context.Context, res *Result, grant *Award, via string) {
+	saved := &res.Submission
 	if saved.Reason == SIDUsedForAnotherObjective {
 		res.Detail = saved.Detail
 	}
@@ -562,7 +633,6 @@ func (s *Service) recorded(ctx context.Context, res *Result, saved Submission, g
 		}
 	}
 	s.logAttempt(ctx, res, via)
-	return res
 }
 
 // logAttempt writes the one log line of a recorded attempt, counts it,
@@ -602,33 +672,36 @@ type attemptAccount struct {
 	stored *Stored
 }
 
-// attemptCredentials returns the credentials given with the attempt, or
-// else the player's (see credentials).
-func (s *Service) attemptCredentials(ctx context.Context, a Attempt) (attemptAccount, error) {
+// attemptCredentials puts in acc the credentials given with the attempt,
+// or else the player's (see credentials). It fills the caller's acc
+// rather than return one: a HACK reads the database below this call, and
+// a returned account was one more copy on its stack.
+func (s *Service) attemptCredentials(ctx context.Context, a *Attempt, acc *attemptAccount) error {
 	if a.Credentials == nil {
-		return s.credentials(ctx, a.PlayerID, a.EnsureCredentials)
+		return s.credentials(ctx, a.PlayerID, a.EnsureCredentials, acc)
 	}
 	sandboxed := false
 	if s.cfg.Sandbox != nil && s.cfg.SandboxVerifier != nil {
 		ok, err := s.cfg.Sandbox.IsAccount(ctx, a.Credentials.AccountSID)
 		if err != nil {
-			return attemptAccount{}, err
+			return err
 		}
 		sandboxed = ok
 	}
-	kind := AccountReal
+	acc.creds, acc.sandboxed, acc.kind = *a.Credentials, sandboxed, AccountReal
 	if sandboxed {
-		kind = AccountSandbox
+		acc.kind = AccountSandbox
 	}
-	return attemptAccount{creds: *a.Credentials, sandboxed: sandboxed, kind: kind}, nil
+	return nil
 }
 
-// credentials returns the credentials to verify a player's attempt with,
-// whether they go to the sandbox, and their kind (Account…), reading them
-// once. A player without stored credentials gets zero ones, of kind
-// AccountNone: never another account's; with ensure, while the sandbox is
-// on, they get a sandbox account of their own first (EnsureCredentials).
-func (s *Service) credentials(ctx context.Context, playerID string, ensure bool) (attemptAccount, error) {
+// credentials puts in acc the credentials to verify a player's attempt
+// with, whether they go to the sandbox, and their kind (Account…),
+// reading them once. A player without stored credentials gets zero ones,
+// of kind AccountNone: never another account's; with ensure, while the
+// sandbox is on, they get a sandbox account of their own first
+// (EnsureCredentials).
+func (s *Service) credentials(ctx context.Context, playerID string, ensure bool, acc *attemptAccount) error {
 	read := s.cfg.Store.Credentials
 	if ensure {
 		read = s.ensureStored
@@ -636,16 +709,18 @@ func (s *Service) credentials(ctx context.Context, playerID string, ensure bool)
 	c, err := read(ctx, playerID)
 	switch {
 	case err == nil:
-		kind := AccountReal
+		acc.creds = Credentials{AccountSID: c.AccountSID, APIKeySID: c.APIKeySID, Secret: c.Secret}
+		acc.sandboxed = c.Sandbox && s.cfg.SandboxVerifier != nil
+		acc.kind = AccountReal
 		if c.Sandbox {
-			kind = AccountSandbox
+			acc.kind = AccountSandbox
 		}
-		return attemptAccount{creds: Credentials{AccountSID: c.AccountSID, APIKeySID: c.APIKeySID, Secret: c.Secret},
-			sandboxed: c.Sandbox && s.cfg.SandboxVerifier != nil, kind: kind,
-			stored: &Stored{Saved: savedOf(c), Found: true}}, nil
+		acc.stored = &Stored{Saved: savedOf(c), Found: true}
+		return nil
 	case !errors.Is(err, ErrNotFound):
-		return attemptAccount{}, err
+		return err
 	default:
-		return attemptAccount{kind: AccountNone, stored: &Stored{}}, nil
+		acc.kind, acc.stored = AccountNone, &Stored{}
+		return nil
 	}
 }

@@ -105,7 +105,7 @@ func alphanumeric(s string) bool {
 
 // messagePrefixes are what an objective built without a kind accepts: a
 // message's, as the kinds table gives them.
-var messagePrefixes = catalog.Objective{}.Prefixes()
+var messagePrefixes = new(catalog.Objective{}).Prefixes()
 
 // resourceDetails names the resources whose SIDs players paste by mistake,
 // keyed by prefix, as Detail values of WrongResource.

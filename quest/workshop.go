@@ -278,7 +278,7 @@ type HintStore interface {
 
 // hintedXP is what winning obj grants a player: its XP less what the
 // hints they revealed cost, never below zero.
-func (s *Service) hintedXP(ctx context.Context, playerID string, obj catalog.Objective) (int, error) {
+func (s *Service) hintedXP(ctx context.Context, playerID string, obj *catalog.Objective) (int, error) {
 	if s.cfg.Hints == nil || len(obj.Hints) == 0 {
 		return obj.XP, nil
 	}

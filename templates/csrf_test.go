@@ -19,8 +19,8 @@ func TestEveryFormCarriesTheCSRFToken(t *testing.T) {
 	saved := &quest.Saved{AccountSID: testAccountSID, Last4: "WXYZ"}
 	pages := map[string]templ.Component{
 		"home":                 HomePage(HomeProps{Cards: []ObjectiveCard{{Objective: o}}}),
-		"objective":            ObjectivePage(ObjectiveProps{Objective: o, Hack: HackProps{Objective: o}}),
-		"hack panel":           HackPanel(HackProps{Objective: o}),
+		"objective":            ObjectivePage(ObjectiveProps{Objective: &o, Hack: HackProps{Objective: &o}}),
+		"hack panel":           HackPanel(HackProps{Objective: &o}),
 		"credentials":          CredentialsPage(CredentialsProps{SandboxEnabled: true}),
 		"credentials, saved":   CredentialsPage(CredentialsProps{Saved: saved, SandboxEnabled: true}),
 		"error page":           ErrorPage(ErrorProps{Status: http.StatusForbidden, Messages: "error.csrf"}),

@@ -147,8 +147,8 @@ func Examples(ctx context.Context, o catalog.Objective, a Account) []Example {
 		token:   tr(ctx, "code.token_where"),
 		sandbox: tr(ctx, "code.sandbox"),
 		body:    tr(ctx, "code.own_body"),
-		sid:     tr(ctx, o.Spec().Texts.CopySID, map[string]any{"Prefix": sidPrefix(o)}),
-		curlSID: tr(ctx, "code.curl_sid", map[string]any{"Prefix": sidPrefix(o)}),
+		sid:     tr(ctx, o.Spec().Texts.CopySID, map[string]any{"Prefix": sidPrefix(&o)}),
+		curlSID: tr(ctx, "code.curl_sid", map[string]any{"Prefix": sidPrefix(&o)}),
 		rewrite: tr(ctx, "code.go_rewrite"),
 	}
 	return []Example{

@@ -55,7 +55,7 @@ type SubmissionView struct {
 }
 
 // kind is the spec of the submission's objective's kind.
-func (v SubmissionView) kind() catalog.KindSpec { return catalog.Objective{Kind: v.Kind}.Spec() }
+func (v SubmissionView) kind() catalog.KindSpec { return (&catalog.Objective{Kind: v.Kind}).Spec() }
 
 // SubmissionsProps are the submissions view's data.
 type SubmissionsProps struct {

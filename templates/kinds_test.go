@@ -82,8 +82,8 @@ func TestEveryKindsPanelSpeaksOfIt(t *testing.T) {
 				t.Fatalf("kind %s has no %s wording in this test", o.Kind, lang)
 			}
 			ctx := contextIn(t, lang)
-			page := parse(t, renderString(t, ctx, ObjectivePage(ObjectiveProps{Objective: o,
-				Account: Account{AccountSID: testAccountSID}, Hack: HackProps{Objective: o}})))
+			page := parse(t, renderString(t, ctx, ObjectivePage(ObjectiveProps{Objective: &o,
+				Account: Account{AccountSID: testAccountSID}, Hack: HackProps{Objective: &o}})))
 			field := page.Find(`input#sid`)
 			if got := field.AttrOr("placeholder", ""); got != prefix+"XXXX…" {
 				t.Errorf("%s %s placeholder = %q, want %sXXXX…", lang, o.ID, got, prefix)
@@ -122,7 +122,7 @@ func TestEveryKindsPanelSpeaksOfIt(t *testing.T) {
 
 			res := &quest.Result{Objective: o, XP: o.XP,
 				Submission: quest.Submission{ID: 1, ObjectiveID: o.ID, SID: sid, Reason: quest.Awarded, Message: msg, CreatedAt: now}}
-			panel := parse(t, renderString(t, ctx, HackPanel(HackProps{Objective: o, Result: res})))
+			panel := parse(t, renderString(t, ctx, HackPanel(HackProps{Objective: &o, Result: res})))
 			if got := panel.Find(`[data-testid="result-help"]`).Text(); !strings.HasPrefix(got, w.success) {
 				t.Errorf("%s %s success = %q, want it to start %q", lang, o.ID, got, w.success)
 			}

@@ -37,12 +37,12 @@ func TestProfilePagesAreFullyTranslated(t *testing.T) {
 		JoinPage(JoinProps{Cohort: cohort, Current: &other}),
 		JoinErrorPage(JoinErrorProps{Problem: "unknown"}),
 		JoinErrorPage(JoinErrorProps{Problem: "archived", Name: "Paris"}),
-		SubmissionPage(SubmissionProps{Hack: HackProps{Objective: o, Result: &res}}),
+		SubmissionPage(SubmissionProps{Hack: HackProps{Objective: &o, Result: &res}}),
 	}
 	for _, kind := range []string{quest.AccountSandbox, quest.AccountDemo, quest.AccountNone} {
 		r := res
 		r.Account.Kind = kind
-		pages = append(pages, HackPanel(HackProps{Objective: o, Result: &r}))
+		pages = append(pages, HackPanel(HackProps{Objective: &o, Result: &r}))
 	}
 	for _, lang := range []string{"en", "fr"} {
 		ctx := WithPlayer(contextIn(t, lang), "")

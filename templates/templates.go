@@ -125,10 +125,10 @@ func machineDate(t time.Time) string {
 
 // sidPlaceholder is the hack field's placeholder for an objective, built
 // from its first accepted prefix ("SMXXXX…") as the game shows it.
-func sidPlaceholder(o catalog.Objective) string { return o.Placeholder() }
+func sidPlaceholder(o *catalog.Objective) string { return o.Placeholder() }
 
 // sidPrefix is the prefix a player's SID should start with, for hints.
-func sidPrefix(o catalog.Objective) string { return o.PrefixText() }
+func sidPrefix(o *catalog.Objective) string { return o.PrefixText() }
 
 // samplesHeading is the id of the samples section's heading: the kind's
 // own, or a general one when the objective adds a value (a MediaUrl).
@@ -136,9 +136,9 @@ func samplesHeading(o catalog.Objective) string { return o.SamplesHeading() }
 
 // hackLabel and hackHint are the ids of the SID field's label and hint,
 // which speak of the objective's kind (a call, a message).
-func hackLabel(o catalog.Objective) string { return o.Spec().Texts.Label }
+func hackLabel(o *catalog.Objective) string { return o.Spec().Texts.Label }
 
-func hackHint(o catalog.Objective) string { return o.Spec().Texts.Hint }
+func hackHint(o *catalog.Objective) string { return o.Spec().Texts.Hint }
 
 // sampleTestID is the data-testid of a sample value: "sample-" and the
 // parameter in lowercase words ("sample-media-url" for MediaUrl).

@@ -199,27 +199,27 @@ func TestEveryPageIsFullyTranslated(t *testing.T) {
 	}
 	for _, r := range quest.Reasons {
 		res := &quest.Result{Objective: o, Submission: sub(r, msg), XP: 100, RetryAfter: 3 * time.Second}
-		pages = append(pages, ObjectivePage(ObjectiveProps{Objective: o, Award: &quest.Award{CreatedAt: now},
+		pages = append(pages, ObjectivePage(ObjectiveProps{Objective: &o, Award: &quest.Award{CreatedAt: now},
 			Account: Account{AccountSID: testAccountSID},
-			Hack:    HackProps{Objective: o, Result: res, Attempts: []quest.Submission{sub(r, nil)}}}))
+			Hack:    HackProps{Objective: &o, Result: res, Attempts: []quest.Submission{sub(r, nil)}}}))
 	}
 	for _, a := range []Account{{}, {Sandbox: true, AccountSID: testAccountSID}} {
-		pages = append(pages, ObjectivePage(ObjectiveProps{Objective: o, Account: a, Hack: HackProps{Objective: o}}))
+		pages = append(pages, ObjectivePage(ObjectiveProps{Objective: &o, Account: a, Hack: HackProps{Objective: &o}}))
 	}
 	for _, id := range []string{"form.missing"} {
-		pages = append(pages, HackPanel(HackProps{Objective: o, FormError: id}))
+		pages = append(pages, HackPanel(HackProps{Objective: &o, FormError: id}))
 	}
 	cat, err := catalog.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, other := range cat.All() {
-		missing := cat.Missing(other, func(string) bool { return false })
+		missing := cat.Missing(&other, func(string) bool { return false })
 		res := &quest.Result{Objective: other, Submission: sub(quest.Awarded, msg), XP: 10, Items: other.ItemIDs()}
 		pages = append(pages,
-			ObjectivePage(ObjectiveProps{Objective: other, Missing: missing, Hack: HackProps{Objective: other, Locked: len(missing) > 0}}),
-			ObjectivePage(ObjectiveProps{Objective: other, Account: Account{Sandbox: true, AccountSID: testAccountSID},
-				Hack: HackProps{Objective: other, Result: res}}))
+			ObjectivePage(ObjectiveProps{Objective: &other, Missing: missing, Hack: HackProps{Objective: &other, Locked: len(missing) > 0}}),
+			ObjectivePage(ObjectiveProps{Objective: &other, Account: Account{Sandbox: true, AccountSID: testAccountSID},
+				Hack: HackProps{Objective: &other, Result: res}}))
 		pages = append(pages, HomePage(HomeProps{Cards: []ObjectiveCard{{Objective: other, Missing: missing}}}))
 	}
 	real := &quest.Saved{AccountSID: testAccountSID, APIKeySID: testKeySID, Last4: "WXYZ", UpdatedAt: now}
@@ -268,7 +268,7 @@ func TestEveryPageIsFullyTranslated(t *testing.T) {
 
 func TestNoInlineScriptOrStyle(t *testing.T) {
 	o := sendSMS(t)
-	html := renderString(t, contextIn(t, "en"), ObjectivePage(ObjectiveProps{Objective: o, Hack: HackProps{Objective: o}}))
+	html := renderString(t, contextIn(t, "en"), ObjectivePage(ObjectiveProps{Objective: &o, Hack: HackProps{Objective: &o}}))
 	doc := parse(t, html)
 	doc.Find("script").Each(func(_ int, s *goquery.Selection) {
 		if _, ok := s.Attr("src"); !ok {
@@ -320,7 +320,7 @@ objectives:
 		t.Fatal(err)
 	}
 	o, _ := c.Get("evil")
-	html := renderString(t, contextIn(t, "en"), ObjectivePage(ObjectiveProps{Objective: o, Hack: HackProps{Objective: o}}))
+	html := renderString(t, contextIn(t, "en"), ObjectivePage(ObjectiveProps{Objective: &o, Hack: HackProps{Objective: &o}}))
 	doc := parse(t, html)
 	doc.Find("script").Each(func(_ int, s *goquery.Selection) {
 		if _, ok := s.Attr("src"); !ok {

@@ -279,7 +279,7 @@ func NewVerdict(ctx context.Context, f VerdictFacts) Verdict {
 		next.URL = "/credentials#numbers-heading"
 	case NextPrerequisite:
 		if len(f.Missing) > 0 {
-			next.URL = objectiveURL(f.Missing[0])
+			next.URL = objectiveURL(&f.Missing[0])
 			data["Objective"] = text(ctx, f.Missing[0].Title)
 		}
 	}
@@ -299,7 +299,7 @@ func (f VerdictFacts) data(ctx context.Context) map[string]any {
 		"Wait":             HumanDuration(ctx, f.RetryAfter),
 		"TwilioWait":       HumanDuration(ctx, f.TwilioRetryAfter),
 		"XP":               f.XP,
-		"Prefix":           sidPrefix(f.Objective),
+		"Prefix":           sidPrefix(&f.Objective),
 		"Objective":        "",
 	}
 }

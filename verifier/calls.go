@@ -78,7 +78,7 @@ var fetchers = map[string]fetcher{
 // help must speak of calls (say) where the generic messages speak of
 // messages: the kind's detail word goes before it, and a message SID is
 // just a message there, SMS or MMS.
-func forKind(o catalog.Objective, detail string) string {
+func forKind(o *catalog.Objective, detail string) string {
 	kind := o.Spec().Detail
 	if kind == "" || detail == "" {
 		return detail
@@ -91,6 +91,6 @@ func forKind(o catalog.Objective, detail string) string {
 
 // notFoundDetail is NotFound's detail: the kind's wording (DetailCall for
 // a call objective), none (the message wording) otherwise.
-func notFoundDetail(o catalog.Objective) string {
+func notFoundDetail(o *catalog.Objective) string {
 	return o.Spec().Detail
 }

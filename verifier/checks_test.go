@@ -153,7 +153,7 @@ func TestVerifyEachCheck(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &fakeTwilio{message: tt.handler, call: tt.handler}
 			v, _ := newFake(t, "", f, Options{})
-			got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: tt.obj, SID: quest.Normalize(tt.sid), Credentials: tokenCreds, Player: tt.player})
+			got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: &tt.obj, SID: quest.Normalize(tt.sid), Credentials: tokenCreds, Player: tt.player})
 			if err != nil {
 				t.Fatalf("Verify: %v", err)
 			}
@@ -172,7 +172,7 @@ func TestVerifyCallFetchesTheCallsResource(t *testing.T) {
 		call(nil)(w, r)
 	}}
 	v, _ := newFake(t, "/sandbox", f, Options{})
-	got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: makeCall(), SID: quest.Normalize(" ca" + strings.ToUpper(hex32) + " "), Credentials: keyCreds, Player: opened()})
+	got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: new(makeCall()), SID: quest.Normalize(" ca" + strings.ToUpper(hex32) + " "), Credentials: keyCreds, Player: opened()})
 	if err != nil || !got.Passed {
 		t.Fatalf("Verify = %+v, %v", got, err)
 	}
@@ -206,7 +206,7 @@ func TestCallObjectiveSIDHelp(t *testing.T) {
 		{"PN" + hex32, quest.WrongResource, "call_other_resource"},
 	}
 	for _, tt := range tests {
-		got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: makeCall(), SID: quest.Normalize(tt.sid), Credentials: tokenCreds})
+		got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: new(makeCall()), SID: quest.Normalize(tt.sid), Credentials: tokenCreds})
 		if err != nil || got.Reason != tt.reason || got.Detail != tt.detail {
 			t.Errorf("Verify(%q) = %s/%s, %v; want %s/%s", tt.sid, got.Reason, got.Detail, err, tt.reason, tt.detail)
 		}

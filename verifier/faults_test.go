@@ -256,7 +256,7 @@ func TestFaults(t *testing.T) {
 			}
 			p := instantPauses(v)
 			start := time.Now()
-			verdict, err := v.Verify(context.Background(), quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds})
+			verdict, err := v.Verify(context.Background(), quest.CheckRequest{Objective: new(sendSMS()), SID: testSM, Credentials: tokenCreds})
 			if elapsed := time.Since(start); elapsed > timeout+3*time.Second {
 				t.Errorf("Verify took %v with a %v deadline", elapsed, timeout)
 			}
@@ -294,7 +294,7 @@ func TestFaultsWithinTheOverallDeadline(t *testing.T) {
 	v, _ := newFake(t, "", f, Options{Timeout: 500 * time.Millisecond, AttemptTimeout: 150 * time.Millisecond, MaxTries: 50})
 	v.jitter = func(time.Duration) time.Duration { return 0 }
 	start := time.Now()
-	verdict, err := v.Verify(context.Background(), quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds})
+	verdict, err := v.Verify(context.Background(), quest.CheckRequest{Objective: new(sendSMS()), SID: testSM, Credentials: tokenCreds})
 	if elapsed := time.Since(start); elapsed > 4*time.Second {
 		t.Errorf("Verify took %v with a 500ms deadline", elapsed)
 	}

@@ -35,14 +35,14 @@ func TestDetailsSpeakOfTheKind(t *testing.T) {
 		{call, "", ""},
 	}
 	for _, tt := range tests {
-		if got := forKind(tt.o, tt.detail); got != tt.want {
+		if got := forKind(&tt.o, tt.detail); got != tt.want {
 			t.Errorf("forKind(%s, %q) = %q, want %q", tt.o.Kind, tt.detail, got, tt.want)
 		}
 	}
-	if got := notFoundDetail(call); got != quest.DetailCall {
+	if got := notFoundDetail(&call); got != quest.DetailCall {
 		t.Errorf("call NotFound detail = %q, want %q", got, quest.DetailCall)
 	}
-	if got := notFoundDetail(sms); got != "" {
+	if got := notFoundDetail(&sms); got != "" {
 		t.Errorf("message NotFound detail = %q, want none", got)
 	}
 }

@@ -234,7 +234,7 @@ func TestWebhookAnswersThroughVerify(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: o, SID: pn, Credentials: creds})
+		got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: &o, SID: pn, Credentials: creds})
 		if err != nil || got.Passed != tt.passed || got.Detail != tt.detail ||
 			(!tt.passed && got.Reason != quest.WebhookFailed) {
 			t.Errorf("allow %v: verdict %+v, %v", tt.allow, got, err)

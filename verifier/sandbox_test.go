@@ -77,7 +77,7 @@ func (s *sandboxed) verify(t *testing.T, objective, sid string, p *quest.PlayerF
 	if !ok {
 		t.Fatalf("no objective %s", objective)
 	}
-	v, err := s.v.Verify(context.Background(), quest.CheckRequest{Objective: o, SID: quest.Normalize(sid), Player: p,
+	v, err := s.v.Verify(context.Background(), quest.CheckRequest{Objective: &o, SID: quest.Normalize(sid), Player: p,
 		Credentials: quest.Credentials{AccountSID: s.account.SID, Secret: s.account.AuthToken}})
 	if err != nil {
 		t.Fatalf("Verify: %v", err)

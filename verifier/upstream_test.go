@@ -208,7 +208,7 @@ func TestStormIsOneUpstreamCall(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range storm {
 		wg.Go(func() {
-			verdicts[i], errs[i] = v.Verify(context.Background(), quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds})
+			verdicts[i], errs[i] = v.Verify(context.Background(), quest.CheckRequest{Objective: new(sendSMS()), SID: testSM, Credentials: tokenCreds})
 		})
 	}
 	key := fetchKey("message", tokenCreds, testSM)
@@ -256,7 +256,7 @@ func TestDifferentSecretsAreNotCoalesced(t *testing.T) {
 	var wg sync.WaitGroup
 	for _, c := range []quest.Credentials{tokenCreds, other} {
 		wg.Go(func() {
-			got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: c})
+			got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: new(sendSMS()), SID: testSM, Credentials: c})
 			if err != nil || !got.Passed {
 				t.Errorf("Verify = %+v, %v", got, err)
 			}
@@ -280,7 +280,7 @@ func TestCallerLeavingDoesNotCutOthers(t *testing.T) {
 		}
 	}}
 	v, _ := newFake(t, "", f, Options{})
-	req := quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds}
+	req := quest.CheckRequest{Objective: new(sendSMS()), SID: testSM, Credentials: tokenCreds}
 	key := fetchKey("message", tokenCreds, testSM)
 
 	leaving, leave := context.WithCancel(context.Background())
@@ -325,7 +325,7 @@ func TestCallerLeavingDoesNotCutOthers(t *testing.T) {
 		<-started
 		cancel()
 	}()
-	if _, err := v.Verify(ctx, quest.CheckRequest{Objective: sendSMS(), SID: otherSM, Credentials: tokenCreds}); !errors.Is(err, context.Canceled) {
+	if _, err := v.Verify(ctx, quest.CheckRequest{Objective: new(sendSMS()), SID: otherSM, Credentials: tokenCreds}); !errors.Is(err, context.Canceled) {
 		t.Errorf("Verify = %v, want context.Canceled", err)
 	}
 	eventually(t, "the upstream request is cut", cut.Load)
@@ -361,7 +361,7 @@ func TestAccountConcurrency(t *testing.T) {
 	for i := range busy {
 		wg.Go(func() {
 			sid := fmt.Sprintf("SM%032x", i) // different SIDs: nothing is coalesced
-			got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: sendSMS(), SID: quest.Normalize(sid), Credentials: tokenCreds})
+			got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: new(sendSMS()), SID: quest.Normalize(sid), Credentials: tokenCreds})
 			if err != nil || !got.Passed {
 				t.Errorf("Verify %s = %+v, %v", sid, got, err)
 			}
@@ -370,7 +370,7 @@ func TestAccountConcurrency(t *testing.T) {
 	eventually(t, "two requests of the busy account are held", func() bool { return g.waiting.Load() == 2 })
 
 	other := quest.Credentials{AccountSID: otherAccount, Secret: testSecret}
-	got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: other})
+	got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: new(sendSMS()), SID: testSM, Credentials: other})
 	if err != nil || !got.Passed {
 		t.Errorf("another account, while the first is busy: %+v, %v", got, err)
 	}
@@ -402,7 +402,7 @@ func TestWaitingForATurnTimesOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	verdict, err := v.Verify(context.Background(), quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds})
+	verdict, err := v.Verify(context.Background(), quest.CheckRequest{Objective: new(sendSMS()), SID: testSM, Credentials: tokenCreds})
 	if elapsed := time.Since(start); elapsed > 4*time.Second {
 		t.Errorf("waited %v with a 300ms deadline", elapsed)
 	}
@@ -417,7 +417,7 @@ func TestWaitingForATurnTimesOut(t *testing.T) {
 		t.Errorf("%d requests, want none", n)
 	}
 	release()
-	if got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds}); err != nil || !got.Passed {
+	if got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: new(sendSMS()), SID: testSM, Credentials: tokenCreds}); err != nil || !got.Passed {
 		t.Errorf("with the turn given back: %+v, %v", got, err)
 	}
 	if v.breaker.open() || v.accounts.Len() != 0 {
@@ -444,7 +444,7 @@ func TestBreaker(t *testing.T) {
 	const cooldown = 300 * time.Millisecond
 	v, _ := newFake(t, "", f, Options{MaxTries: 2, BreakerThreshold: 2, BreakerCooldown: cooldown, Metrics: m})
 	instantPauses(v)
-	req := quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds}
+	req := quest.CheckRequest{Objective: new(sendSMS()), SID: testSM, Credentials: tokenCreds}
 	for i := range 2 {
 		if got, _ := v.Verify(context.Background(), req); got.Reason != quest.UpstreamUnavailable || got.Attempts != 2 {
 			t.Fatalf("failure %d: %+v", i+1, got)
@@ -474,7 +474,7 @@ func TestBreaker(t *testing.T) {
 	if got, err := v.Verify(context.Background(), req); err != nil || !got.Passed || got.Attempts != 1 {
 		t.Fatalf("after the cooldown: %+v, %v", got, err)
 	}
-	if got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: keyCreds}); err != nil || !got.Passed {
+	if got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: new(sendSMS()), SID: testSM, Credentials: keyCreds}); err != nil || !got.Passed {
 		t.Errorf("after closing: %+v, %v", got, err)
 	}
 
@@ -502,7 +502,7 @@ func TestBreakerCountsOnlyUnavailability(t *testing.T) {
 	set := func(h http.HandlerFunc) { answer.Store(&h) }
 	f := &fakeTwilio{message: func(w http.ResponseWriter, r *http.Request) { (*answer.Load())(w, r) }}
 	v, _ := newFake(t, "", f, Options{MaxTries: 1, BreakerThreshold: 2, BreakerCooldown: time.Minute})
-	req := quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds}
+	req := quest.CheckRequest{Objective: new(sendSMS()), SID: testSM, Credentials: tokenCreds}
 	steps := []struct {
 		name    string
 		handler http.HandlerFunc

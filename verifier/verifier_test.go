@@ -208,7 +208,7 @@ func TestVerifyLocalChecksSpendNoRequest(t *testing.T) {
 	v, _ := newFake(t, "", f, Options{})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: tt.obj, SID: quest.Normalize(tt.sid), Credentials: tt.creds})
+			got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: &tt.obj, SID: quest.Normalize(tt.sid), Credentials: tt.creds})
 			if err != nil {
 				t.Fatalf("Verify: %v", err)
 			}
@@ -286,7 +286,7 @@ func TestVerifyTwilioAnswers(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &fakeTwilio{message: tt.handler}
 			v, _ := newFake(t, "", f, Options{})
-			got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: tt.obj, SID: quest.Normalize(tt.sid), Credentials: tokenCreds})
+			got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: &tt.obj, SID: quest.Normalize(tt.sid), Credentials: tokenCreds})
 			if err != nil {
 				t.Fatalf("Verify: %v", err)
 			}
@@ -306,7 +306,7 @@ func TestVerifyTwilioAnswers(t *testing.T) {
 func TestVerifyMessage(t *testing.T) {
 	f := &fakeTwilio{message: message(map[string]any{"num_media": "2", "sid": testMM})}
 	v, _ := newFake(t, "", f, Options{})
-	got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: sendMMS(), SID: testMM, Credentials: tokenCreds})
+	got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: new(sendMMS()), SID: testMM, Credentials: tokenCreds})
 	if err != nil || !got.Passed {
 		t.Fatalf("Verify = %+v, %v", got, err)
 	}
@@ -321,7 +321,7 @@ func TestVerifyMessage(t *testing.T) {
 
 	// Every field is optional in twilio-go; malformed ones are zero.
 	f.message = message(map[string]any{"num_media": "lots", "date_created": "yesterday", "to": nil, "from": nil, "body": nil})
-	got, err = v.Verify(context.Background(), quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds})
+	got, err = v.Verify(context.Background(), quest.CheckRequest{Objective: new(sendSMS()), SID: testSM, Credentials: tokenCreds})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,12 +331,12 @@ func TestVerifyMessage(t *testing.T) {
 	}
 	// A rejected message is still shown, so the player sees what we saw.
 	f.message = message(map[string]any{"direction": "inbound"})
-	if got, _ = v.Verify(context.Background(), quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds}); got.Message == nil || got.Message.Direction != "inbound" {
+	if got, _ = v.Verify(context.Background(), quest.CheckRequest{Objective: new(sendSMS()), SID: testSM, Credentials: tokenCreds}); got.Message == nil || got.Message.Direction != "inbound" {
 		t.Errorf("rejected verdict message = %+v", got.Message)
 	}
 	// Another account's message is not.
 	f.message = message(map[string]any{"account_sid": otherAccount})
-	if got, _ = v.Verify(context.Background(), quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds}); got.Message != nil {
+	if got, _ = v.Verify(context.Background(), quest.CheckRequest{Objective: new(sendSMS()), SID: testSM, Credentials: tokenCreds}); got.Message != nil {
 		t.Errorf("another account's message is shown: %+v", got.Message)
 	}
 }
@@ -354,13 +354,13 @@ func TestVerifyWithTheCatalog(t *testing.T) {
 	v, _ := newFake(t, "", f, Options{})
 	for _, sample := range obj.Samples.Body {
 		f.message = message(map[string]any{"body": sample})
-		got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: obj, SID: testSM, Credentials: tokenCreds})
+		got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: &obj, SID: testSM, Credentials: tokenCreds})
 		if err != nil || got.Reason != quest.SampleBody {
 			t.Errorf("sample %q: verdict %+v, %v; want %s", sample, got, err, quest.SampleBody)
 		}
 	}
 	f.message = message(nil)
-	if got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: obj, SID: testSM, Credentials: tokenCreds}); err != nil || !got.Passed {
+	if got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: &obj, SID: testSM, Credentials: tokenCreds}); err != nil || !got.Passed {
 		t.Errorf("own message: verdict %+v, %v; want passed", got, err)
 	}
 }
@@ -410,7 +410,7 @@ func TestVerifyUpstreamTrouble(t *testing.T) {
 				redirected.Store(true)
 				message(nil)(w, r)
 			})
-			verdict, err := v.Verify(context.Background(), quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds})
+			verdict, err := v.Verify(context.Background(), quest.CheckRequest{Objective: new(sendSMS()), SID: testSM, Credentials: tokenCreds})
 			var ue *quest.UpstreamError
 			if !errors.As(err, &ue) {
 				t.Fatalf("Verify = %+v, %v; want an *UpstreamError", verdict, err)
@@ -435,7 +435,7 @@ func TestVerifyRetryAfterDate(t *testing.T) {
 	when := time.Now().Add(90 * time.Second).UTC().Format(http.TimeFormat)
 	f := &fakeTwilio{message: twilioError(429, 20429, "Retry-After", when)}
 	v, _ := newFake(t, "", f, Options{})
-	_, err := v.Verify(context.Background(), quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds})
+	_, err := v.Verify(context.Background(), quest.CheckRequest{Objective: new(sendSMS()), SID: testSM, Credentials: tokenCreds})
 	var ue *quest.UpstreamError
 	if !errors.As(err, &ue) || ue.RetryAfter < 85*time.Second || ue.RetryAfter > 91*time.Second {
 		t.Errorf("Verify error = %#v, want RetryAfter about 90s", err)
@@ -463,7 +463,7 @@ func TestVerifyTimeout(t *testing.T) {
 	f.message = hang(t, nil)
 	v, _ := newFake(t, "", f, Options{Timeout: 150 * time.Millisecond})
 	start := time.Now()
-	verdict, err := v.Verify(context.Background(), quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds})
+	verdict, err := v.Verify(context.Background(), quest.CheckRequest{Objective: new(sendSMS()), SID: testSM, Credentials: tokenCreds})
 	if elapsed := time.Since(start); elapsed > 5*time.Second {
 		t.Errorf("Verify took %v with a 150ms timeout", elapsed)
 	}
@@ -492,7 +492,7 @@ func TestVerifyCancelledMidCall(t *testing.T) {
 		cancel()
 	}()
 	start := time.Now()
-	verdict, err := v.Verify(ctx, quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds})
+	verdict, err := v.Verify(ctx, quest.CheckRequest{Objective: new(sendSMS()), SID: testSM, Credentials: tokenCreds})
 	if elapsed := time.Since(start); elapsed > 5*time.Second {
 		t.Errorf("Verify took %v after its context was cancelled", elapsed)
 	}
@@ -515,7 +515,7 @@ func TestVerifyConnectionRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = v.Verify(context.Background(), quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds})
+	_, err = v.Verify(context.Background(), quest.CheckRequest{Objective: new(sendSMS()), SID: testSM, Credentials: tokenCreds})
 	var ue *quest.UpstreamError
 	if !errors.As(err, &ue) || ue.Reason != quest.UpstreamUnavailable || ue.Status != 0 {
 		t.Fatalf("Verify error = %v, want upstream_unavailable without status", err)
@@ -543,7 +543,7 @@ func TestVerifyRequest(t *testing.T) {
 				message(nil)(w, r)
 			}}
 			v, srv := newFake(t, "/sandbox", f, Options{})
-			verdict, err := v.Verify(context.Background(), quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: tt.creds})
+			verdict, err := v.Verify(context.Background(), quest.CheckRequest{Objective: new(sendSMS()), SID: testSM, Credentials: tt.creds})
 			if err != nil || !verdict.Passed {
 				t.Fatalf("Verify = %+v, %v", verdict, err)
 			}
@@ -570,7 +570,7 @@ func TestVerifyConcurrently(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 20 {
 		wg.Go(func() {
-			got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: keyCreds})
+			got, err := v.Verify(context.Background(), quest.CheckRequest{Objective: new(sendSMS()), SID: testSM, Credentials: keyCreds})
 			if err != nil || !got.Passed {
 				t.Errorf("Verify = %+v, %v", got, err)
 			}
@@ -693,7 +693,7 @@ func TestSecretNeverInErrors(t *testing.T) {
 		for _, creds := range []quest.Credentials{tokenCreds, keyCreds} {
 			f := &fakeTwilio{message: h, account: h}
 			v, _ := newFake(t, "", f, Options{Timeout: 100 * time.Millisecond})
-			_, err := v.Verify(context.Background(), quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: creds})
+			_, err := v.Verify(context.Background(), quest.CheckRequest{Objective: new(sendSMS()), SID: testSM, Credentials: creds})
 			errs = append(errs, err, v.CheckCredentials(context.Background(), creds))
 			if name == "500 echo" && err == nil {
 				t.Errorf("%s: no error", name)
@@ -701,7 +701,7 @@ func TestSecretNeverInErrors(t *testing.T) {
 		}
 	}
 	v, _ := New(Options{BaseURL: "http://127.0.0.1:1"})
-	_, err := v.Verify(context.Background(), quest.CheckRequest{Objective: sendSMS(), SID: testSM, Credentials: tokenCreds})
+	_, err := v.Verify(context.Background(), quest.CheckRequest{Objective: new(sendSMS()), SID: testSM, Credentials: tokenCreds})
 	errs = append(errs, err)
 	_, err = quest.ParseCredentials(testAccount, "", testSecret+"!")
 	errs = append(errs, err)

@@ -177,7 +177,7 @@ func runVerify(ctx context.Context, cmd *cli.Command, w io.Writer) error {
 	if err != nil {
 		return &exitError{exitUndecided, err}
 	}
-	verdict, verr := v.Verify(ctx, quest.CheckRequest{Objective: obj, SID: quest.Normalize(cmd.String("sid")), Credentials: creds, Player: player})
+	verdict, verr := v.Verify(ctx, quest.CheckRequest{Objective: &obj, SID: quest.Normalize(cmd.String("sid")), Credentials: creds, Player: player})
 	out := newVerifyOutput(locale.With(ctx, en), obj, verdict, verr)
 	if cmd.Bool("json") {
 		enc := json.NewEncoder(w)
