@@ -1,0 +1,165 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime/debug"
+	"strings"
+	"testing"
+)
+
+// stackProbeEnv marks the process TestAHACKFitsIn16KiBOfStack runs
+// itself in.
+const stackProbeEnv = "QUESTGATE_TEST_STACK_PROBE"
+
+// hackStack is the stack a HACK must fit in, wherever it reads, writes or
+// waits: a big event has a thousand HACKs waiting for Twilio at once, and
+// Go doubles a goroutine's stack when it runs out and keeps it doubled
+// while the HACK lives (docs/performance.md, memory).
+const hackStack = 16 << 10
+
+// TestAHACKFitsIn16KiBOfStack runs HACKs in a process of its own whose
+// goroutines may not grow past hackStack once the server is warm: a frame
+// grown on a HACK's path (a kilobyte value passed by value, a database
+// call made deeper) crashes that process with the overflow's traceback,
+// which the failure shows. The process runs a build without the race
+// detector, as players do. It covers the player's first HACK (Twilio
+// asked over HTTP, the award written), a repeat, and a SID Twilio does
+// not know, answered to htmx and to a plain form.
+func TestAHACKFitsIn16KiBOfStack(t *testing.T) {
+	if os.Getenv(stackProbeEnv) == "1" {
+		hackWithCappedStacks(t)
+		return
+	}
+	if testing.Short() {
+		t.Skip("runs the server in a process of its own")
+	}
+	bin := os.Args[0]
+	if raceEnabled {
+		// The race detector's instrumentation makes frames larger than
+		// in the build players use (SQLite's interpreter alone takes
+		// 6 KB more): the probe runs a test binary built without it.
+		bin = filepath.Join(t.TempDir(), "stackprobe.test")
+		if out, err := exec.Command("go", "test", "-c", "-o", bin, ".").CombinedOutput(); err != nil {
+			t.Fatalf("go test -c: %v\n%s", err, out)
+		}
+	}
+	cmd := exec.Command(bin, "-test.run=^TestAHACKFitsIn16KiBOfStack$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), stackProbeEnv+"=1")
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		if !strings.Contains(string(out), "HACKs within") {
+			t.Fatalf("the capped process made no HACK:\n%s", out)
+		}
+		return
+	}
+	if i := strings.Index(string(out), "stack overflow"); i >= 0 {
+		trace := string(out[i:])
+		if len(trace) > 6000 {
+			trace = trace[:6000]
+		}
+		t.Fatalf("a HACK needed more than %d KiB of stack: %v\n%s", hackStack>>10, err, trace)
+	}
+	t.Fatalf("the capped process failed: %v\n%s", err, out)
+}
+
+// stackPlayer is a player ready to press HACK without reading a page:
+// pages are not HACKs, and may take more stack (a page's goroutine
+// shrinks back once idle).
+type stackPlayer struct {
+	c    *http.Client
+	csrf string
+}
+
+// hackWithCappedStacks is the capped process's side: players set up and
+// one HACK made to warm the server (encoding/json fills its caches once,
+// deeply), then every goroutine capped at hackStack, then HACKs.
+func hackWithCappedStacks(t *testing.T) {
+	tw := newFakeTwilio(t)
+	s := startServer(t, "--twilio-api-url", tw.api)
+	players := make([]stackPlayer, 4)
+	for i := range players {
+		c := browser(t)
+		c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		form := getPage(t, c, s.url+"/credentials")
+		if _, resp := postForm(t, c, form, s.url+"/credentials", url.Values{"account_sid": {tw.account.SID}, "secret": {tw.account.AuthToken}}); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("save credentials: %s", resp.Status)
+		}
+		page := getPage(t, c, s.url+"/objectives/send-sms")
+		token, ok := page.Find(`form input[name="_csrf"]`).Attr("value")
+		if !ok {
+			t.Fatal("the objective page has no CSRF token")
+		}
+		players[i] = stackPlayer{c: c, csrf: token}
+	}
+	send := func() string {
+		return tw.create(t, "Messages.json", url.Values{"From": {"+15017122661"}, "To": {"+15558675310"}, "Body": {"Ahoy"}}, "sid")
+	}
+	if reason := stackHack(t, s.url, players[0], send(), true); reason != "awarded" {
+		t.Fatalf("warm-up HACK: %q, want awarded", reason)
+	}
+
+	debug.SetMaxStack(hackStack)
+	defer debug.SetMaxStack(1 << 30)
+	hacks := 0
+	defer func() { t.Logf("%d HACKs within %d KiB of stack", hacks, hackStack>>10) }()
+	for i, p := range players[1:] {
+		htmx := i%2 == 0
+		sid := send()
+		for _, tt := range []struct{ sid, want string }{
+			{sid, "awarded"},
+			{sid, "already_awarded"},
+			{"SM" + strings.Repeat("0", 32), "not_found"},
+		} {
+			hacks++
+			if got := stackHack(t, s.url, p, tt.sid, htmx); got != tt.want && htmx {
+				t.Errorf("player %d, htmx, SID %s: %q, want %q", i+1, tt.sid, got, tt.want)
+			}
+		}
+	}
+}
+
+// reasonAttr is where the hack panel says its verdict.
+var reasonAttr = regexp.MustCompile(`data-testid="result-reason"[^>]*data-reason="([a-z_]+)"`)
+
+// stackHack presses HACK for p, as htmx does or as a plain form, and
+// returns the verdict htmx's panel shows ("" for a plain form, which is
+// answered with a redirect).
+func stackHack(t *testing.T, base string, p stackPlayer, sid string, htmx bool) string {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, base+"/objectives/send-sms/hack",
+		strings.NewReader(url.Values{"_csrf": {p.csrf}, "sid": {sid}}.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	if htmx {
+		req.Header.Set("HX-Request", "true")
+	}
+	resp, err := p.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !htmx {
+		if resp.StatusCode != http.StatusSeeOther && resp.StatusCode != http.StatusOK {
+			t.Fatalf("HACK as a plain form: %s", resp.Status)
+		}
+		return ""
+	}
+	m := reasonAttr.FindSubmatch(body)
+	if m == nil {
+		t.Fatalf("HACK answered %s without a verdict", resp.Status)
+	}
+	return string(m[1])
+}
