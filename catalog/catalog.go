@@ -258,11 +258,10 @@ func (c *Catalog) Get(id string) (Objective, bool) {
 	return Objective{}, false
 }
 
-// Lookup returns the catalog's own objective with id, which callers read
-// and never change: an objective is half a kilobyte, and the HACK's path
-// (a thousand of them waiting for Twilio at once, each on its own stack)
-// looks one up or copies it straight to the heap without a copy on the
-// stack.
+// Lookup returns the catalog's own objective with id, for callers that
+// read it and never change it. An objective is half a kilobyte: a copy
+// on the stack of every HACK waiting for Twilio (a thousand at once in a
+// big event) was part of what doubled their stacks.
 func (c *Catalog) Lookup(id string) (*Objective, bool) {
 	i, ok := c.byID[id]
 	if !ok {
