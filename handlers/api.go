@@ -28,7 +28,7 @@ import (
 type APIQuests interface {
 	Catalog() *catalog.Catalog
 	Submit(ctx context.Context, a quest.Attempt) (*quest.Result, error)
-	Missing(o catalog.Objective, awards map[string]quest.Award) []catalog.Objective
+	Missing(o *catalog.Objective, awards map[string]quest.Award) []catalog.Objective
 }
 
 // APIData is the part of *store.Store the JSON API reads and writes.
@@ -418,7 +418,7 @@ func (h *API) progress(c echo.Context) error {
 			op.CompletedAt = a.CreatedAt.UTC().Format(time.RFC3339)
 			total += a.XP
 		} else {
-			op.Locked = len(h.quests.Missing(o, awards)) > 0
+			op.Locked = len(h.quests.Missing(&o, awards)) > 0
 		}
 		out = append(out, op)
 	}

@@ -27,7 +27,7 @@ type Quests interface {
 	SavedCredentials(ctx context.Context, playerID string) (quest.Saved, error)
 	EnsureCredentials(ctx context.Context, playerID string) (quest.Saved, error)
 	SandboxEnabled() bool
-	Missing(o catalog.Objective, awards map[string]quest.Award) []catalog.Objective
+	Missing(o *catalog.Objective, awards map[string]quest.Award) []catalog.Objective
 	LeadsOn(done *catalog.Objective, awards map[string]quest.Award) quest.LeadsOn
 	Open(ctx context.Context, playerID, objectiveID string) (time.Time, error)
 	AddNumber(ctx context.Context, playerID, raw string) (string, error)
@@ -144,7 +144,7 @@ func (h *Player) home(c echo.Context) error {
 		}
 	}
 	for _, o := range h.quests.Catalog().All() {
-		card := templates.ObjectiveCard{Objective: o, Missing: h.quests.Missing(o, awards)}
+		card := templates.ObjectiveCard{Objective: o, Missing: h.quests.Missing(&o, awards)}
 		if a, ok := awards[o.ID]; ok {
 			card.Award = &a
 			props.TotalXP += a.XP
@@ -168,7 +168,7 @@ func (h *Player) objective(c echo.Context) error {
 	if !ok {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
-	props, err := h.objectiveProps(c, o, templates.HackProps{Objective: o}, pageState{})
+	props, err := h.objectiveProps(c, templates.HackProps{Objective: o}, pageState{})
 	if err == nil && len(props.Missing) == 0 {
 		_, err = h.quests.Open(c.Request().Context(), playerOf(c).ID, o.ID)
 	}
@@ -271,7 +271,7 @@ func (h *Player) answerPage(c echo.Context, status int, hp *templates.HackProps)
 	if hp.Result != nil {
 		known = pageState{awards: hp.Result.Awards, stored: hp.Result.Stored}
 	}
-	props, err := h.objectiveProps(c, hp.Objective, *hp, known)
+	props, err := h.objectiveProps(c, *hp, known)
 	if err != nil {
 		return err
 	}
@@ -291,9 +291,10 @@ type pageState struct {
 	stored *quest.Stored
 }
 
-// objectiveProps gathers an objective page's data around hack's state,
-// the player's latest attempts included.
-func (h *Player) objectiveProps(c echo.Context, o *catalog.Objective, hack templates.HackProps, known pageState) (templates.ObjectiveProps, error) {
+// objectiveProps gathers the page of hack's objective around hack's
+// state, the player's latest attempts included.
+func (h *Player) objectiveProps(c echo.Context, hack templates.HackProps, known pageState) (templates.ObjectiveProps, error) {
+	o := hack.Objective
 	ctx := c.Request().Context()
 	p := playerOf(c)
 	status, account, err := h.account(c, true, known.stored)
@@ -314,7 +315,7 @@ func (h *Player) objectiveProps(c echo.Context, o *catalog.Objective, hack templ
 	if a, ok := awards[o.ID]; ok {
 		props.Award = &a
 	} else {
-		props.Missing = h.quests.Missing(*o, awards)
+		props.Missing = h.quests.Missing(o, awards)
 	}
 	props.Hack.Locked = len(props.Missing) > 0
 	if props.Hack.Attempts, err = h.data.RecentSubmissions(ctx, p.ID, o.ID, recentAttempts); err != nil {
@@ -420,7 +421,7 @@ func (h *Player) submission(c echo.Context) error {
 		hp.SID = sub.RawSID
 	}
 	if sub.Reason == quest.Locked {
-		res.Missing = h.quests.Missing(o, awards)
+		res.Missing = h.quests.Missing(&o, awards)
 		hp.Locked = len(res.Missing) > 0
 	}
 	if hp.Attempts, err = h.data.RecentSubmissions(ctx, p.ID, o.ID, recentAttempts); err != nil {

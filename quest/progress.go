@@ -25,7 +25,7 @@ func (s *Service) LeadsOn(done *catalog.Objective, awards map[string]Award) Lead
 	var out LeadsOn
 	var firstOpen *catalog.Objective
 	for _, o := range s.cfg.Catalog.All() {
-		if _, held := awards[o.ID]; held || len(s.Missing(o, awards)) > 0 {
+		if _, held := awards[o.ID]; held || len(s.Missing(&o, awards)) > 0 {
 			continue
 		}
 		if slices.Contains(o.Prerequisites, done.ID) {

@@ -367,7 +367,7 @@ func (s *Service) submit(ctx context.Context, res *Result, a *Attempt) (*Result,
 	sub.RawSID, sub.SID = a.SID, a.sid
 
 	_, held := res.Awards[obj.ID]
-	if res.Missing = s.missing(obj, res.Awards); len(res.Missing) > 0 && !held {
+	if res.Missing = s.Missing(obj, res.Awards); len(res.Missing) > 0 && !held {
 		sub.Reason = Locked
 		return s.record(ctx, res, nil, "locked")
 	}
@@ -511,13 +511,7 @@ func (s *Service) judged(ctx context.Context, res *Result, a *Attempt, verdict *
 
 // Missing returns the prerequisites of o that a player with awards has
 // not completed: o is locked while there are any.
-func (s *Service) Missing(o catalog.Objective, awards map[string]Award) []catalog.Objective {
-	return s.missing(&o, awards)
-}
-
-// missing is Missing on the catalog's objective or the attempt's own,
-// without a copy of it on the attempt's stack.
-func (s *Service) missing(o *catalog.Objective, awards map[string]Award) []catalog.Objective {
+func (s *Service) Missing(o *catalog.Objective, awards map[string]Award) []catalog.Objective {
 	return s.cfg.Catalog.Missing(o, func(id string) bool { _, ok := awards[id]; return ok })
 }
 
