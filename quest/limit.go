@@ -120,5 +120,5 @@ func (s *Service) refuse(ctx context.Context, res *Result, a *Attempt, wait time
 	res.Stored = acc.stored
 	paste, _ := MaskSecrets(a.SID, acc.creds.Secret)
 	res.Paste = ClipPaste(paste)
-	return s.record(ctx, res, nil, "rate_limited")
+	return s.finish(ctx, res, nil, false, "rate_limited")
 }

@@ -362,14 +362,14 @@ func (s *Service) submit(ctx context.Context, res *Result, a *Attempt) (*Result,
 	if m, ok := MaskSecrets(a.SID, acc.creds.Secret); ok {
 		sub.RawSID, sub.Reason, sub.Detail = m, InvalidSID, DetailLooksLikeToken
 		res.Detail = sub.Detail
-		return s.record(ctx, res, nil, "refused")
+		return s.finish(ctx, res, nil, false, "refused")
 	}
 	sub.RawSID, sub.SID = a.SID, a.sid
 
 	_, held := res.Awards[obj.ID]
 	if res.Missing = s.Missing(obj, res.Awards); len(res.Missing) > 0 && !held {
 		sub.Reason = Locked
-		return s.record(ctx, res, nil, "locked")
+		return s.finish(ctx, res, nil, false, "locked")
 	}
 	res.Missing = nil
 
@@ -416,7 +416,7 @@ func (s *Service) answerRepeat(ctx context.Context, res *Result) (bool, error) {
 		// HACK on a won SID as often as the per-address limit allows),
 		// but the result shows it.
 		sub.Reason = AlreadyAwarded
-		if err := s.recordAttempt(ctx, res, nil); err != nil {
+		if err := s.recordAttempt(ctx, res, nil, false); err != nil {
 			return false, err
 		}
 		res.Submission.Message = prev.Message
@@ -541,24 +541,12 @@ func (s *Service) player(ctx context.Context, playerID string, o *catalog.Object
 	return p, nil
 }
 
-// finish records the attempt in res: it completes its reservation when
-// it has one, and records it afresh otherwise.
+// finish records the attempt in res (completing its reservation when it
+// holds one), and completes res.
 func (s *Service) finish(ctx context.Context, res *Result, grant *Award, reserved bool, via string) (*Result, error) {
-	if !reserved {
-		return s.record(ctx, res, grant, via)
-	}
-	var saved Submission
-	var err error
-	if res.refund.Key != "" {
-		saved, err = s.refunds.FinishAttemptRefunding(ctx, res.Submission, grant, res.refund)
-		res.refundRecorded = err == nil
-	} else {
-		saved, err = s.cfg.Store.FinishAttempt(ctx, res.Submission, grant)
-	}
-	if err != nil {
+	if err := s.recordAttempt(ctx, res, grant, reserved); err != nil {
 		return nil, err
 	}
-	res.Submission = saved
 	s.recorded(ctx, res, grant, via)
 	return res, nil
 }
@@ -576,27 +564,25 @@ func (s *Service) abandon(ctx context.Context, res *Result, reserved bool, err e
 	return err
 }
 
-// record stores the attempt in res afresh, and completes res.
-func (s *Service) record(ctx context.Context, res *Result, grant *Award, via string) (*Result, error) {
-	if err := s.recordAttempt(ctx, res, grant); err != nil {
-		return nil, err
-	}
-	s.recorded(ctx, res, grant, via)
-	return res, nil
-}
-
-// recordAttempt stores the attempt in res, with the refund res carries
-// when it carries one (marking res when the record took it), and puts
-// the saved submission in res.
-func (s *Service) recordAttempt(ctx context.Context, res *Result, grant *Award) error {
+// recordAttempt stores the attempt in res and puts the saved submission
+// in res: it completes the attempt's reservation when reserved, records it
+// afresh otherwise, and makes the refund res carries, when it carries one,
+// in the same transaction (marking res when the record took it).
+func (s *Service) recordAttempt(ctx context.Context, res *Result, grant *Award, reserved bool) error {
 	var saved Submission
 	var err error
-	if res.refund.Key == "" {
-		saved, err = s.cfg.Store.RecordAttempt(ctx, res.Submission, grant)
-	} else {
+	refunding := res.refund.Key != ""
+	switch {
+	case reserved && refunding:
+		saved, err = s.refunds.FinishAttemptRefunding(ctx, res.Submission, grant, res.refund)
+	case reserved:
+		saved, err = s.cfg.Store.FinishAttempt(ctx, res.Submission, grant)
+	case refunding:
 		saved, err = s.refunds.RecordAttemptRefunding(ctx, res.Submission, grant, res.refund)
-		res.refundRecorded = err == nil
+	default:
+		saved, err = s.cfg.Store.RecordAttempt(ctx, res.Submission, grant)
 	}
+	res.refundRecorded = refunding && err == nil
 	if err != nil {
 		return err
 	}
