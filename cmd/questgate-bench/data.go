@@ -185,7 +185,7 @@ func (b *bench) data(ctx context.Context, t target, transport http.RoundTripper)
 		fmt.Sprintf("deep page: before=%d, the middle of the seeded attempts; cohort: %d players of %d", deep,
 			b.cfg.dataPlayers/b.cfg.dataCohorts, b.cfg.dataPlayers))
 	if be.dbURL != "" {
-		tb.notes = append(tb.notes, "PostgreSQL: VACUUM ANALYZE ran after seeding, as autovacuum would after such a load")
+		tb.notes = append(tb.notes, "PostgreSQL: the seeding vacuumed the progress tables as it went and ran VACUUM ANALYZE at the end, as autovacuum would have during and after such an event")
 	}
 	return tb, be.close()
 }
