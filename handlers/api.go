@@ -102,7 +102,7 @@ func (h *API) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		case k.Revoked():
 			return &Problem{Status: http.StatusUnauthorized, Reason: "key_revoked"}
 		}
-		c.Response().Header().Add("Vary", "Origin")
+		vary(c.Response().Header(), "Origin")
 		if origin := c.Request().Header.Get(echo.HeaderOrigin); origin != "" {
 			if !k.AllowsOrigin(origin) {
 				return &Problem{Status: http.StatusForbidden, Reason: "origin_not_allowed"}
@@ -121,7 +121,7 @@ func (h *API) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 // allows it; the call itself is then checked against its own key's.
 func (h *API) preflight(c echo.Context) error {
 	origin := c.Request().Header.Get(echo.HeaderOrigin)
-	c.Response().Header().Add("Vary", "Origin")
+	vary(c.Response().Header(), "Origin")
 	if origin == "" {
 		return c.NoContent(http.StatusNoContent)
 	}

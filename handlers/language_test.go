@@ -83,3 +83,34 @@ func TestLanguageSwitchStaysOnTheSite(t *testing.T) {
 		})
 	}
 }
+
+// TestVaryNamesEachHeaderOnce: a player's pages vary on the language and
+// on the session, both read from cookies; caches get each header once.
+func TestVaryNamesEachHeaderOnce(t *testing.T) {
+	e := newEnv(t, options{sandbox: true})
+	e.twilio.verify, e.sandbox.verify = rejecting("not_found"), rejecting("not_found")
+	for _, tc := range []struct {
+		name string
+		do   func() page
+	}{
+		{"an objective page", func() page { return e.get("/objectives/send-sms") }},
+		{"a HACK's answer", func() page {
+			return e.post("/objectives/send-sms/hack", url.Values{"sid": {testMessageSID}}, "HX-Request", "true")
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := tc.do()
+			seen := map[string]int{}
+			for _, v := range p.header.Values("Vary") {
+				for name := range strings.SplitSeq(v, ",") {
+					seen[http.CanonicalHeaderKey(strings.TrimSpace(name))]++
+				}
+			}
+			for _, want := range []string{"Cookie", "Accept-Language"} {
+				if seen[want] != 1 {
+					t.Errorf("Vary names %s %d times, want once: %q", want, seen[want], p.header.Values("Vary"))
+				}
+			}
+		})
+	}
+}

@@ -226,8 +226,8 @@ func withLocale(b *locale.Bundle, secureCookies bool) echo.MiddlewareFunc {
 			lang := b.Match(choice, c.Request().Header.Get("Accept-Language"))
 			h := c.Response().Header()
 			h.Set("Content-Language", lang)
-			h.Add("Vary", "Accept-Language")
-			h.Add("Vary", "Cookie")
+			vary(h, "Accept-Language")
+			vary(h, "Cookie")
 			c.SetRequest(c.Request().WithContext(locale.With(c.Request().Context(), b.Localizer(lang))))
 			return next(c)
 		}
@@ -313,4 +313,18 @@ func safeRequestID(id string) bool {
 		}
 	}
 	return true
+}
+
+// vary names header in an answer's Vary, unless it is named there
+// already: the language and the session both vary on the cookie, and a
+// header named twice is noise to every cache that reads it.
+func vary(h http.Header, header string) {
+	for _, v := range h.Values("Vary") {
+		for name := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(name), header) {
+				return
+			}
+		}
+	}
+	h.Add("Vary", header)
 }

@@ -276,7 +276,7 @@ func (s *Sessions) LoadAndSave() echo.MiddlewareFunc {
 // visitor who only reads costs no session row, and their page's token,
 // bound to no session, is accepted from no one (see checkCSRF).
 func (s *Sessions) load(c echo.Context) (context.Context, string, error) {
-	c.Response().Header().Add("Vary", "Cookie")
+	vary(c.Response().Header(), "Cookie")
 	ctx, token, err := s.loadOnly(c)
 	if err != nil {
 		return nil, "", err
