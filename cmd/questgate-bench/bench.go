@@ -135,16 +135,18 @@ func parseConfig(args []string, out io.Writer) (config, error) {
 
 // bench is one backend's run: the upstream, the servers, and the clients.
 type bench struct {
-	cfg     config
-	bin     string
-	dir     string
-	up      *upstream
-	hooks   *hookSink
-	be      *backend
-	direct  *direct
-	rt      http.RoundTripper // players' connections to the server(s)
-	out     io.Writer
-	summary *summary
+	cfg    config
+	bin    string
+	dir    string
+	up     *upstream
+	hooks  *hookSink
+	be     *backend
+	direct *direct
+	rt     http.RoundTripper // players' connections to the server(s)
+	// transport is rt's own, without the round-robin: the floor server's.
+	transport http.RoundTripper
+	out       io.Writer
+	summary   *summary
 }
 
 // target is one database configuration the scenarios run on.
@@ -260,7 +262,7 @@ func (b *bench) runTarget(ctx context.Context, t target, transport http.RoundTri
 		if err := be.start(ctx, t.instances, serverArgs(be.dir, b.up.base, b.cfg)); err != nil {
 			return errors.Join(err, be.close())
 		}
-		b.be, b.rt = be, be.rr.wrap(transport)
+		b.be, b.rt, b.transport = be, be.rr.wrap(transport), transport
 		scenarios := map[string]func(context.Context) ([]*table, error){
 			"burst": one(b.burst), "capacity": one(b.capacity), "repeats": one(b.repeats), "storm": one(b.storm),
 			"memory": one(b.memory), "api": b.api,
@@ -491,7 +493,33 @@ func (b *bench) repeats(ctx context.Context) (*table, error) {
 	t.add("upstream fetches", fmt.Sprint(f1-f0), fmt.Sprint(f2-f1), "", "0", verdictMax(float64(f2-f1), 0))
 	b.finish(t, "repeats", dm, dcpu, qm, cpu, false)
 	t.errorNote(ds, qs)
+	fm, fcpu, err := b.floor(ctx, ps, b.transport, b.cfg.duration)
+	if err != nil {
+		return nil, err
+	}
+	fs := fm.stats()
+	t.add("answers/s, a bare server (the floor)", perSecond(ds), perSecond(fs), ratio(fs.perSecond, ds.perSecond), "", "")
+	t.add("CPU per request, a bare server (server; bench)", "", cpuMS(perRequest(fcpu.server, fm)), "",
+		cpuMS(perRequest(fcpu.bench, fm)), "")
+	t.notes = append(t.notes, floorNote(ds, fs))
+	if fs.firstError != nil {
+		t.notes = append(t.notes, "first floor error: "+fs.firstError.Error())
+	}
 	return t, nil
+}
+
+// floorNote says what the floor means for the repeats' target: the same
+// requests answered by a bare server, which does none of questgate's
+// work, are as fast as any server can be on this machine with the load
+// generator beside it.
+func floorNote(direct, floor stats) string {
+	r := floor.perSecond / direct.perSecond
+	note := fmt.Sprintf("the floor: the same requests answered by a bare Go net/http server of its own (a fixed panel; no session, "+
+		"no database, no template) reach %.2f × direct", r)
+	if r < 0.8 {
+		return note + ": below the target of 0.80 ×, which no server can meet on this machine"
+	}
+	return note
 }
 
 // storm: one player submits one SID many times at once (a script, or a

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -10,6 +12,19 @@ import (
 
 	"github.com/questgate/questgate/internal/testkit/pgtest"
 )
+
+// TestMain serves the floor when the bench's floor scenario runs the test
+// binary as its floor server (startFloor runs its own executable).
+func TestMain(m *testing.M) {
+	if os.Getenv(floorEnv) == "1" {
+		if err := serveFloor(os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "floor:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	os.Exit(m.Run())
+}
 
 // smokeArgs are every scenario at a handful of players, a short latency
 // and a small big event.
@@ -93,8 +108,14 @@ func checkSmoke(t *testing.T, got, backend string, scenarios []string) {
 			}
 		}
 	}
-	if slices.Contains(scenarios, "repeats") && !regexp.MustCompile(`(?m)^  upstream fetches +\d+ +0 +0 +met$`).MatchString(section) {
-		t.Errorf("repeats asked Twilio in\n%s", got)
+	if slices.Contains(scenarios, "repeats") {
+		if !regexp.MustCompile(`(?m)^  upstream fetches +\d+ +0 +0 +met$`).MatchString(section) {
+			t.Errorf("repeats asked Twilio in\n%s", got)
+		}
+		if !regexp.MustCompile(`(?m)^  answers/s, a bare server \(the floor\) +\d+/s +\d+/s`).MatchString(section) ||
+			strings.Contains(section, "first floor error") {
+			t.Errorf("repeats: the floor did not answer in\n%s", got)
+		}
 	}
 	if slices.Contains(scenarios, "api") && !regexp.MustCompile(`(?m)^  webhooks delivered in the end +5 +5 +met$`).MatchString(section) {
 		t.Errorf("api: not every award's webhook arrived in\n%s", got)

@@ -1,0 +1,75 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/questgate/questgate/quest"
+)
+
+// processCPU is the process's user and system CPU time so far.
+func processCPU(tb testing.TB) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		tb.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkRecordAttempts measures what recording attempts costs a busy
+// event's store, apart from HTTP, sessions and Twilio: 64 callers at
+// once, as many HACKs in flight, record the attempts of players spread
+// over a thousand (so the pages they change are spread too), a third of
+// them failures and the rest repeats of an award. Besides the time per
+// attempt (on SQLite, whose attempts one writer commits in groups, its
+// inverse is the most attempts a second the store can take) it reports
+// the process's CPU per attempt (cpu-ns/op), to set beside the load
+// benchmark's server CPU per request (docs/performance.md).
+func BenchmarkRecordAttempts(b *testing.B) {
+	for _, be := range backends() {
+		b.Run(be.name, func(b *testing.B) {
+			s := connectTest(b, be.db(b))
+			ctx := context.Background()
+			const players = 1000
+			ids := make([]string, players)
+			won := func(i int) string { return fmt.Sprintf("SM%032x", i) }
+			for i := range ids {
+				p, err := s.CreatePlayer(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				ids[i] = p.ID
+				sub := quest.Submission{PlayerID: p.ID, ObjectiveID: "send-sms", RawSID: won(i), SID: won(i)}
+				if _, err := s.RecordAttempt(ctx, sub, &quest.Award{XP: 100}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			var next atomic.Int64
+			b.SetParallelism(32) // 64 callers with GOMAXPROCS 2
+			start := processCPU(b)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					n := next.Add(1)
+					i := int(n*7919) % players
+					sub := quest.Submission{PlayerID: ids[i], ObjectiveID: "send-sms", Reason: quest.AlreadyAwarded,
+						RawSID: won(i), SID: won(i)}
+					if n%3 == 0 {
+						bad := won(int(n) + 1_000_000)
+						sub = quest.Submission{PlayerID: ids[i], ObjectiveID: "send-sms-2", Reason: quest.NotFound, RawSID: bad, SID: bad}
+					}
+					if _, err := s.RecordAttempt(ctx, sub, nil); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.StopTimer()
+			b.ReportMetric(float64(processCPU(b)-start)/float64(b.N), "cpu-ns/op")
+		})
+	}
+}
