@@ -17,7 +17,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/a-h/templ"
@@ -124,9 +123,8 @@ func New(cfg Config) *echo.Echo {
 // template that failed halfway left half a page sent under a 200 that
 // the error handler could no longer replace.
 func render(c echo.Context, status int, t templ.Component) error {
-	b := pageBuffers.Get().(*bytes.Buffer)
-	defer putPageBuffer(b)
-	b.Reset()
+	b := templ.GetBuffer()
+	defer releasePageBuffer(b)
 	if err := t.Render(c.Request().Context(), b); err != nil {
 		return err
 	}
@@ -138,16 +136,16 @@ func render(c echo.Context, status int, t templ.Component) error {
 	return err
 }
 
-// pageBuffers are render's buffers, reused from one page to the next.
-var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// maxPooledPage bounds the buffers kept for reuse: a rare big page (a
-// progress view of 50 players is 340 KiB) is not held on to.
+// maxPooledPage bounds the buffers given back to templ's pool for reuse:
+// a rare big page (a progress view of 50 players is 340 KiB) is left to
+// the collector rather than held on to.
 const maxPooledPage = 512 << 10
 
-func putPageBuffer(b *bytes.Buffer) {
+// releasePageBuffer gives render's buffer back to templ's pool, which
+// empties it, unless it grew past maxPooledPage.
+func releasePageBuffer(b *bytes.Buffer) {
 	if b.Cap() <= maxPooledPage {
-		pageBuffers.Put(b)
+		templ.ReleaseBuffer(b)
 	}
 }
 
