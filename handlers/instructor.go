@@ -43,7 +43,7 @@ type InstructorData interface {
 	Player(ctx context.Context, id string) (quest.Player, error)
 	Awards(ctx context.Context, playerID string) (map[string]quest.Award, error)
 	ProgressSummary(ctx context.Context, cohortID int64, objectiveIDs []string) (quest.ProgressSummary, error)
-	ProgressPage(ctx context.Context, q quest.ProgressQuery) ([]quest.ProgressRow, int, error)
+	ProgressView(ctx context.Context, q quest.ProgressQuery, objectiveIDs []string) (quest.ProgressSummary, []quest.ProgressRow, int, error)
 	ProgressOf(ctx context.Context, playerID string, objectives int) (quest.ProgressRow, error)
 	EachProgress(ctx context.Context, cohortID int64, fn func(quest.ProgressRow) error) error
 	AuditLog(ctx context.Context, playerID string) ([]quest.AuditEntry, error)

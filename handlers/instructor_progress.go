@@ -136,10 +136,7 @@ func (h *Instructor) progressProps(c echo.Context) (templates.ProgressProps, err
 	if pq.cohortID != 0 {
 		props.ExportURL = withQuery(progressPath+".csv", url.Values{qCohort: {strconv.FormatInt(pq.cohortID, 10)}})
 	}
-	if props.Summary, err = h.cfg.Data.ProgressSummary(ctx, pq.cohortID, objectiveIDs(objectives)); err != nil {
-		return templates.ProgressProps{}, err
-	}
-	if props.Rows, props.Total, err = h.cfg.Data.ProgressPage(ctx, pq.q); err != nil {
+	if props.Summary, props.Rows, props.Total, err = h.cfg.Data.ProgressView(ctx, pq.q, objectiveIDs(objectives)); err != nil {
 		return templates.ProgressProps{}, err
 	}
 	if pq.page > 1 {

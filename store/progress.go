@@ -62,7 +62,31 @@ func progressWhere(q quest.ProgressQuery, playerID string) (string, []any) {
 // players first, then by name and id) and how many players q selects in
 // all.
 func (s *Store) ProgressPage(ctx context.Context, q quest.ProgressQuery) ([]quest.ProgressRow, int, error) {
-	return s.progressPage(ctx, q, "")
+	return s.progressPage(ctx, q, "", nil)
+}
+
+// ProgressView returns what the progress page shows: the summary of q's
+// cohort for the objectives objectiveIDs (as ProgressSummary), one page
+// of the players q selects (as ProgressPage, for len(objectiveIDs)
+// objectives) and how many it selects in all. The players' counts per
+// state are read once for both: without a name, they are the total.
+func (s *Store) ProgressView(ctx context.Context, q quest.ProgressQuery, objectiveIDs []string) (quest.ProgressSummary, []quest.ProgressRow, int, error) {
+	sum, err := s.ProgressSummary(ctx, q.CohortID, objectiveIDs)
+	if err != nil {
+		return quest.ProgressSummary{}, nil, 0, err
+	}
+	q.Objectives = len(objectiveIDs)
+	rows, total, err := s.progressPage(ctx, q, "", &stateTally{states: sum.States, players: sum.Players})
+	if err != nil {
+		return quest.ProgressSummary{}, nil, 0, err
+	}
+	return sum, rows, total, nil
+}
+
+// stateTally is stateCounts' answer: the players per state, and in all.
+type stateTally struct {
+	states  map[quest.ProgressState]int
+	players int
 }
 
 // ProgressOf returns one player's row of the progress list, with the
@@ -70,7 +94,7 @@ func (s *Store) ProgressPage(ctx context.Context, q quest.ProgressQuery) ([]ques
 // sends when they made an attempt. ErrNotFound when there is no such
 // player.
 func (s *Store) ProgressOf(ctx context.Context, playerID string, objectives int) (quest.ProgressRow, error) {
-	rows, _, err := s.progressPage(ctx, quest.ProgressQuery{Objectives: objectives, Limit: 1}, playerID)
+	rows, _, err := s.progressPage(ctx, quest.ProgressQuery{Objectives: objectives, Limit: 1}, playerID, nil)
 	if err != nil {
 		return quest.ProgressRow{}, err
 	}
@@ -80,7 +104,9 @@ func (s *Store) ProgressOf(ctx context.Context, playerID string, objectives int)
 	return rows[0], nil
 }
 
-func (s *Store) progressPage(ctx context.Context, q quest.ProgressQuery, playerID string) ([]quest.ProgressRow, int, error) {
+// progressPage is ProgressPage, or ProgressOf's row of playerID; tally,
+// when not nil, is stateCounts' answer for q's cohort, read already.
+func (s *Store) progressPage(ctx context.Context, q quest.ProgressQuery, playerID string, tally *stateTally) ([]quest.ProgressRow, int, error) {
 	where, args := progressWhere(q, playerID)
 	args = append([]any{q.Objectives}, args...)
 	outer := "1=1"
@@ -122,7 +148,7 @@ func (s *Store) progressPage(ctx context.Context, q quest.ProgressQuery, playerI
 	if playerID == "" && (len(out) == max(q.Limit, 1) || (len(out) == 0 && q.Offset > 0)) {
 		// The page is full, or past the end: how many there are in all
 		// is not known from it.
-		if total, err = s.progressTotal(ctx, q, where, outer, selected); err != nil {
+		if total, err = s.progressTotal(ctx, q, where, outer, selected, tally); err != nil {
 			return nil, 0, err
 		}
 	}
@@ -136,22 +162,25 @@ func (s *Store) progressPage(ctx context.Context, q quest.ProgressQuery, playerI
 }
 
 // progressTotal counts the players q selects: without a name, from the
-// counts per state (stateCounts); with one, by the players whose name
-// matches (where and outer, with their arguments args, are the page's).
-func (s *Store) progressTotal(ctx context.Context, q quest.ProgressQuery, where, outer string, args []any) (int, error) {
+// counts per state (tally, or else stateCounts); with one, by the players
+// whose name matches (where and outer, with their arguments args, are
+// the page's).
+func (s *Store) progressTotal(ctx context.Context, q quest.ProgressQuery, where, outer string, args []any, tally *stateTally) (int, error) {
 	if strings.TrimSpace(q.Name) == "" {
-		stuck, err := s.stuckRules(ctx)
-		if err != nil {
-			return 0, err
-		}
-		states, players, err := s.stateCounts(ctx, q.CohortID, q.Objectives, stuck)
-		if err != nil {
-			return 0, fmt.Errorf("progress page: %w", err)
+		if tally == nil {
+			stuck, err := s.stuckRules(ctx)
+			if err != nil {
+				return 0, err
+			}
+			tally = &stateTally{}
+			if tally.states, tally.players, err = s.stateCounts(ctx, q.CohortID, q.Objectives, stuck); err != nil {
+				return 0, fmt.Errorf("progress page: %w", err)
+			}
 		}
 		if q.State != "" {
-			return states[q.State], nil
+			return tally.states[q.State], nil
 		}
-		return players, nil
+		return tally.players, nil
 	}
 	var n int
 	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM (`+progressPlayers(where)+`) x WHERE `+outer, args...).Scan(&n)

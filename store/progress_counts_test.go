@@ -295,6 +295,22 @@ func TestProgressStatesAgree(t *testing.T) {
 							if total != len(all) || len(rows) != max(0, min(q.Limit, len(all)-q.Offset)) {
 								t.Errorf("%s: %+v: %d rows of %d, want %d in all", step, q, len(rows), total, len(all))
 							}
+							// The page's view reads the counts per state
+							// once, for its summary and its total: both
+							// must say what they say apart.
+							ids := make([]string, objectives)
+							for i := range ids {
+								ids[i] = fmt.Sprintf("objective-%d", i)
+							}
+							sum, vrows, vtotal, err := s.ProgressView(ctx, q, ids)
+							if err != nil {
+								t.Fatal(err)
+							}
+							if vtotal != total || !gocmp.Equal(playerIDs(vrows), playerIDs(rows)) ||
+								sum.Players != players || !gocmp.Equal(sum.States, want) {
+								t.Errorf("%s: %+v: the view has %v of %d, %d players, states %v; want %v of %d, %d players, states %v",
+									step, q, playerIDs(vrows), vtotal, sum.Players, sum.States, playerIDs(rows), total, players, want)
+							}
 						}
 					}
 				}
@@ -306,4 +322,13 @@ func TestProgressStatesAgree(t *testing.T) {
 		}
 		check("rule of 0")
 	})
+}
+
+// playerIDs are the ids of rows' players, in order.
+func playerIDs(rows []quest.ProgressRow) []string {
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.Player.ID
+	}
+	return ids
 }
