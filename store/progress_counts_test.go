@@ -277,6 +277,10 @@ func TestProgressStatesAgree(t *testing.T) {
 					if diff := gocmp.Diff(want, got); diff != "" || n != players {
 						t.Errorf("%s, cohort %d, %d objectives: %d players, want %d; states (-SQL +counted):\n%s", step, cohort, objectives, n, players, diff)
 					}
+					ids := make([]string, objectives)
+					for i := range ids {
+						ids[i] = fmt.Sprintf("objective-%d", i)
+					}
 					for _, st := range append([]quest.ProgressState{""}, quest.ProgressStates...) {
 						for _, q := range []quest.ProgressQuery{
 							{CohortID: cohort, State: st, Objectives: objectives, Limit: 1},
@@ -298,10 +302,6 @@ func TestProgressStatesAgree(t *testing.T) {
 							// The page's view reads the counts per state
 							// once, for its summary and its total: both
 							// must say what they say apart.
-							ids := make([]string, objectives)
-							for i := range ids {
-								ids[i] = fmt.Sprintf("objective-%d", i)
-							}
 							sum, vrows, vtotal, err := s.ProgressView(ctx, q, ids)
 							if err != nil {
 								t.Fatal(err)

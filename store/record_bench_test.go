@@ -28,7 +28,9 @@ func processCPU(tb testing.TB) time.Duration {
 // attempt (on SQLite, whose attempts one writer commits in groups, its
 // inverse is the most attempts a second the store can take) it reports
 // the process's CPU per attempt (cpu-ns/op), to set beside the load
-// benchmark's server CPU per request (docs/performance.md).
+// benchmark's server CPU per request (docs/performance.md). On
+// PostgreSQL that CPU is questgate's side alone: the database's own
+// processes are not counted.
 func BenchmarkRecordAttempts(b *testing.B) {
 	for _, be := range backends() {
 		b.Run(be.name, func(b *testing.B) {

@@ -339,10 +339,16 @@ func (b *bench) setup(ctx context.Context, n int) ([]*player, error) {
 // the bench process (players and upstream). A failed reading is reported
 // as zero: the load is what matters.
 func (b *bench) measure(phase func() measured) (measured, cpuUse) {
-	srv0, _ := b.be.cpu()
+	return measureCPU(b.be.cpu, phase)
+}
+
+// measureCPU runs phase and returns the CPU time it took the server whose
+// CPU time so far serverCPU reads, and the bench process.
+func measureCPU(serverCPU func() (time.Duration, error), phase func() measured) (measured, cpuUse) {
+	srv0, _ := serverCPU()
 	own0, _ := cpuTime(os.Getpid())
 	m := phase()
-	srv1, _ := b.be.cpu()
+	srv1, _ := serverCPU()
 	own1, _ := cpuTime(os.Getpid())
 	return m, cpuUse{server: srv1 - srv0, bench: own1 - own0}
 }
@@ -493,14 +499,14 @@ func (b *bench) repeats(ctx context.Context) (*table, error) {
 	t.add("upstream fetches", fmt.Sprint(f1-f0), fmt.Sprint(f2-f1), "", "0", verdictMax(float64(f2-f1), 0))
 	b.finish(t, "repeats", dm, dcpu, qm, cpu, false)
 	t.errorNote(ds, qs)
-	fm, fcpu, err := b.floor(ctx, ps, b.transport, b.cfg.duration)
+	fm, fcpu, err := b.floor(ctx, ps)
 	if err != nil {
 		return nil, err
 	}
 	fs := fm.stats()
 	t.add("answers/s, a bare server (the floor)", perSecond(ds), perSecond(fs), ratio(fs.perSecond, ds.perSecond), "", "")
-	t.add("CPU per request, a bare server (server; bench)", "", cpuMS(perRequest(fcpu.server, fm)), "",
-		cpuMS(perRequest(fcpu.bench, fm)), "")
+	t.add("the floor's server CPU per request", "", cpuMS(perRequest(fcpu.server, fm)), "", "", "")
+	t.add("bench CPU per request, against the floor", "", cpuMS(perRequest(fcpu.bench, fm)), "", "", "")
 	t.notes = append(t.notes, floorNote(ds, fs))
 	if fs.firstError != nil {
 		t.notes = append(t.notes, "first floor error: "+fs.firstError.Error())

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"fmt"
 	"io"
 	"os"
 	"regexp"
@@ -16,11 +15,7 @@ import (
 // TestMain serves the floor when the bench's floor scenario runs the test
 // binary as its floor server (startFloor runs its own executable).
 func TestMain(m *testing.M) {
-	if os.Getenv(floorEnv) == "1" {
-		if err := serveFloor(os.Stdin, os.Stdout); err != nil {
-			fmt.Fprintln(os.Stderr, "floor:", err)
-			os.Exit(1)
-		}
+	if servedFloor() {
 		return
 	}
 	os.Exit(m.Run())

@@ -18,6 +18,20 @@ import (
 // binary (or its test binary) the floor server instead: see serveFloor.
 const floorEnv = "QUESTGATE_BENCH_FLOOR"
 
+// servedFloor serves the floor and reports true when this process was
+// started as the floor server (floorEnv), which exits on an error;
+// main and the tests' TestMain call it first.
+func servedFloor() bool {
+	if os.Getenv(floorEnv) != "1" {
+		return false
+	}
+	if err := serveFloor(os.Stdin, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "questgate-bench floor:", err)
+		os.Exit(1)
+	}
+	return true
+}
+
 // floorPanel is the floor server's one answer: a hack panel of the size
 // of questgate's answer to a repeat (5.3 KB, the attempts list
 // included), with the reason the players look for.
@@ -103,9 +117,9 @@ func (f *floorServer) close() error {
 }
 
 // floor sends ps' repeat HACKs, as the repeats scenario sends them to
-// questgate, to a floor server for d, and returns what it measured and
-// the CPU each side spent.
-func (b *bench) floor(ctx context.Context, ps []*player, transport http.RoundTripper, d time.Duration) (measured, cpuUse, error) {
+// questgate, to a floor server for -duration, and returns what it
+// measured and the CPU each side spent.
+func (b *bench) floor(ctx context.Context, ps []*player) (measured, cpuUse, error) {
 	f, err := startFloor(ctx)
 	if err != nil {
 		return measured{}, cpuUse{}, err
@@ -113,12 +127,10 @@ func (b *bench) floor(ctx context.Context, ps []*player, transport http.RoundTri
 	bare := make([]*player, len(ps))
 	for i, p := range ps {
 		bare[i] = &player{base: f.base, csrf: p.csrf, sid: p.sid,
-			http: &http.Client{Transport: transport, Jar: p.http.Jar, CheckRedirect: p.http.CheckRedirect}}
+			http: &http.Client{Transport: b.transport, Jar: p.http.Jar, CheckRedirect: p.http.CheckRedirect}}
 	}
-	srv0, _ := f.cpu()
-	own0, _ := cpuTime(os.Getpid())
-	m := loop(d, len(bare), func(w int) error { return want(ctx, "already_awarded", bare[w], bare[w].sid) })
-	srv1, _ := f.cpu()
-	own1, _ := cpuTime(os.Getpid())
-	return m, cpuUse{server: srv1 - srv0, bench: own1 - own0}, f.close()
+	m, use := measureCPU(f.cpu, func() measured {
+		return loop(b.cfg.duration, len(bare), func(w int) error { return want(ctx, "already_awarded", bare[w], bare[w].sid) })
+	})
+	return m, use, f.close()
 }

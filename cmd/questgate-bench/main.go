@@ -16,11 +16,7 @@ import (
 )
 
 func main() {
-	if os.Getenv(floorEnv) == "1" {
-		if err := serveFloor(os.Stdin, os.Stdout); err != nil {
-			fmt.Fprintln(os.Stderr, "questgate-bench floor:", err)
-			os.Exit(1)
-		}
+	if servedFloor() {
 		return
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
