@@ -15,17 +15,36 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	// The first signal starts a graceful shutdown, which may take up to
-	// --shutdown-timeout; forgetting the signals then gives a second one
-	// its default effect: the process ends at once.
-	context.AfterFunc(ctx, stop)
+	ctx, cancel := shutdownOnSignal()
 	err := run(ctx, os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr)
-	stop()
+	cancel()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "questgate:", err)
 		os.Exit(exitCode(err))
 	}
+}
+
+// shutdownOnSignal returns a context cancelled by the first SIGINT or
+// SIGTERM, which starts a graceful shutdown that may take up to
+// --shutdown-timeout. The signals are forgotten before the context is
+// cancelled, so a second one, however soon, has its default effect: the
+// process ends at once. (Forgetting them after the cancellation, as
+// signal.NotifyContext's stop in a context.AfterFunc did, raced with the
+// shutdown: a second signal sent as soon as the shutdown began could be
+// swallowed.)
+func shutdownOnSignal() (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case <-signals:
+		case <-ctx.Done():
+		}
+		signal.Stop(signals)
+		cancel()
+	}()
+	return ctx, cancel
 }
 
 // exitError carries a specific exit status out of run.
