@@ -128,7 +128,8 @@ func gamePlayerAccount(t *testing.T, keyID, playerID, name string) (account, tok
 		t.Fatal(err)
 	}
 	defer st.Close()
-	id, err := st.APIPlayer(ctx, keyID, playerID, name)
+	apiPlayer, err := st.APIPlayer(ctx, keyID, playerID, name)
+	id := apiPlayer.ID
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -103,7 +103,8 @@ func apiVerify(t *testing.T, key, player, name, sid string) string {
 func gamePlayerIn(t *testing.T, st *store.Store, keyID, player, name string, co quest.Cohort) (account, token string) {
 	t.Helper()
 	account, token = gamePlayerAccount(t, keyID, player, name)
-	id, err := st.APIPlayer(context.Background(), keyID, player, name)
+	apiPlayer, err := st.APIPlayer(context.Background(), keyID, player, name)
+	id := apiPlayer.ID
 	if err != nil {
 		t.Fatal(err)
 	}

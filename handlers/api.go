@@ -35,7 +35,7 @@ type APIQuests interface {
 type APIData interface {
 	APIKeyByHash(ctx context.Context, hash string) (quest.APIKey, error)
 	OriginAllowed(ctx context.Context, origin string) (bool, error)
-	APIPlayer(ctx context.Context, keyID, externalID, name string) (string, error)
+	APIPlayer(ctx context.Context, keyID, externalID, name string) (quest.Player, error)
 	FindAPIPlayer(ctx context.Context, keyID, externalID string) (string, error)
 	ExternalIDs(ctx context.Context, keyID string, playerIDs []string) (map[string]string, error)
 	Player(ctx context.Context, id string) (quest.Player, error)
@@ -264,11 +264,14 @@ func (h *API) verify(c echo.Context) error {
 		}
 		creds = &cr
 	}
-	playerID, err := h.data.APIPlayer(ctx, k.ID, req.Player.ID, req.Player.Name)
+	p, err := h.data.APIPlayer(ctx, k.ID, req.Player.ID, req.Player.Name)
 	if err != nil {
 		return err
 	}
-	res, err := h.quests.Submit(ctx, quest.Attempt{PlayerID: playerID, ObjectiveID: req.Objective, SID: req.SID, Game: true,
+	// As a session's player, the attempt's reads of the player may be
+	// answered from memory at the version just read (quest.WithPlayerRead).
+	ctx = quest.WithPlayerRead(ctx, p)
+	res, err := h.quests.Submit(ctx, quest.Attempt{PlayerID: p.ID, ObjectiveID: req.Objective, SID: req.SID, Game: true,
 		IP: c.RealIP(), Credentials: creds})
 	if err != nil {
 		return err

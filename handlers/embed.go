@@ -33,7 +33,7 @@ type EmbedQuests interface {
 // EmbedData is the part of *store.Store the widget uses.
 type EmbedData interface {
 	APIKeyByID(ctx context.Context, id string) (quest.APIKey, error)
-	APIPlayer(ctx context.Context, keyID, externalID, name string) (string, error)
+	APIPlayer(ctx context.Context, keyID, externalID, name string) (quest.Player, error)
 	Awards(ctx context.Context, playerID string) (map[string]quest.Award, error)
 }
 
@@ -131,9 +131,14 @@ func (h *Embed) open(c echo.Context) (widget, bool, error) {
 		requested = c.FormValue("origin")
 	}
 	w := widget{key: key, claims: claims, obj: obj, requested: requested, origin: targetOrigin(key, claims.Origin, requested)}
-	if w.playerID, err = h.data.APIPlayer(ctx, key.ID, claims.Subject, claims.Name); err != nil {
+	p, err := h.data.APIPlayer(ctx, key.ID, claims.Subject, claims.Name)
+	if err != nil {
 		return widget{}, false, err
 	}
+	w.playerID = p.ID
+	// The widget's reads of the player may be answered from memory at the
+	// version just read (quest.WithPlayerRead), as a session's player's.
+	c.SetRequest(c.Request().WithContext(quest.WithPlayerRead(c.Request().Context(), p)))
 	return w, true, nil
 }
 

@@ -25,7 +25,8 @@ func widgetEnv(t *testing.T, origins ...string) (*env, quest.APIKey) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, err := e.store.APIPlayer(t.Context(), k.ID, "p42", "Ada")
+	apiPlayer, err := e.store.APIPlayer(t.Context(), k.ID, "p42", "Ada")
+	id := apiPlayer.ID
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,8 @@ func TestInstructorSeesAndRedeliversWebhooks(t *testing.T) {
 	if _, err := e.store.AddWebhookEndpoint(ctx, quest.WebhookEndpoint{APIKeyID: n.ID, URL: "https://game.example/hooks", Secret: "whsec_c2VjcmV0"}); err != nil {
 		t.Fatal(err)
 	}
-	player, err := e.store.APIPlayer(ctx, n.ID, "p42", "Ada")
+	apiPlayer, err := e.store.APIPlayer(ctx, n.ID, "p42", "Ada")
+	player := apiPlayer.ID
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -235,6 +235,10 @@ func (s *Sessions) withPlayer(create bool) echo.MiddlewareFunc {
 				return err
 			}
 			c.Set(playerKey, p)
+			// The store may answer this request's reads of the player's
+			// awards, credentials and event window from memory, at the
+			// version just read with them (quest.WithPlayerRead).
+			ctx = quest.WithPlayerRead(ctx, p)
 			ctx = templates.WithPlayer(ctx, p.DisplayName)
 			if s.decorate != nil {
 				ctx = s.decorate(ctx, p)

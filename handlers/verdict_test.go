@@ -61,7 +61,8 @@ func TestOneVerdictEverySurface(t *testing.T) {
 			if tt.creds {
 				e.saveCredentials(creds)
 				htmxPlayer.saveCredentials(creds)
-				widgetPlayer, err := e.store.APIPlayer(t.Context(), k.ID, "p42", "Ada")
+				apiPlayer, err := e.store.APIPlayer(t.Context(), k.ID, "p42", "Ada")
+				widgetPlayer := apiPlayer.ID
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -314,7 +314,8 @@ func TestEventWindowInTheAPIAndTheWidget(t *testing.T) {
 	}
 	// The API's player, and the widget's (another key's), in the cohort.
 	for _, p := range []struct{ keyID, id string }{{apiKey.ID, "game-player-42"}, {full.ID, "p42"}} {
-		id, err := e.store.APIPlayer(ctx, p.keyID, p.id, "Ada")
+		apiPlayer, err := e.store.APIPlayer(ctx, p.keyID, p.id, "Ada")
+		id := apiPlayer.ID
 		if err != nil {
 			t.Fatal(err)
 		}

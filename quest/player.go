@@ -1,6 +1,7 @@
 package quest
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"time"
@@ -13,6 +14,54 @@ type Player struct {
 	// CohortID is the cohort the player joined, 0 when none.
 	CohortID  int64
 	CreatedAt time.Time
+	// Version moves on whenever anything an attempt reads of the player
+	// before its work changes (their awards, credentials, cohort, or
+	// their cohort's event window), whoever changes it: the database's
+	// triggers keep it. Read with the player, it lets a store answer
+	// those reads from memory until it moves (see WithPlayerRead).
+	Version int64
+}
+
+// playerReadKey carries the player a request read, with their Version.
+type playerReadKey struct{}
+
+// WithPlayerRead returns ctx saying that its request read p, at
+// p.Version: a store may then answer the request's reads of p's awards,
+// credentials and event window from what it kept of them at that
+// version, instead of asking the database again. The session's read of
+// the player, which every player request makes anyway, is then the one
+// read their HACK needs before its work. A request that read no player
+// reads everything afresh.
+func WithPlayerRead(ctx context.Context, p Player) context.Context {
+	if p.ID == "" {
+		return ctx
+	}
+	return context.WithValue(ctx, playerReadKey{}, playerRead{id: p.ID, version: p.Version})
+}
+
+// playerRead is what WithPlayerRead keeps: not the whole Player, which
+// the request keeps elsewhere.
+type playerRead struct {
+	id      string
+	version int64
+}
+
+// PlayerReadID returns the id of the player ctx's request read (see
+// WithPlayerRead), and false when it read none.
+func PlayerReadID(ctx context.Context) (string, bool) {
+	r, ok := ctx.Value(playerReadKey{}).(playerRead)
+	return r.id, ok
+}
+
+// PlayerReadVersion returns the version at which ctx's request read the
+// player playerID (see WithPlayerRead), and false when it read no
+// player, or another one.
+func PlayerReadVersion(ctx context.Context, playerID string) (int64, bool) {
+	r, ok := ctx.Value(playerReadKey{}).(playerRead)
+	if !ok || r.id != playerID {
+		return 0, false
+	}
+	return r.version, true
 }
 
 // Credentials open a player's Twilio account: either the account's own

@@ -310,6 +310,7 @@ func (s *Store) AwardByHand(ctx context.Context, playerID, objectiveID string, x
 		}
 		return audit(ctx, tx, playerID, objectiveID, quest.ActionAward, reason, instructorID, now)
 	})
+	s.cache.forget(playerID)
 	if err != nil {
 		return fmt.Errorf("award by hand: %w", err)
 	}
@@ -331,6 +332,7 @@ func (s *Store) Revoke(ctx context.Context, playerID, objectiveID string, instru
 		}
 		return audit(ctx, tx, playerID, objectiveID, quest.ActionRevoke, reason, instructorID, now)
 	})
+	s.cache.forget(playerID)
 	if err != nil {
 		return fmt.Errorf("revoke: %w", err)
 	}

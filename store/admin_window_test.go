@@ -33,7 +33,8 @@ func TestWindowedListingsPageLikeTheWholeTable(t *testing.T) {
 		}
 		var game []quest.Player
 		for i := range 2 {
-			id, err := s.APIPlayer(ctx, key.ID, fmt.Sprintf("ext-%d", i), "")
+			apiPlayer, err := s.APIPlayer(ctx, key.ID, fmt.Sprintf("ext-%d", i), "")
+			id := apiPlayer.ID
 			if err != nil {
 				t.Fatal(err)
 			}

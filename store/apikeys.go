@@ -127,21 +127,28 @@ func (s *Store) OriginAllowed(ctx context.Context, origin string) (bool, error) 
 	return n > 0, nil
 }
 
-// APIPlayer returns the id of the player a key calls externalID, creating
-// the player on first sight with name as display name (and updating the
-// name when the game sends another one). A player the key named before,
-// under the same name, costs one read; only a new player or a new name
-// writes (in a transaction shared with concurrent attempts, see grouped).
-func (s *Store) APIPlayer(ctx context.Context, keyID, externalID, name string) (string, error) {
-	var id, known string
-	err := s.r.QueryRowContext(ctx, `SELECT ap.player_id, p.display_name FROM api_players ap
-		JOIN players p ON p.id = ap.player_id WHERE ap.api_key_id = ? AND ap.external_id = ?`,
-		keyID, externalID).Scan(&id, &known)
+// APIPlayer returns the player a key calls externalID, creating the
+// player on first sight with name as display name (and updating the name
+// when the game sends another one). A player the key named before, under
+// the same name, costs one read; only a new player or a new name writes
+// (in a transaction shared with concurrent attempts, see grouped). The
+// player comes with their Version, as the session's read of a player
+// does, for quest.WithPlayerRead.
+func (s *Store) APIPlayer(ctx context.Context, keyID, externalID, name string) (quest.Player, error) {
+	var (
+		p      quest.Player
+		cohort sql.NullInt64
+	)
+	err := s.r.QueryRowContext(ctx, `SELECT ap.player_id, p.display_name, p.cohort_id, p.created_at, COALESCE(v.version, 0)
+		FROM api_players ap JOIN players p ON p.id = ap.player_id LEFT JOIN player_versions v ON v.player_id = p.id
+		WHERE ap.api_key_id = ? AND ap.external_id = ?`,
+		keyID, externalID).Scan(&p.ID, &p.DisplayName, &cohort, &p.CreatedAt, &p.Version)
+	p.CohortID = cohort.Int64
 	switch {
-	case err == nil && (name == "" || name == known):
-		return id, nil
+	case err == nil && (name == "" || name == p.DisplayName):
+		return p, nil
 	case err != nil && !errors.Is(err, sql.ErrNoRows):
-		return "", fmt.Errorf("API player: %w", err)
+		return quest.Player{}, fmt.Errorf("API player: %w", err)
 	}
 	err = s.grouped(ctx, func(tx *sql.Tx) error {
 		// Two first requests naming the same new player must not both
@@ -149,30 +156,35 @@ func (s *Store) APIPlayer(ctx context.Context, keyID, externalID, name string) (
 		if err := s.lock(ctx, tx, false, "api_player:"+keyID+"/"+externalID); err != nil {
 			return err
 		}
-		err := tx.QueryRowContext(ctx, `SELECT player_id FROM api_players WHERE api_key_id = ? AND external_id = ?`,
-			keyID, externalID).Scan(&id)
+		p = quest.Player{}
+		err := tx.QueryRowContext(ctx, `SELECT p.id, p.display_name, p.cohort_id, p.created_at, COALESCE(v.version, 0)
+			FROM api_players ap JOIN players p ON p.id = ap.player_id LEFT JOIN player_versions v ON v.player_id = p.id
+			WHERE ap.api_key_id = ? AND ap.external_id = ?`,
+			keyID, externalID).Scan(&p.ID, &p.DisplayName, &cohort, &p.CreatedAt, &p.Version)
+		p.CohortID = cohort.Int64
 		switch {
 		case err == nil:
-			if name != "" {
-				_, err = tx.ExecContext(ctx, `UPDATE players SET display_name = ? WHERE id = ? AND display_name <> ?`, name, id, name)
+			if name != "" && name != p.DisplayName {
+				p.DisplayName = name
+				_, err = tx.ExecContext(ctx, `UPDATE players SET display_name = ? WHERE id = ?`, name, p.ID)
 			}
 			return err
 		case !errors.Is(err, sql.ErrNoRows):
 			return err
 		}
-		id = "pl_" + rand.Text()
+		p = quest.Player{ID: "pl_" + rand.Text(), DisplayName: name, CreatedAt: s.now().UTC()}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO players (id, display_name, created_at) VALUES (?, ?, ?)`,
-			id, name, s.now().UTC()); err != nil {
+			p.ID, p.DisplayName, p.CreatedAt); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO api_players (api_key_id, external_id, player_id) VALUES (?, ?, ?)`,
-			keyID, externalID, id)
+			keyID, externalID, p.ID)
 		return err
 	})
 	if err != nil {
-		return "", fmt.Errorf("API player: %w", err)
+		return quest.Player{}, fmt.Errorf("API player: %w", err)
 	}
-	return id, nil
+	return p, nil
 }
 
 // FindAPIPlayer returns the id of the player a key calls externalID, or

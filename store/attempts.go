@@ -136,6 +136,9 @@ func (s *Store) finishAttempt(ctx context.Context, sub quest.Submission, grant *
 	if err != nil {
 		return quest.Submission{}, fmt.Errorf("finish attempt: %w", err)
 	}
+	if sub.Reason == quest.Awarded {
+		s.cache.forget(sub.PlayerID)
+	}
 	return sub, nil
 }
 

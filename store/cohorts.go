@@ -76,6 +76,7 @@ func (s *Store) JoinCohort(ctx context.Context, playerID string, cohortID int64,
 			cohortID, displayName, displayName, playerID)
 		return affectedOne(res, err, "update player")
 	})
+	s.cache.forget(playerID)
 	if err != nil {
 		return fmt.Errorf("join cohort: %w", err)
 	}

@@ -70,6 +70,7 @@ func (s *Store) SaveGameAccount(ctx context.Context, a quest.GameAccount, cohort
 			cohortID, name, name, a.PlayerID, cohortID, name, name)
 		return err
 	})
+	s.cache.forget(a.PlayerID)
 	if err != nil {
 		return quest.GameAccount{}, fmt.Errorf("save game account: %w", err)
 	}

@@ -131,7 +131,8 @@ func TestTwoInstancesNeverClaimTheSameWebhook(t *testing.T) {
 		}
 		const events = 60
 		for i := range events {
-			player, err := s.APIPlayer(ctx, "key_1", fmt.Sprint("p", i), "")
+			apiPlayer, err := s.APIPlayer(ctx, "key_1", fmt.Sprint("p", i), "")
+			player := apiPlayer.ID
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -233,7 +234,8 @@ func TestTwoInstancesShareAPIState(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				id, err := s.APIPlayer(ctx, "key_1", "p42", "Ada")
+				apiPlayer, err := s.APIPlayer(ctx, "key_1", "p42", "Ada")
+				id := apiPlayer.ID
 				if err != nil {
 					t.Error(err)
 					return

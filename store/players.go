@@ -27,8 +27,9 @@ func (s *Store) Player(ctx context.Context, id string) (quest.Player, error) {
 		p      quest.Player
 		cohort sql.NullInt64
 	)
-	err := s.r.QueryRowContext(ctx, `SELECT id, display_name, cohort_id, created_at FROM players WHERE id = ?`, id).
-		Scan(&p.ID, &p.DisplayName, &cohort, &p.CreatedAt)
+	err := s.r.QueryRowContext(ctx, `SELECT p.id, p.display_name, p.cohort_id, p.created_at, COALESCE(v.version, 0)
+		FROM players p LEFT JOIN player_versions v ON v.player_id = p.id WHERE p.id = ?`, id).
+		Scan(&p.ID, &p.DisplayName, &cohort, &p.CreatedAt, &p.Version)
 	if errors.Is(err, sql.ErrNoRows) {
 		return quest.Player{}, quest.ErrNotFound
 	}
@@ -54,6 +55,7 @@ func (s *Store) SaveCredentials(ctx context.Context, c quest.Credentials) error 
 			c.PlayerID, c.AccountSID, c.APIKeySID, sealed, c.Sandbox, s.now().UTC())
 		return err
 	})
+	s.cache.forget(c.PlayerID)
 	if err != nil {
 		return fmt.Errorf("save credentials: %w", err)
 	}
@@ -80,6 +82,7 @@ func (s *Store) SaveCredentialsIfNone(ctx context.Context, c quest.Credentials) 
 		n, err = res.RowsAffected()
 		return err
 	})
+	s.cache.forget(c.PlayerID)
 	if err != nil {
 		return false, fmt.Errorf("save credentials: %w", err)
 	}
@@ -88,6 +91,19 @@ func (s *Store) SaveCredentialsIfNone(ctx context.Context, c quest.Credentials) 
 
 // Credentials returns a player's stored credentials, or ErrNotFound.
 func (s *Store) Credentials(ctx context.Context, playerID string) (quest.Credentials, error) {
+	c, err := s.cachedCredentials(ctx, playerID, func() (quest.Credentials, error) { return s.sealedCredentials(ctx, playerID) })
+	if err != nil {
+		return quest.Credentials{}, err
+	}
+	if c.Secret, err = s.open(c.Secret, c.AccountSID); err != nil {
+		return quest.Credentials{}, fmt.Errorf("read credentials: %w", err)
+	}
+	return c, nil
+}
+
+// sealedCredentials reads a player's stored credentials with their secret
+// still sealed, or ErrNotFound.
+func (s *Store) sealedCredentials(ctx context.Context, playerID string) (quest.Credentials, error) {
 	c := quest.Credentials{PlayerID: playerID}
 	err := s.r.QueryRowContext(ctx, `SELECT account_sid, api_key_sid, secret, sandbox, updated_at
 		FROM credentials WHERE player_id = ?`, playerID).
@@ -98,9 +114,6 @@ func (s *Store) Credentials(ctx context.Context, playerID string) (quest.Credent
 	if err != nil {
 		return quest.Credentials{}, fmt.Errorf("read credentials: %w", err)
 	}
-	if c.Secret, err = s.open(c.Secret, c.AccountSID); err != nil {
-		return quest.Credentials{}, fmt.Errorf("read credentials: %w", err)
-	}
 	return c, nil
 }
 
@@ -109,7 +122,9 @@ func (s *Store) Credentials(ctx context.Context, playerID string) (quest.Credent
 // and the write-ahead log, which still holds the page as it was, is
 // checkpointed and emptied when no reader holds it.
 func (s *Store) DeleteCredentials(ctx context.Context, playerID string) error {
-	if _, err := s.w.ExecContext(ctx, `DELETE FROM credentials WHERE player_id = ?`, playerID); err != nil {
+	_, err := s.w.ExecContext(ctx, `DELETE FROM credentials WHERE player_id = ?`, playerID)
+	s.cache.forget(playerID)
+	if err != nil {
 		return fmt.Errorf("delete credentials: %w", err)
 	}
 	if !s.pg {

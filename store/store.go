@@ -84,6 +84,11 @@ type Store struct {
 	// and checks for (or creates) goose's version table on first use, so
 	// one per probe would repeat both every few seconds.
 	readiness *goose.Provider
+
+	// cache answers a player request's reads of its player's awards,
+	// credentials and event window at the version the request read the
+	// player at (see playerCache).
+	cache *playerCache
 }
 
 // Option configures Open and Connect.
@@ -224,7 +229,7 @@ func isScheme(s string) bool {
 // newStore is a Store on w and r with opts applied and, until WithSecrets
 // says otherwise, a random sealing key.
 func newStore(w, r *sql.DB, pg bool, opts []Option) (*Store, error) {
-	s := &Store{w: w, r: r, pg: pg, now: now, ephemeral: true}
+	s := &Store{w: w, r: r, pg: pg, now: now, ephemeral: true, cache: newPlayerCache(playerCacheSize)}
 	key, err := secrets.GenerateKey()
 	if err != nil {
 		return nil, err

@@ -74,6 +74,9 @@ func (s *Store) recordAttempt(ctx context.Context, sub quest.Submission, grant *
 	if err != nil {
 		return quest.Submission{}, fmt.Errorf("record attempt: %w", err)
 	}
+	if sub.Reason == quest.Awarded {
+		s.cache.forget(sub.PlayerID)
+	}
 	return sub, nil
 }
 
@@ -327,6 +330,11 @@ func (s *Store) Attempts(ctx context.Context, playerID string) (map[string]int, 
 
 // Awards returns the objectives a player holds, keyed by objective id.
 func (s *Store) Awards(ctx context.Context, playerID string) (map[string]quest.Award, error) {
+	return s.cachedAwards(ctx, playerID, func() (map[string]quest.Award, error) { return s.awards(ctx, playerID) })
+}
+
+// awards is Awards from the database.
+func (s *Store) awards(ctx context.Context, playerID string) (map[string]quest.Award, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT objective_id, COALESCE(sid, ''), xp, COALESCE(submission_id, 0),
 		awarded_by IS NOT NULL OR submission_id IS NULL, created_at, items
 		FROM awards WHERE player_id = ?`, playerID)
@@ -351,6 +359,11 @@ func (s *Store) Awards(ctx context.Context, playerID string) (map[string]quest.A
 // whoever holds it, or ErrNotFound. It lets a repeat be answered from the
 // database without asking Twilio again.
 func (s *Store) AwardedSubmission(ctx context.Context, objectiveID, sid string) (quest.Submission, error) {
+	return s.cachedAwarded(ctx, objectiveID, sid, func() (quest.Submission, error) { return s.awardedSubmission(ctx, objectiveID, sid) })
+}
+
+// awardedSubmission is AwardedSubmission from the database.
+func (s *Store) awardedSubmission(ctx context.Context, objectiveID, sid string) (quest.Submission, error) {
 	sub, err := scanSubmission(s.r.QueryRowContext(ctx, `SELECT `+prefixed("s.", submissionColumns)+`
 		FROM awards a JOIN submissions s ON s.id = a.submission_id
 		WHERE a.objective_id = ? AND a.sid = ?`, objectiveID, sid))

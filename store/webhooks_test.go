@@ -24,7 +24,8 @@ func TestWebhookLeases(t *testing.T) {
 		if _, err := s.AddWebhookEndpoint(ctx, quest.WebhookEndpoint{APIKeyID: "key_1", URL: "https://game.example/hooks", Secret: "whsec_c2VjcmV0"}); err != nil {
 			t.Fatal(err)
 		}
-		player, err := s.APIPlayer(ctx, "key_1", "p42", "Ada")
+		apiPlayer, err := s.APIPlayer(ctx, "key_1", "p42", "Ada")
+		player := apiPlayer.ID
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -113,7 +114,8 @@ func TestPruneWebhooks(t *testing.T) {
 		// one still pending.
 		var ids []string
 		for i, status := range []int{204, 0, 500} {
-			player, err := s.APIPlayer(ctx, "key_1", fmt.Sprint("p", i), "")
+			apiPlayer, err := s.APIPlayer(ctx, "key_1", fmt.Sprint("p", i), "")
+			player := apiPlayer.ID
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -71,6 +71,11 @@ func (s *Store) CohortEvent(ctx context.Context, cohortID int64) (quest.Event, e
 // PlayerEvent returns the event of a player's cohort (quest.EventStore):
 // quest.DefaultEvent(0) for a player in no cohort, or unknown.
 func (s *Store) PlayerEvent(ctx context.Context, playerID string) (quest.Event, error) {
+	return s.cachedEvent(ctx, playerID, func() (quest.Event, error) { return s.playerEvent(ctx, playerID) })
+}
+
+// playerEvent is PlayerEvent from the database.
+func (s *Store) playerEvent(ctx context.Context, playerID string) (quest.Event, error) {
 	e, err := scanEvent(s.r.QueryRowContext(ctx, `SELECT e.cohort_id, e.starts_at, e.ends_at, e.time_zone,
 		e.stuck_failures, e.stuck_minutes FROM players p JOIN cohort_events e ON e.cohort_id = p.cohort_id WHERE p.id = ?`, playerID))
 	if errors.Is(err, sql.ErrNoRows) {

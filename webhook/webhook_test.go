@@ -91,7 +91,9 @@ func newWorld(t *testing.T, failures int) *world {
 	if _, err := w.st.AddWebhookEndpoint(ctx, quest.WebhookEndpoint{APIKeyID: n.ID, URL: srv.URL + "/hooks", Secret: w.rc.secret}); err != nil {
 		t.Fatal(err)
 	}
-	if w.player, err = w.st.APIPlayer(ctx, n.ID, "game-player-42", "Ada"); err != nil {
+	p, err := w.st.APIPlayer(ctx, n.ID, "game-player-42", "Ada")
+	w.player = p.ID
+	if err != nil {
 		t.Fatal(err)
 	}
 	return w
