@@ -32,6 +32,15 @@ func New(limit int) *Slots {
 // Acquire waits for a slot of key, or until ctx is done (then it returns
 // context.Cause(ctx)), and returns the function that gives the slot back.
 func (s *Slots) Acquire(ctx context.Context, key string) (release func(), err error) {
+	release, _, err = s.AcquireContended(ctx, key)
+	return release, err
+}
+
+// AcquireContended is Acquire, also reporting whether someone else held
+// or waited for a slot of key when it asked: work on the same key may
+// then have been done while the caller waited, and what the caller read
+// before asking may be out of date.
+func (s *Slots) AcquireContended(ctx context.Context, key string) (release func(), contended bool, err error) {
 	s.mu.Lock()
 	e := s.m[key]
 	if e == nil {
@@ -39,20 +48,21 @@ func (s *Slots) Acquire(ctx context.Context, key string) (release func(), err er
 		s.m[key] = e
 	}
 	e.users++
+	contended = e.users > 1
 	s.mu.Unlock()
 	if err := context.Cause(ctx); err != nil {
 		s.leave(key, e)
-		return nil, err
+		return nil, contended, err
 	}
 	select {
 	case e.ch <- struct{}{}:
 		return func() {
 			<-e.ch
 			s.leave(key, e)
-		}, nil
+		}, contended, nil
 	case <-ctx.Done():
 		s.leave(key, e)
-		return nil, context.Cause(ctx)
+		return nil, contended, context.Cause(ctx)
 	}
 }
 

@@ -46,6 +46,15 @@ type playerRead struct {
 	version int64
 }
 
+// forgetPlayerRead returns ctx without the player its request read: the
+// store then reads them afresh.
+func forgetPlayerRead(ctx context.Context) context.Context {
+	if _, ok := ctx.Value(playerReadKey{}).(playerRead); !ok {
+		return ctx
+	}
+	return context.WithValue(ctx, playerReadKey{}, nil)
+}
+
 // PlayerReadID returns the id of the player ctx's request read (see
 // WithPlayerRead), and false when it read none.
 func PlayerReadID(ctx context.Context) (string, bool) {

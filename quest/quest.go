@@ -302,11 +302,18 @@ func (s *Service) attempt(ctx context.Context, a *Attempt) (*Result, error) {
 	res.Objective = *o
 	ctx = context.WithValue(ctx, startKey{}, time.Now())
 	a.sid, _ = PickSID(a.SID)
-	release, err := s.turns.Acquire(ctx, a.PlayerID+"\x00"+a.ObjectiveID+"\x00"+a.sid)
+	release, contended, err := s.turns.AcquireContended(ctx, a.PlayerID+"\x00"+a.ObjectiveID+"\x00"+a.sid)
 	if err != nil {
 		return nil, fmt.Errorf("waiting for the same attempt in flight: %w", err)
 	}
 	defer release()
+	if contended {
+		// The same attempt went first, here, and may have won the
+		// objective meanwhile, here or on another instance: this one
+		// reads the player afresh, not as the request first read them
+		// (WithPlayerRead), so that it is answered as a repeat.
+		ctx = forgetPlayerRead(ctx)
+	}
 	if refused, err := s.refusedByEvent(ctx, a, res); err != nil {
 		return nil, err
 	} else if refused {
