@@ -100,9 +100,13 @@ func TestSubmissionOnOneInstanceReachesTheOther(t *testing.T) {
 func TestListenerComesBackAfterTheDatabaseDropsIt(t *testing.T) {
 	url := pgtest.URL(t)
 	ch := channelName(t)
-	a, _ := start(t, url, ch)
-	_, subB := start(t, url, ch)
+	a, subA := start(t, url, ch)
+	b, subB := start(t, url, ch)
+	// Both listen before the cut: an event each way. One way only left
+	// the sender's own listener still connecting at times, and the cut
+	// then found one session to end, not two.
 	deliver(t, a, subB, live.Event{Kind: live.Submission, SubmissionID: 1, PlayerID: "before"})
+	deliver(t, b, subA, live.Event{Kind: live.Submission, SubmissionID: 1, PlayerID: "before, back"})
 
 	// Cut every session listening on the channel, as a database restart
 	// or a failover would.
