@@ -55,22 +55,11 @@ func forgetPlayerRead(ctx context.Context) context.Context {
 	return context.WithValue(ctx, playerReadKey{}, nil)
 }
 
-// PlayerReadID returns the id of the player ctx's request read (see
-// WithPlayerRead), and false when it read none.
-func PlayerReadID(ctx context.Context) (string, bool) {
+// PlayerRead returns the player ctx's request read, by id, and the
+// version it read them at (see WithPlayerRead); false when it read none.
+func PlayerRead(ctx context.Context) (id string, version int64, ok bool) {
 	r, ok := ctx.Value(playerReadKey{}).(playerRead)
-	return r.id, ok
-}
-
-// PlayerReadVersion returns the version at which ctx's request read the
-// player playerID (see WithPlayerRead), and false when it read no
-// player, or another one.
-func PlayerReadVersion(ctx context.Context, playerID string) (int64, bool) {
-	r, ok := ctx.Value(playerReadKey{}).(playerRead)
-	if !ok || r.id != playerID {
-		return 0, false
-	}
-	return r.version, true
+	return r.id, r.version, ok
 }
 
 // Credentials open a player's Twilio account: either the account's own

@@ -127,6 +127,11 @@ func (s *Store) OriginAllowed(ctx context.Context, origin string) (bool, error) 
 	return n > 0, nil
 }
 
+// apiPlayerQuery selects the player a key calls externalID (its two
+// arguments), for scanPlayer.
+const apiPlayerQuery = `SELECT ` + playerColumns + ` FROM api_players ap JOIN players p ON p.id = ap.player_id
+	LEFT JOIN player_versions v ON v.player_id = p.id WHERE ap.api_key_id = ? AND ap.external_id = ?`
+
 // APIPlayer returns the player a key calls externalID, creating the
 // player on first sight with name as display name (and updating the name
 // when the game sends another one). A player the key named before, under
@@ -135,15 +140,7 @@ func (s *Store) OriginAllowed(ctx context.Context, origin string) (bool, error) 
 // player comes with their Version, as the session's read of a player
 // does, for quest.WithPlayerRead.
 func (s *Store) APIPlayer(ctx context.Context, keyID, externalID, name string) (quest.Player, error) {
-	var (
-		p      quest.Player
-		cohort sql.NullInt64
-	)
-	err := s.r.QueryRowContext(ctx, `SELECT ap.player_id, p.display_name, p.cohort_id, p.created_at, COALESCE(v.version, 0)
-		FROM api_players ap JOIN players p ON p.id = ap.player_id LEFT JOIN player_versions v ON v.player_id = p.id
-		WHERE ap.api_key_id = ? AND ap.external_id = ?`,
-		keyID, externalID).Scan(&p.ID, &p.DisplayName, &cohort, &p.CreatedAt, &p.Version)
-	p.CohortID = cohort.Int64
+	p, err := scanPlayer(s.r.QueryRowContext(ctx, apiPlayerQuery, keyID, externalID))
 	switch {
 	case err == nil && (name == "" || name == p.DisplayName):
 		return p, nil
@@ -156,12 +153,8 @@ func (s *Store) APIPlayer(ctx context.Context, keyID, externalID, name string) (
 		if err := s.lock(ctx, tx, false, "api_player:"+keyID+"/"+externalID); err != nil {
 			return err
 		}
-		p = quest.Player{}
-		err := tx.QueryRowContext(ctx, `SELECT p.id, p.display_name, p.cohort_id, p.created_at, COALESCE(v.version, 0)
-			FROM api_players ap JOIN players p ON p.id = ap.player_id LEFT JOIN player_versions v ON v.player_id = p.id
-			WHERE ap.api_key_id = ? AND ap.external_id = ?`,
-			keyID, externalID).Scan(&p.ID, &p.DisplayName, &cohort, &p.CreatedAt, &p.Version)
-		p.CohortID = cohort.Int64
+		var err error
+		p, err = scanPlayer(tx.QueryRowContext(ctx, apiPlayerQuery, keyID, externalID))
 		switch {
 		case err == nil:
 			if name != "" && name != p.DisplayName {

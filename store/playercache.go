@@ -71,11 +71,8 @@ func newPlayerCache(size int) *playerCache {
 // at returns playerID's entry at the version ctx's request read them at,
 // or nil (and false for a request that read no such player).
 func (c *playerCache) at(ctx context.Context, playerID string) (*playerEntry, int64, bool) {
-	if c == nil {
-		return nil, 0, false
-	}
-	v, ok := quest.PlayerReadVersion(ctx, playerID)
-	if !ok {
+	id, v, ok := quest.PlayerRead(ctx)
+	if !ok || id != playerID {
 		return nil, 0, false
 	}
 	e, found := c.entries.Get(playerID)
@@ -108,9 +105,7 @@ func (c *playerCache) keep(playerID string, version int64, fill func(*playerEntr
 // holds: a request that changes the player and reads them again afterwards
 // (at the version it read before its change) reads the change.
 func (c *playerCache) forget(playerID string) {
-	if c != nil {
-		c.entries.Remove(playerID)
-	}
+	c.entries.Remove(playerID)
 }
 
 // cachedAwards is Awards through the cache.
@@ -170,7 +165,7 @@ func (s *Store) cachedCredentials(ctx context.Context, playerID string, read fun
 // ctx's request read: only their own award's submission is kept, under
 // the objective it won.
 func (s *Store) cachedAwarded(ctx context.Context, objectiveID, sid string, read func() (quest.Submission, error)) (quest.Submission, error) {
-	playerID, _ := quest.PlayerReadID(ctx)
+	playerID, _, _ := quest.PlayerRead(ctx)
 	e, v, ok := s.cache.at(ctx, playerID)
 	if e != nil {
 		if sub, found := e.awarded[objectiveID]; found && sub.SID == sid {

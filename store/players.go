@@ -21,22 +21,31 @@ func (s *Store) CreatePlayer(ctx context.Context) (quest.Player, error) {
 	return p, nil
 }
 
-// Player returns the player with id, or ErrNotFound.
-func (s *Store) Player(ctx context.Context, id string) (quest.Player, error) {
+// playerColumns are what scanPlayer reads, from players p joined (on the
+// left) with player_versions v: the player with their version.
+const playerColumns = `p.id, p.display_name, p.cohort_id, p.created_at, COALESCE(v.version, 0)`
+
+// scanPlayer reads a player selected with playerColumns.
+func scanPlayer(row *sql.Row) (quest.Player, error) {
 	var (
 		p      quest.Player
 		cohort sql.NullInt64
 	)
-	err := s.r.QueryRowContext(ctx, `SELECT p.id, p.display_name, p.cohort_id, p.created_at, COALESCE(v.version, 0)
-		FROM players p LEFT JOIN player_versions v ON v.player_id = p.id WHERE p.id = ?`, id).
-		Scan(&p.ID, &p.DisplayName, &cohort, &p.CreatedAt, &p.Version)
+	err := row.Scan(&p.ID, &p.DisplayName, &cohort, &p.CreatedAt, &p.Version)
+	p.CohortID = cohort.Int64
+	return p, err
+}
+
+// Player returns the player with id, or ErrNotFound.
+func (s *Store) Player(ctx context.Context, id string) (quest.Player, error) {
+	p, err := scanPlayer(s.r.QueryRowContext(ctx, `SELECT `+playerColumns+`
+		FROM players p LEFT JOIN player_versions v ON v.player_id = p.id WHERE p.id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return quest.Player{}, quest.ErrNotFound
 	}
 	if err != nil {
 		return quest.Player{}, fmt.Errorf("read player: %w", err)
 	}
-	p.CohortID = cohort.Int64
 	return p, nil
 }
 
