@@ -292,7 +292,7 @@ func (s *Store) players(ctx context.Context, cohortID int64) ([]quest.Player, er
 func (s *Store) AwardByHand(ctx context.Context, playerID, objectiveID string, xp int, instructorID int64, reason string) error {
 	now := s.now().UTC()
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		if err := s.lock(ctx, tx, false, "award:"+objectiveID); err != nil {
+		if err := s.lock(ctx, tx, false, awardKey(objectiveID, playerID)); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO awards (player_id, objective_id, sid, xp, submission_id, awarded_by, created_at)

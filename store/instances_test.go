@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -107,6 +108,62 @@ func TestTwoInstancesAwardASIDOnce(t *testing.T) {
 		}
 		if awards != 1 {
 			t.Errorf("%d awards in the database, want 1", awards)
+		}
+	})
+}
+
+// TestTwoInstancesAwardAPlayerOnceWhateverTheSID has one player send many
+// different SIDs at one objective through two stores on one database,
+// while an instructor awards it by hand: one award wins, every other
+// HACK is told already_awarded (never an error), and the hand award is
+// refused with ErrExists when a HACK went first. Awards lock per player
+// and objective, not per objective, so that other players' awards of the
+// same objective go on meanwhile.
+func TestTwoInstancesAwardAPlayerOnceWhateverTheSID(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		db := b.db(t)
+		stores := []*Store{connectTest(t, db), connectTest(t, db)}
+		in, err := stores[0].CreateInstructor(ctx, "grace@example.org", "hash")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := newPlayer(t, stores[0])
+		const n = 40
+		var (
+			wg     sync.WaitGroup
+			mu     sync.Mutex
+			count  = map[quest.Reason]int{}
+			byHand error
+		)
+		for i := range n {
+			wg.Go(func() {
+				sid := fmt.Sprintf("SM%032x", i)
+				sub, err := stores[i%2].RecordAttempt(ctx, quest.Submission{PlayerID: p.ID, ObjectiveID: "send-sms",
+					RawSID: sid, SID: sid}, &quest.Award{XP: 100})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				count[sub.Reason]++
+				mu.Unlock()
+			})
+		}
+		wg.Go(func() { byHand = stores[1].AwardByHand(ctx, p.ID, "send-sms", 100, in.ID, "saw it sent") })
+		wg.Wait()
+		wins := count[quest.Awarded]
+		if byHand == nil {
+			wins++
+		} else if !errors.Is(byHand, quest.ErrExists) {
+			t.Errorf("AwardByHand: %v, want nil or ErrExists", byHand)
+		}
+		if wins != 1 || count[quest.Awarded]+count[quest.AlreadyAwarded] != n {
+			t.Errorf("reasons %v, award by hand %v: want one award in all, every other HACK already_awarded", count, byHand)
+		}
+		awards, err := stores[0].Awards(ctx, p.ID)
+		if err != nil || len(awards) != 1 {
+			t.Errorf("awards %v (%v), want one", awards, err)
 		}
 	})
 }

@@ -86,19 +86,25 @@ func (s *Store) recordAttempt(ctx context.Context, sub quest.Submission, grant *
 // objective, when the player already won another objective with sub.SID,
 // one not in shares.
 //
-// It first locks, until tx ends, the objective's awards and (with a SID)
-// the player's proofs, in that order and in one statement (on PostgreSQL;
-// SQLite has one writer): a concurrent award, from this instance or
-// another, is either committed before the check reads the table or waits
-// for tx, so the answer stays true until the award is inserted, and two
-// attempts with one SID at two objectives, at once, cannot both award.
-// (The constraints would refuse a second award anyway, but as an error
-// rather than an answer.) Both checks are then one query: an award costs
-// two round trips before its inserts, not four.
+// It first locks, until tx ends, what each answer depends on, in one
+// statement (on PostgreSQL; SQLite has one writer): the player's award of
+// the objective (already_awarded; an award by hand takes it too), and
+// with a SID the player's proofs (sid_used_for_another_objective) and the
+// SID at the objective (sid_already_used), always in that order, so that
+// two attempts never wait on each other in a circle. A concurrent award
+// that could change an answer, from this instance or another, is either
+// committed before the check reads the table or waits for tx, so the
+// answer stays true until the award is inserted. (The constraints would
+// refuse a second award anyway, but as an error rather than an answer.)
+// The locks are no wider than the answers: an objective-wide lock, held
+// until the commit's flush, made every award of an objective wait for
+// the one before, which capped PostgreSQL's fresh HACKs at one commit at
+// a time (docs/performance.md). Both checks are then one query: an award
+// costs two round trips before its inserts, not four.
 func (s *Store) checkAward(ctx context.Context, tx *sql.Tx, sub *quest.Submission, shares []string) error {
-	keys := []string{"award:" + sub.ObjectiveID}
+	keys := []string{awardKey(sub.ObjectiveID, sub.PlayerID)}
 	if sub.SID != "" {
-		keys = append(keys, "proof:"+sub.PlayerID)
+		keys = append(keys, "proof:"+sub.PlayerID, "sid:"+sub.ObjectiveID+"/"+sub.SID)
 	}
 	if err := s.lock(ctx, tx, false, keys...); err != nil {
 		return err
@@ -286,8 +292,24 @@ func (s *Store) Submission(ctx context.Context, playerID string, id int64) (ques
 // reason, detail and time only (Submission has the rest). Every HACK answer reads
 // it, so it reads no more than the list shows.
 func (s *Store) RecentSubmissions(ctx context.Context, playerID, objectiveID string, limit int) ([]quest.Submission, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, raw_sid, sid, reason, detail, created_at FROM submissions
-		WHERE player_id = ? AND objective_id = ? ORDER BY id DESC LIMIT ?`, playerID, objectiveID, limit)
+	q := `SELECT id, raw_sid, sid, reason, detail, created_at FROM submissions
+		WHERE player_id = ? AND objective_id = ? ORDER BY id DESC LIMIT ?`
+	args := []any{playerID, objectiveID, limit}
+	if s.pg {
+		// PostgreSQL plans this statement once per connection. While the
+		// table is new (an event's first minute, before autovacuum's
+		// first ANALYZE) the objective's index (objective_id, id) costs
+		// the same as the player's and may be picked: it walks back
+		// through every attempt at the objective, filtering on the
+		// player, and stays the plan until the next ANALYZE. Bounds on
+		// the player's index's whole key, in its order, leave it the
+		// only index that serves the query.
+		q = `SELECT id, raw_sid, sid, reason, detail, created_at FROM submissions
+			WHERE (player_id, objective_id, id) >= (?, ?, 0) AND (player_id, objective_id, id) <= (?, ?, 9223372036854775807)
+			ORDER BY player_id DESC, objective_id DESC, id DESC LIMIT ?`
+		args = []any{playerID, objectiveID, playerID, objectiveID, limit}
+	}
+	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list submissions: %w", err)
 	}
@@ -374,4 +396,10 @@ func (s *Store) awardedSubmission(ctx context.Context, objectiveID, sid string) 
 		return quest.Submission{}, fmt.Errorf("read award: %w", err)
 	}
 	return sub, nil
+}
+
+// awardKey is the lock of one player's award of one objective, which
+// checkAward and AwardByHand take before they look for it.
+func awardKey(objectiveID, playerID string) string {
+	return "award:" + objectiveID + "/" + playerID
 }
