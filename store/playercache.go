@@ -10,13 +10,18 @@ import (
 	"github.com/questgate/questgate/quest"
 )
 
-// playerCacheSize is how many players' reads a store keeps: the players
-// of a big workshop at once, each a few kilobytes at most (their awards,
-// and what Twilio said of the SIDs that won them).
-const playerCacheSize = 4096
+// playerCacheSize is how many players' reads a store keeps: every player
+// of a big event (issue 19 sizes one at 10,000) with room to spare, each
+// a kilobyte or two (their awards, what Twilio said of the SIDs that won
+// them, their sealed credentials), so some 30 MB when full. A smaller
+// cache than the players HACKing in turn is worse than none: 4,096
+// entries for the bench's 6,000 players (each opens the page, then all
+// HACK in the same order) evicted every player before their HACK.
+const playerCacheSize = 16384
 
 // playerCache keeps what a HACK reads of its player before its work (their
-// awards, their credentials, their event window), keyed by the player's
+// awards, their credentials, their event window, what their hints cost),
+// keyed by the player's
 // version (quest.Player.Version). The database's triggers move the
 // version on at every change of those rows, in the writer's transaction,
 // so an entry is only ever used by a request that read the player at the
@@ -56,6 +61,9 @@ type playerEntry struct {
 	// Twilio said when the SID won. A submission that won an award is not
 	// changed afterwards, and the award's own changes move the version.
 	awarded map[string]quest.Submission
+	// hintCost holds, by objective, what the hints the player revealed
+	// there cost, as HintCost read it.
+	hintCost map[string]int
 }
 
 // newPlayerCache returns an empty cache of size players.
@@ -184,6 +192,27 @@ func (s *Store) cachedAwarded(ctx context.Context, objectiveID, sid string, read
 		e.awarded = awarded
 	})
 	return sub, nil
+}
+
+// cachedHintCost is HintCost through the cache, kept by objective.
+func (s *Store) cachedHintCost(ctx context.Context, playerID, objectiveID string, read func() (int, error)) (int, error) {
+	e, v, ok := s.cache.at(ctx, playerID)
+	if e != nil {
+		if cost, found := e.hintCost[objectiveID]; found {
+			return cost, nil
+		}
+	}
+	cost, err := read()
+	if err != nil || !ok {
+		return cost, err
+	}
+	s.cache.keep(playerID, v, func(e *playerEntry) {
+		costs := make(map[string]int, len(e.hintCost)+1)
+		maps.Copy(costs, e.hintCost)
+		costs[objectiveID] = cost
+		e.hintCost = costs
+	})
+	return cost, nil
 }
 
 // detached returns sub with a Message of its own, so that what the cache

@@ -114,6 +114,19 @@ func TestAChangeAnywhereReachesTheNextRequest(t *testing.T) {
 			before: "9", after: "4",
 		},
 		{
+			name:   "a hint revealed",
+			setup:  revealHint(1, 10),
+			change: revealHint(2, 25),
+			read: func(ctx context.Context, s *Store, p quest.Player) string {
+				cost, err := s.HintCost(ctx, p.ID, "send-sms")
+				if err != nil {
+					return err.Error()
+				}
+				return fmt.Sprint(cost)
+			},
+			before: "10", after: "35",
+		},
+		{
 			name:  "a repeat",
 			setup: grant,
 			change: func(ctx context.Context, o *Store, p quest.Player) error {
@@ -336,4 +349,12 @@ func readEvent(ctx context.Context, s *Store, p quest.Player) string {
 		return "0"
 	}
 	return fmt.Sprint(ev.Stuck.Failures)
+}
+
+// revealHint reveals stage of send-sms's hints, costing cost.
+func revealHint(stage, cost int) func(ctx context.Context, s *Store, p quest.Player) error {
+	return func(ctx context.Context, s *Store, p quest.Player) error {
+		_, err := s.RevealHint(ctx, quest.HintReveal{PlayerID: p.ID, ObjectiveID: "send-sms", Stage: stage, Cost: cost})
+		return err
+	}
 }
