@@ -141,14 +141,15 @@ func (r *refund) due(reason quest.Reason) *refund {
 	return r
 }
 
-// refundWith gives r's failure back in tx, as part of the attempt's next
+// refundWith gives r's failure back in tx (on PostgreSQL also the pool,
+// for an attempt that is one statement), as part of the attempt's next
 // statement: on PostgreSQL it returns a data-modifying WITH clause, and
 // its arguments, for that statement to begin with (PostgreSQL runs it
 // whether or not the statement reads it), sparing a round trip; on
 // SQLite, whose WITH cannot modify and whose statements cost no round
 // trip, it runs the refund at once and returns nothing. A nil r gives
 // nothing back.
-func (s *Store) refundWith(ctx context.Context, tx *sql.Tx, r *refund) (string, []any, error) {
+func (s *Store) refundWith(ctx context.Context, tx execer, r *refund) (string, []any, error) {
 	if r == nil {
 		return "", nil, nil
 	}
