@@ -21,14 +21,13 @@ const playerCacheSize = 16384
 
 // playerCache keeps what a HACK reads of its player before its work (their
 // awards, their credentials, their event window, what their hints cost),
-// keyed by the player's
-// version (quest.Player.Version). The database's triggers move the
-// version on at every change of those rows, in the writer's transaction,
-// so an entry is only ever used by a request that read the player at the
-// entry's version: what it answers is never older than what the database
-// held when that request read the player, whichever process or instance
-// made the change. A request that read no player (quest.WithPlayerRead)
-// never uses it.
+// keyed by the player's version (quest.Player.Version). The database's
+// triggers move the version on at every change of those rows, in the
+// writer's transaction, so an entry is only ever used by a request that
+// read the player at the entry's version: what it answers is never older
+// than what the database held when that request read the player,
+// whichever process or instance made the change. A request that read no
+// player (quest.WithPlayerRead) never uses it.
 //
 // An entry can hold reads made after its version was read, which are
 // newer than it: a request that read the player at that version gets

@@ -86,8 +86,8 @@ type Store struct {
 	readiness *goose.Provider
 
 	// cache answers a player request's reads of its player's awards,
-	// credentials and event window at the version the request read the
-	// player at (see playerCache).
+	// credentials, event window and hints' cost at the version the
+	// request read the player at (see playerCache).
 	cache *playerCache
 }
 
