@@ -184,12 +184,7 @@ func (s *Store) cachedAwarded(ctx context.Context, objectiveID, sid string, read
 		return sub, err
 	}
 	kept := detached(sub)
-	s.cache.keep(playerID, v, func(e *playerEntry) {
-		awarded := make(map[string]quest.Submission, len(e.awarded)+1)
-		maps.Copy(awarded, e.awarded)
-		awarded[objectiveID] = kept
-		e.awarded = awarded
-	})
+	s.cache.keep(playerID, v, func(e *playerEntry) { e.awarded = with(e.awarded, objectiveID, kept) })
 	return sub, nil
 }
 
@@ -205,13 +200,17 @@ func (s *Store) cachedHintCost(ctx context.Context, playerID, objectiveID string
 	if err != nil || !ok {
 		return cost, err
 	}
-	s.cache.keep(playerID, v, func(e *playerEntry) {
-		costs := make(map[string]int, len(e.hintCost)+1)
-		maps.Copy(costs, e.hintCost)
-		costs[objectiveID] = cost
-		e.hintCost = costs
-	})
+	s.cache.keep(playerID, v, func(e *playerEntry) { e.hintCost = with(e.hintCost, objectiveID, cost) })
 	return cost, nil
+}
+
+// with returns a copy of m with k set to v: an entry's maps are never
+// changed once in the cache (see playerEntry).
+func with[V any](m map[string]V, k string, v V) map[string]V {
+	out := make(map[string]V, len(m)+1)
+	maps.Copy(out, m)
+	out[k] = v
+	return out
 }
 
 // detached returns sub with a Message of its own, so that what the cache

@@ -308,8 +308,8 @@ func (s *Store) Submission(ctx context.Context, playerID string, id int64) (ques
 // reason, detail and time only (Submission has the rest). Every HACK answer reads
 // it, so it reads no more than the list shows.
 func (s *Store) RecentSubmissions(ctx context.Context, playerID, objectiveID string, limit int) ([]quest.Submission, error) {
-	q := `SELECT id, raw_sid, sid, reason, detail, created_at FROM submissions
-		WHERE player_id = ? AND objective_id = ? ORDER BY id DESC LIMIT ?`
+	const columns = `SELECT id, raw_sid, sid, reason, detail, created_at FROM submissions`
+	q := columns + ` WHERE player_id = ? AND objective_id = ? ORDER BY id DESC LIMIT ?`
 	args := []any{playerID, objectiveID, limit}
 	if s.pg {
 		// PostgreSQL plans this statement once per connection. While the
@@ -320,8 +320,7 @@ func (s *Store) RecentSubmissions(ctx context.Context, playerID, objectiveID str
 		// player, and stays the plan until the next ANALYZE. Bounds on
 		// the player's index's whole key, in its order, leave it the
 		// only index that serves the query.
-		q = `SELECT id, raw_sid, sid, reason, detail, created_at FROM submissions
-			WHERE (player_id, objective_id, id) >= (?, ?, 0) AND (player_id, objective_id, id) <= (?, ?, 9223372036854775807)
+		q = columns + ` WHERE (player_id, objective_id, id) >= (?, ?, 0) AND (player_id, objective_id, id) <= (?, ?, 9223372036854775807)
 			ORDER BY player_id DESC, objective_id DESC, id DESC LIMIT ?`
 		args = []any{playerID, objectiveID, playerID, objectiveID, limit}
 	}
