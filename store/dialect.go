@@ -195,6 +195,16 @@ func (s *Store) lock(ctx context.Context, tx *sql.Tx, shared bool, keys ...strin
 	if !s.pg || len(keys) == 0 {
 		return nil
 	}
+	q, args := lockSQL(shared, keys)
+	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		return fmt.Errorf("lock %s: %w", strings.Join(keys, ", "), err)
+	}
+	return nil
+}
+
+// lockSQL is lock's statement on PostgreSQL: one advisory lock per key,
+// taken in the keys' order.
+func lockSQL(shared bool, keys []string) (string, []any) {
 	fn := "pg_advisory_xact_lock"
 	if shared {
 		fn = "pg_advisory_xact_lock_shared"
@@ -205,10 +215,7 @@ func (s *Store) lock(ctx context.Context, tx *sql.Tx, shared bool, keys ...strin
 		calls[i] = fn + `(hashtextextended(current_schema() || ':' || ?, 0))`
 		args[i] = k
 	}
-	if _, err := tx.ExecContext(ctx, `SELECT `+strings.Join(calls, ", "), args...); err != nil {
-		return fmt.Errorf("lock %s: %w", strings.Join(keys, ", "), err)
-	}
-	return nil
+	return `SELECT ` + strings.Join(calls, ", "), args
 }
 
 // like is the operator that matches a LIKE pattern ignoring case, as

@@ -127,6 +127,24 @@ func TestAChangeAnywhereReachesTheNextRequest(t *testing.T) {
 			before: "10", after: "35",
 		},
 		{
+			// The objective's page lists the reveals, and the HACK after it
+			// takes their cost from that read.
+			name:   "a hint revealed, after the page listed them",
+			setup:  revealHint(1, 10),
+			change: revealHint(2, 25),
+			read: func(ctx context.Context, s *Store, p quest.Player) string {
+				if _, err := s.HintReveals(ctx, p.ID, "send-sms"); err != nil {
+					return err.Error()
+				}
+				cost, err := s.HintCost(ctx, p.ID, "send-sms")
+				if err != nil {
+					return err.Error()
+				}
+				return fmt.Sprint(cost)
+			},
+			before: "10", after: "35",
+		},
+		{
 			name:  "a repeat",
 			setup: grant,
 			change: func(ctx context.Context, o *Store, p quest.Player) error {
@@ -357,4 +375,36 @@ func revealHint(stage, cost int) func(ctx context.Context, s *Store, p quest.Pla
 		_, err := s.RevealHint(ctx, quest.HintReveal{PlayerID: p.ID, ObjectiveID: "send-sms", Stage: stage, Cost: cost})
 		return err
 	}
+}
+
+// TestThePageListsHintsForTheHACK: the objective page's list of a
+// player's reveals leaves their cost in the cache, so that the HACK
+// after the page, by a request that read the player at the same version,
+// does not read it again: it answers what the page read, although
+// another instance revealed a hint since (which moved the version, for
+// the requests after).
+func TestThePageListsHintsForTheHACK(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := t.Context()
+		db := b.db(t)
+		server, other := connectTest(t, db), connectTest(t, db)
+		p := newPlayer(t, server)
+		if err := revealHint(1, 10)(ctx, server, p); err != nil {
+			t.Fatal(err)
+		}
+		read, err := server.Player(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		request := quest.WithPlayerRead(ctx, read)
+		if list, err := server.HintReveals(request, p.ID, "send-sms"); err != nil || len(list) != 1 {
+			t.Fatalf("the page lists %v (%v), want one reveal", list, err)
+		}
+		if err := revealHint(2, 25)(ctx, other, p); err != nil {
+			t.Fatal(err)
+		}
+		if cost, err := server.HintCost(request, p.ID, "send-sms"); err != nil || cost != 10 {
+			t.Errorf("the HACK after the page: %d XP (%v), want the page's 10", cost, err)
+		}
+	})
 }

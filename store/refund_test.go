@@ -109,27 +109,57 @@ func TestRecordingRefunds(t *testing.T) {
 }
 
 // TestFailedRecordRefundsNothing: a record whose transaction fails rolls
-// its refund back with it, so that the caller refunds on its own.
+// its refund back with it, so that the caller refunds on its own, and
+// leaves nothing half-written; the store records the next attempts as
+// usual (on PostgreSQL, no connection is handed back mid-transaction).
 func TestFailedRecordRefundsNothing(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, b backend) {
-		ctx := context.Background()
-		s := b.open(t)
-		clk := fakeclock.New(fakeclock.Start)
-		l := s.FailureLimiter(3, time.Minute)
-		l.now = clk.Now
-		p := newPlayer(t, s)
-		if ok, _, err := l.Take(ctx, "k"); !ok || err != nil {
-			t.Fatalf("take: %v %v", ok, err)
-		}
-		// Nothing is pending under this id: the UPDATE fails the transaction.
-		if _, err := s.FinishAttemptRefunding(ctx, quest.Submission{ID: 1 << 40, PlayerID: p.ID, ObjectiveID: "x",
-			Reason: quest.UpstreamUnavailable}, nil, quest.Refund{Budget: l, Key: "k"}); err == nil {
-			t.Fatal("finishing a submission never reserved succeeded")
-		}
-		if n := takes(t, l, "k"); n != 2 {
-			t.Errorf("budget left %d, want 2: the failed record's refund stays undone", n)
-		}
-	})
+	for _, tc := range []struct {
+		name string
+		fail func(s *Store, p quest.Player, r quest.Refund) error
+	}{
+		{"finishing a submission never reserved", func(s *Store, p quest.Player, r quest.Refund) error {
+			// Nothing is pending under this id: the UPDATE fails the transaction.
+			_, err := s.FinishAttemptRefunding(context.Background(), quest.Submission{ID: 1 << 40, PlayerID: p.ID, ObjectiveID: "x",
+				Reason: quest.UpstreamUnavailable}, nil, r)
+			return err
+		}},
+		{"an award to a player the database does not know", func(s *Store, _ quest.Player, r quest.Refund) error {
+			// The checks pass, then the submission's INSERT breaks a foreign key.
+			_, err := s.RecordAttemptRefunding(context.Background(), quest.Submission{PlayerID: "nobody", ObjectiveID: "send-sms",
+				RawSID: sid, SID: sid}, &quest.Award{XP: 100}, r)
+			return err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			forEachBackend(t, func(t *testing.T, b backend) {
+				ctx := context.Background()
+				s := b.open(t)
+				clk := fakeclock.New(fakeclock.Start)
+				l := s.FailureLimiter(3, time.Minute)
+				l.now = clk.Now
+				p := newPlayer(t, s)
+				if ok, _, err := l.Take(ctx, "k"); !ok || err != nil {
+					t.Fatalf("take: %v %v", ok, err)
+				}
+				for range 8 {
+					if err := tc.fail(s, p, quest.Refund{Budget: l, Key: "k"}); err == nil {
+						t.Fatal("the record succeeded")
+					}
+				}
+				if n := takes(t, l, "k"); n != 2 {
+					t.Errorf("budget left %d, want 2: the failed record's refund stays undone", n)
+				}
+				var rows int
+				if err := s.r.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM submissions) + (SELECT count(*) FROM awards)`).Scan(&rows); err != nil || rows != 0 {
+					t.Errorf("%d submissions and awards (%v) after failed records, want none", rows, err)
+				}
+				got, err := s.RecordAttempt(ctx, quest.Submission{PlayerID: p.ID, ObjectiveID: "send-sms", RawSID: sid, SID: sid}, &quest.Award{XP: 100})
+				if err != nil || got.Reason != quest.Awarded {
+					t.Errorf("the next award: %s (%v), want awarded", got.Reason, err)
+				}
+			})
+		})
+	}
 }
 
 // TestKeepsBudget: a store refunds in its records only budgets of its

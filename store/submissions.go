@@ -63,6 +63,16 @@ func (s *Store) recordAttempt(ctx context.Context, sub quest.Submission, grant *
 		}
 		return sub, nil
 	}
+	if s.pg && !s.groupOnPostgres {
+		// An award on PostgreSQL: three round trips (recordAwardPipelined).
+		if err := s.recordAwardPipelined(ctx, &sub, grant, r); err != nil {
+			return quest.Submission{}, fmt.Errorf("record attempt: %w", err)
+		}
+		if sub.Reason == quest.Awarded {
+			s.cache.forget(sub.PlayerID)
+		}
+		return sub, nil
+	}
 	in := sub
 	err := s.grouped(ctx, func(tx *sql.Tx) error {
 		sub = in
@@ -114,15 +124,38 @@ func (s *Store) recordAttempt(ctx context.Context, sub quest.Submission, grant *
 // until the commit's flush, made every award of an objective wait for
 // the one before, which capped PostgreSQL's fresh HACKs at one commit at
 // a time (docs/performance.md). Both checks are then one query: an award
-// costs two round trips before its inserts, not four.
+// costs two round trips before its inserts, not four (and on PostgreSQL,
+// outside a group commit, one with its BEGIN: recordAwardPipelined, which
+// decides with the same awardLocks, awardCheck and decideAward).
 func (s *Store) checkAward(ctx context.Context, tx *sql.Tx, sub *quest.Submission, shares []string) error {
+	if err := s.lock(ctx, tx, false, awardLocks(*sub)...); err != nil {
+		return err
+	}
+	q, args := awardCheck(*sub, shares)
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("check awards: %w", err)
+	}
+	defer rows.Close()
+	if err := decideAward(sub, rows); err != nil {
+		return err
+	}
+	return rows.Close()
+}
+
+// awardLocks are the keys checkAward locks for sub, in their order.
+func awardLocks(sub quest.Submission) []string {
 	keys := []string{awardKey(sub.ObjectiveID, sub.PlayerID)}
 	if sub.SID != "" {
 		keys = append(keys, "proof:"+sub.PlayerID, "sid:"+sub.ObjectiveID+"/"+sub.SID)
 	}
-	if err := s.lock(ctx, tx, false, keys...); err != nil {
-		return err
-	}
+	return keys
+}
+
+// awardCheck is checkAward's query: at most two rows (kind, value), a
+// holder of the objective (1, the player) before a reuse of the proof
+// (2, the objective it won), which decideAward reads.
+func awardCheck(sub quest.Submission, shares []string) (string, []any) {
 	q := `SELECT 1, player_id FROM (SELECT player_id FROM awards
 			WHERE (player_id = ? AND objective_id = ?) OR (objective_id = ? AND sid = ?)
 			ORDER BY player_id = ? DESC LIMIT 1) holder`
@@ -139,13 +172,19 @@ func (s *Store) checkAward(ctx context.Context, tx *sql.Tx, sub *quest.Submissio
 		}
 		q += ` ORDER BY created_at LIMIT 1) reuse`
 	}
-	rows, err := tx.QueryContext(ctx, q+` ORDER BY 1`, args...)
-	if err != nil {
-		return fmt.Errorf("check awards: %w", err)
-	}
-	defer rows.Close()
-	// The first row decides: a holder of the objective (1) comes before
-	// a reuse of the proof (2).
+	return q + ` ORDER BY 1`, args
+}
+
+// rowReader is what decideAward reads: database/sql's rows, or pgx's.
+type rowReader interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// decideAward sets sub's reason (and detail) from awardCheck's rows: the
+// first row decides, and no row leaves sub awarded.
+func decideAward(sub *quest.Submission, rows rowReader) error {
 	if !rows.Next() {
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("check awards: %w", err)
@@ -165,7 +204,7 @@ func (s *Store) checkAward(ctx context.Context, tx *sql.Tx, sub *quest.Submissio
 	default:
 		sub.Reason, sub.Detail = quest.SIDUsedForAnotherObjective, v
 	}
-	return rows.Close()
+	return nil
 }
 
 // insertAward records the award of a submission, with its items, and
@@ -173,11 +212,8 @@ func (s *Store) checkAward(ctx context.Context, tx *sql.Tx, sub *quest.Submissio
 // rides, as a data-modifying WITH, on the read of the webhook endpoints:
 // an award costs one round trip there, not two.
 func (s *Store) insertAward(ctx context.Context, tx *sql.Tx, sub quest.Submission, grant *quest.Award) error {
-	q := `INSERT INTO awards (player_id, objective_id, sid, xp, submission_id, created_at, items)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`
-	args := []any{sub.PlayerID, sub.ObjectiveID, sub.SID, grant.XP, sub.ID, sub.CreatedAt, strings.Join(grant.Items, " ")}
-	c := completion{PlayerID: sub.PlayerID, ObjectiveID: sub.ObjectiveID, SID: sub.SID,
-		XP: grant.XP, Items: grant.Items, SubmissionID: sub.ID, At: sub.CreatedAt}
+	q, args := awardInsert(sub, grant, "?", sub.ID)
+	c := completionOf(sub, grant)
 	if s.pg {
 		if err := enqueueCompletedWith(ctx, tx, "WITH award AS ("+q+") ", args, c); err != nil {
 			return fmt.Errorf("award: %w", err)
@@ -190,6 +226,21 @@ func (s *Store) insertAward(ctx context.Context, tx *sql.Tx, sub quest.Submissio
 	return enqueueCompleted(ctx, tx, c)
 }
 
+// awardInsert is the INSERT of sub's award, whose submission id is the
+// expression id (taking idArgs): "?" and the id, or on PostgreSQL a
+// subquery of the statement that inserts the submission.
+func awardInsert(sub quest.Submission, grant *quest.Award, id string, idArgs ...any) (string, []any) {
+	args := append([]any{sub.PlayerID, sub.ObjectiveID, sub.SID, grant.XP}, idArgs...)
+	return `INSERT INTO awards (player_id, objective_id, sid, xp, submission_id, created_at, items)
+		VALUES (?, ?, ?, ?, ` + id + `, ?, ?)`, append(args, sub.CreatedAt, strings.Join(grant.Items, " "))
+}
+
+// completionOf is the webhook event of sub's award.
+func completionOf(sub quest.Submission, grant *quest.Award) completion {
+	return completion{PlayerID: sub.PlayerID, ObjectiveID: sub.ObjectiveID, SID: sub.SID,
+		XP: grant.XP, Items: grant.Items, SubmissionID: sub.ID, At: sub.CreatedAt}
+}
+
 // insertSubmission inserts sub and returns its id.
 func insertSubmission(ctx context.Context, tx *sql.Tx, sub quest.Submission) (int64, error) {
 	return insertSubmissionWith(ctx, tx, "", nil, sub)
@@ -200,19 +251,24 @@ func insertSubmission(ctx context.Context, tx *sql.Tx, sub quest.Submission) (in
 // transaction, or on PostgreSQL the pool for an attempt that is this
 // statement alone.
 func insertSubmissionWith(ctx context.Context, tx execer, with string, args []any, sub quest.Submission) (int64, error) {
-	m, p := proofOf(sub.Message)
+	q, subArgs := submissionInsert(sub)
 	var id int64
-	err := tx.QueryRowContext(ctx, with+`INSERT INTO submissions (player_id, objective_id, raw_sid, sid, reason,
-		msg_status, msg_direction, msg_to, msg_from, msg_body, msg_num_media, msg_date_created, upstream_ms, ip, created_at,
-		detail, request_id, account_sid, account_kind, msg_duration_s, msg_media)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		append(args, sub.PlayerID, sub.ObjectiveID, sub.RawSID, sub.SID, string(sub.Reason),
-			m.Status, m.Direction, m.To, m.From, m.Body, m.NumMedia, p.created, sub.Upstream.Milliseconds(), sub.IP, sub.CreatedAt,
-			sub.Detail, sub.RequestID, sub.AccountSID, sub.AccountKind, p.duration, p.media)...).Scan(&id)
-	if err != nil {
+	if err := tx.QueryRowContext(ctx, with+q+` RETURNING id`, append(args, subArgs...)...).Scan(&id); err != nil {
 		return 0, fmt.Errorf("insert submission: %w", err)
 	}
 	return id, nil
+}
+
+// submissionInsert is the INSERT of sub, without its RETURNING.
+func submissionInsert(sub quest.Submission) (string, []any) {
+	m, p := proofOf(sub.Message)
+	return `INSERT INTO submissions (player_id, objective_id, raw_sid, sid, reason,
+		msg_status, msg_direction, msg_to, msg_from, msg_body, msg_num_media, msg_date_created, upstream_ms, ip, created_at,
+		detail, request_id, account_sid, account_kind, msg_duration_s, msg_media)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		[]any{sub.PlayerID, sub.ObjectiveID, sub.RawSID, sub.SID, string(sub.Reason),
+			m.Status, m.Direction, m.To, m.From, m.Body, m.NumMedia, p.created, sub.Upstream.Milliseconds(), sub.IP, sub.CreatedAt,
+			sub.Detail, sub.RequestID, sub.AccountSID, sub.AccountKind, p.duration, p.media}
 }
 
 // proof is how a message's optional facts are written: NULL when absent.

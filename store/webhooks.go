@@ -103,21 +103,14 @@ func enqueueCompleted(ctx context.Context, tx *sql.Tx, c completion) error {
 // begins with a WITH clause of the caller's (taking args): on PostgreSQL
 // the award's own INSERT (insertAward).
 func enqueueCompletedWith(ctx context.Context, tx *sql.Tx, with string, args []any, c completion) error {
-	rows, err := tx.QueryContext(ctx, with+`SELECT ap.external_id, p.display_name, e.id
-		FROM api_players ap JOIN players p ON p.id = ap.player_id
-		JOIN api_keys k ON k.id = ap.api_key_id AND k.revoked_at IS NULL
-		JOIN webhook_endpoints e ON e.api_key_id = ap.api_key_id
-		WHERE ap.player_id = ? ORDER BY e.id`, append(args, c.PlayerID)...)
+	rows, err := tx.QueryContext(ctx, with+`SELECT t.external_id, t.display_name, t.id FROM (`+webhookTargets+`) t ORDER BY t.id`,
+		append(args, c.PlayerID)...)
 	if err != nil {
 		return fmt.Errorf("find webhook endpoints: %w", err)
 	}
-	type target struct {
-		ext, name string
-		endpoint  int64
-	}
-	var targets []target
+	var targets []webhookTarget
 	for rows.Next() {
-		var t target
+		var t webhookTarget
 		if err := rows.Scan(&t.ext, &t.name, &t.endpoint); err != nil {
 			rows.Close()
 			return fmt.Errorf("find webhook endpoints: %w", err)
@@ -128,6 +121,31 @@ func enqueueCompletedWith(ctx context.Context, tx *sql.Tx, with string, args []a
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("find webhook endpoints: %w", err)
 	}
+	return writeCompleted(c, targets, func(q string, args ...any) error {
+		_, err := tx.ExecContext(ctx, q, args...)
+		return err
+	})
+}
+
+// webhookTargets selects the endpoints (external_id, display_name, id)
+// of the API key a player (the one argument) belongs to, if the key
+// still works: where an award's events go.
+const webhookTargets = `SELECT ap.external_id, p.display_name, e.id
+		FROM api_players ap JOIN players p ON p.id = ap.player_id
+		JOIN api_keys k ON k.id = ap.api_key_id AND k.revoked_at IS NULL
+		JOIN webhook_endpoints e ON e.api_key_id = ap.api_key_id
+		WHERE ap.player_id = ?`
+
+// webhookTarget is one endpoint of webhookTargets: the player as the
+// game knows them, and the endpoint.
+type webhookTarget struct {
+	ext, name string
+	endpoint  int64
+}
+
+// writeCompleted writes c's event for each target through exec, which
+// runs a statement in the award's transaction.
+func writeCompleted(c completion, targets []webhookTarget, exec func(q string, args ...any) error) error {
 	for _, t := range targets {
 		ev := CompletedEvent{Type: EventObjectiveCompleted, Timestamp: c.At.UTC().Format(time.RFC3339),
 			Data: CompletedData{Objective: c.ObjectiveID, SID: c.SID, XP: c.XP, Items: c.Items, SubmissionID: c.SubmissionID, Manual: c.Manual}}
@@ -139,7 +157,7 @@ func enqueueCompletedWith(ctx context.Context, tx *sql.Tx, with string, args []a
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_events (id, endpoint_id, type, payload, next_at, created_at)
+		if err := exec(`INSERT INTO webhook_events (id, endpoint_id, type, payload, next_at, created_at)
 			VALUES (?, ?, ?, ?, ?, ?)`, "msg_"+strings.ToLower(rand.Text()), t.endpoint, ev.Type, string(payload), c.At, c.At); err != nil {
 			return fmt.Errorf("enqueue webhook: %w", err)
 		}

@@ -222,7 +222,36 @@ func (s *Store) RevealHint(ctx context.Context, r quest.HintReveal) (quest.HintR
 // HintReveals returns the hints revealed, by one player when playerID is
 // set, on one objective when objectiveID is, in the order they were
 // taken; at most 5,000.
+//
+// One player's reveals on one objective are what the objective's page
+// shows, and their costs are that player's HintCost there: the player
+// cache keeps the sum, so that the HACK which follows the page does not
+// read it again.
 func (s *Store) HintReveals(ctx context.Context, playerID, objectiveID string) ([]quest.HintReveal, error) {
+	if playerID == "" || objectiveID == "" {
+		return s.hintReveals(ctx, playerID, objectiveID)
+	}
+	var list []quest.HintReveal
+	read := false
+	_, err := s.cachedHintCost(ctx, playerID, objectiveID, func() (int, error) {
+		var err error
+		list, err = s.hintReveals(ctx, playerID, objectiveID)
+		read = true
+		cost := 0
+		for _, h := range list {
+			cost += h.Cost
+		}
+		return cost, err
+	})
+	if !read {
+		// The cost was in the cache, the list is not: read it.
+		return s.hintReveals(ctx, playerID, objectiveID)
+	}
+	return list, err
+}
+
+// hintReveals is HintReveals from the database.
+func (s *Store) hintReveals(ctx context.Context, playerID, objectiveID string) ([]quest.HintReveal, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT h.player_id, p.display_name, h.objective_id, h.stage, h.cost, h.created_at
 		FROM hint_reveals h JOIN players p ON p.id = h.player_id
 		WHERE (? = '' OR h.player_id = ?) AND (? = '' OR h.objective_id = ?)
