@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/questgate/questgate/quest"
@@ -45,6 +46,10 @@ func (s *Store) recordAwardPipelined(ctx context.Context, sub *quest.Submission,
 	})
 }
 
+// rollbackWait bounds the ROLLBACK of a failed award: a database that
+// does not answer it loses the connection instead of holding the HACK.
+const rollbackWait = 5 * time.Second
+
 // awardOn is recordAwardPipelined on one connection. Whatever fails, the
 // connection is left outside a transaction, or closed (database/sql then
 // drops it: pgx's ResetSession refuses a closed connection, or one in a
@@ -52,8 +57,10 @@ func (s *Store) recordAwardPipelined(ctx context.Context, sub *quest.Submission,
 func awardOn(ctx context.Context, c *pgx.Conn, sub *quest.Submission, grant *quest.Award, r *refund) (err error) {
 	defer func() {
 		if err != nil && c.PgConn().TxStatus() != 'I' {
-			if _, rerr := c.Exec(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil {
-				_ = c.Close(context.WithoutCancel(ctx))
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackWait)
+			defer cancel()
+			if _, rerr := c.Exec(rctx, "ROLLBACK"); rerr != nil {
+				_ = c.Close(rctx)
 			}
 		}
 	}()
