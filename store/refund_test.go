@@ -28,6 +28,16 @@ func takes(t *testing.T, l *DBLimiter, key string) int {
 	}
 }
 
+// withBudget opens a store of backend b with a failure budget of three a
+// minute on a clock that does not move, and a player.
+func withBudget(t *testing.T, b backend) (*Store, *DBLimiter, quest.Player) {
+	t.Helper()
+	s := b.open(t)
+	l := s.FailureLimiter(3, time.Minute)
+	l.now = fakeclock.New(fakeclock.Start).Now
+	return s, l, newPlayer(t, s)
+}
+
 // TestRecordingRefunds: an attempt recorded with its refund gives its
 // failure back in its own transaction when the recorded outcome does not
 // spend the budget (a success, Twilio's trouble), and keeps it spent when
@@ -68,11 +78,7 @@ func TestRecordingRefunds(t *testing.T) {
 			t.Run(tc.name+"/"+via.name, func(t *testing.T) {
 				forEachBackend(t, func(t *testing.T, b backend) {
 					ctx := context.Background()
-					s := b.open(t)
-					clk := fakeclock.New(fakeclock.Start)
-					l := s.FailureLimiter(3, time.Minute)
-					l.now = clk.Now
-					p := newPlayer(t, s)
+					s, l, p := withBudget(t, b)
 					if tc.winner {
 						if _, err := s.RecordAttempt(ctx, quest.Submission{PlayerID: newPlayer(t, s).ID, ObjectiveID: "send-sms",
 							RawSID: sid, SID: sid}, &quest.Award{XP: 100}); err != nil {
@@ -133,11 +139,7 @@ func TestFailedRecordRefundsNothing(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			forEachBackend(t, func(t *testing.T, b backend) {
 				ctx := context.Background()
-				s := b.open(t)
-				clk := fakeclock.New(fakeclock.Start)
-				l := s.FailureLimiter(3, time.Minute)
-				l.now = clk.Now
-				p := newPlayer(t, s)
+				s, l, p := withBudget(t, b)
 				if ok, _, err := l.Take(ctx, "k"); !ok || err != nil {
 					t.Fatalf("take: %v %v", ok, err)
 				}
