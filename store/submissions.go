@@ -49,52 +49,43 @@ func (s *Store) recordAttempt(ctx context.Context, sub quest.Submission, grant *
 	if grant != nil {
 		sub.Reason = quest.Awarded
 	}
-	if s.pg && grant == nil && !s.groupOnPostgres {
+	var err error
+	switch {
+	case s.pg && !s.groupOnPostgres && grant == nil:
 		// An attempt that awards nothing is one statement on PostgreSQL
 		// (its refund rides in its WITH, its triggers in its implicit
 		// transaction), so it runs alone: no BEGIN and COMMIT round trips
 		// around it, two of a repeat's six.
-		with, args, err := s.refundWith(ctx, s.w, r.due(sub.Reason))
-		if err == nil {
+		var with string
+		var args []any
+		if with, args, err = s.refundWith(ctx, s.w, r.due(sub.Reason)); err == nil {
 			sub.ID, err = insertSubmissionWith(ctx, s.w, with, args, sub)
 		}
-		if err != nil {
-			return quest.Submission{}, fmt.Errorf("record attempt: %w", err)
-		}
-		return sub, nil
-	}
-	if s.pg && !s.groupOnPostgres {
-		// An award on PostgreSQL: three round trips (recordAwardPipelined).
-		if err := s.recordAwardPipelined(ctx, &sub, grant, r); err != nil {
-			return quest.Submission{}, fmt.Errorf("record attempt: %w", err)
-		}
-		if sub.Reason == quest.Awarded {
-			s.cache.forget(sub.PlayerID)
-		}
-		return sub, nil
-	}
-	in := sub
-	err := s.grouped(ctx, func(tx *sql.Tx) error {
-		sub = in
-		if grant != nil {
-			if err := s.checkAward(ctx, tx, &sub, grant.SharesProofWith); err != nil {
+	case s.pg && !s.groupOnPostgres:
+		// An award on PostgreSQL: three round trips.
+		err = s.recordAwardPipelined(ctx, &sub, grant, r)
+	default:
+		in := sub
+		err = s.grouped(ctx, func(tx *sql.Tx) error {
+			sub = in
+			if grant != nil {
+				if err := s.checkAward(ctx, tx, &sub, grant.SharesProofWith); err != nil {
+					return err
+				}
+			}
+			with, args, err := s.refundWith(ctx, tx, r.due(sub.Reason))
+			if err != nil {
 				return err
 			}
-		}
-		with, args, err := s.refundWith(ctx, tx, r.due(sub.Reason))
-		if err != nil {
-			return err
-		}
-		id, err := insertSubmissionWith(ctx, tx, with, args, sub)
-		if err != nil {
-			return err
-		}
-		sub.ID = id
-		if sub.Reason != quest.Awarded {
-			return nil
-		}
-		return s.insertAward(ctx, tx, sub, grant)
-	})
+			if sub.ID, err = insertSubmissionWith(ctx, tx, with, args, sub); err != nil {
+				return err
+			}
+			if sub.Reason != quest.Awarded {
+				return nil
+			}
+			return s.insertAward(ctx, tx, sub, grant)
+		})
+	}
 	if err != nil {
 		return quest.Submission{}, fmt.Errorf("record attempt: %w", err)
 	}

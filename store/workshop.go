@@ -228,26 +228,17 @@ func (s *Store) RevealHint(ctx context.Context, r quest.HintReveal) (quest.HintR
 // cache keeps the sum, so that the HACK which follows the page does not
 // read it again.
 func (s *Store) HintReveals(ctx context.Context, playerID, objectiveID string) ([]quest.HintReveal, error) {
-	if playerID == "" || objectiveID == "" {
-		return s.hintReveals(ctx, playerID, objectiveID)
+	list, err := s.hintReveals(ctx, playerID, objectiveID)
+	if err != nil || playerID == "" || objectiveID == "" {
+		return list, err
 	}
-	var list []quest.HintReveal
-	read := false
-	_, err := s.cachedHintCost(ctx, playerID, objectiveID, func() (int, error) {
-		var err error
-		list, err = s.hintReveals(ctx, playerID, objectiveID)
-		read = true
-		cost := 0
-		for _, h := range list {
-			cost += h.Cost
-		}
-		return cost, err
-	})
-	if !read {
-		// The cost was in the cache, the list is not: read it.
-		return s.hintReveals(ctx, playerID, objectiveID)
+	cost := 0
+	for _, h := range list {
+		cost += h.Cost
 	}
-	return list, err
+	// Kept unless the cache holds the cost already at this version.
+	_, _ = s.cachedHintCost(ctx, playerID, objectiveID, func() (int, error) { return cost, nil })
+	return list, nil
 }
 
 // hintReveals is HintReveals from the database.
