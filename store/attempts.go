@@ -106,12 +106,7 @@ func (s *Store) finishAttempt(ctx context.Context, sub quest.Submission, grant *
 	in := sub
 	err := s.grouped(ctx, func(tx *sql.Tx) error {
 		sub = in
-		if grant != nil {
-			if err := s.checkAward(ctx, tx, &sub, grant.SharesProofWith); err != nil {
-				return err
-			}
-		}
-		with, args, err := s.refundWith(ctx, tx, r.due(sub.Reason))
+		with, args, err := s.checkThenRefund(ctx, tx, &sub, grant, r)
 		if err != nil {
 			return err
 		}

@@ -68,12 +68,7 @@ func (s *Store) recordAttempt(ctx context.Context, sub quest.Submission, grant *
 		in := sub
 		err = s.grouped(ctx, func(tx *sql.Tx) error {
 			sub = in
-			if grant != nil {
-				if err := s.checkAward(ctx, tx, &sub, grant.SharesProofWith); err != nil {
-					return err
-				}
-			}
-			with, args, err := s.refundWith(ctx, tx, r.due(sub.Reason))
+			with, args, err := s.checkThenRefund(ctx, tx, &sub, grant, r)
 			if err != nil {
 				return err
 			}
@@ -93,6 +88,19 @@ func (s *Store) recordAttempt(ctx context.Context, sub quest.Submission, grant *
 		s.cache.forget(sub.PlayerID)
 	}
 	return sub, nil
+}
+
+// checkThenRefund is what an attempt's transaction does before writing
+// it: the award's check when the verifier passed it (grant), which may
+// change its reason, then the refund its reason is due (refundWith),
+// whose WITH clause and arguments the write begins with.
+func (s *Store) checkThenRefund(ctx context.Context, tx *sql.Tx, sub *quest.Submission, grant *quest.Award, r *refund) (string, []any, error) {
+	if grant != nil {
+		if err := s.checkAward(ctx, tx, sub, grant.SharesProofWith); err != nil {
+			return "", nil, err
+		}
+	}
+	return s.refundWith(ctx, tx, r.due(sub.Reason))
 }
 
 // checkAward sets sub.Reason to already_awarded when the player holds the
