@@ -199,10 +199,17 @@ func (h *Player) hack(c echo.Context) error {
 	if ferr != nil {
 		return h.answerHack(c, id, ferr, nil)
 	}
+	ctx := c.Request().Context()
+	if isHTMX(c) {
+		// The hack panel lists the player's latest attempts under the
+		// verdict: the store may read them as it records this one.
+		ctx = quest.WithRecentAttempts(ctx, recentAttempts)
+		c.SetRequest(c.Request().WithContext(ctx))
+	}
 	// The player's own sandbox account, made now if they have none yet
 	// (never anyone else's), in the attempt's one read of their
 	// credentials. Without the sandbox there is nothing to make.
-	res, err := h.quests.Submit(c.Request().Context(), quest.Attempt{PlayerID: playerOf(c).ID, ObjectiveID: id,
+	res, err := h.quests.Submit(ctx, quest.Attempt{PlayerID: playerOf(c).ID, ObjectiveID: id,
 		SID: sid, IP: c.RealIP(), EnsureCredentials: h.quests.SandboxEnabled()})
 	if errors.Is(err, quest.ErrUnknownObjective) {
 		return echo.NewHTTPError(http.StatusNotFound)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/questgate/questgate/quest"
 )
 
@@ -22,7 +23,8 @@ import (
 //     the submission, the award, and the read of the endpoints the
 //     award's webhook events go to (their INSERTs follow, when there are
 //     any, as in enqueueCompleted);
-//  3. COMMIT.
+//  3. COMMIT, and beside it the read of the hack panel's list when the
+//     request wants it (commitListing).
 //
 // Each round trip costs PostgreSQL a socket read, a write and a wake-up,
 // and the server as much again, on the same cores as everything else at
@@ -109,7 +111,43 @@ func awardOn(ctx context.Context, c *pgx.Conn, sub *quest.Submission, grant *que
 			return fmt.Errorf("award: %w", err)
 		}
 	}
-	tag, err := c.Exec(ctx, "COMMIT")
+	return commitListing(ctx, c, *sub, quest.RecentAttemptsOf(ctx))
+}
+
+// commitListing commits awardOn's transaction and, when its request lists
+// the player's latest attempts (recent, non-nil), reads them in the same
+// round trip, after the COMMIT (in a transaction of their own, which
+// sees the award), and keeps them in recent. The award stands whatever
+// befalls that read: the list is then read again, as without recent.
+func commitListing(ctx context.Context, c *pgx.Conn, sub quest.Submission, recent *quest.RecentAttempts) error {
+	n := recent.Limit()
+	if n == 0 {
+		tag, err := c.Exec(ctx, "COMMIT")
+		return committed(tag, err)
+	}
+	b := &pgx.Batch{}
+	b.Queue("COMMIT")
+	lq, largs := recentSQL(true, sub.PlayerID, sub.ObjectiveID, n)
+	b.Queue(rebind(lq), largs...)
+	br := c.SendBatch(ctx, b)
+	defer br.Close()
+	if err := committed(br.Exec()); err != nil {
+		return err
+	}
+	rows, err := br.Query()
+	if err != nil {
+		return nil
+	}
+	list, err := scanRecent(rows, sub.PlayerID, sub.ObjectiveID, n)
+	rows.Close()
+	if err == nil {
+		recent.Keep(sub.PlayerID, sub.ObjectiveID, list)
+	}
+	return nil
+}
+
+// committed says whether a COMMIT's answer (tag, err) committed.
+func committed(tag pgconn.CommandTag, err error) error {
 	if err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}

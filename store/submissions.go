@@ -59,7 +59,7 @@ func (s *Store) recordAttempt(ctx context.Context, sub quest.Submission, grant *
 		var with string
 		var args []any
 		if with, args, err = s.refundWith(ctx, s.w, r.due(sub.Reason)); err == nil {
-			sub.ID, err = insertSubmissionWith(ctx, s.w, with, args, sub)
+			sub.ID, err = s.insertListing(ctx, with, args, sub, quest.RecentAttemptsOf(ctx))
 		}
 	case s.pg && !s.groupOnPostgres:
 		// An award on PostgreSQL: three round trips.
@@ -258,6 +258,46 @@ func insertSubmissionWith(ctx context.Context, tx execer, with string, args []an
 	return id, nil
 }
 
+// insertListing writes, on PostgreSQL, an attempt that awards nothing as
+// one statement (with, args: its refund's WITH, as refundWith returns
+// it) and returns its id. When its request lists the player's latest
+// attempts (recent, non-nil), the same statement reads them and keeps
+// them in recent: the new row from the INSERT's RETURNING, the older
+// ones from the table, which the statement's snapshot holds without the
+// new row. The new row has the highest id of them: every row the
+// snapshot holds took its id before it committed, before the snapshot,
+// before this INSERT took its own.
+func (s *Store) insertListing(ctx context.Context, with string, args []any, sub quest.Submission, recent *quest.RecentAttempts) (int64, error) {
+	n := recent.Limit()
+	if n == 0 {
+		return insertSubmissionWith(ctx, s.w, with, args, sub)
+	}
+	if with == "" {
+		with = "WITH "
+	} else {
+		with += ", "
+	}
+	iq, iargs := submissionInsert(sub)
+	lq, largs := recentSQL(true, sub.PlayerID, sub.ObjectiveID, n-1)
+	q := with + "new AS (" + iq + " RETURNING " + recentColumns + ")" +
+		" SELECT * FROM (SELECT " + recentColumns + " FROM new UNION ALL (" + lq + ")) l ORDER BY id DESC"
+	args = append(append(args, iargs...), largs...)
+	rows, err := s.w.QueryContext(ctx, q, args...)
+	if err != nil {
+		return 0, fmt.Errorf("insert submission: %w", err)
+	}
+	defer rows.Close()
+	list, err := scanRecent(rows, sub.PlayerID, sub.ObjectiveID, n)
+	if err != nil {
+		return 0, fmt.Errorf("insert submission: %w", err)
+	}
+	if len(list) == 0 {
+		return 0, errors.New("insert submission: no row returned")
+	}
+	recent.Keep(sub.PlayerID, sub.ObjectiveID, list)
+	return list[0].ID, nil
+}
+
 // submissionInsert is the INSERT of sub, without its RETURNING.
 func submissionInsert(sub quest.Submission) (string, []any) {
 	m, p := proofOf(sub.Message)
@@ -361,12 +401,30 @@ func (s *Store) Submission(ctx context.Context, playerID string, id int64) (ques
 // RecentSubmissions returns a player's latest attempts at an objective,
 // newest first, for the hack panel's list: each holds its id, paste, SID,
 // reason, detail and time only (Submission has the rest). Every HACK answer reads
-// it, so it reads no more than the list shows.
+// it, so it reads no more than the list shows; and a HACK whose record
+// kept it already (quest.WithRecentAttempts) does not read it again.
 func (s *Store) RecentSubmissions(ctx context.Context, playerID, objectiveID string, limit int) ([]quest.Submission, error) {
-	const columns = `SELECT id, raw_sid, sid, reason, detail, created_at FROM submissions`
-	q := columns + ` WHERE player_id = ? AND objective_id = ? ORDER BY id DESC LIMIT ?`
-	args := []any{playerID, objectiveID, limit}
-	if s.pg {
+	if list, ok := quest.RecentAttemptsOf(ctx).Take(playerID, objectiveID, limit); ok {
+		return list, nil
+	}
+	q, args := recentSQL(s.pg, playerID, objectiveID, limit)
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list submissions: %w", err)
+	}
+	defer rows.Close()
+	return scanRecent(rows, playerID, objectiveID, limit)
+}
+
+// recentColumns are the columns of the hack panel's list, in
+// scanRecent's order.
+const recentColumns = `id, raw_sid, sid, reason, detail, created_at`
+
+// recentSQL is the query of a player's latest limit attempts at an
+// objective, newest first.
+func recentSQL(pg bool, playerID, objectiveID string, limit int) (string, []any) {
+	const columns = `SELECT ` + recentColumns + ` FROM submissions`
+	if pg {
 		// PostgreSQL plans this statement once per connection. While the
 		// table is new (an event's first minute, before autovacuum's
 		// first ANALYZE) the objective's index (objective_id, id) costs
@@ -375,17 +433,19 @@ func (s *Store) RecentSubmissions(ctx context.Context, playerID, objectiveID str
 		// player, and stays the plan until the next ANALYZE. Bounds on
 		// the player's index's whole key, in its order, leave it the
 		// only index that serves the query.
-		q = columns + ` WHERE (player_id, objective_id, id) >= (?, ?, 0) AND (player_id, objective_id, id) <= (?, ?, 9223372036854775807)
-			ORDER BY player_id DESC, objective_id DESC, id DESC LIMIT ?`
-		args = []any{playerID, objectiveID, playerID, objectiveID, limit}
+		return columns + ` WHERE (player_id, objective_id, id) >= (?, ?, 0) AND (player_id, objective_id, id) <= (?, ?, 9223372036854775807)
+			ORDER BY player_id DESC, objective_id DESC, id DESC LIMIT ?`,
+			[]any{playerID, objectiveID, playerID, objectiveID, limit}
 	}
-	rows, err := s.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list submissions: %w", err)
-	}
-	defer rows.Close()
+	return columns + ` WHERE player_id = ? AND objective_id = ? ORDER BY id DESC LIMIT ?`,
+		[]any{playerID, objectiveID, limit}
+}
+
+// scanRecent reads recentSQL's rows (database/sql's or pgx's), at most
+// limit of them.
+func scanRecent(rows rowReader, playerID, objectiveID string, limit int) ([]quest.Submission, error) {
 	out := make([]quest.Submission, 0, limit)
-	for rows.Next() {
+	for len(out) < limit && rows.Next() {
 		sub := quest.Submission{PlayerID: playerID, ObjectiveID: objectiveID}
 		var reason string
 		if err := rows.Scan(&sub.ID, &sub.RawSID, &sub.SID, &reason, &sub.Detail, &sub.CreatedAt); err != nil {
@@ -394,7 +454,10 @@ func (s *Store) RecentSubmissions(ctx context.Context, playerID, objectiveID str
 		sub.Reason = quest.Reason(reason)
 		out = append(out, sub)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list submissions: %w", err)
+	}
+	return out, nil
 }
 
 // Attempts returns how many attempts a player made at each objective they
