@@ -14,7 +14,8 @@ import (
 )
 
 // progressCountsMatch checks that progress_counts, kept by triggers, says
-// what counting the progress rows says.
+// what counting the progress rows says, and progress_players (each
+// player's summary) what summing each player's rows says.
 func progressCountsMatch(t *testing.T, s *Store, step string) {
 	t.Helper()
 	read := func(q string) map[string]int {
@@ -46,6 +47,33 @@ func progressCountsMatch(t *testing.T, s *Store, step string) {
 		GROUP BY cohort_id, objective_id, done, failures, last_reason, tried HAVING SUM(n) <> 0`)
 	if diff := gocmp.Diff(want, got); diff != "" {
 		t.Errorf("%s: progress_counts (-counted +kept):\n%s", step, diff)
+	}
+	summaries := func(q string) map[string]string {
+		t.Helper()
+		rows, err := s.r.QueryContext(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		out := map[string]string{}
+		for rows.Next() {
+			var player string
+			var cohort, done, tried, streak, last any
+			if err := rows.Scan(&player, &cohort, &done, &tried, &streak, &last); err != nil {
+				t.Fatal(err)
+			}
+			out[player] = fmt.Sprintf("cohort %v done=%v tried=%v streak=%v last %v", cohort, done, tried, streak, last)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	wantSummaries := summaries(`SELECT player_id, MAX(cohort_id), SUM(done), SUM(CASE WHEN done = 0 AND attempts > 0 THEN 1 ELSE 0 END),
+		MAX(CASE WHEN done = 0 THEN failures ELSE 0 END), MAX(last_at) FROM progress GROUP BY player_id`)
+	gotSummaries := summaries(`SELECT player_id, cohort_id, done, tried, streak, last_at FROM progress_players`)
+	if diff := gocmp.Diff(wantSummaries, gotSummaries); diff != "" {
+		t.Errorf("%s: progress_players (-summed +kept):\n%s", step, diff)
 	}
 }
 
@@ -119,6 +147,15 @@ func TestProgressCountsAndStuckFollowEveryWriter(t *testing.T) {
 		record("bob", "send-mms", quest.WrongResource, 0)
 		record("fay", "send-sms", quest.NotFound, 3)
 		progressCountsMatch(t, s, "attempts")
+		// Attempts that move a row's time only (a repeat of the SID that
+		// won, Twilio's trouble), forward, then back: another instance's
+		// clock may be behind this one's.
+		record("bob", "send-sms", quest.AlreadyAwarded, 4)
+		record("fay", "send-sms", quest.UpstreamUnavailable, 5)
+		progressCountsMatch(t, s, "times moving on")
+		record("fay", "send-sms", quest.UpstreamUnavailable, 4)
+		record("bob", "send-sms", quest.AlreadyAwarded, -5)
+		progressCountsMatch(t, s, "times moving back")
 		// eve's attempts are reserved, then decided.
 		for m := range 3 {
 			at(m + 5)
