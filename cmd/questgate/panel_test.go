@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -32,21 +31,14 @@ func TestTheHackPanelListsEveryAttempt(t *testing.T) {
 			}
 			tw := newFakeTwilio(t)
 			s := startServer(t, append([]string{"--twilio-api-url", tw.api}, db.args(t)...)...)
-			c := browser(t)
-			c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-			form := getPage(t, c, s.url+"/credentials")
-			if _, resp := postForm(t, c, form, s.url+"/credentials", url.Values{"account_sid": {tw.account.SID}, "secret": {tw.account.AuthToken}}); resp.StatusCode != http.StatusSeeOther {
-				t.Fatalf("save credentials: %s", resp.Status)
-			}
-			page := getPage(t, c, s.url+"/objectives/send-sms")
-			token, _ := page.Find(`form input[name="_csrf"]`).Attr("value")
+			p := readyToHack(t, s.url, tw)
 			won := tw.create(t, "Messages.json", url.Values{"From": {"+15017122661"}, "To": {"+15558675310"}, "Body": {"Ahoy"}}, "sid")
 			unknown := "SM" + strings.Repeat("0", 32)
 			for i, tt := range []struct{ sid, want string }{
 				{unknown, "not_found"}, {won, "awarded"}, {won, "already_awarded"},
 				{unknown, "not_found"}, {won, "already_awarded"}, {won, "already_awarded"},
 			} {
-				panel := htmxHack(t, c, s.url, token, tt.sid)
+				panel := htmxHack(t, p, s.url, tt.sid)
 				rows := panel.Find(`[data-testid="attempt"]`)
 				if want := min(i+1, 5); rows.Length() != want {
 					t.Errorf("HACK %d (%s): the panel lists %d attempts, want %d", i+1, tt.want, rows.Length(), want)
@@ -61,26 +53,10 @@ func TestTheHackPanelListsEveryAttempt(t *testing.T) {
 
 // htmxHack presses HACK on send-sms as htmx does and returns the panel
 // it answered.
-func htmxHack(t *testing.T, c *http.Client, base, token, sid string) *goquery.Document {
+func htmxHack(t *testing.T, p stackPlayer, base, sid string) *goquery.Document {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, base+"/objectives/send-sms/hack",
-		strings.NewReader(url.Values{"_csrf": {token}, "sid": {sid}}.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	req.Header.Set("HX-Request", "true")
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var body bytes.Buffer
-	if _, err := body.ReadFrom(resp.Body); err != nil {
-		t.Fatal(err)
-	}
-	doc, err := goquery.NewDocumentFromReader(&body)
+	_, body := pressHack(t, base, p, sid, true)
+	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -76,6 +76,25 @@ type stackPlayer struct {
 	csrf string
 }
 
+// readyToHack makes a player of the server at base who saved tw's
+// account as their credentials and opened send-sms: their next request
+// can be a HACK. Redirects are not followed.
+func readyToHack(t *testing.T, base string, tw *fakeTwilio) stackPlayer {
+	t.Helper()
+	c := browser(t)
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	form := getPage(t, c, base+"/credentials")
+	if _, resp := postForm(t, c, form, base+"/credentials", url.Values{"account_sid": {tw.account.SID}, "secret": {tw.account.AuthToken}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save credentials: %s", resp.Status)
+	}
+	page := getPage(t, c, base+"/objectives/send-sms")
+	token, ok := page.Find(`form input[name="_csrf"]`).Attr("value")
+	if !ok {
+		t.Fatal("the objective page has no CSRF token")
+	}
+	return stackPlayer{c: c, csrf: token}
+}
+
 // hackWithCappedStacks is the capped process's side: players set up and
 // HACKs made to warm the server (encoding/json fills its caches once,
 // deeply), then every goroutine capped at hackStack, then HACKs.
@@ -84,18 +103,7 @@ func hackWithCappedStacks(t *testing.T) {
 	s := startServer(t, "--twilio-api-url", tw.api)
 	players := make([]stackPlayer, 4)
 	for i := range players {
-		c := browser(t)
-		c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-		form := getPage(t, c, s.url+"/credentials")
-		if _, resp := postForm(t, c, form, s.url+"/credentials", url.Values{"account_sid": {tw.account.SID}, "secret": {tw.account.AuthToken}}); resp.StatusCode != http.StatusSeeOther {
-			t.Fatalf("save credentials: %s", resp.Status)
-		}
-		page := getPage(t, c, s.url+"/objectives/send-sms")
-		token, ok := page.Find(`form input[name="_csrf"]`).Attr("value")
-		if !ok {
-			t.Fatal("the objective page has no CSRF token")
-		}
-		players[i] = stackPlayer{c: c, csrf: token}
+		players[i] = readyToHack(t, s.url, tw)
 	}
 	send := func() string {
 		return tw.create(t, "Messages.json", url.Values{"From": {"+15017122661"}, "To": {"+15558675310"}, "Body": {"Ahoy"}}, "sid")
@@ -138,6 +146,24 @@ var reasonAttr = regexp.MustCompile(`data-testid="result-reason"[^>]*data-reason
 // answered with a redirect).
 func stackHack(t *testing.T, base string, p stackPlayer, sid string, htmx bool) string {
 	t.Helper()
+	resp, body := pressHack(t, base, p, sid, htmx)
+	if !htmx {
+		if resp.StatusCode != http.StatusSeeOther && resp.StatusCode != http.StatusOK {
+			t.Fatalf("HACK as a plain form: %s", resp.Status)
+		}
+		return ""
+	}
+	m := reasonAttr.FindSubmatch(body)
+	if m == nil {
+		t.Fatalf("HACK answered %s without a verdict", resp.Status)
+	}
+	return string(m[1])
+}
+
+// pressHack posts p's HACK of sid on send-sms, as htmx does or as a plain
+// form, and returns the answer with its body read.
+func pressHack(t *testing.T, base string, p stackPlayer, sid string, htmx bool) (*http.Response, []byte) {
+	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, base+"/objectives/send-sms/hack",
 		strings.NewReader(url.Values{"_csrf": {p.csrf}, "sid": {sid}}.Encode()))
 	if err != nil {
@@ -157,15 +183,5 @@ func stackHack(t *testing.T, base string, p stackPlayer, sid string, htmx bool) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !htmx {
-		if resp.StatusCode != http.StatusSeeOther && resp.StatusCode != http.StatusOK {
-			t.Fatalf("HACK as a plain form: %s", resp.Status)
-		}
-		return ""
-	}
-	m := reasonAttr.FindSubmatch(body)
-	if m == nil {
-		t.Fatalf("HACK answered %s without a verdict", resp.Status)
-	}
-	return string(m[1])
+	return resp, body
 }
