@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/questgate/questgate/internal/testkit/pgtest"
 	"github.com/questgate/questgate/quest"
 )
 
@@ -98,4 +99,44 @@ func TestTheHACKsListIsTheOneRecorded(t *testing.T) {
 			})
 		}
 	})
+}
+
+// TestAFailedAttemptWithItsListIsNoRecord: an attempt whose statement
+// fails after it sent the panel's list (a trigger of the attempt's
+// fails at the statement's end, after its rows) is an error and leaves
+// no row, however long the player's list: the list never hides the
+// failure that follows it. PostgreSQL only: SQLite reads no list with
+// the attempt.
+func TestAFailedAttemptWithItsListIsNoRecord(t *testing.T) {
+	s := connectTest(t, pgtest.Schema(t))
+	ctx := context.Background()
+	p := newPlayer(t, s)
+	for range 6 {
+		if _, err := s.RecordAttempt(ctx, quest.Submission{PlayerID: p.ID, ObjectiveID: "send-sms", RawSID: "nope", SID: "nope",
+			Reason: quest.InvalidSID}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, q := range []string{
+		`CREATE FUNCTION refuse_boom() RETURNS TRIGGER AS $$ BEGIN RAISE EXCEPTION 'boom refused'; END; $$ LANGUAGE plpgsql`,
+		`CREATE TRIGGER refuse_boom AFTER INSERT ON submissions FOR EACH ROW WHEN (NEW.sid = 'boom') EXECUTE FUNCTION refuse_boom()`,
+	} {
+		if _, err := s.w.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.RecordAttempt(quest.WithRecentAttempts(ctx, 5), quest.Submission{PlayerID: p.ID, ObjectiveID: "send-sms",
+		RawSID: "boom", SID: "boom", Reason: quest.InvalidSID}, nil)
+	if err == nil {
+		t.Fatalf("recorded %+v, want the trigger's error", got)
+	}
+	list, err := s.RecentSubmissions(ctx, p.ID, "send-sms", 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sub := range list {
+		if sub.SID == "boom" {
+			t.Fatalf("the failed attempt was stored: %+v", sub)
+		}
+	}
 }

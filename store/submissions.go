@@ -441,11 +441,13 @@ func recentSQL(pg bool, playerID, objectiveID string, limit int) (string, []any)
 		[]any{playerID, objectiveID, limit}
 }
 
-// scanRecent reads recentSQL's rows (database/sql's or pgx's), at most
-// limit of them.
+// scanRecent reads recentSQL's rows (database/sql's or pgx's; limit is
+// the query's, for the slice's room). It reads them to their end, so
+// that an error the statement sends after its rows (an attempt's
+// trigger failing at the statement's end) is returned, not dropped.
 func scanRecent(rows rowReader, playerID, objectiveID string, limit int) ([]quest.Submission, error) {
 	out := make([]quest.Submission, 0, limit)
-	for len(out) < limit && rows.Next() {
+	for rows.Next() {
 		sub := quest.Submission{PlayerID: playerID, ObjectiveID: objectiveID}
 		var reason string
 		if err := rows.Scan(&sub.ID, &sub.RawSID, &sub.SID, &reason, &sub.Detail, &sub.CreatedAt); err != nil {
