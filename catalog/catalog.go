@@ -7,6 +7,7 @@ package catalog
 
 import (
 	_ "embed"
+	"iter"
 	"regexp"
 	"slices"
 	"time"
@@ -250,6 +251,21 @@ type Catalog struct {
 // All returns the objectives in catalog order.
 func (c *Catalog) All() []Objective { return slices.Clone(c.objectives) }
 
+// Objectives yields the catalog's own objectives in catalog order, for
+// callers that read them and never change them. A HACK's answer walks
+// every objective to say what the win unlocked: copying each (half a
+// kilobyte, All's clone and then the loop's variable) was a fifth of
+// what a HACK allocated.
+func (c *Catalog) Objectives() iter.Seq[*Objective] {
+	return func(yield func(*Objective) bool) {
+		for i := range c.objectives {
+			if !yield(&c.objectives[i]) {
+				return
+			}
+		}
+	}
+}
+
 // Get returns the objective with id.
 func (c *Catalog) Get(id string) (Objective, bool) {
 	if o, ok := c.Lookup(id); ok {
@@ -292,6 +308,17 @@ func (c *Catalog) ProofSharers(id string) []string {
 		}
 	}
 	return out
+}
+
+// Locked reports whether o has a prerequisite that done does not report
+// done: whether Missing would return any, without building the list.
+func (c *Catalog) Locked(o *Objective, done func(id string) bool) bool {
+	for _, id := range o.Prerequisites {
+		if !done(id) && c.Has(id) {
+			return true
+		}
+	}
+	return false
 }
 
 // Missing returns the prerequisites of o that done does not report done,

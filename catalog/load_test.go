@@ -303,9 +303,38 @@ func TestMissingPrerequisites(t *testing.T) {
 	if got := c.Missing(&mms, func(id string) bool { return held[id] }); len(got) != 1 || got[0].ID != "send-sms" {
 		t.Errorf("Missing = %v, want send-sms", got)
 	}
+	if !c.Locked(&mms, func(id string) bool { return held[id] }) {
+		t.Error("send-mms is not locked without send-sms")
+	}
 	held["send-sms"] = true
 	if got := c.Missing(&mms, func(id string) bool { return held[id] }); len(got) != 0 {
 		t.Errorf("Missing after send-sms = %v", got)
+	}
+	if c.Locked(&mms, func(id string) bool { return held[id] }) {
+		t.Error("send-mms is still locked after send-sms")
+	}
+}
+
+// TestObjectivesWalksTheCatalogsOwn checks that Objectives yields what
+// All lists, in its order, and stops when asked to.
+func TestObjectivesWalksTheCatalogsOwn(t *testing.T) {
+	c := mustDefault(t)
+	var ids []string
+	for o := range c.Objectives() {
+		if own, _ := c.Lookup(o.ID); own != o {
+			t.Errorf("Objectives yielded a copy of %s, not the catalog's own", o.ID)
+		}
+		ids = append(ids, o.ID)
+	}
+	var want []string
+	for _, o := range c.All() {
+		want = append(want, o.ID)
+	}
+	if !cmp.Equal(ids, want) {
+		t.Errorf("Objectives = %v, want %v", ids, want)
+	}
+	for range c.Objectives() {
+		break
 	}
 }
 

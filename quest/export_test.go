@@ -4,4 +4,5 @@ package quest
 var (
 	FailureKey = failureKey
 	Last4      = last4
+	MaskKnown  = maskKnown
 )

@@ -24,14 +24,15 @@ type LeadsOn struct {
 func (s *Service) LeadsOn(done *catalog.Objective, awards map[string]Award) LeadsOn {
 	var out LeadsOn
 	var firstOpen *catalog.Objective
-	for _, o := range s.cfg.Catalog.All() {
-		if _, held := awards[o.ID]; held || len(s.Missing(&o, awards)) > 0 {
+	held := func(id string) bool { _, ok := awards[id]; return ok }
+	for o := range s.cfg.Catalog.Objectives() {
+		if held(o.ID) || s.cfg.Catalog.Locked(o, held) {
 			continue
 		}
 		if slices.Contains(o.Prerequisites, done.ID) {
-			out.Unlocked = append(out.Unlocked, o)
+			out.Unlocked = append(out.Unlocked, *o)
 		} else if firstOpen == nil {
-			firstOpen = &o
+			firstOpen = o
 		}
 	}
 	switch {
