@@ -11,8 +11,11 @@ import (
 // a new player at a dead end.
 type LeadsOn struct {
 	// Unlocked are the objectives the win opened: they needed it, and
-	// need nothing else the player lacks. In catalog order.
-	Unlocked []catalog.Objective
+	// need nothing else the player lacks. In catalog order; the
+	// catalog's own, to read and never change (the first win of a quest
+	// opens most of it, and copies of each were most of what LeadsOn
+	// allocated).
+	Unlocked []*catalog.Objective
 	// Next is the objective to play next: the first one unlocked, else
 	// the first open one the player does not hold yet; nil when the
 	// player holds every objective they can play.
@@ -30,14 +33,14 @@ func (s *Service) LeadsOn(done *catalog.Objective, awards map[string]Award) Lead
 			continue
 		}
 		if slices.Contains(o.Prerequisites, done.ID) {
-			out.Unlocked = append(out.Unlocked, *o)
+			out.Unlocked = append(out.Unlocked, o)
 		} else if firstOpen == nil {
 			firstOpen = o
 		}
 	}
 	switch {
 	case len(out.Unlocked) > 0:
-		out.Next = &out.Unlocked[0]
+		out.Next = out.Unlocked[0]
 	default:
 		out.Next = firstOpen
 	}
