@@ -126,6 +126,19 @@ func (b *backend) close() error {
 	return errors.Join(b.stop(), drop())
 }
 
+// allocated is the bytes every instance has allocated.
+func (b *backend) allocated(ctx context.Context) (uint64, error) {
+	var sum uint64
+	for _, s := range b.servers {
+		n, err := s.allocated(ctx)
+		if err != nil {
+			return 0, err
+		}
+		sum += n
+	}
+	return sum, nil
+}
+
 // cpu is the CPU time every instance has used.
 func (b *backend) cpu() (time.Duration, error) {
 	var sum time.Duration

@@ -336,10 +336,18 @@ func (b *bench) setup(ctx context.Context, n int) ([]*player, error) {
 }
 
 // measure runs phase and returns the CPU time it took the server, and
-// the bench process (players and upstream). A failed reading is reported
-// as zero: the load is what matters.
+// the bench process (players and upstream), and the bytes the server
+// allocated meanwhile. A failed reading is reported as zero: the load is
+// what matters.
 func (b *bench) measure(phase func() measured) (measured, cpuUse) {
-	return measureCPU(b.be.cpu, phase)
+	ctx := context.Background()
+	a0, err0 := b.be.allocated(ctx)
+	m, use := measureCPU(b.be.cpu, phase)
+	a1, err1 := b.be.allocated(ctx)
+	if err0 == nil && err1 == nil && a1 > a0 {
+		use.alloc = a1 - a0
+	}
+	return m, use
 }
 
 // measureCPU runs phase and returns the CPU time it took the server whose
@@ -353,8 +361,12 @@ func measureCPU(serverCPU func() (time.Duration, error), phase func() measured) 
 	return m, cpuUse{server: srv1 - srv0, bench: own1 - own0}
 }
 
-// cpuUse is the CPU time a phase cost each process.
-type cpuUse struct{ server, bench time.Duration }
+// cpuUse is the CPU time a phase cost each process, and the bytes the
+// server allocated (zero when unknown).
+type cpuUse struct {
+	server, bench time.Duration
+	alloc         uint64
+}
 
 // finish labels t with the backend, adds its CPU rows and its line of
 // the summary. fresh says whether each request is a fresh verification,
@@ -369,7 +381,9 @@ func (b *bench) finish(t *table, name string, dm measured, dcpu cpuUse, qm measu
 	}
 	t.add("CPU per request (server; direct: client)", cpuMS(dir), cpuMS(srv), ratio(srv, dir), target, verdict)
 	t.add("bench CPU per request", cpuMS(dir), cpuMS(perRequest(qcpu.bench, qm)), "", "", "")
-	b.summary.add(summaryRow{scenario: name, backend: b.be.label, d: ds, q: qs, serverCPU: srv, directCPU: dir})
+	alloc := allocPerRequest(qcpu.alloc, qm)
+	t.add("server allocated per request", "", kib(alloc), "", "", "")
+	b.summary.add(summaryRow{scenario: name, backend: b.be.label, d: ds, q: qs, serverCPU: srv, directCPU: dir, alloc: alloc})
 }
 
 // perRequest is d per answered request, in milliseconds (0 when unknown).
@@ -378,6 +392,14 @@ func perRequest(d time.Duration, m measured) float64 {
 		return 0
 	}
 	return float64(d.Microseconds()) / 1000 / float64(len(m.results))
+}
+
+// allocPerRequest is n bytes per answered request (0 when unknown).
+func allocPerRequest(n uint64, m measured) float64 {
+	if len(m.results) == 0 {
+		return 0
+	}
+	return float64(n) / float64(len(m.results))
 }
 
 func cpuMS(v float64) string {

@@ -96,6 +96,9 @@ func checkSmoke(t *testing.T, got, backend string, scenarios []string) {
 		}
 	}
 	section := got[strings.Index(got, "== "+backend+":"):]
+	if !regexp.MustCompile(`(?m)^  server allocated per request +\d+\.\d KiB`).MatchString(section) {
+		t.Errorf("no bytes allocated per request in\n%s", got)
+	}
 	if slices.Contains(scenarios, "storm") {
 		for _, p := range []string{`(?m)^  awards in the database +1 +1 +met$`, `answers: 4 already_awarded, 1 awarded`} {
 			if !regexp.MustCompile(p).MatchString(section) {
@@ -122,6 +125,29 @@ func checkSmoke(t *testing.T, got, backend string, scenarios []string) {
 				t.Errorf("data: no line matching %s in\n%s", p, got)
 			}
 		}
+	}
+}
+
+// TestServerArgsServeMetrics: the server serves its metrics on a port of
+// its own, for the bytes it allocates, unless -server-flags names one.
+func TestServerArgsServeMetrics(t *testing.T) {
+	tests := []struct {
+		name  string
+		flags []string
+		want  string
+	}{
+		{"none given", nil, "--metrics-addr 127.0.0.1:0"},
+		{"a profiler's", []string{"--metrics-addr", "127.0.0.1:6061", "--pprof"}, "--metrics-addr 127.0.0.1:6061 --pprof"},
+		{"with an equals sign", []string{"-metrics-addr=127.0.0.1:6061"}, "-metrics-addr=127.0.0.1:6061"},
+		{"another flag", []string{"--log-level", "warn"}, "--metrics-addr 127.0.0.1:0 --log-level warn"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := strings.Join(serverArgs("/d", "http://up", config{serverFlags: tt.flags}), " ")
+			if !strings.HasSuffix(args, " "+tt.want) || strings.Count(args, "metrics-addr") != 1 {
+				t.Errorf("serverArgs = %s, want it to end with %s and name one metrics address", args, tt.want)
+			}
+		})
 	}
 }
 

@@ -7,11 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -38,17 +41,30 @@ type server struct {
 	url     string
 	logPath string
 	exited  chan error
+	// metrics is the address of the server's /metrics, as it printed it
+	// at start (empty until then, and when it serves none).
+	metrics atomic.Pointer[string]
 }
 
 // serverArgs are the flags of the server under load. The per-address
 // limit is raised to its maximum, not turned off, so its cost is still
 // measured: every player of the bench comes from 127.0.0.1. Private
 // webhooks are allowed so that the games' webhooks reach the bench's
-// receiver on loopback. -server-flags come last.
+// receiver on loopback. The metrics are served on a loopback port of
+// their own, from which the bench reads how many bytes the server
+// allocated (unless -server-flags names that address). -server-flags
+// come last.
 func serverArgs(dir, upstream string, cfg config) []string {
-	return append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"),
+	args := []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"),
 		"--twilio-api-url", upstream, "--ip-requests-per-minute", "1000000",
-		"--attempts-per-minute", strconv.Itoa(cfg.attemptsPerMinute), "--allow-private-webhooks"}, cfg.serverFlags...)
+		"--attempts-per-minute", strconv.Itoa(cfg.attemptsPerMinute), "--allow-private-webhooks"}
+	if !slices.ContainsFunc(cfg.serverFlags, func(f string) bool {
+		name, _, _ := strings.Cut(strings.TrimLeft(f, "-"), "=")
+		return strings.HasPrefix(f, "-") && name == "metrics-addr"
+	}) {
+		args = append(args, "--metrics-addr", "127.0.0.1:0")
+	}
+	return append(args, cfg.serverFlags...)
 }
 
 func startServer(ctx context.Context, bin, dir, logName string, args []string) (*server, error) {
@@ -75,6 +91,10 @@ func startServer(ctx context.Context, bin, dir, logName string, args []string) (
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
+			if _, m, ok := strings.Cut(sc.Text(), "metrics are served on "); ok {
+				m = strings.TrimSpace(m)
+				s.metrics.Store(&m)
+			}
 			if _, u, ok := strings.Cut(sc.Text(), " is serving on "); ok {
 				select {
 				case urls <- strings.TrimSpace(u):
@@ -145,6 +165,43 @@ func (s *server) memory() (rss, peak int64, err error) {
 		}
 	}
 	return rss, peak, nil
+}
+
+// allocated reads the bytes the server has allocated on its heap since
+// it started (go_memstats_alloc_bytes_total of its /metrics). Unlike its
+// CPU time, that does not change with how fast the machine is this
+// hour, so it compares builds across runs. Each reading costs the server
+// a few dozen kilobytes, outside the phase it brackets.
+func (s *server) allocated(ctx context.Context) (uint64, error) {
+	m := s.metrics.Load()
+	if m == nil {
+		return 0, errors.New("the server printed no metrics address")
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *m, nil)
+	if err != nil {
+		return 0, err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("GET %s: %s", *m, res.Status)
+	}
+	sc := bufio.NewScanner(res.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "go_memstats_alloc_bytes_total "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			return uint64(f), err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return 0, err
+	}
+	return 0, fmt.Errorf("GET %s: no go_memstats_alloc_bytes_total", *m)
 }
 
 // cpu reads the CPU time the server has used.

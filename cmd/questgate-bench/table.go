@@ -74,6 +74,14 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Micros
 
 func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 
+// kib shows bytes in KiB; empty for an unknown zero.
+func kib(b float64) string {
+	if b <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%.1f KiB", b/(1<<10))
+}
+
 func perSecond(s stats) string { return fmt.Sprintf("%.0f/s", s.perSecond) }
 
 func ratio(q, d float64) string {
@@ -118,6 +126,7 @@ type summaryRow struct {
 	scenario, backend    string
 	d, q                 stats
 	serverCPU, directCPU float64 // ms per request: the server's, and the direct client's (bench process)
+	alloc                float64 // bytes the server allocated per request
 }
 
 func (s *summary) add(r summaryRow) { s.rows = append(s.rows, r) }
@@ -125,7 +134,7 @@ func (s *summary) add(r summaryRow) { s.rows = append(s.rows, r) }
 func (s *summary) table() *table {
 	t := &table{title: "summary: questgate against the direct fetch of the same run (ratios are questgate ÷ direct)",
 		header: []string{"scenario", "backend", "p50 ×", "p99 ×", "rate", "rate ×", "errors", "server CPU/req", "direct CPU/req", "CPU ×",
-			"rate ÷ sqlite"}}
+			"alloc/req", "rate ÷ sqlite"}}
 	sqlite := map[string]float64{}
 	for _, r := range s.rows {
 		if r.backend == "sqlite" {
@@ -141,9 +150,10 @@ func (s *summary) table() *table {
 		}
 		t.add(r.scenario, r.backend, ratio(r.q.p50.Seconds(), r.d.p50.Seconds()), ratio(r.q.p99.Seconds(), r.d.p99.Seconds()),
 			perSecond(r.q), ratio(r.q.perSecond, r.d.perSecond), fmt.Sprint(r.q.errors), cpuMS(r.serverCPU), cpuMS(r.directCPU),
-			ratio(r.serverCPU, r.directCPU), vsSQLite)
+			ratio(r.serverCPU, r.directCPU), kib(r.alloc), vsSQLite)
 	}
 	t.notes = append(t.notes, "direct CPU/req is the bench process's CPU per direct fetch: twilio-go's client work and the sandbox answering it",
+		"alloc/req: the bytes the server allocated per request (go_memstats_alloc_bytes_total of its metrics), which the machine's speed does not move",
 		"rate ÷ sqlite: PostgreSQL's rate over SQLite's in this run, for capacity and repeats (target ≥ 0.50)")
 	return t
 }
