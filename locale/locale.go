@@ -104,6 +104,21 @@ type Localizer struct {
 	// request (go-i18n matches the language and runs the message's
 	// template on each call: 7% of a HACK's CPU before).
 	plain sync.Map
+	// counted keeps the plural messages N translated with no other data
+	// than a small count ((id, count) → text): every HACK's verdict
+	// spells its two waits, "0 seconds" nearly always, and each was a
+	// template run.
+	counted sync.Map
+}
+
+// maxCounted bounds the counts N keeps: below it, a message has at most
+// that many texts kept, whatever the counts asked for.
+const maxCounted = 100
+
+// countedKey is a plural message with its count.
+type countedKey struct {
+	id    string
+	count int
 }
 
 // T returns the message id in the localizer's language, filled with data.
@@ -131,6 +146,12 @@ func (l *Localizer) T(id string, data ...map[string]any) string {
 
 // N is T for a message with plural forms, chosen by count.
 func (l *Localizer) N(id string, count int, data map[string]any) string {
+	keep := data == nil && count >= 0 && count < maxCounted
+	if keep {
+		if s, ok := l.counted.Load(countedKey{id, count}); ok {
+			return s.(string)
+		}
+	}
 	if data == nil {
 		data = map[string]any{}
 	}
@@ -138,6 +159,9 @@ func (l *Localizer) N(id string, count int, data map[string]any) string {
 	s, err := l.l.Localize(&i18n.LocalizeConfig{MessageID: id, PluralCount: count, TemplateData: data})
 	if err != nil {
 		return id
+	}
+	if keep {
+		l.counted.Store(countedKey{id, count}, s)
 	}
 	return s
 }

@@ -64,6 +64,39 @@ func TestMatch(t *testing.T) {
 	}
 }
 
+// TestPluralsKeptPerLanguage: N answers a plural message the same when
+// asked again (from what it kept), in the asking localizer's language and
+// form, and with other data it fills the message afresh.
+func TestPluralsKeptPerLanguage(t *testing.T) {
+	b, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		lang  string
+		count int
+		want  string
+	}{
+		{"en", 0, "0 seconds"}, {"en", 1, "1 second"}, {"en", 2, "2 seconds"}, {"en", 250, "250 seconds"},
+		{"fr", 0, "0 seconde"}, {"fr", 1, "1 seconde"}, {"fr", 2, "2 secondes"}, {"fr", 250, "250 secondes"},
+	}
+	for round := range 2 {
+		for _, tt := range tests {
+			l := b.Localizer(tt.lang)
+			if got := l.N("duration.seconds", tt.count, nil); got != tt.want {
+				t.Errorf("round %d: %s N(duration.seconds, %d) = %q, want %q", round+1, tt.lang, tt.count, got, tt.want)
+			}
+		}
+	}
+	en, fr := b.Localizer("en").N("duration.seconds", 0, nil), b.Localizer("fr").N("duration.seconds", 0, nil)
+	if en == fr {
+		t.Errorf("English and French share %q", en)
+	}
+	if _, kept := b.Localizer("en").counted.Load(countedKey{"duration.seconds", 250}); kept {
+		t.Error("a count of 250 was kept")
+	}
+}
+
 func TestTWithoutLocalizerReturnsID(t *testing.T) {
 	if got := T(context.Background(), "some.id"); got != "some.id" {
 		t.Errorf("T = %q", got)
