@@ -95,6 +95,12 @@ func TestPluralsKeptPerLanguage(t *testing.T) {
 	if _, kept := b.Localizer("en").counted.Load(countedKey{"duration.seconds", 250}); kept {
 		t.Error("a count of 250 was kept")
 	}
+	if got := b.Localizer("en").N("duration.seconds", 3, map[string]any{"Other": "x"}); got != "3 seconds" {
+		t.Errorf("N with other data = %q, want 3 seconds", got)
+	}
+	if _, kept := b.Localizer("en").counted.Load(countedKey{"duration.seconds", 3}); kept {
+		t.Error("a message filled with other data was kept")
+	}
 }
 
 func TestTWithoutLocalizerReturnsID(t *testing.T) {
