@@ -93,30 +93,38 @@ func maskRuns(s string, known []string) (string, bool) {
 // without overlaps, with masked(k). It reports whether it found any. Every
 // HACK checks its paste against the player's own secrets: compiling a
 // regular expression of each for that was a tenth of what a HACK
-// allocated. s is bounded by the paste's length, and EqualFold gives up at
-// the first rune that differs, so the scan stays linear in practice.
+// allocated. The window of k's length in runes slides over s one rune at
+// a time, and EqualFold gives up at the first rune that differs, so a
+// long paste (the form bounds it only by the body's size) costs a pass
+// over it, not a pass per rune of k.
 func maskKnown(s, k string) (string, bool) {
 	n := utf8.RuneCountInString(k)
+	// next returns the end of the rune of s that starts at i.
+	next := func(i int) int {
+		_, w := utf8.DecodeRuneInString(s[i:])
+		return i + w
+	}
+	// [i, j) is the window: n runes of s, fewer only at its end.
+	i, j := 0, 0
+	for runes := 0; runes < n && j < len(s); runes++ {
+		j = next(j)
+	}
 	var b strings.Builder
 	last := 0
-	for i := 0; i < len(s); {
-		j, runes := i, 0
-		for runes < n && j < len(s) {
-			_, w := utf8.DecodeRuneInString(s[j:])
-			j += w
-			runes++
-		}
-		if runes < n {
-			break
-		}
+	for i < len(s) {
 		if strings.EqualFold(s[i:j], k) {
 			b.WriteString(s[last:i])
 			b.WriteString(masked(k))
 			i, last = j, j
+			for runes := 0; runes < n && j < len(s); runes++ {
+				j = next(j)
+			}
 			continue
 		}
-		_, w := utf8.DecodeRuneInString(s[i:])
-		i += w
+		if j == len(s) {
+			break // the window lost its last rune: no match is left
+		}
+		i, j = next(i), next(j)
 	}
 	if last == 0 {
 		return s, false
