@@ -335,17 +335,25 @@ func (b *bench) setup(ctx context.Context, n int) ([]*player, error) {
 	return setupPlayers(ctx, n, b.cfg.setupConcurrency, b.up, b.be.url(), b.rt)
 }
 
-// measure runs phase and returns the CPU time it took the server, and
-// the bench process (players and upstream), and the bytes the server
-// allocated meanwhile. A failed reading is reported as zero: the load is
-// what matters.
+// measure runs phase and returns the CPU time it took the server, the
+// bench process (players and upstream) and, on PostgreSQL, the database's
+// processes on this machine, and the bytes the server allocated
+// meanwhile. A failed reading is reported as zero: the load is what
+// matters.
 func (b *bench) measure(phase func() measured) (measured, cpuUse) {
 	ctx := context.Background()
+	var db0 processTimes
+	if b.be.dbURL != "" {
+		db0 = postgresTimes()
+	}
 	a0, err0 := b.be.allocated(ctx)
 	m, use := measureCPU(b.be.cpu, phase)
 	a1, err1 := b.be.allocated(ctx)
 	if err0 == nil && err1 == nil && a1 > a0 {
 		use.alloc = a1 - a0
+	}
+	if len(db0) > 0 {
+		use.db, use.dbKnown = postgresTimes().since(db0), true
 	}
 	return m, use
 }
@@ -361,11 +369,13 @@ func measureCPU(serverCPU func() (time.Duration, error), phase func() measured) 
 	return m, cpuUse{server: srv1 - srv0, bench: own1 - own0}
 }
 
-// cpuUse is the CPU time a phase cost each process, and the bytes the
-// server allocated (zero when unknown).
+// cpuUse is the CPU time a phase cost each process (db: PostgreSQL's
+// processes, zero on SQLite or when the database runs on another
+// machine), and the bytes the server allocated (zero when unknown).
 type cpuUse struct {
-	server, bench time.Duration
-	alloc         uint64
+	server, bench, db time.Duration
+	dbKnown           bool // PostgreSQL's processes were found on this machine
+	alloc             uint64
 }
 
 // finish labels t with the backend, adds its CPU rows and its line of
@@ -381,9 +391,14 @@ func (b *bench) finish(t *table, name string, dm measured, dcpu cpuUse, qm measu
 	}
 	t.add("CPU per request (server; direct: client)", cpuMS(dir), cpuMS(srv), ratio(srv, dir), target, verdict)
 	t.add("bench CPU per request", cpuMS(dir), cpuMS(perRequest(qcpu.bench, qm)), "", "", "")
+	db := -1.0 // unknown
+	if qcpu.dbKnown && len(qm.results) > 0 {
+		db = float64(qcpu.db.Microseconds()) / 1000 / float64(len(qm.results))
+		t.add("database CPU per request (PostgreSQL's processes)", "", fmt.Sprintf("%.3f ms", db), "", "", "")
+	}
 	alloc := allocPerRequest(qcpu.alloc, qm)
 	t.add("server allocated per request", "", kib(alloc), "", "", "")
-	b.summary.add(summaryRow{scenario: name, backend: b.be.label, d: ds, q: qs, serverCPU: srv, directCPU: dir, alloc: alloc})
+	b.summary.add(summaryRow{scenario: name, backend: b.be.label, d: ds, q: qs, serverCPU: srv, dbCPU: db, directCPU: dir, alloc: alloc})
 }
 
 // perRequest is d per answered request, in milliseconds (0 when unknown).

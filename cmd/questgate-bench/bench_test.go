@@ -52,6 +52,10 @@ func TestBenchSmokePostgres(t *testing.T) {
 	got := runSmoke(t, args)
 	checkSmoke(t, got, "postgres", []string{"burst", "capacity", "repeats", "data"})
 	checkSmoke(t, got, "postgres ×2", []string{"burst", "capacity", "repeats"})
+	// On this machine's PostgreSQL, its processes' CPU is read too.
+	if len(postgresTimes()) > 0 && !regexp.MustCompile(`(?m)^  database CPU per request \(PostgreSQL's processes\) +\d+\.\d{3} ms`).MatchString(got) {
+		t.Errorf("no database CPU per request in\n%s", got)
+	}
 	if strings.Contains(got, "[postgres ×2] data:") {
 		t.Errorf("data ran with two instances in\n%s", got)
 	}

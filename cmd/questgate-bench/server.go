@@ -208,31 +208,17 @@ func (s *server) allocated(ctx context.Context) (uint64, error) {
 func (s *server) cpu() (time.Duration, error) { return cpuTime(s.cmd.Process.Pid) }
 
 // cpuTime reads the CPU time process pid has used, user and system (utime
-// and stime of /proc/PID/stat, in clock ticks of 1/100 s on Linux).
+// and stime of /proc/PID/stat).
 func cpuTime(pid int) (time.Duration, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0, fmt.Errorf("read CPU time (Linux only): %w", err)
 	}
-	// The command name, in parentheses, may hold spaces: count fields
-	// after it. utime and stime are fields 14 and 15, state is field 3.
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
+	_, d, ok := parseStat(b)
+	if !ok {
 		return 0, errors.New("unexpected /proc/PID/stat")
 	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 13 {
-		return 0, errors.New("unexpected /proc/PID/stat")
-	}
-	var ticks int64
-	for _, v := range f[11:13] {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("parse /proc/PID/stat: %w", err)
-		}
-		ticks += n
-	}
-	return time.Duration(ticks) * 10 * time.Millisecond, nil
+	return d, nil
 }
 
 // resetPeak starts a new peak RSS measurement (clear_refs 5 resets VmHWM

@@ -126,6 +126,7 @@ type summaryRow struct {
 	scenario, backend    string
 	d, q                 stats
 	serverCPU, directCPU float64 // ms per request: the server's, and the direct client's (bench process)
+	dbCPU                float64 // ms per request of PostgreSQL's processes on this machine (negative: SQLite, or unknown)
 	alloc                float64 // bytes the server allocated per request
 }
 
@@ -133,7 +134,7 @@ func (s *summary) add(r summaryRow) { s.rows = append(s.rows, r) }
 
 func (s *summary) table() *table {
 	t := &table{title: "summary: questgate against the direct fetch of the same run (ratios are questgate ÷ direct)",
-		header: []string{"scenario", "backend", "p50 ×", "p99 ×", "rate", "rate ×", "errors", "server CPU/req", "direct CPU/req", "CPU ×",
+		header: []string{"scenario", "backend", "p50 ×", "p99 ×", "rate", "rate ×", "errors", "server CPU/req", "db CPU/req", "direct CPU/req", "CPU ×",
 			"alloc/req", "rate ÷ sqlite"}}
 	sqlite := map[string]float64{}
 	for _, r := range s.rows {
@@ -148,11 +149,16 @@ func (s *summary) table() *table {
 		if base := sqlite[r.scenario]; r.backend != "sqlite" && base > 0 && (r.scenario == "capacity" || r.scenario == "repeats") {
 			vsSQLite = ratio(r.q.perSecond, base) + " " + verdictMin(r.q.perSecond/base, 0.5)
 		}
+		db := ""
+		if r.dbCPU >= 0 {
+			db = fmt.Sprintf("%.3f ms", r.dbCPU)
+		}
 		t.add(r.scenario, r.backend, ratio(r.q.p50.Seconds(), r.d.p50.Seconds()), ratio(r.q.p99.Seconds(), r.d.p99.Seconds()),
-			perSecond(r.q), ratio(r.q.perSecond, r.d.perSecond), fmt.Sprint(r.q.errors), cpuMS(r.serverCPU), cpuMS(r.directCPU),
+			perSecond(r.q), ratio(r.q.perSecond, r.d.perSecond), fmt.Sprint(r.q.errors), cpuMS(r.serverCPU), db, cpuMS(r.directCPU),
 			ratio(r.serverCPU, r.directCPU), kib(r.alloc), vsSQLite)
 	}
 	t.notes = append(t.notes, "direct CPU/req is the bench process's CPU per direct fetch: twilio-go's client work and the sandbox answering it",
+		"db CPU/req: PostgreSQL's processes on this machine (its backends, WAL writer, checkpointer), which share the cores with the server",
 		"alloc/req: the bytes the server allocated per request (go_memstats_alloc_bytes_total of its metrics), which the machine's speed does not move",
 		"rate ÷ sqlite: PostgreSQL's rate over SQLite's in this run, for capacity and repeats (target ≥ 0.50)")
 	return t
