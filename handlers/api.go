@@ -28,7 +28,7 @@ import (
 type APIQuests interface {
 	Catalog() *catalog.Catalog
 	Submit(ctx context.Context, a quest.Attempt) (*quest.Result, error)
-	Missing(o *catalog.Objective, awards map[string]quest.Award) []catalog.Objective
+	Locked(o *catalog.Objective, awards map[string]quest.Award) bool
 }
 
 // APIData is the part of *store.Store the JSON API reads and writes.
@@ -414,14 +414,14 @@ func (h *API) progress(c echo.Context) error {
 	}
 	total := 0
 	out := []ObjectiveProgress{}
-	for _, o := range h.quests.Catalog().All() {
+	for o := range h.quests.Catalog().Objectives() {
 		op := ObjectiveProgress{ID: o.ID}
 		if a, ok := awards[o.ID]; ok {
 			op.Completed, op.XP, op.Manual = true, a.XP, a.Manual
 			op.CompletedAt = a.CreatedAt.UTC().Format(time.RFC3339)
 			total += a.XP
 		} else {
-			op.Locked = len(h.quests.Missing(&o, awards)) > 0
+			op.Locked = h.quests.Locked(o, awards)
 		}
 		out = append(out, op)
 	}

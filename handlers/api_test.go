@@ -389,3 +389,42 @@ func TestAPIAwardQueuesAWebhookEvent(t *testing.T) {
 		t.Errorf("events %+v", events)
 	}
 }
+
+// TestAPIProgressSaysWhatIsLocked: a game reads which objectives its
+// player may try next: those whose prerequisites they completed are open,
+// the others locked, and a completed one is never locked.
+func TestAPIProgressSaysWhatIsLocked(t *testing.T) {
+	e := newEnv(t, options{})
+	key, _ := e.newKey()
+	e.twilio.verify = passing("hi")
+	if r := e.api("POST", "/api/v1/verifications", key, verifyBody); r.str("status") != "awarded" {
+		t.Fatalf("verify: %s", r.raw)
+	}
+	r := e.api("GET", "/api/v1/players/game-player-42/progress", key, "")
+	if r.status != 200 {
+		t.Fatalf("progress: %d %s", r.status, r.raw)
+	}
+	got := map[string][2]bool{} // id: completed, locked
+	list, _ := r.body["objectives"].([]any)
+	for _, o := range list {
+		m, _ := o.(map[string]any)
+		id, _ := m["id"].(string)
+		completed, _ := m["completed"].(bool)
+		locked, _ := m["locked"].(bool)
+		got[id] = [2]bool{completed, locked}
+	}
+	tests := []struct {
+		id                string
+		completed, locked bool
+	}{
+		{"send-sms", true, false},
+		{"send-mms", false, false},         // after send-sms
+		{"wire-number", false, false},      // after send-sms
+		{"messaging-service", false, true}, // after wire-number
+	}
+	for _, tt := range tests {
+		if g, ok := got[tt.id]; !ok || g != [2]bool{tt.completed, tt.locked} {
+			t.Errorf("%s: completed, locked = %v (listed %v), want %v, %v", tt.id, g, ok, tt.completed, tt.locked)
+		}
+	}
+}

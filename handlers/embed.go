@@ -27,7 +27,7 @@ const embedPrefix = "/embed"
 type EmbedQuests interface {
 	Catalog() *catalog.Catalog
 	Submit(ctx context.Context, a quest.Attempt) (*quest.Result, error)
-	Missing(o *catalog.Objective, awards map[string]quest.Award) []catalog.Objective
+	Locked(o *catalog.Objective, awards map[string]quest.Award) bool
 }
 
 // EmbedData is the part of *store.Store the widget uses.
@@ -195,7 +195,7 @@ func (h *Embed) props(ctx context.Context, w widget, token string) (templates.Em
 	}
 	_, held := awards[w.obj.ID]
 	hack := templates.HackProps{Objective: &w.obj, Action: embedPrefix + "/objectives/" + w.obj.ID + "/hack", Hidden: hidden,
-		Locked: !held && len(h.quests.Missing(&w.obj, awards)) > 0}
+		Locked: !held && h.quests.Locked(&w.obj, awards)}
 	return templates.EmbedProps{Objective: w.obj, Hack: hack, TargetOrigin: w.origin}, nil
 }
 

@@ -522,6 +522,13 @@ func (s *Service) Missing(o *catalog.Objective, awards map[string]Award) []catal
 	return s.cfg.Catalog.Missing(o, func(id string) bool { _, ok := awards[id]; return ok })
 }
 
+// Locked reports whether o is locked for a player holding awards: whether
+// Missing would return any prerequisite, without building the list, for
+// callers that only say locked or not (the API's progress, the widget).
+func (s *Service) Locked(o *catalog.Objective, awards map[string]Award) bool {
+	return s.cfg.Catalog.Locked(o, func(id string) bool { _, ok := awards[id]; return ok })
+}
+
 // Open records that a player opened an objective (the first time only)
 // and returns when they first did. Pages call it on every visit.
 func (s *Service) Open(ctx context.Context, playerID, objectiveID string) (time.Time, error) {
