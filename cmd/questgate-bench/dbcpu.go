@@ -15,9 +15,9 @@ type processTimes map[int]time.Duration
 // machine (those whose command name is postgres: the backends, the WAL
 // writer, the checkpointer, autovacuum). A PostgreSQL HACK's cost is as
 // much the database's as the server's, and on the bench's machine both
-// share the same cores: the CPU ratios between backends (issue 19) are
-// read from it. It finds none when the database runs elsewhere, or
-// outside Linux.
+// share the same cores: what separates PostgreSQL's rates from SQLite's
+// (issue 19) is read from it. It finds none when the database runs
+// elsewhere, or outside Linux.
 func postgresTimes() processTimes {
 	dir, err := os.ReadDir("/proc")
 	if err != nil {
