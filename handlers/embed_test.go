@@ -204,3 +204,25 @@ func TestEmbedScriptPostsToTheCheckedOriginOnly(t *testing.T) {
 		t.Error(`embed.js posts to "*"`)
 	}
 }
+
+// TestWidgetShowsALockedObjectiveLocked: a game may embed an objective its
+// player cannot try yet; the widget says so rather than offer a HACK that
+// would only be refused.
+func TestWidgetShowsALockedObjectiveLocked(t *testing.T) {
+	e, k := widgetEnv(t, "https://game.example")
+	tests := []struct{ objective, state string }{
+		{"send-sms", "ready"},
+		{"send-mms", "locked"}, // after send-sms, which p42 has not done
+	}
+	for _, tt := range tests {
+		t.Run(tt.objective, func(t *testing.T) {
+			p := e.get("/embed/objectives/" + tt.objective + "?token=" + url.QueryEscape(e.widgetToken(k, k.SigningSecret, time.Hour)))
+			if p.status != 200 {
+				t.Fatalf("status %d\n%s", p.status, p.body)
+			}
+			if got := p.attr("hack-state", "data-state"); got != tt.state {
+				t.Errorf("hack state %q, want %q", got, tt.state)
+			}
+		})
+	}
+}
