@@ -393,8 +393,8 @@ func (b *bench) finish(t *table, name string, dm measured, dcpu cpuUse, qm measu
 	t.add("bench CPU per request", cpuMS(dir), cpuMS(perRequest(qcpu.bench, qm)), "", "", "")
 	db := -1.0 // unknown
 	if qcpu.dbKnown && len(qm.results) > 0 {
-		db = float64(qcpu.db.Microseconds()) / 1000 / float64(len(qm.results))
-		t.add("database CPU per request (PostgreSQL's processes)", "", fmt.Sprintf("%.3f ms", db), "", "", "")
+		db = perRequest(qcpu.db, qm)
+		t.add("database CPU per request (PostgreSQL's processes)", "", dbMS(db), "", "", "")
 	}
 	alloc := allocPerRequest(qcpu.alloc, qm)
 	t.add("server allocated per request", "", kib(alloc), "", "", "")
@@ -415,6 +415,16 @@ func allocPerRequest(n uint64, m measured) float64 {
 		return 0
 	}
 	return float64(n) / float64(len(m.results))
+}
+
+// dbMS is the database's CPU per request, v ms: shown even when it is
+// zero (a small run may spend less than a tick of it), empty when
+// unknown (negative).
+func dbMS(v float64) string {
+	if v < 0 {
+		return ""
+	}
+	return fmt.Sprintf("%.3f ms", v)
 }
 
 func cpuMS(v float64) string {

@@ -149,12 +149,8 @@ func (s *summary) table() *table {
 		if base := sqlite[r.scenario]; r.backend != "sqlite" && base > 0 && (r.scenario == "capacity" || r.scenario == "repeats") {
 			vsSQLite = ratio(r.q.perSecond, base) + " " + verdictMin(r.q.perSecond/base, 0.5)
 		}
-		db := ""
-		if r.dbCPU >= 0 {
-			db = fmt.Sprintf("%.3f ms", r.dbCPU)
-		}
 		t.add(r.scenario, r.backend, ratio(r.q.p50.Seconds(), r.d.p50.Seconds()), ratio(r.q.p99.Seconds(), r.d.p99.Seconds()),
-			perSecond(r.q), ratio(r.q.perSecond, r.d.perSecond), fmt.Sprint(r.q.errors), cpuMS(r.serverCPU), db, cpuMS(r.directCPU),
+			perSecond(r.q), ratio(r.q.perSecond, r.d.perSecond), fmt.Sprint(r.q.errors), cpuMS(r.serverCPU), dbMS(r.dbCPU), cpuMS(r.directCPU),
 			ratio(r.serverCPU, r.directCPU), kib(r.alloc), vsSQLite)
 	}
 	t.notes = append(t.notes, "direct CPU/req is the bench process's CPU per direct fetch: twilio-go's client work and the sandbox answering it",
