@@ -250,7 +250,8 @@ func (b *bench) runTarget(ctx context.Context, t target, transport http.RoundTri
 		}
 	}
 	if t.pgURL != "" {
-		fmt.Fprintf(b.out, "== %s: %s, each server with --database on a schema of its own\n\n", t.label, strings.Join(t.scenarios, ","))
+		fmt.Fprintf(b.out, "== %s: %s, each server with --database on a schema of its own, %s\n\n",
+			t.label, strings.Join(t.scenarios, ","), pgTransport(t.pgURL))
 	} else {
 		fmt.Fprintf(b.out, "== %s: %s\n\n", t.label, strings.Join(t.scenarios, ","))
 	}
