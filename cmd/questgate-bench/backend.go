@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -276,7 +277,7 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 
 // pgTransport says how the servers reach PostgreSQL at pgURL: through a
 // Unix socket (a host that is a folder) or over TCP, and for TCP to this
-// machine, that a socket would cost less. Every statement of a HACK is a
+// machine, that a socket would cost less; "" when pgx cannot read pgURL. Every statement of a HACK is a
 // round trip, and on loopback TCP each costs the client and the database
 // about twice the CPU a Unix socket does (pgbench's SELECT 1 here: 35–40
 // µs of the machine's CPU against 18–20; docs/performance.md), which the
@@ -289,7 +290,7 @@ func pgTransport(pgURL string) string {
 	if strings.HasPrefix(cfg.Host, "/") {
 		return "through the Unix socket in " + cfg.Host
 	}
-	s := fmt.Sprintf("over TCP to %s:%d", cfg.Host, cfg.Port)
+	s := "over TCP to " + net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port)))
 	if ip := net.ParseIP(cfg.Host); cfg.Host == "localhost" || (ip != nil && ip.IsLoopback()) {
 		s += " (on this machine a Unix socket costs about half the CPU per round trip: docs/deploy.md)"
 	}

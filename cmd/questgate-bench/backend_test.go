@@ -18,7 +18,7 @@ func TestPGTransport(t *testing.T) {
 		{"postgres://postgres@127.0.0.1:5432/test?sslmode=disable", "over TCP to 127.0.0.1:5432", true},
 		{"postgres://postgres@localhost/test", "over TCP to localhost:5432", true},
 		{"postgres://q@db.internal:6432/q?sslmode=verify-full", "over TCP to db.internal:6432", false},
-		{"postgres://q@[::1]:5432/q", "over TCP to ::1:5432", true},
+		{"postgres://q@[::1]:5432/q", "over TCP to [::1]:5432", true},
 		{"postgres://q@db:notaport/q", "", false},
 	}
 	for _, tt := range tests {

@@ -250,8 +250,12 @@ func (b *bench) runTarget(ctx context.Context, t target, transport http.RoundTri
 		}
 	}
 	if t.pgURL != "" {
-		fmt.Fprintf(b.out, "== %s: %s, each server with --database on a schema of its own, %s\n\n",
-			t.label, strings.Join(t.scenarios, ","), pgTransport(t.pgURL))
+		how := pgTransport(t.pgURL)
+		if how != "" {
+			how = ", " + how
+		}
+		fmt.Fprintf(b.out, "== %s: %s, each server with --database on a schema of its own%s\n\n",
+			t.label, strings.Join(t.scenarios, ","), how)
 	} else {
 		fmt.Fprintf(b.out, "== %s: %s\n\n", t.label, strings.Join(t.scenarios, ","))
 	}
