@@ -133,3 +133,48 @@ func TestInstructionsAreMarkdown(t *testing.T) {
 		t.Errorf("limit notice = %q", p.text("objective-limit"))
 	}
 }
+
+// TestObjectivePageShowsOnlyTheSectionsItHas: a kind whose requests take
+// several steps (a Messaging Service, a Verify verification) lists no
+// sample values and has no ready-to-run examples: its instructions show
+// each step. Its page then has neither section, rather than a heading
+// with nothing under it and an introduction to examples that are not
+// there, which would send a beginner looking for them. A one-request
+// kind keeps both.
+func TestObjectivePageShowsOnlyTheSectionsItHas(t *testing.T) {
+	tests := []struct {
+		objective string
+		sections  bool
+	}{
+		{"send-sms", true},
+		{"make-call", true},
+		{"wire-number", true},
+		{"messaging-service", false},
+		{"verify-phone", false},
+	}
+	e := newEnv(t, options{sandbox: true})
+	for _, lang := range []string{"en", "fr"} {
+		for _, tt := range tests {
+			t.Run(lang+"/"+tt.objective, func(t *testing.T) {
+				p := e.get("/objectives/"+tt.objective, accept(lang)...)
+				if p.status != http.StatusOK {
+					t.Fatalf("status %d", p.status)
+				}
+				samples, examples := p.find("samples"), p.find("examples")
+				if tt.sections {
+					if samples.Find("dt").Length() == 0 || examples.Find("details").Length() == 0 {
+						t.Errorf("%d sample values and %d examples, want some of each", samples.Find("dt").Length(), examples.Find("details").Length())
+					}
+					return
+				}
+				if samples.Length() != 0 || examples.Length() != 0 || p.doc.Find("#samples-heading, #examples-heading").Length() != 0 {
+					t.Errorf("the page shows a section with nothing in it: %d samples lists, %d examples sections",
+						samples.Length(), examples.Length())
+				}
+				if p.find("instructions").Find("pre").Length() == 0 {
+					t.Error("the instructions show no steps to run")
+				}
+			})
+		}
+	}
+}
