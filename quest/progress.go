@@ -27,7 +27,7 @@ type LeadsOn struct {
 func (s *Service) LeadsOn(done *catalog.Objective, awards map[string]Award) LeadsOn {
 	var out LeadsOn
 	var firstOpen *catalog.Objective
-	held := func(id string) bool { _, ok := awards[id]; return ok }
+	held := holds(awards)
 	for o := range s.cfg.Catalog.Objectives() {
 		if held(o.ID) || s.cfg.Catalog.Locked(o, held) {
 			continue

@@ -519,14 +519,20 @@ func (s *Service) judged(ctx context.Context, res *Result, a *Attempt, verdict *
 // Missing returns the prerequisites of o that a player with awards has
 // not completed: o is locked while there are any.
 func (s *Service) Missing(o *catalog.Objective, awards map[string]Award) []catalog.Objective {
-	return s.cfg.Catalog.Missing(o, func(id string) bool { _, ok := awards[id]; return ok })
+	return s.cfg.Catalog.Missing(o, holds(awards))
 }
 
 // Locked reports whether o is locked for a player holding awards: whether
 // Missing would return any prerequisite, without building the list, for
 // callers that only say locked or not (the API's progress, the widget).
 func (s *Service) Locked(o *catalog.Objective, awards map[string]Award) bool {
-	return s.cfg.Catalog.Locked(o, func(id string) bool { _, ok := awards[id]; return ok })
+	return s.cfg.Catalog.Locked(o, holds(awards))
+}
+
+// holds is the catalog's question "is this prerequisite done?" for a
+// player holding awards.
+func holds(awards map[string]Award) func(id string) bool {
+	return func(id string) bool { _, ok := awards[id]; return ok }
 }
 
 // Open records that a player opened an objective (the first time only)

@@ -277,11 +277,12 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 
 // pgTransport says how the servers reach PostgreSQL at pgURL: through a
 // Unix socket (a host that is a folder) or over TCP, and for TCP to this
-// machine, that a socket would cost less; "" when pgx cannot read pgURL. Every statement of a HACK is a
-// round trip, and on loopback TCP each costs the client and the database
-// about twice the CPU a Unix socket does (pgbench's SELECT 1 here: 35–40
-// µs of the machine's CPU against 18–20; docs/performance.md), which the
-// PostgreSQL tables would otherwise not say.
+// machine, that a socket would cost less; "" when pgx cannot read pgURL.
+// Every statement of a HACK is a round trip, and on loopback TCP each
+// costs the client and the database about twice the CPU a Unix socket
+// does (pgbench's SELECT 1 here: 35–40 µs of the machine's CPU against
+// 18–20; docs/performance.md), which the PostgreSQL tables would
+// otherwise not say.
 func pgTransport(pgURL string) string {
 	cfg, err := pgconn.ParseConfig(pgURL)
 	if err != nil {
