@@ -147,7 +147,9 @@ func (s *Store) APIPlayer(ctx context.Context, keyID, externalID, name string) (
 	case err != nil && !errors.Is(err, sql.ErrNoRows):
 		return quest.Player{}, fmt.Errorf("API player: %w", err)
 	}
+	created := false
 	err = s.grouped(ctx, func(tx *sql.Tx) error {
+		created = false
 		// Two first requests naming the same new player must not both
 		// create one.
 		if err := s.lock(ctx, tx, false, "api_player:"+keyID+"/"+externalID); err != nil {
@@ -172,10 +174,16 @@ func (s *Store) APIPlayer(ctx context.Context, keyID, externalID, name string) (
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO api_players (api_key_id, external_id, player_id) VALUES (?, ?, ?)`,
 			keyID, externalID, p.ID)
+		created = err == nil
 		return err
 	})
 	if err != nil {
 		return quest.Player{}, fmt.Errorf("API player: %w", err)
+	}
+	if created {
+		// The request goes on to verify the new player's SID: their
+		// reads are known, at version 0 (p.Version).
+		s.cache.keepNew(p.ID)
 	}
 	return p, nil
 }

@@ -63,6 +63,9 @@ type playerEntry struct {
 	// hintCost holds, by objective, what the hints the player revealed
 	// there cost, as HintCost read it.
 	hintCost map[string]int
+	// noReveals says the player revealed no hint anywhere: every
+	// objective's cost is 0 (see keepNew).
+	noReveals bool
 }
 
 // newPlayerCache returns an empty cache of size players.
@@ -106,6 +109,23 @@ func (c *playerCache) keep(playerID string, version int64, fill func(*playerEntr
 	}
 	fill(e)
 	c.entries.Add(playerID, e)
+}
+
+// keepNew stores what a player this process just created holds at version
+// 0, the version of a player nothing has changed since their row was
+// written: no award, no credentials, no revealed hint, no cohort (so the
+// default event). A game's first-time player (store.APIPlayer) is
+// created and verified in one request; without this, that request would
+// read from the database, one statement each, the nothing it just wrote.
+// Any change since moves the version (the triggers), so a request that
+// read the player later does not use this entry.
+func (c *playerCache) keepNew(playerID string) {
+	c.keep(playerID, 0, func(e *playerEntry) {
+		e.awards = map[string]quest.Award{}
+		e.event, e.hasEvent = quest.DefaultEvent(0), true
+		e.noCredentials, e.hasCredentials = true, false
+		e.noReveals = true
+	})
 }
 
 // forget drops playerID's entry, after this process changed what it
@@ -192,6 +212,9 @@ func (s *Store) cachedAwarded(ctx context.Context, objectiveID, sid string, read
 func (s *Store) cachedHintCost(ctx context.Context, playerID, objectiveID string, read func() (int, error)) (int, error) {
 	e, v, ok := s.cache.at(ctx, playerID)
 	if e != nil {
+		if e.noReveals {
+			return 0, nil
+		}
 		if cost, found := e.hintCost[objectiveID]; found {
 			return cost, nil
 		}

@@ -408,3 +408,72 @@ func TestThePageListsHintsForTheHACK(t *testing.T) {
 		}
 	})
 }
+
+// TestAGamesNewPlayerIsKnownWithoutReading: a game's first call for a
+// player creates them and verifies their SID in the same request. That
+// request's reads of the player (what a HACK reads before its work) are
+// what a new player holds, answered with the database out of reach; a
+// change made anywhere afterwards reaches the next request.
+func TestAGamesNewPlayerIsKnownWithoutReading(t *testing.T) {
+	tests := []struct {
+		name   string
+		read   func(ctx context.Context, s *Store, p quest.Player) string
+		fresh  string
+		change func(ctx context.Context, o *Store, p quest.Player) error
+		after  string
+	}{
+		{"awards", readAwards, "map[]", grant, "map[send-sms:its SID]"},
+		{"credentials", readAccount, "none", saveAccount("AC5"), "AC5 secret-AC5"},
+		{"event window", readEvent, "0", func(ctx context.Context, o *Store, p quest.Player) error {
+			c, err := cohortWithEvent(ctx, o, "new-"+p.ID, 6)
+			if err != nil {
+				return err
+			}
+			return o.JoinCohort(ctx, p.ID, c.ID, "")
+		}, "6"},
+		{"hints' cost", func(ctx context.Context, s *Store, p quest.Player) string {
+			cost, err := s.HintCost(ctx, p.ID, "send-sms")
+			if err != nil {
+				return err.Error()
+			}
+			return fmt.Sprint(cost)
+		}, "0", revealHint(1, 10), "10"},
+	}
+	forEachBackend(t, func(t *testing.T, b backend) {
+		db := b.db(t)
+		ring := secrets.NewRing(newKey(t))
+		server, other := connectTest(t, db, WithSecrets(ring, nil)), connectTest(t, db, WithSecrets(ring, nil))
+		ctx := t.Context()
+		if _, err := server.CreateAPIKey(ctx, quest.APIKey{ID: "key_1", Name: "game", Hash: "h", Prefix: "qg_live_abcd", SigningSecret: "s"}); err != nil {
+			t.Fatal(err)
+		}
+		for i, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				p, err := server.APIPlayer(ctx, "key_1", fmt.Sprint("new-", i), "Ada")
+				if err != nil {
+					t.Fatal(err)
+				}
+				// A closed store's reader fails every statement.
+				gone := connectTest(t, db)
+				gone.Close()
+				reader := server.r
+				server.r = gone.r
+				got := tt.read(quest.WithPlayerRead(ctx, p), server, p)
+				server.r = reader
+				if got != tt.fresh {
+					t.Fatalf("the creating request, with the database out of reach: %q, want %q", got, tt.fresh)
+				}
+				if err := tt.change(ctx, other, p); err != nil {
+					t.Fatal(err)
+				}
+				next, err := server.Player(ctx, p.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := tt.read(quest.WithPlayerRead(ctx, next), server, p); got != tt.after {
+					t.Errorf("the next request after a change: %q, want %q", got, tt.after)
+				}
+			})
+		}
+	})
+}
