@@ -182,6 +182,7 @@ type tracker struct {
 }
 
 func (t *tracker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	growStack()
 	t.requests.Add(1)
 	defer t.requests.Add(-1)
 	t.h.ServeHTTP(w, r.WithContext(handlers.WithStopping(r.Context(), t.stopping.Done())))
