@@ -87,33 +87,46 @@ func keyOf(c echo.Context) quest.APIKey { k, _ := c.Get(keyContextKey).(quest.AP
 // refused, one from an allowed origin gets its Access-Control headers.
 func (h *API) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		header := c.Request().Header.Get(echo.HeaderAuthorization)
-		token, ok := strings.CutPrefix(header, "Bearer ")
-		token = strings.TrimSpace(token)
-		if !ok || !auth.LooksLikeKey(token) {
-			return &Problem{Status: http.StatusUnauthorized, Reason: "unauthorized"}
-		}
-		k, err := h.data.APIKeyByHash(c.Request().Context(), auth.HashKey(token))
-		switch {
-		case errors.Is(err, quest.ErrNotFound):
-			return &Problem{Status: http.StatusUnauthorized, Reason: "unauthorized"}
-		case err != nil:
+		// The checks run in a call of their own, which returns before the
+		// request's work: a middleware's frame stays on the stack under
+		// the whole verification, which must fit in 16 KiB
+		// (cmd/questgate's TestAHACKFitsIn16KiBOfStack).
+		if err := h.authorize(c); err != nil {
 			return err
-		case k.Revoked():
-			return &Problem{Status: http.StatusUnauthorized, Reason: "key_revoked"}
 		}
-		vary(c.Response().Header(), "Origin")
-		if origin := c.Request().Header.Get(echo.HeaderOrigin); origin != "" {
-			if !k.AllowsOrigin(origin) {
-				return &Problem{Status: http.StatusForbidden, Reason: "origin_not_allowed"}
-			}
-			h := c.Response().Header()
-			h.Set(echo.HeaderAccessControlAllowOrigin, origin)
-			h.Set(echo.HeaderAccessControlExposeHeaders, "Retry-After, Idempotent-Replayed")
-		}
-		c.Set(keyContextKey, k)
 		return next(c)
 	}
+}
+
+// authorize is authenticate's checks: the request's key, left in c, or a
+// problem.
+func (h *API) authorize(c echo.Context) error {
+	header := c.Request().Header.Get(echo.HeaderAuthorization)
+	token, ok := strings.CutPrefix(header, "Bearer ")
+	token = strings.TrimSpace(token)
+	if !ok || !auth.LooksLikeKey(token) {
+		return &Problem{Status: http.StatusUnauthorized, Reason: "unauthorized"}
+	}
+	k, err := h.data.APIKeyByHash(c.Request().Context(), auth.HashKey(token))
+	switch {
+	case errors.Is(err, quest.ErrNotFound):
+		return &Problem{Status: http.StatusUnauthorized, Reason: "unauthorized"}
+	case err != nil:
+		return err
+	case k.Revoked():
+		return &Problem{Status: http.StatusUnauthorized, Reason: "key_revoked"}
+	}
+	vary(c.Response().Header(), "Origin")
+	if origin := c.Request().Header.Get(echo.HeaderOrigin); origin != "" {
+		if !k.AllowsOrigin(origin) {
+			return &Problem{Status: http.StatusForbidden, Reason: "origin_not_allowed"}
+		}
+		h := c.Response().Header()
+		h.Set(echo.HeaderAccessControlAllowOrigin, origin)
+		h.Set(echo.HeaderAccessControlExposeHeaders, "Retry-After, Idempotent-Replayed")
+	}
+	c.Set(keyContextKey, k)
+	return nil
 }
 
 // preflight answers browsers asking before a cross-origin call. The key is
@@ -227,30 +240,62 @@ func verifiedOf(m *quest.Message) *VerifiedFields {
 // the verdict's status (templates.StatusOf), words and next step, the
 // ones the objective page and the widget show.
 func (h *API) verify(c echo.Context) error {
+	// The request is read in a call of its own, which returns before the
+	// verification: this frame stays on the stack under the whole of it,
+	// which must fit in 16 KiB (cmd/questgate's
+	// TestAHACKFitsIn16KiBOfStack).
+	r, err := h.readVerification(c)
+	if err != nil {
+		return err
+	}
+	return r.play(c, h.quests)
+}
+
+// playRequest is an attempt read from a game's request, ready to play.
+type playRequest struct {
+	// ctx is the request's, saying which player was just read.
+	ctx     context.Context
+	attempt quest.Attempt
+	// player is how the answer names the player.
+	player APIPlayerRef
+}
+
+// play submits the attempt and answers c with the verdict.
+func (r *playRequest) play(c echo.Context, quests APIQuests) error {
+	res, err := quests.Submit(r.ctx, r.attempt)
+	if err != nil {
+		return err
+	}
+	return answerVerification(c, res, r.attempt.ObjectiveID, r.player)
+}
+
+// readVerification reads verify's request: the attempt to play, for the
+// game's player it names (created on first sight).
+func (h *API) readVerification(c echo.Context) (playRequest, error) {
 	ctx := c.Request().Context()
 	k := keyOf(c)
 	if mt, _, _ := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType)); mt != echo.MIMEApplicationJSON {
-		return &Problem{Status: http.StatusUnsupportedMediaType, Reason: "unsupported_media_type"}
+		return playRequest{}, &Problem{Status: http.StatusUnsupportedMediaType, Reason: "unsupported_media_type"}
 	}
 	body, _ := c.Get(bodyKey).([]byte)
 	var req verificationRequest
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		return &Problem{Status: http.StatusBadRequest, Reason: "invalid_json", Err: err}
+		return playRequest{}, &Problem{Status: http.StatusBadRequest, Reason: "invalid_json", Err: err}
 	}
 	req.Player.ID = strings.TrimSpace(req.Player.ID)
 	req.Player.Name = strings.TrimSpace(req.Player.Name)
 	switch {
 	case req.Objective == "":
-		return &Problem{Status: http.StatusBadRequest, Reason: "missing_objective"}
+		return playRequest{}, &Problem{Status: http.StatusBadRequest, Reason: "missing_objective"}
 	case req.Player.ID == "" || len(req.Player.ID) > maxExternalIDLen:
-		return &Problem{Status: http.StatusBadRequest, Reason: "invalid_player"}
+		return playRequest{}, &Problem{Status: http.StatusBadRequest, Reason: "invalid_player"}
 	case len([]rune(req.Player.Name)) > maxPlayerNameLen:
-		return &Problem{Status: http.StatusBadRequest, Reason: "invalid_player"}
+		return playRequest{}, &Problem{Status: http.StatusBadRequest, Reason: "invalid_player"}
 	}
 	if _, ok := h.quests.Catalog().Get(req.Objective); !ok {
-		return &Problem{Status: http.StatusNotFound, Reason: "unknown_objective"}
+		return playRequest{}, &Problem{Status: http.StatusNotFound, Reason: "unknown_objective"}
 	}
 	var creds *quest.Credentials
 	if rc := req.Credentials; rc != nil {
@@ -260,23 +305,21 @@ func (h *API) verify(c echo.Context) error {
 		}
 		cr, err := quest.ParseCredentials(rc.AccountSID, rc.APIKeySID, secret)
 		if err != nil {
-			return &Problem{Status: templates.StatusOf(quest.BadCredentials), Reason: string(quest.BadCredentials), Err: err}
+			return playRequest{}, &Problem{Status: templates.StatusOf(quest.BadCredentials), Reason: string(quest.BadCredentials), Err: err}
 		}
 		creds = &cr
 	}
 	p, err := h.data.APIPlayer(ctx, k.ID, req.Player.ID, req.Player.Name)
 	if err != nil {
-		return err
+		return playRequest{}, err
 	}
 	// As a session's player, the attempt's reads of the player may be
 	// answered from memory at the version just read (quest.WithPlayerRead).
-	ctx = quest.WithPlayerRead(ctx, p)
-	res, err := h.quests.Submit(ctx, quest.Attempt{PlayerID: p.ID, ObjectiveID: req.Objective, SID: req.SID, Game: true,
-		IP: c.RealIP(), Credentials: creds})
-	if err != nil {
-		return err
-	}
-	return answerVerification(c, res, req.Objective, APIPlayerRef{ID: req.Player.ID, Name: req.Player.Name})
+	return playRequest{
+		ctx:     quest.WithPlayerRead(ctx, p),
+		attempt: quest.Attempt{PlayerID: p.ID, ObjectiveID: req.Objective, SID: req.SID, Game: true, IP: c.RealIP(), Credentials: creds},
+		player:  APIPlayerRef{ID: req.Player.ID, Name: req.Player.Name},
+	}, nil
 }
 
 // idempotent makes a request with an Idempotency-Key header run once: the
@@ -291,51 +334,73 @@ func (h *API) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 		if idem == "" {
 			return next(c)
 		}
-		if len(idem) > 255 {
-			return &Problem{Status: http.StatusBadRequest, Reason: "invalid_idempotency_key"}
-		}
-		ctx := c.Request().Context()
-		k := keyOf(c)
-		body, _ := c.Get(bodyKey).([]byte)
-		sum := sha256.New()
-		sum.Write([]byte(c.Request().Method + " " + c.Path() + "\n"))
-		sum.Write(body)
-		hash := hex.EncodeToString(sum.Sum(nil))
-		prev, reserved, err := h.data.ReserveIdempotency(ctx, k.ID, idem, hash)
-		if err != nil {
+		// Each step runs in a call of its own, so that what stays on
+		// the stack under the request's work is this small frame (see
+		// authenticate).
+		replayed, err := h.reserveIdempotency(c, idem)
+		if replayed || err != nil {
 			return err
-		}
-		if !reserved {
-			switch {
-			case prev.RequestHash != hash:
-				return &Problem{Status: http.StatusUnprocessableEntity, Reason: "idempotency_key_reused"}
-			case prev.Status == 0:
-				return &Problem{Status: http.StatusConflict, Reason: "idempotency_in_progress", RetryAfter: time.Second}
-			}
-			c.Response().Header().Set("Idempotent-Replayed", "true")
-			ct := echo.MIMEApplicationJSON
-			if prev.Status >= 400 {
-				ct = MIMEProblem
-			}
-			return c.Blob(prev.Status, ct, prev.Body)
 		}
 		rec := &teeWriter{ResponseWriter: c.Response().Writer}
 		c.Response().Writer = rec
 		if err := next(c); err != nil {
 			c.Error(err)
 		}
-		bg := context.WithoutCancel(ctx)
-		status := c.Response().Status
-		if status == http.StatusTooManyRequests || status >= 500 {
-			if err := h.data.ReleaseIdempotency(bg, k.ID, idem); err != nil {
-				h.log.ErrorContext(bg, "release idempotency key", "error", err)
-			}
-			return nil
-		}
-		if err := h.data.CompleteIdempotency(bg, k.ID, idem, status, rec.buf.Bytes()); err != nil {
-			h.log.ErrorContext(bg, "keep idempotent answer", "error", err, "request_id", logging.RequestID(ctx))
-		}
+		h.keepIdempotent(c, idem, rec)
 		return nil
+	}
+}
+
+// reserveIdempotency reserves idem for c's request (see idempotent). It
+// returns replayed true when it answered c itself: with the answer kept
+// for the key, or with the problem returned (a key too long, or reused
+// for another request, or its first request still running).
+func (h *API) reserveIdempotency(c echo.Context, idem string) (replayed bool, err error) {
+	if len(idem) > 255 {
+		return true, &Problem{Status: http.StatusBadRequest, Reason: "invalid_idempotency_key"}
+	}
+	k := keyOf(c)
+	body, _ := c.Get(bodyKey).([]byte)
+	sum := sha256.New()
+	sum.Write([]byte(c.Request().Method + " " + c.Path() + "\n"))
+	sum.Write(body)
+	hash := hex.EncodeToString(sum.Sum(nil))
+	prev, reserved, err := h.data.ReserveIdempotency(c.Request().Context(), k.ID, idem, hash)
+	if err != nil {
+		return true, err
+	}
+	if reserved {
+		return false, nil
+	}
+	switch {
+	case prev.RequestHash != hash:
+		return true, &Problem{Status: http.StatusUnprocessableEntity, Reason: "idempotency_key_reused"}
+	case prev.Status == 0:
+		return true, &Problem{Status: http.StatusConflict, Reason: "idempotency_in_progress", RetryAfter: time.Second}
+	}
+	c.Response().Header().Set("Idempotent-Replayed", "true")
+	ct := echo.MIMEApplicationJSON
+	if prev.Status >= 400 {
+		ct = MIMEProblem
+	}
+	return true, c.Blob(prev.Status, ct, prev.Body)
+}
+
+// keepIdempotent keeps the answer rec saw for idem, or releases the key
+// when the answer decided nothing (429, 5xx), so that a retry runs again.
+func (h *API) keepIdempotent(c echo.Context, idem string, rec *teeWriter) {
+	ctx := c.Request().Context()
+	k := keyOf(c)
+	bg := context.WithoutCancel(ctx)
+	status := c.Response().Status
+	if status == http.StatusTooManyRequests || status >= 500 {
+		if err := h.data.ReleaseIdempotency(bg, k.ID, idem); err != nil {
+			h.log.ErrorContext(bg, "release idempotency key", "error", err)
+		}
+		return
+	}
+	if err := h.data.CompleteIdempotency(bg, k.ID, idem, status, rec.buf.Bytes()); err != nil {
+		h.log.ErrorContext(bg, "keep idempotent answer", "error", err, "request_id", logging.RequestID(ctx))
 	}
 }
 

@@ -62,49 +62,62 @@ type gameVerificationRequest struct {
 // attempt with the credentials it came with, which are kept nowhere.
 // Answers are the JSON API's: 200 with the verdict, or a problem.
 func (h *GameAPI) verify(c echo.Context) error {
+	// As the JSON API's verify, the request is read in a call of its
+	// own, which returns before the verification.
+	r, err := h.readVerification(c)
+	if err != nil {
+		return err
+	}
+	return r.play(c, h.quests)
+}
+
+// readVerification reads verify's request and signs its player in: the
+// attempt to play, with the credentials it came with.
+func (h *GameAPI) readVerification(c echo.Context) (playRequest, error) {
 	ctx := c.Request().Context()
 	if mt, _, _ := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType)); mt != echo.MIMEApplicationJSON {
-		return &Problem{Status: http.StatusUnsupportedMediaType, Reason: "unsupported_media_type"}
+		return playRequest{}, &Problem{Status: http.StatusUnsupportedMediaType, Reason: "unsupported_media_type"}
 	}
 	body, _ := c.Get(bodyKey).([]byte)
 	var req gameVerificationRequest
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		return &Problem{Status: http.StatusBadRequest, Reason: "invalid_json", Err: err}
+		return playRequest{}, &Problem{Status: http.StatusBadRequest, Reason: "invalid_json", Err: err}
 	}
 	if req.Objective == "" {
-		return &Problem{Status: http.StatusBadRequest, Reason: "missing_objective"}
+		return playRequest{}, &Problem{Status: http.StatusBadRequest, Reason: "missing_objective"}
 	}
 	if _, ok := h.quests.Catalog().Get(req.Objective); !ok {
-		return &Problem{Status: http.StatusNotFound, Reason: "unknown_objective"}
+		return playRequest{}, &Problem{Status: http.StatusNotFound, Reason: "unknown_objective"}
 	}
 	if req.Credentials == nil || (req.Credentials.AccountSID == "" && req.Credentials.AuthToken == "") {
-		return gameVerdictProblem(ctx, quest.NoCredentials, quest.DetailGame)
+		return playRequest{}, gameVerdictProblem(ctx, quest.NoCredentials, quest.DetailGame)
 	}
 	in := quest.GameSignIn{JoinCode: c.Param("code"), Name: req.Name, Address: ratelimit.AddressKey(c.RealIP()),
 		Credentials: quest.Credentials{AccountSID: req.Credentials.AccountSID, Secret: req.Credentials.AuthToken}}
 	gp, err := h.players.SignIn(ctx, in)
 	if err != nil {
-		return gameSignInProblem(ctx, err)
+		return playRequest{}, gameSignInProblem(ctx, err)
 	}
 	if gp.New {
 		// The game showed the player every objective when they got the
 		// extension: a resource made since their first HACK counts for
 		// an objective that wants one made after it was opened.
-		for _, o := range h.quests.Catalog().All() {
-			if _, err := h.quests.Open(ctx, gp.PlayerID, o.ID); err != nil {
-				return err
+		all := h.quests.Catalog().All()
+		for i := range all {
+			if _, err := h.quests.Open(ctx, gp.PlayerID, all[i].ID); err != nil {
+				return playRequest{}, err
 			}
 		}
 	}
 	creds := gp.Credentials
-	res, err := h.quests.Submit(ctx, quest.Attempt{PlayerID: gp.PlayerID, ObjectiveID: req.Objective, SID: req.SID,
-		Game: true, IP: c.RealIP(), Credentials: &creds})
-	if err != nil {
-		return err
-	}
-	return answerVerification(c, res, req.Objective, APIPlayerRef{ID: creds.AccountSID})
+	return playRequest{
+		ctx: ctx,
+		attempt: quest.Attempt{PlayerID: gp.PlayerID, ObjectiveID: req.Objective, SID: req.SID,
+			Game: true, IP: c.RealIP(), Credentials: &creds},
+		player: APIPlayerRef{ID: creds.AccountSID},
+	}, nil
 }
 
 // gameVerdictProblem is a problem carrying the verdict of reason and

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -30,7 +33,9 @@ const hackStack = 16 << 10
 // which the failure shows. The process runs a build without the race
 // detector, as players do. It covers the player's first HACK (Twilio
 // asked over HTTP, the award written), a repeat, and a SID Twilio does
-// not know, answered to htmx and to a plain form.
+// not know, answered to htmx and to a plain form, and a game's
+// first-time player verifying through the JSON API, then repeating; the
+// capped HACKs come on new connections, as a burst's do.
 func TestAHACKFitsIn16KiBOfStack(t *testing.T) {
 	if os.Getenv(stackProbeEnv) == "1" {
 		hackWithCappedStacks(t)
@@ -100,7 +105,13 @@ func readyToHack(t *testing.T, base string, tw *fakeTwilio) stackPlayer {
 // deeply), then every goroutine capped at hackStack, then HACKs.
 func hackWithCappedStacks(t *testing.T) {
 	tw := newFakeTwilio(t)
-	s := startServer(t, "--twilio-api-url", tw.api)
+	dir := t.TempDir()
+	out, _, err := runCLI(t, nil, "apikey", "create", "--name", "Stack probe", "--data-dir", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := regexp.MustCompile(`qg_live_[a-z0-9]+`).FindString(out)
+	s := startServerWith(t, serverOptions{dataDir: dir}, "--twilio-api-url", tw.api)
 	players := make([]stackPlayer, 4)
 	for i := range players {
 		players[i] = readyToHack(t, s.url, tw)
@@ -116,8 +127,22 @@ func hackWithCappedStacks(t *testing.T) {
 		if reason := stackHack(t, s.url, players[0], tt.sid, true); reason != tt.want {
 			t.Fatalf("warm-up HACK: %q, want %q", reason, tt.want)
 		}
+		if tt.want == "awarded" {
+			tt.sid = send()
+		}
+		if reason := gameHack(t, s.url, key, tw, "warm-up", tt.sid); reason != tt.want {
+			t.Fatalf("warm-up API verification: %q, want %q", reason, tt.want)
+		}
 	}
 
+	// The capped HACKs come on new connections, as a burst's players'
+	// do: a goroutine that served the set-up's pages, or the warm-up,
+	// keeps the stack it grew then, and would hide a HACK grown past
+	// the cap.
+	for _, p := range players {
+		p.c.CloseIdleConnections()
+	}
+	http.DefaultClient.CloseIdleConnections()
 	debug.SetMaxStack(hackStack)
 	defer debug.SetMaxStack(1 << 30)
 	hacks := 0
@@ -135,7 +160,46 @@ func hackWithCappedStacks(t *testing.T) {
 				t.Errorf("player %d, htmx, SID %s: %q, want %q", i+1, tt.sid, got, tt.want)
 			}
 		}
+		// A game's first-time player, created by the call, then the
+		// same SID again.
+		game := fmt.Sprint("game-", i)
+		sid = send()
+		for _, want := range []string{"awarded", "already_awarded"} {
+			hacks++
+			if got := gameHack(t, s.url, key, tw, game, sid); got != want {
+				t.Errorf("game player %s, SID %s: %q, want %q", game, sid, got, want)
+			}
+		}
 	}
+}
+
+// gameHack verifies sid for the game's player through the JSON API, with
+// tw's account in the call, and returns the verdict's reason.
+func gameHack(t *testing.T, base, key string, tw *fakeTwilio, player, sid string) string {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"objective": "send-sms", "sid": sid, "player": map[string]string{"id": player},
+		"credentials": map[string]string{"account_sid": tw.account.SID, "auth_token": tw.account.AuthToken}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodPost, base+"/api/v1/verifications", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var v struct {
+		Reason string `json:"reason"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+		t.Fatalf("API verification answered %s: %v", resp.Status, err)
+	}
+	return v.Reason
 }
 
 // reasonAttr is where the hack panel says its verdict.
