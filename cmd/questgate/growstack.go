@@ -13,12 +13,13 @@ const stackRoom = 10 << 10
 // and doubles it whenever a call does not fit, copying the stack and
 // fixing up every frame on it, which costs in proportion to how deep the
 // goroutine is. A connection's first request grew through two or three
-// doublings deep in the handler, the SQLite calls at the bottom: 7 % of
-// the server's CPU in a burst of first-time players, each on a new
-// connection (docs/performance.md, the round of 2026-12-06, 07:00).
-// Growing here, at the top of the handler, is one copy of a few frames.
-// On a goroutine whose stack is already grown it costs clearing the
-// frame. CockroachDB does the same for its storage paths (growstack).
+// doublings deep in the handler: 7 % of the server's CPU in a burst of
+// a game's first-time players, each on a new connection
+// (docs/performance.md, the round of 2026-12-06, 07:00). Growing here,
+// at the top of the handler, is one copy of a few frames. On a
+// goroutine whose stack is already grown it costs clearing the frame, a
+// fraction of a microsecond.
+// CockroachDB does the same for its storage paths (growstack).
 //
 //go:noinline
 func growStack() {
