@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -175,29 +173,11 @@ func hackWithCappedStacks(t *testing.T) {
 
 // gameHack verifies sid for the game's player through the JSON API, with
 // tw's account in the call, and returns the verdict's reason.
-func gameHack(t *testing.T, base, key string, tw *fakeTwilio, player, sid string) string {
+func gameHack(t *testing.T, base, key string, tw *fakeTwilio, id, sid string) string {
 	t.Helper()
-	body, err := json.Marshal(map[string]any{"objective": "send-sms", "sid": sid, "player": map[string]string{"id": player},
-		"credentials": map[string]string{"account_sid": tw.account.SID, "auth_token": tw.account.AuthToken}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, err := http.NewRequest(http.MethodPost, base+"/api/v1/verifications", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+key)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var v struct {
-		Reason string `json:"reason"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
-		t.Fatalf("API verification answered %s: %v", resp.Status, err)
+	v := apiHack(t.Context(), http.DefaultClient, base, key, player{id: id, account: tw.account.SID, sid: sid, token: tw.account.AuthToken})
+	if v.err != nil {
+		t.Fatalf("API verification answered %d: %v", v.status, v.err)
 	}
 	return v.Reason
 }
