@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -32,8 +34,9 @@ const hackStack = 16 << 10
 // detector, as players do. It covers the player's first HACK (Twilio
 // asked over HTTP, the award written), a repeat, and a SID Twilio does
 // not know, answered to htmx and to a plain form, and a game's
-// first-time player verifying through the JSON API, then repeating; the
-// capped HACKs come on new connections, as a burst's do.
+// first-time player verifying through the JSON API, then repeating, and
+// TwilioQuest's likewise; the capped HACKs come on new connections, as a
+// burst's do.
 func TestAHACKFitsIn16KiBOfStack(t *testing.T) {
 	if os.Getenv(stackProbeEnv) == "1" {
 		hackWithCappedStacks(t)
@@ -109,6 +112,14 @@ func hackWithCappedStacks(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := regexp.MustCompile(`qg_live_[a-z0-9]+`).FindString(out)
+	out, _, err = runCLI(t, nil, "cohort", "create", "--name", "Stack probe", "--data-dir", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := regexp.MustCompile(`(?m)^Join code: (\S+)$`).FindStringSubmatch(out)
+	if code == nil {
+		t.Fatalf("cohort create printed no join code:\n%s", out)
+	}
 	s := startServerWith(t, serverOptions{dataDir: dir}, "--twilio-api-url", tw.api)
 	players := make([]stackPlayer, 4)
 	for i := range players {
@@ -137,6 +148,14 @@ func hackWithCappedStacks(t *testing.T) {
 	// do: a goroutine that served the set-up's pages, or the warm-up,
 	// keeps the stack it grew then, and would hide a HACK grown past
 	// the cap.
+	// TwilioQuest's player is known by their Twilio account: a player of
+	// another account signs in and wins once before the cap (the
+	// sign-in's statements prepared), and tw's is new under it.
+	other := tw.another(t)
+	if reason := questHack(t, s.url, code[1], other, "send-sms",
+		other.create(t, "Messages.json", url.Values{"From": {"+15017122661"}, "To": {"+15558675310"}, "Body": {"Ahoy"}}, "sid")); reason != "awarded" {
+		t.Fatalf("warm-up TwilioQuest verification: %q, want awarded", reason)
+	}
 	for _, p := range players {
 		p.c.CloseIdleConnections()
 	}
@@ -169,6 +188,38 @@ func hackWithCappedStacks(t *testing.T) {
 			}
 		}
 	}
+	// TwilioQuest's player, signed in by their first verification.
+	sid := send()
+	for _, want := range []string{"awarded", "already_awarded"} {
+		hacks++
+		if got := questHack(t, s.url, code[1], tw, "send-sms", sid); got != want {
+			t.Errorf("TwilioQuest, SID %s: %q, want %q", sid, got, want)
+		}
+	}
+}
+
+// questHack verifies sid for objective as TwilioQuest's extension does,
+// for the cohort whose join code is code, with tw's account, and returns
+// the verdict's reason (a refusal's too).
+func questHack(t *testing.T, base, code string, tw *fakeTwilio, objective, sid string) string {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"objective": objective, "sid": sid, "name": "Ada",
+		"credentials": map[string]string{"account_sid": tw.account.SID, "auth_token": tw.account.AuthToken}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(base+"/api/v1/cohorts/"+code+"/verifications", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var v struct {
+		Reason string `json:"reason"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+		t.Fatalf("TwilioQuest verification answered %s: %v", resp.Status, err)
+	}
+	return v.Reason
 }
 
 // gameHack verifies sid for the game's player through the JSON API, with

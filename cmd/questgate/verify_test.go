@@ -25,6 +25,7 @@ import (
 type fakeTwilio struct {
 	api     string // the API base, for --twilio-api-url
 	account sandbox.Account
+	sb      *sandbox.Sandbox
 }
 
 func newFakeTwilio(t *testing.T) *fakeTwilio {
@@ -41,7 +42,17 @@ func newFakeTwilio(t *testing.T) *fakeTwilio {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fakeTwilio{api: srv.URL + sandbox.Prefix, account: acc}
+	return &fakeTwilio{api: srv.URL + sandbox.Prefix, account: acc, sb: sb}
+}
+
+// another returns the same Twilio with another account of its own.
+func (f *fakeTwilio) another(t *testing.T) *fakeTwilio {
+	t.Helper()
+	acc, err := f.sb.CreateAccount(context.Background(), "another")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fakeTwilio{api: f.api, account: acc, sb: f.sb}
 }
 
 // create posts form to an account resource and returns the answer's field.
