@@ -147,7 +147,8 @@ func (b *bench) gamePlayers(ctx context.Context, n int, prefix string) ([]gamePl
 
 // api: a game's first-time players verify through the JSON API all at
 // once (each call creates the player, fetches, awards and queues the
-// webhook), then the same players send their SIDs again in closed loops.
+// webhook), then the same players send their SIDs again in closed loops,
+// then more first-time players verify in closed loops (apiCapacity).
 func (b *bench) api(ctx context.Context) ([]*table, error) {
 	key, err := b.be.createAPIKey(ctx, b.hooks.url)
 	if err != nil {
@@ -214,5 +215,55 @@ func (b *bench) api(ctx context.Context) ([]*table, error) {
 	}
 	bt.add("webhooks delivered in the end", "", fmt.Sprint(b.hooks.delivered.Load()-h0), "", fmt.Sprint(len(ps)),
 		verdictEqual(int(b.hooks.delivered.Load()-h0), len(ps)))
-	return []*table{bt, rt}, nil
+	ct, err := b.apiCapacity(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return []*table{bt, rt, ct}, nil
+}
+
+// apiCapacity: -capacity first-time game players verify through the JSON
+// API in closed loops of -concurrency, upstream latency 0, as a game's
+// or a course platform's server calls it: over kept-alive connections,
+// each call creating its player, fetching, awarding and queuing the
+// webhook. It is the API path's counterpart of the form's capacity
+// scenario, and the steadier measure of its CPU: the api burst's direct
+// side is 500 fetches on new connections, a few ticks of the bench's
+// CPU clock that its own collector can double.
+func (b *bench) apiCapacity(ctx context.Context, c *apiClient) (*table, error) {
+	ps, err := b.gamePlayers(ctx, b.cfg.capacity, "bench-api-capacity")
+	if err != nil {
+		return nil, err
+	}
+	h0 := b.hooks.delivered.Load()
+	f0 := b.up.fetches.Load()
+	dm, dcpu := b.measure(func() measured {
+		return pool(len(ps), b.cfg.concurrency, func(i int) error { return b.direct.fetch(ps[i].account, ps[i].sid) })
+	})
+	f1 := b.up.fetches.Load()
+	qm, cpu := b.measure(func() measured {
+		return pool(len(ps), b.cfg.concurrency, func(i int) error { return c.verify(ctx, ps[i], "awarded") })
+	})
+	f2 := b.up.fetches.Load()
+	ds, qs := dm.stats(), qm.stats()
+	t := &table{title: fmt.Sprintf("api capacity: %d first-time game players verify through the JSON API, %d in flight "+
+		"on kept-alive connections (credentials in the call, a webhook per award); upstream latency 0", len(ps), b.cfg.concurrency)}
+	t.add("verifications/s", perSecond(ds), perSecond(qs), ratio(qs.perSecond, ds.perSecond), "", "")
+	t.add("p50 latency", ms(ds.p50), ms(qs.p50), ratio(qs.p50.Seconds(), ds.p50.Seconds()), "", "")
+	t.add("p99 latency", ms(ds.p99), ms(qs.p99), ratio(qs.p99.Seconds(), ds.p99.Seconds()), "", "")
+	t.add("errors", fmt.Sprint(ds.errors), fmt.Sprint(qs.errors), "", "0", verdictMax(float64(qs.errors), 0))
+	t.add("upstream fetches", fmt.Sprint(f1-f0), fmt.Sprint(f2-f1), "", "", "")
+	b.finish(t, "api capacity", dm, dcpu, qm, cpu, true)
+	t.errorNote(ds, qs)
+	// The webhooks the awards queued are delivered before the next
+	// scenario, whose measure they would otherwise share.
+	if qs.errors == 0 {
+		want := h0 + int64(len(ps))
+		for deadline := time.Now().Add(2 * time.Minute); b.hooks.delivered.Load() < want && time.Now().Before(deadline); {
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.add("webhooks delivered in the end", "", fmt.Sprint(b.hooks.delivered.Load()-h0), "", fmt.Sprint(len(ps)),
+			verdictEqual(int(b.hooks.delivered.Load()-h0), len(ps)))
+	}
+	return t, nil
 }
