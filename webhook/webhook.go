@@ -14,6 +14,7 @@ import (
 	crand "crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -21,6 +22,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/questgate/questgate/quest"
@@ -137,28 +139,64 @@ func NewWorker(st Store, opts Options) *Worker {
 	return &Worker{st: st, opts: opts}
 }
 
-// batch is how many events one claim takes.
+// batch is how many events one claim takes at most.
 const batch = 20
 
-// Run delivers events until ctx is done. Deliveries in flight then finish
-// (each within Timeout) before it returns, so a stopped server records
-// what it sent; anything it had claimed but not sent is claimed again
-// when the lease runs out.
+// inFlight bounds the deliveries a worker has under way at once. They go
+// out side by side, so that one game's slow or dead endpoint (each of
+// its events holding a delivery for up to Timeout) does not hold back
+// every other game's events behind it, as it did when they were sent one
+// after the other; the bound keeps a flood of events from opening
+// connections without end.
+const inFlight = 32
+
+// Run delivers events until ctx is done. It claims due events whenever a
+// delivery slot is free (at every Poll, and as soon as a delivery ends),
+// and sends each at once. Deliveries in flight then finish (each within
+// Timeout) before it returns, so a stopped server records what it sent;
+// anything it had claimed but not sent is claimed again when the lease
+// runs out.
 func (w *Worker) Run(ctx context.Context) {
 	t := time.NewTicker(w.opts.Poll)
 	defer t.Stop()
+	var (
+		sending sync.WaitGroup
+		// slots holds a token per delivery under way; only this loop
+		// puts tokens in, so a free count it reads can only grow.
+		slots = make(chan struct{}, inFlight)
+		freed = make(chan struct{}, 1)
+	)
+	defer sending.Wait()
 	var pruned time.Time
 	for {
 		if now := w.opts.Now(); now.Sub(pruned) >= pruneEvery {
 			pruned = now
 			w.prune(ctx, now)
 		}
-		for {
-			n, err := w.RunOnce(ctx)
+		for ctx.Err() == nil {
+			limit := min(batch, inFlight-len(slots))
+			if limit == 0 {
+				break
+			}
+			due, err := w.claim(ctx, limit)
 			if err != nil {
 				w.opts.Log.ErrorContext(ctx, "webhook delivery", "error", err)
+				break
 			}
-			if n < batch || err != nil || ctx.Err() != nil {
+			for _, d := range due {
+				slots <- struct{}{}
+				sending.Go(func() {
+					defer func() {
+						<-slots
+						select {
+						case freed <- struct{}{}:
+						default:
+						}
+					}()
+					w.send(ctx, d)
+				})
+			}
+			if len(due) < limit {
 				break
 			}
 		}
@@ -166,6 +204,7 @@ func (w *Worker) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-freed:
 		}
 	}
 }
@@ -183,32 +222,48 @@ func (w *Worker) prune(ctx context.Context, now time.Time) {
 	}
 }
 
-// RunOnce claims the due events and delivers them, returning how many it
-// claimed.
+// RunOnce claims the due events (at most a batch), delivers them side by
+// side and returns how many it claimed once all are recorded.
 func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	if ctx.Err() != nil {
 		return 0, nil
 	}
-	// The batch is sent one event after the other: the lease covers them
-	// all timing out, and a minute more.
-	due, err := w.st.ClaimWebhooks(ctx, batch*w.opts.Timeout+time.Minute, batch)
+	due, err := w.claim(ctx, batch)
 	if err != nil {
 		return 0, err
 	}
-	bg := context.WithoutCancel(ctx)
-	for _, d := range due {
-		a := w.deliver(bg, d)
-		var next time.Time
-		if !a.Delivered() && d.Attempts+1 < w.opts.MaxAttempts {
-			next = w.opts.Now().Add(w.opts.Backoff(d.Attempts + 1))
-		}
-		if err := w.st.RecordWebhookAttempt(bg, a, next); err != nil {
-			return len(due), err
-		}
-		w.opts.Log.InfoContext(bg, "webhook attempt", "event", d.ID, "type", d.Type, "status", a.Status,
-			"latency_ms", a.Latency.Milliseconds(), "error", a.Error, "attempt", d.Attempts+1)
+	errs := make([]error, len(due))
+	var sending sync.WaitGroup
+	for i, d := range due {
+		sending.Go(func() { errs[i] = w.send(ctx, d) })
 	}
-	return len(due), nil
+	sending.Wait()
+	return len(due), errors.Join(errs...)
+}
+
+// claim leases up to limit due events. Each is sent as soon as it is
+// claimed, so the lease covers one delivery timing out and a minute more
+// for its record.
+func (w *Worker) claim(ctx context.Context, limit int) ([]store.WebhookDelivery, error) {
+	return w.st.ClaimWebhooks(ctx, w.opts.Timeout+time.Minute, limit)
+}
+
+// send delivers d and records the attempt, with the retry it calls for.
+// Both go on when ctx ends: a stopping server records what it sent.
+func (w *Worker) send(ctx context.Context, d store.WebhookDelivery) error {
+	bg := context.WithoutCancel(ctx)
+	a := w.deliver(bg, d)
+	var next time.Time
+	if !a.Delivered() && d.Attempts+1 < w.opts.MaxAttempts {
+		next = w.opts.Now().Add(w.opts.Backoff(d.Attempts + 1))
+	}
+	if err := w.st.RecordWebhookAttempt(bg, a, next); err != nil {
+		w.opts.Log.ErrorContext(bg, "webhook attempt not recorded", "event", d.ID, "error", err)
+		return err
+	}
+	w.opts.Log.InfoContext(bg, "webhook attempt", "event", d.ID, "type", d.Type, "status", a.Status,
+		"latency_ms", a.Latency.Milliseconds(), "error", a.Error, "attempt", d.Attempts+1)
+	return nil
 }
 
 // deliver sends one event and says how it went.

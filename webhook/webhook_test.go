@@ -3,6 +3,7 @@ package webhook_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -58,6 +59,13 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rc.bodies = append(rc.bodies, ev)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// count is how many events the receiver took (any number of times).
+func (rc *receiver) count() int {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return len(rc.delivered)
 }
 
 // world is a store file (reopened on restart with the same key), a key
@@ -293,13 +301,13 @@ func TestSignMatchesTheStandardLibrary(t *testing.T) {
 
 // fakeOutbox is a Store whose methods are its functions.
 type fakeOutbox struct {
-	claim  func() ([]store.WebhookDelivery, error)
+	claim  func(limit int) ([]store.WebhookDelivery, error)
 	record func(quest.WebhookAttempt, time.Time) error
 	prune  func(before time.Time) (int64, error)
 }
 
-func (f fakeOutbox) ClaimWebhooks(context.Context, time.Duration, int) ([]store.WebhookDelivery, error) {
-	return f.claim()
+func (f fakeOutbox) ClaimWebhooks(_ context.Context, _ time.Duration, limit int) ([]store.WebhookDelivery, error) {
+	return f.claim(limit)
 }
 func (f fakeOutbox) RecordWebhookAttempt(_ context.Context, a quest.WebhookAttempt, next time.Time) error {
 	return f.record(a, next)
@@ -315,7 +323,7 @@ func TestWorkerPrunesOncePerHour(t *testing.T) {
 	prunes := make(chan time.Time, 10)
 	polls := make(chan struct{}, 100)
 	st := fakeOutbox{
-		claim: func() ([]store.WebhookDelivery, error) {
+		claim: func(int) ([]store.WebhookDelivery, error) {
 			select {
 			case polls <- struct{}{}:
 			default:
@@ -349,3 +357,144 @@ func TestWorkerPrunesOncePerHour(t *testing.T) {
 		t.Errorf("second prune before %v, want two days before start+1h", got)
 	}
 }
+
+// A game whose endpoint hangs holds back none of the other events: the
+// worker sends them side by side, not one after the other behind it.
+func TestASlowEndpointHoldsBackNoOtherEvent(t *testing.T) {
+	w := newWorld(t, 0)
+	ctx := context.Background()
+	arrived := make(chan string, 10)
+	release := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		arrived <- r.Header.Get("webhook-id")
+		<-release
+		rw.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(slow.Close)
+	var once sync.Once
+	unblock := func() { once.Do(func() { close(release) }) }
+	defer unblock() // before slow.Close, which waits for its handlers
+	if _, err := w.st.AddWebhookEndpoint(ctx, quest.WebhookEndpoint{APIKeyID: w.keyID, URL: slow.URL + "/hooks", Secret: webhook.NewSecret()}); err != nil {
+		t.Fatal(err)
+	}
+	// Three awards, each announced to both endpoints: in the outbox's
+	// order, the slow endpoint's first event comes before the others.
+	for i := range 3 {
+		sid := fmt.Sprintf("SM%032d", i+1)
+		sub := quest.Submission{PlayerID: w.player, ObjectiveID: fmt.Sprintf("objective-%d", i), RawSID: sid, SID: sid}
+		if _, err := w.st.RecordAttempt(ctx, sub, &quest.Award{XP: 100}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		webhook.NewWorker(w.st, webhook.Options{Timeout: time.Minute, Poll: 10 * time.Millisecond}).Run(runCtx)
+	}()
+	// The deadline only bounds a hang: one event sent at a time waits a
+	// minute behind the slow endpoint.
+	deadline := time.After(30 * time.Second)
+	for slowSeen := 0; slowSeen < 3 || w.rc.count() < 3; {
+		select {
+		case <-arrived:
+			slowSeen++
+		case <-deadline:
+			t.Fatalf("the slow endpoint got %d of its 3 events at once, the other %d of its 3 while it hung", slowSeen, w.rc.count())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	unblock()
+	cancel()
+	<-done // Run returns once the deliveries in flight are recorded
+	events, err := w.st.WebhookEvents(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range events {
+		if ev.State != store.WebhookDelivered || len(ev.Attempts) != 1 {
+			t.Errorf("event %s: %s after %d attempts, want delivered at the first", ev.ID, ev.State, len(ev.Attempts))
+		}
+	}
+	if len(events) != 6 {
+		t.Errorf("%d events, want 6", len(events))
+	}
+}
+
+// However many events are due, a worker has at most 32 deliveries under
+// way: it claims no more until one ends.
+func TestDeliveriesUnderWayAreBounded(t *testing.T) {
+	const bound = 32
+	var (
+		mu          sync.Mutex
+		outstanding int
+		n           int
+	)
+	full := make(chan struct{})
+	st := fakeOutbox{
+		claim: func(limit int) ([]store.WebhookDelivery, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if outstanding+limit > bound {
+				t.Errorf("claimed %d with %d under way", limit, outstanding)
+			}
+			var due []store.WebhookDelivery
+			for range limit {
+				n++
+				due = append(due, store.WebhookDelivery{ID: fmt.Sprintf("msg_%d", n), Type: "objective.completed",
+					URL: "http://game.invalid/hooks", Secret: webhook.NewSecret(), Payload: []byte(`{}`)})
+			}
+			if outstanding += limit; outstanding == bound {
+				select {
+				case <-full:
+				default:
+					close(full)
+				}
+			}
+			return due, nil
+		},
+		record: func(quest.WebhookAttempt, time.Time) error {
+			mu.Lock()
+			outstanding--
+			mu.Unlock()
+			return nil
+		},
+		prune: func(time.Time) (int64, error) { return 0, nil },
+	}
+	release := make(chan struct{})
+	client := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		<-release
+		return &http.Response{StatusCode: http.StatusNoContent, Body: http.NoBody, Request: r}, nil
+	})}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		webhook.NewWorker(st, webhook.Options{Client: client, Poll: time.Millisecond}).Run(ctx)
+	}()
+	select {
+	case <-full:
+	case <-time.After(30 * time.Second): // bounds a hang only
+		close(release)
+		cancel()
+		<-done
+		t.Fatalf("never %d deliveries under way at once", bound)
+	}
+	// A few polls with every slot taken claim nothing (the fake says so
+	// if one does).
+	time.Sleep(20 * time.Millisecond)
+	close(release)
+	cancel()
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	if outstanding != 0 {
+		t.Errorf("%d deliveries not recorded when Run returned", outstanding)
+	}
+}
+
+// roundTripFunc is an http.RoundTripper that is its function.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
