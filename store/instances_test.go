@@ -207,7 +207,7 @@ func TestTwoInstancesNeverClaimTheSameWebhook(t *testing.T) {
 		for w := range 8 {
 			wg.Go(func() {
 				for {
-					d, err := stores[w%2].ClaimWebhooks(ctx, time.Hour, 3)
+					d, err := stores[w%2].ClaimWebhooks(ctx, time.Hour, WebhookClaim{Limit: 3})
 					if err != nil {
 						t.Error(err)
 						return

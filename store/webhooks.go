@@ -173,13 +173,34 @@ type WebhookDelivery struct {
 	URL      string
 	Secret   string
 	Attempts int
+	// Endpoint is the endpoint's id, by which a worker bounds the
+	// deliveries it has under way to one endpoint.
+	Endpoint int64
 }
 
-// ClaimWebhooks leases up to limit due events (pending, next_at passed,
-// no live lease) for lease. A worker that dies holding a lease leaves the
-// events to be claimed again when it expires: an event may be sent again
-// after a crash, always under its same id, never lost.
-func (s *Store) ClaimWebhooks(ctx context.Context, lease time.Duration, limit int) ([]WebhookDelivery, error) {
+// WebhookClaim says which due events a worker can take.
+type WebhookClaim struct {
+	// Limit is how many events to lease at most.
+	Limit int
+	// PerEndpoint, when positive, bounds one endpoint's deliveries under
+	// way: those in Busy and those leased now. A game's dead endpoint
+	// then holds a few of the worker's deliveries, not all of them.
+	PerEndpoint int
+	// Busy counts the worker's deliveries under way, by endpoint.
+	Busy map[int64]int
+}
+
+// claimScan is how many due events a claim looks at per event it may
+// lease: enough to find other endpoints' events behind one endpoint's
+// flood of them.
+const claimScan = 4
+
+// ClaimWebhooks leases due events (pending, next_at passed, no live
+// lease) for lease, the oldest first, within c's bounds. A worker that
+// dies holding a lease leaves the events to be claimed again when it
+// expires: an event may be sent again after a crash, always under its
+// same id, never lost.
+func (s *Store) ClaimWebhooks(ctx context.Context, lease time.Duration, c WebhookClaim) ([]WebhookDelivery, error) {
 	now := s.now().UTC()
 	// Most polls find nothing: a read says so without taking the writer.
 	var due int
@@ -191,24 +212,49 @@ func (s *Store) ClaimWebhooks(ctx context.Context, lease time.Duration, limit in
 	if due == 0 {
 		return nil, nil
 	}
+	// Endpoints at their bound are left out; the others' events are
+	// scanned beyond Limit, so that one endpoint's many due events do
+	// not hide the rest.
+	q := `SELECT v.id, v.type, v.payload, v.attempts, v.endpoint_id, e.url, e.secret, e.api_key_id
+			FROM webhook_events v JOIN webhook_endpoints e ON e.id = v.endpoint_id
+			WHERE v.state = 'pending' AND v.next_at <= ? AND (v.locked_until IS NULL OR v.locked_until <= ?)`
+	args := []any{now, now}
+	scan := c.Limit
+	if c.PerEndpoint > 0 {
+		scan *= claimScan
+		var full []string
+		for ep, n := range c.Busy {
+			if n >= c.PerEndpoint {
+				full = append(full, "?")
+				args = append(args, ep)
+			}
+		}
+		if len(full) > 0 {
+			q += ` AND v.endpoint_id NOT IN (` + strings.Join(full, ", ") + `)`
+		}
+	}
+	q += ` ORDER BY v.next_at LIMIT ?` + s.forUpdateSkipLocked("v")
+	args = append(args, scan)
 	var out []WebhookDelivery
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		out = out[:0]
-		rows, err := tx.QueryContext(ctx, `SELECT v.id, v.type, v.payload, v.attempts, e.url, e.secret, e.api_key_id
-			FROM webhook_events v JOIN webhook_endpoints e ON e.id = v.endpoint_id
-			WHERE v.state = 'pending' AND v.next_at <= ? AND (v.locked_until IS NULL OR v.locked_until <= ?)
-			ORDER BY v.next_at LIMIT ?`+s.forUpdateSkipLocked("v"), now, now, limit)
+		rows, err := tx.QueryContext(ctx, q, args...)
 		if err != nil {
 			return err
 		}
 		var keys []string
+		taken := map[int64]int{}
 		for rows.Next() {
 			var d WebhookDelivery
 			var payload, key string
-			if err := rows.Scan(&d.ID, &d.Type, &payload, &d.Attempts, &d.URL, &d.Secret, &key); err != nil {
+			if err := rows.Scan(&d.ID, &d.Type, &payload, &d.Attempts, &d.Endpoint, &d.URL, &d.Secret, &key); err != nil {
 				rows.Close()
 				return err
 			}
+			if len(out) == c.Limit || (c.PerEndpoint > 0 && c.Busy[d.Endpoint]+taken[d.Endpoint] >= c.PerEndpoint) {
+				continue // not leased: on PostgreSQL its row lock ends with the transaction
+			}
+			taken[d.Endpoint]++
 			d.Payload = []byte(payload)
 			out = append(out, d)
 			keys = append(keys, key)

@@ -35,7 +35,7 @@ func TestWebhookLeases(t *testing.T) {
 		}
 		claim := func() []WebhookDelivery {
 			t.Helper()
-			d, err := s.ClaimWebhooks(ctx, time.Minute, 10)
+			d, err := s.ClaimWebhooks(ctx, time.Minute, WebhookClaim{Limit: 10})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -123,7 +123,7 @@ func TestPruneWebhooks(t *testing.T) {
 			if _, err := s.RecordAttempt(ctx, quest.Submission{PlayerID: player, ObjectiveID: "send-sms", RawSID: sid, SID: sid}, &quest.Award{XP: 100}); err != nil {
 				t.Fatal(err)
 			}
-			d, err := s.ClaimWebhooks(ctx, time.Minute, 10)
+			d, err := s.ClaimWebhooks(ctx, time.Minute, WebhookClaim{Limit: 10})
 			if err != nil || len(d) != 1 {
 				t.Fatalf("claim: %+v %v", d, err)
 			}
@@ -155,6 +155,70 @@ func TestPruneWebhooks(t *testing.T) {
 		var attempts int
 		if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM webhook_attempts`).Scan(&attempts); err != nil || attempts != 1 {
 			t.Errorf("%d attempts left (%v), want the pending event's one", attempts, err)
+		}
+	})
+}
+
+// TestWebhookClaimBoundsEachEndpoint: a claim leases no more of one
+// endpoint's events than its bound leaves, skips an endpoint at its
+// bound, and still finds the other endpoints' events behind it.
+func TestWebhookClaimBoundsEachEndpoint(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		s := b.open(t)
+		now := clockAt(s, time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
+		// Two games: the first's endpoint has 30 events due, then, a
+		// second later, the second's has 3.
+		var eps []int64
+		for g, awards := range []int{30, 3} {
+			*now = now.Add(time.Duration(g) * time.Second)
+			key := fmt.Sprint("key_", g)
+			if _, err := s.CreateAPIKey(ctx, quest.APIKey{ID: key, Name: key, Hash: key, Prefix: "qg_live_" + key, SigningSecret: "s"}); err != nil {
+				t.Fatal(err)
+			}
+			ep, err := s.AddWebhookEndpoint(ctx, quest.WebhookEndpoint{APIKeyID: key, URL: "https://game.example/" + key, Secret: "whsec_c2VjcmV0"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			eps = append(eps, ep.ID)
+			p, err := s.APIPlayer(ctx, key, "p", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range awards {
+				sid := fmt.Sprintf("SM%d_%d", g, i)
+				sub := quest.Submission{PlayerID: p.ID, ObjectiveID: fmt.Sprint("objective-", i), RawSID: sid, SID: sid}
+				if _, err := s.RecordAttempt(ctx, sub, &quest.Award{XP: 100}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		flood, other := eps[0], eps[1]
+		// Each claim leases what it gets: later claims see what is left.
+		tests := []struct {
+			name  string
+			claim WebhookClaim
+			want  map[int64]int
+		}{
+			{"unbounded, the oldest first", WebhookClaim{Limit: 4}, map[int64]int{flood: 4}},
+			{"the flood's endpoint at its bound is skipped", WebhookClaim{Limit: 10, PerEndpoint: 4, Busy: map[int64]int{flood: 4}},
+				map[int64]int{other: 3}},
+			{"an endpoint below its bound gets what is left of it", WebhookClaim{Limit: 10, PerEndpoint: 4, Busy: map[int64]int{flood: 1}},
+				map[int64]int{flood: 3}},
+			{"the limit holds", WebhookClaim{Limit: 2, PerEndpoint: 8}, map[int64]int{flood: 2}},
+		}
+		for _, tt := range tests {
+			d, err := s.ClaimWebhooks(ctx, time.Minute, tt.claim)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[int64]int{}
+			for _, e := range d {
+				got[e.Endpoint]++
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("%s: claimed %v by endpoint, want %v", tt.name, got, tt.want)
+			}
 		}
 	})
 }

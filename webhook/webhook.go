@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -55,7 +56,7 @@ func Sign(secret, id string, ts time.Time, body []byte) (string, error) {
 
 // Store is the outbox a Worker drains.
 type Store interface {
-	ClaimWebhooks(ctx context.Context, lease time.Duration, limit int) ([]store.WebhookDelivery, error)
+	ClaimWebhooks(ctx context.Context, lease time.Duration, c store.WebhookClaim) ([]store.WebhookDelivery, error)
 	RecordWebhookAttempt(ctx context.Context, a quest.WebhookAttempt, next time.Time) error
 	PruneWebhooks(ctx context.Context, before time.Time) (int64, error)
 }
@@ -150,6 +151,11 @@ const batch = 20
 // connections without end.
 const inFlight = 32
 
+// perEndpoint bounds the deliveries under way to one endpoint: a dead
+// endpoint with many events due holds a quarter of the worker, and a
+// game's receiver gets at most this many requests at once.
+const perEndpoint = 8
+
 // Run delivers events until ctx is done. It claims due events whenever a
 // delivery slot is free (at every Poll, and as soon as a delivery ends),
 // and sends each at once. Deliveries in flight then finish (each within
@@ -165,6 +171,10 @@ func (w *Worker) Run(ctx context.Context) {
 		// puts tokens in, so a free count it reads can only grow.
 		slots = make(chan struct{}, inFlight)
 		freed = make(chan struct{}, 1)
+		// busy counts the deliveries under way by endpoint; only this
+		// loop adds to it, so a count it copies can only fall.
+		mu   sync.Mutex
+		busy = map[int64]int{}
 	)
 	defer sending.Wait()
 	var pruned time.Time
@@ -178,15 +188,26 @@ func (w *Worker) Run(ctx context.Context) {
 			if limit == 0 {
 				break
 			}
-			due, err := w.claim(ctx, limit)
+			mu.Lock()
+			c := store.WebhookClaim{Limit: limit, PerEndpoint: perEndpoint, Busy: maps.Clone(busy)}
+			mu.Unlock()
+			due, err := w.claim(ctx, c)
 			if err != nil {
 				w.opts.Log.ErrorContext(ctx, "webhook delivery", "error", err)
 				break
 			}
 			for _, d := range due {
 				slots <- struct{}{}
+				mu.Lock()
+				busy[d.Endpoint]++
+				mu.Unlock()
 				sending.Go(func() {
 					defer func() {
+						mu.Lock()
+						if busy[d.Endpoint]--; busy[d.Endpoint] == 0 {
+							delete(busy, d.Endpoint)
+						}
+						mu.Unlock()
 						<-slots
 						select {
 						case freed <- struct{}{}:
@@ -228,7 +249,7 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	if ctx.Err() != nil {
 		return 0, nil
 	}
-	due, err := w.claim(ctx, batch)
+	due, err := w.claim(ctx, store.WebhookClaim{Limit: batch, PerEndpoint: perEndpoint})
 	if err != nil {
 		return 0, err
 	}
@@ -241,11 +262,11 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	return len(due), errors.Join(errs...)
 }
 
-// claim leases up to limit due events. Each is sent as soon as it is
+// claim leases the due events c allows. Each is sent as soon as it is
 // claimed, so the lease covers one delivery timing out and a minute more
 // for its record.
-func (w *Worker) claim(ctx context.Context, limit int) ([]store.WebhookDelivery, error) {
-	return w.st.ClaimWebhooks(ctx, w.opts.Timeout+time.Minute, limit)
+func (w *Worker) claim(ctx context.Context, c store.WebhookClaim) ([]store.WebhookDelivery, error) {
+	return w.st.ClaimWebhooks(ctx, w.opts.Timeout+time.Minute, c)
 }
 
 // send delivers d and records the attempt, with the retry it calls for.

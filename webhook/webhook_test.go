@@ -301,13 +301,13 @@ func TestSignMatchesTheStandardLibrary(t *testing.T) {
 
 // fakeOutbox is a Store whose methods are its functions.
 type fakeOutbox struct {
-	claim  func(limit int) ([]store.WebhookDelivery, error)
+	claim  func(c store.WebhookClaim) ([]store.WebhookDelivery, error)
 	record func(quest.WebhookAttempt, time.Time) error
 	prune  func(before time.Time) (int64, error)
 }
 
-func (f fakeOutbox) ClaimWebhooks(_ context.Context, _ time.Duration, limit int) ([]store.WebhookDelivery, error) {
-	return f.claim(limit)
+func (f fakeOutbox) ClaimWebhooks(_ context.Context, _ time.Duration, c store.WebhookClaim) ([]store.WebhookDelivery, error) {
+	return f.claim(c)
 }
 func (f fakeOutbox) RecordWebhookAttempt(_ context.Context, a quest.WebhookAttempt, next time.Time) error {
 	return f.record(a, next)
@@ -323,7 +323,7 @@ func TestWorkerPrunesOncePerHour(t *testing.T) {
 	prunes := make(chan time.Time, 10)
 	polls := make(chan struct{}, 100)
 	st := fakeOutbox{
-		claim: func(int) ([]store.WebhookDelivery, error) {
+		claim: func(store.WebhookClaim) ([]store.WebhookDelivery, error) {
 			select {
 			case polls <- struct{}{}:
 			default:
@@ -422,6 +422,72 @@ func TestASlowEndpointHoldsBackNoOtherEvent(t *testing.T) {
 	}
 }
 
+// A game whose endpoint hangs with many events due holds at most 8 of
+// the worker's deliveries: another game's events still go out.
+func TestAFloodToADeadEndpointLeavesRoomForOthers(t *testing.T) {
+	w := newWorld(t, 0)
+	ctx := context.Background()
+	arrived := make(chan struct{}, 100)
+	release := make(chan struct{})
+	dead := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		<-release
+		rw.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(dead.Close)
+	var once sync.Once
+	unblock := func() { once.Do(func() { close(release) }) }
+	defer unblock() // before dead.Close, which waits for its handlers
+	n := auth.GenerateKey()
+	if _, err := w.st.CreateAPIKey(ctx, quest.APIKey{ID: n.ID, Name: "flooding game", Hash: n.Hash, Prefix: n.Shown, SigningSecret: n.SigningSecret}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.st.AddWebhookEndpoint(ctx, quest.WebhookEndpoint{APIKeyID: n.ID, URL: dead.URL + "/hooks", Secret: webhook.NewSecret()}); err != nil {
+		t.Fatal(err)
+	}
+	// Forty awards of the flooding game's players come first in the
+	// outbox, more than the worker's 32 deliveries; the other game's
+	// three come after them.
+	award := func(player string, i int) {
+		sid := fmt.Sprintf("SM%032d", i+1)
+		sub := quest.Submission{PlayerID: player, ObjectiveID: fmt.Sprint("objective-", i), RawSID: sid, SID: sid}
+		if _, err := w.st.RecordAttempt(ctx, sub, &quest.Award{XP: 100}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 40 {
+		p, err := w.st.APIPlayer(ctx, n.ID, fmt.Sprint("flood-", i), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		award(p.ID, i)
+	}
+	for i := range 3 {
+		award(w.player, 100+i)
+	}
+
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		webhook.NewWorker(w.st, webhook.Options{Timeout: time.Minute, Poll: 10 * time.Millisecond}).Run(runCtx)
+	}()
+	deadline := time.After(30 * time.Second) // bounds a hang only
+	for w.rc.count() < 3 {
+		select {
+		case <-deadline:
+			t.Fatalf("the other game got %d of its 3 events while the dead endpoint held %d deliveries", w.rc.count(), len(arrived))
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	if got := len(arrived); got > 8 {
+		t.Errorf("the dead endpoint had %d deliveries under way, want at most 8", got)
+	}
+	unblock()
+	cancel()
+	<-done
+}
+
 // However many events are due, a worker has at most 32 deliveries under
 // way: it claims no more until one ends.
 func TestDeliveriesUnderWayAreBounded(t *testing.T) {
@@ -433,7 +499,8 @@ func TestDeliveriesUnderWayAreBounded(t *testing.T) {
 	)
 	full := make(chan struct{})
 	st := fakeOutbox{
-		claim: func(limit int) ([]store.WebhookDelivery, error) {
+		claim: func(c store.WebhookClaim) ([]store.WebhookDelivery, error) {
+			limit := c.Limit
 			mu.Lock()
 			defer mu.Unlock()
 			if outstanding+limit > bound {
@@ -442,7 +509,7 @@ func TestDeliveriesUnderWayAreBounded(t *testing.T) {
 			var due []store.WebhookDelivery
 			for range limit {
 				n++
-				due = append(due, store.WebhookDelivery{ID: fmt.Sprintf("msg_%d", n), Type: "objective.completed",
+				due = append(due, store.WebhookDelivery{ID: fmt.Sprintf("msg_%d", n), Type: "objective.completed", Endpoint: int64(n),
 					URL: "http://game.invalid/hooks", Secret: webhook.NewSecret(), Payload: []byte(`{}`)})
 			}
 			if outstanding += limit; outstanding == bound {
