@@ -358,23 +358,31 @@ func TestWorkerPrunesOncePerHour(t *testing.T) {
 	}
 }
 
+// hangingEndpoint is a game's endpoint that takes every request and
+// answers none until unblock (or the test's end): its URL, the id of
+// each request as it arrives, and unblock.
+func hangingEndpoint(t *testing.T) (url string, arrived <-chan string, unblock func()) {
+	got := make(chan string, 100)
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		got <- r.Header.Get("webhook-id")
+		<-release
+		rw.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(srv.Close)
+	var once sync.Once
+	unblock = func() { once.Do(func() { close(release) }) }
+	t.Cleanup(unblock) // before srv.Close, which waits for its handlers
+	return srv.URL + "/hooks", got, unblock
+}
+
 // A game whose endpoint hangs holds back none of the other events: the
 // worker sends them side by side, not one after the other behind it.
 func TestASlowEndpointHoldsBackNoOtherEvent(t *testing.T) {
 	w := newWorld(t, 0)
 	ctx := context.Background()
-	arrived := make(chan string, 10)
-	release := make(chan struct{})
-	slow := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		arrived <- r.Header.Get("webhook-id")
-		<-release
-		rw.WriteHeader(http.StatusNoContent)
-	}))
-	t.Cleanup(slow.Close)
-	var once sync.Once
-	unblock := func() { once.Do(func() { close(release) }) }
-	defer unblock() // before slow.Close, which waits for its handlers
-	if _, err := w.st.AddWebhookEndpoint(ctx, quest.WebhookEndpoint{APIKeyID: w.keyID, URL: slow.URL + "/hooks", Secret: webhook.NewSecret()}); err != nil {
+	slow, arrived, unblock := hangingEndpoint(t)
+	if _, err := w.st.AddWebhookEndpoint(ctx, quest.WebhookEndpoint{APIKeyID: w.keyID, URL: slow, Secret: webhook.NewSecret()}); err != nil {
 		t.Fatal(err)
 	}
 	// Three awards, each announced to both endpoints: in the outbox's
@@ -427,22 +435,12 @@ func TestASlowEndpointHoldsBackNoOtherEvent(t *testing.T) {
 func TestAFloodToADeadEndpointLeavesRoomForOthers(t *testing.T) {
 	w := newWorld(t, 0)
 	ctx := context.Background()
-	arrived := make(chan struct{}, 100)
-	release := make(chan struct{})
-	dead := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		arrived <- struct{}{}
-		<-release
-		rw.WriteHeader(http.StatusNoContent)
-	}))
-	t.Cleanup(dead.Close)
-	var once sync.Once
-	unblock := func() { once.Do(func() { close(release) }) }
-	defer unblock() // before dead.Close, which waits for its handlers
+	dead, arrived, unblock := hangingEndpoint(t)
 	n := auth.GenerateKey()
 	if _, err := w.st.CreateAPIKey(ctx, quest.APIKey{ID: n.ID, Name: "flooding game", Hash: n.Hash, Prefix: n.Shown, SigningSecret: n.SigningSecret}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.st.AddWebhookEndpoint(ctx, quest.WebhookEndpoint{APIKeyID: n.ID, URL: dead.URL + "/hooks", Secret: webhook.NewSecret()}); err != nil {
+	if _, err := w.st.AddWebhookEndpoint(ctx, quest.WebhookEndpoint{APIKeyID: n.ID, URL: dead, Secret: webhook.NewSecret()}); err != nil {
 		t.Fatal(err)
 	}
 	// Forty awards of the flooding game's players come first in the
