@@ -222,15 +222,15 @@ func (s *Store) ClaimWebhooks(ctx context.Context, lease time.Duration, c Webhoo
 	scan := c.Limit
 	if c.PerEndpoint > 0 {
 		scan *= claimScan
-		var full []string
+		full := 0
 		for ep, n := range c.Busy {
 			if n >= c.PerEndpoint {
-				full = append(full, "?")
+				full++
 				args = append(args, ep)
 			}
 		}
-		if len(full) > 0 {
-			q += ` AND v.endpoint_id NOT IN (` + strings.Join(full, ", ") + `)`
+		if full > 0 {
+			q += ` AND v.endpoint_id NOT IN (?` + strings.Repeat(", ?", full-1) + `)`
 		}
 	}
 	q += ` ORDER BY v.next_at LIMIT ?` + s.forUpdateSkipLocked("v")
@@ -244,14 +244,14 @@ func (s *Store) ClaimWebhooks(ctx context.Context, lease time.Duration, c Webhoo
 		}
 		var keys []string
 		taken := map[int64]int{}
-		for rows.Next() {
+		for len(out) < c.Limit && rows.Next() {
 			var d WebhookDelivery
 			var payload, key string
 			if err := rows.Scan(&d.ID, &d.Type, &payload, &d.Attempts, &d.Endpoint, &d.URL, &d.Secret, &key); err != nil {
 				rows.Close()
 				return err
 			}
-			if len(out) == c.Limit || (c.PerEndpoint > 0 && c.Busy[d.Endpoint]+taken[d.Endpoint] >= c.PerEndpoint) {
+			if c.PerEndpoint > 0 && c.Busy[d.Endpoint]+taken[d.Endpoint] >= c.PerEndpoint {
 				continue // not leased: on PostgreSQL its row lock ends with the transaction
 			}
 			taken[d.Endpoint]++

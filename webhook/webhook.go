@@ -165,18 +165,9 @@ const perEndpoint = 8
 func (w *Worker) Run(ctx context.Context) {
 	t := time.NewTicker(w.opts.Poll)
 	defer t.Stop()
-	var (
-		sending sync.WaitGroup
-		// slots holds a token per delivery under way; only this loop
-		// puts tokens in, so a free count it reads can only grow.
-		slots = make(chan struct{}, inFlight)
-		freed = make(chan struct{}, 1)
-		// busy counts the deliveries under way by endpoint; only this
-		// loop adds to it, so a count it copies can only fall.
-		mu   sync.Mutex
-		busy = map[int64]int{}
-	)
+	var sending sync.WaitGroup
 	defer sending.Wait()
+	u := newUnderWay()
 	var pruned time.Time
 	for {
 		if now := w.opts.Now(); now.Sub(pruned) >= pruneEvery {
@@ -184,40 +175,23 @@ func (w *Worker) Run(ctx context.Context) {
 			w.prune(ctx, now)
 		}
 		for ctx.Err() == nil {
-			limit := min(batch, inFlight-len(slots))
-			if limit == 0 {
+			c := u.claim()
+			if c.Limit == 0 {
 				break
 			}
-			mu.Lock()
-			c := store.WebhookClaim{Limit: limit, PerEndpoint: perEndpoint, Busy: maps.Clone(busy)}
-			mu.Unlock()
 			due, err := w.claim(ctx, c)
 			if err != nil {
 				w.opts.Log.ErrorContext(ctx, "webhook delivery", "error", err)
 				break
 			}
 			for _, d := range due {
-				slots <- struct{}{}
-				mu.Lock()
-				busy[d.Endpoint]++
-				mu.Unlock()
+				u.start(d.Endpoint)
 				sending.Go(func() {
-					defer func() {
-						mu.Lock()
-						if busy[d.Endpoint]--; busy[d.Endpoint] == 0 {
-							delete(busy, d.Endpoint)
-						}
-						mu.Unlock()
-						<-slots
-						select {
-						case freed <- struct{}{}:
-						default:
-						}
-					}()
+					defer u.done(d.Endpoint)
 					w.send(ctx, d)
 				})
 			}
-			if len(due) < limit {
+			if len(due) < c.Limit {
 				break
 			}
 		}
@@ -225,8 +199,52 @@ func (w *Worker) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-		case <-freed:
+		case <-u.freed:
 		}
+	}
+}
+
+// underWay counts a Run's deliveries under way, by endpoint. Only Run's
+// loop starts them, so the room a claim it builds leaves can only grow
+// before the claim returns.
+type underWay struct {
+	mu    sync.Mutex
+	n     int
+	by    map[int64]int
+	freed chan struct{} // a delivery ended: there may be room to claim
+}
+
+// newUnderWay returns a count of nothing under way.
+func newUnderWay() *underWay {
+	return &underWay{by: map[int64]int{}, freed: make(chan struct{}, 1)}
+}
+
+// claim is what the room left allows a claim to take.
+func (u *underWay) claim() store.WebhookClaim {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return store.WebhookClaim{Limit: min(batch, inFlight-u.n), PerEndpoint: perEndpoint, Busy: maps.Clone(u.by)}
+}
+
+// start counts a delivery to endpoint under way.
+func (u *underWay) start(endpoint int64) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.n++
+	u.by[endpoint]++
+}
+
+// done counts it off, and wakes Run to claim into the room it left.
+func (u *underWay) done(endpoint int64) {
+	u.mu.Lock()
+	u.n--
+	if u.by[endpoint]--; u.by[endpoint] == 0 {
+		delete(u.by, endpoint)
+	}
+	u.mu.Unlock()
+	select {
+	case u.freed <- struct{}{}:
+	default:
 	}
 }
 

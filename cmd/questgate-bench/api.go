@@ -207,14 +207,7 @@ func (b *bench) api(ctx context.Context) ([]*table, error) {
 	rt.add("upstream fetches", fmt.Sprint(f1-f0), fmt.Sprint(f2-f1), "", "0", verdictMax(float64(f2-f1), 0))
 	b.finish(rt, "api repeats", dm, dcpu, qm, cpu, false)
 	rt.errorNote(ds, qs)
-	// The outbox is polled (every 2 s by default): wait, within a bound,
-	// for every award's webhook, to say that they all arrive.
-	want := h0 + int64(len(ps))
-	for deadline := time.Now().Add(time.Minute); b.hooks.delivered.Load() < want && time.Now().Before(deadline); {
-		time.Sleep(100 * time.Millisecond)
-	}
-	bt.add("webhooks delivered in the end", "", fmt.Sprint(b.hooks.delivered.Load()-h0), "", fmt.Sprint(len(ps)),
-		verdictEqual(int(b.hooks.delivered.Load()-h0), len(ps)))
+	b.awaitWebhooks(bt, h0, len(ps), time.Minute)
 	ct, err := b.apiCapacity(ctx, c)
 	if err != nil {
 		return nil, err
@@ -258,12 +251,19 @@ func (b *bench) apiCapacity(ctx context.Context, c *apiClient) (*table, error) {
 	// The webhooks the awards queued are delivered before the next
 	// scenario, whose measure they would otherwise share.
 	if qs.errors == 0 {
-		want := h0 + int64(len(ps))
-		for deadline := time.Now().Add(2 * time.Minute); b.hooks.delivered.Load() < want && time.Now().Before(deadline); {
-			time.Sleep(100 * time.Millisecond)
-		}
-		t.add("webhooks delivered in the end", "", fmt.Sprint(b.hooks.delivered.Load()-h0), "", fmt.Sprint(len(ps)),
-			verdictEqual(int(b.hooks.delivered.Load()-h0), len(ps)))
+		b.awaitWebhooks(t, h0, len(ps), 2*time.Minute)
 	}
 	return t, nil
+}
+
+// awaitWebhooks waits, within bound, until the receiver has taken n
+// webhooks since it had h0, one per award (the outbox is polled, every
+// 2 s by default), and adds t's row saying whether they all arrived.
+func (b *bench) awaitWebhooks(t *table, h0 int64, n int, bound time.Duration) {
+	want := h0 + int64(n)
+	for deadline := time.Now().Add(bound); b.hooks.delivered.Load() < want && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond)
+	}
+	got := int(b.hooks.delivered.Load() - h0)
+	t.add("webhooks delivered in the end", "", fmt.Sprint(got), "", fmt.Sprint(n), verdictEqual(got, n))
 }
